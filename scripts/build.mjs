@@ -1,0 +1,23 @@
+// Bundles the CLI and the library with esbuild: one tree-shaken file each, so `driftgate --help`
+// does not load every module of the effect barrels (see bench/startup). Native and heavy packages stay
+// external and are imported lazily where they are used.
+import { build } from "esbuild"
+import { readFileSync } from "node:fs"
+
+const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"))
+const external = [
+  "better-sqlite3", "sharp", "fastify", "@fastify/*", "prom-client", "@tensorflow/*", "autocannon"
+]
+const common = {
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  sourcemap: true,
+  external,
+  define: { __DRIFTGATE_VERSION__: JSON.stringify(pkg.version) },
+  // esbuild's ESM output needs a require for the few CJS dependencies it inlines.
+  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  logLevel: "warning"
+}
+await build({ ...common, entryPoints: { cli: "src/cli.ts", index: "src/index.ts" }, outdir: "dist", splitting: true, chunkNames: "chunks/[name]-[hash]" })
