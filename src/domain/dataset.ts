@@ -1,0 +1,52 @@
+import { Either, Schema } from "effect"
+import { decodeStrict } from "./decode.js"
+import { ConfigError } from "./errors.js"
+
+export const Dtype = Schema.Literal("float", "int", "string", "bool")
+export type Dtype = typeof Dtype.Type
+
+const Fraction = Schema.Number.pipe(Schema.greaterThanOrEqualTo(0), Schema.lessThanOrEqualTo(1))
+
+export const Range = Schema.Struct({ min: Schema.optional(Schema.Number), max: Schema.optional(Schema.Number) })
+
+export const DatasetConstraints = Schema.Struct({
+  min_rows: Schema.optionalWith(Schema.Int.pipe(Schema.greaterThanOrEqualTo(1)), { default: () => 1 }),
+  max_rows: Schema.optional(Schema.Int.pipe(Schema.greaterThanOrEqualTo(1))),
+  /** Largest allowed share of empty cells in any column (per-column values override it). */
+  max_null_fraction: Schema.optional(Fraction),
+  null_fractions: Schema.optional(Schema.Record({ key: Schema.String, value: Fraction })),
+  label_classes: Schema.optional(Schema.Array(Schema.String)),
+  ranges: Schema.optional(Schema.Record({ key: Schema.String, value: Range }))
+})
+
+/** dataset.yaml: the data contract of one raw dataset (format shared with the Python predecessor). */
+export const DatasetSpecSchema = Schema.Struct({
+  name: Schema.String,
+  description: Schema.optional(Schema.String),
+  source: Schema.optional(Schema.String),
+  task_type: Schema.Literal("classification", "regression", "image_classification"),
+  features: Schema.Array(Schema.String).pipe(Schema.minItems(1)),
+  target: Schema.String,
+  schema: Schema.Record({ key: Schema.String, value: Dtype }),
+  constraints: Schema.optionalWith(DatasetConstraints, { default: () => ({ min_rows: 1 }) })
+})
+export type DatasetSpec = typeof DatasetSpecSchema.Type
+
+export const decodeDatasetSpec = (raw: unknown, file: string): Either.Either<DatasetSpec, ConfigError> =>
+  Either.gen(function* () {
+    const spec = yield* decodeStrict(DatasetSpecSchema, raw, file)
+    const declared = [...spec.features, spec.target]
+    for (const c of declared) {
+      if (!(c in spec.schema)) {
+        return yield* Either.left(new ConfigError({ file, key: `schema.${c}`, message: `column "${c}" is listed in features/target but has no dtype under schema` }))
+      }
+    }
+    if (spec.features.includes(spec.target)) {
+      return yield* Either.left(new ConfigError({ file, key: "features", message: `the target "${spec.target}" is also listed as a feature` }))
+    }
+    const dup = spec.features.find((f, i) => spec.features.indexOf(f) !== i)
+    if (dup !== undefined) {
+      return yield* Either.left(new ConfigError({ file, key: "features", message: `feature "${dup}" is listed twice` }))
+    }
+    return spec
+  })

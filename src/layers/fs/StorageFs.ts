@@ -1,0 +1,69 @@
+import { Effect, Layer } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { randomBytes } from "node:crypto"
+import { StorageError } from "../../domain/errors.js"
+import { Storage, checkKey } from "../../services/Storage.js"
+
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e))
+
+/** Workspace files on the local disk under `root`; writes go to a temp file, fsync, then rename. */
+export const makeStorageFs = (root: string) => {
+  const abs = path.resolve(root)
+  const resolveKey = (op: string, key: string) => {
+    const bad = checkKey(key)
+    return bad === undefined
+      ? Effect.succeed(path.join(abs, ...key.split("/")))
+      : Effect.fail(new StorageError({ op, key, message: `the key ${bad}` }))
+  }
+  const attempt = <A>(op: string, key: string, f: (p: string) => A) =>
+    Effect.flatMap(resolveKey(op, key), (p) =>
+      Effect.try({ try: () => f(p), catch: (e) => new StorageError({ op, key, message: message(e) }) })
+    )
+  const atomicWrite = (p: string, data: Uint8Array | string, exclusive: boolean): boolean => {
+    fs.mkdirSync(path.dirname(p), { recursive: true })
+    if (exclusive && fs.existsSync(p)) return false
+    const tmp = `${p}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`
+    const fd = fs.openSync(tmp, "w")
+    try {
+      fs.writeSync(fd, typeof data === "string" ? Buffer.from(data, "utf8") : data)
+      fs.fsyncSync(fd)
+    } finally {
+      fs.closeSync(fd)
+    }
+    if (exclusive) {
+      // link() fails if the target exists: two writers of the same content-addressed key cannot clash.
+      try { fs.linkSync(tmp, p) } catch (e) { if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e; fs.rmSync(tmp, { force: true }); return false }
+      fs.rmSync(tmp, { force: true })
+      return true
+    }
+    fs.renameSync(tmp, p)
+    return true
+  }
+  const walk = (dir: string, out: string[]) => {
+    let entries: fs.Dirent[]
+    try { entries = fs.readdirSync(dir, { withFileTypes: true }) } catch { return }
+    for (const e of entries) {
+      const p = path.join(dir, e.name)
+      if (e.isDirectory()) walk(p, out)
+      else if (e.isFile() && !e.name.includes(".tmp-")) out.push(path.relative(abs, p).split(path.sep).join("/"))
+    }
+  }
+  return Storage.of({
+    root: abs,
+    read: (key) => attempt("read", key, (p) => new Uint8Array(fs.readFileSync(p))),
+    readText: (key) => attempt("read", key, (p) => fs.readFileSync(p, "utf8")),
+    write: (key, data) => attempt("write", key, (p) => { atomicWrite(p, data, false) }),
+    writeOnce: (key, data) => attempt("write", key, (p) => atomicWrite(p, data, true)),
+    append: (key, data) => attempt("append", key, (p) => { fs.mkdirSync(path.dirname(p), { recursive: true }); fs.appendFileSync(p, data) }),
+    exists: (key) => attempt("exists", key, (p) => fs.existsSync(p)),
+    list: (prefix) =>
+      prefix === ""
+        ? Effect.sync(() => { const out: string[] = []; walk(abs, out); return out.sort() })
+        : attempt("list", prefix, (p) => { const out: string[] = []; walk(p, out); return out.sort() }),
+    remove: (key) => attempt("remove", key, (p) => fs.rmSync(p, { recursive: true, force: true })),
+    locate: (key) => path.join(abs, ...key.split("/"))
+  })
+}
+
+export const StorageFs = (root: string) => Layer.sync(Storage, () => makeStorageFs(root))

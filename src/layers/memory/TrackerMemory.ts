@@ -1,0 +1,64 @@
+import { Clock, Effect, Layer } from "effect"
+import { RunNotFound } from "../../domain/errors.js"
+import { LINEAGE_KEYS } from "../../domain/lineage.js"
+import { type MetricRecord, type RunDetail, type RunRecord, Tracker } from "../../services/Tracker.js"
+
+interface MutableRun {
+  run: RunRecord
+  params: Record<string, string>
+  metrics: Map<string, MetricRecord>
+  tags: Record<string, string>
+  artifacts: Map<string, { name: string; path: string; sha256: string | null }>
+}
+
+const now = Clock.currentTimeMillis.pipe(Effect.map((ms) => new Date(ms).toISOString()))
+
+/** The experiment record in memory, for tests and embedding; same behaviour as TrackerSqlite. */
+export const makeTrackerMemory = Effect.sync(() => {
+  const runs = new Map<string, MutableRun>()
+  const get = (runId: string) => {
+    const r = runs.get(runId)
+    return r ? Effect.succeed(r) : Effect.fail(new RunNotFound({ runId }))
+  }
+  const detail = (r: MutableRun): RunDetail => ({
+    run: r.run,
+    params: { ...r.params },
+    tags: { ...r.tags },
+    metrics: [...r.metrics.values()].sort((a, b) => a.key.localeCompare(b.key) || a.step - b.step),
+    artifacts: [...r.artifacts.values()].sort((a, b) => a.name.localeCompare(b.name))
+  })
+  return Tracker.of({
+    createRun: ({ runId, experiment, anchors }) =>
+      Effect.map(now, (at) => {
+        const run: RunRecord = { runId, experiment, status: "running", startedAt: at, endedAt: null, error: null, anchors: { ...anchors } }
+        runs.set(runId, { run, params: {}, metrics: new Map(), tags: {}, artifacts: new Map() })
+        return run
+      }),
+    logParams: (runId, params) =>
+      Effect.map(get(runId), (r) => { for (const [k, v] of Object.entries(params)) r.params[k] = v === null ? "null" : String(v) }),
+    logMetrics: (runId, metrics) =>
+      Effect.flatMap(get(runId), (r) => Effect.map(now, (at) => {
+        for (const m of metrics) r.metrics.set(`${m.key}\u0000${m.step ?? 0}`, { key: m.key, value: m.value, step: m.step ?? 0, at })
+      })),
+    setTags: (runId, tags) =>
+      Effect.map(get(runId), (r) => {
+        Object.assign(r.tags, tags)
+        const anchorTags = Object.entries(tags).filter(([k]) => (LINEAGE_KEYS as ReadonlyArray<string>).includes(k) && k !== "run_id")
+        if (anchorTags.length > 0) r.run = { ...r.run, anchors: { ...r.run.anchors, ...Object.fromEntries(anchorTags) } }
+      }),
+    logArtifact: (runId, a) => Effect.map(get(runId), (r) => { r.artifacts.set(a.name, { ...a }) }),
+    endRun: (runId, status, error) =>
+      Effect.flatMap(get(runId), (r) => Effect.map(now, (at) => { r.run = { ...r.run, status, endedAt: at, error: error ?? null } })),
+    getRun: (runId) => Effect.map(get(runId), detail),
+    listRuns: (filter) =>
+      Effect.sync(() =>
+        [...runs.values()]
+          .map((r) => r.run)
+          .filter((r) => filter?.experiment === undefined || r.experiment === filter.experiment)
+          .sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.runId.localeCompare(a.runId))
+          .slice(0, filter?.limit ?? 1000)
+      )
+  })
+})
+
+export const TrackerMemory = Layer.effect(Tracker, makeTrackerMemory)

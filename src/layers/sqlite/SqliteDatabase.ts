@@ -1,0 +1,74 @@
+import type BetterSqlite3 from "better-sqlite3"
+import { Context, Effect, Layer } from "effect"
+import { mkdirSync } from "node:fs"
+import { dirname } from "node:path"
+import { createRequire } from "node:module"
+import { StoreError } from "../../domain/errors.js"
+import { type Migration, migrations as allMigrations } from "./migrations.js"
+
+/** The workspace's SQLite handle (WAL, foreign keys on, busy timeout), migrated on open. */
+export class SqliteDatabase extends Context.Tag("driftgate/SqliteDatabase")<SqliteDatabase, {
+  readonly db: BetterSqlite3.Database
+  readonly path: string
+  /** Runs `f` in a BEGIN IMMEDIATE transaction: writers queue instead of interleaving. */
+  readonly transaction: <A>(op: string, f: (db: BetterSqlite3.Database) => A) => Effect.Effect<A, StoreError>
+  readonly query: <A>(op: string, f: (db: BetterSqlite3.Database) => A) => Effect.Effect<A, StoreError>
+}>() {}
+
+const require = createRequire(import.meta.url)
+
+export const openDatabase = (path: string, migrations: ReadonlyArray<Migration> = allMigrations): BetterSqlite3.Database => {
+  const Database = require("better-sqlite3") as typeof BetterSqlite3
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true })
+  const db = new Database(path)
+  db.pragma("journal_mode = WAL")
+  db.pragma("foreign_keys = ON")
+  db.pragma("busy_timeout = 10000")
+  db.pragma("synchronous = NORMAL")
+  migrate(db, migrations)
+  return db
+}
+
+export const migrate = (db: BetterSqlite3.Database, migrations: ReadonlyArray<Migration>): void => {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`)
+  const apply = db.transaction((m: Migration) => {
+    // Re-check inside the write lock: another process may have migrated meanwhile.
+    const done = db.prepare("SELECT 1 FROM schema_migrations WHERE version = ?").get(m.version)
+    if (done) return
+    db.exec(m.sql)
+    db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(m.version, m.name, new Date().toISOString())
+  })
+  const applied = new Set((db.prepare("SELECT version FROM schema_migrations").all() as Array<{ version: number }>).map((r) => r.version))
+  const newest = Math.max(0, ...applied)
+  const known = Math.max(0, ...migrations.map((m) => m.version))
+  if (newest > known) {
+    throw new Error(`the store was written by a newer driftgate (schema version ${newest}; this version knows up to ${known})`)
+  }
+  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (!applied.has(m.version)) apply.immediate(m)
+  }
+}
+
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e))
+
+export const makeSqliteDatabase = (db: BetterSqlite3.Database, path: string) =>
+  SqliteDatabase.of({
+    db,
+    path,
+    transaction: (op, f) =>
+      Effect.try({ try: () => db.transaction(f).immediate(db), catch: (e) => new StoreError({ op, message: message(e) }) }),
+    query: (op, f) => Effect.try({ try: () => f(db), catch: (e) => new StoreError({ op, message: message(e) }) })
+  })
+
+/** Opens `<path>` for the lifetime of the layer and closes it on release. */
+export const SqliteDatabaseLive = (path: string) =>
+  Layer.scoped(
+    SqliteDatabase,
+    Effect.acquireRelease(
+      Effect.try({
+        try: () => makeSqliteDatabase(openDatabase(path), path),
+        catch: (e) => new StoreError({ op: "open", message: `cannot open the store ${path}: ${message(e)}` })
+      }),
+      ({ db }) => Effect.sync(() => { if (db.open) db.close() })
+    )
+  )

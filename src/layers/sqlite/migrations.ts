@@ -1,0 +1,130 @@
+/**
+ * The store's schema, one migration a step. Applied in order inside one transaction each and
+ * recorded in schema_migrations; a migration is never edited once released — add a new one.
+ */
+export interface Migration {
+  readonly version: number
+  readonly name: string
+  readonly sql: string
+}
+
+export const migrations: ReadonlyArray<Migration> = [
+  {
+    version: 1,
+    name: "tracking",
+    sql: `
+      CREATE TABLE experiments (
+        name TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE runs (
+        run_id TEXT PRIMARY KEY,
+        experiment TEXT NOT NULL REFERENCES experiments(name),
+        status TEXT NOT NULL CHECK (status IN ('running','completed','failed','blocked','cancelled')),
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        error TEXT,
+        execution_id TEXT,
+        config_hash TEXT,
+        dataset_version TEXT,
+        random_seed TEXT,
+        driftgate_version TEXT,
+        code_revision TEXT,
+        anchors_json TEXT NOT NULL
+      );
+      CREATE INDEX runs_by_experiment ON runs(experiment, started_at);
+      CREATE TABLE params (
+        run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (run_id, key)
+      );
+      CREATE TABLE metrics (
+        run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        value REAL NOT NULL,
+        step INTEGER NOT NULL DEFAULT 0,
+        at TEXT NOT NULL,
+        PRIMARY KEY (run_id, key, step)
+      );
+      CREATE TABLE tags (
+        run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (run_id, key)
+      );
+      CREATE TABLE artifacts (
+        run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        path TEXT NOT NULL,
+        sha256 TEXT,
+        PRIMARY KEY (run_id, name)
+      );
+    `
+  },
+  {
+    version: 2,
+    name: "registry",
+    sql: `
+      CREATE TABLE registered_models (
+        name TEXT PRIMARY KEY,
+        description TEXT,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE model_versions (
+        name TEXT NOT NULL REFERENCES registered_models(name),
+        version INTEGER NOT NULL CHECK (version >= 1),
+        run_id TEXT NOT NULL,
+        stage TEXT NOT NULL CHECK (stage IN ('None','Staging','Production','Archived')),
+        artifact_path TEXT NOT NULL,
+        tags_json TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (name, version)
+      );
+      -- The registry's central rule, enforced by the database as well as by the code.
+      CREATE UNIQUE INDEX model_versions_one_production ON model_versions(name) WHERE stage = 'Production';
+      CREATE TABLE aliases (
+        name TEXT NOT NULL,
+        alias TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        PRIMARY KEY (name, alias),
+        FOREIGN KEY (name, version) REFERENCES model_versions(name, version)
+      );
+      CREATE TABLE audit_log (
+        seq INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        model TEXT NOT NULL,
+        version INTEGER,
+        from_stage TEXT,
+        to_stage TEXT,
+        reason TEXT,
+        details_json TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+      );
+      -- Two records linking to the same predecessor would be a forked chain.
+      CREATE UNIQUE INDEX audit_log_one_successor ON audit_log(prev_hash);
+      CREATE INDEX audit_log_by_model ON audit_log(model, seq);
+      CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+      BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: records cannot be updated'); END;
+      CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+      BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: records cannot be deleted'); END;
+      CREATE TABLE rollback_intents (
+        id TEXT PRIMARY KEY,
+        model TEXT NOT NULL REFERENCES registered_models(name),
+        from_version INTEGER,
+        to_version INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending','completed','abandoned')),
+        FOREIGN KEY (model, to_version) REFERENCES model_versions(name, version)
+      );
+      -- At most one rollback in flight per model.
+      CREATE UNIQUE INDEX rollback_intents_one_pending ON rollback_intents(model) WHERE status = 'pending';
+    `
+  }
+]

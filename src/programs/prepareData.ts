@@ -1,0 +1,219 @@
+import { FileSystem } from "@effect/platform"
+import { Effect } from "effect"
+import * as path from "node:path"
+import { stringify as toYaml } from "yaml"
+import { inferSchema, validateTable } from "../domain/contract.js"
+import type { PipelineConfig } from "../domain/config.js"
+import { type DatasetSpec, decodeDatasetSpec } from "../domain/dataset.js"
+import { ContractViolation, DatasetNotFound, DatasetSpecMissing, UsageError } from "../domain/errors.js"
+import { canonicalHash, sha256Hex } from "../domain/hash.js"
+import { splitIndices } from "../domain/split.js"
+import { type RawTable, parseCsv, selectRows, writeCsv } from "../domain/table.js"
+import { Prompt } from "../services/Prompt.js"
+import { Storage } from "../services/Storage.js"
+import { readYamlFile } from "./loadConfig.js"
+import { datasetKeys } from "./workspace.js"
+
+export interface PrepareInput {
+  readonly config: PipelineConfig
+  readonly configDir: string
+  /** Create a missing dataset.yaml non-interactively. */
+  readonly target?: string | undefined
+  readonly task?: "classification" | "regression" | undefined
+}
+
+export interface SplitInfo {
+  readonly key: string
+  readonly rows: number
+  readonly labels?: Readonly<Record<string, number>>
+}
+
+export interface PreparedData {
+  readonly dataset: string
+  /** SHA-256 of the raw CSV bytes. */
+  readonly version: string
+  readonly rawFile: string
+  readonly spec: DatasetSpec
+  readonly specFile: string
+  readonly specCreated: boolean
+  readonly snapshotKey: string
+  readonly snapshotCreated: boolean
+  readonly rows: number
+  readonly validation: { readonly verdict: "passed"; readonly nullFractions: Readonly<Record<string, number>>; readonly labels?: Readonly<Record<string, number>> }
+  readonly splitId: string
+  readonly splitKey: string
+  readonly splits: { readonly train: SplitInfo; readonly val: SplitInfo; readonly test: SplitInfo }
+  /** Set when a drift-training batch was staged into this version (see drift stage-training). */
+  readonly stagedFrom?: string
+}
+
+/** Where a config's raw dataset lives: <config dir>/<data_root>/<dataset>/. */
+export const datasetDir = (config: PipelineConfig, configDir: string) => path.resolve(configDir, config.data_root, config.dataset)
+
+const labelCounts = (table: RawTable, target: string): Record<string, number> => {
+  const j = table.header.indexOf(target)
+  const out: Record<string, number> = {}
+  for (const r of table.rows) {
+    const v = r[j] ?? "(empty)"
+    out[v] = (out[v] ?? 0) + 1
+  }
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)))
+}
+
+/** Finds dataset.yaml for the configured dataset only, creating it when asked or allowed to. */
+const ensureSpec = Effect.fn("data.spec")(function* (input: PrepareInput, dir: string, csvText: string, csvFile: string) {
+  const fs = yield* FileSystem.FileSystem
+  const prompt = yield* Prompt
+  const specFile = path.join(dir, "dataset.yaml")
+  if (yield* fs.exists(specFile).pipe(Effect.orElseSucceed(() => false))) {
+    const raw = yield* readYamlFile(specFile)
+    const spec = yield* decodeDatasetSpec(raw, specFile)
+    return { spec, specFile, created: false }
+  }
+  const parsed = parseCsv(csvText)
+  if (parsed._tag === "invalid") {
+    return yield* Effect.fail(new ContractViolation({ dataset: input.config.dataset, file: csvFile, violations: parsed.violations }))
+  }
+  const header = parsed.table.header
+  let target = input.target
+  let task = input.task
+  if (target === undefined || task === undefined) {
+    if (!prompt.interactive) {
+      return yield* Effect.fail(new DatasetSpecMissing({ dataset: input.config.dataset, path: specFile }))
+    }
+    yield* prompt.say(`${specFile} does not exist yet; two questions create it (once).`)
+    target ??= yield* prompt.ask(`Target column (one of: ${header.join(", ")})`, {
+      default: header[header.length - 1]!,
+      validate: (a) => (header.includes(a) ? undefined : `"${a}" is not a column of ${path.basename(csvFile)}`)
+    })
+    task ??= yield* prompt.choose("Task type", ["classification", "regression"] as const)
+  }
+  if (!header.includes(target)) {
+    return yield* Effect.fail(new UsageError({ message: `--target ${target}: ${csvFile} has no such column (columns: ${header.join(", ")})` }))
+  }
+  const schema = inferSchema(parsed.table)
+  if (task === "classification" && (schema[target] === "float")) schema[target] = "string"
+  const labels = task === "classification" ? Object.keys(labelCounts(parsed.table, target)).filter((l) => l !== "(empty)") : undefined
+  const spec = {
+    name: input.config.dataset,
+    task_type: task,
+    features: header.filter((h) => h !== target),
+    target,
+    schema,
+    constraints: { min_rows: Math.min(parsed.table.rows.length, 10), max_null_fraction: 0.1, ...(labels ? { label_classes: labels } : {}) }
+  }
+  const decoded = yield* decodeDatasetSpec(spec, specFile)
+  const text = `# Created by driftgate from ${path.basename(csvFile)}; review the schema and constraints.\n${toYaml(spec)}`
+  yield* fs.writeFileString(`${specFile}.tmp`, text).pipe(
+    Effect.zipRight(fs.rename(`${specFile}.tmp`, specFile)),
+    Effect.mapError((e) => new UsageError({ message: `cannot write ${specFile}: ${e.message}` }))
+  )
+  return { spec: decoded, specFile, created: true }
+})
+
+/**
+ * Data preparation (runs before every pipeline): detect dataset.yaml → version → validate → split.
+ * The snapshot and the split files are immutable and content-addressed, so running again is a no-op
+ * that reports the same ids.
+ */
+export const prepareData = Effect.fn("stage.prepare_data")(function* (input: PrepareInput) {
+  const fs = yield* FileSystem.FileSystem
+  const storage = yield* Storage
+  const { config } = input
+  const dir = datasetDir(config, input.configDir)
+  const csvFile = path.join(dir, "data.csv")
+  if (!(yield* fs.exists(csvFile).pipe(Effect.orElseSucceed(() => false)))) {
+    return yield* Effect.fail(new DatasetNotFound({
+      dataset: config.dataset, path: csvFile,
+      message: (yield* fs.exists(dir).pipe(Effect.orElseSucceed(() => false))) ? "the folder has no data.csv" : "no such dataset folder"
+    }))
+  }
+  const bytes = yield* fs.readFile(csvFile).pipe(
+    Effect.mapError((e) => new DatasetNotFound({ dataset: config.dataset, path: csvFile, message: `cannot read it (${e.message})` }))
+  )
+  const text = new TextDecoder("utf-8").decode(bytes)
+  const { spec, specFile, created: specCreated } = yield* ensureSpec(input, dir, text, csvFile)
+  if (spec.task_type !== config.task_type) {
+    return yield* Effect.fail(new UsageError({
+      message: `${specFile} declares task_type ${spec.task_type} but the config declares ${config.task_type}`
+    }))
+  }
+  return yield* prepareVersion({ config, spec, specFile, specCreated, bytes, text, rawFile: csvFile })
+})
+
+/** Versions, validates and splits CSV bytes (the raw file, or a merged drift-training version). */
+export const prepareVersion = Effect.fn("data.version")(function* (args: {
+  readonly config: PipelineConfig
+  readonly spec: DatasetSpec
+  readonly specFile: string
+  readonly specCreated: boolean
+  readonly bytes: Uint8Array
+  readonly text: string
+  readonly rawFile: string
+  readonly stagedFrom?: string
+}) {
+  const storage = yield* Storage
+  const { config, spec, bytes, text } = args
+  const version = sha256Hex(bytes)
+  const keys = datasetKeys(config.dataset, version)
+
+  const parsed = parseCsv(text)
+  if (parsed._tag === "invalid") {
+    return yield* Effect.fail(new ContractViolation({ dataset: config.dataset, file: args.rawFile, violations: parsed.violations }))
+  }
+  const table = parsed.table
+  const result = validateTable(table, spec)
+  if (result.violations.length > 0) {
+    return yield* Effect.fail(new ContractViolation({ dataset: config.dataset, file: args.rawFile, violations: result.violations }))
+  }
+
+  // Snapshot only data that passed validation: a version in the workspace is always a usable one.
+  const snapshotCreated = yield* storage.writeOnce(keys.data, bytes)
+  yield* storage.writeOnce(keys.manifest, JSON.stringify({
+    dataset: config.dataset, version, rows: table.rows.length, columns: table.header, source: args.rawFile,
+    ...(args.stagedFrom !== undefined ? { staged_from: args.stagedFrom } : {})
+  }, null, 2) + "\n")
+
+  const stratify = config.task_type === "classification" && config.split.stratify
+  const splitSpec = { seed: config.random_seed, train: config.split.train, val: config.split.val, test: config.split.test, stratify, target: spec.target }
+  const splitId = canonicalHash(splitSpec).slice(0, 16)
+  const splitKey = keys.split(splitId)
+  const targetIdx = table.header.indexOf(spec.target)
+  const strata = stratify ? table.rows.map((r) => r[targetIdx] ?? null) : undefined
+  const idx = splitIndices(table.rows.length, config.split, config.random_seed, strata)
+  const parts = { train: selectRows(table, idx.train), val: selectRows(table, idx.val), test: selectRows(table, idx.test) }
+  const info = (name: "train" | "val" | "test"): SplitInfo => ({
+    key: `${splitKey}/${name}.csv`,
+    rows: parts[name].rows.length,
+    ...(config.task_type === "classification" ? { labels: labelCounts(parts[name], spec.target) } : {})
+  })
+  const splits = { train: info("train"), val: info("val"), test: info("test") }
+  for (const name of ["train", "val", "test"] as const) {
+    yield* storage.writeOnce(splits[name].key, writeCsv(table.header, parts[name].rows))
+  }
+  yield* storage.writeOnce(`${splitKey}/split.json`, JSON.stringify({
+    split_id: splitId, dataset_version: version, ...splitSpec,
+    rows: { train: splits.train.rows, val: splits.val.rows, test: splits.test.rows },
+    ...(config.task_type === "classification"
+      ? { label_distribution: { train: splits.train.labels, val: splits.val.labels, test: splits.test.labels } }
+      : {})
+  }, null, 2) + "\n")
+
+  return {
+    dataset: config.dataset,
+    version,
+    rawFile: args.rawFile,
+    spec,
+    specFile: args.specFile,
+    specCreated: args.specCreated,
+    snapshotKey: keys.data,
+    snapshotCreated,
+    rows: table.rows.length,
+    validation: { verdict: "passed" as const, nullFractions: result.summary.nullFractions, ...(result.summary.labels ? { labels: result.summary.labels } : {}) },
+    splitId,
+    splitKey,
+    splits,
+    ...(args.stagedFrom !== undefined ? { stagedFrom: args.stagedFrom } : {})
+  } satisfies PreparedData
+})
+
