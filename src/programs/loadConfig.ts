@@ -16,12 +16,13 @@ export interface LoadedConfig {
 
 /** Parses YAML text, turning a syntax error into one sentence with the line and column. */
 export const parseYaml = (text: string, file: string): Either.Either<unknown, ConfigError> => {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false })
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true })
   const err = doc.errors[0]
   if (err !== undefined) {
     const pos = err.linePos?.[0]
     const where = pos ? ` at line ${pos.line}, column ${pos.col}` : ""
-    const what = err.code === "DUPLICATE_KEY" ? "a key appears twice" : err.message.split("\n")[0]
+    const first = err.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")
+    const what = err.code === "DUPLICATE_KEY" ? "a key appears twice in the same mapping" : first
     return Either.left(new ConfigError({ file, message: `YAML syntax error${where}: ${what}` }))
   }
   return Either.right(doc.toJS({ maxAliasCount: 100 }))
