@@ -108,9 +108,9 @@ export const PipelineConfigSchema = Schema.Struct({
   split: opt(SplitConfig, () => ({ train: 0.7, val: 0.15, test: 0.15, stratify: true })),
   preprocessing: opt(PreprocessingConfig, () => ({ scale: "standard" as const, impute: "median" as const, encode: "one_hot" as const })),
   training: Schema.optional(TrainingConfig),
-  evaluation: opt(EvaluationConfig, () => ({})),
-  promotion: opt(PromotionConfig, () => ({ evaluation_split: "val" as const })),
-  deployment: opt(DeploymentConfig, () => ({ allowed_stage: "Production" as const })),
+  evaluation: opt(EvaluationConfig, (): typeof EvaluationConfig.Type => ({})),
+  promotion: opt(PromotionConfig, (): typeof PromotionConfig.Type => ({ evaluation_split: "val" })),
+  deployment: opt(DeploymentConfig, (): typeof DeploymentConfig.Type => ({ allowed_stage: "Production" })),
   drift: opt(DriftConfig, () => Schema.decodeSync(DriftConfig)({})),
   stages: opt(Schema.Array(PipelineStage), () => ["preprocessing", "training", "evaluation", "promotion", "deployment"] as const)
 })
@@ -153,6 +153,9 @@ export const decodePipelineConfig = (raw: unknown, file: string): Either.Either<
         file, key: "task_type",
         message: `task_type "image_classification" is not supported by this version of driftgate yet (tabular classification and regression are)`
       }))
+    }
+    if (stages.has("model_analysis")) {
+      return yield* Either.left(new ConfigError({ file, key: "stages", message: `stage model_analysis applies to image_classification pipelines only` }))
     }
     let training: PipelineConfig["training"]
     if (base.training !== undefined) {

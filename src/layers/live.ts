@@ -6,7 +6,9 @@ import { ApproverPolicy } from "./approver/ApproverPolicy.js"
 import { ApproverTerminal } from "./approver/ApproverTerminal.js"
 import { StorageFs } from "./fs/StorageFs.js"
 import { SqliteDatabaseLive } from "./sqlite/SqliteDatabase.js"
+import { RegistrySqlite } from "./sqlite/RegistrySqlite.js"
 import { TrackerSqlite } from "./sqlite/TrackerSqlite.js"
+import { TrainerTabular } from "./trainer/TrainerTabular.js"
 import { PromptTerminal } from "./terminal/PromptTerminal.js"
 
 export type ApproveMode = "interactive" | "auto" | "cancel"
@@ -31,6 +33,8 @@ export const liveLayer = (options: { readonly workspace: string; readonly approv
   )
   const services = Layer.mergeAll(
     TrackerSqlite,
+    RegistrySqlite,
+    TrainerTabular,
     approverLayer(options.approve, Boolean(process.stdin.isTTY))
   )
   return services.pipe(Layer.provideMerge(base))

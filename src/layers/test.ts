@@ -4,7 +4,9 @@ import type { Decision } from "../services/Approver.js"
 import { ApproverScripted } from "./approver/ApproverScripted.js"
 import { PromptScripted } from "./memory/PromptScripted.js"
 import { StorageMemory } from "./memory/StorageMemory.js"
+import { RegistryMemory } from "./memory/RegistryMemory.js"
 import { TrackerMemory } from "./memory/TrackerMemory.js"
+import { TrainerTabular } from "./trainer/TrainerTabular.js"
 
 /**
  * The in-memory bundle for tests and embedding: nothing touches the workspace on disk; raw data
@@ -14,6 +16,8 @@ export const testLayer = (options: { readonly answers?: ReadonlyArray<string>; r
   Layer.mergeAll(
     StorageMemory,
     TrackerMemory,
+    RegistryMemory,
+    TrainerTabular,
     PromptScripted(options.answers ?? [], options.interactive ?? false),
     ApproverScripted(options.decisions ?? []),
     NodeFileSystem.layer

@@ -1,14 +1,21 @@
 import type { FileSystem } from "@effect/platform"
 import { Effect } from "effect"
-import type { Approver } from "../services/Approver.js"
-import type { Prompt } from "../services/Prompt.js"
-import type { Storage } from "../services/Storage.js"
-import type { Tracker } from "../services/Tracker.js"
 import type { PipelineConfig, PipelineStage } from "../domain/config.js"
 import type { DriftgateError } from "../domain/describe.js"
-import type { UsageError } from "../domain/errors.js"
+import { UsageError } from "../domain/errors.js"
+import type { Approver } from "../services/Approver.js"
+import type { Prompt } from "../services/Prompt.js"
+import type { Registry } from "../services/Registry.js"
+import type { Storage } from "../services/Storage.js"
+import type { Tracker } from "../services/Tracker.js"
+import type { Trainer } from "../services/Trainer.js"
+import { deploymentManifest } from "./deployStage.js"
+import { type Evaluation, evaluateStage } from "./evaluateStage.js"
 import type { PreparedData } from "./prepareData.js"
+import { preprocessStage } from "./preprocessStage.js"
+import { promote } from "./promoteStage.js"
 import type { RunInput } from "./runPipeline.js"
+import { trainStage } from "./trainStage.js"
 
 export type StageError = DriftgateError
 
@@ -24,19 +31,39 @@ export interface PipelineContext {
 }
 
 /** The services a stage may ask for (all provided by the live and test bundles). */
-export type StageRequirements = Storage | Tracker | Prompt | Approver | FileSystem.FileSystem
+export type StageRequirements = Storage | Tracker | Prompt | Approver | Registry | Trainer | FileSystem.FileSystem
 
 export type StageImpl = (ctx: PipelineContext) => Effect.Effect<Readonly<Record<string, unknown>> | undefined, StageError, StageRequirements>
 
-const notYet = (stage: string): StageImpl => () => Effect.fail(
-  { _tag: "UsageError", message: `stage ${stage} is not available in this build` } as unknown as UsageError
-)
+const needs = (ctx: PipelineContext, key: string, stage: string, before: string) =>
+  ctx.artifacts[key] === undefined
+    ? Effect.fail(new UsageError({ message: `stage ${stage} needs ${before} to run first in the same run (check stages: in the config)` }))
+    : Effect.void
 
 export const stageTable: Record<PipelineStage, StageImpl> = {
-  preprocessing: notYet("preprocessing"),
-  training: notYet("training"),
-  evaluation: notYet("evaluation"),
-  model_analysis: notYet("model_analysis"),
-  promotion: notYet("promotion"),
-  deployment: notYet("deployment")
+  preprocessing: (ctx) => preprocessStage(ctx),
+  training: (ctx) => Effect.zipRight(needs(ctx, "preprocessed", "training", "preprocessing"), trainStage(ctx)),
+  evaluation: (ctx) => Effect.zipRight(needs(ctx, "trained", "evaluation", "training"), evaluateStage(ctx)),
+  model_analysis: () => Effect.fail(new UsageError({ message: "stage model_analysis applies to image models only" })),
+  promotion: (ctx) =>
+    Effect.zipRight(
+      needs(ctx, "evaluation", "promotion", "evaluation"),
+      Effect.gen(function* () {
+        ctx.artifacts.promotion = "pending"
+        const r = yield* promote({
+          runId: ctx.runId, config: ctx.config, anchors: ctx.anchors, evaluation: ctx.artifacts.evaluation as Evaluation
+        }).pipe(Effect.tapError((e) => Effect.sync(() => {
+          ctx.artifacts.promotion = e._tag === "PromotionBlocked" ? "blocked" : e._tag === "ApprovalRejected" ? "rejected" : e._tag === "ApprovalCancelled" ? "cancelled" : "failed"
+        })))
+        ctx.artifacts.promotion = "approved"
+        return { outcome: r.outcome, version: r.version.version, stage: r.version.stage, aliases: r.version.aliases }
+      })
+    ),
+  deployment: (ctx) =>
+    Effect.gen(function* () {
+      const p = ctx.artifacts.promotion
+      const promotion = p === "approved" || p === "blocked" || p === "rejected" || p === "cancelled" ? p : "not_run"
+      const m = yield* deploymentManifest({ runId: ctx.runId, config: ctx.config, promotion })
+      return { readiness: m.readiness, version: m.version, artifact_exists: m.artifact_exists, warnings: m.warnings }
+    })
 }

@@ -1,0 +1,180 @@
+import { deriveSeed } from "../domain/random.js"
+import type { FitOptions, Learner, Task } from "./learner.js"
+import { LearnerInputError, toColumnMajor, type Matrix } from "./matrix.js"
+import { parallelMapSync, resolveThreads } from "./parallel.js"
+import {
+  argmaxRows,
+  compileTrees,
+  growTree,
+  makeGrowJob,
+  resolveTreeParams,
+  toTreeArrays,
+  type CompiledTrees,
+  type DecisionTreeParams,
+  type ResolvedTreeParams,
+  type TreeArrays
+} from "./tree.js"
+import { checkFitInput, checkFormat, checkPredictInput } from "./validate.js"
+
+/**
+ * Random forest (scikit-learn's RandomForestClassifier / RandomForestRegressor): bootstrap rows as
+ * per-row counts, a random feature subset per split, fully grown CART trees by default.
+ * Tree i is grown from rng(deriveSeed(seed, i)), so a forest does not depend on n_jobs.
+ */
+export interface RandomForestParams extends DecisionTreeParams {
+  /** Default 100. */
+  readonly n_estimators?: number
+  /** Default true. */
+  readonly bootstrap?: boolean
+  /** Rows drawn per tree when bootstrapping: count, fraction (≤ 1), or null = all rows (default). */
+  readonly max_samples?: number | null
+  /** Threads for fitting: null/1 = this thread only (default), -1 = all cores. Does not change the model. */
+  readonly n_jobs?: number | null
+}
+
+export interface ResolvedForestParams extends ResolvedTreeParams {
+  readonly n_estimators: number
+  readonly bootstrap: boolean
+  readonly max_samples: number | null
+}
+
+export interface RandomForestModel {
+  readonly format: "driftgate.random_forest/1"
+  readonly task: Task
+  readonly nFeatures: number
+  /** 0 for regression. */
+  readonly nClasses: number
+  readonly params: ResolvedForestParams
+  readonly seed: number
+  readonly trees: ReadonlyArray<TreeArrays>
+  /** Mean over trees of each tree's normalised impurity decrease, normalised to sum to 1. */
+  readonly featureImportances: ReadonlyArray<number>
+}
+
+const KIND = "random_forest"
+const FORMAT = "driftgate.random_forest/1"
+
+export const randomForestDefaults = (task: Task): ResolvedForestParams => ({
+  criterion: task === "classification" ? "gini" : "squared_error",
+  max_depth: null,
+  min_samples_split: 2,
+  min_samples_leaf: 1,
+  max_features: task === "classification" ? "sqrt" : 1,
+  n_estimators: 100,
+  bootstrap: true,
+  max_samples: null
+})
+
+const resolveBootstrapSamples = (maxSamples: number | null, n: number): number => {
+  if (maxSamples === null) return n
+  if (!(maxSamples > 0) || !Number.isFinite(maxSamples)) {
+    throw new LearnerInputError(`max_samples must be a positive number or null, got ${maxSamples}`)
+  }
+  if (maxSamples <= 1) return Math.max(1, Math.round(maxSamples * n))
+  if (!Number.isInteger(maxSamples) || maxSamples > n) {
+    throw new LearnerInputError(`max_samples=${maxSamples} must be an integer ≤ the ${n} rows, or a fraction`)
+  }
+  return maxSamples
+}
+
+export const fitRandomForest = (
+  x: Matrix,
+  y: Float64Array,
+  options: FitOptions<RandomForestParams>
+): RandomForestModel => {
+  const nClasses = checkFitInput(KIND, randomForest.tasks, x, y, options)
+  const given = options.params
+  const defaults = randomForestDefaults(options.task)
+  const params: ResolvedForestParams = {
+    ...resolveTreeParams(given, defaults),
+    n_estimators: given.n_estimators ?? defaults.n_estimators,
+    bootstrap: given.bootstrap ?? defaults.bootstrap,
+    max_samples: given.max_samples === undefined ? defaults.max_samples : given.max_samples
+  }
+  const nTrees = params.n_estimators
+  if (!Number.isInteger(nTrees) || nTrees < 1) {
+    throw new LearnerInputError(`n_estimators must be a positive integer, got ${nTrees}`)
+  }
+  const seeds = new Float64Array(nTrees)
+  for (let t = 0; t < nTrees; t++) seeds[t] = deriveSeed(options.seed, t)
+  const job = makeGrowJob(
+    toColumnMajor(x), x.rows, x.cols, y, nClasses, options.task, params, seeds,
+    params.bootstrap, params.bootstrap ? resolveBootstrapSamples(params.max_samples, x.rows) : x.rows
+  )
+  const grown = parallelMapSync(growTree, job, nTrees, resolveThreads(given.n_jobs))
+
+  // scikit-learn averages the importances of the trees that split at least once
+  const imp = new Float64Array(x.cols)
+  for (const g of grown) {
+    let s = 0
+    for (let j = 0; j < x.cols; j++) s += g.importance[j]!
+    if (g.nodeCount > 1 && s > 0) for (let j = 0; j < x.cols; j++) imp[j] += g.importance[j]! / s
+  }
+  let total = 0
+  for (let j = 0; j < x.cols; j++) total += imp[j]!
+  return {
+    format: FORMAT,
+    task: options.task,
+    nFeatures: x.cols,
+    nClasses,
+    params,
+    seed: options.seed,
+    trees: grown.map(toTreeArrays),
+    featureImportances: Array.from(imp, (v) => (total > 0 ? v / total : 0))
+  }
+}
+
+const compiled = (model: RandomForestModel): CompiledTrees =>
+  compileTrees(model, model.trees, model.task === "classification" ? model.nClasses : 1)
+
+const meanOverTrees = (model: RandomForestModel, x: Matrix): Float64Array => {
+  checkFormat(model, FORMAT)
+  checkPredictInput(KIND, model.nFeatures, x)
+  const c = compiled(model)
+  const out = sumLeafValuesForest(c, x)
+  const nTrees = model.trees.length
+  for (let i = 0; i < out.length; i++) out[i] = out[i]! / nTrees
+  return out
+}
+
+// Same traversal as tree.ts's sumLeafValues; kept here so the forest's hot loop is monomorphic.
+const sumLeafValuesForest = (c: CompiledTrees, x: Matrix): Float64Array => {
+  const { roots, feature, threshold, left, right, value, nOutputs } = c
+  const rows = x.rows, cols = x.cols, data = x.data
+  const out = new Float64Array(rows * nOutputs)
+  for (let t = 0; t < roots.length; t++) {
+    const root = roots[t]!
+    for (let r = 0; r < rows; r++) {
+      const base = r * cols
+      let node = root
+      let f = feature[node]!
+      while (f >= 0) {
+        node = data[base + f]! <= threshold[node]! ? left[node]! : right[node]!
+        f = feature[node]!
+      }
+      const vo = node * nOutputs, oo = r * nOutputs
+      for (let k = 0; k < nOutputs; k++) out[oo + k] += value[vo + k]!
+    }
+  }
+  return out
+}
+
+/** Mean of the trees' class probabilities (rows × classes), like scikit-learn. */
+export const predictProbaRandomForest = (model: RandomForestModel, x: Matrix): Float64Array => {
+  if (model.task !== "classification") throw new LearnerInputError("predictProba needs a classification forest")
+  return meanOverTrees(model, x)
+}
+
+/** Class index of the highest mean probability (classification) or the mean prediction (regression). */
+export const predictRandomForest = (model: RandomForestModel, x: Matrix): Float64Array => {
+  const values = meanOverTrees(model, x)
+  return model.task === "classification" ? argmaxRows(values, x.rows, model.nClasses) : values
+}
+
+export const randomForest: Learner<RandomForestParams, RandomForestModel> = {
+  kind: KIND,
+  tasks: ["classification", "regression"],
+  fit: fitRandomForest,
+  predict: predictRandomForest,
+  predictProba: predictProbaRandomForest
+}

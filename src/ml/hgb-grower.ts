@@ -1,0 +1,574 @@
+import type { Binned } from "./hgb-binning.js"
+
+/** Tree-growing settings (scikit-learn's TreeGrower arguments). */
+export interface GrowerOptions {
+  readonly maxLeafNodes: number | null
+  readonly maxDepth: number | null
+  readonly minSamplesLeaf: number
+  readonly l2Regularization: number
+  readonly minHessianToSplit: number
+  readonly minGainToSplit: number
+  readonly shrinkage: number
+  /** Squared error: every hessian is 1, so sample counts stand in for hessian sums. */
+  readonly hessiansAreConstant: boolean
+}
+
+/** A grown tree, nodes in pre-order (node, left subtree, right subtree) as scikit-learn's predictor arrays. */
+export interface GrownTree {
+  readonly nNodes: number
+  /** -1 for leaves. */
+  readonly feature: Int32Array
+  /** Bin index: bin <= binThreshold goes left. */
+  readonly binThreshold: Int32Array
+  readonly missingLeft: Uint8Array
+  readonly left: Int32Array
+  readonly right: Int32Array
+  /** Leaf values, shrinkage applied; 0 for split nodes. */
+  readonly value: Float64Array
+  readonly count: Int32Array
+}
+
+class GrowNode {
+  hist = -1
+  isLeaf = false
+  left: GrowNode | null = null
+  right: GrowNode | null = null
+  gain = -1
+  feature = 0
+  bin = 0
+  missingLeft = false
+  sgL = 0
+  shL = 0
+  nL = 0
+  constructor(
+    readonly start: number,
+    readonly stop: number,
+    readonly depth: number,
+    readonly sumG: number,
+    readonly sumH: number,
+    public value: number
+  ) {}
+}
+
+/** heapq's order: a node with a larger gain is "smaller", i.e. popped first. */
+const before = (a: GrowNode, b: GrowNode): boolean => a.gain > b.gain
+
+/**
+ * Leaf-wise (best-first) histogram tree grower, a port of scikit-learn's TreeGrower + Splitter +
+ * HistogramBuilder. One instance serves every tree of a fit: the partition, gathered gradients and
+ * histogram pool are allocated once.
+ */
+export class HistGrower {
+  private readonly n: number
+  private readonly nFeatures: number
+  private readonly bins: Uint8Array
+  private readonly hasMissing: Uint8Array
+  private readonly nBinsNonMissing: Int32Array
+  /** Doubles per bin: gradient, hessian, count; or gradient, count when hessians are constant. */
+  private readonly stride: number
+  /** Offset of feature f's histogram, in doubles. */
+  private readonly histOffset: Int32Array
+  private readonly histLength: number
+  private readonly part: Uint32Array
+  /** Scratch for subtractSparse: a flag per histogram bin and the list of flagged bins. */
+  private readonly binMark: Uint8Array
+  private readonly touched: Int32Array
+  private readonly buf: Uint32Array
+  private readonly pool: Float64Array[] = []
+  private readonly freeSlots: number[] = []
+  private heap: GrowNode[] = []
+  private nodes: GrowNode[] = []
+  private nFinalizedLeaves = 0
+
+  constructor(binned: Binned, nBinsNonMissing: Int32Array, private readonly opts: GrowerOptions) {
+    this.n = binned.rows
+    this.nFeatures = nBinsNonMissing.length
+    this.bins = binned.bins
+    this.hasMissing = binned.hasMissing
+    this.nBinsNonMissing = nBinsNonMissing
+    this.stride = opts.hessiansAreConstant ? 2 : 3
+    this.histOffset = new Int32Array(this.nFeatures)
+    let total = 0
+    for (let f = 0; f < this.nFeatures; f++) {
+      this.histOffset[f] = total * this.stride
+      total += nBinsNonMissing[f]! + 1
+    }
+    this.histLength = total * this.stride
+    this.binMark = new Uint8Array(total)
+    this.touched = new Int32Array(total)
+    this.part = new Uint32Array(this.n)
+    this.buf = new Uint32Array(this.n)
+  }
+
+  /**
+   * Grows one tree on gradients `g` (and hessians `h`, null when constant), then adds its leaf
+   * values to `raw[rawOffset + i]` for every training row i.
+   */
+  grow(g: Float32Array, h: Float32Array | null, raw: Float64Array, rawOffset: number): GrownTree {
+    const n = this.n
+    const part = this.part
+    for (let i = 0; i < n; i++) part[i] = i
+    this.heap = []
+    this.nodes = []
+    this.nFinalizedLeaves = 0
+
+    let sumG = 0
+    for (let i = 0; i < n; i++) sumG += g[i]!
+    let sumH: number
+    if (h === null) sumH = n
+    else {
+      sumH = 0
+      for (let i = 0; i < n; i++) sumH += h[i]!
+    }
+    const root = this.newNode(0, n, 0, sumG, sumH, 0)
+    if (n < 2 * this.opts.minSamplesLeaf || sumH < this.opts.minHessianToSplit) {
+      this.finalizeLeaf(root)
+    } else {
+      root.hist = this.acquire()
+      this.buildHistogram(root, this.pool[root.hist]!, g, h)
+      this.splitOrFinalize(root)
+    }
+    while (this.heap.length > 0) this.splitNext(g, h)
+
+    const shrinkage = this.opts.shrinkage
+    const nodes = this.nodes
+    for (let j = 0; j < nodes.length; j++) {
+      const node = nodes[j]!
+      if (!node.isLeaf) continue
+      node.value *= shrinkage
+      const v = node.value
+      for (let k = node.start; k < node.stop; k++) raw[rawOffset + part[k]!]! += v
+    }
+    return this.emit(root)
+  }
+
+  private newNode(start: number, stop: number, depth: number, sumG: number, sumH: number, value: number): GrowNode {
+    const node = new GrowNode(start, stop, depth, sumG, sumH, value)
+    this.nodes.push(node)
+    return node
+  }
+
+  private acquire(): number {
+    const slot = this.freeSlots.pop()
+    if (slot !== undefined) return slot
+    this.pool.push(new Float64Array(this.histLength))
+    return this.pool.length - 1
+  }
+
+  private release(node: GrowNode): void {
+    if (node.hist >= 0) {
+      this.freeSlots.push(node.hist)
+      node.hist = -1
+    }
+  }
+
+  private finalizeLeaf(node: GrowNode): void {
+    node.isLeaf = true
+    this.nFinalizedLeaves++
+    this.release(node)
+  }
+
+  private splitOrFinalize(node: GrowNode): void {
+    this.findSplit(node, this.pool[node.hist]!)
+    if (node.gain <= 0) this.finalizeLeaf(node)
+    else this.heapPush(node)
+  }
+
+  private splitNext(g: Float32Array, h: Float32Array | null): void {
+    const node = this.heapPop()
+    const opts = this.opts
+    const nLeft = this.partition(node)
+    const depth = node.depth + 1
+    const nLeafNodes = this.nFinalizedLeaves + this.heap.length + 2
+    const sgR = node.sumG - node.sgL
+    const shR = node.sumH - node.shL
+    const left = this.newNode(node.start, node.start + nLeft, depth, node.sgL, node.shL, this.nodeValue(node.sgL, node.shL))
+    const right = this.newNode(node.start + nLeft, node.stop, depth, sgR, shR, this.nodeValue(sgR, shR))
+    node.left = left
+    node.right = right
+    const nL = left.stop - left.start
+    const nR = right.stop - right.start
+    // no NaN seen for this feature in training: at predict time NaN follows the larger child
+    if (this.hasMissing[node.feature] === 0) node.missingLeft = nL > nR
+
+    if (opts.maxLeafNodes !== null && nLeafNodes === opts.maxLeafNodes) {
+      this.finalizeLeaf(left)
+      this.finalizeLeaf(right)
+      while (this.heap.length > 0) this.finalizeLeaf(this.heapPop())
+      this.release(node)
+      return
+    }
+    if (opts.maxDepth !== null && depth === opts.maxDepth) {
+      this.finalizeLeaf(left)
+      this.finalizeLeaf(right)
+      this.release(node)
+      return
+    }
+    if (nL < opts.minSamplesLeaf * 2) this.finalizeLeaf(left)
+    if (nR < opts.minSamplesLeaf * 2) this.finalizeLeaf(right)
+
+    if (!left.isLeaf || !right.isLeaf) {
+      // histogram subtraction: build the smaller child, the larger one is parent − smaller (in place,
+      // and only when the larger child may still split)
+      const small = nL < nR ? left : right
+      const large = small === left ? right : left
+      small.hist = this.acquire()
+      const hs = this.pool[small.hist]!
+      this.buildHistogram(small, hs, g, h)
+      if (!large.isLeaf) {
+        const hp = this.pool[node.hist]!
+        if ((small.stop - small.start) * this.nFeatures * 2 < this.histLength) this.subtractSparse(small, hp, hs)
+        else for (let i = 0; i < hp.length; i++) hp[i] = hp[i]! - hs[i]!
+        large.hist = node.hist
+        node.hist = -1
+      }
+      if (!left.isLeaf) this.splitOrFinalize(left)
+      if (!right.isLeaf) this.splitOrFinalize(right)
+      if (left.isLeaf) this.release(left)
+      if (right.isLeaf) this.release(right)
+    }
+    this.release(node)
+  }
+
+  /**
+   * hp -= hs on the bins the small node's rows fall in, and only there: elsewhere hs is 0, so this
+   * is the dense subtraction without the pass over thousands of empty bins.
+   */
+  private subtractSparse(small: GrowNode, hp: Float64Array, hs: Float64Array): void {
+    const n = this.n
+    const S = this.stride
+    const bins = this.bins
+    const part = this.part
+    const mark = this.binMark
+    const touched = this.touched
+    let nt = 0
+    for (let f = 0; f < this.nFeatures; f++) {
+      const co = f * n
+      const o = this.histOffset[f]! / S
+      for (let k = small.start; k < small.stop; k++) {
+        const gb = o + bins[co + part[k]!]!
+        if (mark[gb] === 0) {
+          mark[gb] = 1
+          touched[nt++] = gb
+        }
+      }
+    }
+    for (let t = 0; t < nt; t++) {
+      const gb = touched[t]!
+      mark[gb] = 0
+      const p = gb * S
+      for (let q = p; q < p + S; q++) hp[q] = hp[q]! - hs[q]!
+    }
+  }
+
+  private nodeValue(sumG: number, sumH: number): number {
+    return -sumG / (sumH + this.opts.l2Regularization + 1e-15)
+  }
+
+  /**
+   * Histogram of the node's rows, four features per pass so each row's index and gradient are loaded
+   * once per pass. Rows within a node stay in ascending order (stable partition), so the gradient and
+   * bin reads move forward through memory; each bin still sums its rows in order, as scikit-learn.
+   */
+  private buildHistogram(node: GrowNode, hist: Float64Array, g: Float32Array, h: Float32Array | null): void {
+    hist.fill(0)
+    const nFeatures = this.nFeatures
+    let f = 0
+    for (; f + 4 <= nFeatures; f += 4) {
+      if (h === null) this.build4g(node, hist, g, f)
+      else this.build4gh(node, hist, g, h, f)
+    }
+    for (; f < nFeatures; f++) {
+      if (h === null) this.build1g(node, hist, g, f)
+      else this.build1gh(node, hist, g, h, f)
+    }
+  }
+
+  private build4g(node: GrowNode, hist: Float64Array, g: Float32Array, f: number): void {
+    const n = this.n
+    const bins = this.bins
+    const part = this.part
+    const c0 = f * n, c1 = c0 + n, c2 = c1 + n, c3 = c2 + n
+    const o0 = this.histOffset[f]!, o1 = this.histOffset[f + 1]!, o2 = this.histOffset[f + 2]!, o3 = this.histOffset[f + 3]!
+    for (let k = node.start; k < node.stop; k++) {
+      const i = part[k]!
+      const gi = g[i]!
+      const b0 = o0 + bins[c0 + i]! * 2
+      const b1 = o1 + bins[c1 + i]! * 2
+      const b2 = o2 + bins[c2 + i]! * 2
+      const b3 = o3 + bins[c3 + i]! * 2
+      hist[b0] += gi
+      hist[b0 + 1] += 1
+      hist[b1] += gi
+      hist[b1 + 1] += 1
+      hist[b2] += gi
+      hist[b2 + 1] += 1
+      hist[b3] += gi
+      hist[b3 + 1] += 1
+    }
+  }
+
+  private build4gh(node: GrowNode, hist: Float64Array, g: Float32Array, h: Float32Array, f: number): void {
+    const n = this.n
+    const bins = this.bins
+    const part = this.part
+    const c0 = f * n, c1 = c0 + n, c2 = c1 + n, c3 = c2 + n
+    const o0 = this.histOffset[f]!, o1 = this.histOffset[f + 1]!, o2 = this.histOffset[f + 2]!, o3 = this.histOffset[f + 3]!
+    for (let k = node.start; k < node.stop; k++) {
+      const i = part[k]!
+      const gi = g[i]!
+      const hi = h[i]!
+      const b0 = o0 + bins[c0 + i]! * 3
+      const b1 = o1 + bins[c1 + i]! * 3
+      const b2 = o2 + bins[c2 + i]! * 3
+      const b3 = o3 + bins[c3 + i]! * 3
+      hist[b0] += gi
+      hist[b0 + 1] += hi
+      hist[b0 + 2] += 1
+      hist[b1] += gi
+      hist[b1 + 1] += hi
+      hist[b1 + 2] += 1
+      hist[b2] += gi
+      hist[b2 + 1] += hi
+      hist[b2 + 2] += 1
+      hist[b3] += gi
+      hist[b3 + 1] += hi
+      hist[b3 + 2] += 1
+    }
+  }
+
+  private build1g(node: GrowNode, hist: Float64Array, g: Float32Array, f: number): void {
+    const bins = this.bins
+    const part = this.part
+    const co = f * this.n
+    const o = this.histOffset[f]!
+    for (let k = node.start; k < node.stop; k++) {
+      const i = part[k]!
+      const b = o + bins[co + i]! * 2
+      hist[b] += g[i]!
+      hist[b + 1] += 1
+    }
+  }
+
+  private build1gh(node: GrowNode, hist: Float64Array, g: Float32Array, h: Float32Array, f: number): void {
+    const bins = this.bins
+    const part = this.part
+    const co = f * this.n
+    const o = this.histOffset[f]!
+    for (let k = node.start; k < node.stop; k++) {
+      const i = part[k]!
+      const b = o + bins[co + i]! * 3
+      hist[b] += g[i]!
+      hist[b + 1] += h[i]!
+      hist[b + 2] += 1
+    }
+  }
+
+  /**
+   * Best split over all features (scikit-learn's Splitter.find_node_split): per feature a left-to-right
+   * scan (NaN goes right) and, when the feature has NaN, a right-to-left scan (NaN goes left).
+   */
+  private findSplit(node: GrowNode, hist: Float64Array): void {
+    const opts = this.opts
+    const msl = opts.minSamplesLeaf
+    const minH = opts.minHessianToSplit
+    const minGain = opts.minGainToSplit
+    const l2 = opts.l2Regularization
+    const S = this.stride
+    // the hessian sum sits at offset 1 in both layouts: with constant hessians it is the count
+    const hIdx = 1
+    const cIdx = S - 1
+    const n = node.stop - node.start
+    const sumG = node.sumG
+    const sumH = node.sumH
+    const lossCurrent = sumG * node.value
+    let bestGain = -1
+    let bestFeature = 0
+    let bestBin = 0
+    let bestMissingLeft = false
+    let bestSgL = 0
+    let bestShL = 0
+    let bestNL = 0
+    for (let f = 0; f < this.nFeatures; f++) {
+      const nb = this.nBinsNonMissing[f]!
+      const base = this.histOffset[f]!
+      const hasMissing = this.hasMissing[f]!
+      const end = nb - 1 + hasMissing
+      let sgL = 0
+      let shL = 0
+      let nL = 0
+      for (let b = 0; b < end; b++) {
+        const p = base + b * S
+        const c = hist[p + cIdx]!
+        const hh = hist[p + hIdx]!
+        const gg = hist[p]!
+        nL += c
+        const nR = n - nL
+        shL += hh
+        const shR = sumH - shL
+        sgL += gg
+        const sgR = sumG - sgL
+        if (nL < msl) continue
+        if (nR < msl) break
+        if (shL < minH) continue
+        if (shR < minH) break
+        const vL = -sgL / (shL + l2 + 1e-15)
+        const vR = -sgR / (shR + l2 + 1e-15)
+        const gain = lossCurrent - sgL * vL - sgR * vR
+        if (gain > bestGain && gain > minGain) {
+          bestGain = gain
+          bestFeature = f
+          bestBin = b
+          bestMissingLeft = false
+          bestSgL = sgL
+          bestShL = shL
+          bestNL = nL
+        }
+      }
+      if (hasMissing === 1) {
+        let sgR = 0
+        let shR = 0
+        let nR = 0
+        for (let b = nb - 2; b >= 0; b--) {
+          const p = base + (b + 1) * S
+          const c = hist[p + cIdx]!
+          const hh = hist[p + hIdx]!
+          const gg = hist[p]!
+          nR += c
+          const nL2 = n - nR
+          shR += hh
+          const shL2 = sumH - shR
+          sgR += gg
+          const sgL2 = sumG - sgR
+          if (nR < msl) continue
+          if (nL2 < msl) break
+          if (shR < minH) continue
+          if (shL2 < minH) break
+          const vL = -sgL2 / (shL2 + l2 + 1e-15)
+          const vR = -sgR / (shR + l2 + 1e-15)
+          const gain = lossCurrent - sgL2 * vL - sgR * vR
+          if (gain > bestGain && gain > minGain) {
+            bestGain = gain
+            bestFeature = f
+            bestBin = b
+            bestMissingLeft = true
+            bestSgL = sgL2
+            bestShL = shL2
+            bestNL = nL2
+          }
+        }
+      }
+    }
+    node.gain = bestGain
+    node.feature = bestFeature
+    node.bin = bestBin
+    node.missingLeft = bestMissingLeft
+    node.sgL = bestSgL
+    node.shL = bestShL
+    node.nL = bestNL
+  }
+
+  /** Stable partition of the node's rows: left rows first, both sides in their previous order. */
+  private partition(node: GrowNode): number {
+    const part = this.part
+    const buf = this.buf
+    const bins = this.bins
+    const co = node.feature * this.n
+    const splitBin = node.bin
+    const missingBin = node.missingLeft ? this.nBinsNonMissing[node.feature]! : -1
+    const start = node.start
+    let nl = 0
+    let nr = 0
+    for (let k = start; k < node.stop; k++) {
+      const i = part[k]!
+      const b = bins[co + i]!
+      if (b <= splitBin || b === missingBin) part[start + nl++] = i
+      else buf[nr++] = i
+    }
+    const rs = start + nl
+    for (let j = 0; j < nr; j++) part[rs + j] = buf[j]!
+    return nl
+  }
+
+  private emit(root: GrowNode): GrownTree {
+    const m = this.nodes.length
+    const t = {
+      nNodes: m,
+      feature: new Int32Array(m),
+      binThreshold: new Int32Array(m),
+      missingLeft: new Uint8Array(m),
+      left: new Int32Array(m),
+      right: new Int32Array(m),
+      value: new Float64Array(m),
+      count: new Int32Array(m)
+    }
+    let next = 0
+    const visit = (node: GrowNode): number => {
+      const id = next++
+      t.count[id] = node.stop - node.start
+      if (node.isLeaf) {
+        t.feature[id] = -1
+        t.value[id] = node.value
+        return id
+      }
+      t.feature[id] = node.feature
+      t.binThreshold[id] = node.bin
+      t.missingLeft[id] = node.missingLeft ? 1 : 0
+      t.left[id] = visit(node.left!)
+      t.right[id] = visit(node.right!)
+      return id
+    }
+    visit(root)
+    return t
+  }
+
+  private heapPush(node: GrowNode): void {
+    const heap = this.heap
+    heap.push(node)
+    this.siftDown(0, heap.length - 1)
+  }
+
+  private heapPop(): GrowNode {
+    const heap = this.heap
+    const last = heap.pop()!
+    if (heap.length === 0) return last
+    const top = heap[0]!
+    heap[0] = last
+    this.siftUp(0)
+    return top
+  }
+
+  // Python's heapq._siftdown / _siftup, so that ties between equal gains resolve as in scikit-learn
+  private siftDown(startPos: number, pos: number): void {
+    const heap = this.heap
+    const item = heap[pos]!
+    while (pos > startPos) {
+      const parentPos = (pos - 1) >> 1
+      const parent = heap[parentPos]!
+      if (before(item, parent)) {
+        heap[pos] = parent
+        pos = parentPos
+        continue
+      }
+      break
+    }
+    heap[pos] = item
+  }
+
+  private siftUp(pos: number): void {
+    const heap = this.heap
+    const endPos = heap.length
+    const startPos = pos
+    const item = heap[pos]!
+    let child = 2 * pos + 1
+    while (child < endPos) {
+      const right = child + 1
+      if (right < endPos && !before(heap[child]!, heap[right]!)) child = right
+      heap[pos] = heap[child]!
+      pos = child
+      child = 2 * pos + 1
+    }
+    heap[pos] = item
+    this.siftDown(startPos, pos)
+  }
+}

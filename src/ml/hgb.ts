@@ -1,0 +1,466 @@
+import { deriveSeed, rng } from "../domain/random.js"
+import { binRows, fitBinThresholds } from "./hgb-binning.js"
+import { HistGrower, type GrownTree } from "./hgb-grower.js"
+import { baselinePrediction, expit, meanLoss, updateGradients, type HgbLossKind } from "./hgb-loss.js"
+import type { FitOptions, Learner, Task } from "./learner.js"
+import { LearnerInputError, type Matrix } from "./matrix.js"
+
+/**
+ * Histogram gradient boosting, a port of scikit-learn 1.2's HistGradientBoostingClassifier
+ * (binary log-loss; multiclass: one tree per class per iteration, softmax) and
+ * HistGradientBoostingRegressor (squared error). Every field is optional; defaults are scikit-learn's.
+ */
+export interface HgbParams {
+  readonly learning_rate?: number
+  readonly max_iter?: number
+  /** null: unlimited. */
+  readonly max_leaf_nodes?: number | null
+  /** null: unlimited. */
+  readonly max_depth?: number | null
+  readonly min_samples_leaf?: number
+  readonly l2_regularization?: number
+  /** Bins for non-missing values, 2..255; NaN always has a bin of its own. */
+  readonly max_bins?: number
+  /** "auto": on when the training set has more than 10,000 rows. */
+  readonly early_stopping?: "auto" | boolean
+  /** Held-out share (0 < v < 1) or row count (v >= 1) for early stopping; null: score on the training data. */
+  readonly validation_fraction?: number | null
+  readonly n_iter_no_change?: number
+  readonly tol?: number
+  /** Only the loss is supported (scikit-learn's default). */
+  readonly scoring?: "loss"
+}
+
+export type ResolvedHgbParams = { readonly [K in keyof HgbParams]-?: Exclude<HgbParams[K], undefined> }
+
+export const hgbDefaults: ResolvedHgbParams = {
+  learning_rate: 0.1,
+  max_iter: 100,
+  max_leaf_nodes: 31,
+  max_depth: null,
+  min_samples_leaf: 20,
+  l2_regularization: 0,
+  max_bins: 255,
+  early_stopping: "auto",
+  validation_fraction: 0.1,
+  n_iter_no_change: 10,
+  tol: 1e-7,
+  scoring: "loss"
+}
+
+/** One tree as flat arrays, nodes in pre-order; leaves have feature -1. */
+export interface HgbTree {
+  readonly feature: ReadonlyArray<number>
+  /** Raw-value threshold: x <= threshold goes left. Number.MAX_VALUE marks a "NaN vs the rest" split. */
+  readonly threshold: ReadonlyArray<number>
+  /** 1 where NaN goes left. */
+  readonly missingLeft: ReadonlyArray<number>
+  readonly left: ReadonlyArray<number>
+  readonly right: ReadonlyArray<number>
+  /** Leaf values, learning rate applied; 0 for split nodes. */
+  readonly value: ReadonlyArray<number>
+  /** Training rows that reached the node. */
+  readonly count: ReadonlyArray<number>
+}
+
+export interface HgbModel {
+  readonly format: "driftgate.hgb/1"
+  readonly task: Task
+  readonly loss: HgbLossKind
+  readonly nFeatures: number
+  /** 0 for regression. */
+  readonly nClasses: number
+  readonly treesPerIteration: number
+  readonly params: ResolvedHgbParams
+  /** Raw prediction before any tree, one per tree of an iteration. */
+  readonly baseline: ReadonlyArray<number>
+  readonly nIter: number
+  readonly earlyStopping: boolean
+  /** Per feature, the increasing bin thresholds (bin i holds thresholds[i-1] < x <= thresholds[i]). */
+  readonly binThresholds: ReadonlyArray<ReadonlyArray<number>>
+  /** Negative mean loss before the first tree and after each iteration (only with early stopping). */
+  readonly trainScore: ReadonlyArray<number>
+  readonly validationScore: ReadonlyArray<number>
+  /** nIter × treesPerIteration trees, iteration-major. */
+  readonly trees: ReadonlyArray<HgbTree>
+}
+
+const MIN_HESSIAN_TO_SPLIT = 1e-3
+const BINNING_SUBSAMPLE = 200_000
+const NAN_SPLIT_THRESHOLD = Number.MAX_VALUE
+
+const fail = (message: string, column?: number): never => {
+  throw new LearnerInputError(`hist_gradient_boosting: ${message}`, column)
+}
+
+export const resolveHgbParams = (params: HgbParams): ResolvedHgbParams => {
+  const p: ResolvedHgbParams = { ...hgbDefaults, ...stripUndefined(params) }
+  const isInt = (v: number) => Number.isInteger(v)
+  if (!(p.learning_rate > 0) || !Number.isFinite(p.learning_rate)) fail(`learning_rate must be > 0, got ${p.learning_rate}`)
+  if (!isInt(p.max_iter) || p.max_iter < 1) fail(`max_iter must be an integer >= 1, got ${p.max_iter}`)
+  if (p.max_leaf_nodes !== null && (!isInt(p.max_leaf_nodes) || p.max_leaf_nodes < 2)) {
+    fail(`max_leaf_nodes must be null or an integer >= 2, got ${p.max_leaf_nodes}`)
+  }
+  if (p.max_depth !== null && (!isInt(p.max_depth) || p.max_depth < 1)) {
+    fail(`max_depth must be null or an integer >= 1, got ${p.max_depth}`)
+  }
+  if (!isInt(p.min_samples_leaf) || p.min_samples_leaf < 1) fail(`min_samples_leaf must be an integer >= 1, got ${p.min_samples_leaf}`)
+  if (!(p.l2_regularization >= 0) || !Number.isFinite(p.l2_regularization)) fail(`l2_regularization must be >= 0, got ${p.l2_regularization}`)
+  if (!isInt(p.max_bins) || p.max_bins < 2 || p.max_bins > 255) fail(`max_bins must be an integer in [2, 255], got ${p.max_bins}`)
+  if (p.early_stopping !== "auto" && typeof p.early_stopping !== "boolean") fail(`early_stopping must be "auto", true or false`)
+  const vf = p.validation_fraction
+  if (vf !== null && (!(vf > 0) || (vf >= 1 && !isInt(vf)))) {
+    fail(`validation_fraction must be null, in (0, 1), or an integer row count, got ${vf}`)
+  }
+  if (!isInt(p.n_iter_no_change) || p.n_iter_no_change < 1) fail(`n_iter_no_change must be an integer >= 1, got ${p.n_iter_no_change}`)
+  if (!(p.tol >= 0)) fail(`tol must be >= 0, got ${p.tol}`)
+  if (p.scoring !== "loss") fail(`scoring must be "loss", got ${String(p.scoring)}`)
+  return p
+}
+
+const stripUndefined = (params: HgbParams): HgbParams => {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(params)) {
+    if (!(k in hgbDefaults)) fail(`unknown parameter ${k} (known: ${Object.keys(hgbDefaults).join(", ")})`)
+    if (v !== undefined) out[k] = v
+  }
+  return out as HgbParams
+}
+
+/** Seeded validation split; stratified (largest-remainder allocation per class) for classifiers. */
+const validationSplit = (
+  y: Float64Array,
+  nVal: number,
+  nClasses: number,
+  stratify: boolean,
+  seed: number
+): { train: Uint32Array; val: Uint32Array } => {
+  const n = y.length
+  const r = rng(seed)
+  const isVal = new Uint8Array(n)
+  const shuffled = (idx: number[]) => {
+    for (let i = idx.length - 1; i > 0; i--) {
+      const j = r.int(i + 1)
+      const t = idx[i]!
+      idx[i] = idx[j]!
+      idx[j] = t
+    }
+    return idx
+  }
+  if (!stratify) {
+    const idx = shuffled(Array.from({ length: n }, (_, i) => i))
+    for (let k = 0; k < nVal; k++) isVal[idx[k]!] = 1
+  } else {
+    const members: number[][] = Array.from({ length: nClasses }, () => [])
+    for (let i = 0; i < n; i++) members[y[i]!]!.push(i)
+    const take = members.map((m) => Math.floor((m.length * nVal) / n))
+    let left = nVal - take.reduce((a, b) => a + b, 0)
+    const order = members
+      .map((m, k) => ({ k, rem: (m.length * nVal) / n - take[k]! }))
+      .sort((a, b) => b.rem - a.rem || a.k - b.k)
+    for (const { k } of order) {
+      if (left === 0) break
+      if (take[k]! < members[k]!.length) {
+        take[k]!++
+        left--
+      }
+    }
+    for (let k = 0; k < nClasses; k++) {
+      const idx = shuffled(members[k]!)
+      for (let j = 0; j < take[k]!; j++) isVal[idx[j]!] = 1
+    }
+  }
+  const train = new Uint32Array(n - nVal)
+  const val = new Uint32Array(nVal)
+  let a = 0
+  let b = 0
+  for (let i = 0; i < n; i++) {
+    if (isVal[i]) val[b++] = i
+    else train[a++] = i
+  }
+  return { train, val }
+}
+
+const shouldStop = (scores: ReadonlyArray<number>, nIterNoChange: number, tol: number): boolean => {
+  const ref = nIterNoChange + 1
+  if (scores.length < ref) return false
+  const refScore = scores[scores.length - ref]! + tol
+  for (let i = scores.length - ref + 1; i < scores.length; i++) if (scores[i]! > refScore) return false
+  return true
+}
+
+/** Adds a grown tree's predictions on binned rows to raw[rawOffset + i]. */
+const addBinnedPredictions = (
+  tree: GrownTree,
+  bins: Uint8Array,
+  nRows: number,
+  nBinsNonMissing: Int32Array,
+  raw: Float64Array,
+  rawOffset: number
+): void => {
+  const { feature, binThreshold, missingLeft, left, right, value } = tree
+  for (let i = 0; i < nRows; i++) {
+    let node = 0
+    let f = feature[0]!
+    while (f >= 0) {
+      const b = bins[f * nRows + i]!
+      if (b === nBinsNonMissing[f]!) node = missingLeft[node] === 1 ? left[node]! : right[node]!
+      else node = b <= binThreshold[node]! ? left[node]! : right[node]!
+      f = feature[node]!
+    }
+    raw[rawOffset + i]! += value[node]!
+  }
+}
+
+const fit = (
+  x: Matrix,
+  y: Float64Array,
+  options: FitOptions<HgbParams>
+): HgbModel => {
+  const p = resolveHgbParams(options.params)
+  const { task, seed } = options
+  const n = x.rows
+  const nFeatures = x.cols
+  if (x.data.length !== n * nFeatures) fail(`matrix has ${x.data.length} values, expected ${n} × ${nFeatures}`)
+  if (y.length !== n) fail(`x has ${n} rows but y has ${y.length} values`)
+  if (n === 0) fail("no training rows")
+  if (nFeatures === 0) fail("no features")
+  for (let i = 0; i < x.data.length; i++) {
+    const v = x.data[i]!
+    if (v === Infinity || v === -Infinity) {
+      const j = i % nFeatures
+      fail(`feature ${options.featureNames?.[j] ?? `#${j}`} has an infinite value at row ${Math.floor(i / nFeatures)}; use NaN for missing values`, j)
+    }
+  }
+
+  let nClasses = 0
+  let loss: HgbLossKind = "squared_error"
+  if (task === "classification") {
+    let maxClass = -1
+    for (let i = 0; i < n; i++) {
+      const v = y[i]!
+      if (!Number.isInteger(v) || v < 0) fail(`classification target must hold class indices 0..k-1, got ${v} at row ${i}`)
+      if (v > maxClass) maxClass = v
+    }
+    nClasses = options.nClasses ?? maxClass + 1
+    if (maxClass >= nClasses) fail(`class index ${maxClass} is out of range for nClasses = ${nClasses}`)
+    const present = new Set<number>()
+    for (let i = 0; i < n; i++) present.add(y[i]!)
+    if (present.size < 2) {
+      fail(`classification needs at least two classes in the training data, got only class ${y[0]} (${n} rows)`)
+    }
+    loss = nClasses <= 2 ? "log_loss_binary" : "log_loss_multiclass"
+  } else if (task === "regression") {
+    for (let i = 0; i < n; i++) if (!Number.isFinite(y[i]!)) fail(`regression target has a non-finite value (${y[i]}) at row ${i}`)
+  } else {
+    fail(`unknown task ${String(task)}`)
+  }
+  const K = loss === "log_loss_multiclass" ? nClasses : 1
+
+  const earlyStopping = p.early_stopping === "auto" ? n > 10_000 : p.early_stopping
+  let trainRows: Uint32Array
+  let valRows: Uint32Array | null = null
+  if (earlyStopping && p.validation_fraction !== null) {
+    const vf = p.validation_fraction
+    const nVal = vf < 1 ? Math.ceil(vf * n) : vf
+    if (nVal >= n) fail(`validation_fraction leaves no training rows (${nVal} of ${n} held out)`)
+    const split = validationSplit(y, nVal, nClasses, task === "classification", deriveSeed(seed, 0))
+    trainRows = split.train
+    valRows = split.val
+  } else {
+    trainRows = new Uint32Array(n)
+    for (let i = 0; i < n; i++) trainRows[i] = i
+  }
+
+  const thresholds = fitBinThresholds(x, trainRows, p.max_bins, BINNING_SUBSAMPLE, deriveSeed(seed, 1))
+  const nBinsNonMissing = Int32Array.from(thresholds, (t) => t.length + 1)
+  const binnedTrain = binRows(x, trainRows, thresholds)
+  const binnedVal = valRows === null ? null : binRows(x, valRows, thresholds)
+  const nTrain = trainRows.length
+  const yTrain = Float64Array.from(trainRows, (i) => y[i]!)
+  const yVal = valRows === null ? null : Float64Array.from(valRows, (i) => y[i]!)
+  const nVal = valRows === null ? 0 : valRows.length
+
+  const baseline = baselinePrediction(loss, yTrain, nClasses)
+  const raw = new Float64Array(K * nTrain)
+  for (let k = 0; k < K; k++) raw.fill(baseline[k]!, k * nTrain, (k + 1) * nTrain)
+  const rawVal = new Float64Array(K * nVal)
+  for (let k = 0; k < K; k++) rawVal.fill(baseline[k]!, k * nVal, (k + 1) * nVal)
+
+  const hessiansAreConstant = loss === "squared_error"
+  const grad = new Float32Array(K * nTrain)
+  const hess = hessiansAreConstant ? null : new Float32Array(K * nTrain)
+  const gradViews = Array.from({ length: K }, (_, k) => grad.subarray(k * nTrain, (k + 1) * nTrain))
+  const hessViews = Array.from({ length: K }, (_, k) => (hess === null ? null : hess.subarray(k * nTrain, (k + 1) * nTrain)))
+
+  const grower = new HistGrower(binnedTrain, nBinsNonMissing, {
+    maxLeafNodes: p.max_leaf_nodes,
+    maxDepth: p.max_depth,
+    minSamplesLeaf: p.min_samples_leaf,
+    l2Regularization: p.l2_regularization,
+    minHessianToSplit: MIN_HESSIAN_TO_SPLIT,
+    minGainToSplit: 0,
+    shrinkage: p.learning_rate,
+    hessiansAreConstant
+  })
+
+  const trainScore: number[] = []
+  const validationScore: number[] = []
+  const checkEarlyStopping = (): boolean => {
+    trainScore.push(-meanLoss(loss, yTrain, raw, nClasses))
+    if (yVal !== null) {
+      validationScore.push(-meanLoss(loss, yVal, rawVal, nClasses))
+      return shouldStop(validationScore, p.n_iter_no_change, p.tol)
+    }
+    return shouldStop(trainScore, p.n_iter_no_change, p.tol)
+  }
+  if (earlyStopping) checkEarlyStopping()
+
+  const trees: HgbTree[] = []
+  let nIter = 0
+  for (let iter = 0; iter < p.max_iter; iter++) {
+    updateGradients(loss, yTrain, raw, grad, hess, nClasses)
+    nIter++
+    for (let k = 0; k < K; k++) {
+      const tree = grower.grow(gradViews[k]!, hessViews[k]!, raw, k * nTrain)
+      trees.push(toModelTree(tree, thresholds, nBinsNonMissing))
+      if (binnedVal !== null) addBinnedPredictions(tree, binnedVal.bins, nVal, nBinsNonMissing, rawVal, k * nVal)
+    }
+    if (earlyStopping && checkEarlyStopping()) break
+  }
+
+  return {
+    format: "driftgate.hgb/1",
+    task,
+    loss,
+    nFeatures,
+    nClasses,
+    treesPerIteration: K,
+    params: p,
+    baseline: Array.from(baseline),
+    nIter,
+    earlyStopping,
+    binThresholds: thresholds.map((t) => Array.from(t)),
+    trainScore,
+    validationScore,
+    trees
+  }
+}
+
+const toModelTree = (t: GrownTree, thresholds: ReadonlyArray<Float64Array>, nBinsNonMissing: Int32Array): HgbTree => {
+  const m = t.nNodes
+  const threshold = new Array<number>(m)
+  for (let j = 0; j < m; j++) {
+    const f = t.feature[j]!
+    if (f < 0) threshold[j] = 0
+    else {
+      const b = t.binThreshold[j]!
+      // splitting on the last non-missing bin separates NaN from everything else
+      threshold[j] = b === nBinsNonMissing[f]! - 1 ? NAN_SPLIT_THRESHOLD : thresholds[f]![b]!
+    }
+  }
+  return {
+    feature: Array.from(t.feature),
+    threshold,
+    missingLeft: Array.from(t.missingLeft),
+    left: Array.from(t.left),
+    right: Array.from(t.right),
+    value: Array.from(t.value),
+    count: Array.from(t.count)
+  }
+}
+
+const checkModel = (model: HgbModel, x: Matrix): void => {
+  if (model.format !== "driftgate.hgb/1") fail(`unsupported model format ${String(model.format)}`)
+  if (x.cols !== model.nFeatures) fail(`model was trained on ${model.nFeatures} features, x has ${x.cols}`)
+}
+
+/** Raw predictions (scikit-learn's decision_function / raw_predict), rows × treesPerIteration, row-major. */
+export const hgbRawPredict = (model: HgbModel, x: Matrix): Float64Array => {
+  checkModel(model, x)
+  const n = x.rows
+  const cols = x.cols
+  const data = x.data
+  const K = model.treesPerIteration
+  const out = new Float64Array(n * K)
+  for (let i = 0; i < n; i++) for (let k = 0; k < K; k++) out[i * K + k] = model.baseline[k]!
+  for (let t = 0; t < model.trees.length; t++) {
+    const tree = model.trees[t]!
+    const k = t % K
+    const m = tree.feature.length
+    const feature = Int32Array.from(tree.feature)
+    const threshold = new Float64Array(m)
+    // children[2j] / children[2j + 1]: left / right child; nanChild[j]: where NaN goes
+    const children = new Int32Array(2 * m)
+    const nanChild = new Int32Array(m)
+    const value = Float64Array.from(tree.value)
+    for (let j = 0; j < m; j++) {
+      const thr = tree.threshold[j]!
+      threshold[j] = thr === NAN_SPLIT_THRESHOLD ? Infinity : thr
+      children[2 * j] = tree.left[j]!
+      children[2 * j + 1] = tree.right[j]!
+      nanChild[j] = tree.missingLeft[j] === 1 ? tree.left[j]! : tree.right[j]!
+    }
+    for (let i = 0; i < n; i++) {
+      const rowBase = i * cols
+      let node = 0
+      let f = feature[0]!
+      while (f >= 0) {
+        const v = data[rowBase + f]!
+        node = v !== v ? nanChild[node]! : children[2 * node + (v > threshold[node]! ? 1 : 0)]!
+        f = feature[node]!
+      }
+      out[i * K + k] += value[node]!
+    }
+  }
+  return out
+}
+
+const predictProba = (model: HgbModel, x: Matrix): Float64Array => {
+  if (model.task !== "classification") fail("predictProba needs a classification model")
+  const raw = hgbRawPredict(model, x)
+  const n = x.rows
+  const C = model.nClasses
+  const out = new Float64Array(n * C)
+  if (model.loss === "log_loss_binary") {
+    for (let i = 0; i < n; i++) {
+      const p1 = expit(raw[i]!)
+      out[i * C] = 1 - p1
+      out[i * C + 1] = p1
+    }
+    return out
+  }
+  for (let i = 0; i < n; i++) {
+    let max = raw[i * C]!
+    for (let k = 1; k < C; k++) if (raw[i * C + k]! > max) max = raw[i * C + k]!
+    let sum = 0
+    for (let k = 0; k < C; k++) {
+      const e = Math.exp(raw[i * C + k]! - max)
+      out[i * C + k] = e
+      sum += e
+    }
+    for (let k = 0; k < C; k++) out[i * C + k] = out[i * C + k]! / sum
+  }
+  return out
+}
+
+const predict = (model: HgbModel, x: Matrix): Float64Array => {
+  if (model.task === "regression") return hgbRawPredict(model, x)
+  const proba = predictProba(model, x)
+  const C = model.nClasses
+  const out = new Float64Array(x.rows)
+  for (let i = 0; i < x.rows; i++) {
+    let best = 0
+    for (let k = 1; k < C; k++) if (proba[i * C + k]! > proba[i * C + best]!) best = k
+    out[i] = best
+  }
+  return out
+}
+
+export const histGradientBoosting: Learner<HgbParams, HgbModel> = {
+  kind: "hist_gradient_boosting",
+  tasks: ["classification", "regression"],
+  fit,
+  predict,
+  predictProba
+}

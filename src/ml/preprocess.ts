@@ -1,0 +1,299 @@
+import { isNumericColumn, toCategory, toNumber, type Column, type Dtype, type Frame, type Scalar } from "./frame.js"
+import { LearnerInputError, type Matrix } from "./matrix.js"
+
+/**
+ * Preprocessing transforms with plain, versioned, JSON-serialisable fitted state (scikit-learn's
+ * SimpleImputer, StandardScaler, MinMaxScaler, OneHotEncoder, OrdinalEncoder and ColumnTransformer).
+ * The same fitted state is applied at training, serving (one row) and drift time.
+ *
+ * Per numeric column: impute, then scale (the scaler is fitted on imputed values, as in a
+ * scikit-learn Pipeline). Per string/bool column: impute with the most frequent category (whatever
+ * numeric strategy the spec names), then encode. One-hot features are not scaled.
+ */
+
+export type ScaleStrategy = "standard" | "minmax" | "none"
+export type ImputeStrategy = "mean" | "median" | "most_frequent" | "none"
+export type EncodeStrategy = "one_hot" | "ordinal" | "none"
+
+export interface PreprocessSpec {
+  readonly scale: ScaleStrategy
+  readonly impute: ImputeStrategy
+  readonly encode: EncodeStrategy
+}
+
+// ---------------------------------------------------------------------------------------------
+// Column transforms
+
+export interface ScalerState {
+  readonly kind: "standard" | "minmax"
+  /** Subtracted first: the mean (standard) or the minimum (minmax). */
+  readonly offset: number
+  /** Then divided by: the population std (standard) or the range (minmax); 1 for a constant column. */
+  readonly scale: number
+}
+
+const EPS = 2.220446049250313e-16
+
+/** Standard scaler over the non-missing values: population std; a constant column gets scale 1 (like scikit-learn). */
+export const fitStandardScaler = (values: Float64Array): ScalerState => {
+  let n = 0, s = 0
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!
+    if (!Number.isNaN(v)) { n++; s += v }
+  }
+  if (n === 0) return { kind: "standard", offset: 0, scale: 1 }
+  const mean = s / n
+  let ss = 0, sd = 0
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!
+    if (Number.isNaN(v)) continue
+    const d = v - mean
+    ss += d * d
+    sd += d
+  }
+  const variance = (ss - (sd * sd) / n) / n
+  // scikit-learn's _is_constant_feature: variance within rounding error of zero
+  const constant = variance <= n * EPS * variance + (n * mean * EPS) ** 2
+  // the second pass's residual sum corrects the mean's rounding (a constant column then scales to exactly 0)
+  return { kind: "standard", offset: mean + sd / n, scale: constant ? 1 : Math.sqrt(variance) }
+}
+
+/** Min-max scaler to [0, 1] over the non-missing values; a constant column gets scale 1. */
+export const fitMinMaxScaler = (values: Float64Array): ScalerState => {
+  let lo = Infinity, hi = -Infinity
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!
+    if (Number.isNaN(v)) continue
+    if (v < lo) lo = v
+    if (v > hi) hi = v
+  }
+  if (lo === Infinity) return { kind: "minmax", offset: 0, scale: 1 }
+  const range = hi - lo
+  return { kind: "minmax", offset: lo, scale: range < 10 * EPS ? 1 : range }
+}
+
+export const applyScaler = (s: ScalerState, v: number): number => (v - s.offset) / s.scale
+
+export interface NumericImputerState {
+  readonly strategy: "mean" | "median" | "most_frequent"
+  readonly value: number
+}
+
+/** Fill value for NaNs: mean, median or most frequent (smallest on ties) of the non-missing values. */
+export const fitNumericImputer = (
+  values: Float64Array,
+  strategy: "mean" | "median" | "most_frequent",
+  column = "?"
+): NumericImputerState => {
+  const present = values.filter((v) => !Number.isNaN(v))
+  if (present.length === 0) {
+    throw new LearnerInputError(`column ${column} has no non-missing values to impute from`)
+  }
+  present.sort()
+  let value: number
+  if (strategy === "mean") {
+    let s = 0
+    for (let i = 0; i < present.length; i++) s += present[i]!
+    value = s / present.length
+  } else if (strategy === "median") {
+    const m = present.length >> 1
+    value = present.length % 2 === 1 ? present[m]! : (present[m - 1]! + present[m]!) / 2
+  } else {
+    let best = present[0]!, bestCount = 0
+    for (let i = 0; i < present.length;) {
+      let j = i
+      while (j < present.length && present[j] === present[i]) j++
+      if (j - i > bestCount) { bestCount = j - i; best = present[i]! }
+      i = j
+    }
+    value = best
+  }
+  return { strategy, value }
+}
+
+/** Most frequent non-missing category (smallest on ties, like scikit-learn). */
+export const fitCategoricalImputer = (values: ReadonlyArray<string | null>, column = "?"): string => {
+  const counts = countCategories(values)
+  let best: string | null = null, bestCount = 0
+  for (const [cat, c] of counts) {
+    if (c > bestCount || (c === bestCount && best !== null && cat < best)) { best = cat; bestCount = c }
+  }
+  if (best === null) throw new LearnerInputError(`column ${column} has no non-missing values to impute from`)
+  return best
+}
+
+const countCategories = (values: ReadonlyArray<string | null>): Map<string, number> => {
+  const counts = new Map<string, number>()
+  for (const v of values) if (v !== null) counts.set(v, (counts.get(v) ?? 0) + 1)
+  return counts
+}
+
+/** Sorted distinct non-missing categories. */
+export const fitCategories = (values: ReadonlyArray<string | null>): string[] =>
+  [...countCategories(values).keys()].sort()
+
+// ---------------------------------------------------------------------------------------------
+// Column transformer
+
+export interface NumericStep {
+  readonly kind: "numeric"
+  readonly name: string
+  readonly dtype: "float" | "int"
+  readonly impute: NumericImputerState | null
+  readonly scale: ScalerState | null
+}
+
+export interface CategoricalStep {
+  readonly kind: "categorical"
+  readonly name: string
+  readonly dtype: "string" | "bool"
+  /** Fill value for missing cells, or null (missing one-hot → all zeros, missing ordinal → NaN). */
+  readonly impute: string | null
+  readonly encode: "one_hot" | "ordinal"
+  /** Sorted; unknown categories at transform time → all zeros (one-hot) or -1 (ordinal), and counted. */
+  readonly categories: ReadonlyArray<string>
+}
+
+export type ColumnStep = NumericStep | CategoricalStep
+
+export interface ColumnTransformerState {
+  readonly format: "driftgate.column_transformer/1"
+  readonly spec: PreprocessSpec
+  readonly steps: ReadonlyArray<ColumnStep>
+  readonly featureNames: ReadonlyArray<string>
+}
+
+export interface TransformResult {
+  /** Rows × features, row-major. */
+  readonly matrix: Matrix
+  readonly featureNames: ReadonlyArray<string>
+  /** Per encoded column, cells whose category was not seen at fit time. */
+  readonly unknownCategories: Record<string, number>
+}
+
+export interface RowTransformResult {
+  readonly values: Float64Array
+  readonly unknownCategories: Record<string, number>
+}
+
+const FORMAT = "driftgate.column_transformer/1"
+
+const checkSpec = (spec: PreprocessSpec): void => {
+  if (!["standard", "minmax", "none"].includes(spec.scale)) throw new LearnerInputError(`unknown scale strategy ${spec.scale}`)
+  if (!["mean", "median", "most_frequent", "none"].includes(spec.impute)) throw new LearnerInputError(`unknown impute strategy ${spec.impute}`)
+  if (!["one_hot", "ordinal", "none"].includes(spec.encode)) throw new LearnerInputError(`unknown encode strategy ${spec.encode}`)
+}
+
+const fitStep = (c: Column, spec: PreprocessSpec): ColumnStep => {
+  if (isNumericColumn(c)) {
+    const impute = spec.impute === "none" ? null : fitNumericImputer(c.values, spec.impute, c.name)
+    let scale: ScalerState | null = null
+    if (spec.scale !== "none") {
+      const filled = impute === null ? c.values : c.values.map((v) => (Number.isNaN(v) ? impute.value : v))
+      scale = spec.scale === "standard" ? fitStandardScaler(filled) : fitMinMaxScaler(filled)
+    }
+    return { kind: "numeric", name: c.name, dtype: c.dtype, impute, scale }
+  }
+  if (spec.encode === "none") {
+    throw new LearnerInputError(`column ${c.name} is ${c.dtype}; set encode to one_hot or ordinal to use it`)
+  }
+  const impute = spec.impute === "none" ? null : fitCategoricalImputer(c.values, c.name)
+  const categories = fitCategories(c.values)
+  return { kind: "categorical", name: c.name, dtype: c.dtype, impute, encode: spec.encode, categories }
+}
+
+const stepFeatureNames = (s: ColumnStep): string[] =>
+  s.kind === "categorical" && s.encode === "one_hot" ? s.categories.map((c) => `${s.name}=${c}`) : [s.name]
+
+/** Fits imputers, scalers and encoders for every column of the frame, in column order. */
+export const fitColumnTransformer = (f: Frame, spec: PreprocessSpec): ColumnTransformerState => {
+  checkSpec(spec)
+  const steps = f.columns.map((c) => fitStep(c, spec))
+  return { format: FORMAT, spec: { scale: spec.scale, impute: spec.impute, encode: spec.encode }, steps, featureNames: steps.flatMap(stepFeatureNames) }
+}
+
+const width = (s: ColumnStep): number => (s.kind === "categorical" && s.encode === "one_hot" ? s.categories.length : 1)
+
+const lookups = new WeakMap<CategoricalStep, Map<string, number>>()
+const lookup = (s: CategoricalStep): Map<string, number> => {
+  let m = lookups.get(s)
+  if (m === undefined) {
+    m = new Map(s.categories.map((c, i) => [c, i]))
+    lookups.set(s, m)
+  }
+  return m
+}
+
+const numericValue = (s: NumericStep, raw: number): number => {
+  const v = Number.isNaN(raw) && s.impute !== null ? s.impute.value : raw
+  return s.scale === null ? v : applyScaler(s.scale, v)
+}
+
+/** Writes one categorical cell at out[o…]; returns true when the category is unknown. */
+const encodeCategory = (s: CategoricalStep, raw: string | null, out: Float64Array, o: number): boolean => {
+  const v = raw === null ? s.impute : raw
+  const idx = v === null ? undefined : lookup(s).get(v)
+  if (s.encode === "one_hot") {
+    if (idx !== undefined) out[o + idx] = 1
+  } else {
+    out[o] = v === null ? NaN : idx === undefined ? -1 : idx
+  }
+  return v !== null && idx === undefined
+}
+
+const checkState = (state: ColumnTransformerState): void => {
+  if (state.format !== FORMAT) throw new LearnerInputError(`expected preprocessing state ${FORMAT}, got ${String(state.format)}`)
+}
+
+const dtypeMismatch = (s: ColumnStep, dtype: Dtype): LearnerInputError =>
+  new LearnerInputError(`column ${s.name} was fitted as ${s.dtype} but is ${dtype} now`)
+
+/** Applies a fitted state to a frame (columns matched by name; extra columns are ignored). */
+export const transformFrame = (state: ColumnTransformerState, f: Frame): TransformResult => {
+  checkState(state)
+  const byName = new Map(f.columns.map((c) => [c.name, c]))
+  const p = state.featureNames.length, n = f.rows
+  const data = new Float64Array(n * p)
+  const unknownCategories: Record<string, number> = {}
+  let o = 0
+  for (const s of state.steps) {
+    const c = byName.get(s.name)
+    if (c === undefined) throw new LearnerInputError(`column ${s.name} is missing from the input`)
+    if (c.values.length !== n) throw new LearnerInputError(`column ${s.name} has ${c.values.length} values, expected ${n}`)
+    if (s.kind === "numeric") {
+      if (!isNumericColumn(c)) throw dtypeMismatch(s, c.dtype)
+      for (let i = 0; i < n; i++) data[i * p + o] = numericValue(s, c.values[i]!)
+    } else {
+      if (isNumericColumn(c)) throw dtypeMismatch(s, c.dtype)
+      let unknown = 0
+      for (let i = 0; i < n; i++) if (encodeCategory(s, c.values[i]!, data, i * p + o)) unknown++
+      unknownCategories[s.name] = unknown
+    }
+    o += width(s)
+  }
+  return { matrix: { rows: n, cols: p, data }, featureNames: state.featureNames, unknownCategories }
+}
+
+/**
+ * Applies a fitted state to one record (a serving request). null is a missing value; an absent
+ * column is an error. Gives exactly the row transformFrame gives for the same values.
+ */
+export const transformRow = (state: ColumnTransformerState, row: Readonly<Record<string, Scalar>>): RowTransformResult => {
+  checkState(state)
+  const values = new Float64Array(state.featureNames.length)
+  const unknownCategories: Record<string, number> = {}
+  let o = 0
+  for (const s of state.steps) {
+    if (!Object.prototype.hasOwnProperty.call(row, s.name)) {
+      throw new LearnerInputError(`column ${s.name} is missing from the input`)
+    }
+    const raw = row[s.name]
+    if (s.kind === "numeric") {
+      values[o] = numericValue(s, toNumber(raw, s.name))
+    } else {
+      unknownCategories[s.name] = encodeCategory(s, toCategory(raw), values, o) ? 1 : 0
+    }
+    o += width(s)
+  }
+  return { values, unknownCategories }
+}

@@ -1,0 +1,648 @@
+import type { FitOptions, Learner, Task } from "./learner.js"
+import { LearnerInputError, toColumnMajor, type Matrix } from "./matrix.js"
+import { checkFitInput, checkFormat, checkPredictInput } from "./validate.js"
+
+/**
+ * CART decision tree (scikit-learn's DecisionTreeClassifier / DecisionTreeRegressor, best splitter).
+ *
+ * Split search sorts the node's samples per candidate feature and scans the thresholds at midpoints
+ * between distinct values, as scikit-learn does. The grower (`growTree`) is one self-contained
+ * function over typed arrays so random forests can run it in worker threads from its source text.
+ */
+
+export type TreeCriterion = "gini" | "entropy" | "log_loss" | "squared_error"
+/**
+ * A number in (0, 1] is a fraction of the features (1 = all, like scikit-learn's 1.0); an integer > 1
+ * is a count; "sqrt"/"log2" as in scikit-learn; null = all features.
+ */
+export type MaxFeatures = number | "sqrt" | "log2" | null
+
+export interface DecisionTreeParams {
+  /** Default "gini" for classification, "squared_error" for regression. */
+  readonly criterion?: TreeCriterion
+  /** Default null (grow until leaves are pure or too small). */
+  readonly max_depth?: number | null
+  /** Default 2. An integer count, or a fraction (< 1) of the training rows. */
+  readonly min_samples_split?: number
+  /** Default 1. An integer count, or a fraction (< 1) of the training rows. */
+  readonly min_samples_leaf?: number
+  /** Default null (all features). */
+  readonly max_features?: MaxFeatures
+}
+
+/**
+ * A fitted tree as flat arrays (scikit-learn's tree_ layout). Node 0 is the root; a leaf has
+ * feature -1 and left = right = -1; a row goes left when x[feature] <= threshold. `value` holds
+ * nOutputs numbers per node: class probabilities (classification) or the mean target (regression).
+ */
+export interface TreeArrays {
+  readonly nodeCount: number
+  readonly feature: ReadonlyArray<number>
+  readonly threshold: ReadonlyArray<number>
+  readonly left: ReadonlyArray<number>
+  readonly right: ReadonlyArray<number>
+  readonly value: ReadonlyArray<number>
+}
+
+export interface DecisionTreeModel {
+  readonly format: "driftgate.decision_tree/1"
+  readonly task: Task
+  readonly nFeatures: number
+  /** 0 for regression. */
+  readonly nClasses: number
+  readonly params: ResolvedTreeParams
+  readonly seed: number
+  readonly tree: TreeArrays
+  /** Mean decrease in impurity per feature, normalised to sum to 1 (all zero for a single-leaf tree). */
+  readonly featureImportances: ReadonlyArray<number>
+}
+
+export interface ResolvedTreeParams {
+  readonly criterion: TreeCriterion
+  readonly max_depth: number | null
+  readonly min_samples_split: number
+  readonly min_samples_leaf: number
+  readonly max_features: MaxFeatures
+}
+
+export const decisionTreeDefaults = (task: Task): ResolvedTreeParams => ({
+  criterion: task === "classification" ? "gini" : "squared_error",
+  max_depth: null,
+  min_samples_split: 2,
+  min_samples_leaf: 1,
+  max_features: null
+})
+
+/** Everything growTree needs; structured-cloneable so it can be sent to a worker thread. */
+export interface GrowJob {
+  /** Features, column-major n × p. */
+  readonly x: Float64Array
+  readonly n: number
+  readonly p: number
+  /** Class indices (classification) or targets (regression). */
+  readonly y: Float64Array
+  /** 0 for regression. */
+  readonly nClasses: number
+  /** 0 gini, 1 entropy, 2 squared error. */
+  readonly criterion: number
+  readonly maxDepth: number
+  readonly minSamplesSplit: number
+  readonly minSamplesLeaf: number
+  readonly maxFeatures: number
+  /** Draw `bootstrapSamples` rows with replacement (as per-row counts) before growing. */
+  readonly bootstrap: boolean
+  readonly bootstrapSamples: number
+  /** Seed of tree i (rng(seed) of src/domain/random.ts). */
+  readonly seeds: Float64Array
+}
+
+export interface GrownTree {
+  readonly nodeCount: number
+  readonly feature: Int32Array
+  readonly threshold: Float64Array
+  readonly left: Int32Array
+  readonly right: Int32Array
+  readonly value: Float64Array
+  /** Unnormalised impurity decrease per feature, divided by the root's weight. */
+  readonly importance: Float64Array
+}
+
+/**
+ * Grows tree `index` of `job`. Self-contained on purpose (no imports, no outer variables): forests
+ * send its source text to worker threads. Its PRNG is a copy of rng() in src/domain/random.ts
+ * (sfc32 seeded through splitmix32); tests/ml/tree.test.ts pins that the two streams are equal.
+ */
+export function growTree(job: GrowJob, index: number): GrownTree {
+  const X = job.x, n = job.n, p = job.p, y = job.y, K = job.nClasses
+  const isClf = K > 0
+  const crit = job.criterion
+  const maxDepth = job.maxDepth, minSplit = job.minSamplesSplit, minLeaf = job.minSamplesLeaf
+  const maxF = job.maxFeatures
+  const FEATURE_THRESHOLD = 1e-7
+  const EPS = 2.220446049250313e-16
+
+  // --- PRNG: identical stream to rng(seed) of src/domain/random.ts
+  const seed = job.seeds[index]!
+  let smState = ((Math.floor(seed) >>> 0) ^ Math.floor(seed / 4294967296)) >>> 0
+  const sm = (): number => {
+    smState = (smState + 0x9e3779b9) >>> 0
+    let z = smState
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0
+    return (z ^ (z >>> 16)) >>> 0
+  }
+  let ra = sm(), rb = sm(), rc = sm(), rd = sm()
+  const u32 = (): number => {
+    const t = (((ra + rb) >>> 0) + rd) >>> 0
+    rd = (rd + 1) >>> 0
+    ra = rb ^ (rb >>> 9)
+    rb = (rc + (rc << 3)) >>> 0
+    rc = (rc << 21) | (rc >>> 11)
+    rc = (rc + t) >>> 0
+    return t
+  }
+  for (let i = 0; i < 12; i++) u32()
+  const randInt = (m: number): number => Math.floor((u32() / 4294967296) * m)
+
+  // --- sample weights: bootstrap counts (like scikit-learn) instead of duplicated rows
+  const w = new Float64Array(n)
+  if (job.bootstrap) {
+    for (let i = 0; i < job.bootstrapSamples; i++) w[randInt(n)] += 1
+  } else {
+    w.fill(1)
+  }
+  let m = 0
+  for (let i = 0; i < n; i++) if (w[i] !== 0) m++
+  const samples = new Int32Array(m)
+  for (let i = 0, k = 0; i < n; i++) if (w[i] !== 0) samples[k++] = i
+  const yi = new Int32Array(isClf ? n : 0)
+  if (isClf) for (let i = 0; i < n; i++) yi[i] = y[i]!
+
+  // --- buffers, sized once: a binary tree over m samples has at most 2m - 1 nodes
+  const nOut = isClf ? K : 1
+  const cap = Math.max(1, 2 * m - 1)
+  const feat = new Int32Array(cap)
+  const thr = new Float64Array(cap)
+  const lft = new Int32Array(cap)
+  const rgt = new Int32Array(cap)
+  const val = new Float64Array(cap * nOut)
+  const nodeW = new Float64Array(cap)
+  const nodeImp = new Float64Array(cap)
+  const Xf = new Float64Array(m)
+  const features = new Int32Array(p)
+  for (let j = 0; j < p; j++) features[j] = j
+  const tot = new Float64Array(nOut)
+  const cl = new Float64Array(nOut)
+  const cr = new Float64Array(nOut)
+  const stCap = m + 2
+  const stStart = new Int32Array(stCap), stEnd = new Int32Array(stCap), stDepth = new Int32Array(stCap)
+  const stParent = new Int32Array(stCap), stIsLeft = new Uint8Array(stCap)
+
+  const xlogx = (v: number): number => (v > 0 ? v * Math.log(v) : 0)
+
+  // In-place sort of Xf[lo, hi) carrying samples along: 3-way quicksort (many ties in real data),
+  // insertion sort for short ranges.
+  const sortRange = (lo: number, hi: number): void => {
+    const xf = Xf, sa = samples
+    while (hi - lo > 16) {
+      const mid = (lo + hi) >>> 1
+      const a = xf[lo]!, b = xf[mid]!, c = xf[hi - 1]!
+      const pivot = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b)
+      let lt = lo, i = lo, gt = hi
+      while (i < gt) {
+        const v = xf[i]!
+        if (v < pivot) {
+          const s = sa[i]!
+          xf[i] = xf[lt]!; sa[i] = sa[lt]!
+          xf[lt] = v; sa[lt] = s
+          lt++; i++
+        } else if (v > pivot) {
+          gt--
+          const s = sa[i]!
+          xf[i] = xf[gt]!; sa[i] = sa[gt]!
+          xf[gt] = v; sa[gt] = s
+        } else {
+          i++
+        }
+      }
+      if (lt - lo < hi - gt) { sortRange(lo, lt); lo = gt } else { sortRange(gt, hi); hi = lt }
+    }
+    for (let i = lo + 1; i < hi; i++) {
+      const v = xf[i]!, s = sa[i]!
+      let j = i - 1
+      while (j >= lo && xf[j]! > v) { xf[j + 1] = xf[j]!; sa[j + 1] = sa[j]!; j-- }
+      xf[j + 1] = v; sa[j + 1] = s
+    }
+  }
+
+  let nodeCount = 0
+  let sp = 0
+  stStart[0] = 0; stEnd[0] = m; stDepth[0] = 0; stParent[0] = -1; stIsLeft[0] = 0; sp = 1
+
+  while (sp > 0) {
+    sp--
+    const start = stStart[sp]!, end = stEnd[sp]!, depth = stDepth[sp]!, parent = stParent[sp]!
+    const node = nodeCount++
+    if (parent >= 0) {
+      if (stIsLeft[sp] === 1) lft[parent] = node
+      else rgt[parent] = node
+    }
+
+    // node statistics
+    let W = 0, impurity = 0, sqTot = 0, entTot = 0, sumTot = 0
+    if (isClf) {
+      tot.fill(0)
+      for (let k = start; k < end; k++) {
+        const s = samples[k]!
+        const wt = w[s]!
+        tot[yi[s]!] += wt
+        W += wt
+      }
+      const vo = node * K
+      for (let c = 0; c < K; c++) {
+        const t = tot[c]!
+        sqTot += t * t
+        entTot += xlogx(t)
+        val[vo + c] = t / W
+      }
+      if (crit === 0) {
+        impurity = 1 - sqTot / (W * W)
+      } else {
+        let h = 0
+        for (let c = 0; c < K; c++) {
+          const q = tot[c]! / W
+          if (q > 0) h -= q * Math.log2(q)
+        }
+        impurity = h
+      }
+    } else {
+      for (let k = start; k < end; k++) {
+        const s = samples[k]!
+        const wt = w[s]!
+        sumTot += wt * y[s]!
+        W += wt
+      }
+      const mean = sumTot / W
+      let ss = 0
+      for (let k = start; k < end; k++) {
+        const s = samples[k]!
+        const d = y[s]! - mean
+        ss += w[s]! * d * d
+      }
+      impurity = ss / W
+      val[node] = mean
+    }
+    nodeW[node] = W
+    nodeImp[node] = impurity
+
+    const nNode = end - start
+    let bestPos = end, bestFeat = -1, bestThr = 0
+    if (!(depth >= maxDepth || nNode < minSplit || nNode < 2 * minLeaf || impurity <= EPS)) {
+      let bestProxy = -Infinity
+      let fi = p, visited = 0, nonConstant = 0, lastSorted = -1
+      // scikit-learn's rule: draw up to max_features features, but keep drawing until one is not constant
+      while (fi > 0 && (visited < maxF || nonConstant === 0)) {
+        visited++
+        const j = randInt(fi)
+        fi--
+        const f = features[j]!
+        features[j] = features[fi]!
+        features[fi] = f
+        const off = f * n
+        for (let k = start; k < end; k++) Xf[k] = X[off + samples[k]!]!
+        sortRange(start, end)
+        lastSorted = f
+        if (Xf[end - 1]! <= Xf[start]! + FEATURE_THRESHOLD) continue
+        nonConstant++
+
+        let wl = 0, wr = W
+        if (isClf) {
+          cl.fill(0)
+          cr.set(tot)
+          if (crit === 0) {
+            let sqL = 0, sqR = sqTot
+            for (let i = start; i < end - 1; i++) {
+              const s = samples[i]!
+              const wt = w[s]!
+              const c = yi[s]!
+              const a = cl[c]!, b = cr[c]!
+              sqL += wt * (2 * a + wt)
+              sqR += wt * (wt - 2 * b)
+              cl[c] = a + wt
+              cr[c] = b - wt
+              wl += wt
+              wr -= wt
+              const xv = Xf[i]!, xn = Xf[i + 1]!
+              if (xn <= xv + FEATURE_THRESHOLD) continue
+              const pos = i + 1
+              if (pos - start < minLeaf) continue
+              if (end - pos < minLeaf) break
+              const proxy = sqL / wl + sqR / wr
+              if (proxy > bestProxy) {
+                bestProxy = proxy; bestPos = pos; bestFeat = f
+                let t = xv / 2 + xn / 2
+                if (t === xn || t === Infinity || t === -Infinity) t = xv
+                bestThr = t
+              }
+            }
+          } else {
+            let eL = 0, eR = entTot
+            for (let i = start; i < end - 1; i++) {
+              const s = samples[i]!
+              const wt = w[s]!
+              const c = yi[s]!
+              const a = cl[c]!, b = cr[c]!
+              eL += xlogx(a + wt) - xlogx(a)
+              eR += xlogx(b - wt) - xlogx(b)
+              cl[c] = a + wt
+              cr[c] = b - wt
+              wl += wt
+              wr -= wt
+              const xv = Xf[i]!, xn = Xf[i + 1]!
+              if (xn <= xv + FEATURE_THRESHOLD) continue
+              const pos = i + 1
+              if (pos - start < minLeaf) continue
+              if (end - pos < minLeaf) break
+              // -(wl·H_l + wr·H_r) with natural logs: same ordering as scikit-learn's log2 proxy
+              const proxy = eL - wl * Math.log(wl) + eR - wr * Math.log(wr)
+              if (proxy > bestProxy) {
+                bestProxy = proxy; bestPos = pos; bestFeat = f
+                let t = xv / 2 + xn / 2
+                if (t === xn || t === Infinity || t === -Infinity) t = xv
+                bestThr = t
+              }
+            }
+          }
+        } else {
+          let sL = 0, sR = sumTot
+          for (let i = start; i < end - 1; i++) {
+            const s = samples[i]!
+            const wt = w[s]!
+            const wy = wt * y[s]!
+            sL += wy
+            sR -= wy
+            wl += wt
+            wr -= wt
+            const xv = Xf[i]!, xn = Xf[i + 1]!
+            if (xn <= xv + FEATURE_THRESHOLD) continue
+            const pos = i + 1
+            if (pos - start < minLeaf) continue
+            if (end - pos < minLeaf) break
+            const proxy = (sL * sL) / wl + (sR * sR) / wr
+            if (proxy > bestProxy) {
+              bestProxy = proxy; bestPos = pos; bestFeat = f
+              let t = xv / 2 + xn / 2
+              if (t === xn || t === Infinity || t === -Infinity) t = xv
+              bestThr = t
+            }
+          }
+        }
+      }
+      if (bestPos < end && bestFeat !== lastSorted) {
+        // samples are sorted by another feature: partition them around the chosen threshold
+        const off = bestFeat * n
+        let pp = start, pe = end
+        while (pp < pe) {
+          const s = samples[pp]!
+          if (X[off + s]! <= bestThr) pp++
+          else { pe--; samples[pp] = samples[pe]!; samples[pe] = s }
+        }
+        bestPos = pp
+      }
+    }
+
+    if (bestPos >= end || bestPos <= start) {
+      feat[node] = -1; thr[node] = 0; lft[node] = -1; rgt[node] = -1
+    } else {
+      feat[node] = bestFeat
+      thr[node] = bestThr
+      // right pushed first so the left subtree is numbered first (depth-first, like scikit-learn)
+      stStart[sp] = bestPos; stEnd[sp] = end; stDepth[sp] = depth + 1; stParent[sp] = node; stIsLeft[sp] = 0; sp++
+      stStart[sp] = start; stEnd[sp] = bestPos; stDepth[sp] = depth + 1; stParent[sp] = node; stIsLeft[sp] = 1; sp++
+    }
+  }
+
+  const importance = new Float64Array(p)
+  for (let node = 0; node < nodeCount; node++) {
+    const f = feat[node]!
+    if (f < 0) continue
+    const l = lft[node]!, r = rgt[node]!
+    importance[f] += nodeW[node]! * nodeImp[node]! - nodeW[l]! * nodeImp[l]! - nodeW[r]! * nodeImp[r]!
+  }
+  const w0 = nodeW[0]!
+  for (let j = 0; j < p; j++) importance[j] /= w0
+
+  return {
+    nodeCount,
+    feature: feat.slice(0, nodeCount),
+    threshold: thr.slice(0, nodeCount),
+    left: lft.slice(0, nodeCount),
+    right: rgt.slice(0, nodeCount),
+    value: val.slice(0, nodeCount * nOut),
+    importance
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parameter resolution shared with forests
+
+const criterionCode = (criterion: TreeCriterion, task: Task): number => {
+  if (task === "classification") {
+    if (criterion === "gini") return 0
+    if (criterion === "entropy" || criterion === "log_loss") return 1
+  } else if (criterion === "squared_error") {
+    return 2
+  }
+  throw new LearnerInputError(`criterion "${criterion}" is not valid for ${task}`)
+}
+
+export const resolveMaxFeatures = (maxFeatures: MaxFeatures, p: number): number => {
+  if (maxFeatures === null) return p
+  if (maxFeatures === "sqrt") return Math.max(1, Math.floor(Math.sqrt(p)))
+  if (maxFeatures === "log2") return Math.max(1, Math.floor(Math.log2(p)))
+  if (typeof maxFeatures !== "number" || !(maxFeatures > 0)) {
+    throw new LearnerInputError(`max_features must be > 0, "sqrt", "log2" or null, got ${String(maxFeatures)}`)
+  }
+  if (maxFeatures <= 1) return Math.max(1, Math.floor(maxFeatures * p))
+  if (!Number.isInteger(maxFeatures) || maxFeatures > p) {
+    throw new LearnerInputError(`max_features=${maxFeatures} must be an integer ≤ the ${p} features, or a fraction`)
+  }
+  return maxFeatures
+}
+
+const resolveCount = (name: string, v: number, n: number, min: number): number => {
+  if (!(v > 0) || !Number.isFinite(v)) throw new LearnerInputError(`${name} must be a positive number, got ${v}`)
+  if (v < 1) return Math.max(min, Math.ceil(v * n))
+  if (!Number.isInteger(v)) throw new LearnerInputError(`${name} must be an integer or a fraction < 1, got ${v}`)
+  return Math.max(min, v)
+}
+
+/** Known tree parameters over defaults (unknown keys are ignored, so the stored params stay exact). */
+export const resolveTreeParams = (given: DecisionTreeParams, defaults: ResolvedTreeParams): ResolvedTreeParams => ({
+  criterion: given.criterion ?? defaults.criterion,
+  max_depth: given.max_depth === undefined ? defaults.max_depth : given.max_depth,
+  min_samples_split: given.min_samples_split ?? defaults.min_samples_split,
+  min_samples_leaf: given.min_samples_leaf ?? defaults.min_samples_leaf,
+  max_features: given.max_features === undefined ? defaults.max_features : given.max_features
+})
+
+/** Builds the grower's job (everything but the seeds and bootstrap settings). */
+export const makeGrowJob = (
+  xCol: Float64Array,
+  n: number,
+  p: number,
+  y: Float64Array,
+  nClasses: number,
+  task: Task,
+  params: ResolvedTreeParams,
+  seeds: Float64Array,
+  bootstrap: boolean,
+  bootstrapSamples: number
+): GrowJob => {
+  const { max_depth } = params
+  if (max_depth !== null && !(Number.isInteger(max_depth) && max_depth >= 1)) {
+    throw new LearnerInputError(`max_depth must be a positive integer or null, got ${max_depth}`)
+  }
+  const minSamplesLeaf = resolveCount("min_samples_leaf", params.min_samples_leaf, n, 1)
+  const minSamplesSplit = Math.max(resolveCount("min_samples_split", params.min_samples_split, n, 2), 2 * minSamplesLeaf)
+  return {
+    x: xCol, n, p, y, nClasses,
+    criterion: criterionCode(params.criterion, task),
+    maxDepth: max_depth === null ? 2147483647 : max_depth,
+    minSamplesSplit,
+    minSamplesLeaf,
+    maxFeatures: resolveMaxFeatures(params.max_features, p),
+    bootstrap,
+    bootstrapSamples,
+    seeds
+  }
+}
+
+export const toTreeArrays = (t: GrownTree): TreeArrays => ({
+  nodeCount: t.nodeCount,
+  feature: Array.from(t.feature),
+  threshold: Array.from(t.threshold),
+  left: Array.from(t.left),
+  right: Array.from(t.right),
+  value: Array.from(t.value)
+})
+
+// ---------------------------------------------------------------------------------------------
+// Prediction over one or many trees, compiled once per model into typed arrays
+
+/** Trees concatenated into typed arrays; child indices are absolute. */
+export interface CompiledTrees {
+  readonly roots: Int32Array
+  readonly feature: Int32Array
+  readonly threshold: Float64Array
+  readonly left: Int32Array
+  readonly right: Int32Array
+  readonly value: Float64Array
+  readonly nOutputs: number
+}
+
+const compiledCache = new WeakMap<object, CompiledTrees>()
+
+/** Compiles (and caches per model object: models are immutable data) a list of trees. */
+export const compileTrees = (key: object, trees: ReadonlyArray<TreeArrays>, nOutputs: number): CompiledTrees => {
+  const hit = compiledCache.get(key)
+  if (hit !== undefined) return hit
+  let total = 0
+  for (const t of trees) total += t.nodeCount
+  const roots = new Int32Array(trees.length)
+  const feature = new Int32Array(total), left = new Int32Array(total), right = new Int32Array(total)
+  const threshold = new Float64Array(total), value = new Float64Array(total * nOutputs)
+  let off = 0
+  trees.forEach((t, k) => {
+    roots[k] = off
+    for (let i = 0; i < t.nodeCount; i++) {
+      feature[off + i] = t.feature[i]!
+      threshold[off + i] = t.threshold[i]!
+      const l = t.left[i]!, r = t.right[i]!
+      left[off + i] = l < 0 ? -1 : l + off
+      right[off + i] = r < 0 ? -1 : r + off
+    }
+    for (let i = 0; i < t.nodeCount * nOutputs; i++) value[off * nOutputs + i] = t.value[i]!
+    off += t.nodeCount
+  })
+  const compiled = { roots, feature, threshold, left, right, value, nOutputs }
+  compiledCache.set(key, compiled)
+  return compiled
+}
+
+/** Sum over trees of the leaf values reached by each row (rows × nOutputs, row-major). */
+export const sumLeafValues = (c: CompiledTrees, x: Matrix): Float64Array => {
+  const { roots, feature, threshold, left, right, value, nOutputs } = c
+  const rows = x.rows, cols = x.cols, data = x.data
+  const out = new Float64Array(rows * nOutputs)
+  for (let t = 0; t < roots.length; t++) {
+    const root = roots[t]!
+    for (let r = 0; r < rows; r++) {
+      const base = r * cols
+      let node = root
+      let f = feature[node]!
+      while (f >= 0) {
+        node = data[base + f]! <= threshold[node]! ? left[node]! : right[node]!
+        f = feature[node]!
+      }
+      const vo = node * nOutputs, oo = r * nOutputs
+      for (let k = 0; k < nOutputs; k++) out[oo + k] += value[vo + k]!
+    }
+  }
+  return out
+}
+
+/** Index of the largest value in each row (first on ties, like numpy's argmax). */
+export const argmaxRows = (proba: Float64Array, rows: number, k: number): Float64Array => {
+  const out = new Float64Array(rows)
+  for (let r = 0; r < rows; r++) {
+    let best = 0, bv = proba[r * k]!
+    for (let c = 1; c < k; c++) {
+      const v = proba[r * k + c]!
+      if (v > bv) { bv = v; best = c }
+    }
+    out[r] = best
+  }
+  return out
+}
+
+export const normaliseImportances = (imp: Float64Array): number[] => {
+  let s = 0
+  for (let j = 0; j < imp.length; j++) s += imp[j]!
+  return Array.from(imp, (v) => (s > 0 ? v / s : 0))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The decision tree learner
+
+const KIND = "decision_tree"
+const FORMAT = "driftgate.decision_tree/1"
+
+export const fitDecisionTree = (
+  x: Matrix,
+  y: Float64Array,
+  options: FitOptions<DecisionTreeParams>
+): DecisionTreeModel => {
+  const nClasses = checkFitInput(KIND, decisionTree.tasks, x, y, options)
+  const params = resolveTreeParams(options.params, decisionTreeDefaults(options.task))
+  const job = makeGrowJob(
+    toColumnMajor(x), x.rows, x.cols, y, nClasses, options.task, params,
+    Float64Array.of(options.seed), false, x.rows
+  )
+  const grown = growTree(job, 0)
+  return {
+    format: FORMAT,
+    task: options.task,
+    nFeatures: x.cols,
+    nClasses,
+    params,
+    seed: options.seed,
+    tree: toTreeArrays(grown),
+    featureImportances: normaliseImportances(grown.importance)
+  }
+}
+
+const compiledTree = (model: DecisionTreeModel): CompiledTrees =>
+  compileTrees(model, [model.tree], model.task === "classification" ? model.nClasses : 1)
+
+export const predictProbaDecisionTree = (model: DecisionTreeModel, x: Matrix): Float64Array => {
+  checkFormat(model, FORMAT)
+  if (model.task !== "classification") throw new LearnerInputError("predictProba needs a classification tree")
+  checkPredictInput(KIND, model.nFeatures, x)
+  return sumLeafValues(compiledTree(model), x)
+}
+
+export const predictDecisionTree = (model: DecisionTreeModel, x: Matrix): Float64Array => {
+  checkFormat(model, FORMAT)
+  checkPredictInput(KIND, model.nFeatures, x)
+  const values = sumLeafValues(compiledTree(model), x)
+  return model.task === "classification" ? argmaxRows(values, x.rows, model.nClasses) : values
+}
+
+export const decisionTree: Learner<DecisionTreeParams, DecisionTreeModel> = {
+  kind: KIND,
+  tasks: ["classification", "regression"],
+  fit: fitDecisionTree,
+  predict: predictDecisionTree,
+  predictProba: predictProbaDecisionTree
+}

@@ -1,0 +1,57 @@
+import { Effect } from "effect"
+import type { DatasetSpec } from "../domain/dataset.js"
+import { TrainingError } from "../domain/errors.js"
+import type { FeatureMap } from "../domain/featureMap.js"
+import type { Frame } from "../domain/table.js"
+import { type ColumnTransformerState, transformFrame } from "../ml/preprocess.js"
+import { Storage } from "../services/Storage.js"
+import { type FittedModel, Trainer } from "../services/Trainer.js"
+import { artifactKeys } from "./workspace.js"
+
+/** Everything needed to use a trained model on raw rows: the model, its fitted transform, its contract. */
+export interface ModelBundle {
+  readonly runId: string
+  readonly model: FittedModel
+  readonly transform: ColumnTransformerState
+  readonly featureMap: FeatureMap
+  readonly metadata: Readonly<Record<string, unknown>>
+}
+
+const parseJson = <A>(what: string, text: string) =>
+  Effect.try({ try: () => JSON.parse(text) as A, catch: (e) => new TrainingError({ model: what, message: `cannot parse ${what}: ${String(e)}` }) })
+
+/** Loads artifacts/<run-id>/model/ (model.json, transform.json, feature_map.json, metadata.json). */
+export const loadBundle = Effect.fn("model.load")(function* (runId: string) {
+  const storage = yield* Storage
+  const trainer = yield* Trainer
+  const keys = artifactKeys(runId)
+  const model = yield* Effect.flatMap(storage.readText(keys.model), trainer.decode)
+  const transform = yield* Effect.flatMap(storage.readText(keys.transform), (t) => parseJson<ColumnTransformerState>("transform.json", t))
+  const featureMap = yield* Effect.flatMap(storage.readText(keys.featureMap), (t) => parseJson<FeatureMap>("feature_map.json", t))
+  const metadata = yield* Effect.flatMap(storage.readText(keys.metadata), (t) => parseJson<Record<string, unknown>>("metadata.json", t))
+  return { runId, model, transform, featureMap, metadata } satisfies ModelBundle
+})
+
+/** The input columns of a bundle as a DatasetSpec-like schema, to read raw CSVs for it. */
+export const specOfBundle = (b: ModelBundle): DatasetSpec => ({
+  name: b.featureMap.dataset,
+  task_type: b.featureMap.task_type,
+  features: b.featureMap.input_features.map((f) => f.name),
+  target: b.featureMap.target,
+  schema: Object.fromEntries([
+    ...b.featureMap.input_features.map((f) => [f.name, f.dtype] as const),
+    [b.featureMap.target, b.featureMap.task_type === "classification" ? "string" : "float"] as const
+  ]),
+  constraints: { min_rows: 1 }
+})
+
+/** Applies the bundle's own fitted transform to raw feature columns, then predicts. */
+export const predictFrame = Effect.fn("model.predictFrame")(function* (bundle: ModelBundle, frame: Frame) {
+  const trainer = yield* Trainer
+  const t = yield* Effect.try({
+    try: () => transformFrame(bundle.transform, frame),
+    catch: (e) => new TrainingError({ model: bundle.model.kind, message: e instanceof Error ? e.message : String(e) })
+  })
+  const p = yield* trainer.predict(bundle.model, t.matrix)
+  return { ...p, unknownCategories: t.unknownCategories }
+})

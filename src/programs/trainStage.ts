@@ -1,0 +1,94 @@
+import { Effect } from "effect"
+import { ContractViolation } from "../domain/errors.js"
+import { sha256Hex } from "../domain/hash.js"
+import { parseCsv } from "../domain/table.js"
+import type { Matrix } from "../ml/matrix.js"
+import { Storage } from "../services/Storage.js"
+import { Tracker } from "../services/Tracker.js"
+import { Trainer } from "../services/Trainer.js"
+import type { Preprocessed } from "./preprocessStage.js"
+import type { PipelineContext } from "./stages.js"
+import { artifactKeys } from "./workspace.js"
+
+/** Reads a preprocessed split (encoded features + raw target) as a matrix and a target vector. */
+export const readPreprocessed = Effect.fn("data.readPreprocessed")(function* (key: string, classes: ReadonlyArray<string> | null) {
+  const storage = yield* Storage
+  const parsed = parseCsv(yield* storage.readText(key))
+  if (parsed._tag === "invalid") {
+    return yield* Effect.fail(new ContractViolation({ dataset: key, file: storage.locate(key), violations: parsed.violations }))
+  }
+  const { header, rows } = parsed.table
+  const p = header.length - 1
+  const data = new Float64Array(rows.length * p)
+  const y = new Float64Array(rows.length)
+  const index = classes === null ? undefined : new Map(classes.map((c, i) => [c, i]))
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!
+    for (let j = 0; j < p; j++) data[i * p + j] = r[j] === null ? NaN : Number(r[j])
+    const t = r[p]
+    y[i] = t === null || t === undefined ? NaN : index ? index.get(t) ?? NaN : Number(t)
+  }
+  return { x: { rows: rows.length, cols: p, data } as Matrix, y, featureNames: header.slice(0, p) }
+})
+
+export interface Trained {
+  readonly modelKey: string
+  readonly modelSha256: string
+}
+
+/**
+ * Fits the configured learner on the preprocessed train split and writes the artifact under
+ * artifacts/<run-id>/model/ (keyed by run: a later run on the same data never overwrites it).
+ */
+export const trainStage = Effect.fn("stage.training")(function* (ctx: PipelineContext) {
+  const storage = yield* Storage
+  const tracker = yield* Tracker
+  const trainer = yield* Trainer
+  const pre = ctx.artifacts.preprocessed as Preprocessed
+  const training = ctx.config.training!
+  const classes = pre.featureMap.classes
+  const { x, y, featureNames } = yield* readPreprocessed(`${pre.key}/train.csv`, classes)
+  const t0 = performance.now()
+  const model = yield* trainer.fit({
+    kind: training.model,
+    task: ctx.config.task_type as "classification" | "regression",
+    params: training.params,
+    x, y, featureNames,
+    seed: ctx.config.random_seed,
+    ...(classes !== null ? { nClasses: classes.length } : {})
+  })
+  const fitSeconds = (performance.now() - t0) / 1000
+  const json = trainer.encode(model)
+  const modelSha256 = sha256Hex(json)
+  const keys = artifactKeys(ctx.runId)
+  const metadata = {
+    format: "driftgate.model_metadata/1",
+    run_id: ctx.runId,
+    pipeline: ctx.config.name,
+    model_kind: training.model,
+    task_type: ctx.config.task_type,
+    params: training.params,
+    random_seed: ctx.config.random_seed,
+    dataset: pre.featureMap.dataset,
+    dataset_version: pre.featureMap.dataset_version,
+    split_id: ctx.prepared!.splitId,
+    transform_hash: pre.transformHash,
+    feature_names: featureNames,
+    classes,
+    training_rows: x.rows,
+    model_sha256: modelSha256,
+    fit_info: model.info,
+    lineage: { ...ctx.anchors }
+  }
+  yield* storage.writeOnce(keys.model, json)
+  yield* storage.writeOnce(keys.transform, JSON.stringify(pre.transform) + "\n")
+  yield* storage.writeOnce(keys.featureMap, JSON.stringify(pre.featureMap, null, 2) + "\n")
+  yield* storage.writeOnce(keys.metadata, JSON.stringify(metadata, null, 2) + "\n")
+  yield* tracker.logMetrics(ctx.runId, [{ key: "training.fit_seconds", value: fitSeconds }, { key: "training.rows", value: x.rows }])
+  yield* tracker.setTags(ctx.runId, { model_kind: training.model, model_sha256: modelSha256, transform_hash: pre.transformHash })
+  for (const [name, key] of [["model.json", keys.model], ["metadata.json", keys.metadata], ["transform.json", keys.transform], ["feature_map.json", keys.featureMap]] as const) {
+    yield* tracker.logArtifact(ctx.runId, { name, path: key, sha256: name === "model.json" ? modelSha256 : null })
+  }
+  ctx.artifacts.trained = { modelKey: keys.model, modelSha256 } satisfies Trained
+  return { model: training.model, artifact: keys.dir, model_sha256: modelSha256, fit_seconds: Number(fitSeconds.toFixed(3)), rows: x.rows, ...model.info }
+})
