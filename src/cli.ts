@@ -4,6 +4,10 @@ import { Cause, Console, Effect, Exit, Option } from "effect"
 import { execFileSync } from "node:child_process"
 import * as path from "node:path"
 import { describeError, exitCodeOf } from "./domain/describe.js"
+import { RegistryError, StoreError } from "./domain/errors.js"
+import { promoteRun } from "./programs/promoteRun.js"
+import { describeIntent, rollback } from "./programs/rollback.js"
+import { Registry } from "./services/Registry.js"
 
 import { type ApproveMode, liveLayer } from "./layers/live.js"
 import { loadConfig } from "./programs/loadConfig.js"
@@ -58,14 +62,14 @@ const run = Command.make(
     Effect.gen(function* () {
       const loaded = yield* loadConfig(o.config)
       const workspace = resolveWorkspace(o.workspace, loaded.config.workspace)
-      const result = yield* runPipeline({
+      const result = yield* Effect.zipRight(warnPending, runPipeline({
         loaded,
         target: Option.getOrUndefined(o.target),
         task: Option.getOrUndefined(o.task),
         codeRevision: codeRevision(),
         driftgateVersion: DRIFTGATE_VERSION,
         fineTune: o.fineTune
-      }).pipe(Effect.provide(liveLayer({ workspace, approve: Option.getOrUndefined(o.approve) as ApproveMode | undefined })))
+      })).pipe(Effect.provide(liveLayer({ workspace, approve: Option.getOrUndefined(o.approve) as ApproveMode | undefined })))
       const p = result.prepared
       const summary = {
         run_id: result.runId,
@@ -143,11 +147,125 @@ const runs = Command.make("runs").pipe(
   Command.withSubcommands([runsList, runsShow])
 )
 
+// ---- driftgate promote ---------------------------------------------------------------------
+
+const actor = () => `user:${process.env.USER ?? process.env.USERNAME ?? "operator"}`
+
+/** Reports interrupted rollbacks on every registry-touching command (DESIGN: finishable after a power cut). */
+const warnPending = Effect.gen(function* () {
+  const registry = yield* Registry
+  const pending = yield* registry.pendingRollbacks()
+  for (const i of pending) {
+    yield* Console.error(`driftgate: warning: ${describeIntent(i)}; finish it with \`driftgate rollback --config <config> --resume\` or drop it with \`--abandon --reason TEXT\``)
+  }
+})
+
+const promoteCmd = Command.make(
+  "promote",
+  { run: Options.text("run").pipe(Options.withDescription("id of an evaluated run")), workspace: workspaceOpt, approve: approveOpt, json: jsonOpt, verbose: verboseOpt },
+  (o) =>
+    Effect.gen(function* () {
+      yield* warnPending
+      const r = yield* promoteRun(o.run)
+      yield* out(o.json, { run_id: o.run, version: r.version, manifest: r.manifest }, () =>
+        `run ${o.run} promoted: ${r.version.name} version ${r.version.version} is now ${r.version.stage} (readiness ${r.manifest.readiness})`)
+    }).pipe(Effect.provide(liveLayer({ workspace: resolveWorkspace(o.workspace), approve: Option.getOrUndefined(o.approve) as ApproveMode | undefined })))
+).pipe(Command.withDescription("promote an evaluated run later (rules and approval gate as in run)"))
+
+// ---- driftgate rollback --------------------------------------------------------------------
+
+const rollbackCmd = Command.make(
+  "rollback",
+  {
+    config: configOpt, workspace: workspaceOpt, json: jsonOpt, verbose: verboseOpt,
+    version: Options.integer("version").pipe(Options.withDescription("version to restore to Production"), Options.optional),
+    reason: Options.text("reason").pipe(Options.withDescription("why (recorded in the audit log)"), Options.optional),
+    yes: Options.boolean("yes").pipe(Options.withDescription("do not ask for confirmation")),
+    resume: Options.boolean("resume").pipe(Options.withDescription("finish an interrupted rollback")),
+    abandon: Options.boolean("abandon").pipe(Options.withDescription("abandon an interrupted rollback"))
+  },
+  (o) =>
+    Effect.gen(function* () {
+      const loaded = yield* loadConfig(o.config)
+      const workspace = resolveWorkspace(o.workspace, loaded.config.workspace)
+      const r = yield* rollback({
+        config: loaded.config, version: Option.getOrUndefined(o.version), reason: Option.getOrUndefined(o.reason),
+        yes: o.yes, actor: actor(), resume: o.resume, abandon: o.abandon
+      }).pipe(Effect.provide(liveLayer({ workspace })))
+      yield* out(o.json, r, () =>
+        r.action === "abandoned"
+          ? `abandoned ${describeIntent(r.intent)}`
+          : `${r.version!.name} version ${r.version!.version} is Production again${r.action === "resumed" ? " (interrupted rollback finished)" : ""}`)
+    })
+).pipe(Command.withDescription("restore a previous version to Production, audited (interactive, or --version N --reason T --yes)"))
+
+// ---- driftgate registry list|show|verify ---------------------------------------------------
+
+const registryList = Command.make("list", { workspace: workspaceOpt, json: jsonOpt, verbose: verboseOpt }, (o) =>
+  Effect.gen(function* () {
+    yield* warnPending
+    const registry = yield* Registry
+    const models = yield* registry.listModels()
+    const rows: Array<{ name: string; versions: number; production: number | null; production_run: string | null; latest: number | null }> = []
+    for (const m of models) {
+      const versions = yield* registry.listVersions(m.name)
+      const prod = versions.find((v) => v.stage === "Production")
+      rows.push({ name: m.name, versions: versions.length, production: prod?.version ?? null, production_run: prod?.runId ?? null, latest: versions.at(-1)?.version ?? null })
+    }
+    yield* out(o.json, rows, () => rows.length === 0 ? "no registered models" : [
+      "model                     versions  production  latest",
+      ...rows.map((r) => `${r.name.padEnd(25)} ${String(r.versions).padStart(8)}  ${String(r.production ?? "—").padStart(10)}  ${String(r.latest ?? "—").padStart(6)}`)
+    ].join("\n"))
+  }).pipe(Effect.provide(liveLayer({ workspace: resolveWorkspace(o.workspace) })))
+).pipe(Command.withDescription("registered models with their Production version"))
+
+const registryShow = Command.make("show", { workspace: workspaceOpt, json: jsonOpt, verbose: verboseOpt, name: Args.text({ name: "NAME" }) }, (o) =>
+  Effect.gen(function* () {
+    yield* warnPending
+    const registry = yield* Registry
+    const versions = yield* registry.listVersions(o.name)
+    if (versions.length === 0) return yield* Effect.fail(new RegistryError({ model: o.name, message: `model ${o.name} is not registered` }))
+    const audit = yield* registry.audit(o.name)
+    yield* out(o.json, { name: o.name, versions, audit }, () => [
+      `model ${o.name}`,
+      "version  stage       run_id                                created_at                aliases",
+      ...versions.map((v) => `${String(v.version).padStart(7)}  ${v.stage.padEnd(10)}  ${v.runId}  ${v.createdAt}  ${v.aliases.join(", ")}`),
+      "audit:",
+      ...audit.map((a) => `  #${a.seq} ${a.at} ${a.actor} ${a.action}${a.version !== null ? ` v${a.version}` : ""}${a.fromStage || a.toStage ? ` ${a.fromStage ?? "—"} → ${a.toStage ?? "—"}` : ""}${a.reason ? `: ${a.reason}` : ""}`)
+    ].join("\n"))
+  }).pipe(Effect.provide(liveLayer({ workspace: resolveWorkspace(o.workspace) })))
+).pipe(Command.withDescription("versions, stages, aliases and the audit trail of one model"))
+
+const registryVerify = Command.make("verify", { workspace: workspaceOpt, json: jsonOpt, verbose: verboseOpt }, (o) =>
+  Effect.gen(function* () {
+    const registry = yield* Registry
+    const verdict = yield* registry.verify()
+    const pending = yield* registry.pendingRollbacks()
+    const problems = [...verdict.problems]
+    for (const m of yield* registry.listModels()) {
+      const prod = (yield* registry.listVersions(m.name)).filter((v) => v.stage === "Production")
+      if (prod.length > 1) problems.push(`model ${m.name} has ${prod.length} Production versions (${prod.map((v) => v.version).join(", ")})`)
+    }
+    const result = { ok: problems.length === 0, audit_records: verdict.records, problems, pending_rollbacks: pending }
+    yield* out(o.json, result, () => [
+      result.ok ? `audit chain verified: ${verdict.records} record(s), at most one Production version per model` : `registry verification FAILED`,
+      ...problems.map((p) => `  - ${p}`),
+      ...pending.map((i) => `  pending: ${describeIntent(i)}`)
+    ].join("\n"))
+    if (!result.ok) return yield* Effect.fail(new StoreError({ op: "verify", message: `the registry failed verification: ${problems[0]}` }))
+  }).pipe(Effect.provide(liveLayer({ workspace: resolveWorkspace(o.workspace) })))
+).pipe(Command.withDescription("verify the audit hash chain and the one-Production invariant"))
+
+const registryCmd = Command.make("registry").pipe(
+  Command.withDescription("the model registry"),
+  Command.withSubcommands([registryList, registryShow, registryVerify])
+)
+
 // ---- main -----------------------------------------------------------------------------------
 
 const driftgate = Command.make("driftgate").pipe(
   Command.withDescription("local-first, drift-aware MLOps lifecycle for supervised learning"),
-  Command.withSubcommands([run, runs])
+  Command.withSubcommands([run, promoteCmd, rollbackCmd, registryCmd, runs])
 )
 
 const cli = Command.run(driftgate, { name: "driftgate", version: DRIFTGATE_VERSION })

@@ -75,7 +75,9 @@ export const evaluateRules = (
   defaultSplit: EvaluationSplit,
   candidate: SplitMetrics,
   production: SplitMetrics | undefined,
-  driftSeverity?: "none" | "low" | "medium" | "high" | undefined
+  driftSeverity?: "none" | "low" | "medium" | "high" | undefined,
+  /** The candidate's metrics on the rows it is compared with Production on (relative rules). */
+  candidateVsProduction?: SplitMetrics | undefined
 ): ReadonlyArray<RuleOutcome> =>
   rules.map((rule) => {
     if ("drift" in rule) {
@@ -95,7 +97,7 @@ export const evaluateRules = (
       }
     }
     const checks = splitsOf(rule.split ?? defaultSplit).map((split) => {
-      const observed = candidate[split]?.[rule.metric]
+      const observed = ("relative_to" in rule ? (candidateVsProduction ?? candidate) : candidate)[split]?.[rule.metric]
       if ("relative_to" in rule) {
         const base = production?.[split]?.[rule.metric]
         if (base === undefined) {

@@ -94,6 +94,8 @@ export interface GrowJob {
   readonly bootstrapSamples: number
   /** Seed of tree i (rng(seed) of src/domain/random.ts). */
   readonly seeds: Float64Array
+  /** Rows sorted by each feature (p × n, column-major argsort): large nodes scan it instead of sorting. */
+  readonly order: Int32Array
 }
 
 export interface GrownTree {
@@ -119,6 +121,7 @@ export function growTree(job: GrowJob, index: number): GrownTree {
   const maxDepth = job.maxDepth, minSplit = job.minSamplesSplit, minLeaf = job.minSamplesLeaf
   const maxF = job.maxFeatures
   const FEATURE_THRESHOLD = 1e-7
+  const SCAN_FACTOR = (job as any).scanFactor ?? 1
   const EPS = 2.220446049250313e-16
 
   // --- PRNG: identical stream to rng(seed) of src/domain/random.ts
@@ -169,6 +172,8 @@ export function growTree(job: GrowJob, index: number): GrownTree {
   const nodeW = new Float64Array(cap)
   const nodeImp = new Float64Array(cap)
   const Xf = new Float64Array(m)
+  const order = job.order
+  const mark = new Int32Array(n).fill(-1)
   const features = new Int32Array(p)
   for (let j = 0; j < p; j++) features[j] = j
   const tot = new Float64Array(nOut)
@@ -278,6 +283,9 @@ export function growTree(job: GrowJob, index: number): GrownTree {
     const nNode = end - start
     let bestPos = end, bestFeat = -1, bestThr = 0
     if (!(depth >= maxDepth || nNode < minSplit || nNode < 2 * minLeaf || impurity <= EPS)) {
+      // a large node collects its rows from the presorted order (O(n)) rather than sorting (O(m log m))
+      const scan = nNode * Math.log2(nNode) > SCAN_FACTOR * n
+      if (scan) for (let k = start; k < end; k++) mark[samples[k]!] = node
       let bestProxy = -Infinity
       let fi = p, visited = 0, nonConstant = 0, lastSorted = -1
       // scikit-learn's rule: draw up to max_features features, but keep drawing until one is not constant
@@ -289,8 +297,15 @@ export function growTree(job: GrowJob, index: number): GrownTree {
         features[j] = features[fi]!
         features[fi] = f
         const off = f * n
-        for (let k = start; k < end; k++) Xf[k] = X[off + samples[k]!]!
-        sortRange(start, end)
+        if (scan) {
+          for (let q = 0, k = start; q < n; q++) {
+            const s = order[off + q]!
+            if (mark[s] === node) { samples[k] = s; Xf[k] = X[off + s]!; k++ }
+          }
+        } else {
+          for (let k = start; k < end; k++) Xf[k] = X[off + samples[k]!]!
+          sortRange(start, end)
+        }
         lastSorted = f
         if (Xf[end - 1]! <= Xf[start]! + FEATURE_THRESHOLD) continue
         nonConstant++
@@ -485,8 +500,15 @@ export const makeGrowJob = (
   }
   const minSamplesLeaf = resolveCount("min_samples_leaf", params.min_samples_leaf, n, 1)
   const minSamplesSplit = Math.max(resolveCount("min_samples_split", params.min_samples_split, n, 2), 2 * minSamplesLeaf)
+  const order = new Int32Array(n * p)
+  const idx = Array.from({ length: n }, (_, i) => i)
+  for (let j = 0; j < p; j++) {
+    const off = j * n
+    idx.sort((a, b) => xCol[off + a]! - xCol[off + b]! || a - b)
+    for (let i = 0; i < n; i++) order[off + i] = idx[i]!
+  }
   return {
-    x: xCol, n, p, y, nClasses,
+    x: xCol, n, p, y, nClasses, order,
     criterion: criterionCode(params.criterion, task),
     maxDepth: max_depth === null ? 2147483647 : max_depth,
     minSamplesSplit,

@@ -7,10 +7,13 @@ import { Registry } from "../services/Registry.js"
 import { Storage } from "../services/Storage.js"
 import { Tracker } from "../services/Tracker.js"
 import { Trainer } from "../services/Trainer.js"
-import { loadBundle, predictFrame } from "./modelBundle.js"
+import { loadBundle, predictFrame, specOfBundle } from "./modelBundle.js"
 import type { Preprocessed } from "./preprocessStage.js"
 import { writeReport } from "./runPipeline.js"
 import { readFrame, targetVector } from "./splitData.js"
+import { takeFrameRows } from "../ml/frame.js"
+import type { Frame } from "../domain/table.js"
+import type { ModelBundle } from "./modelBundle.js"
 import type { PipelineContext } from "./stages.js"
 import { readPreprocessed } from "./trainStage.js"
 
@@ -18,7 +21,19 @@ export type SplitMetrics = Record<string, Record<string, number>>
 
 export interface Evaluation {
   readonly metrics: SplitMetrics
-  readonly production: { readonly version: number; readonly runId: string; readonly metrics: SplitMetrics; readonly source: string } | null
+  /**
+   * Production re-scored on the candidate's evaluation rows that Production did not train on, and
+   * the candidate on those same rows: a like-for-like comparison without leakage when the split or
+   * the data changed since Production was trained.
+   */
+  readonly production: {
+    readonly version: number
+    readonly runId: string
+    readonly metrics: SplitMetrics
+    readonly candidateMetrics: SplitMetrics
+    readonly rows: Readonly<Record<string, { readonly compared: number; readonly total: number }>>
+    readonly source: string
+  } | null
   readonly comparison: ReadonlyArray<MetricComparison>
   readonly verdict: "better" | "worse" | "equal" | "mixed" | "no_baseline"
 }
@@ -55,6 +70,27 @@ export const overallVerdict = (rows: ReadonlyArray<MetricComparison>): Evaluatio
   return v.has("better") ? "better" : v.has("worse") ? "worse" : "equal"
 }
 
+/** A row's identity for leakage checks: its input cells and target, as text. */
+const rowKey = (frame: Frame, inputs: ReadonlyArray<string>, target: string, i: number): string =>
+  [...inputs, target].map((n) => {
+    const c = frame.columns.find((x) => x.name === n)
+    const v = c?.values[i]
+    return v === null || v === undefined || (typeof v === "number" && Number.isNaN(v)) ? "" : String(v)
+  }).join("\u0001")
+
+/** The rows a model was trained on (from its recorded split), as row keys. */
+const trainingRowKeys = (bundle: ModelBundle, target: string) =>
+  Effect.gen(function* () {
+    const meta = bundle.metadata as { dataset?: string; dataset_version?: string; split_id?: string }
+    const spec = specOfBundle(bundle)
+    const inputs = bundle.featureMap.input_features.map((f) => f.name)
+    const key = `datasets/${meta.dataset}/${meta.dataset_version}/splits/${meta.split_id}/train.csv`
+    const frame = yield* readFrame(key, spec, [...inputs, target])
+    const out = new Set<string>()
+    for (let i = 0; i < frame.rows; i++) out.add(rowKey(frame, inputs, target, i))
+    return out
+  })
+
 /**
  * Scores the candidate on val and (when populated) test, and re-scores the current Production
  * version of the same registered model on the very same rows with its own fitted transform, so the
@@ -73,9 +109,11 @@ export const evaluateStage = Effect.fn("stage.evaluation")(function* (ctx: Pipel
   const splits = (["val", "test"] as const).filter((s) => ctx.prepared!.splits[s].rows > 0)
 
   const metrics: SplitMetrics = {}
+  const candidatePreds: Record<string, { y: Float64Array; predictions: Float64Array; proba: Float64Array | undefined }> = {}
   for (const split of splits) {
     const { x, y } = yield* readPreprocessed(`${pre.key}/${split}.csv`, classes)
     const p = yield* trainer.predict(model, x)
+    candidatePreds[split] = { y, predictions: p.predictions, proba: p.proba }
     metrics[split] = scorePredictions(task, y, p.predictions, p.proba, nClasses)
   }
 
@@ -88,18 +126,36 @@ export const evaluateStage = Effect.fn("stage.evaluation")(function* (ctx: Pipel
     const rescored = yield* Effect.either(Effect.gen(function* () {
       const bundle = yield* loadBundle(v.runId)
       const spec = ctx.prepared!.spec
-      const m: SplitMetrics = {}
       const inputs = bundle.featureMap.input_features.map((f) => f.name)
+      const seen = yield* trainingRowKeys(bundle, spec.target)
+      const m: SplitMetrics = {}
+      const cm: SplitMetrics = {}
+      const rows: Record<string, { compared: number; total: number }> = {}
       for (const split of splits) {
         const frame = yield* readFrame(ctx.prepared!.splits[split].key, spec, [...inputs, spec.target])
-        const p = yield* predictFrame(bundle, { rows: frame.rows, columns: inputs.map((n) => frame.columns.find((c) => c.name === n)!) })
-        const y = targetVector(frame, spec.target, bundle.featureMap.classes)
+        const keep: number[] = []
+        for (let i = 0; i < frame.rows; i++) if (!seen.has(rowKey(frame, inputs, spec.target, i))) keep.push(i)
+        rows[split] = { compared: keep.length, total: frame.rows }
+        if (keep.length === 0) continue
+        const sub = takeFrameRows(frame, keep)
+        const p = yield* predictFrame(bundle, { rows: sub.rows, columns: inputs.map((n) => sub.columns.find((c) => c.name === n)!) })
+        const y = targetVector(sub, spec.target, bundle.featureMap.classes)
         m[split] = scorePredictions(task, y, p.predictions, p.proba, bundle.featureMap.classes?.length ?? 0)
+        const c = candidatePreds[split]!
+        const pick = (a: Float64Array, width: number) => {
+          const out = new Float64Array(keep.length * width)
+          keep.forEach((i, k) => out.set(a.subarray(i * width, (i + 1) * width), k * width))
+          return out
+        }
+        cm[split] = scorePredictions(task, pick(c.y, 1), pick(c.predictions, 1), c.proba ? pick(c.proba, nClasses) : undefined, nClasses)
       }
-      return m
+      return { m, cm, rows }
     }))
     if (rescored._tag === "Right") {
-      production = { version: v.version, runId: v.runId, metrics: rescored.right, source: "re-scored on this run's splits" }
+      production = {
+        version: v.version, runId: v.runId, metrics: rescored.right.m, candidateMetrics: rescored.right.cm, rows: rescored.right.rows,
+        source: "re-scored with its own transform on this run's evaluation rows that it did not train on"
+      }
     } else {
       // Fall back to what Production recorded when it was evaluated (its artifact may be gone).
       const detail = yield* Effect.either(tracker.getRun(v.runId))
@@ -110,14 +166,14 @@ export const evaluateStage = Effect.fn("stage.evaluation")(function* (ctx: Pipel
           if ((split === "val" || split === "test") && key) (recorded[split] ??= {})[key] = m.value
         }
       }
-      production = { version: v.version, runId: v.runId, metrics: recorded, source: "recorded metrics (re-scoring failed)" }
+      production = { version: v.version, runId: v.runId, metrics: recorded, candidateMetrics: metrics, rows: {}, source: "recorded metrics (re-scoring failed)" }
       warnings.push(`Production version ${v.version} could not be re-scored on this data, so its recorded metrics are used`)
     }
   }
 
   const requested = ctx.config.evaluation.metrics ?? defaultMetrics(task)
   const baseline = production as Evaluation["production"]
-  const comparison = compareMetrics(requested, metrics, baseline?.metrics ?? null)
+  const comparison = compareMetrics(requested, baseline?.candidateMetrics ?? metrics, baseline?.metrics ?? null)
   const verdict = overallVerdict(comparison)
   yield* tracker.logMetrics(ctx.runId, Object.entries(metrics).flatMap(([split, m]) => Object.entries(m).map(([k, value]) => ({ key: `${split}.${k}`, value }))))
 
@@ -129,7 +185,10 @@ export const evaluateStage = Effect.fn("stage.evaluation")(function* (ctx: Pipel
     splits: Object.fromEntries(splits.map((s) => [s, ctx.prepared!.splits[s].rows])),
     requested_metrics: requested,
     metrics: roundAll(metrics),
-    production: baseline === null ? null : { version: baseline.version, run_id: baseline.runId, source: baseline.source, metrics: roundAll(baseline.metrics) },
+    production: baseline === null ? null : {
+      version: baseline.version, run_id: baseline.runId, source: baseline.source, compared_rows: baseline.rows,
+      metrics: roundAll(baseline.metrics), candidate_on_same_rows: roundAll(baseline.candidateMetrics)
+    },
     comparison: comparison.map((c) => ({ ...c, candidate: c.candidate === null ? null : round4(c.candidate), production: c.production === null ? null : round4(c.production), delta: c.delta === null ? null : round4(c.delta) })),
     overall_verdict: verdict,
     warnings

@@ -40,7 +40,7 @@ export const promote = Effect.fn("stage.promotion")(function* (input: PromotionI
   const { config, runId, evaluation } = input
   const name = registeredModelName(config)
   const rules = config.promotion.rules ?? defaultRules(config.task_type)
-  const outcomes = evaluateRules(rules, config.promotion.evaluation_split, evaluation.metrics, evaluation.production?.metrics, input.driftSeverity)
+  const outcomes = evaluateRules(rules, config.promotion.evaluation_split, evaluation.metrics, evaluation.production?.metrics, input.driftSeverity, evaluation.production?.candidateMetrics)
   const failures: RuleFailure[] = outcomes.flatMap((o) => o.checks.filter((c) => !c.passed).map(({ passed: _p, ...c }) => c))
   const ruleLines = outcomes.map((o) => ({ id: o.id, passed: o.passed, message: o.checks.map((c) => c.message).join("; ") }))
   const prod = yield* registry.getProduction(name)

@@ -8,6 +8,7 @@ import type { LoadedConfig } from "./loadConfig.js"
 import { type PreparedData, prepareData } from "./prepareData.js"
 import { type StageName, type StageReport, type StageStatus, overallStatus, statusOf } from "./runReport.js"
 import { type PipelineContext, type StageError, type StageRequirements, stageTable } from "./stages.js"
+import { saveRunContext } from "./runContext.js"
 import { reportKeys } from "./workspace.js"
 
 export interface RunInput {
@@ -150,6 +151,7 @@ export const runPipeline = Effect.fn("pipeline.run")(function* (input: RunInput)
     anchors: { ...anchors }
   }
   yield* writeReport(storage, runId, "run_report.json", report)
+  if (ctx.artifacts.evaluation !== undefined) yield* saveRunContext(ctx)
   yield* tracker.logArtifact(runId, { name: "run_report.json", path: reportKeys(runId).file("run_report.json"), sha256: null })
   yield* tracker.endRun(runId, status, decisive ? describeStageError(decisive) : undefined)
   return { runId, executionId, status, report, prepared: ctx.prepared, error: decisive, context: ctx } satisfies RunResult

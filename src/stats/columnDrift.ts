@@ -21,6 +21,7 @@ import {
   type CategoricalColumnProfile, type ColumnProfile, type ColumnValues, type NumericColumnProfile
 } from "./profile.js"
 import { psiCategories, psiFromShares } from "./psi.js"
+import { sortFloat64 } from "./sort.js"
 import { wassersteinNormed, wassersteinSorted } from "./wasserstein.js"
 import { zTestCategories } from "./ztest.js"
 
@@ -244,7 +245,7 @@ const finishResult = (
 
 const numericColumnDrift = (ref: NumericColumnProfile, current: ArrayLike<number | null>, options: ColumnDriftOptions): ColumnDriftResult => {
   const { values, nulls } = finiteValues(current)
-  const cur = values.sort()
+  const cur = sortFloat64(values)
   const refSorted = sortedReference(ref)
   const curDistinct = distinctSorted(cur)
   const unionKnown = ref.distinct !== null

@@ -15,6 +15,7 @@
  */
 import { roundHalfEven } from "./floatBits.js"
 import { kstwoSf } from "./kolmogorov.js"
+import { sortFloat64 } from "./sort.js"
 
 export type KsMethod = "auto" | "exact" | "asymp"
 
@@ -207,7 +208,7 @@ export const sortedFinite = (x: ArrayLike<number>): Float64Array => {
     const v = x[i]
     if (!Number.isNaN(v)) out[k++] = v
   }
-  return out.sort()
+  return sortFloat64(out)
 }
 
 /** Two-sided two-sample KS test (scipy.stats.ks_2samp) on unsorted samples; NaN values are dropped. */

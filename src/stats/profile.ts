@@ -14,6 +14,7 @@
  * excluded, as Evidently replaces infinities with NaN and drops NaN before testing.
  */
 import { rng } from "../domain/random.js"
+import { sortFloat64 } from "./sort.js"
 import { npMean, npStd } from "./summation.js"
 
 export const PROFILE_FORMAT = "driftgate.profile/1"
@@ -147,7 +148,7 @@ const seededSample = (values: Float64Array, k: number, seed: number): Float64Arr
     idx[j] = t
     out[i] = values[idx[i]]
   }
-  return out.sort()
+  return sortFloat64(out)
 }
 
 export const profileNumericColumn = (
@@ -163,7 +164,7 @@ export const profileNumericColumn = (
   // mean and std in input order, so they equal np.mean / np.std of the same column
   const mean = n > 0 ? npMean(finite) : Number.NaN
   const std = n > 0 ? npStd(finite) : Number.NaN
-  const sortedAll = finite.slice().sort()
+  const sortedAll = sortFloat64(finite.slice())
   const unique = countDistinctSorted(sortedAll)
   const sampled = n > maxSample
   const kept = sampled ? seededSample(finite, maxSample, seed) : sortedAll

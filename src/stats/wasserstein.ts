@@ -5,6 +5,7 @@
  * with U, V the (weighted) ECDFs evaluated "right". The terms are summed in NumPy's pairwise order.
  * Plus Evidently's normed form: distance / max(np.std(reference), 0.001).
  */
+import { sortFloat64 } from "./sort.js"
 import { npStd, pairwiseSum } from "./summation.js"
 
 let termScratch = new Float64Array(0)
@@ -83,7 +84,7 @@ export const wassersteinDistance = (
 ): number => {
   if (u.length === 0 || v.length === 0) throw new Error("The Wasserstein distance needs at least one value in each sample.")
   if (uWeights === undefined && vWeights === undefined) {
-    return wassersteinSorted(Float64Array.from(u).sort(), Float64Array.from(v).sort())
+    return wassersteinSorted(sortFloat64(Float64Array.from(u)), sortFloat64(Float64Array.from(v)))
   }
   const uw = uWeights ?? new Float64Array(u.length).fill(1)
   const vw = vWeights ?? new Float64Array(v.length).fill(1)
