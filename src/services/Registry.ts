@@ -27,7 +27,7 @@ export class Registry extends Context.Tag("driftgate/Registry")<Registry, {
   readonly getProduction: (name: string) => Effect.Effect<Option.Option<ModelVersion>, StoreError>
   /**
    * Registers a new version and, in the same transaction, moves it to `stage` (default Production),
-   * archives the previous holder of that stage, moves the aliases (default ["champion"]) and appends
+   * archives the previous holder of that stage, moves the aliases (default: ["champion"] for Production, none for Staging) and appends
    * the audit records. Refused (RegistryError) when a lineage anchor is missing.
    */
   readonly promote: (input: PromoteInput) => Effect.Effect<ModelVersion, RegistryError | StoreError>

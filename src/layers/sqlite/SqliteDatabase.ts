@@ -21,9 +21,10 @@ export const openDatabase = (path: string, migrations: ReadonlyArray<Migration> 
   const Database = require("better-sqlite3") as typeof BetterSqlite3
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true })
   const db = new Database(path)
+  // busy_timeout first: processes opening a fresh store at once then wait instead of failing "locked".
+  db.pragma("busy_timeout = 10000")
   db.pragma("journal_mode = WAL")
   db.pragma("foreign_keys = ON")
-  db.pragma("busy_timeout = 10000")
   db.pragma("synchronous = NORMAL")
   migrate(db, migrations)
   return db

@@ -1,0 +1,267 @@
+/**
+ * Shared by the registry tests, the crash child and bench/registry_crash.ts: valid lineage tags,
+ * the registry's invariants as one check, child-process plumbing and the SIGKILL crash trials.
+ */
+import { Effect, Layer } from "effect"
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process"
+import { fileURLToPath } from "node:url"
+import { dirname, resolve } from "node:path"
+import { sha256Hex } from "../../src/domain/hash.js"
+import { uuidv7 } from "../../src/domain/ids.js"
+import { rng } from "../../src/domain/random.js"
+import type { Stage } from "../../src/domain/registry.js"
+import { RegistrySqlite } from "../../src/layers/sqlite/RegistrySqlite.js"
+import { SqliteDatabase, SqliteDatabaseLive } from "../../src/layers/sqlite/SqliteDatabase.js"
+import { type PromoteInput, Registry } from "../../src/services/Registry.js"
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..")
+export const CHILD = resolve(REPO_ROOT, "tests/layers/registry-crash-child.ts")
+
+let counter = 0
+/** A fresh run id (UUIDv7) and a full, valid set of lineage anchors for it. */
+export const anchors = (runId: string = uuidv7(Date.now())): Record<string, string> => ({
+  execution_id: uuidv7(Date.now()),
+  config_hash: sha256Hex(`config ${counter++}`),
+  dataset_version: sha256Hex("dataset"),
+  random_seed: "42",
+  run_id: runId,
+  driftgate_version: "0.1.0",
+  code_revision: "unknown"
+})
+
+export const promoteInput = (name: string, extra: Partial<PromoteInput> = {}): PromoteInput => {
+  const runId = uuidv7(Date.now())
+  return {
+    name, runId, artifactPath: `artifacts/${runId}/model`, tags: anchors(runId), actor: "tester", reason: "passed all rules",
+    ...extra
+  }
+}
+
+/**
+ * Every invariant the registry promises, as a list of broken ones (empty when all hold): at most
+ * one Production version per model, version numbers 1..n, the audit chain verifies, and the
+ * audit log explains the state (replaying its stage changes and alias moves gives the stored
+ * stages and aliases, which fails if a change and its audit record were not written together).
+ */
+export const registryProblems = Effect.gen(function* () {
+  const registry = yield* Registry
+  const problems: string[] = []
+  const verdict = yield* registry.verify()
+  if (!verdict.ok) problems.push(...verdict.problems.map((p) => `chain: ${p}`))
+  const audit = yield* registry.audit()
+  for (const model of yield* registry.listModels()) {
+    const versions = yield* registry.listVersions(model.name)
+    const production = versions.filter((v) => v.stage === "Production")
+    if (production.length > 1) problems.push(`${model.name}: ${production.length} versions in Production`)
+    versions.forEach((v, i) => {
+      if (v.version !== i + 1) problems.push(`${model.name}: version numbers are not contiguous (${versions.map((x) => x.version).join(", ")})`)
+    })
+    const stages = new Map<number, Stage>()
+    const aliases = new Map<string, number>()
+    for (const r of audit) {
+      if (r.model !== model.name || r.version === null) continue
+      if (r.toStage !== null) stages.set(r.version, r.toStage)
+      if (r.action === "set_alias") aliases.set(String(r.details["alias"]), r.version)
+    }
+    for (const v of versions) {
+      if (stages.get(v.version) !== v.stage) {
+        problems.push(`${model.name}: version ${v.version} is ${v.stage} but the audit log says ${stages.get(v.version) ?? "nothing"}`)
+      }
+      for (const a of v.aliases) {
+        if (aliases.get(a) !== v.version) problems.push(`${model.name}: alias ${a} is on version ${v.version} but the audit log says ${aliases.get(a)}`)
+      }
+    }
+    const aliasCount = versions.reduce((n, v) => n + v.aliases.length, 0)
+    if (aliasCount !== aliases.size) problems.push(`${model.name}: ${aliasCount} aliases stored, ${aliases.size} in the audit log`)
+  }
+  return problems
+})
+
+/** The registry on a store file, with the database handle exposed for checks that go around it. */
+export const sqliteRegistry = (path: string) => RegistrySqlite.pipe(Layer.provideMerge(SqliteDatabaseLive(path)))
+
+/** `node --import tsx` is what `npx tsx` runs, without npx's own start-up. */
+export const spawnChild = (args: ReadonlyArray<string>): ChildProcessWithoutNullStreams =>
+  spawn(process.execPath, ["--import", "tsx", CHILD, ...args], { cwd: REPO_ROOT, stdio: ["pipe", "pipe", "pipe"] })
+
+/** Collects a child's stdout lines and stderr; `waitFor` resolves once a line passes the test. */
+export const watch = (child: ChildProcessWithoutNullStreams) => {
+  const lines: string[] = []
+  let stderr = ""
+  let partial = ""
+  const waiters: Array<{ test: (l: string) => boolean; resolve: (l: string) => void }> = []
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    const parts = (partial + chunk).split("\n")
+    partial = parts.pop() ?? ""
+    for (const line of parts) {
+      lines.push(line)
+      for (const w of [...waiters]) {
+        if (w.test(line)) {
+          waiters.splice(waiters.indexOf(w), 1)
+          w.resolve(line)
+        }
+      }
+    }
+  })
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => { stderr += chunk })
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
+    child.on("exit", (code, signal) => res({ code, signal }))
+  )
+  const waitFor = (test: (l: string) => boolean, timeoutMs: number) =>
+    new Promise<string>((res, rej) => {
+      const seen = lines.find(test)
+      if (seen !== undefined) return res(seen)
+      const timer = setTimeout(() => rej(new Error(`child did not print the expected line within ${timeoutMs} ms; stderr: ${stderr}`)), timeoutMs)
+      void exited.then(({ code, signal }) =>
+        rej(new Error(`child exited (code ${code}, signal ${signal}) before the expected line; stderr: ${stderr}`))
+      )
+      waiters.push({ test, resolve: (l) => { clearTimeout(timer); res(l) } })
+    })
+  return { lines, stderr: () => stderr, exited, waitFor }
+}
+
+export interface CrashTrial {
+  readonly trial: number
+  /** Killed right after the child reported a begun rollback, rather than at a random moment. */
+  readonly stalled: boolean
+  readonly killAfterMs: number
+  readonly versions: number
+  /** Intent ids found pending after the kill (the rollback was interrupted between its two steps). */
+  readonly pending: ReadonlyArray<string>
+  readonly problems: ReadonlyArray<string>
+}
+
+export interface CrashSummary {
+  readonly trials: number
+  readonly invariantViolations: number
+  readonly chainFailures: number
+  readonly openFailures: number
+  readonly interruptedRollbacksDetected: number
+  /** The child had begun a rollback and not finished it, yet the store shows no trace of the intent. */
+  readonly interruptedRollbacksMissed: number
+  readonly recoveredRollbacks: number
+  readonly finalVersions: number
+  readonly details: ReadonlyArray<CrashTrial>
+}
+
+const MODEL = "crashy"
+
+/** After a kill: open, check, and finish any interrupted rollback the way the CLI would on its next run. */
+const inspect = (path: string, inFlight: string | undefined) =>
+  Effect.gen(function* () {
+    const registry = yield* Registry
+    const sql = yield* SqliteDatabase
+    const problems: string[] = []
+    let chainFailed = false
+    const check = (when: string) =>
+      Effect.gen(function* () {
+        for (const p of yield* registryProblems) {
+          if (p.startsWith("chain:")) chainFailed = true
+          problems.push(`${when}: ${p}`)
+        }
+        const prod = yield* registry.getProduction(MODEL)
+        const versions = yield* registry.listVersions(MODEL)
+        const champion = versions.find((v) => v.aliases.includes("champion"))
+        if (prod._tag === "Some" && champion?.version !== prod.value.version) {
+          problems.push(`${when}: champion is on version ${champion?.version}, Production is version ${prod.value.version}`)
+        }
+      })
+    yield* check("after the kill")
+    // Around the API as well, in case a read path hid a second Production row.
+    const doubled = yield* sql.query("count", (db) =>
+      db.prepare("SELECT name FROM model_versions WHERE stage = 'Production' GROUP BY name HAVING COUNT(*) > 1").all()
+    )
+    if (doubled.length > 0) problems.push("after the kill: two Production rows in model_versions")
+
+    const pending = yield* registry.pendingRollbacks()
+    let missed = 0
+    if (inFlight !== undefined && !pending.some((i) => i.id === inFlight)) {
+      const status = yield* sql.query("status", (db) =>
+        (db.prepare("SELECT status FROM rollback_intents WHERE id = ?").get(inFlight) as { status: string } | undefined)?.status
+      )
+      // Killed after the commit but before the child printed "completed": not a miss.
+      if (status !== "completed" && status !== "abandoned") {
+        missed = 1
+        problems.push(`rollback ${inFlight} was begun but is ${status ?? "absent"} in the store`)
+      }
+    }
+    const prodBefore = yield* registry.getProduction(MODEL)
+    for (const intent of pending) {
+      const target = (yield* registry.listVersions(MODEL)).find((v) => v.version === intent.toVersion)
+      if (target?.stage === "Production") problems.push(`intent ${intent.id} is pending but its target is already in Production`)
+      const current = prodBefore._tag === "Some" ? prodBefore.value.version : null
+      if (current !== intent.fromVersion) problems.push(`intent ${intent.id} was begun from version ${intent.fromVersion}, Production is ${current}`)
+      const done = yield* registry.completeRollback(intent.id)
+      if (done.stage !== "Production" || !done.aliases.includes("champion")) problems.push(`recovering ${intent.id} left version ${done.version} ${done.stage}`)
+    }
+    if (pending.length > 0) yield* check("after recovery")
+    const versions = (yield* registry.listVersions(MODEL)).length
+    return { problems, chainFailed, pending: pending.map((i) => i.id), missed, versions }
+  }).pipe(Effect.provide(sqliteRegistry(path)))
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/**
+ * `trials` times: start the child's promote/rollback loop on `path`, SIGKILL it after a random
+ * delay, then open the store and check it. Trials share the store, so each one also exercises
+ * opening a store that a killed process left behind (WAL recovery) and resuming work on it.
+ */
+export const runCrashTrials = async (options: {
+  readonly path: string
+  readonly trials: number
+  readonly seed: number
+  readonly maxKillDelayMs?: number
+  /** Every n-th trial stalls inside a rollback before the kill, so detection is exercised for certain. */
+  readonly stallEvery?: number
+  readonly onTrial?: (t: CrashTrial) => void
+}): Promise<CrashSummary> => {
+  const random = rng(options.seed)
+  const details: CrashTrial[] = []
+  let invariantViolations = 0, chainFailures = 0, openFailures = 0, detected = 0, missed = 0, recovered = 0, finalVersions = 0
+  for (let trial = 1; trial <= options.trials; trial++) {
+    const stalled = options.stallEvery !== undefined && trial % options.stallEvery === 0
+    const child = spawnChild(["crash-loop", options.path, MODEL, String(options.seed * 1000 + trial), ...(stalled ? ["stall"] : [])])
+    const out = watch(child)
+    await out.waitFor((l) => l === "ready", 30_000)
+    const killAfterMs = Math.round(random.next() * (options.maxKillDelayMs ?? 250))
+    if (stalled) await out.waitFor((l) => l.startsWith("began "), 30_000)
+    else await sleep(killAfterMs)
+    child.kill("SIGKILL")
+    const exit = await out.exited
+    const problems: string[] = []
+    if (exit.signal !== "SIGKILL") problems.push(`the child was not killed but exited (code ${exit.code}): ${out.stderr()}`)
+    // The rollback the child had begun and not yet reported finished, if any.
+    let inFlight: string | undefined
+    for (const line of out.lines) {
+      const [word, id] = line.split(" ")
+      if (word === "began") inFlight = id
+      else if ((word === "completed" || word === "abandoned") && id === inFlight) inFlight = undefined
+    }
+    const result = await Effect.runPromise(Effect.either(inspect(options.path, inFlight)))
+    let pending: ReadonlyArray<string> = []
+    let versions = 0
+    if (result._tag === "Left") {
+      openFailures++
+      problems.push(`the store could not be opened or read: ${result.left.message}`)
+    } else {
+      const r = result.right
+      problems.push(...r.problems)
+      if (r.chainFailed) chainFailures++
+      if (r.problems.some((p) => !p.includes("chain:"))) invariantViolations++
+      detected += r.pending.length
+      recovered += r.pending.length
+      missed += r.missed
+      pending = r.pending
+      versions = r.versions
+      finalVersions = versions
+    }
+    if (stalled && pending.length === 0) problems.push("the child was killed inside a rollback, yet no rollback is pending")
+    const t: CrashTrial = { trial, stalled, killAfterMs, versions, pending, problems }
+    details.push(t)
+    options.onTrial?.(t)
+  }
+  return {
+    trials: options.trials, invariantViolations, chainFailures, openFailures, interruptedRollbacksDetected: detected,
+    interruptedRollbacksMissed: missed, recoveredRollbacks: recovered, finalVersions, details
+  }
+}
