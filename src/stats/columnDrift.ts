@@ -247,9 +247,7 @@ const numericColumnDrift = (ref: NumericColumnProfile, current: ArrayLike<number
   const { values, nulls } = finiteValues(current)
   const cur = sortFloat64(values)
   const refSorted = sortedReference(ref)
-  const curDistinct = distinctSorted(cur)
-  const unionKnown = ref.distinct !== null
-  const uniqueValues = unionKnown ? unionDistinctCount(ref.distinct!.map((d) => d[0]), curDistinct) : null
+  const uniqueValues = ref.distinct !== null ? unionDistinctCount(ref.distinct.map((d) => d[0]), distinctSorted(cur)) : null
   // with more than maxDistinct reference values the union certainly has more than 5
   const nValues = uniqueValues ?? Number.POSITIVE_INFINITY
   const kind: ColumnKind = nValues <= 2 ? "binary" : "numeric"

@@ -21,25 +21,32 @@ export const wassersteinSorted = (u: ArrayLike<number>, v: ArrayLike<number>): n
   if (nu === 0 || nv === 0) throw new Error("The Wasserstein distance needs at least one value in each sample.")
   const total = nu + nv
   const t = terms(total - 1)
-  // merged position k holds all_values[k]; the ECDFs at all_values[k] count every value <= it
+  // merged position k holds all_values[k]; the ECDFs at all_values[k] count every value <= it, and
+  // term k is |U - V| * (all_values[k+1] - all_values[k]) (zero inside a run of equal values)
   let i = 0
   let j = 0
   let k = 0
-  let prev = u[0] <= v[0] ? u[0] : v[0]
-  while (k < total - 1) {
-    // find how many merged positions share the value `prev` and advance both cursors past it
-    let ties = 0
-    while (i < nu && u[i] <= prev) { i++; ties++ }
-    while (j < nv && v[j] <= prev) { j++; ties++ }
-    const diff = Math.abs(i / nu - j / nv)
-    // positions k .. k+ties-2 are followed by an equal value (delta 0); the last one by the next value
-    const lastK = Math.min(k + ties - 1, total - 1)
-    for (; k < lastK; k++) t[k] = diff * 0
-    if (k >= total - 1) break
-    const next = j >= nv || (i < nu && u[i] <= v[j]) ? u[i] : v[j]
-    t[k] = diff * (next - prev)
-    k++
-    prev = next
+  while (i < nu || j < nv) {
+    const i0 = i
+    const j0 = j
+    let x: number
+    if (j >= nv || (i < nu && u[i] < v[j])) {
+      x = u[i++]
+      while (i < nu && u[i] === x) i++
+    } else if (i >= nu || v[j] < u[i]) {
+      x = v[j++]
+      while (j < nv && v[j] === x) j++
+    } else {
+      x = u[i++]
+      while (i < nu && u[i] === x) i++
+      j++
+      while (j < nv && v[j] === x) j++
+    }
+    const last = k + (i - i0) + (j - j0) - 1
+    for (; k < last; k++) t[k] = 0
+    if (last >= total - 1) break
+    const next = j >= nv || (i < nu && u[i] < v[j]) ? u[i] : v[j]
+    t[k++] = Math.abs(i / nu - j / nv) * (next - x)
   }
   return pairwiseSum(t, 0, total - 1)
 }
