@@ -80,14 +80,14 @@ export const DriftConfig = Schema.Struct({
   alert_severity: opt(Severity, () => "medium" as const),
   fail_on_severity: opt(Severity, () => "high" as const),
   min_batch_size: opt(Schema.Int.pipe(Schema.greaterThanOrEqualTo(1)), () => 10),
-  p_value_threshold: opt(Schema.Number.pipe(Schema.greaterThan(0), Schema.lessThan(1)), () => 0.05),
   /** Overall severity by share of drifted columns: ≤ low → low, ≤ medium → medium, else high. */
   severity_share: opt(Schema.Struct({ low: Fraction, medium: Fraction }), () => ({ low: 0.25, medium: 0.5 })),
   /** Per-feature severity by p-value: < high → high, < medium → medium. */
   severity_p_value: opt(Schema.Struct({ high: Fraction, medium: Fraction }), () => ({ high: 0.001, medium: 0.01 })),
   /** Per-feature severity by distance: ≥ high → high, ≥ medium → medium. */
   severity_distance: opt(Schema.Struct({ high: Schema.Number, medium: Schema.Number }), () => ({ high: 0.25, medium: 0.15 })),
-  columns: opt(Schema.Record({ key: Schema.String, value: DriftColumnOverride }), () => ({}))
+  /** Per-column test and threshold, overriding Evidently's default choice (KS/chi-square/Z at p < 0.05; Wasserstein/JS ≥ 0.1). */
+  columns: opt(Schema.Record({ key: Schema.String, value: DriftColumnOverride }), (): Record<string, typeof DriftColumnOverride.Type> => ({}))
 })
 export type DriftConfig = typeof DriftConfig.Type
 

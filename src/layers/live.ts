@@ -9,6 +9,7 @@ import { SqliteDatabaseLive } from "./sqlite/SqliteDatabase.js"
 import { RegistrySqlite } from "./sqlite/RegistrySqlite.js"
 import { TrackerSqlite } from "./sqlite/TrackerSqlite.js"
 import { TrainerTabular } from "./trainer/TrainerTabular.js"
+import { DriftDetectorTabular } from "./drift/DriftDetectorTabular.js"
 import { PromptTerminal } from "./terminal/PromptTerminal.js"
 
 export type ApproveMode = "interactive" | "auto" | "cancel"
@@ -35,6 +36,7 @@ export const liveLayer = (options: { readonly workspace: string; readonly approv
     TrackerSqlite,
     RegistrySqlite,
     TrainerTabular,
+    DriftDetectorTabular,
     approverLayer(options.approve, Boolean(process.stdin.isTTY))
   )
   return services.pipe(Layer.provideMerge(base))

@@ -7,6 +7,7 @@ import { StorageMemory } from "./memory/StorageMemory.js"
 import { RegistryMemory } from "./memory/RegistryMemory.js"
 import { TrackerMemory } from "./memory/TrackerMemory.js"
 import { TrainerTabular } from "./trainer/TrainerTabular.js"
+import { DriftDetectorTabular } from "./drift/DriftDetectorTabular.js"
 
 /**
  * The in-memory bundle for tests and embedding: nothing touches the workspace on disk; raw data
@@ -18,6 +19,7 @@ export const testLayer = (options: { readonly answers?: ReadonlyArray<string>; r
     TrackerMemory,
     RegistryMemory,
     TrainerTabular,
+    DriftDetectorTabular,
     PromptScripted(options.answers ?? [], options.interactive ?? false),
     ApproverScripted(options.decisions ?? []),
     NodeFileSystem.layer

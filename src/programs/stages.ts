@@ -9,6 +9,7 @@ import type { Registry } from "../services/Registry.js"
 import type { Storage } from "../services/Storage.js"
 import type { Tracker } from "../services/Tracker.js"
 import type { Trainer } from "../services/Trainer.js"
+import type { DriftDetector } from "../services/DriftDetector.js"
 import { deploymentManifest } from "./deployStage.js"
 import { type Evaluation, evaluateStage } from "./evaluateStage.js"
 import type { PreparedData } from "./prepareData.js"
@@ -31,7 +32,7 @@ export interface PipelineContext {
 }
 
 /** The services a stage may ask for (all provided by the live and test bundles). */
-export type StageRequirements = Storage | Tracker | Prompt | Approver | Registry | Trainer | FileSystem.FileSystem
+export type StageRequirements = Storage | Tracker | Prompt | Approver | Registry | Trainer | DriftDetector | FileSystem.FileSystem
 
 export type StageImpl = (ctx: PipelineContext) => Effect.Effect<Readonly<Record<string, unknown>> | undefined, StageError, StageRequirements>
 

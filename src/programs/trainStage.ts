@@ -6,6 +6,8 @@ import type { Matrix } from "../ml/matrix.js"
 import { Storage } from "../services/Storage.js"
 import { Tracker } from "../services/Tracker.js"
 import { Trainer } from "../services/Trainer.js"
+import { DriftDetector } from "../services/DriftDetector.js"
+import { featureFrame, readFrame } from "./splitData.js"
 import type { Preprocessed } from "./preprocessStage.js"
 import type { PipelineContext } from "./stages.js"
 import { artifactKeys } from "./workspace.js"
@@ -44,6 +46,7 @@ export const trainStage = Effect.fn("stage.training")(function* (ctx: PipelineCo
   const storage = yield* Storage
   const tracker = yield* Tracker
   const trainer = yield* Trainer
+  const detector = yield* DriftDetector
   const pre = ctx.artifacts.preprocessed as Preprocessed
   const training = ctx.config.training!
   const classes = pre.featureMap.classes
@@ -84,9 +87,14 @@ export const trainStage = Effect.fn("stage.training")(function* (ctx: PipelineCo
   yield* storage.writeOnce(keys.transform, JSON.stringify(pre.transform) + "\n")
   yield* storage.writeOnce(keys.featureMap, JSON.stringify(pre.featureMap, null, 2) + "\n")
   yield* storage.writeOnce(keys.metadata, JSON.stringify(metadata, null, 2) + "\n")
+  // The drift reference travels with the model: monitoring never re-reads the training CSV.
+  const spec = ctx.prepared!.spec
+  const trainRaw = yield* readFrame(ctx.prepared!.splits.train.key, spec, spec.features)
+  const profile = yield* detector.profile(featureFrame(trainRaw, spec.features), ctx.config.random_seed)
+  yield* storage.writeOnce(keys.profile, JSON.stringify(profile) + "\n")
   yield* tracker.logMetrics(ctx.runId, [{ key: "training.fit_seconds", value: fitSeconds }, { key: "training.rows", value: x.rows }])
   yield* tracker.setTags(ctx.runId, { model_kind: training.model, model_sha256: modelSha256, transform_hash: pre.transformHash })
-  for (const [name, key] of [["model.json", keys.model], ["metadata.json", keys.metadata], ["transform.json", keys.transform], ["feature_map.json", keys.featureMap]] as const) {
+  for (const [name, key] of [["model.json", keys.model], ["metadata.json", keys.metadata], ["transform.json", keys.transform], ["feature_map.json", keys.featureMap], ["reference_profile.json", keys.profile]] as const) {
     yield* tracker.logArtifact(ctx.runId, { name, path: key, sha256: name === "model.json" ? modelSha256 : null })
   }
   ctx.artifacts.trained = { modelKey: keys.model, modelSha256 } satisfies Trained
