@@ -4,7 +4,10 @@ import { Cause, Console, Effect, Exit, Option } from "effect"
 import { execFileSync } from "node:child_process"
 import * as path from "node:path"
 import { describeError, exitCodeOf } from "./domain/describe.js"
-import { RegistryError, StoreError } from "./domain/errors.js"
+import { RegistryError, StoreError, UsageError } from "./domain/errors.js"
+import { monitorDrift } from "./programs/drift/monitor.js"
+import { stageTraining, unstageTraining } from "./programs/drift/staging.js"
+import { driftSummary, servingLogBatch } from "./programs/drift/summary.js"
 import { promoteRun } from "./programs/promoteRun.js"
 import { describeIntent, rollback } from "./programs/rollback.js"
 import { Registry } from "./services/Registry.js"
@@ -261,11 +264,122 @@ const registryCmd = Command.make("registry").pipe(
   Command.withSubcommands([registryList, registryShow, registryVerify])
 )
 
+// ---- driftgate serve -----------------------------------------------------------------------
+
+const serveCmd = Command.make(
+  "serve",
+  {
+    config: Options.file("config").pipe(Options.withDescription("serve config (YAML; default: configs/serve.yaml when it exists)"), Options.optional),
+    host: Options.text("host").pipe(Options.withDescription("address to listen on (default: the config's host, 127.0.0.1)"), Options.optional),
+    port: Options.integer("port").pipe(Options.withDescription("port to listen on; 0 picks a free one (default: the config's port, 8080)"), Options.optional),
+    model: Options.text("model").pipe(Options.withDescription("serve only this registered model"), Options.optional),
+    workspace: workspaceOpt,
+    verbose: verboseOpt
+  },
+  (o) =>
+    // loaded on demand: fastify and the serving code stay out of every other command's start-up
+    Effect.flatMap(Effect.promise(() => import("./programs/serve/serve.js")), ({ serve }) =>
+      serve({
+        configFile: Option.getOrUndefined(o.config),
+        host: Option.getOrUndefined(o.host),
+        port: Option.getOrUndefined(o.port),
+        model: Option.getOrUndefined(o.model)
+      }).pipe(Effect.provide(liveLayer({ workspace: resolveWorkspace(o.workspace) }))))
+).pipe(Command.withDescription("serve the registered models over HTTP: predict, models, health, metrics, reload, docs"))
+
+// ---- driftgate drift monitor|summary|stage-training|unstage-training ------------------------
+
+const driftMonitor = Command.make(
+  "monitor",
+  {
+    config: configOpt, workspace: workspaceOpt, json: jsonOpt, verbose: verboseOpt,
+    batch: Options.file("batch").pipe(Options.withDescription("CSV of production rows (same columns as the training data; target optional)"), Options.optional),
+    fromServingLog: Options.boolean("from-serving-log").pipe(Options.withDescription("use the rows the prediction service logged")),
+    since: Options.text("since").pipe(Options.withDescription("with --from-serving-log: only rows at or after this ISO time"), Options.optional)
+  },
+  (o) =>
+    Effect.gen(function* () {
+      const loaded = yield* loadConfig(o.config)
+      const workspace = resolveWorkspace(o.workspace, loaded.config.workspace)
+      if (Option.isSome(o.batch) === o.fromServingLog) {
+        return yield* Effect.fail(new UsageError({ message: "drift monitor needs exactly one of --batch FILE.csv or --from-serving-log" }))
+      }
+      let since: Date | undefined
+      if (Option.isSome(o.since)) {
+        since = new Date(o.since.value)
+        if (Number.isNaN(since.getTime())) return yield* Effect.fail(new UsageError({ message: `--since ${o.since.value} is not an ISO date or time` }))
+      }
+      const { report, gate } = yield* Effect.gen(function* () {
+        yield* warnPending
+        const source = Option.isSome(o.batch)
+          ? { kind: "file" as const, path: o.batch.value }
+          : yield* Effect.map(servingLogBatch(loaded.config, since), (b) => ({ kind: "serving_log" as const, frame: b.frame, path: b.path, since: since?.toISOString() ?? null }))
+        return yield* monitorDrift({ config: loaded.config, configDir: loaded.dir, source, actor: actor() })
+      }).pipe(Effect.provide(liveLayer({ workspace })))
+      yield* out(o.json, report, () => [
+        `drift check of ${report.model} version ${report.version}: severity ${report.severity}, ${report.result.numberOfDriftedColumns}/${report.result.numberOfColumns} columns drifted (share ${report.share_of_drifted_columns.toFixed(2)}; dataset drift ${report.dataset_drift ? "yes" : "no"}; with Benjamini–Hochberg ${report.result.benjaminiHochberg.numberOfDriftedColumns})`,
+        ...report.result.columns.filter((c) => c.drifted).map((c) => `  ${c.column}: ${c.test} ${c.statistic?.toFixed(4)}${c.pValue !== null ? ` p=${c.pValue.toExponential(2)}` : ""} (${c.severity})`),
+        ...report.result.warnings.map((w) => `  warning: ${w}`),
+        `report: ${report.files.html}`
+      ].join("\n"))
+      if (gate !== null) return yield* Effect.fail(gate)
+    })
+).pipe(Command.withDescription("compare a batch (or the serving log) with the deployed model's training data; exit 2 at fail_on_severity when headless"))
+
+const driftSummaryCmd = Command.make("summary", { config: configOpt, workspace: workspaceOpt, json: jsonOpt, verbose: verboseOpt }, (o) =>
+  Effect.gen(function* () {
+    const loaded = yield* loadConfig(o.config)
+    const s = yield* driftSummary(loaded.config).pipe(Effect.provide(liveLayer({ workspace: resolveWorkspace(o.workspace, loaded.config.workspace) })))
+    yield* out(o.json, s, () => s.checks.length === 0 ? `no drift checks recorded for ${s.model}` : [
+      `drift history of ${s.model} (${s.checks.length} check(s)); share of drifted columns: ${s.trend}`,
+      "time                      version  rows    share  severity  decision          batch",
+      ...s.checks.map((c) => `${c.at}  ${String(c.version).padStart(7)}  ${String(c.rows).padStart(6)}  ${c.share.toFixed(2).padStart(5)}  ${c.severity.padEnd(8)}  ${(c.decision?.action ?? "—").padEnd(16)}  ${c.batch}`)
+    ].join("\n"))
+  })
+).pipe(Command.withDescription("drift history per model, as a table and a trend line"))
+
+const stageCmd = Command.make(
+  "stage-training",
+  {
+    config: configOpt, workspace: workspaceOpt, json: jsonOpt, verbose: verboseOpt,
+    batch: Options.file("batch").pipe(Options.withDescription("labelled drifted CSV (columns in any order)")),
+    holdout: Options.float("holdout").pipe(Options.withDefault(0.3), Options.withDescription("share held out to evaluate on drifted data"))
+  },
+  (o) =>
+    Effect.gen(function* () {
+      const loaded = yield* loadConfig(o.config)
+      const s = yield* stageTraining({ config: loaded.config, configDir: loaded.dir, batch: o.batch, holdout: o.holdout, actor: actor() })
+        .pipe(Effect.provide(liveLayer({ workspace: resolveWorkspace(o.workspace, loaded.config.workspace) })))
+      yield* out(o.json, s, () => [
+        `staged drift training ${s.id} for ${s.dataset}: ${s.batch.train_rows} rows join the training data (new dataset version ${s.merged_version.slice(0, 12)}…), ${s.batch.holdout_rows} held out`,
+        `baseline: ${s.baseline.model} version ${s.baseline.version} on the held-out rows: ${Object.entries(s.baseline.metrics).filter(([k]) => !k.includes("_macro") && !k.includes("_weighted") || k === "f1_weighted").map(([k, v]) => `${k} ${v.toFixed(4)}`).join(", ")}`,
+        `next: driftgate run --config ${o.config}`
+      ].join("\n"))
+    })
+).pipe(Command.withDescription("add a labelled drifted batch to the training data as a new dataset version, holding part of it out"))
+
+const unstageCmd = Command.make(
+  "unstage-training",
+  { config: configOpt, workspace: workspaceOpt, json: jsonOpt, verbose: verboseOpt, id: Options.text("id").pipe(Options.optional) },
+  (o) =>
+    Effect.gen(function* () {
+      const loaded = yield* loadConfig(o.config)
+      const s = yield* unstageTraining({ config: loaded.config, id: Option.getOrUndefined(o.id), actor: actor() })
+        .pipe(Effect.provide(liveLayer({ workspace: resolveWorkspace(o.workspace, loaded.config.workspace) })))
+      yield* out(o.json, { unstaged: s.id, dataset: s.dataset }, () => `unstaged drift training ${s.id}; the next run of ${s.dataset} uses the original data again`)
+    })
+).pipe(Command.withDescription("undo a drift-training staging"))
+
+const driftCmd = Command.make("drift").pipe(
+  Command.withDescription("drift monitoring and drift-adaptive retraining"),
+  Command.withSubcommands([driftMonitor, driftSummaryCmd, stageCmd, unstageCmd])
+)
+
 // ---- main -----------------------------------------------------------------------------------
 
 const driftgate = Command.make("driftgate").pipe(
   Command.withDescription("local-first, drift-aware MLOps lifecycle for supervised learning"),
-  Command.withSubcommands([run, promoteCmd, rollbackCmd, registryCmd, runs])
+  Command.withSubcommands([run, promoteCmd, rollbackCmd, registryCmd, runs, driftCmd, serveCmd])
 )
 
 const cli = Command.run(driftgate, { name: "driftgate", version: DRIFTGATE_VERSION })

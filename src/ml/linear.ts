@@ -37,6 +37,9 @@ export interface RidgeModel {
   readonly intercept: number
 }
 
+export const linearRegressionDefaults: Required<LinearRegressionParams> = { fit_intercept: true }
+export const ridgeDefaults: Required<RidgeParams> = { alpha: 1.0, fit_intercept: true }
+
 /** A column is treated as dependent when QR leaves less than this share of its (centred) norm. */
 const RANK_TOLERANCE = 1e-10
 
@@ -130,7 +133,7 @@ const leastSquaresQR = (
   return w
 }
 
-const interceptOf = (c: Centred, w: Float64Array, fitIntercept: boolean): number => {
+const interceptOf = (c: Pick<Centred, "xMean" | "yMean">, w: Float64Array, fitIntercept: boolean): number => {
   if (!fitIntercept) return 0
   let s = c.yMean
   for (let j = 0; j < w.length; j++) s -= c.xMean[j]! * w[j]!
@@ -143,7 +146,7 @@ export const fitLinearRegression = (
   options: FitOptions<LinearRegressionParams>
 ): LinearRegressionModel => {
   checkFitInput("linear_regression", linearRegression.tasks, x, y, options)
-  const fitIntercept = options.params.fit_intercept ?? true
+  const fitIntercept = options.params.fit_intercept ?? linearRegressionDefaults.fit_intercept
   const c = centre(x, y, fitIntercept)
   const w = leastSquaresQR(c.a, Float64Array.from(c.b), x.rows, x.cols, options, fitIntercept)
   return {
@@ -157,27 +160,36 @@ export const fitLinearRegression = (
 
 export const fitRidge = (x: Matrix, y: Float64Array, options: FitOptions<RidgeParams>): RidgeModel => {
   checkFitInput("ridge", ridge.tasks, x, y, options)
-  const alpha = options.params.alpha ?? 1.0
+  const alpha = options.params.alpha ?? ridgeDefaults.alpha
   if (!(alpha >= 0) || !Number.isFinite(alpha)) throw new LearnerInputError(`ridge: alpha must be ≥ 0, got ${alpha}`)
-  const fitIntercept = options.params.fit_intercept ?? true
-  const n = x.rows, p = x.cols
-  const c = centre(x, y, fitIntercept)
-  // G = AᵀA + alpha I (lower triangle), r = Aᵀb
+  const fitIntercept = options.params.fit_intercept ?? ridgeDefaults.fit_intercept
+  const n = x.rows, p = x.cols, d = x.data
+  const xMean = new Float64Array(p)
+  let yMean = 0
+  if (fitIntercept) {
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < p; j++) xMean[j] += d[i * p + j]!
+      yMean += y[i]!
+    }
+    for (let j = 0; j < p; j++) xMean[j] = xMean[j]! / n
+    yMean /= n
+  }
+  // G = XcᵀXc + alpha I (lower triangle), r = Xcᵀyc, accumulated row by row (one pass, no copy of X)
   const g = new Float64Array(p * p)
   const r = new Float64Array(p)
-  for (let j = 0; j < p; j++) {
-    const jo = j * n
-    for (let k = 0; k <= j; k++) {
-      const ko = k * n
-      let s = 0
-      for (let i = 0; i < n; i++) s += c.a[jo + i]! * c.a[ko + i]!
-      g[j * p + k] = s
+  const c = new Float64Array(p)
+  for (let i = 0; i < n; i++) {
+    const o = i * p
+    for (let j = 0; j < p; j++) c[j] = d[o + j]! - xMean[j]!
+    const yc = y[i]! - yMean
+    for (let j = 0; j < p; j++) {
+      const cj = c[j]!
+      const go = j * p
+      for (let k = 0; k <= j; k++) g[go + k] += cj * c[k]!
+      r[j] += cj * yc
     }
-    g[j * p + j] = g[j * p + j]! + alpha
-    let s = 0
-    for (let i = 0; i < n; i++) s += c.a[jo + i]! * c.b[i]!
-    r[j] = s
   }
+  for (let j = 0; j < p; j++) g[j * p + j] = g[j * p + j]! + alpha
   // Cholesky G = L Lᵀ in place (lower)
   for (let j = 0; j < p; j++) {
     let d = g[j * p + j]!
@@ -214,7 +226,7 @@ export const fitRidge = (x: Matrix, y: Float64Array, options: FitOptions<RidgePa
     alpha,
     fitIntercept,
     coef: Array.from(w),
-    intercept: interceptOf(c, w, fitIntercept)
+    intercept: interceptOf({ xMean, yMean }, w, fitIntercept)
   }
 }
 

@@ -35,6 +35,8 @@ export interface LogisticRegressionModel {
   readonly loss: number
 }
 
+export const logisticRegressionDefaults: Required<LogisticRegressionParams> = { C: 1.0, fit_intercept: true, max_iter: 100, tol: 1e-4 }
+
 const KIND = "logistic_regression"
 const FORMAT = "driftgate.logistic_regression/1"
 
@@ -53,10 +55,11 @@ export const fitLogisticRegression = (
   options: FitOptions<LogisticRegressionParams>
 ): LogisticRegressionModel => {
   const K = checkFitInput(KIND, logisticRegression.tasks, x, y, options)
-  const C = options.params.C ?? 1.0
-  const fitIntercept = options.params.fit_intercept ?? true
-  const maxIter = options.params.max_iter ?? 100
-  const tol = options.params.tol ?? 1e-4
+  const d = logisticRegressionDefaults
+  const C = options.params.C ?? d.C
+  const fitIntercept = options.params.fit_intercept ?? d.fit_intercept
+  const maxIter = options.params.max_iter ?? d.max_iter
+  const tol = options.params.tol ?? d.tol
   if (!(C > 0) || !Number.isFinite(C)) throw new LearnerInputError(`${KIND}: C must be > 0, got ${C}`)
   if (!Number.isInteger(maxIter) || maxIter < 0) throw new LearnerInputError(`${KIND}: max_iter must be an integer ≥ 0`)
   if (!(tol >= 0)) throw new LearnerInputError(`${KIND}: tol must be ≥ 0, got ${tol}`)

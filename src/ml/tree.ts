@@ -5,8 +5,9 @@ import { checkFitInput, checkFormat, checkPredictInput } from "./validate.js"
 /**
  * CART decision tree (scikit-learn's DecisionTreeClassifier / DecisionTreeRegressor, best splitter).
  *
- * Split search sorts the node's samples per candidate feature and scans the thresholds at midpoints
- * between distinct values, as scikit-learn does. The grower (`growTree`) is one self-contained
+ * Split search orders the node's samples per candidate feature (sorting small nodes, filtering a
+ * once-presorted order for large ones) and scans the thresholds at midpoints between distinct
+ * values, as scikit-learn does (thresholds are float64 here, float32 there). The grower (`growTree`) is one self-contained
  * function over typed arrays so random forests can run it in worker threads from its source text.
  */
 
@@ -121,7 +122,7 @@ export function growTree(job: GrowJob, index: number): GrownTree {
   const maxDepth = job.maxDepth, minSplit = job.minSamplesSplit, minLeaf = job.minSamplesLeaf
   const maxF = job.maxFeatures
   const FEATURE_THRESHOLD = 1e-7
-  const SCAN_FACTOR = (job as any).scanFactor ?? 1
+  const SCAN_FACTOR = 0.5 // measured: scanning beats sorting once m·log2(m) > n/2
   const EPS = 2.220446049250313e-16
 
   // --- PRNG: identical stream to rng(seed) of src/domain/random.ts

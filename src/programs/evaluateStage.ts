@@ -14,6 +14,8 @@ import { readFrame, targetVector } from "./splitData.js"
 import { takeFrameRows } from "../ml/frame.js"
 import type { Frame } from "../domain/table.js"
 import type { ModelBundle } from "./modelBundle.js"
+import type { ModelVersion } from "../domain/registry.js"
+import { activeStaging } from "./drift/staging.js"
 import type { PipelineContext } from "./stages.js"
 import { readPreprocessed } from "./trainStage.js"
 
@@ -89,6 +91,29 @@ const trainingRowKeys = (bundle: ModelBundle, target: string) =>
     const out = new Set<string>()
     for (let i = 0; i < frame.rows; i++) out.add(rowKey(frame, inputs, target, i))
     return out
+  })
+
+/**
+ * With a staged drift-training batch: candidate and current Production on the held-out drifted
+ * rows (neither trained on them), beside the baseline recorded when the batch was staged.
+ */
+const evaluateDriftHoldout = (ctx: PipelineContext, requested: ReadonlyArray<string>, prod: Option.Option<ModelVersion>) =>
+  Effect.gen(function* () {
+    const staging = yield* activeStaging(ctx.config.dataset)
+    if (staging === null || staging.id !== ctx.prepared!.stagedFrom) return null
+    const spec = ctx.prepared!.spec
+    const frame = yield* readFrame(staging.holdout_key, spec, [...spec.features, spec.target])
+    const score = (bundle: ModelBundle) =>
+      Effect.gen(function* () {
+        const inputs = bundle.featureMap.input_features.map((f) => f.name)
+        const p = yield* predictFrame(bundle, { rows: frame.rows, columns: inputs.map((n) => frame.columns.find((c) => c.name === n)!) })
+        const y = targetVector(frame, spec.target, bundle.featureMap.classes)
+        return scorePredictions(ctx.config.task_type, y, p.predictions, p.proba, bundle.featureMap.classes?.length ?? 0)
+      })
+    const candidate = yield* score(yield* loadBundle(ctx.runId))
+    const production = Option.isSome(prod) ? yield* Effect.flatMap(loadBundle(prod.value.runId), score) : null
+    const comparison = compareMetrics(requested, { drift_holdout: candidate }, production === null ? null : { drift_holdout: production })
+    return { stagingId: staging.id, rows: frame.rows, candidate, production, baseline: staging.baseline, comparison }
   })
 
 /**
@@ -172,6 +197,7 @@ export const evaluateStage = Effect.fn("stage.evaluation")(function* (ctx: Pipel
   }
 
   const requested = ctx.config.evaluation.metrics ?? defaultMetrics(task)
+  const driftHoldout = ctx.prepared!.stagedFrom !== undefined ? yield* evaluateDriftHoldout(ctx, requested, prod) : null
   const baseline = production as Evaluation["production"]
   const comparison = compareMetrics(requested, baseline?.candidateMetrics ?? metrics, baseline?.metrics ?? null)
   const verdict = overallVerdict(comparison)
@@ -191,9 +217,18 @@ export const evaluateStage = Effect.fn("stage.evaluation")(function* (ctx: Pipel
     },
     comparison: comparison.map((c) => ({ ...c, candidate: c.candidate === null ? null : round4(c.candidate), production: c.production === null ? null : round4(c.production), delta: c.delta === null ? null : round4(c.delta) })),
     overall_verdict: verdict,
+    drift_holdout: driftHoldout === null ? null : {
+      staging_id: driftHoldout.stagingId,
+      rows: driftHoldout.rows,
+      candidate: roundAll({ drift_holdout: driftHoldout.candidate }).drift_holdout,
+      production: driftHoldout.production === null ? null : roundAll({ drift_holdout: driftHoldout.production }).drift_holdout,
+      baseline_at_staging: driftHoldout.baseline,
+      comparison: driftHoldout.comparison
+    },
     warnings
   }
   yield* writeReport(storage, ctx.runId, "evaluation_report.json", report)
   ctx.artifacts.evaluation = { metrics, production: baseline, comparison, verdict } satisfies Evaluation
+  if (driftHoldout !== null) ctx.artifacts.driftEvaluation = driftHoldout.comparison
   return { metrics: report.metrics, overall_verdict: verdict, production: baseline ? baseline.version : null }
 })

@@ -13,6 +13,7 @@ import { Prompt } from "../services/Prompt.js"
 import { Storage } from "../services/Storage.js"
 import { readYamlFile } from "./loadConfig.js"
 import { datasetKeys } from "./workspace.js"
+import { activeStaging } from "./drift/staging.js"
 
 export interface PrepareInput {
   readonly config: PipelineConfig
@@ -137,6 +138,20 @@ export const prepareData = Effect.fn("stage.prepare_data")(function* (input: Pre
     return yield* Effect.fail(new UsageError({
       message: `${specFile} declares task_type ${spec.task_type} but the config declares ${config.task_type}`
     }))
+  }
+  // A staged drift-training batch: train on raw + the batch's training part (a version of its own).
+  const staging = yield* activeStaging(config.dataset)
+  if (staging !== null) {
+    const rawVersion = sha256Hex(bytes)
+    if (staging.base_version !== rawVersion) {
+      return yield* Effect.fail(new UsageError({
+        message: `${csvFile} changed since drift training ${staging.id} was staged against version ${staging.base_version.slice(0, 12)}; run drift unstage-training and stage the batch again`
+      }))
+    }
+    const merged = yield* storage.read(staging.merged_key)
+    return yield* prepareVersion({
+      config, spec, specFile, specCreated, bytes: merged, text: new TextDecoder("utf-8").decode(merged), rawFile: csvFile, stagedFrom: staging.id
+    })
   }
   return yield* prepareVersion({ config, spec, specFile, specCreated, bytes, text, rawFile: csvFile })
 })

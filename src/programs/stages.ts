@@ -17,6 +17,8 @@ import { preprocessStage } from "./preprocessStage.js"
 import { promote } from "./promoteStage.js"
 import type { RunInput } from "./runPipeline.js"
 import { trainStage } from "./trainStage.js"
+import { gateContext } from "./drift/gate.js"
+import type { MetricComparison } from "../services/Approver.js"
 
 export type StageError = DriftgateError
 
@@ -51,8 +53,13 @@ export const stageTable: Record<PipelineStage, StageImpl> = {
       needs(ctx, "evaluation", "promotion", "evaluation"),
       Effect.gen(function* () {
         ctx.artifacts.promotion = "pending"
+        const gate = yield* gateContext(ctx)
         const r = yield* promote({
-          runId: ctx.runId, config: ctx.config, anchors: ctx.anchors, evaluation: ctx.artifacts.evaluation as Evaluation
+          runId: ctx.runId, config: ctx.config, anchors: ctx.anchors, evaluation: ctx.artifacts.evaluation as Evaluation,
+          driftEvaluation: (ctx.artifacts.driftEvaluation as ReadonlyArray<MetricComparison> | undefined) ?? null,
+          driftSummary: gate.driftSummary,
+          driftSeverity: gate.driftSeverity,
+          ...(ctx.prepared?.stagedFrom ? { extraTags: { drift_staging_id: ctx.prepared.stagedFrom } } : {})
         }).pipe(Effect.tapError((e) => Effect.sync(() => {
           ctx.artifacts.promotion = e._tag === "PromotionBlocked" ? "blocked" : e._tag === "ApprovalRejected" ? "rejected" : e._tag === "ApprovalCancelled" ? "cancelled" : "failed"
         })))

@@ -170,9 +170,10 @@ export const monitorDrift = Effect.fn("program.driftMonitor")(function* (args: {
   }
   yield* tracker.endRun(runId, "completed")
   const report: DriftReport = { ...base, decision }
-  if (!prompt.interactive && result.severity !== "none" && atLeast(result.severity, config.drift.fail_on_severity)) {
-    return yield* Effect.fail(new DriftGateFailed({ model: ref.name, severity: result.severity, threshold: config.drift.fail_on_severity, report: storage.locate(files.html) }))
-  }
-  return report
+  // Headless, this is a CI gate: the caller prints the report, then fails with this (exit 2).
+  const gate = !prompt.interactive && result.severity !== "none" && atLeast(result.severity, config.drift.fail_on_severity)
+    ? new DriftGateFailed({ model: ref.name, severity: result.severity, threshold: config.drift.fail_on_severity, report: storage.locate(files.html) })
+    : null
+  return { report, gate }
 })
 

@@ -1,0 +1,143 @@
+import { FileSystem } from "@effect/platform"
+import { Clock, Effect } from "effect"
+import * as path from "node:path"
+import type { PipelineConfig } from "../../domain/config.js"
+import { ContractViolation, UsageError } from "../../domain/errors.js"
+import { sha256Hex } from "../../domain/hash.js"
+import { uuidv7 } from "../../domain/ids.js"
+import { splitIndices } from "../../domain/split.js"
+import { type Frame, writeCsv } from "../../domain/table.js"
+import { takeFrameRows } from "../../ml/frame.js"
+import { Storage } from "../../services/Storage.js"
+import { scorePredictions } from "../evaluateStage.js"
+import { predictFrame } from "../modelBundle.js"
+import { datasetDir } from "../prepareData.js"
+import { targetVector } from "../splitData.js"
+import { stagingKey } from "../workspace.js"
+import { loadDatasetSpec, readBatch } from "./batch.js"
+import { deployedReference } from "./monitor.js"
+
+/** staged.json: an active drift-training staging of one dataset. */
+export interface Staging {
+  readonly format: "driftgate.staging/1"
+  readonly id: string
+  readonly created_at: string
+  readonly actor: string
+  readonly dataset: string
+  /** The raw CSV's version the staging was made against. */
+  readonly base_version: string
+  /** The version of raw + the batch's training part (what the next run trains on). */
+  readonly merged_version: string
+  readonly merged_key: string
+  readonly holdout_key: string
+  readonly batch: { readonly file: string; readonly sha256: string; readonly rows: number; readonly train_rows: number; readonly holdout_rows: number; readonly holdout: number }
+  readonly baseline: { readonly model: string; readonly version: number; readonly run_id: string; readonly metrics: Readonly<Record<string, number>> }
+}
+
+const stagingDir = (dataset: string, id: string) => `datasets/${dataset}/staging/${id}`
+const historyKey = (dataset: string) => `datasets/${dataset}/staging/history.jsonl`
+
+export const activeStaging = Effect.fn("drift.activeStaging")(function* (dataset: string) {
+  const storage = yield* Storage
+  const key = stagingKey(dataset)
+  if (!(yield* storage.exists(key))) return null
+  return JSON.parse(yield* storage.readText(key)) as Staging
+})
+
+/**
+ * `drift stage-training`: a labelled drifted batch (columns in any order) is validated with the
+ * dataset's contract and split into a training part and a held-out drift evaluation set. The raw
+ * file is never edited: raw + training part becomes a new dataset version that the next run uses;
+ * the current Production model's score on the held-out set is recorded as the baseline.
+ */
+export const stageTraining = Effect.fn("program.stageTraining")(function* (args: {
+  readonly config: PipelineConfig
+  readonly configDir: string
+  readonly batch: string
+  readonly holdout: number
+  readonly actor: string
+}) {
+  const storage = yield* Storage
+  const fs = yield* FileSystem.FileSystem
+  const { config } = args
+  if (!(args.holdout > 0 && args.holdout < 1)) return yield* Effect.fail(new UsageError({ message: `--holdout must be between 0 and 1 (got ${args.holdout})` }))
+  const existing = yield* activeStaging(config.dataset)
+  if (existing !== null) {
+    return yield* Effect.fail(new UsageError({ message: `drift training ${existing.id} is already staged for ${config.dataset} (from ${existing.batch.file}); run drift unstage-training first` }))
+  }
+  const spec = yield* loadDatasetSpec(config, args.configDir)
+  const batch = yield* readBatch(args.batch, spec, { labelled: true })
+  const known = new Set([...spec.features, spec.target])
+  const extra = batch.table.header.filter((h) => !known.has(h))
+  if (extra.length > 0) {
+    return yield* Effect.fail(new ContractViolation({
+      dataset: spec.name, file: batch.file,
+      violations: extra.map((c) => ({ column: c, rule: "unexpected_column", observed: "not in dataset.yaml", expected: `only ${[...known].join(", ")}`, rows: [1] }))
+    }))
+  }
+  const rawFile = path.join(datasetDir(config, args.configDir), "data.csv")
+  const rawBytes = yield* fs.readFile(rawFile).pipe(Effect.mapError((e) => new UsageError({ message: `cannot read ${rawFile}: ${e.message}` })))
+  const rawText = new TextDecoder().decode(rawBytes)
+  const rawHeader = rawText.replace(/^\uFEFF/, "").split(/\r?\n/, 1)[0]!.split(",").map((h) => h.trim().replace(/^"|"$/g, ""))
+
+  const n = batch.table.rows.length
+  const targetIdx = batch.table.header.indexOf(spec.target)
+  const strata = config.task_type === "classification" ? batch.table.rows.map((r) => r[targetIdx] ?? null) : undefined
+  const idx = splitIndices(n, { train: 1 - args.holdout, val: args.holdout, test: 0 }, config.random_seed, strata)
+  if (idx.train.length === 0 || idx.val.length === 0) {
+    return yield* Effect.fail(new UsageError({ message: `the batch has ${n} rows: too few to split into a training part and a held-out set with --holdout ${args.holdout}` }))
+  }
+  // Reorder the batch's columns into the raw file's order.
+  const order = rawHeader.map((h) => batch.table.header.indexOf(h))
+  const reorder = (i: number) => order.map((j) => (j < 0 ? null : batch.table.rows[i]![j] ?? null))
+  const trainCsv = writeCsv(rawHeader, idx.train.map(reorder))
+  const holdoutCsv = writeCsv(rawHeader, idx.val.map(reorder))
+  const merged = (rawText.endsWith("\n") ? rawText : rawText + "\n") + trainCsv.slice(trainCsv.indexOf("\n") + 1)
+  const mergedBytes = new TextEncoder().encode(merged)
+
+  // Production's score on the held-out drifted rows: the "before" of the before/after at the gate.
+  const ref = yield* deployedReference(config)
+  const inputs = ref.bundle.featureMap.input_features.map((f) => f.name)
+  const sub = takeFrameRows(batch.frame, idx.val) as Frame
+  const p = yield* predictFrame(ref.bundle, { rows: sub.rows, columns: inputs.map((name) => sub.columns.find((c) => c.name === name)!) })
+  const y = targetVector(sub, spec.target, ref.bundle.featureMap.classes)
+  const metrics = scorePredictions(config.task_type, y, p.predictions, p.proba, ref.bundle.featureMap.classes?.length ?? 0)
+
+  const nowMs = yield* Clock.currentTimeMillis
+  const id = uuidv7(nowMs)
+  const dir = stagingDir(config.dataset, id)
+  const staging: Staging = {
+    format: "driftgate.staging/1",
+    id,
+    created_at: new Date(nowMs).toISOString(),
+    actor: args.actor,
+    dataset: config.dataset,
+    base_version: sha256Hex(rawBytes),
+    merged_version: sha256Hex(mergedBytes),
+    merged_key: `${dir}/merged.csv`,
+    holdout_key: `${dir}/holdout.csv`,
+    batch: { file: batch.file, sha256: batch.sha256, rows: n, train_rows: idx.train.length, holdout_rows: idx.val.length, holdout: args.holdout },
+    baseline: { model: ref.name, version: ref.version.version, run_id: ref.version.runId, metrics }
+  }
+  yield* storage.writeOnce(staging.merged_key, mergedBytes)
+  yield* storage.writeOnce(staging.holdout_key, holdoutCsv)
+  yield* storage.write(`${dir}/staging.json`, JSON.stringify(staging, null, 2) + "\n")
+  // staged.json last: until it exists, nothing uses the staging.
+  yield* storage.write(stagingKey(config.dataset), JSON.stringify(staging, null, 2) + "\n")
+  yield* storage.append(historyKey(config.dataset), JSON.stringify({ at: staging.created_at, action: "staged", id, by: args.actor, batch: batch.file }) + "\n")
+  return staging
+})
+
+/** `drift unstage-training`: the next run uses the original dataset version again. */
+export const unstageTraining = Effect.fn("program.unstageTraining")(function* (args: { readonly config: PipelineConfig; readonly id?: string | undefined; readonly actor: string }) {
+  const storage = yield* Storage
+  const active = yield* activeStaging(args.config.dataset)
+  if (active === null) return yield* Effect.fail(new UsageError({ message: `no drift training is staged for ${args.config.dataset}` }))
+  if (args.id !== undefined && args.id !== active.id) {
+    return yield* Effect.fail(new UsageError({ message: `the staged drift training of ${args.config.dataset} is ${active.id}, not ${args.id}` }))
+  }
+  yield* storage.remove(stagingKey(args.config.dataset))
+  const at = new Date(yield* Clock.currentTimeMillis).toISOString()
+  yield* storage.append(historyKey(args.config.dataset), JSON.stringify({ at, action: "unstaged", id: active.id, by: args.actor }) + "\n")
+  return active
+})

@@ -1,0 +1,106 @@
+import { FileSystem } from "@effect/platform"
+import { Cause, Console, Effect, Exit, Option, Runtime } from "effect"
+import * as path from "node:path"
+import { describeError, type DriftgateError } from "../../domain/describe.js"
+import { UsageError } from "../../domain/errors.js"
+import { decodeServeConfig, type ServeConfig } from "../../domain/serveConfig.js"
+import { Registry } from "../../services/Registry.js"
+import { Storage } from "../../services/Storage.js"
+import { Trainer } from "../../services/Trainer.js"
+import { readYamlFile } from "../loadConfig.js"
+import { loadModelSet, type ModelSource } from "./modelSet.js"
+import type { PredictionSink } from "./predictionLog.js"
+import { makeServer } from "./server.js"
+
+export const DEFAULT_SERVE_CONFIG = "configs/serve.yaml"
+
+/**
+ * Reads and strictly decodes a serve config. `file` absent → configs/serve.yaml when it exists in
+ * the current folder, else the defaults; a file named explicitly must exist.
+ */
+export const loadServeConfig = Effect.fn("serve.loadConfig")(function* (file: string | undefined) {
+  const fs = yield* FileSystem.FileSystem
+  const explicit = file !== undefined
+  const abs = path.resolve(file ?? DEFAULT_SERVE_CONFIG)
+  if (!explicit && !(yield* fs.exists(abs).pipe(Effect.orElseSucceed(() => false)))) return yield* decodeServeConfig({}, abs)
+  const raw = yield* readYamlFile(abs)
+  return yield* decodeServeConfig(raw, abs)
+})
+
+export interface ServeOptions {
+  /** serve.yaml (see loadServeConfig). */
+  readonly configFile?: string | undefined
+  readonly host?: string | undefined
+  readonly port?: number | undefined
+  /** Serve only this registered model. */
+  readonly model?: string | undefined
+  /** Overrides the admin token otherwise read from the env var the config names. */
+  readonly adminToken?: string | undefined
+  /** Resolves when the server should stop (default: SIGTERM or SIGINT). */
+  readonly stop?: Effect.Effect<string> | undefined
+}
+
+/** Resolves on the first SIGTERM or SIGINT, and then stops listening for them (a second one kills). */
+export const shutdownSignal: Effect.Effect<string> = Effect.async<string>((resume) => {
+  const handlers = (["SIGTERM", "SIGINT"] as const).map((sig) => [sig, () => { off(); resume(Effect.succeed(sig)) }] as const)
+  const off = () => { for (const [sig, h] of handlers) process.off(sig, h) }
+  for (const [sig, h] of handlers) process.once(sig, h)
+  return Effect.sync(off)
+})
+
+const causeMessage = (cause: Cause.Cause<DriftgateError>): string => {
+  const failure = Cause.failureOption(cause)
+  if (Option.isSome(failure)) return describeError(failure.value)
+  const defect = Cause.squash(cause)
+  return defect instanceof Error ? defect.message : String(defect)
+}
+
+/**
+ * `driftgate serve`: loads the models at the allowed stage from the Registry, serves them over HTTP
+ * until SIGTERM/SIGINT, then stops accepting, finishes the requests in flight, writes the rest of the
+ * prediction log and returns.
+ */
+export const serve = Effect.fn("serve.run")(function* (options: ServeOptions = {}) {
+  const loaded = yield* loadServeConfig(options.configFile)
+  const config: ServeConfig = {
+    ...loaded,
+    ...(options.host !== undefined ? { host: options.host } : {}),
+    ...(options.port !== undefined ? { port: options.port } : {})
+  }
+  const storage = yield* Storage
+  const runtime = yield* Effect.runtime<Registry | Storage | Trainer>()
+  const loadOptions = {
+    stage: config.allowed_stage,
+    models: options.model !== undefined ? [options.model] : config.models,
+    maxBatchRows: config.max_batch_rows
+  }
+  const source: ModelSource = {
+    load: () =>
+      Runtime.runPromiseExit(runtime)(loadModelSet(loadOptions)).then((exit) => {
+        if (Exit.isSuccess(exit)) return exit.value
+        throw new Error(causeMessage(exit.cause))
+      })
+  }
+  const sink: PredictionSink = {
+    append: (key, text) => Runtime.runPromise(runtime)(storage.append(key, text))
+  }
+  const initial = yield* loadModelSet(loadOptions)
+  const adminToken = options.adminToken ?? process.env[config.admin_token_env]
+
+  yield* Effect.scoped(Effect.gen(function* () {
+    const app = yield* Effect.acquireRelease(
+      Effect.promise(() => makeServer({ source, initial, config, adminToken, predictionSink: sink })),
+      (app) => Effect.promise(() => app.close())
+    )
+    const address = yield* Effect.tryPromise({
+      try: () => app.listen({ host: config.host, port: config.port }),
+      catch: (e) => new UsageError({ message: `cannot listen on ${config.host}:${config.port}: ${e instanceof Error ? e.message : String(e)}` })
+    })
+    const models = [...initial.models.values()].map((m) => `${m.name} v${m.version}`)
+    yield* Console.log(`driftgate serve: listening on ${address}`)
+    yield* Console.error(`driftgate serve: ${models.length ? `serving ${models.join(", ")} (${config.allowed_stage})` : `no model loaded (${initial.notes.join("; ") || `nothing at stage ${config.allowed_stage}`}); /ready answers 503 until a reload finds one`}; workspace ${storage.root}; reload ${adminToken ? "enabled" : `disabled (${config.admin_token_env} not set)`}`)
+    const signal = yield* (options.stop ?? shutdownSignal)
+    yield* Console.error(`driftgate serve: ${signal}: finishing requests in flight, writing the prediction log`)
+  }))
+  yield* Console.error("driftgate serve: stopped")
+})
