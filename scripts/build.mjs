@@ -2,7 +2,7 @@
 // does not load every module of the effect barrels (see bench/startup). Native and heavy packages stay
 // external and are imported lazily where they are used.
 import { build } from "esbuild"
-import { readFileSync } from "node:fs"
+import { readFileSync, rmSync } from "node:fs"
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"))
 const external = [
@@ -20,4 +20,5 @@ const common = {
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   logLevel: "warning"
 }
+rmSync(new URL("../dist", import.meta.url), { recursive: true, force: true })
 await build({ ...common, entryPoints: { cli: "src/cli.ts", index: "src/index.ts" }, outdir: "dist", splitting: true, chunkNames: "chunks/[name]-[hash]" })
