@@ -2,6 +2,7 @@ import { Clock, Effect } from "effect"
 import type { PipelineStage } from "../domain/config.js"
 import { uuidv7 } from "../domain/ids.js"
 import { describeError } from "../domain/describe.js"
+import { UsageError } from "../domain/errors.js"
 import { Storage } from "../services/Storage.js"
 import { Tracker } from "../services/Tracker.js"
 import type { LoadedConfig } from "./loadConfig.js"
@@ -58,6 +59,11 @@ export const runPipeline = Effect.fn("pipeline.run")(function* (input: RunInput)
   const tracker = yield* Tracker
   const storage = yield* Storage
   const { config } = input.loaded
+  if (input.fineTune === true && config.task_type !== "image_classification") {
+    return yield* Effect.fail(new UsageError({
+      message: `--fine-tune continues from the Production CNN's weights and applies to image_classification pipelines; ${config.name} is ${config.task_type} (retrain it instead)`
+    }))
+  }
   const startMs = yield* Clock.currentTimeMillis
   const executionId = uuidv7(startMs)
   const runId = uuidv7(startMs)
