@@ -3,7 +3,7 @@ import { decodeStrict } from "./decode.js"
 import { ConfigError } from "./errors.js"
 import { canonicalHash } from "./hash.js"
 import { EvaluationSplit, PromotionRule } from "./rules.js"
-import { ModelKind, paramsSchemaFor } from "./training.js"
+import { kindTasks, ModelKind, paramsSchemaFor } from "./training.js"
 
 const opt = <A, I>(s: Schema.Schema<A, I>, value: () => A) => Schema.optionalWith(s, { default: value })
 const Fraction = Schema.Number.pipe(Schema.greaterThanOrEqualTo(0), Schema.lessThanOrEqualTo(1))
@@ -160,6 +160,12 @@ export const decodePipelineConfig = (raw: unknown, file: string): Either.Either<
     let training: PipelineConfig["training"]
     if (base.training !== undefined) {
       const kind = base.training.model
+      if (!kindTasks[kind].includes(base.task_type)) {
+        return yield* Either.left(new ConfigError({
+          file, key: "training.model",
+          message: `model ${kind} cannot do ${base.task_type} (it does ${kindTasks[kind].join(", ")})`
+        }))
+      }
       const params = yield* decodeStrict(paramsSchemaFor[kind] as unknown as Schema.Schema<Record<string, unknown>, any>, base.training.params, file, ["training", "params"])
       training = { model: kind, params }
     }

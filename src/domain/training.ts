@@ -57,13 +57,37 @@ export const HistGradientBoostingParams = Schema.Struct({
   tol: opt(Schema.Number.pipe(Schema.greaterThanOrEqualTo(0)), 1e-7)
 })
 
+const ConvLayer = Schema.Struct({
+  filters: PositiveInt,
+  kernel: PositiveInt,
+  stride: opt(PositiveInt, 1),
+  padding: opt(Schema.Literal("same", "valid"), "same")
+})
+
+/** A small CNN: conv blocks (each followed by pooling), dense layers, softmax. */
+export const CnnParams = Schema.Struct({
+  conv: opt(Schema.Array(ConvLayer).pipe(Schema.minItems(1)), [{ filters: 16, kernel: 3, stride: 1, padding: "same" as const }, { filters: 32, kernel: 3, stride: 1, padding: "same" as const }]),
+  pool: opt(Schema.Literal("max", "avg"), "max"),
+  dense: opt(Schema.Array(PositiveInt), [64]),
+  dropout: opt(Schema.Number.pipe(Schema.greaterThanOrEqualTo(0), Schema.lessThan(1)), 0.25),
+  epochs: opt(PositiveInt, 10),
+  batch_size: opt(PositiveInt, 64),
+  learning_rate: opt(Schema.Number.pipe(Schema.greaterThan(0)), 0.001),
+  optimizer: opt(Schema.Literal("adam", "sgd"), "adam"),
+  early_stopping_patience: opt(PositiveInt, 3),
+  /** With run --fine-tune: learning rate multiplier and how many leading layers stay frozen. */
+  fine_tune_learning_rate_factor: opt(Schema.Number.pipe(Schema.greaterThan(0), Schema.lessThanOrEqualTo(1)), 0.1),
+  fine_tune_freeze_layers: opt(Schema.Int.pipe(Schema.greaterThanOrEqualTo(0)), 0)
+})
+
 export const ModelKind = Schema.Literal(
   "decision_tree",
   "random_forest",
   "logistic_regression",
   "linear_regression",
   "ridge",
-  "hist_gradient_boosting"
+  "hist_gradient_boosting",
+  "cnn"
 )
 export type ModelKind = typeof ModelKind.Type
 
@@ -73,15 +97,17 @@ export const paramsSchemaFor = {
   logistic_regression: LogisticRegressionParams,
   linear_regression: LinearRegressionParams,
   ridge: RidgeParams,
-  hist_gradient_boosting: HistGradientBoostingParams
+  hist_gradient_boosting: HistGradientBoostingParams,
+  cnn: CnnParams
 } as const satisfies Record<ModelKind, Schema.Schema<any, any>>
 
 /** Which task types a kind can train. */
-export const kindTasks: Record<ModelKind, ReadonlyArray<"classification" | "regression">> = {
+export const kindTasks: Record<ModelKind, ReadonlyArray<"classification" | "regression" | "image_classification">> = {
   decision_tree: ["classification", "regression"],
   random_forest: ["classification", "regression"],
   logistic_regression: ["classification"],
   linear_regression: ["regression"],
   ridge: ["regression"],
-  hist_gradient_boosting: ["classification", "regression"]
+  hist_gradient_boosting: ["classification", "regression"],
+  cnn: ["image_classification"]
 }

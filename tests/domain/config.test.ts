@@ -93,3 +93,11 @@ describe("pipeline config", () => {
     expect(err(base + `promotion:\n  rules:\n    - { id: a, metric: accuracy, operator: "=>", threshold: 0.8 }\n`).key).toMatch(/^promotion\.rules\[0\]/)
   })
 })
+
+describe("model kind vs task type", () => {
+  it("rejects a model that cannot do the task, naming training.model", () => {
+    const e = err(base.replace("random_forest", "linear_regression").replace("params: { n_estimators: 10 }", "params: {}"))
+    expect(e.key).toBe("training.model")
+    expect(e.message).toContain("linear_regression cannot do classification")
+  })
+})

@@ -11,7 +11,8 @@ import { randomForest } from "../../ml/forest.js"
 import { type FittedModel, Trainer } from "../../services/Trainer.js"
 
 /** kind → learner: adding a learner is one file in src/ml and one row here. */
-export const learners: Record<ModelKind, Learner<any, any>> = {
+export type TabularKind = Exclude<ModelKind, "cnn">
+export const learners: Record<TabularKind, Learner<any, any>> = {
   decision_tree: decisionTree,
   random_forest: randomForest,
   logistic_regression: logisticRegression,
@@ -21,6 +22,11 @@ export const learners: Record<ModelKind, Learner<any, any>> = {
 }
 
 const MODEL_FORMAT = "driftgate.model/1"
+
+const tabular = (kind: ModelKind): Learner<any, any> => {
+  if (kind === "cnn") throw new Error("cnn models are trained by the tfjs trainer, not the tabular one")
+  return learners[kind]
+}
 
 const fail = (kind: string, e: unknown) =>
   new TrainingError({ model: kind, message: e instanceof Error ? e.message : String(e) })
@@ -41,7 +47,7 @@ export const makeTrainerTabular = () =>
     fit: (req) =>
       Effect.try({
         try: (): FittedModel => {
-          const learner = learners[req.kind]
+          const learner = tabular(req.kind)
           const state = learner.fit(req.x, req.y, {
             task: req.task,
             params: req.params,
@@ -56,7 +62,7 @@ export const makeTrainerTabular = () =>
     predict: (model, x) =>
       Effect.try({
         try: () => {
-          const learner = learners[model.kind]
+          const learner = tabular(model.kind)
           const predictions = learner.predict(model.state, x)
           const proba = model.task === "classification" && learner.predictProba ? learner.predictProba(model.state, x) : undefined
           return proba === undefined ? { predictions } : { predictions, proba }
