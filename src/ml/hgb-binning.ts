@@ -44,18 +44,6 @@ export const findBinThresholds = (values: Float64Array, maxBins: number): Float6
   return out
 }
 
-/** The bin of a non-NaN value: the first i with value <= thresholds[i] (thresholds.length when none). */
-export const binOf = (thresholds: Float64Array, value: number): number => {
-  let lo = 0
-  let hi = thresholds.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (value <= thresholds[mid]!) hi = mid
-    else lo = mid + 1
-  }
-  return lo
-}
-
 /**
  * Fits per-feature thresholds on the rows `rows` of `x`, from a seeded subsample of at most
  * `subsample` rows (scikit-learn subsamples 200,000 rows).

@@ -76,6 +76,7 @@ export const updateGradients = (
     return
   }
   const K = nClasses
+  const e = new Float64Array(K)
   for (let i = 0; i < n; i++) {
     let max = raw[i]!
     for (let k = 1; k < K; k++) {
@@ -83,10 +84,13 @@ export const updateGradients = (
       if (r > max) max = r
     }
     let sum = 0
-    for (let k = 0; k < K; k++) sum += Math.exp(raw[k * n + i]! - max)
+    for (let k = 0; k < K; k++) {
+      e[k] = Math.exp(raw[k * n + i]! - max)
+      sum += e[k]!
+    }
     const yi = y[i]!
     for (let k = 0; k < K; k++) {
-      const p = Math.exp(raw[k * n + i]! - max) / sum
+      const p = e[k]! / sum
       grad[k * n + i] = p - (yi === k ? 1 : 0)
       h[k * n + i] = p * (1 - p)
     }
