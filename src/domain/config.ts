@@ -86,10 +86,27 @@ export const DriftConfig = Schema.Struct({
   severity_p_value: opt(Schema.Struct({ high: Fraction, medium: Fraction }), () => ({ high: 0.001, medium: 0.01 })),
   /** Per-feature severity by distance: ≥ high → high, ≥ medium → medium. */
   severity_distance: opt(Schema.Struct({ high: Schema.Number, medium: Schema.Number }), () => ({ high: 0.25, medium: 0.15 })),
+  /** Image models: thresholds of the pixel Wasserstein distance and the embedding MMD permutation test. */
+  image: opt(Schema.Struct({
+    wasserstein_medium: opt(Schema.Number.pipe(Schema.greaterThan(0)), () => 0.1),
+    wasserstein_high: opt(Schema.Number.pipe(Schema.greaterThan(0)), () => 0.25),
+    mmd_p_value: opt(Schema.Number.pipe(Schema.greaterThan(0), Schema.lessThan(1)), () => 0.05),
+    mmd_permutations: opt(Schema.Int.pipe(Schema.between(10, 10000)), () => 100),
+    max_images: opt(Schema.Int.pipe(Schema.greaterThanOrEqualTo(10)), () => 300)
+  }), () => ({ wasserstein_medium: 0.1, wasserstein_high: 0.25, mmd_p_value: 0.05, mmd_permutations: 100, max_images: 300 })),
   /** Per-column test and threshold, overriding Evidently's default choice (KS/chi-square/Z at p < 0.05; Wasserstein/JS ≥ 0.1). */
   columns: opt(Schema.Record({ key: Schema.String, value: DriftColumnOverride }), (): Record<string, typeof DriftColumnOverride.Type> => ({}))
 })
 export type DriftConfig = typeof DriftConfig.Type
+
+/** Robustness of an image model under perturbations: accuracy drop thresholds for severity. */
+export const ModelAnalysisConfig = Schema.Struct({
+  severity: opt(Schema.Struct({ high: Fraction, medium: Fraction }), () => ({ high: 0.15, medium: 0.05 })),
+  /** Perturbation families to run (default: all). */
+  perturbations: Schema.optional(Schema.Array(Schema.Literal(
+    "brightness", "contrast", "gaussian_noise", "box_blur", "gaussian_blur", "rotation", "centre_crop", "horizontal_flip", "jpeg"
+  )))
+})
 
 export const PipelineStage = Schema.Literal("preprocessing", "training", "evaluation", "model_analysis", "promotion", "deployment")
 export type PipelineStage = typeof PipelineStage.Type
@@ -112,6 +129,7 @@ export const PipelineConfigSchema = Schema.Struct({
   promotion: opt(PromotionConfig, (): typeof PromotionConfig.Type => ({ evaluation_split: "val" })),
   deployment: opt(DeploymentConfig, (): typeof DeploymentConfig.Type => ({ allowed_stage: "Production" })),
   drift: opt(DriftConfig, () => Schema.decodeSync(DriftConfig)({})),
+  model_analysis: opt(ModelAnalysisConfig, (): typeof ModelAnalysisConfig.Type => ({ severity: { high: 0.15, medium: 0.05 } })),
   stages: opt(Schema.Array(PipelineStage), () => ["preprocessing", "training", "evaluation", "promotion", "deployment"] as const)
 })
 
@@ -148,13 +166,7 @@ export const decodePipelineConfig = (raw: unknown, file: string): Either.Either<
     if (base.training === undefined && (stages.has("training") || stages.has("evaluation") || stages.has("promotion"))) {
       return yield* Either.left(new ConfigError({ file, key: "training", message: `missing required key "training" (the stages include training)` }))
     }
-    if (base.task_type === "image_classification") {
-      return yield* Either.left(new ConfigError({
-        file, key: "task_type",
-        message: `task_type "image_classification" is not supported by this version of driftgate yet (tabular classification and regression are)`
-      }))
-    }
-    if (stages.has("model_analysis")) {
+    if (stages.has("model_analysis") && base.task_type !== "image_classification") {
       return yield* Either.left(new ConfigError({ file, key: "stages", message: `stage model_analysis applies to image_classification pipelines only` }))
     }
     let training: PipelineConfig["training"]

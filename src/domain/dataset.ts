@@ -19,6 +19,16 @@ export const DatasetConstraints = Schema.Struct({
   ranges: Schema.optional(Schema.Record({ key: Schema.String, value: Range }))
 })
 
+/** Image datasets: images/<class>/*.{png,jpg,jpeg} beside dataset.yaml. */
+export const ImageProperties = Schema.Struct({
+  expected_formats: Schema.optionalWith(Schema.Array(Schema.Literal("png", "jpg", "jpeg", "webp", "tiff")).pipe(Schema.minItems(1)), { default: () => ["png", "jpg", "jpeg"] as const }),
+  min_images_per_class: Schema.optionalWith(Schema.Int.pipe(Schema.greaterThanOrEqualTo(1)), { default: () => 1 }),
+  /** [height, width] every image is resized to. */
+  target_size: Schema.Tuple(Schema.Int.pipe(Schema.greaterThanOrEqualTo(1)), Schema.Int.pipe(Schema.greaterThanOrEqualTo(1))),
+  channels: Schema.Literal(1, 3)
+})
+export type ImageProperties = typeof ImageProperties.Type
+
 /** dataset.yaml: the data contract of one raw dataset (format shared with the Python predecessor). */
 export const DatasetSpecSchema = Schema.Struct({
   name: Schema.String,
@@ -28,13 +38,17 @@ export const DatasetSpecSchema = Schema.Struct({
   features: Schema.Array(Schema.String).pipe(Schema.minItems(1)),
   target: Schema.String,
   schema: Schema.Record({ key: Schema.String, value: Dtype }),
-  constraints: Schema.optionalWith(DatasetConstraints, { default: () => ({ min_rows: 1 }) })
+  constraints: Schema.optionalWith(DatasetConstraints, { default: () => ({ min_rows: 1 }) }),
+  image_properties: Schema.optional(ImageProperties)
 })
 export type DatasetSpec = typeof DatasetSpecSchema.Type
 
 export const decodeDatasetSpec = (raw: unknown, file: string): Either.Either<DatasetSpec, ConfigError> =>
   Either.gen(function* () {
     const spec = yield* decodeStrict(DatasetSpecSchema, raw, file)
+    if (spec.task_type === "image_classification" && spec.image_properties === undefined) {
+      return yield* Either.left(new ConfigError({ file, key: "image_properties", message: "an image_classification dataset needs image_properties (target_size, channels)" }))
+    }
     const declared = [...spec.features, spec.target]
     for (const c of declared) {
       if (!(c in spec.schema)) {

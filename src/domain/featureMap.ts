@@ -9,7 +9,7 @@ export interface FeatureMap {
   readonly format: "driftgate.feature_map/1"
   readonly dataset: string
   readonly dataset_version: string
-  readonly task_type: "classification" | "regression"
+  readonly task_type: "classification" | "regression" | "image_classification"
   readonly target: string
   /** Class labels in class-index order (classification). */
   readonly classes: ReadonlyArray<string> | null
@@ -24,4 +24,14 @@ export interface FeatureMap {
   readonly output_features: ReadonlyArray<string>
   readonly transform_hash: string
   readonly preprocessing: { readonly scale: string; readonly impute: string; readonly encode: string }
+  /** Image models: the decoded input every image is resized and scaled to (NHWC, [0, 1]). */
+  readonly image?: { readonly height: number; readonly width: number; readonly channels: 1 | 3 }
+}
+
+/** The fitted "transform" of an image model: deterministic decoding, nothing learnt. */
+export interface ImageTransform {
+  readonly format: "driftgate.image_transform/1"
+  readonly target_size: readonly [number, number]
+  readonly channels: 1 | 3
+  readonly scale: "x/255"
 }

@@ -40,7 +40,7 @@ export type PromotionRule = typeof PromotionRule.Type
 
 /** Metrics where a smaller value is better (error metrics, losses). */
 export const lowerIsBetter = (metric: string): boolean =>
-  /^(mae|mse|rmse|log_loss|loss|max_drop)$|_error$|_loss$/.test(metric)
+  /^(mae|mse|rmse|log_loss|loss|max_drop)$|_error$|_loss$|_drop$/.test(metric)
 
 const EQ_TOLERANCE = 1e-6
 

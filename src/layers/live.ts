@@ -8,8 +8,9 @@ import { StorageFs } from "./fs/StorageFs.js"
 import { SqliteDatabaseLive } from "./sqlite/SqliteDatabase.js"
 import { RegistrySqlite } from "./sqlite/RegistrySqlite.js"
 import { TrackerSqlite } from "./sqlite/TrackerSqlite.js"
-import { TrainerTabular } from "./trainer/TrainerTabular.js"
+import { TrainerAll } from "./trainer/TrainerAll.js"
 import { DriftDetectorTabular } from "./drift/DriftDetectorTabular.js"
+import { ImageCodecSharp } from "./images/ImageCodecSharp.js"
 import { PromptTerminal } from "./terminal/PromptTerminal.js"
 
 export type ApproveMode = "interactive" | "auto" | "cancel"
@@ -35,8 +36,9 @@ export const liveLayer = (options: { readonly workspace: string; readonly approv
   const services = Layer.mergeAll(
     TrackerSqlite,
     RegistrySqlite,
-    TrainerTabular,
+    TrainerAll,
     DriftDetectorTabular,
+    ImageCodecSharp,
     approverLayer(options.approve, Boolean(process.stdin.isTTY))
   )
   return services.pipe(Layer.provideMerge(base))

@@ -6,8 +6,9 @@ import { PromptScripted } from "./memory/PromptScripted.js"
 import { StorageMemory } from "./memory/StorageMemory.js"
 import { RegistryMemory } from "./memory/RegistryMemory.js"
 import { TrackerMemory } from "./memory/TrackerMemory.js"
-import { TrainerTabular } from "./trainer/TrainerTabular.js"
+import { TrainerAll } from "./trainer/TrainerAll.js"
 import { DriftDetectorTabular } from "./drift/DriftDetectorTabular.js"
+import { ImageCodecSharp } from "./images/ImageCodecSharp.js"
 
 /**
  * The in-memory bundle for tests and embedding: nothing touches the workspace on disk; raw data
@@ -18,8 +19,9 @@ export const testLayer = (options: { readonly answers?: ReadonlyArray<string>; r
     StorageMemory,
     TrackerMemory,
     RegistryMemory,
-    TrainerTabular,
+    TrainerAll,
     DriftDetectorTabular,
+    ImageCodecSharp,
     PromptScripted(options.answers ?? [], options.interactive ?? false),
     ApproverScripted(options.decisions ?? []),
     NodeFileSystem.layer

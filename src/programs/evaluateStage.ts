@@ -17,7 +17,7 @@ import type { ModelBundle } from "./modelBundle.js"
 import type { ModelVersion } from "../domain/registry.js"
 import { activeStaging } from "./drift/staging.js"
 import type { PipelineContext } from "./stages.js"
-import { readPreprocessed } from "./trainStage.js"
+import { readSplit } from "./trainStage.js"
 
 export type SplitMetrics = Record<string, Record<string, number>>
 
@@ -42,7 +42,7 @@ export interface Evaluation {
 
 /** Metrics of predictions against a target: the task's full set (rules may use any of them). */
 export const scorePredictions = (task: string, y: Float64Array, predictions: Float64Array, proba: Float64Array | undefined, nClasses: number) =>
-  task === "classification" ? classificationMetrics(y, predictions, proba, nClasses) : regressionMetrics(y, predictions)
+  task !== "regression" ? classificationMetrics(y, predictions, proba, nClasses) : regressionMetrics(y, predictions)
 
 const round4 = (v: number) => Math.round(v * 1e4) / 1e4
 const roundAll = (m: SplitMetrics) =>
@@ -136,7 +136,7 @@ export const evaluateStage = Effect.fn("stage.evaluation")(function* (ctx: Pipel
   const metrics: SplitMetrics = {}
   const candidatePreds: Record<string, { y: Float64Array; predictions: Float64Array; proba: Float64Array | undefined }> = {}
   for (const split of splits) {
-    const { x, y } = yield* readPreprocessed(`${pre.key}/${split}.csv`, classes)
+    const { x, y } = yield* readSplit(pre, split, classes)
     const p = yield* trainer.predict(model, x)
     candidatePreds[split] = { y, predictions: p.predictions, proba: p.proba }
     metrics[split] = scorePredictions(task, y, p.predictions, p.proba, nClasses)

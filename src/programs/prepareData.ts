@@ -14,6 +14,7 @@ import { Storage } from "../services/Storage.js"
 import { readYamlFile } from "./loadConfig.js"
 import { datasetKeys } from "./workspace.js"
 import { activeStaging } from "./drift/staging.js"
+import { prepareImages } from "./prepareImages.js"
 
 export interface PrepareInput {
   readonly config: PipelineConfig
@@ -122,6 +123,17 @@ export const prepareData = Effect.fn("stage.prepare_data")(function* (input: Pre
   const storage = yield* Storage
   const { config } = input
   const dir = datasetDir(config, input.configDir)
+  if (config.task_type === "image_classification") {
+    const specFile = path.join(dir, "dataset.yaml")
+    if (!(yield* fs.exists(specFile).pipe(Effect.orElseSucceed(() => false)))) {
+      return yield* Effect.fail(new DatasetNotFound({ dataset: config.dataset, path: specFile, message: "an image dataset needs its dataset.yaml (with image_properties)" }))
+    }
+    const spec = yield* decodeDatasetSpec(yield* readYamlFile(specFile), specFile)
+    if (spec.task_type !== "image_classification") {
+      return yield* Effect.fail(new UsageError({ message: `${specFile} declares task_type ${spec.task_type} but the config declares image_classification` }))
+    }
+    return yield* prepareImages({ config, spec, specFile, dir })
+  }
   const csvFile = path.join(dir, "data.csv")
   if (!(yield* fs.exists(csvFile).pipe(Effect.orElseSucceed(() => false)))) {
     return yield* Effect.fail(new DatasetNotFound({

@@ -1,6 +1,9 @@
 import { Effect } from "effect"
 import { TrainingError } from "../domain/errors.js"
-import type { FeatureMap } from "../domain/featureMap.js"
+import type { FeatureMap, ImageTransform } from "../domain/featureMap.js"
+import { ImageCodec } from "../services/ImageCodec.js"
+import type { ImageSplit } from "./prepareImages.js"
+import * as path from "node:path"
 import { canonicalHash } from "../domain/hash.js"
 import { writeCsv } from "../domain/table.js"
 import { type ColumnTransformerState, fitColumnTransformer, transformFrame } from "../ml/preprocess.js"
@@ -11,7 +14,7 @@ import { datasetKeys } from "./workspace.js"
 
 export interface Preprocessed {
   readonly key: string
-  readonly transform: ColumnTransformerState
+  readonly transform: ColumnTransformerState | ImageTransform
   readonly transformHash: string
   readonly featureMap: FeatureMap
   readonly unknownCategories: Readonly<Record<string, Readonly<Record<string, number>>>>
@@ -24,6 +27,7 @@ const mlError = (e: unknown) => new TrainingError({ model: "preprocessing", mess
  * plus feature_map.json — the input contract for serving and drift.
  */
 export const preprocessStage = Effect.fn("stage.preprocessing")(function* (ctx: PipelineContext) {
+  if (ctx.config.task_type === "image_classification") return yield* preprocessImages(ctx)
   const storage = yield* Storage
   const p = ctx.prepared!
   const spec = p.spec
@@ -91,3 +95,40 @@ export const preprocessStage = Effect.fn("stage.preprocessing")(function* (ctx: 
     unknown_categories: unknownCategories
   }
 })
+
+/** Image preprocessing: decode and resize each split with sharp into a DGT1 tensor file + sidecar. */
+const preprocessImages = (ctx: PipelineContext) =>
+  Effect.gen(function* () {
+    const storage = yield* Storage
+    const codec = yield* ImageCodec
+    const p = ctx.prepared!
+    const props = p.spec.image_properties!
+    const transform: ImageTransform = { format: "driftgate.image_transform/1", target_size: props.target_size, channels: props.channels, scale: "x/255" }
+    const transformHash = canonicalHash(transform)
+    const key = datasetKeys(p.dataset, p.version).preprocessed(p.splitId, transformHash)
+    const classes = classesOf(p.spec, Object.keys(p.validation.labels ?? {}))
+    for (const split of ["train", "val", "test"] as const) {
+      const s = JSON.parse(yield* storage.readText(p.splits[split].key)) as ImageSplit
+      if (yield* storage.exists(`${key}/${split}.json`)) continue
+      const images = yield* codec.decode(s.paths.map((f) => path.join(p.rawFile, f)), props)
+      yield* storage.writeOnce(`${key}/${split}.dgt`, codec.writeTensor(images))
+      yield* storage.writeOnce(`${key}/${split}.json`, JSON.stringify({ shape: images.shape, classes, labels: s.labels, paths: s.paths }) + "\n")
+    }
+    const featureMap: FeatureMap = {
+      format: "driftgate.feature_map/1",
+      dataset: p.dataset,
+      dataset_version: p.version,
+      task_type: "image_classification",
+      target: p.spec.target,
+      classes,
+      input_features: [{ name: "image", dtype: "string", nullable: false }],
+      output_features: [`pixels[${props.target_size[0]}x${props.target_size[1]}x${props.channels}]`],
+      transform_hash: transformHash,
+      preprocessing: { scale: "x/255", impute: "none", encode: "none" },
+      image: { height: props.target_size[0], width: props.target_size[1], channels: props.channels }
+    }
+    yield* storage.write(`${key}/feature_map.json`, JSON.stringify(featureMap, null, 2) + "\n")
+    yield* storage.write(`${key}/transform.json`, JSON.stringify(transform) + "\n")
+    ctx.artifacts.preprocessed = { key, transform, transformHash, featureMap, unknownCategories: {} } satisfies Preprocessed
+    return { preprocessed: key, image: featureMap.image, classes: classes.length, transform_hash: transformHash }
+  })

@@ -10,6 +10,7 @@ import type { Storage } from "../services/Storage.js"
 import type { Tracker } from "../services/Tracker.js"
 import type { Trainer } from "../services/Trainer.js"
 import type { DriftDetector } from "../services/DriftDetector.js"
+import type { ImageCodec } from "../services/ImageCodec.js"
 import { deploymentManifest } from "./deployStage.js"
 import { type Evaluation, evaluateStage } from "./evaluateStage.js"
 import type { PreparedData } from "./prepareData.js"
@@ -17,6 +18,7 @@ import { preprocessStage } from "./preprocessStage.js"
 import { promote } from "./promoteStage.js"
 import type { RunInput } from "./runPipeline.js"
 import { trainStage } from "./trainStage.js"
+import { modelAnalysisStage } from "./modelAnalysisStage.js"
 import { gateContext } from "./drift/gate.js"
 import type { MetricComparison } from "../services/Approver.js"
 
@@ -34,7 +36,7 @@ export interface PipelineContext {
 }
 
 /** The services a stage may ask for (all provided by the live and test bundles). */
-export type StageRequirements = Storage | Tracker | Prompt | Approver | Registry | Trainer | DriftDetector | FileSystem.FileSystem
+export type StageRequirements = Storage | Tracker | Prompt | Approver | Registry | Trainer | DriftDetector | ImageCodec | FileSystem.FileSystem
 
 export type StageImpl = (ctx: PipelineContext) => Effect.Effect<Readonly<Record<string, unknown>> | undefined, StageError, StageRequirements>
 
@@ -47,7 +49,10 @@ export const stageTable: Record<PipelineStage, StageImpl> = {
   preprocessing: (ctx) => preprocessStage(ctx),
   training: (ctx) => Effect.zipRight(needs(ctx, "preprocessed", "training", "preprocessing"), trainStage(ctx)),
   evaluation: (ctx) => Effect.zipRight(needs(ctx, "trained", "evaluation", "training"), evaluateStage(ctx)),
-  model_analysis: () => Effect.fail(new UsageError({ message: "stage model_analysis applies to image models only" })),
+  model_analysis: (ctx) =>
+    ctx.config.task_type !== "image_classification"
+      ? Effect.fail(new UsageError({ message: "stage model_analysis applies to image models only" }))
+      : Effect.zipRight(needs(ctx, "trained", "model_analysis", "training"), modelAnalysisStage(ctx)),
   promotion: (ctx) =>
     Effect.zipRight(
       needs(ctx, "evaluation", "promotion", "evaluation"),

@@ -8,6 +8,10 @@ import { Tracker } from "../services/Tracker.js"
 import { Trainer } from "../services/Trainer.js"
 import { DriftDetector } from "../services/DriftDetector.js"
 import { featureFrame, readFrame } from "./splitData.js"
+import { ImageCodec } from "../services/ImageCodec.js"
+import { Registry } from "../services/Registry.js"
+import { registeredModelName } from "../domain/config.js"
+import { UsageError } from "../domain/errors.js"
 import type { Preprocessed } from "./preprocessStage.js"
 import type { PipelineContext } from "./stages.js"
 import { artifactKeys } from "./workspace.js"
@@ -33,6 +37,19 @@ export const readPreprocessed = Effect.fn("data.readPreprocessed")(function* (ke
   return { x: { rows: rows.length, cols: p, data } as Matrix, y, featureNames: header.slice(0, p) }
 })
 
+/** A preprocessed split as a matrix: encoded tabular features, or one flattened image per row. */
+export const readSplit = Effect.fn("data.readSplit")(function* (pre: Preprocessed, split: "train" | "val" | "test", classes: ReadonlyArray<string> | null) {
+  if (pre.featureMap.image === undefined) return yield* readPreprocessed(`${pre.key}/${split}.csv`, classes)
+  const storage = yield* Storage
+  const codec = yield* ImageCodec
+  const images = yield* codec.readTensor(yield* storage.read(`${pre.key}/${split}.dgt`))
+  const side = JSON.parse(yield* storage.readText(`${pre.key}/${split}.json`)) as { labels: ReadonlyArray<string> }
+  const index = new Map((classes ?? []).map((c, i) => [c, i]))
+  const [n, h, w, c] = images.shape
+  const y = Float64Array.from(side.labels, (l) => index.get(l) ?? NaN)
+  return { x: { rows: n, cols: h * w * c, data: images.data as unknown as Float64Array } as Matrix, y, featureNames: pre.featureMap.output_features as ReadonlyArray<string> }
+})
+
 export interface Trained {
   readonly modelKey: string
   readonly modelSha256: string
@@ -47,18 +64,26 @@ export const trainStage = Effect.fn("stage.training")(function* (ctx: PipelineCo
   const tracker = yield* Tracker
   const trainer = yield* Trainer
   const detector = yield* DriftDetector
+  const codec = yield* ImageCodec
   const pre = ctx.artifacts.preprocessed as Preprocessed
   const training = ctx.config.training!
   const classes = pre.featureMap.classes
-  const { x, y, featureNames } = yield* readPreprocessed(`${pre.key}/train.csv`, classes)
+  const { x, y, featureNames } = yield* readSplit(pre, "train", classes)
+  const image = pre.featureMap.image
+  const validation = image !== undefined && ctx.prepared!.splits.val.rows > 0 ? yield* readSplit(pre, "val", classes) : undefined
+  const initial = ctx.input.fineTune === true ? yield* productionModel(ctx) : undefined
   const t0 = performance.now()
   const model = yield* trainer.fit({
     kind: training.model,
-    task: ctx.config.task_type as "classification" | "regression",
+    task: ctx.config.task_type === "regression" ? "regression" : "classification",
     params: training.params,
     x, y, featureNames,
     seed: ctx.config.random_seed,
-    ...(classes !== null ? { nClasses: classes.length } : {})
+    ...(classes !== null ? { nClasses: classes.length } : {}),
+    ...(image !== undefined ? { imageShape: [image.height, image.width, image.channels] as const } : {}),
+    ...(validation !== undefined ? { validation: { x: validation.x, y: validation.y } } : {}),
+    ...(initial !== undefined ? { initial: initial.model } : {}),
+    ...(image !== undefined ? { onProgress: (line: string) => { if (process.stderr.isTTY) process.stderr.write(`  ${line}\n`) } } : {})
   })
   const fitSeconds = (performance.now() - t0) / 1000
   const json = trainer.encode(model)
@@ -81,22 +106,51 @@ export const trainStage = Effect.fn("stage.training")(function* (ctx: PipelineCo
     training_rows: x.rows,
     model_sha256: modelSha256,
     fit_info: model.info,
-    lineage: { ...ctx.anchors }
+    lineage: { ...ctx.anchors },
+    ...(initial !== undefined ? { fine_tuned_from: { model: initial.name, version: initial.version, run_id: initial.runId } } : {})
   }
   yield* storage.writeOnce(keys.model, json)
   yield* storage.writeOnce(keys.transform, JSON.stringify(pre.transform) + "\n")
   yield* storage.writeOnce(keys.featureMap, JSON.stringify(pre.featureMap, null, 2) + "\n")
   yield* storage.writeOnce(keys.metadata, JSON.stringify(metadata, null, 2) + "\n")
   // The drift reference travels with the model: monitoring never re-reads the training CSV.
-  const spec = ctx.prepared!.spec
-  const trainRaw = yield* readFrame(ctx.prepared!.splits.train.key, spec, spec.features)
-  const profile = yield* detector.profile(featureFrame(trainRaw, spec.features), ctx.config.random_seed)
-  yield* storage.writeOnce(keys.profile, JSON.stringify(profile) + "\n")
+  if (image === undefined) {
+    const spec = ctx.prepared!.spec
+    const trainRaw = yield* readFrame(ctx.prepared!.splits.train.key, spec, spec.features)
+    const profile = yield* detector.profile(featureFrame(trainRaw, spec.features), ctx.config.random_seed)
+    yield* storage.writeOnce(keys.profile, JSON.stringify(profile) + "\n")
+  } else {
+    // Image drift reference: a seeded sample of training images (pixels; embeddings come from the model).
+    const n = Math.min(x.rows, 300)
+    const step = x.rows / n
+    const rows = Array.from({ length: n }, (_, i) => Math.floor(i * step))
+    const size = x.cols
+    const sample = new Float32Array(n * size)
+    rows.forEach((r, i) => sample.set((x.data as unknown as Float32Array).subarray(r * size, (r + 1) * size), i * size))
+    yield* storage.writeOnce(keys.imageReference, codec.writeTensor({ data: sample, shape: [n, image.height, image.width, image.channels] }))
+  }
   yield* tracker.logMetrics(ctx.runId, [{ key: "training.fit_seconds", value: fitSeconds }, { key: "training.rows", value: x.rows }])
-  yield* tracker.setTags(ctx.runId, { model_kind: training.model, model_sha256: modelSha256, transform_hash: pre.transformHash })
-  for (const [name, key] of [["model.json", keys.model], ["metadata.json", keys.metadata], ["transform.json", keys.transform], ["feature_map.json", keys.featureMap], ["reference_profile.json", keys.profile]] as const) {
+  yield* tracker.setTags(ctx.runId, {
+    model_kind: training.model, model_sha256: modelSha256, transform_hash: pre.transformHash,
+    ...(typeof model.info.backend === "string" ? { tf_backend: model.info.backend } : {}),
+    ...(initial !== undefined ? { fine_tuned_from: `${initial.name}@${initial.version}` } : {})
+  })
+  for (const [name, key] of [["model.json", keys.model], ["metadata.json", keys.metadata], ["transform.json", keys.transform], ["feature_map.json", keys.featureMap], [image === undefined ? "reference_profile.json" : "reference_images.dgt", image === undefined ? keys.profile : keys.imageReference]] as const) {
     yield* tracker.logArtifact(ctx.runId, { name, path: key, sha256: name === "model.json" ? modelSha256 : null })
   }
   ctx.artifacts.trained = { modelKey: keys.model, modelSha256 } satisfies Trained
   return { model: training.model, artifact: keys.dir, model_sha256: modelSha256, fit_seconds: Number(fitSeconds.toFixed(3)), rows: x.rows, ...model.info }
 })
+
+/** run --fine-tune: the deployed model of this pipeline, whose weights the candidate starts from. */
+const productionModel = (ctx: PipelineContext) =>
+  Effect.gen(function* () {
+    const registry = yield* Registry
+    const storage = yield* Storage
+    const trainer = yield* Trainer
+    const name = registeredModelName(ctx.config)
+    const v = (yield* registry.getByStage(name, ctx.config.deployment.allowed_stage))[0]
+    if (v === undefined) return yield* Effect.fail(new UsageError({ message: `--fine-tune needs a ${ctx.config.deployment.allowed_stage} version of ${name} to start from; run without --fine-tune first` }))
+    const model = yield* Effect.flatMap(storage.readText(artifactKeys(v.runId).model), trainer.decode)
+    return { name, version: v.version, runId: v.runId, model }
+  })

@@ -16,7 +16,8 @@ export const artifactKeys = (runId: string) => ({
   metadata: `artifacts/${runId}/model/metadata.json`,
   transform: `artifacts/${runId}/model/transform.json`,
   featureMap: `artifacts/${runId}/model/feature_map.json`,
-  profile: `artifacts/${runId}/model/reference_profile.json`
+  profile: `artifacts/${runId}/model/reference_profile.json`,
+  imageReference: `artifacts/${runId}/model/reference_images.dgt`
 })
 
 export const reportKeys = (runId: string) => ({

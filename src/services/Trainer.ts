@@ -12,6 +12,14 @@ export interface FitRequest {
   readonly nClasses?: number
   readonly featureNames: ReadonlyArray<string>
   readonly seed: number
+  /** Image models: each row of x is one image, [height, width, channels] (NHWC, row-major). */
+  readonly imageShape?: readonly [number, number, number]
+  /** Held-out rows for early stopping (image models). */
+  readonly validation?: { readonly x: Matrix; readonly y: Float64Array }
+  /** Fine-tuning: continue from this model's weights. */
+  readonly initial?: FittedModel
+  /** Progress lines (per epoch) for a terminal. */
+  readonly onProgress?: (line: string) => void
 }
 
 /** A fitted model as the Trainer hands it around: its kind and its plain-data state. */

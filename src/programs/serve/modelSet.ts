@@ -1,5 +1,5 @@
 import { Cause, Clock, Effect, Exit } from "effect"
-import { TrainingError } from "../../domain/errors.js"
+import { StorageError, TrainingError } from "../../domain/errors.js"
 import type { FeatureMap } from "../../domain/featureMap.js"
 import type { ModelVersion, Stage } from "../../domain/registry.js"
 import type { Scalar } from "../../ml/frame.js"
@@ -8,9 +8,10 @@ import { type ColumnTransformerState, transformRow } from "../../ml/preprocess.j
 import { Registry } from "../../services/Registry.js"
 import { type Predictions, Trainer } from "../../services/Trainer.js"
 import { loadBundle, type ModelBundle } from "../modelBundle.js"
+import { artifactKeys } from "../workspace.js"
 import { requestSchemas, type RequestSchemas } from "./requestSchema.js"
 
-/** A values the model cannot take (non-finite after the transform, …): the client's fault, a 422. */
+/** Values the model cannot take (non-finite after the transform, …): the client's fault, a 422. */
 export class PredictInputError extends Error {
   override readonly name = "PredictInputError"
 }
@@ -158,8 +159,13 @@ export const loadModelSet = Effect.fn("serve.loadModels")(function* (options: Lo
       notes.push(`model ${name} has no ${options.stage} version`)
       continue
     }
-    const bundle = yield* loadBundle(newest.runId)
-    models.set(name, yield* makeServedModel(bundle, newest, options.maxBatchRows))
+    const served = yield* Effect.flatMap(loadBundle(newest.runId), (bundle) => makeServedModel(bundle, newest, options.maxBatchRows)).pipe(
+      Effect.mapError((e) => new StorageError({
+        op: "load", key: artifactKeys(newest.runId).dir,
+        message: `model ${name} version ${newest.version} cannot be served: ${e._tag === "StorageError" ? `${e.key}: ${e.message}` : e.message}`
+      }))
+    )
+    models.set(name, served)
   }
   if (names.length === 0) notes.push("no model is registered")
   const now = yield* Clock.currentTimeMillis

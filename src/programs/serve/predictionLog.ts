@@ -42,24 +42,18 @@ export interface PredictionLogHooks {
   readonly onError?: (error: unknown, rows: number) => void
 }
 
-/** One request's rows, kept as the request gave them and expanded only when written. */
-interface Entry {
-  readonly ts: string
-  readonly requestId: string
-  readonly model: string
-  readonly version: number
-  readonly features: Readonly<Record<string, Scalar>> | ReadonlyArray<Readonly<Record<string, Scalar>>>
-  readonly prediction: string | number | ReadonlyArray<string | number>
-  readonly rows: number
-}
+type Features = Readonly<Record<string, Scalar>>
 
 /**
- * An in-memory queue, written out on an interval and whenever it holds `flushRows` rows, never on the
- * request path. Bounded: when `maxQueue` rows are waiting, new rows are dropped and counted; a
- * request never waits for the disk. `close()` writes everything still queued.
+ * An in-memory queue of serialised lines, written out on an interval and whenever it holds
+ * `flushRows` rows, never on the request path: a request only serialises its own rows (a few µs
+ * each) and never waits for the disk. Bounded: when `maxQueue` rows are waiting, new rows are
+ * dropped and counted. `close()` writes everything still queued.
+ * (Serialising at add time costs the same CPU as later, and keeps the log in step with a
+ * saturated server instead of falling behind and dropping.)
  */
 export class PredictionLog {
-  private queue: Entry[] = []
+  private queue = new Map<string, string[]>()
   private queuedRows = 0
   private flushing: Promise<void> | null = null
   private scheduled = false
@@ -85,15 +79,26 @@ export class PredictionLog {
   /** Queues one request's rows: `features`/`prediction` are one row, or arrays of equal length (a batch). */
   add(
     ts: string, requestId: string, model: string, version: number,
-    features: Entry["features"], prediction: Entry["prediction"]
+    features: Features | ReadonlyArray<Features>, prediction: string | number | ReadonlyArray<string | number>
   ): boolean {
-    const rows = Array.isArray(features) ? features.length : 1
+    const batch = Array.isArray(features)
+    const rows = batch ? features.length : 1
     if (this.closed || this.queuedRows + rows > this.options.maxQueue) {
       this.dropped += rows
       this.hooks.onDropped?.(rows)
       return false
     }
-    this.queue.push({ ts, requestId, model, version, features, prediction, rows })
+    const key = predictionLogKey(model, ts)
+    let lines = this.queue.get(key)
+    if (lines === undefined) this.queue.set(key, lines = [])
+    // the same envelope for every row of a request, in the documented key order
+    const head = `{"ts":${JSON.stringify(ts)},"request_id":${JSON.stringify(requestId)},"model":${JSON.stringify(model)},"version":${version},"features":`
+    if (batch) {
+      const preds = prediction as ReadonlyArray<string | number>
+      for (let i = 0; i < rows; i++) lines.push(`${head}${JSON.stringify(features[i])},"prediction":${JSON.stringify(preds[i])}}`)
+    } else {
+      lines.push(`${head}${JSON.stringify(features)},"prediction":${JSON.stringify(prediction)}}`)
+    }
     this.queuedRows += rows
     if (this.queuedRows >= this.options.flushRows && !this.scheduled) {
       this.scheduled = true
@@ -105,28 +110,16 @@ export class PredictionLog {
   /** Writes what is queued now (one append per file); resolves when written. Never rejects. */
   flush(): Promise<void> {
     if (this.flushing !== null) return this.flushing.then(() => (this.queuedRows > 0 ? this.flush() : undefined))
-    if (this.queue.length === 0) return Promise.resolve()
+    if (this.queuedRows === 0) return Promise.resolve()
     const batch = this.queue
-    this.queue = []
+    this.queue = new Map()
     this.queuedRows = 0
     this.flushing = this.write(batch).finally(() => { this.flushing = null })
     return this.flushing
   }
 
-  private async write(batch: ReadonlyArray<Entry>): Promise<void> {
-    const byKey = new Map<string, string[]>()
-    for (const e of batch) {
-      const key = predictionLogKey(e.model, e.ts)
-      let lines = byKey.get(key)
-      if (lines === undefined) byKey.set(key, lines = [])
-      if (Array.isArray(e.features)) {
-        const preds = e.prediction as ReadonlyArray<string | number>
-        for (let i = 0; i < e.features.length; i++) lines.push(line(e, e.features[i]!, preds[i]!))
-      } else {
-        lines.push(line(e, e.features as Readonly<Record<string, Scalar>>, e.prediction as string | number))
-      }
-    }
-    for (const [key, lines] of byKey) {
+  private async write(batch: ReadonlyMap<string, ReadonlyArray<string>>): Promise<void> {
+    for (const [key, lines] of batch) {
       try {
         await this.sink.append(key, lines.join("\n") + "\n")
         this.written += lines.length
@@ -142,12 +135,9 @@ export class PredictionLog {
   async close(): Promise<void> {
     this.closed = true
     clearInterval(this.timer)
-    while (this.queue.length > 0 || this.flushing !== null) await this.flush()
+    while (this.queuedRows > 0 || this.flushing !== null) await this.flush()
   }
 }
-
-const line = (e: Entry, features: Readonly<Record<string, Scalar>>, prediction: string | number): string =>
-  JSON.stringify({ ts: e.ts, request_id: e.requestId, model: e.model, version: e.version, features, prediction })
 
 // ---- reader -------------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ import { Registry } from "../../services/Registry.js"
 import { Storage } from "../../services/Storage.js"
 import { Trainer } from "../../services/Trainer.js"
 import { readYamlFile } from "../loadConfig.js"
-import { loadModelSet, type ModelSource } from "./modelSet.js"
+import { type LoadOptions, loadModelSet, type ModelSource } from "./modelSet.js"
 import type { PredictionSink } from "./predictionLog.js"
 import { makeServer } from "./server.js"
 
@@ -55,6 +55,15 @@ const causeMessage = (cause: Cause.Cause<DriftgateError>): string => {
   return defect instanceof Error ? defect.message : String(defect)
 }
 
+/** A ModelSource over the Registry of `runtime`: each load reads the registry again; a failure rejects with one sentence. */
+export const modelSource = (runtime: Runtime.Runtime<Registry | Storage | Trainer>, options: LoadOptions): ModelSource => ({
+  load: () =>
+    Runtime.runPromiseExit(runtime)(loadModelSet(options)).then((exit) => {
+      if (Exit.isSuccess(exit)) return exit.value
+      throw new Error(causeMessage(exit.cause))
+    })
+})
+
 /**
  * `driftgate serve`: loads the models at the allowed stage from the Registry, serves them over HTTP
  * until SIGTERM/SIGINT, then stops accepting, finishes the requests in flight, writes the rest of the
@@ -74,13 +83,7 @@ export const serve = Effect.fn("serve.run")(function* (options: ServeOptions = {
     models: options.model !== undefined ? [options.model] : config.models,
     maxBatchRows: config.max_batch_rows
   }
-  const source: ModelSource = {
-    load: () =>
-      Runtime.runPromiseExit(runtime)(loadModelSet(loadOptions)).then((exit) => {
-        if (Exit.isSuccess(exit)) return exit.value
-        throw new Error(causeMessage(exit.cause))
-      })
-  }
+  const source = modelSource(runtime, loadOptions)
   const sink: PredictionSink = {
     append: (key, text) => Runtime.runPromise(runtime)(storage.append(key, text))
   }

@@ -10,7 +10,7 @@ import { makeMetrics } from "./metrics.js"
 import { type ModelSet, type ModelSource, PredictInputError, type ServedModel } from "./modelSet.js"
 import { renderIndex } from "./page.js"
 import { PredictionLog, type PredictionSink } from "./predictionLog.js"
-import { type AjvError, envelopeSchema, fieldErrors } from "./requestSchema.js"
+import { type AjvError, envelopeSchema, fieldErrors, type JsonSchema } from "./requestSchema.js"
 
 export interface ServerOptions {
   /** Loads the model set; called again by POST /admin/reload. */
@@ -148,11 +148,29 @@ export const makeServer = async (options: ServerOptions): Promise<FastifyInstanc
     })
     : undefined
   const metrics = makeMetrics(prom, () => predictionLog?.queued ?? 0)
-  const swap = (set: ModelSet) => {
-    current = set
-    metrics.setModels([...set.models.values()].map(modelSummary))
+  // Ajv keeps every schema object it compiled (a Map, not a WeakMap): reuse one object per distinct
+  // schema, so reloading the same feature maps compiles nothing new and memory stays flat.
+  const schemaObjects = new Map<string, JsonSchema>()
+  const intern = (schema: JsonSchema): JsonSchema => {
+    const key = JSON.stringify(schema)
+    const hit = schemaObjects.get(key)
+    if (hit !== undefined) return hit
+    schemaObjects.set(key, schema)
+    return schema
   }
-  swap(current)
+  const labels = new WeakMap<ServedModel, Labels>()
+  const swap = (loaded: ModelSet) => {
+    const models = new Map<string, ServedModel>()
+    for (const [name, m] of loaded.models) {
+      const served: ServedModel = { ...m, schemas: { single: intern(m.schemas.single), batch: intern(m.schemas.batch) } }
+      labels.set(served, { model: m.name, version: String(m.version) })
+      models.set(name, served)
+    }
+    current = { ...loaded, models }
+    metrics.setModels([...models.values()].map(modelSummary))
+    return current
+  }
+  current = swap(current)
 
   const app = Fastify({
     logger: false,
@@ -210,7 +228,9 @@ export const makeServer = async (options: ServerOptions): Promise<FastifyInstanc
       response: { 200: predictResponse, 404: errorSchema, 422: errorSchema }
     },
     onResponse: (request, reply, done) => {
-      const l = request.dgLabels ?? UNKNOWN
+      // refused before the handler ran (body too large, not an object …): label by the model named, if served
+      const named = request.dgLabels === null ? current.models.get((request.params as { name?: string } | undefined)?.name ?? "") : undefined
+      const l = request.dgLabels ?? (named !== undefined ? labels.get(named) : undefined) ?? UNKNOWN
       metrics.observe(l.model, l.version, reply.statusCode, reply.elapsedTime / 1000)
       done()
     }
@@ -226,8 +246,9 @@ export const makeServer = async (options: ServerOptions): Promise<FastifyInstanc
       })
       return
     }
-    const version = String(model.version)
-    request.dgLabels = { model: model.name, version }
+    const label = labels.get(model)!
+    const version = label.version
+    request.dgLabels = label
     const body = request.body
     const features = body.features
     const single = features !== undefined
@@ -345,8 +366,7 @@ export const makeServer = async (options: ServerOptions): Promise<FastifyInstanc
     const run = async () => {
       const previous = current
       try {
-        const set = await options.source.load()
-        swap(set) // one reference swap: requests already running keep `previous`
+        const set = swap(await options.source.load()) // one reference swap: requests already running keep `previous`
         metrics.reload("success")
         lastReload = { at: new Date().toISOString(), ok: true }
         return { ok: true as const, set, previous }

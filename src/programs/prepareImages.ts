@@ -1,0 +1,103 @@
+import { FileSystem } from "@effect/platform"
+import { Effect } from "effect"
+import * as path from "node:path"
+import type { PipelineConfig } from "../domain/config.js"
+import type { DatasetSpec } from "../domain/dataset.js"
+import { ContractViolation, DatasetNotFound } from "../domain/errors.js"
+import { canonicalHash } from "../domain/hash.js"
+import { splitIndices } from "../domain/split.js"
+import { ImageCodec } from "../services/ImageCodec.js"
+import { Storage } from "../services/Storage.js"
+import type { PreparedData, SplitInfo } from "./prepareData.js"
+import { datasetKeys } from "./workspace.js"
+
+/** A split of an image dataset: relative paths and labels (images stay where they are). */
+export interface ImageSplit {
+  readonly paths: ReadonlyArray<string>
+  readonly labels: ReadonlyArray<string>
+}
+
+const counts = (labels: ReadonlyArray<string>) => {
+  const out: Record<string, number> = {}
+  for (const l of [...labels].sort()) out[l] = (out[l] ?? 0) + 1
+  return out
+}
+
+/**
+ * Image data preparation: byte-level version (SHA-256 over sorted relative paths and each file's
+ * SHA-256), validation collecting every problem, a content-addressed snapshot of the files, and a
+ * seeded stratified split written as lists of paths.
+ */
+export const prepareImages = Effect.fn("data.prepareImages")(function* (args: {
+  readonly config: PipelineConfig
+  readonly spec: DatasetSpec
+  readonly specFile: string
+  readonly dir: string
+}) {
+  const codec = yield* ImageCodec
+  const storage = yield* Storage
+  const fs = yield* FileSystem.FileSystem
+  const { config, spec } = args
+  const root = path.join(args.dir, "images")
+  if (!(yield* fs.exists(root).pipe(Effect.orElseSucceed(() => false)))) {
+    return yield* Effect.fail(new DatasetNotFound({ dataset: config.dataset, path: root, message: "an image dataset keeps its files in images/<class>/" }))
+  }
+  const props = spec.image_properties!
+  const violations = yield* codec.validate(root, props, spec.constraints.label_classes)
+  const scan = yield* codec.scan(root).pipe(Effect.mapError((e) => new ContractViolation({
+    dataset: config.dataset, file: root, violations: [{ column: null, rule: "image_folder_readable", observed: e.message, expected: "a readable folder", rows: [] }]
+  })))
+  const usable = scan.files.filter((f) => f.label !== null)
+  const all = [...violations]
+  if (usable.length < spec.constraints.min_rows) {
+    all.push({ column: null, rule: "min_rows", observed: `${usable.length} images`, expected: `at least ${spec.constraints.min_rows}`, rows: [] })
+  }
+  if (all.length > 0) return yield* Effect.fail(new ContractViolation({ dataset: config.dataset, file: root, violations: all }))
+
+  const version = scan.version
+  const keys = datasetKeys(config.dataset, version)
+  let created = false
+  for (const f of usable) {
+    const bytes = yield* fs.readFile(f.absolutePath).pipe(Effect.orDie)
+    if (yield* storage.writeOnce(`${keys.base}/images/${f.path}`, bytes)) created = true
+  }
+  yield* storage.writeOnce(keys.manifest, JSON.stringify({
+    dataset: config.dataset, version, images: usable.length, classes: scan.classes, source: root,
+    files: usable.map((f) => ({ path: f.path, sha256: f.sha256, label: f.label }))
+  }, null, 2) + "\n")
+
+  const splitSpec = { seed: config.random_seed, train: config.split.train, val: config.split.val, test: config.split.test, stratify: config.split.stratify, target: "label", images: true }
+  const splitId = canonicalHash(splitSpec).slice(0, 16)
+  const splitKey = keys.split(splitId)
+  const labels = usable.map((f) => f.label!)
+  const idx = splitIndices(usable.length, config.split, config.random_seed, config.split.stratify ? labels : undefined)
+  const info = (name: "train" | "val" | "test"): SplitInfo => {
+    const ls = idx[name].map((i) => labels[i]!)
+    return { key: `${splitKey}/${name}.json`, rows: ls.length, labels: counts(ls) }
+  }
+  const splits = { train: info("train"), val: info("val"), test: info("test") }
+  for (const name of ["train", "val", "test"] as const) {
+    const split: ImageSplit = { paths: idx[name].map((i) => usable[i]!.path), labels: idx[name].map((i) => labels[i]!) }
+    yield* storage.writeOnce(splits[name].key, JSON.stringify(split) + "\n")
+  }
+  yield* storage.writeOnce(`${splitKey}/split.json`, JSON.stringify({
+    split_id: splitId, dataset_version: version, ...splitSpec,
+    rows: { train: splits.train.rows, val: splits.val.rows, test: splits.test.rows },
+    label_distribution: { train: splits.train.labels, val: splits.val.labels, test: splits.test.labels }
+  }, null, 2) + "\n")
+  return {
+    dataset: config.dataset,
+    version,
+    rawFile: root,
+    spec,
+    specFile: args.specFile,
+    specCreated: false,
+    snapshotKey: keys.manifest,
+    snapshotCreated: created,
+    rows: usable.length,
+    validation: { verdict: "passed" as const, nullFractions: {}, labels: counts(labels) },
+    splitId,
+    splitKey,
+    splits
+  } satisfies PreparedData
+})
