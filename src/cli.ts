@@ -6,6 +6,7 @@ import * as path from "node:path"
 import { describeError, exitCodeOf } from "./domain/describe.js"
 import { RegistryError, StoreError, UsageError } from "./domain/errors.js"
 import { monitorDrift } from "./programs/drift/monitor.js"
+import { monitorImageDrift, prepareImageBatch } from "./programs/drift/imageDrift.js"
 import { stageTraining, unstageTraining } from "./programs/drift/staging.js"
 import { driftSummary, servingLogBatch } from "./programs/drift/summary.js"
 import { promoteRun } from "./programs/promoteRun.js"
@@ -309,6 +310,21 @@ const driftMonitor = Command.make(
         since = new Date(o.since.value)
         if (Number.isNaN(since.getTime())) return yield* Effect.fail(new UsageError({ message: `--since ${o.since.value} is not an ISO date or time` }))
       }
+      if (loaded.config.task_type === "image_classification") {
+        if (Option.isNone(o.batch)) return yield* Effect.fail(new UsageError({ message: "image drift needs --batch BATCH.dgt (made by drift prepare-batch --input-dir DIR)" }))
+        const batchFile = o.batch.value
+        const { report, gate } = yield* Effect.zipRight(warnPending, monitorImageDrift({ config: loaded.config, batch: batchFile, actor: actor() }))
+          .pipe(Effect.provide(liveLayer({ workspace })))
+        yield* out(o.json, report, () => [
+          `image drift check of ${report.model} version ${report.version}: severity ${report.severity}`,
+          `  pixel Wasserstein per channel: ${report.pixel_wasserstein.per_channel.map((v) => v.toFixed(4)).join(", ")} (${report.pixel_wasserstein.severity})`,
+          `  embedding MMD² ${report.embedding_mmd.mmd2.toExponential(3)}, permutation p-value ${report.embedding_mmd.pValue.toFixed(4)} (${report.embedding_mmd.severity})`,
+          `  multi-scale: ratio ${report.multiscale.ratio.toFixed(2)}${report.drifted ? ` → reads as ${report.multiscale.reading} drift` : " (no drift to localise)"}`,
+          `report: ${report.files.html}`
+        ].join("\n"))
+        if (gate !== null) return yield* Effect.fail(gate)
+        return
+      }
       const { report, gate } = yield* Effect.gen(function* () {
         yield* warnPending
         const source = Option.isSome(o.batch)
@@ -325,6 +341,24 @@ const driftMonitor = Command.make(
       if (gate !== null) return yield* Effect.fail(gate)
     })
 ).pipe(Command.withDescription("compare a batch (or the serving log) with the deployed model's training data; exit 2 at fail_on_severity when headless"))
+
+const prepareBatchCmd = Command.make(
+  "prepare-batch",
+  {
+    config: configOpt, workspace: workspaceOpt, json: jsonOpt, verbose: verboseOpt,
+    inputDir: Options.directory("input-dir").pipe(Options.withDescription("folder of images (flat or class subfolders)"))
+  },
+  (o) =>
+    Effect.gen(function* () {
+      const loaded = yield* loadConfig(o.config)
+      const r = yield* prepareImageBatch({ config: loaded.config, configDir: loaded.dir, inputDir: o.inputDir })
+        .pipe(Effect.provide(liveLayer({ workspace: resolveWorkspace(o.workspace, loaded.config.workspace) })))
+      yield* out(o.json, r, () => [
+        `prepared ${r.images} images into ${r.batch}`,
+        `next: driftgate drift monitor --config ${o.config} --batch ${r.batch}`
+      ].join("\n"))
+    })
+).pipe(Command.withDescription("decode a folder of images like training into a batch for drift monitor"))
 
 const driftSummaryCmd = Command.make("summary", { config: configOpt, workspace: workspaceOpt, json: jsonOpt, verbose: verboseOpt }, (o) =>
   Effect.gen(function* () {
@@ -372,7 +406,7 @@ const unstageCmd = Command.make(
 
 const driftCmd = Command.make("drift").pipe(
   Command.withDescription("drift monitoring and drift-adaptive retraining"),
-  Command.withSubcommands([driftMonitor, driftSummaryCmd, stageCmd, unstageCmd])
+  Command.withSubcommands([driftMonitor, prepareBatchCmd, driftSummaryCmd, stageCmd, unstageCmd])
 )
 
 // ---- main -----------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import { createRequire } from "node:module"
 import * as path from "node:path"
 import type * as Tf from "@tensorflow/tfjs"
 import { registerConvBlockKernels } from "./convBlock.js"
-import { registerWasmGradients, type WasmGradientReport } from "./wasmGradients.js"
+import { registerCpuConvBackpropFilter, registerWasmGradients, type WasmGradientReport } from "./wasmGradients.js"
 
 export type TfModule = typeof Tf
 
@@ -48,6 +48,21 @@ const importOptional = async (pkg: string): Promise<TfModule | undefined> => {
 const wasmDir = (): string =>
   path.dirname(requireHere.resolve("@tensorflow/tfjs-backend-wasm/package.json")) + "/dist/"
 
+// Emscripten's Node glue adds process-wide 'uncaughtException'/'unhandledRejection' listeners
+// that rethrow from inside the minified module: any later crash of the host process then prints
+// a ~100 kB line of wasm glue before the real error. They do nothing else for tfjs: drop them.
+const withoutEmscriptenHandlers = async <A>(init: () => Promise<A>): Promise<A> => {
+  const events = ["uncaughtException", "unhandledRejection"] as const
+  const before = events.map((e) => new Set(process.listeners(e)))
+  try {
+    return await init()
+  } finally {
+    events.forEach((e, i) => {
+      for (const l of process.listeners(e)) if (!before[i]!.has(l)) process.removeListener(e, l as never)
+    })
+  }
+}
+
 let wasmReady: Promise<{ simd: boolean; gradients: WasmGradientReport }> | undefined
 
 /**
@@ -61,7 +76,7 @@ const initWasm = async (tf: TfModule) => {
     wasm.setWasmPaths(wasmDir())
     const gradients = registerWasmGradients(tf)
     registerConvBlockKernels(tf)
-    const ok = await tf.setBackend("wasm")
+    const ok = await withoutEmscriptenHandlers(() => tf.setBackend("wasm"))
     if (!ok) throw new Error("tfjs wasm backend failed to initialise")
     const simd = (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) as boolean
     return { simd, gradients }
@@ -118,6 +133,7 @@ export const selectTfBackend = async (preference: TfBackendPreference = "auto"):
         }
       }
       registerConvBlockKernels(tf)
+      registerCpuConvBackpropFilter(tf)
       if (!(await tf.setBackend("cpu"))) throw new Error("setBackend('cpu') returned false")
       return { name: tf.getBackend(), provider: "@tensorflow/tfjs", tf, skipped }
     } catch (e) {

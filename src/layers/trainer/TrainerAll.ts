@@ -138,6 +138,19 @@ export const makeTrainerAll = () => {
           },
           catch: fail
         }),
+    embed: (model, x) =>
+      model.kind !== "cnn"
+        ? tab.embed(model, x)
+        : Effect.tryPromise({
+          try: async () => {
+            const { cnn } = await ready()
+            const state = model.state as CnnState
+            const [h, w, c] = state.meta.inputShape
+            const e = cnn.embed(await modelOf(state), toImages(x, [h, w, c]))
+            return { rows: e.rows, cols: e.cols, data: Float64Array.from(e.data) }
+          },
+          catch: fail
+        }),
     encode: (model) => (model.kind !== "cnn" ? tab.encode(model) : JSON.stringify({ format: MODEL_FORMAT, kind: model.kind, task: model.task, state: model.state })),
     decode: (json) =>
       Effect.flatMap(
@@ -151,20 +164,5 @@ export const makeTrainerAll = () => {
       )
   })
 }
-
-/** Embeddings (penultimate layer) of a CNN, for image drift. */
-export const cnnEmbeddings = (model: FittedModel, x: Matrix) =>
-  Effect.tryPromise({
-    try: async () => {
-      const cnn = await import("../tfjs/cnn.js")
-      const state = model.state as CnnState
-      const m = await cnn.loadCnn({ modelJson: state.modelJson, weights: new Uint8Array(Buffer.from(state.weights, "base64")), meta: state.meta })
-      const [h, w, c] = state.meta.inputShape
-      const e = cnn.embed(m, toImages(x, [h, w, c]))
-      cnn.disposeCnn(m)
-      return e
-    },
-    catch: fail
-  })
 
 export const TrainerAll = Layer.sync(Trainer, makeTrainerAll)

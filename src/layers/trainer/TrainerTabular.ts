@@ -69,6 +69,7 @@ export const makeTrainerTabular = () =>
         },
         catch: (e) => fail(model.kind, e instanceof LearnerInputError ? e : e)
       }),
+    embed: (model) => Effect.fail(new TrainingError({ model: model.kind, message: "embeddings exist for image (CNN) models only" })),
     encode: (model) => JSON.stringify({ format: MODEL_FORMAT, kind: model.kind, task: model.task, state: model.state }),
     decode: (json) =>
       Effect.try({

@@ -4,7 +4,7 @@ import type { DatasetDriftResult } from "../../stats/datasetDrift.js"
 export const SEVERITY_ORDER: ReadonlyArray<Severity> = ["none", "low", "medium", "high"]
 export const atLeast = (s: Severity, threshold: Severity) => SEVERITY_ORDER.indexOf(s) >= SEVERITY_ORDER.indexOf(threshold)
 
-export const DRIFT_ACTIONS = ["retrain", "collect_more_data", "accept", "rollback"] as const
+export const DRIFT_ACTIONS = ["retrain", "fine_tune", "collect_more_data", "accept", "rollback"] as const
 export type DriftAction = (typeof DRIFT_ACTIONS)[number]
 
 export interface DriftDecision {

@@ -6,6 +6,7 @@ import type { Scalar } from "../../ml/frame.js"
 import type { Matrix } from "../../ml/matrix.js"
 import { type ColumnTransformerState, transformRow } from "../../ml/preprocess.js"
 import { Registry } from "../../services/Registry.js"
+import { Storage } from "../../services/Storage.js"
 import { type Predictions, Trainer } from "../../services/Trainer.js"
 import { loadBundle, type ModelBundle } from "../modelBundle.js"
 import { artifactKeys } from "../workspace.js"
@@ -136,10 +137,23 @@ export const makeServedModel = Effect.fn("serve.prepareModel")(function* (bundle
   return served
 })
 
+/** Image models are skipped before their (large) model.json is decoded: one look at the feature map. */
+const isImageModel = (runId: string) =>
+  Effect.flatMap(Storage, (storage) => storage.readText(artifactKeys(runId).featureMap)).pipe(
+    Effect.map((text) => {
+      try {
+        return (JSON.parse(text) as { task_type?: unknown }).task_type === "image_classification"
+      } catch {
+        return false // loadBundle reports the broken file
+      }
+    }),
+    Effect.orElseSucceed(() => false)
+  )
+
 /**
  * Reads the registry: for each model (all registered, or only `models`), the newest version at the
  * stage, with its bundle. Fails as a whole if any of them cannot be loaded; a model that is not
- * registered or has nothing at the stage is left out, with a note.
+ * registered, has nothing at the stage, or is an image model is left out, with a note.
  */
 export const loadModelSet = Effect.fn("serve.loadModels")(function* (options: LoadOptions) {
   const registry = yield* Registry
@@ -157,6 +171,10 @@ export const loadModelSet = Effect.fn("serve.loadModels")(function* (options: Lo
     const newest = [...versions].sort((a, b) => b.version - a.version)[0]
     if (newest === undefined) {
       notes.push(`model ${name} has no ${options.stage} version`)
+      continue
+    }
+    if (yield* isImageModel(newest.runId)) {
+      notes.push(`model ${name} version ${newest.version} is an image classifier: this service takes tabular features only`)
       continue
     }
     const served = yield* Effect.flatMap(loadBundle(newest.runId), (bundle) => makeServedModel(bundle, newest, options.maxBatchRows)).pipe(

@@ -1,0 +1,167 @@
+import { FileSystem } from "@effect/platform"
+import { Clock, Effect } from "effect"
+import * as path from "node:path"
+import { type PipelineConfig, registeredModelName, type Severity } from "../../domain/config.js"
+import { DriftInputError, UsageError } from "../../domain/errors.js"
+import { stampOf } from "./stamp.js"
+import type { Matrix } from "../../ml/matrix.js"
+import { mmdTest, type MmdResult } from "../../stats/mmd.js"
+import { channelWasserstein, pyramidDiagnostics, type PyramidDiagnostics } from "../../stats/pyramid.js"
+import { ImageCodec, type ImageBatch } from "../../services/ImageCodec.js"
+import { Registry } from "../../services/Registry.js"
+import { Storage } from "../../services/Storage.js"
+import { Trainer } from "../../services/Trainer.js"
+import { artifactKeys, driftKeys } from "../workspace.js"
+import { loadDatasetSpec } from "./batch.js"
+import { recordDriftCheck } from "./monitor.js"
+import { SEVERITY_ORDER, type DriftDecision } from "./report.js"
+
+const asMatrix = (b: ImageBatch): Matrix => ({ rows: b.shape[0], cols: b.shape[1] * b.shape[2] * b.shape[3], data: b.data as unknown as Float64Array })
+
+/** Rows [0, n) of a batch, evenly spaced when it has more (deterministic). */
+const sample = (b: ImageBatch, max: number): ImageBatch => {
+  const [n, h, w, c] = b.shape
+  if (n <= max) return b
+  const size = h * w * c
+  const out = new Float32Array(max * size)
+  for (let i = 0; i < max; i++) {
+    const r = Math.floor((i * n) / max)
+    out.set(b.data.subarray(r * size, (r + 1) * size), i * size)
+  }
+  return { data: out, shape: [max, h, w, c] }
+}
+
+/**
+ * `drift prepare-batch`: decodes a folder of images (flat, or class subfolders) exactly like
+ * training (same size, channels, scaling) into a batch tensor file under drift/<model>/batches/.
+ */
+export const prepareImageBatch = Effect.fn("program.prepareImageBatch")(function* (args: { readonly config: PipelineConfig; readonly configDir: string; readonly inputDir: string }) {
+  const codec = yield* ImageCodec
+  const storage = yield* Storage
+  const fs = yield* FileSystem.FileSystem
+  const spec = yield* loadDatasetSpec(args.config, args.configDir)
+  if (spec.image_properties === undefined) return yield* Effect.fail(new UsageError({ message: `drift prepare-batch is for image pipelines; ${args.config.name} is ${args.config.task_type}` }))
+  const dir = path.resolve(args.inputDir)
+  if (!(yield* fs.exists(dir).pipe(Effect.orElseSucceed(() => false)))) return yield* Effect.fail(new UsageError({ message: `--input-dir ${dir} does not exist` }))
+  const scan = yield* codec.scan(dir)
+  if (scan.files.length === 0) return yield* Effect.fail(new DriftInputError({ message: `${dir} holds no images` }))
+  const batch = yield* codec.decode(scan.files.map((f) => f.absolutePath), spec.image_properties)
+  const model = registeredModelName(args.config)
+  const stamp = stampOf(new Date(yield* Clock.currentTimeMillis).toISOString())
+  const key = `${driftKeys(model).dir}/batches/${stamp}.dgt`
+  yield* storage.write(key, codec.writeTensor(batch))
+  yield* storage.write(key.replace(/\.dgt$/, ".json"), JSON.stringify({ source: dir, version: scan.version, paths: scan.files.map((f) => f.path), labels: scan.files.map((f) => f.label) }) + "\n")
+  return { batch: storage.locate(key), images: batch.shape[0], version: scan.version }
+})
+
+export interface ImageDriftReport {
+  readonly format: "driftgate.image_drift_report/1"
+  readonly id: string
+  readonly created_at: string
+  readonly model: string
+  readonly version: number
+  readonly run_id: string
+  readonly batch: { readonly path: string; readonly images: number; readonly compared: number }
+  readonly reference: { readonly images: number }
+  readonly pixel_wasserstein: { readonly per_channel: ReadonlyArray<number>; readonly max: number; readonly severity: Severity }
+  readonly embedding_mmd: Omit<MmdResult, "pValue"> & { readonly pValue: number; readonly severity: Severity; readonly drifted: boolean }
+  readonly multiscale: PyramidDiagnostics
+  readonly severity: Severity
+  readonly drifted: boolean
+  readonly decision: DriftDecision | null
+  readonly files: { readonly json: string; readonly html: string }
+}
+
+const worst = (a: Severity, b: Severity): Severity => (SEVERITY_ORDER.indexOf(a) >= SEVERITY_ORDER.indexOf(b) ? a : b)
+
+/**
+ * Image drift of a prepared batch against the deployed CNN's reference images: per-channel pixel
+ * Wasserstein, unbiased MMD² on the CNN's penultimate-layer embeddings with a seeded permutation
+ * p-value, and a 3-level Gaussian pyramid read as fine-detail, mid-scale or global drift.
+ */
+export const monitorImageDrift = Effect.fn("program.imageDriftMonitor")(function* (args: { readonly config: PipelineConfig; readonly batch: string; readonly actor: string }) {
+  const registry = yield* Registry
+  const storage = yield* Storage
+  const codec = yield* ImageCodec
+  const trainer = yield* Trainer
+  const fs = yield* FileSystem.FileSystem
+  const { config } = args
+  const name = registeredModelName(config)
+  const version = (yield* registry.getByStage(name, config.deployment.allowed_stage))[0]
+  if (version === undefined) return yield* Effect.fail(new UsageError({ message: `model ${name} has no ${config.deployment.allowed_stage} version to compare against` }))
+  const keys = artifactKeys(version.runId)
+  if (!(yield* storage.exists(keys.imageReference))) return yield* Effect.fail(new UsageError({ message: `${name} version ${version.version} has no reference images (${keys.imageReference})` }))
+  const reference = yield* Effect.flatMap(storage.read(keys.imageReference), codec.readTensor)
+  // A batch made by prepare-batch lives in the workspace; any other path is read from disk.
+  const inWorkspace = args.batch.startsWith(storage.root.endsWith("/") ? storage.root : `${storage.root}/`)
+  const file = inWorkspace ? args.batch : path.resolve(args.batch)
+  const bytes = yield* (inWorkspace ? storage.read(args.batch.slice(storage.root.length).replace(/^\/+/, "")) : fs.readFile(file)).pipe(
+    Effect.mapError(() => new UsageError({ message: `cannot read the batch ${file}; make one with drift prepare-batch --input-dir DIR` }))
+  )
+  const full = yield* codec.readTensor(bytes).pipe(Effect.mapError((e) => new DriftInputError({ message: `${file}: ${e.message}` })))
+  const [, rh, rw, rc] = reference.shape
+  const [n, h, w, c] = full.shape
+  if (h !== rh || w !== rw || c !== rc) {
+    return yield* Effect.fail(new DriftInputError({ message: `${file} holds ${h}×${w}×${c} images but the model takes ${rh}×${rw}×${rc}; prepare the batch with this config` }))
+  }
+  if (n < config.drift.min_batch_size) {
+    return yield* Effect.fail(new DriftInputError({ message: `The batch has ${n} images, fewer than min_batch_size ${config.drift.min_batch_size}, so drift was not computed.` }))
+  }
+  const t = config.drift.image
+  const batch = sample(full, t.max_images)
+  const model = yield* Effect.flatMap(storage.readText(keys.model), trainer.decode)
+  const perChannel = Array.from(channelWasserstein(reference, batch))
+  const maxW = Math.max(...perChannel)
+  const wSeverity: Severity = maxW >= t.wasserstein_high ? "high" : maxW >= t.wasserstein_medium ? "medium" : maxW >= t.wasserstein_medium / 2 ? "low" : "none"
+  const refEmb = yield* trainer.embed(model, asMatrix(reference))
+  const batchEmb = yield* trainer.embed(model, asMatrix(batch))
+  const test = mmdTest(refEmb, batchEmb, { permutations: t.mmd_permutations, seed: config.random_seed })
+  // The permutation test is always run here (permutations ≥ 10), so the p-value exists.
+  const pValue = test.pValue ?? 1
+  const mmd = { ...test, pValue }
+  const mmdDrifted = pValue < t.mmd_p_value
+  const mSeverity: Severity = !mmdDrifted ? "none" : pValue < t.mmd_p_value / 50 || pValue <= 1 / (t.mmd_permutations + 1) ? "high" : pValue < t.mmd_p_value / 5 ? "medium" : "low"
+  const multiscale = pyramidDiagnostics(reference, batch, { levels: 3 })
+  const severity = worst(wSeverity, mSeverity)
+  const drifted = severity !== "none"
+  const recorded = yield* recordDriftCheck({
+    config, actor: args.actor, model: name, version: version.version, severity,
+    history: { batch: file, rows: n, share: drifted ? 1 : 0, drifted_columns: (wSeverity !== "none" ? 1 : 0) + (mmdDrifted ? 1 : 0), columns: 2, dataset_drift: drifted },
+    metrics: [
+      { key: "drift.pixel_wasserstein_max", value: maxW },
+      { key: "drift.mmd2", value: mmd.mmd2 },
+      { key: "drift.mmd_p_value", value: mmd.pValue },
+      { key: "drift.pyramid_ratio", value: multiscale.ratio },
+      { key: "drift.rows", value: n }
+    ],
+    anchors: { model_run_id: version.runId },
+    summary: `pixel Wasserstein ${maxW.toFixed(3)}, MMD² ${mmd.mmd2.toExponential(2)} (p ${mmd.pValue.toFixed(3)}), ${multiscale.reading} drift`,
+    render: (id, at, files, decision) => {
+      const report: ImageDriftReport = {
+        format: "driftgate.image_drift_report/1", id, created_at: at, model: name, version: version.version, run_id: version.runId,
+        batch: { path: file, images: n, compared: batch.shape[0] }, reference: { images: reference.shape[0] },
+        pixel_wasserstein: { per_channel: perChannel, max: maxW, severity: wSeverity },
+        embedding_mmd: { ...mmd, severity: mSeverity, drifted: mmdDrifted },
+        multiscale, severity, drifted, decision, files
+      }
+      return { json: report, html: renderImageDriftHtml(report) }
+    }
+  })
+  return { report: recorded.report as ImageDriftReport, gate: recorded.gate }
+})
+
+const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]!)
+
+export const renderImageDriftHtml = (r: ImageDriftReport): string => `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Image drift: ${esc(r.model)} v${r.version}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:900px;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:.3rem .6rem;text-align:left}</style></head><body>
+<h1>Image drift report: ${esc(r.model)} version ${r.version} — severity ${esc(r.severity)}</h1>
+<p>${esc(r.created_at)} · batch ${esc(r.batch.path)} (${r.batch.images} images, ${r.batch.compared} compared) · reference: ${r.reference.images} training images of run ${esc(r.run_id)}</p>
+<table><tr><th>signal</th><th>value</th><th>verdict</th></tr>
+<tr><td>pixel Wasserstein per channel</td><td>${r.pixel_wasserstein.per_channel.map((v) => v.toFixed(4)).join(", ")}</td><td>${esc(r.pixel_wasserstein.severity)}</td></tr>
+<tr><td>embedding MMD² (RBF, bandwidth ${r.embedding_mmd.bandwidth.toFixed(3)})</td><td>${r.embedding_mmd.mmd2.toExponential(3)}, permutation p-value ${r.embedding_mmd.pValue.toFixed(4)} (${r.embedding_mmd.permutations} permutations)</td><td>${esc(r.embedding_mmd.severity)}</td></tr>
+<tr><td>Gaussian pyramid (fine/global ratio)</td><td>${r.multiscale.levels.map((l) => `level ${l.level} (${l.height}×${l.width}): ${l.distance.toFixed(4)}`).join("; ")}; ratio ${r.multiscale.ratio.toFixed(2)}</td><td>${r.drifted ? `${esc(r.multiscale.reading)} drift` : "no drift to localise"}</td></tr>
+</table>
+<p><b>Decision:</b> ${r.decision ? `${esc(r.decision.action)} — “${esc(r.decision.reason)}” (${esc(r.decision.by)})` : "none recorded"}</p>
+</body></html>
+`
