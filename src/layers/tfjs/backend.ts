@@ -52,13 +52,15 @@ const wasmDir = (): string =>
 // that rethrow from inside the minified module: any later crash of the host process then prints
 // a ~100 kB line of wasm glue before the real error. They do nothing else for tfjs: drop them.
 const withoutEmscriptenHandlers = async <A>(init: () => Promise<A>): Promise<A> => {
-  const events = ["uncaughtException", "unhandledRejection"] as const
-  const before = events.map((e) => new Set(process.listeners(e)))
+  const events: ReadonlyArray<string> = ["uncaughtException", "unhandledRejection"]
+  const before = events.map((e) => new Set<unknown>(process.listeners(e as "uncaughtException")))
   try {
     return await init()
   } finally {
     events.forEach((e, i) => {
-      for (const l of process.listeners(e)) if (!before[i]!.has(l)) process.removeListener(e, l as never)
+      for (const l of process.listeners(e as "uncaughtException")) {
+        if (!before[i]!.has(l)) process.removeListener(e, l as (...args: Array<unknown>) => void)
+      }
     })
   }
 }

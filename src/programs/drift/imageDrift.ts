@@ -95,9 +95,10 @@ export const monitorImageDrift = Effect.fn("program.imageDriftMonitor")(function
   // A batch made by prepare-batch lives in the workspace; any other path is read from disk.
   const inWorkspace = args.batch.startsWith(storage.root.endsWith("/") ? storage.root : `${storage.root}/`)
   const file = inWorkspace ? args.batch : path.resolve(args.batch)
-  const bytes = yield* (inWorkspace ? storage.read(args.batch.slice(storage.root.length).replace(/^\/+/, "")) : fs.readFile(file)).pipe(
-    Effect.mapError(() => new UsageError({ message: `cannot read the batch ${file}; make one with drift prepare-batch --input-dir DIR` }))
-  )
+  const unreadable = () => new UsageError({ message: `cannot read the batch ${file}; make one with drift prepare-batch --input-dir DIR` })
+  const bytes: Uint8Array = inWorkspace
+    ? yield* storage.read(args.batch.slice(storage.root.length).replace(/^\/+/, "")).pipe(Effect.mapError(unreadable))
+    : yield* fs.readFile(file).pipe(Effect.mapError(unreadable))
   const full = yield* codec.readTensor(bytes).pipe(Effect.mapError((e) => new DriftInputError({ message: `${file}: ${e.message}` })))
   const [, rh, rw, rc] = reference.shape
   const [n, h, w, c] = full.shape
