@@ -1,0 +1,82 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Either, Option } from "effect"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { testLayer } from "../../src/layers/test.js"
+import { loadConfig } from "../../src/programs/loadConfig.js"
+import { monitorImageDrift, prepareImageBatch } from "../../src/programs/drift/imageDrift.js"
+import { Registry } from "../../src/services/Registry.js"
+import { Storage } from "../../src/services/Storage.js"
+import { configVariant, root, runConfig } from "./helpers.js"
+
+const approve = { outcome: "approved" as const, by: "user:test", reason: "ok" }
+
+/** Real Fashion-MNIST images of every class (every k-th file), optionally darkened with sharp. */
+const imageFolder = async (k: number, darken?: number) => {
+  const sharp = (await import("sharp")).default
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dg-images-"))
+  const src = path.join(root, "data/raw/fashion_mnist/images")
+  for (const c of fs.readdirSync(src)) {
+    fs.mkdirSync(path.join(dir, c))
+    for (const f of fs.readdirSync(path.join(src, c)).filter((_, i) => i % k === 0)) {
+      if (darken === undefined) fs.copyFileSync(path.join(src, c, f), path.join(dir, c, f))
+      else await sharp(path.join(src, c, f)).linear(darken, 0).toFile(path.join(dir, c, f))
+    }
+  }
+  return dir
+}
+
+describe("image classification through the governed lifecycle (memory layers, tfjs)", () => {
+  it.effect("versions, validates, trains a CNN, analyses robustness, promotes, then detects darkened images", () =>
+    Effect.gen(function* () {
+      const file = configVariant("fashion_mnist.yaml", (t) =>
+        t.replace("epochs: 12", "epochs: 3").replace("threshold: 0.65", "threshold: 0.3").replace("threshold: 0.60", "threshold: 0.95").replace("threshold: 0.20", "threshold: 0.9"))
+      const r = yield* runConfig(file)
+      expect(r.status, JSON.stringify(r.report.stages.map((s) => [s.name, s.status, s.error]))).toBe("completed")
+      expect(r.prepared!.rows).toBe(1200)
+      expect(r.prepared!.version).toMatch(/^[0-9a-f]{64}$/)
+      const storage = yield* Storage
+      const evaluation = JSON.parse(yield* storage.readText(`reports/${r.runId}/evaluation_report.json`))
+      expect(evaluation.metrics.val.accuracy).toBeGreaterThan(0.4) // 10 classes: chance is 0.1
+      const analysis = JSON.parse(yield* storage.readText(`reports/${r.runId}/model_analysis_report.json`))
+      expect(analysis.perturbations.length).toBeGreaterThan(20)
+      expect(analysis.perturbations.map((p: { family: string }) => p.family)).toContain("jpeg")
+      expect(analysis.max_drop).toBeGreaterThan(0)
+      const metadata = JSON.parse(yield* storage.readText(`artifacts/${r.runId}/model/metadata.json`))
+      expect(metadata.fit_info.backend).toBeTruthy()
+      expect(Option.isSome(yield* (yield* Registry).getProduction("fashion-mnist"))).toBe(true)
+
+      const loaded = yield* loadConfig(file)
+      const same = yield* prepareImageBatch({ config: loaded.config, configDir: loaded.dir, inputDir: yield* Effect.promise(() => imageFolder(12)) })
+      const quiet = yield* monitorImageDrift({ config: loaded.config, batch: same.batch, actor: "t" })
+      expect(quiet.report.embedding_mmd.pValue).toBeGreaterThan(0.05)
+      const dark = yield* prepareImageBatch({ config: loaded.config, configDir: loaded.dir, inputDir: yield* Effect.promise(() => imageFolder(12, 0.3)) })
+      const loud = yield* monitorImageDrift({ config: loaded.config, batch: dark.batch, actor: "t" })
+      expect(loud.report.embedding_mmd.pValue).toBeLessThan(0.05)
+      expect(loud.report.pixel_wasserstein.max).toBeGreaterThan(quiet.report.pixel_wasserstein.max)
+      expect(loud.gate?._tag).toBe("DriftGateFailed")
+    }).pipe(Effect.provide(testLayer({ decisions: [approve] }))), 240_000)
+
+  it.effect("a corrupt image and an unknown class folder are reported together (exit 4 data)", () =>
+    Effect.gen(function* () {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dg-badimg-"))
+      fs.cpSync(path.join(root, "data/raw/fashion_mnist"), path.join(dir, "fashion_mnist"), { recursive: true })
+      const coat = path.join(dir, "fashion_mnist/images/coat")
+      const first = fs.readdirSync(coat)[0]!
+      fs.writeFileSync(path.join(coat, first), fs.readFileSync(path.join(coat, first)).subarray(0, 40))
+      fs.mkdirSync(path.join(dir, "fashion_mnist/images/hat"))
+      fs.copyFileSync(path.join(coat, fs.readdirSync(coat)[1]!), path.join(dir, "fashion_mnist/images/hat/x.png"))
+      const file = path.join(dir, "config.yaml")
+      fs.writeFileSync(file, fs.readFileSync(path.join(root, "configs/fashion_mnist.yaml"), "utf8").replace("dataset: fashion_mnist", `data_root: ${dir}\ndataset: fashion_mnist`))
+      const r = yield* runConfig(file)
+      expect(r.status).toBe("failed")
+      expect(r.error?._tag).toBe("ContractViolation")
+      if (r.error?._tag === "ContractViolation") {
+        const rules = r.error.violations.map((v) => v.rule)
+        expect(rules).toContain("unknown_class")
+        expect(rules.some((x) => x === "image_readable")).toBe(true)
+      }
+      void Either
+    }).pipe(Effect.provide(testLayer())), 120_000)
+})
