@@ -28,21 +28,19 @@ export interface TfBackendInfo {
 
 const requireHere = createRequire(import.meta.url)
 
-const isInstalled = (pkg: string): boolean => {
-  try {
-    requireHere.resolve(`${pkg}/package.json`)
-    return true
-  } catch {
-    return false
-  }
-}
-
 const loadTfjs = async (): Promise<TfModule> => (await import("@tensorflow/tfjs")) as TfModule
 
-// Optional packages: resolved by a variable name so neither tsc nor a bundler requires them.
+// Optional packages: imported by a variable name so neither tsc nor a bundler requires them.
+// undefined when the package is absent; any other failure (e.g. libtensorflow missing) throws.
 const importOptional = async (pkg: string): Promise<TfModule | undefined> => {
-  if (!isInstalled(pkg)) return undefined
-  return (await import(pkg)) as TfModule
+  try {
+    return (await import(pkg)) as TfModule
+  } catch (e) {
+    const code = (e as { code?: string }).code
+    const absent = (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") && String((e as Error).message).includes(pkg)
+    if (absent) return undefined
+    throw e
+  }
 }
 
 const wasmDir = (): string =>
@@ -98,8 +96,8 @@ const threadsOf = async (): Promise<number> => {
 
 /**
  * Selects and activates a backend. "auto": `@tensorflow/tfjs-node-gpu` or `@tensorflow/tfjs-node`
- * when installed, else `wasm` with our gradient kernels, else the pure-JS `cpu` (about 300×
- * slower to train a CNN). Works offline.
+ * when installed, else `wasm` with our gradient kernels, else the pure-JS `cpu` with a faster
+ * Conv2DBackpropFilter (still ~15× slower than wasm for a CNN). Works offline.
  */
 export const selectTfBackend = async (preference: TfBackendPreference = "auto"): Promise<TfBackendInfo> => {
   const skipped: Array<string> = []

@@ -84,7 +84,7 @@ export const makeTrainerAll = () => {
               result = await cnn.fineTune(artifactOf(from), { ...common, learningRate, freezeConvLayers: p.fine_tune_freeze_layers })
               fineTunedFrom = from.meta.seed !== undefined ? `seed ${from.meta.seed}` : "production"
             } else {
-              result = await cnn.trainCnn({ ...common, arch: { conv: p.conv, pool: p.pool, dense: p.dense, dropout: p.dropout }, nClasses: req.nClasses ?? 0, learningRate: p.learning_rate })
+              result = await cnn.trainCnn({ ...common, arch: { conv: p.conv, pool: p.pool, dense: p.dense, dropout: p.dropout }, ...(req.nClasses !== undefined ? { nClasses: req.nClasses } : {}), learningRate: p.learning_rate })
             }
             const artifact = await cnn.saveCnn(result.model, { seed: req.seed, backend: info.name, learningRate: p.learning_rate })
             const state: CnnState = {
