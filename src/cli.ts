@@ -376,7 +376,7 @@ const stageCmd = Command.make(
   "stage-training",
   {
     config: configOpt, workspace: workspaceOpt, json: jsonOpt, verbose: verboseOpt,
-    batch: Options.file("batch").pipe(Options.withDescription("labelled drifted CSV (columns in any order)")),
+    batch: Options.text("batch").pipe(Options.withDescription("labelled drifted CSV (columns in any order), or for image pipelines a folder of images/<class>/")),
     holdout: Options.float("holdout").pipe(Options.withDefault(0.3), Options.withDescription("share held out to evaluate on drifted data"))
   },
   (o) =>
@@ -387,7 +387,7 @@ const stageCmd = Command.make(
       yield* out(o.json, s, () => [
         `staged drift training ${s.id} for ${s.dataset}: ${s.batch.train_rows} rows join the training data (new dataset version ${s.merged_version.slice(0, 12)}…), ${s.batch.holdout_rows} held out`,
         `baseline: ${s.baseline.model} version ${s.baseline.version} on the held-out rows: ${Object.entries(s.baseline.metrics).filter(([k]) => !k.includes("_macro") && !k.includes("_weighted") || k === "f1_weighted").map(([k, v]) => `${k} ${v.toFixed(4)}`).join(", ")}`,
-        `next: driftgate run --config ${o.config}`
+        `next: driftgate run --config ${o.config}${loaded.config.task_type === "image_classification" ? " --fine-tune" : ""}`
       ].join("\n"))
     })
 ).pipe(Command.withDescription("add a labelled drifted batch to the training data as a new dataset version, holding part of it out"))

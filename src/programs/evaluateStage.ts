@@ -16,6 +16,7 @@ import type { Frame } from "../domain/table.js"
 import type { ModelBundle } from "./modelBundle.js"
 import type { ModelVersion } from "../domain/registry.js"
 import { activeStaging } from "./drift/staging.js"
+import { isImageStaging, scoreImages } from "./drift/imageStaging.js"
 import type { PipelineContext } from "./stages.js"
 import { readSplit } from "./trainStage.js"
 
@@ -102,6 +103,17 @@ const evaluateDriftHoldout = (ctx: PipelineContext, requested: ReadonlyArray<str
     const staging = yield* activeStaging(ctx.config.dataset)
     if (staging === null || staging.id !== ctx.prepared!.stagedFrom) return null
     const spec = ctx.prepared!.spec
+    if (isImageStaging(staging)) {
+      const trainer = yield* Trainer
+      const storage = yield* Storage
+      const classes = (ctx.artifacts.preprocessed as Preprocessed).featureMap.classes ?? []
+      const scoreRun = (runId: string) =>
+        Effect.flatMap(Effect.flatMap(storage.readText(`artifacts/${runId}/model/model.json`), trainer.decode), (m) => scoreImages(m, staging.holdout_files, classes, spec.image_properties!))
+      const candidate = yield* scoreRun(ctx.runId)
+      const production = Option.isSome(prod) ? yield* scoreRun(prod.value.runId) : null
+      const comparison = compareMetrics(requested, { drift_holdout: candidate }, production === null ? null : { drift_holdout: production })
+      return { stagingId: staging.id, rows: staging.holdout_files.length, candidate, production, baseline: staging.baseline, comparison }
+    }
     const frame = yield* readFrame(staging.holdout_key, spec, [...spec.features, spec.target])
     const score = (bundle: ModelBundle) =>
       Effect.gen(function* () {

@@ -14,6 +14,7 @@ import { Storage } from "../services/Storage.js"
 import { readYamlFile } from "./loadConfig.js"
 import { datasetKeys } from "./workspace.js"
 import { activeStaging } from "./drift/staging.js"
+import { isImageStaging } from "./drift/imageStaging.js"
 import { prepareImages } from "./prepareImages.js"
 
 export interface PrepareInput {
@@ -153,7 +154,7 @@ export const prepareData = Effect.fn("stage.prepare_data")(function* (input: Pre
   }
   // A staged drift-training batch: train on raw + the batch's training part (a version of its own).
   const staging = yield* activeStaging(config.dataset)
-  if (staging !== null) {
+  if (staging !== null && !isImageStaging(staging)) {
     const rawVersion = sha256Hex(bytes)
     if (staging.base_version !== rawVersion) {
       return yield* Effect.fail(new UsageError({

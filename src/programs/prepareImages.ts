@@ -10,10 +10,15 @@ import { ImageCodec } from "../services/ImageCodec.js"
 import { Storage } from "../services/Storage.js"
 import type { PreparedData, SplitInfo } from "./prepareData.js"
 import { datasetKeys } from "./workspace.js"
+import { activeStaging } from "./drift/staging.js"
+import { isImageStaging } from "./drift/imageStaging.js"
+import { UsageError } from "../domain/errors.js"
 
 /** A split of an image dataset: relative paths and labels (images stay where they are). */
 export interface ImageSplit {
   readonly paths: ReadonlyArray<string>
+  /** Absolute file each image is decoded from (raw images, or staged drift images). */
+  readonly sources?: ReadonlyArray<string>
   readonly labels: ReadonlyArray<string>
 }
 
@@ -48,36 +53,47 @@ export const prepareImages = Effect.fn("data.prepareImages")(function* (args: {
     dataset: config.dataset, file: root, violations: [{ column: null, rule: "image_folder_readable", observed: e.message, expected: "a readable folder", rows: [] }]
   })))
   const usable = scan.files.filter((f) => f.label !== null)
-  const all = [...violations]
+  const problems = [...violations]
   if (usable.length < spec.constraints.min_rows) {
-    all.push({ column: null, rule: "min_rows", observed: `${usable.length} images`, expected: `at least ${spec.constraints.min_rows}`, rows: [] })
+    problems.push({ column: null, rule: "min_rows", observed: `${usable.length} images`, expected: `at least ${spec.constraints.min_rows}`, rows: [] })
   }
-  if (all.length > 0) return yield* Effect.fail(new ContractViolation({ dataset: config.dataset, file: root, violations: all }))
+  if (problems.length > 0) return yield* Effect.fail(new ContractViolation({ dataset: config.dataset, file: root, violations: problems }))
 
-  const version = scan.version
+  // A staged labelled drift batch joins the training data as a version of its own (raw images untouched).
+  const staging = yield* activeStaging(config.dataset)
+  const staged = staging !== null && isImageStaging(staging) ? staging : null
+  if (staged !== null && staged.base_version !== scan.version) {
+    return yield* Effect.fail(new UsageError({ message: `${root} changed since drift training ${staged.id} was staged; run drift unstage-training and stage the batch again` }))
+  }
+  const all: ReadonlyArray<{ path: string; source: string; label: string; sha256: string }> = [
+    ...usable.map((f) => ({ path: f.path, source: f.absolutePath, label: f.label!, sha256: f.sha256 })),
+    ...(staged?.train_files ?? [])
+  ]
+  const version = staged?.merged_version ?? scan.version
   const keys = datasetKeys(config.dataset, version)
   let created = false
-  for (const f of usable) {
-    const bytes = yield* fs.readFile(f.absolutePath).pipe(Effect.orDie)
+  for (const f of all) {
+    const bytes = yield* fs.readFile(f.source).pipe(Effect.orDie)
     if (yield* storage.writeOnce(`${keys.base}/images/${f.path}`, bytes)) created = true
   }
   yield* storage.writeOnce(keys.manifest, JSON.stringify({
-    dataset: config.dataset, version, images: usable.length, classes: scan.classes, source: root,
-    files: usable.map((f) => ({ path: f.path, sha256: f.sha256, label: f.label }))
+    dataset: config.dataset, version, images: all.length, classes: scan.classes, source: root,
+    ...(staged ? { staged_from: staged.id } : {}),
+    files: all.map((f) => ({ path: f.path, sha256: f.sha256, label: f.label }))
   }, null, 2) + "\n")
 
   const splitSpec = { seed: config.random_seed, train: config.split.train, val: config.split.val, test: config.split.test, stratify: config.split.stratify, target: "label", images: true }
   const splitId = canonicalHash(splitSpec).slice(0, 16)
   const splitKey = keys.split(splitId)
-  const labels = usable.map((f) => f.label!)
-  const idx = splitIndices(usable.length, config.split, config.random_seed, config.split.stratify ? labels : undefined)
+  const labels = all.map((f) => f.label)
+  const idx = splitIndices(all.length, config.split, config.random_seed, config.split.stratify ? labels : undefined)
   const info = (name: "train" | "val" | "test"): SplitInfo => {
     const ls = idx[name].map((i) => labels[i]!)
     return { key: `${splitKey}/${name}.json`, rows: ls.length, labels: counts(ls) }
   }
   const splits = { train: info("train"), val: info("val"), test: info("test") }
   for (const name of ["train", "val", "test"] as const) {
-    const split: ImageSplit = { paths: idx[name].map((i) => usable[i]!.path), labels: idx[name].map((i) => labels[i]!) }
+    const split: ImageSplit = { paths: idx[name].map((i) => all[i]!.path), sources: idx[name].map((i) => all[i]!.source), labels: idx[name].map((i) => labels[i]!) }
     yield* storage.writeOnce(splits[name].key, JSON.stringify(split) + "\n")
   }
   yield* storage.writeOnce(`${splitKey}/split.json`, JSON.stringify({
@@ -94,10 +110,11 @@ export const prepareImages = Effect.fn("data.prepareImages")(function* (args: {
     specCreated: false,
     snapshotKey: keys.manifest,
     snapshotCreated: created,
-    rows: usable.length,
+    rows: all.length,
     validation: { verdict: "passed" as const, nullFractions: {}, labels: counts(labels) },
     splitId,
     splitKey,
-    splits
+    splits,
+    ...(staged ? { stagedFrom: staged.id } : {})
   } satisfies PreparedData
 })

@@ -110,7 +110,7 @@ const preprocessImages = (ctx: PipelineContext) =>
     for (const split of ["train", "val", "test"] as const) {
       const s = JSON.parse(yield* storage.readText(p.splits[split].key)) as ImageSplit
       if (yield* storage.exists(`${key}/${split}.json`)) continue
-      const images = yield* codec.decode(s.paths.map((f) => path.join(p.rawFile, f)), props)
+      const images = yield* codec.decode(s.sources ?? s.paths.map((f) => path.join(p.rawFile, f)), props)
       yield* storage.writeOnce(`${key}/${split}.dgt`, codec.writeTensor(images))
       yield* storage.writeOnce(`${key}/${split}.json`, JSON.stringify({ shape: images.shape, classes, labels: s.labels, paths: s.paths }) + "\n")
     }

@@ -6,6 +6,8 @@ import * as path from "node:path"
 import { testLayer } from "../../src/layers/test.js"
 import { loadConfig } from "../../src/programs/loadConfig.js"
 import { monitorImageDrift, prepareImageBatch } from "../../src/programs/drift/imageDrift.js"
+import { stageTraining, unstageTraining } from "../../src/programs/drift/staging.js"
+import { runPipeline } from "../../src/programs/runPipeline.js"
 import { Registry } from "../../src/services/Registry.js"
 import { Storage } from "../../src/services/Storage.js"
 import { configVariant, root, runConfig } from "./helpers.js"
@@ -57,6 +59,30 @@ describe("image classification through the governed lifecycle (memory layers, tf
       expect(loud.report.pixel_wasserstein.max).toBeGreaterThan(quiet.report.pixel_wasserstein.max)
       expect(loud.gate?._tag).toBe("DriftGateFailed")
     }).pipe(Effect.provide(testLayer({ decisions: [approve] }))), 240_000)
+
+  it.effect("stage a labelled drifted image folder → run --fine-tune on the merged version with before/after → unstage", () =>
+    Effect.gen(function* () {
+      const file = configVariant("fashion_mnist.yaml", (t) => t.replace("epochs: 12", "epochs: 2").replace(/stages: \[.*\]/, "stages: [preprocessing, training, evaluation, promotion]")
+        .replace(/rules:[\s\S]*?deployment:/, "rules:\n    - { id: min_accuracy, metric: accuracy, operator: \">=\", threshold: 0.2 }\ndeployment:"))
+      const first = yield* runConfig(file)
+      expect(first.status).toBe("completed")
+      const loaded = yield* loadConfig(file)
+      const s = yield* stageTraining({ config: loaded.config, configDir: loaded.dir, batch: yield* Effect.promise(() => imageFolder(6, 0.4)), holdout: 0.3, actor: "t" })
+      expect(s.batch.rows).toBe(200)
+      const loadedRun = yield* loadConfig(file)
+      const r = yield* runPipeline({ loaded: loadedRun, codeRevision: "0123456789abcdef0123456789abcdef01234567", driftgateVersion: "0.1.0-test", fineTune: true })
+      expect(r.status).toBe("completed")
+      expect(r.prepared!.rows).toBe(1200 + s.batch.train_rows)
+      expect(r.prepared!.version).toBe(s.merged_version)
+      const storage = yield* Storage
+      const evaluation = JSON.parse(yield* storage.readText(`reports/${r.runId}/evaluation_report.json`))
+      expect(evaluation.drift_holdout.rows).toBe(s.batch.holdout_rows)
+      const meta = JSON.parse(yield* storage.readText(`artifacts/${r.runId}/model/metadata.json`))
+      expect(meta.fine_tuned_from.version).toBe(1)
+      yield* unstageTraining({ config: loaded.config, actor: "t" })
+      const back = yield* runConfig(file)
+      expect(back.prepared!.version).toBe(first.prepared!.version)
+    }).pipe(Effect.provide(testLayer({ decisions: [approve, approve, approve] }))), 240_000)
 
   it.effect("a corrupt image and an unknown class folder are reported together (exit 4 data)", () =>
     Effect.gen(function* () {

@@ -15,6 +15,7 @@ import { datasetDir } from "../prepareData.js"
 import { targetVector } from "../splitData.js"
 import { stagingKey } from "../workspace.js"
 import { loadDatasetSpec, readBatch } from "./batch.js"
+import { type ImageStaging, stageImageTraining } from "./imageStaging.js"
 import { deployedReference } from "./monitor.js"
 
 /** staged.json: an active drift-training staging of one dataset. */
@@ -41,7 +42,7 @@ export const activeStaging = Effect.fn("drift.activeStaging")(function* (dataset
   const storage = yield* Storage
   const key = stagingKey(dataset)
   if (!(yield* storage.exists(key))) return null
-  return JSON.parse(yield* storage.readText(key)) as Staging
+  return JSON.parse(yield* storage.readText(key)) as Staging | ImageStaging
 })
 
 /**
@@ -64,6 +65,9 @@ export const stageTraining = Effect.fn("program.stageTraining")(function* (args:
   const existing = yield* activeStaging(config.dataset)
   if (existing !== null) {
     return yield* Effect.fail(new UsageError({ message: `drift training ${existing.id} is already staged for ${config.dataset} (from ${existing.batch.file}); run drift unstage-training first` }))
+  }
+  if (config.task_type === "image_classification") {
+    return yield* stageImageTraining({ ...args, rawRoot: path.join(datasetDir(config, args.configDir), "images") })
   }
   const spec = yield* loadDatasetSpec(config, args.configDir)
   const batch = yield* readBatch(args.batch, spec, { labelled: true })
