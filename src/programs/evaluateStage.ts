@@ -129,6 +129,49 @@ const evaluateDriftHoldout = (ctx: PipelineContext, requested: ReadonlyArray<str
   })
 
 /**
+ * Image models: Production re-scored on this run's evaluation images that it did not train on
+ * (by relative path), the candidate on the same images.
+ */
+const rescoreImages = (
+  ctx: PipelineContext,
+  prodRunId: string,
+  candidatePreds: Record<string, { y: Float64Array; predictions: Float64Array; proba: Float64Array | undefined }>,
+  nClasses: number
+) =>
+  Effect.gen(function* () {
+    const storage = yield* Storage
+    const trainer = yield* Trainer
+    const pre = ctx.artifacts.preprocessed as Preprocessed
+    const meta = JSON.parse(yield* storage.readText(`artifacts/${prodRunId}/model/metadata.json`)) as { dataset: string; dataset_version: string; split_id: string }
+    const seen = new Set((JSON.parse(yield* storage.readText(`datasets/${meta.dataset}/${meta.dataset_version}/splits/${meta.split_id}/train.json`)) as { paths: string[] }).paths)
+    const model = yield* Effect.flatMap(storage.readText(`artifacts/${prodRunId}/model/model.json`), trainer.decode)
+    const m: SplitMetrics = {}
+    const cm: SplitMetrics = {}
+    const rows: Record<string, { compared: number; total: number }> = {}
+    for (const split of Object.keys(candidatePreds) as Array<"val" | "test">) {
+      const side = JSON.parse(yield* storage.readText(`${pre.key}/${split}.json`)) as { paths: string[] }
+      const keep = side.paths.flatMap((p, i) => (seen.has(p) ? [] : [i]))
+      rows[split] = { compared: keep.length, total: side.paths.length }
+      if (keep.length === 0) continue
+      const { x } = yield* readSplit(pre, split, pre.featureMap.classes)
+      const sub = new Float32Array(keep.length * x.cols)
+      const all = x.data as unknown as Float32Array
+      keep.forEach((r, k) => sub.set(all.subarray(r * x.cols, (r + 1) * x.cols), k * x.cols))
+      const p = yield* trainer.predict(model, { rows: keep.length, cols: x.cols, data: sub as unknown as Float64Array })
+      const c = candidatePreds[split]!
+      const pick = (a: Float64Array, width: number) => {
+        const out = new Float64Array(keep.length * width)
+        keep.forEach((i, k) => out.set(a.subarray(i * width, (i + 1) * width), k * width))
+        return out
+      }
+      const y = pick(c.y, 1)
+      m[split] = scorePredictions("image_classification", y, p.predictions, p.proba, nClasses)
+      cm[split] = scorePredictions("image_classification", y, pick(c.predictions, 1), c.proba ? pick(c.proba, nClasses) : undefined, nClasses)
+    }
+    return { m, cm, rows }
+  })
+
+/**
  * Scores the candidate on val and (when populated) test, and re-scores the current Production
  * version of the same registered model on the very same rows with its own fitted transform, so the
  * comparison is like for like even when the data changed since Production was trained.
@@ -160,7 +203,7 @@ export const evaluateStage = Effect.fn("stage.evaluation")(function* (ctx: Pipel
   const warnings: string[] = []
   if (Option.isSome(prod) && prod.value.runId !== ctx.runId) {
     const v = prod.value
-    const rescored = yield* Effect.either(Effect.gen(function* () {
+    const rescored = yield* Effect.either(pre.featureMap.image !== undefined ? rescoreImages(ctx, v.runId, candidatePreds, nClasses) : Effect.gen(function* () {
       const bundle = yield* loadBundle(v.runId)
       const spec = ctx.prepared!.spec
       const inputs = bundle.featureMap.input_features.map((f) => f.name)

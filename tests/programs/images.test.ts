@@ -77,6 +77,9 @@ describe("image classification through the governed lifecycle (memory layers, tf
       const storage = yield* Storage
       const evaluation = JSON.parse(yield* storage.readText(`reports/${r.runId}/evaluation_report.json`))
       expect(evaluation.drift_holdout.rows).toBe(s.batch.holdout_rows)
+      // Production (version 1) is re-scored on evaluation images it did not train on.
+      expect(evaluation.production.source).toContain("did not train on")
+      expect(evaluation.production.compared_rows.val.compared).toBeGreaterThan(0)
       const meta = JSON.parse(yield* storage.readText(`artifacts/${r.runId}/model/metadata.json`))
       expect(meta.fine_tuned_from.version).toBe(1)
       yield* unstageTraining({ config: loaded.config, actor: "t" })
