@@ -59,3 +59,20 @@ describe("bad-input corpus through the CLI", () => {
     expect(cli(["run", "--config", "configs/iris.yaml", "--no-such-flag"]).code).toBe(64)
   })
 })
+
+describe("image datasets through the CLI", () => {
+  it("a corrupt PNG and too few images per class → exit 4 naming the file and the class", () => {
+    const dir = tempWorkspace()
+    fs.cpSync(path.join(root, "data/raw/fashion_mnist"), path.join(dir, "fashion_mnist"), { recursive: true })
+    const bag = path.join(dir, "fashion_mnist/images/bag")
+    const files = fs.readdirSync(bag).sort()
+    fs.writeFileSync(path.join(bag, files[0]!), fs.readFileSync(path.join(bag, files[0]!)).subarray(0, 60))
+    for (const f of files.slice(1, 80)) fs.rmSync(path.join(bag, f))
+    const config = path.join(dir, "config.yaml")
+    fs.writeFileSync(config, fs.readFileSync(path.join(root, "configs/fashion_mnist.yaml"), "utf8").replace("dataset: fashion_mnist", `data_root: ${dir}\ndataset: fashion_mnist`))
+    const r = cli(["run", "--config", config, "--workspace", tempWorkspace()])
+    expect(r.code, r.stderr).toBe(4)
+    expect(r.stderr).toContain(`bag/${files[0]}`)
+    expect(r.stderr).toContain("min_images_per_class")
+  })
+})
