@@ -22,3 +22,10 @@ const common = {
 }
 rmSync(new URL("../dist", import.meta.url), { recursive: true, force: true })
 await build({ ...common, entryPoints: { cli: "src/cli.ts", index: "src/index.ts" }, outdir: "dist", splitting: true, chunkNames: "chunks/[name]-[hash]" })
+
+// Type declarations for library users (skipped by `npm test`, which type-checks without emitting).
+if (!process.argv.includes("--no-types")) {
+  const { spawnSync } = await import("node:child_process")
+  const tsc = spawnSync(process.execPath, [new URL("../node_modules/typescript/bin/tsc", import.meta.url).pathname, "-p", "tsconfig.build.json"], { stdio: "inherit" })
+  if (tsc.status !== 0) process.exit(tsc.status ?? 1)
+}

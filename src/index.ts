@@ -39,3 +39,27 @@ export { loadConfig, parseYaml } from "./programs/loadConfig.js"
 export { prepareData } from "./programs/prepareData.js"
 export { runPipeline } from "./programs/runPipeline.js"
 export { DRIFTGATE_VERSION } from "./version.js"
+
+// Lifecycle programs beyond a run
+export { promoteRun } from "./programs/promoteRun.js"
+export { rollback } from "./programs/rollback.js"
+export { monitorDrift, recordDriftCheck } from "./programs/drift/monitor.js"
+export { monitorImageDrift, prepareImageBatch } from "./programs/drift/imageDrift.js"
+export { stageTraining, unstageTraining } from "./programs/drift/staging.js"
+export { driftSummary } from "./programs/drift/summary.js"
+export type { DriftReport } from "./programs/drift/report.js"
+
+// Serving
+export { makeServer } from "./programs/serve/server.js"
+export { serve, loadServeConfig } from "./programs/serve/serve.js"
+export { readPredictionLog } from "./programs/serve/predictionLog.js"
+
+// Services and layers added for drift and images
+export { DriftDetector } from "./services/DriftDetector.js"
+export { ImageCodec } from "./services/ImageCodec.js"
+export { DriftDetectorTabular } from "./layers/drift/DriftDetectorTabular.js"
+export { ImageCodecSharp } from "./layers/images/ImageCodecSharp.js"
+export { TrainerAll } from "./layers/trainer/TrainerAll.js"
+export { TrainerTabular } from "./layers/trainer/TrainerTabular.js"
+export { RegistryMemory } from "./layers/memory/RegistryMemory.js"
+export { RegistrySqlite } from "./layers/sqlite/RegistrySqlite.js"
