@@ -51,7 +51,8 @@ interface Centred {
   readonly yMean: number
 }
 
-const centre = (x: Matrix, y: Float64Array, fitIntercept: boolean): Centred => {
+/** Column means of X and the mean of y (zeros without an intercept). */
+const means = (x: Matrix, y: Float64Array, fitIntercept: boolean): { xMean: Float64Array; yMean: number } => {
   const n = x.rows, p = x.cols, d = x.data
   const xMean = new Float64Array(p)
   let yMean = 0
@@ -63,6 +64,12 @@ const centre = (x: Matrix, y: Float64Array, fitIntercept: boolean): Centred => {
     for (let j = 0; j < p; j++) xMean[j] = xMean[j]! / n
     yMean /= n
   }
+  return { xMean, yMean }
+}
+
+const centre = (x: Matrix, y: Float64Array, fitIntercept: boolean): Centred => {
+  const n = x.rows, p = x.cols, d = x.data
+  const { xMean, yMean } = means(x, y, fitIntercept)
   const a = new Float64Array(n * p)
   for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) a[j * n + i] = d[i * p + j]! - xMean[j]!
   const b = new Float64Array(n)
@@ -164,16 +171,7 @@ export const fitRidge = (x: Matrix, y: Float64Array, options: FitOptions<RidgePa
   if (!(alpha >= 0) || !Number.isFinite(alpha)) throw new LearnerInputError(`ridge: alpha must be ≥ 0, got ${alpha}`)
   const fitIntercept = options.params.fit_intercept ?? ridgeDefaults.fit_intercept
   const n = x.rows, p = x.cols, d = x.data
-  const xMean = new Float64Array(p)
-  let yMean = 0
-  if (fitIntercept) {
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < p; j++) xMean[j] += d[i * p + j]!
-      yMean += y[i]!
-    }
-    for (let j = 0; j < p; j++) xMean[j] = xMean[j]! / n
-    yMean /= n
-  }
+  const { xMean, yMean } = means(x, y, fitIntercept)
   // G = XcᵀXc + alpha I (lower triangle), r = Xcᵀyc, accumulated row by row (one pass, no copy of X)
   const g = new Float64Array(p * p)
   const r = new Float64Array(p)
