@@ -226,6 +226,12 @@ if (ols) {
   const coefDiff = Number(/max\|Δcoef\|=(\S+)/.exec(ols.note)?.[1])
   targets.push({ target: "linear regression california: coefficients within 1e-6 of scikit-learn's and ≤ 50 ms", pass: coefDiff <= 1e-6 && ols.seconds <= 0.05 })
 }
+const hgbc = find("hist_gradient_boosting", "breast_cancer"), hgbr = find("hist_gradient_boosting", "california_housing")
+if (hgbc) targets.push({ target: "HGB classifier breast_cancer: accuracy ≥ 0.94 and ≤ 1.5× scikit-learn's time", pass: hgbc.value >= 0.94 && (hgbc.ratio ?? Infinity) <= 1.5 })
+if (hgbr) {
+  const mae = Number(/mae=(\S+)/.exec(hgbr.note)?.[1])
+  targets.push({ target: "HGB regressor california: R² ≥ 0.826, MAE ≤ 0.32 and ≤ 1.5× scikit-learn's time", pass: hgbr.value >= 0.826 && mae <= 0.32 && (hgbr.ratio ?? Infinity) <= 1.5 })
+}
 
 const machine = `${cpus()[0]?.model ?? "cpu"}, ${availableParallelism()} cores, node ${process.version}`
 if (asJson) {

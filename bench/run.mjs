@@ -4,17 +4,24 @@ import { spawnSync } from "node:child_process"
 
 const all = {
   startup: ["bench/startup.ts"],
-  ml: ["bench/ml.ts"],
+  ml: ["bench/ml.ts", "--skip-slow"],
   drift: ["bench/drift.ts"],
   serve: ["bench/serve.ts"],
+  cnn: ["bench/cnn.ts"],
   registry_crash: ["bench/registry_crash.ts", "50"]
 }
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"))
 const names = wanted.length ? wanted : Object.keys(all)
 const build = spawnSync("npm", ["run", "build"], { stdio: "inherit" })
 if (build.status !== 0) process.exit(build.status ?? 1)
+// Peers measured in the same run where they exist here (Debian's python3-sklearn / python3-scipy).
+const hasSklearn = spawnSync("/usr/bin/python3", ["-c", "import sklearn"], { stdio: "ignore" }).status === 0
 let failed = 0
 for (const name of names) {
+  if (name === "ml" && hasSklearn) {
+    console.log("\n=== scikit-learn reference (same run) ===")
+    spawnSync("/usr/bin/python3", ["bench/sklearn_reference.py"], { stdio: "inherit" })
+  } else if (name === "ml") console.log("(no /usr/bin/python3 with sklearn: comparing with the committed bench/sklearn_reference.json)")
   const argv = all[name]
   if (!argv) { console.error(`unknown benchmark ${name} (known: ${Object.keys(all).join(", ")})`); process.exit(64) }
   console.log(`\n=== ${name} ===`)
