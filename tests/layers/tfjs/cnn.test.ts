@@ -18,7 +18,8 @@ import {
 } from "../../../src/layers/tfjs/cnn.js"
 import type { ImageTensor } from "../../../src/vision/tensor.js"
 
-const FASHION = "/work/shared/data/images/fashion_mnist/images"
+// The shipped copy of the real Fashion-MNIST PNGs (data/raw/fashion_mnist, byte-identical to shared/).
+const FASHION = new URL("../../../data/raw/fashion_mnist/images", import.meta.url).pathname
 
 interface Split {
   readonly images: ImageTensor
