@@ -11,7 +11,7 @@ import { Approver } from "../../src/services/Approver.js"
 import { loadConfig } from "../../src/programs/loadConfig.js"
 import { monitorDrift } from "../../src/programs/drift/monitor.js"
 import { stageTraining, unstageTraining } from "../../src/programs/drift/staging.js"
-import { driftSummary } from "../../src/programs/drift/summary.js"
+import { driftSummary, servingLogBatch } from "../../src/programs/drift/summary.js"
 import { Storage } from "../../src/services/Storage.js"
 import { Layer } from "effect"
 import { configVariant, root, runConfig } from "./helpers.js"
@@ -137,5 +137,28 @@ describe("drift-adaptive retraining", () => {
       const e = yield* Effect.either(stageTraining({ config: loaded.config, configDir: loaded.dir, batch: batchFile({ offset: 0, step: 3, labelled: true, extra: true }), holdout: 0.3, actor: "t" }))
       expect(Either.isLeft(e) && e.left._tag).toBe("ContractViolation")
       if (Either.isLeft(e) && e.left._tag === "ContractViolation") expect(e.left.violations[0]!.column).toBe("surprise")
+    }).pipe(Effect.provide(testLayer({ decisions: [approve] }))))
+})
+
+describe("drift from the serving log", () => {
+  it.effect("reads the rows the service logged (since a time) and checks them like a batch", () =>
+    Effect.gen(function* () {
+      const loaded = yield* setup
+      const storage = yield* Storage
+      const features = header.filter((h) => h !== "diagnosis")
+      const line = (r: string[], ts: string, scale: number) => JSON.stringify({
+        ts, request_id: "r", model: "breast-cancer", version: 1,
+        features: Object.fromEntries(features.map((f) => [f, Number(r[header.indexOf(f)]) * (SHIFTED.includes(f) ? scale : 1)])),
+        prediction: "benign"
+      })
+      const old = body.slice(0, 60).map((r) => line(r, "2026-11-25T10:00:00.000Z", 1)).join("\n") + "\n"
+      const recent = body.filter((_, i) => i % 3 === 1).map((r) => line(r, "2026-11-27T10:00:00.000Z", 1.6)).join("\n") + "\n"
+      yield* storage.write("serving/predictions/breast-cancer/2026-11-25.jsonl", old)
+      yield* storage.write("serving/predictions/breast-cancer/2026-11-27.jsonl", recent)
+      const batch = yield* servingLogBatch(loaded.config, new Date("2026-11-26T00:00:00Z"))
+      expect(batch.rows).toBe(body.filter((_, i) => i % 3 === 1).length)
+      const r = yield* monitorDrift({ config: loaded.config, configDir: loaded.dir, source: { kind: "serving_log", frame: batch.frame, path: batch.path, since: "2026-11-26T00:00:00.000Z" }, actor: "t" })
+      expect(r.report.batch.source).toBe("serving_log")
+      expect(r.report.result.columns.filter((c) => c.drifted).map((c) => c.column).sort()).toEqual([...SHIFTED].sort())
     }).pipe(Effect.provide(testLayer({ decisions: [approve] }))))
 })
