@@ -2,6 +2,7 @@ import { Effect } from "effect"
 import { registeredModelName } from "../domain/config.js"
 import { RegistryError } from "../domain/errors.js"
 import { Registry } from "../services/Registry.js"
+import { Tracker } from "../services/Tracker.js"
 import { deploymentManifest } from "./deployStage.js"
 import { type Evaluation, evaluateStage } from "./evaluateStage.js"
 import { promote } from "./promoteStage.js"
@@ -15,6 +16,7 @@ import type { PipelineContext } from "./stages.js"
  */
 export const promoteRun = Effect.fn("program.promoteRun")(function* (runId: string) {
   const registry = yield* Registry
+  const tracker = yield* Tracker
   const { doc, config } = yield* loadRunContext(runId)
   const name = registeredModelName(config)
   const existing = (yield* registry.listVersions(name)).find((v) => v.runId === runId)
@@ -36,6 +38,12 @@ export const promoteRun = Effect.fn("program.promoteRun")(function* (runId: stri
   }
   yield* evaluateStage(ctx)
   const evaluation = ctx.artifacts.evaluation as Evaluation
+  // Metrics from stages that are not re-run here (model_analysis's robustness) come from the run's record.
+  const recorded = (yield* tracker.getRun(runId)).metrics
+  for (const m of recorded) {
+    const [split, key] = m.key.split(".", 2)
+    if (split === "val" && key?.startsWith("robustness_") && evaluation.metrics.val !== undefined) evaluation.metrics.val[key] = m.value
+  }
   const result = yield* promote({ runId, config, anchors: doc.anchors, evaluation }).pipe(
     Effect.tapError((e) =>
       deploymentManifest({
