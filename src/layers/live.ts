@@ -5,7 +5,8 @@ import { ApproverHeadlessCancel } from "./approver/ApproverHeadlessCancel.js"
 import { ApproverPolicy } from "./approver/ApproverPolicy.js"
 import { ApproverTerminal } from "./approver/ApproverTerminal.js"
 import { StorageFs } from "./fs/StorageFs.js"
-import { SqliteDatabaseLive } from "./sqlite/SqliteDatabase.js"
+import { SqliteDatabaseLive, SqliteDatabaseSnapshot } from "./sqlite/SqliteDatabase.js"
+import { accessSync, constants } from "node:fs"
 import { RegistrySqlite } from "./sqlite/RegistrySqlite.js"
 import { TrackerSqlite } from "./sqlite/TrackerSqlite.js"
 import { TrainerAll } from "./trainer/TrainerAll.js"
@@ -21,14 +22,26 @@ export const approverLayer = (mode: ApproveMode | undefined, interactive: boolea
   return m === "auto" ? ApproverPolicy() : m === "interactive" && interactive ? ApproverTerminal : ApproverHeadlessCancel
 }
 
+/** A workspace on a read-only mount (or DRIFTGATE_STORE_READONLY=1): the store is read from a snapshot. */
+const readOnlyWorkspace = (ws: string): boolean => {
+  if (process.env.DRIFTGATE_STORE_READONLY === "1") return true
+  try {
+    accessSync(ws, constants.W_OK)
+    return false
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EROFS" || (e as NodeJS.ErrnoException).code === "EACCES"
+  }
+}
+
 /**
  * The production bundle for one workspace: SQLite store (WAL) at <workspace>/store.db, files under
  * <workspace>, the terminal prompt, and the approver chosen by --approve. Built once per command.
  */
 export const liveLayer = (options: { readonly workspace: string; readonly approve?: ApproveMode | undefined }) => {
   const ws = path.resolve(options.workspace)
+  const store = path.join(ws, "store.db")
   const base = Layer.mergeAll(
-    SqliteDatabaseLive(path.join(ws, "store.db")),
+    readOnlyWorkspace(ws) ? SqliteDatabaseSnapshot(store) : SqliteDatabaseLive(store),
     StorageFs(ws),
     PromptTerminal,
     NodeFileSystem.layer

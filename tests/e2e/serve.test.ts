@@ -170,4 +170,26 @@ describe("driftgate serve (real sockets)", () => {
       fs.rmSync(dir, { recursive: true, force: true })
     }
   })
+
+  it("serves from a read-only workspace (store snapshot) and a reload sees a promotion made elsewhere", async () => {
+    const own = tempWorkspace()
+    try {
+      expect(cli(["run", "--config", "configs/iris.yaml", "--approve", "auto", "--workspace", own]).code).toBe(0)
+      const s = await startServe(["--workspace", own, "--port", "0"], { DRIFTGATE_STORE_READONLY: "1", DRIFTGATE_ADMIN_TOKEN: TOKEN })
+      running.push(s)
+      const before = (await (await fetch(`${s.url}/models`)).json()) as { models: Array<{ name: string; version: number }> } | Array<{ name: string; version: number }>
+      const list = (x: typeof before) => (Array.isArray(x) ? x : x.models)
+      expect(list(before).find((m) => m.name === "iris")?.version).toBe(1)
+      const cfg = path.join(own, "iris8.yaml")
+      fs.writeFileSync(cfg, `data_root: ${path.join(root, "data/raw")}\n` + fs.readFileSync(path.join(root, "configs/iris.yaml"), "utf8").replace("random_seed: 7", "random_seed: 8"))
+      expect(cli(["run", "--config", cfg, "--approve", "auto", "--workspace", own]).code).toBe(0)
+      expect((await post(`${s.url}/admin/reload`, {}, { authorization: `Bearer ${TOKEN}` })).status).toBe(200)
+      const after = (await (await fetch(`${s.url}/models`)).json()) as typeof before
+      expect(list(after).find((m) => m.name === "iris")?.version).toBe(2)
+      s.child.kill("SIGTERM")
+      expect(await s.exit).toBe(0)
+    } finally {
+      fs.rmSync(own, { recursive: true, force: true })
+    }
+  }, 60_000)
 })

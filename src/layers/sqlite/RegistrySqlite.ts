@@ -161,8 +161,13 @@ export const RegistrySqlite: Layer.Layer<Registry, never, SqliteDatabase> = Laye
   Registry,
   Effect.gen(function* () {
     const sql = yield* SqliteDatabase
-    let prepared: Statements | undefined
-    const stmts = (db: BetterSqlite3.Database) => (prepared ??= statements(db))
+    // Prepared once per connection (a read-only snapshot store swaps its connection when the source changes).
+    const prepared = new WeakMap<BetterSqlite3.Database, Statements>()
+    const stmts = (db: BetterSqlite3.Database) => {
+      let s = prepared.get(db)
+      if (s === undefined) prepared.set(db, (s = statements(db)))
+      return s
+    }
 
     const read = <A>(op: string, f: (s: Statements) => A) => sql.query(`registry.${op}`, (db) => f(stmts(db)))
 

@@ -1,7 +1,8 @@
 import type BetterSqlite3 from "better-sqlite3"
 import { Context, Effect, Layer } from "effect"
-import { mkdirSync } from "node:fs"
-import { dirname } from "node:path"
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { dirname, join } from "node:path"
 import { createRequire } from "node:module"
 import { StoreError } from "../../domain/errors.js"
 import { type Migration, migrations as allMigrations } from "./migrations.js"
@@ -73,3 +74,59 @@ export const SqliteDatabaseLive = (path: string) =>
       ({ db }) => Effect.sync(() => { if (db.open) db.close() })
     )
   )
+
+/**
+ * A read-only view of a store on a read-only mount (e.g. `serve` in a container with the workspace
+ * mounted read-only). SQLite in WAL mode cannot open a database it may not create `-shm` beside,
+ * so this keeps a private copy of store.db (and its -wal) and refreshes it when the source
+ * changes, before each read. Every write fails with a sentence saying why.
+ */
+export const SqliteDatabaseSnapshot = (path: string) =>
+  Layer.scoped(
+    SqliteDatabase,
+    Effect.acquireRelease(
+      Effect.try({
+        try: () => makeSnapshot(path),
+        catch: (e) => new StoreError({ op: "open", message: `cannot read the store ${path}: ${message(e)}` })
+      }),
+      (s) => Effect.sync(() => s.close())
+    ).pipe(Effect.map((s) => s.service))
+  )
+
+const makeSnapshot = (source: string) => {
+  const Database = require("better-sqlite3") as typeof BetterSqlite3
+  if (!existsSync(source)) throw new Error("no such file (run the pipeline once where the workspace is writable)")
+  const dir = mkdtempSync(join(tmpdir(), "driftgate-store-"))
+  let db: BetterSqlite3.Database | undefined
+  let signature = ""
+  let generation = 0
+  const sig = () =>
+    [source, `${source}-wal`].map((f) => { try { const s = statSync(f); return `${s.size}:${s.mtimeMs}` } catch { return "-" } }).join("|")
+  const refresh = () => {
+    const now = sig()
+    if (db !== undefined && now === signature) return db
+    const target = join(dir, `store-${++generation}.db`)
+    copyFileSync(source, target)
+    if (existsSync(`${source}-wal`)) copyFileSync(`${source}-wal`, `${target}-wal`)
+    const next = new Database(target, { fileMustExist: true })
+    next.pragma("busy_timeout = 10000")
+    const old = db
+    db = next
+    signature = now
+    if (old !== undefined) {
+      const file = old.name
+      old.close()
+      for (const f of [file, `${file}-wal`, `${file}-shm`]) rmSync(f, { force: true })
+    }
+    return db
+  }
+  refresh()
+  const service = SqliteDatabase.of({
+    get db() { return refresh() },
+    path: source,
+    transaction: (op) =>
+      Effect.fail(new StoreError({ op, message: `the store ${source} is read-only here (read-only workspace); make registry changes where the workspace is writable` })),
+    query: (op, f) => Effect.try({ try: () => f(refresh()), catch: (e) => new StoreError({ op, message: message(e) }) })
+  })
+  return { service, close: () => { db?.close(); rmSync(dir, { recursive: true, force: true }) } }
+}
