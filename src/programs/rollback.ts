@@ -40,7 +40,7 @@ export const rollback = Effect.fn("program.rollback")(function* (req: RollbackRe
       yield* registry.abandonRollback(intent.id, reason, req.actor)
       return { action: "abandoned" as const, intent, version: null }
     }
-    const v = yield* registry.completeRollback(intent.id)
+    const v = yield* registry.completeRollback(intent.id, req.actor)
     yield* deploymentManifest({ runId: `rollback-${intent.id}`, config: req.config, promotion: "approved" })
     return { action: "resumed" as const, intent, version: v }
   }

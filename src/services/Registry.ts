@@ -45,7 +45,7 @@ export class Registry extends Context.Tag("driftgate/Registry")<Registry, {
   /** Rollback, step 1: an intent record, written before the registry is touched. */
   readonly beginRollback: (input: { readonly name: string; readonly toVersion: number; readonly reason: string; readonly actor: string }) => Effect.Effect<RollbackIntent, RegistryError | StoreError>
   /** Rollback, step 2: in one transaction, the target to Production, the current to Archived, the audit record, the intent completed. */
-  readonly completeRollback: (intentId: string) => Effect.Effect<ModelVersion, RegistryError | StoreError>
+  readonly completeRollback: (intentId: string, actor?: string) => Effect.Effect<ModelVersion, RegistryError | StoreError>
   readonly abandonRollback: (intentId: string, reason: string, actor: string) => Effect.Effect<void, RegistryError | StoreError>
   readonly pendingRollbacks: () => Effect.Effect<ReadonlyArray<RollbackIntent>, StoreError>
   readonly audit: (name?: string) => Effect.Effect<ReadonlyArray<AuditRecord>, StoreError>

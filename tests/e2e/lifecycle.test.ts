@@ -115,6 +115,10 @@ describe("the governed lifecycle through the CLI (SQLite + file system)", () => 
     expect(json(resume.stdout).action).toBe("resumed")
     const show = json(cli(["registry", "show", "iris", "--workspace", ws, "--json"]).stdout)
     expect(show.versions.map((v: { stage: string }) => v.stage)).toEqual(["Production", "Archived"])
+    // Who finished it is the actor; who started it stays on record.
+    const done = show.audit.find((a: { action: string }) => a.action === "rollback")
+    expect(done.details.started_by).toBe("user:test")
+    expect(done.actor).not.toBe("user:test")
     expect(cli(["registry", "verify", "--workspace", ws]).code).toBe(0)
     expect(cli(["registry", "list", "--workspace", ws]).stderr).toBe("")
   })

@@ -157,8 +157,8 @@ const make = (ref: Ref.Ref<RegistryMemoryState>) => {
       ),
     beginRollback: (input) =>
       Effect.flatMap(isoNow, ({ at, ms }) => write("beginRollback", (tx) => beginRollbackTx(tx, input, at, uuidv7(ms)))),
-    completeRollback: (intentId) =>
-      Effect.flatMap(isoNow, ({ at }) => write("completeRollback", (tx) => completeRollbackTx(tx, intentId, at))),
+    completeRollback: (intentId, actor) =>
+      Effect.flatMap(isoNow, ({ at }) => write("completeRollback", (tx) => completeRollbackTx(tx, intentId, at, actor))),
     abandonRollback: (intentId, reason, actor) =>
       Effect.flatMap(isoNow, ({ at }) => write("abandonRollback", (tx) => abandonRollbackTx(tx, intentId, reason, actor, at))),
     pendingRollbacks: () =>

@@ -203,13 +203,15 @@ const requirePendingIntent = (tx: RegistryTx, id: string): RollbackIntent => {
   return intent
 }
 
-export const completeRollbackTx = (tx: RegistryTx, intentId: string, at: string): ModelVersion => {
+export const completeRollbackTx = (tx: RegistryTx, intentId: string, at: string, completedBy?: string): ModelVersion => {
   const intent = requirePendingIntent(tx, intentId)
-  const { model: name, toVersion, actor, reason } = intent
+  const { model: name, toVersion, reason } = intent
+  // Whoever finishes it (e.g. --resume after a crash) is the actor; the intent keeps who started it.
+  const actor = completedBy ?? intent.actor
   const target = requireVersion(tx, name, toVersion)
   // Whatever is in Production now (not necessarily intent.fromVersion) makes way for the target.
   const production = tx.versions(name).find((v) => v.stage === "Production")
-  const details = { intent_id: intentId }
+  const details = { intent_id: intentId, ...(actor !== intent.actor ? { started_by: intent.actor } : {}) }
   archiveHolders(tx, at, name, "Production", toVersion, actor, `rolled back to version ${toVersion}`, details)
   if (target.stage !== "Production") tx.setStage(name, toVersion, "Production", at)
   appendAudit(tx, at, {

@@ -215,8 +215,8 @@ export const RegistrySqlite: Layer.Layer<Registry, never, SqliteDatabase> = Laye
       record: (entry) => Effect.flatMap(isoNow, ({ at }) => storeOnly("record", (tx) => appendAudit(tx, at, entry))),
       beginRollback: (input) =>
         Effect.flatMap(isoNow, ({ at, ms }) => write("beginRollback", (tx) => beginRollbackTx(tx, input, at, uuidv7(ms)))),
-      completeRollback: (intentId) =>
-        Effect.flatMap(isoNow, ({ at }) => write("completeRollback", (tx) => completeRollbackTx(tx, intentId, at))),
+      completeRollback: (intentId, actor) =>
+        Effect.flatMap(isoNow, ({ at }) => write("completeRollback", (tx) => completeRollbackTx(tx, intentId, at, actor))),
       abandonRollback: (intentId, reason, actor) =>
         Effect.flatMap(isoNow, ({ at }) => write("abandonRollback", (tx) => abandonRollbackTx(tx, intentId, reason, actor, at))),
       pendingRollbacks: () => read("pendingRollbacks", (s) => (s.pending.all() as Array<IntentRow>).map(toIntent)),
