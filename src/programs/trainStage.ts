@@ -6,6 +6,7 @@ import type { Matrix } from "../ml/matrix.js"
 import { Storage } from "../services/Storage.js"
 import { Tracker } from "../services/Tracker.js"
 import { Trainer } from "../services/Trainer.js"
+import { Prompt } from "../services/Prompt.js"
 import { DriftDetector } from "../services/DriftDetector.js"
 import { featureFrame, readFrame } from "./splitData.js"
 import { ImageCodec } from "../services/ImageCodec.js"
@@ -72,6 +73,8 @@ export const trainStage = Effect.fn("stage.training")(function* (ctx: PipelineCo
   const image = pre.featureMap.image
   const validation = image !== undefined && ctx.prepared!.splits.val.rows > 0 ? yield* readSplit(pre, "val", classes) : undefined
   const initial = ctx.input.fineTune === true ? yield* productionModel(ctx) : undefined
+  const prompt = yield* Prompt
+  const bar = image !== undefined ? prompt.progress(`training ${training.model}`, (training.params as { epochs?: number }).epochs ?? 1) : undefined
   const t0 = performance.now()
   const model = yield* trainer.fit({
     kind: training.model,
@@ -83,8 +86,8 @@ export const trainStage = Effect.fn("stage.training")(function* (ctx: PipelineCo
     ...(image !== undefined ? { imageShape: [image.height, image.width, image.channels] as const } : {}),
     ...(validation !== undefined ? { validation: { x: validation.x, y: validation.y } } : {}),
     ...(initial !== undefined ? { initial: initial.model } : {}),
-    ...(image !== undefined ? { onProgress: (line: string) => { if (process.stderr.isTTY) process.stderr.write(`  ${line}\n`) } } : {})
-  })
+    ...(bar !== undefined ? { onProgress: (done: number, _total: number, text: string) => bar.update(done, text) } : {})
+  }).pipe(Effect.ensuring(Effect.sync(() => bar?.stop())))
   const fitSeconds = (performance.now() - t0) / 1000
   const json = trainer.encode(model)
   const modelSha256 = sha256Hex(json)

@@ -18,8 +18,8 @@ export interface FitRequest {
   readonly validation?: { readonly x: Matrix; readonly y: Float64Array }
   /** Fine-tuning: continue from this model's weights. */
   readonly initial?: FittedModel
-  /** Progress lines (per epoch) for a terminal. */
-  readonly onProgress?: (line: string) => void
+  /** Called after each epoch (image models): epochs done, epochs planned, a one-line summary. */
+  readonly onProgress?: (done: number, total: number, text: string) => void
 }
 
 /** A fitted model as the Trainer hands it around: its kind and its plain-data state. */

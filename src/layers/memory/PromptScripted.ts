@@ -27,7 +27,8 @@ export const makePromptScripted = (answers: ReadonlyArray<string>, interactive =
       Effect.flatMap(next(q), (a) =>
         choices.includes(a as A) ? Effect.succeed(a as A) : Effect.dieMessage(`PromptScripted: "${a}" is not one of ${choices.join(", ")}`)
       ),
-    say: (text) => Effect.sync(() => { said.push(text) })
+    say: (text) => Effect.sync(() => { said.push(text) }),
+    progress: (label) => ({ update: (done, text) => { said.push(`${label} ${done}: ${text}`) }, stop: () => {} })
   })
   return { prompt, asked, said }
 }

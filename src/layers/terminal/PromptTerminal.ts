@@ -1,5 +1,6 @@
 import { Effect, Layer } from "effect"
 import * as readline from "node:readline/promises"
+import { Presets, SingleBar } from "cli-progress"
 import { Prompt } from "../../services/Prompt.js"
 
 /** Asks on the controlling terminal (stdin/stderr, so --json output on stdout stays clean). */
@@ -30,7 +31,13 @@ export const makePromptTerminal = (interactive = Boolean(process.stdin.isTTY)) =
         }),
         (a) => choices.find((c) => c === a) ?? choices.find((c) => c.startsWith(a))!
       ),
-    say: (text) => Effect.sync(() => { process.stderr.write(`${text}\n`) })
+    say: (text) => Effect.sync(() => { process.stderr.write(`${text}\n`) }),
+    progress: (label, total) => {
+      if (!process.stderr.isTTY) return { update: () => {}, stop: () => {} }
+      const bar = new SingleBar({ format: `${label} [{bar}] {value}/{total} {text}`, stream: process.stderr, hideCursor: true, clearOnComplete: false }, Presets.shades_classic)
+      bar.start(total, 0, { text: "" })
+      return { update: (done, text) => bar.update(done, { text }), stop: () => bar.stop() }
+    }
   })
 }
 

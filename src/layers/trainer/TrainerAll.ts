@@ -74,7 +74,7 @@ export const makeTrainerAll = () => {
               earlyStoppingPatience: p.early_stopping_patience,
               seed: req.seed,
               onEpoch: (epoch: number, s: { loss: number; valLoss: number; valAccuracy: number; imagesPerSecond: number }) =>
-                req.onProgress?.(`epoch ${epoch + 1}/${p.epochs}: loss ${s.loss.toFixed(4)}, val_loss ${s.valLoss.toFixed(4)}, val_accuracy ${s.valAccuracy.toFixed(4)}, ${Math.round(s.imagesPerSecond)} images/s`)
+                req.onProgress?.(epoch, p.epochs, `loss ${s.loss.toFixed(4)} val_loss ${s.valLoss.toFixed(4)} val_acc ${s.valAccuracy.toFixed(4)} ${Math.round(s.imagesPerSecond)} img/s`)
             }
             let result
             let fineTunedFrom: string | undefined
@@ -98,7 +98,8 @@ export const makeTrainerAll = () => {
               ...(fineTunedFrom !== undefined ? { fineTunedFrom } : {})
             }
             loaded.set(state, Promise.resolve(result.model))
-            const last = result.history[result.bestEpoch] ?? result.history.at(-1)
+            // Epochs are numbered from 1; bestEpoch is the one whose weights were kept.
+            const last = result.history.find((h) => h.epoch === result.bestEpoch) ?? result.history.at(-1)
             return {
               kind: "cnn",
               task: req.task,
@@ -106,7 +107,7 @@ export const makeTrainerAll = () => {
               info: {
                 backend: info.name,
                 epochs_run: result.history.length,
-                best_epoch: result.bestEpoch + 1,
+                best_epoch: result.bestEpoch,
                 stopped_early: result.stoppedEarly,
                 first_batch_loss: Number(result.firstBatchLoss.toFixed(6)),
                 images_per_second: Math.round(result.history.reduce((a, h) => a + h.imagesPerSecond, 0) / Math.max(1, result.history.length)),
