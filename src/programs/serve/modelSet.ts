@@ -73,7 +73,8 @@ export const exampleRow = (fm: FeatureMap): Record<string, Scalar> =>
   Object.fromEntries(fm.input_features.map((f) => {
     if (f.dtype === "float" || f.dtype === "int") {
       const mid = f.min !== undefined && f.max !== undefined ? (f.min + f.max) / 2 : 0
-      return [f.name, f.dtype === "int" ? Math.round(mid) : mid]
+      // Six significant digits: a readable default in the form (2.43, not 2.4299999999999997).
+      return [f.name, f.dtype === "int" ? Math.round(mid) : Number(mid.toPrecision(6))]
     }
     if (f.dtype === "bool") return [f.name, false]
     return [f.name, f.categories?.[0] ?? ""]
