@@ -75,13 +75,23 @@ export const evaluateRules = (
   defaultSplit: EvaluationSplit,
   candidate: SplitMetrics,
   production: SplitMetrics | undefined,
-  driftSeverity?: "none" | "low" | "medium" | "high" | undefined,
+  /** undefined: no deployed reference to compare with (the rule is skipped); { error }: the check failed (the rule fails). */
+  driftSeverity?: "none" | "low" | "medium" | "high" | { readonly error: string } | undefined,
   /** The candidate's metrics on the rows it is compared with Production on (relative rules). */
   candidateVsProduction?: SplitMetrics | undefined
 ): ReadonlyArray<RuleOutcome> =>
   rules.map((rule) => {
     if ("drift" in rule) {
       const order = ["none", "low", "medium", "high"]
+      if (typeof driftSeverity === "object") {
+        return {
+          id: rule.id, passed: false,
+          checks: [{
+            id: rule.id, metric: "drift_severity", split: "val", operator: "<=", threshold: order.indexOf(rule.max_severity),
+            observed: null, passed: false, message: `the drift check of the validation data could not run: ${driftSeverity.error}`
+          }]
+        }
+      }
       const observed = driftSeverity === undefined ? null : order.indexOf(driftSeverity)
       const passed = observed === null || observed <= order.indexOf(rule.max_severity)
       return {

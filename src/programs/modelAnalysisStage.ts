@@ -1,5 +1,6 @@
 import { Effect } from "effect"
 import { deriveSeed, rng } from "../domain/random.js"
+import { UsageError } from "../domain/errors.js"
 import { accuracy } from "../ml/metrics.js"
 import type { Matrix } from "../ml/matrix.js"
 import { ImageCodec } from "../services/ImageCodec.js"
@@ -31,6 +32,9 @@ export const modelAnalysisStage = Effect.fn("stage.model_analysis")(function* (c
   const pre = ctx.artifacts.preprocessed as Preprocessed
   const image = pre.featureMap.image!
   const classes = pre.featureMap.classes
+  if (ctx.prepared!.splits.val.rows === 0) {
+    return yield* Effect.fail(new UsageError({ message: "model_analysis perturbs the validation images, and this split has none (set split.val above 0)" }))
+  }
   const model = yield* Effect.flatMap(storage.readText(artifactKeys(ctx.runId).model), trainer.decode)
   const { x, y } = yield* readSplit(pre, "val", classes)
   const shape = [x.rows, image.height, image.width, image.channels] as const

@@ -41,6 +41,8 @@ export const preprocessStage = Effect.fn("stage.preprocessing")(function* (ctx: 
 
   const unknownCategories: Record<string, Record<string, number>> = {}
   for (const split of ["train", "val", "test"] as const) {
+    // An empty val or test split (e.g. split: { train: 0.8, val: 0.2 }) has nothing to transform.
+    if (split !== "train" && p.splits[split].rows === 0) continue
     const frame = split === "train" ? train : yield* readFrame(p.splits[split].key, spec, columns)
     const t = yield* Effect.try({ try: () => transformFrame(transform, featureFrame(frame, spec.features)), catch: mlError })
     unknownCategories[split] = t.unknownCategories
@@ -108,6 +110,7 @@ const preprocessImages = (ctx: PipelineContext) =>
     const key = datasetKeys(p.dataset, p.version).preprocessed(p.splitId, transformHash)
     const classes = classesOf(p.spec, Object.keys(p.validation.labels ?? {}))
     for (const split of ["train", "val", "test"] as const) {
+      if (split !== "train" && p.splits[split].rows === 0) continue
       const s = JSON.parse(yield* storage.readText(p.splits[split].key)) as ImageSplit
       if (yield* storage.exists(`${key}/${split}.json`)) continue
       const images = yield* codec.decode(s.sources ?? s.paths.map((f) => path.join(p.rawFile, f)), props)

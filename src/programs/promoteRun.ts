@@ -6,6 +6,8 @@ import { Tracker } from "../services/Tracker.js"
 import { deploymentManifest } from "./deployStage.js"
 import { type Evaluation, evaluateStage } from "./evaluateStage.js"
 import { promote } from "./promoteStage.js"
+import { gateContext } from "./drift/gate.js"
+import type { MetricComparison } from "../services/Approver.js"
 import { loadRunContext } from "./runContext.js"
 import type { PipelineContext } from "./stages.js"
 
@@ -44,7 +46,15 @@ export const promoteRun = Effect.fn("program.promoteRun")(function* (runId: stri
     const [split, key] = m.key.split(".", 2)
     if (split === "val" && key?.startsWith("robustness_") && evaluation.metrics.val !== undefined) evaluation.metrics.val[key] = m.value
   }
-  const result = yield* promote({ runId, config, anchors: doc.anchors, evaluation }).pipe(
+  // The same gate context as in run: the latest drift check, drift rules, held-out drift comparison.
+  const gate = yield* gateContext(ctx)
+  const result = yield* promote({
+    runId, config, anchors: doc.anchors, evaluation,
+    driftSummary: gate.driftSummary,
+    driftSeverity: gate.driftSeverity,
+    driftEvaluation: (ctx.artifacts.driftEvaluation as ReadonlyArray<MetricComparison> | undefined) ?? null,
+    ...(doc.prepared?.stagedFrom ? { extraTags: { drift_staging_id: doc.prepared.stagedFrom } } : {})
+  }).pipe(
     Effect.tapError((e) =>
       deploymentManifest({
         runId, config,

@@ -19,7 +19,7 @@ export interface PromotionInput {
   readonly anchors: Readonly<Record<string, string>>
   readonly evaluation: Evaluation
   /** Severity of the candidate's validation data against the Production reference (drift rules). */
-  readonly driftSeverity?: "none" | "low" | "medium" | "high" | undefined
+  readonly driftSeverity?: "none" | "low" | "medium" | "high" | { readonly error: string } | undefined
   readonly driftSummary?: string | null
   readonly driftEvaluation?: ReadonlyArray<MetricComparison> | null
   readonly extraTags?: Readonly<Record<string, string>>

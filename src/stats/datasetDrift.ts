@@ -7,6 +7,7 @@
  * tests keep their own decision there. Batches under `minBatchSize` rows (default 10) are refused
  * with BatchTooSmallError; under `smallSampleRows` (default 30) the result carries a warning.
  */
+import type { ColumnProfile } from "./profile.js"
 import { columnDrift, P_VALUE_TESTS, type ColumnDriftOptions, type ColumnDriftResult, type ColumnTestOverride, type Severity } from "./columnDrift.js"
 import { benjaminiHochberg } from "./multipleTesting.js"
 import type { ColumnsInput, ColumnValues, ReferenceProfile } from "./profile.js"
@@ -31,7 +32,30 @@ export interface ShareSeverityThresholds {
 
 export const DEFAULT_SHARE_SEVERITY: ShareSeverityThresholds = { low: 0.25, medium: 0.5 }
 
+/**
+ * Missing values are drift too: when the share of empty cells in the batch exceeds the reference's
+ * by more than `increase` (a feature that vanished in production, a broken upstream join), the
+ * column is drifted whatever its test says about the values that remain; all empty → high.
+ */
+const MISSING_NOTE = ": counted as drifted."
+
+export const missingValueDrift = (ref: ColumnProfile, r: ColumnDriftResult, rows: number, increase: number): ColumnDriftResult => {
+  if (rows === 0) return r
+  const refShare = ref.n + ref.nulls > 0 ? ref.nulls / (ref.n + ref.nulls) : 0
+  const curShare = r.currentNulls / rows
+  if (curShare - refShare <= increase) return r
+  const severity = curShare >= 1 ? "high" : curShare - refShare >= 0.5 ? "high" : r.severity === "high" ? "high" : "medium"
+  return {
+    ...r,
+    drifted: true,
+    severity,
+    warnings: [...r.warnings, `Column "${r.column}" is empty in ${(curShare * 100).toFixed(1)}% of the batch against ${(refShare * 100).toFixed(1)}% of the reference${MISSING_NOTE}`]
+  }
+}
+
 export interface DatasetDriftOptions extends Omit<ColumnDriftOptions, "test" | "threshold"> {
+  /** Rise in the share of missing values that counts as drift on its own (default 0.1). */
+  readonly missingShareIncrease?: number
   readonly driftShare?: number
   readonly minBatchSize?: number
   readonly shareSeverity?: ShareSeverityThresholds
@@ -105,10 +129,12 @@ export const datasetDrift = (profile: ReferenceProfile, current: ColumnsInput, o
       // the batch-level warning already covers small batches
       smallSampleRows: rows < smallRows ? 0 : smallRows
     }
-    return columnDrift(col, inputs[i][1], colOptions)
+    return missingValueDrift(col, columnDrift(col, inputs[i][1], colOptions), rows, options.missingShareIncrease ?? 0.1)
   })
 
-  const tested = results.filter((r) => r.statistic !== null)
+  // A column counts when it was tested, or when its values went missing (the worst drift of all).
+  const counts = (r: ColumnDriftResult) => r.statistic !== null || r.drifted
+  const tested = results.filter(counts)
   const pIdx: number[] = []
   const pVals: number[] = []
   results.forEach((r, i) => {
@@ -121,7 +147,9 @@ export const datasetDrift = (profile: ReferenceProfile, current: ColumnsInput, o
   const adjustedOf = new Map<number, number>(pIdx.map((i, k) => [i, adjusted[k]]))
   const columns: ColumnDriftWithCorrection[] = results.map((r, i) => {
     const q = adjustedOf.get(i)
-    return { ...r, adjustedPValue: q ?? null, driftedAdjusted: q !== undefined ? q < r.threshold : r.drifted }
+    // Missing-value drift does not rest on a p-value, so the correction cannot undo it.
+    const missing = r.drifted && r.warnings.some((w) => w.endsWith(MISSING_NOTE))
+    return { ...r, adjustedPValue: q ?? null, driftedAdjusted: missing || (q !== undefined ? q < r.threshold : r.drifted) }
   })
   for (const r of results) warnings.push(...r.warnings)
 
@@ -134,7 +162,7 @@ export const datasetDrift = (profile: ReferenceProfile, current: ColumnsInput, o
       severity: shareSeverity(drifted, share, options.shareSeverity ?? DEFAULT_SHARE_SEVERITY)
     }
   }
-  const main = verdict(columns.filter((c) => c.statistic !== null && c.drifted).length)
-  const bh = verdict(columns.filter((c) => c.statistic !== null && c.driftedAdjusted).length)
+  const main = verdict(columns.filter((c) => counts(c) && c.drifted).length)
+  const bh = verdict(columns.filter((c) => counts(c) && c.driftedAdjusted).length)
   return { rows, numberOfColumns: tested.length, driftShare, ...main, columns, benjaminiHochberg: bh, warnings }
 }

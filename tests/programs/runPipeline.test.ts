@@ -131,3 +131,13 @@ describe("reproducibility", () => {
       }))
   }
 })
+
+describe("split edge cases", () => {
+  it.effect("a split without val/test trains and evaluates what exists; rules on a missing split fail clearly", () =>
+    Effect.gen(function* () {
+      const r = yield* runConfig(configVariant("iris.yaml", (t) => t.replace("split: { train: 0.6, val: 0.2, test: 0.2, stratify: true }", "split: { train: 0.8, test: 0.2 }")))
+      expect(r.report.stages.find((s) => s.name === "training")?.status).toBe("completed")
+      expect(r.status).toBe("blocked")
+      if (r.error?._tag === "PromotionBlocked") expect(r.error.failures[0]!.message).toContain("was not computed on val")
+    }).pipe(Effect.provide(testLayer({ decisions: [approve] }))))
+})

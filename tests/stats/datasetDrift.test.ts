@@ -119,3 +119,33 @@ describe("share severity", () => {
     expect(shareSeverity(3, 0.3, { low: 0.3, medium: 0.4 })).toBe("low")
   })
 })
+
+describe("missing values are drift", () => {
+  const r = rng(11)
+  const ref = { a: Float64Array.from({ length: 400 }, () => r.normal()), b: Float64Array.from({ length: 400 }, () => r.normal()) }
+  const profile = buildProfile(ref, { seed: 1 })
+  const cur = () => ({ a: Float64Array.from({ length: 200 }, () => r.normal()), b: Float64Array.from({ length: 200 }, () => r.normal()) })
+
+  it("a feature that is empty in the whole batch is drifted (high), not left out", () => {
+    const c = cur()
+    c.a.fill(NaN)
+    const d = datasetDrift(profile, c)
+    const a = d.columns.find((x) => x.column === "a")!
+    expect(a.drifted).toBe(true)
+    expect(a.severity).toBe("high")
+    expect(a.driftedAdjusted).toBe(true)
+    expect(d.numberOfColumns).toBe(2)
+    expect(d.numberOfDriftedColumns).toBe(1)
+    expect(d.columns.find((x) => x.column === "b")!.drifted).toBe(false)
+  })
+
+  it("a rise in the share of empty cells beyond 0.1 counts; a small one does not", () => {
+    const c = cur()
+    for (let i = 0; i < 60; i++) c.a[i] = NaN
+    for (let i = 0; i < 10; i++) c.b[i] = NaN
+    const d = datasetDrift(profile, c)
+    expect(d.columns.find((x) => x.column === "a")!.drifted).toBe(true)
+    expect(d.columns.find((x) => x.column === "a")!.severity).toBe("medium")
+    expect(d.columns.find((x) => x.column === "b")!.drifted).toBe(false)
+  })
+})
