@@ -5,6 +5,7 @@ import { execFileSync } from "node:child_process"
 import * as path from "node:path"
 import { describeError, exitCodeOf } from "./domain/describe.js"
 import { RegistryError, StoreError, UsageError } from "./domain/errors.js"
+import { replayProblems } from "./domain/registry.js"
 import { monitorDrift } from "./programs/drift/monitor.js"
 import { monitorImageDrift, prepareImageBatch } from "./programs/drift/imageDrift.js"
 import { stageTraining, unstageTraining } from "./programs/drift/staging.js"
@@ -246,13 +247,16 @@ const registryVerify = Command.make("verify", { workspace: workspaceOpt, json: j
     const verdict = yield* registry.verify()
     const pending = yield* registry.pendingRollbacks()
     const problems = [...verdict.problems]
+    const audit = yield* registry.audit()
     for (const m of yield* registry.listModels()) {
-      const prod = (yield* registry.listVersions(m.name)).filter((v) => v.stage === "Production")
+      const versions = yield* registry.listVersions(m.name)
+      const prod = versions.filter((v) => v.stage === "Production")
       if (prod.length > 1) problems.push(`model ${m.name} has ${prod.length} Production versions (${prod.map((v) => v.version).join(", ")})`)
+      problems.push(...replayProblems(audit, m.name, versions))
     }
     const result = { ok: problems.length === 0, audit_records: verdict.records, problems, pending_rollbacks: pending }
     yield* out(o.json, result, () => [
-      result.ok ? `audit chain verified: ${verdict.records} record(s), at most one Production version per model` : `registry verification FAILED`,
+      result.ok ? `audit chain verified: ${verdict.records} record(s); stages and aliases match the audit log; at most one Production version per model` : `registry verification FAILED`,
       ...problems.map((p) => `  - ${p}`),
       ...pending.map((i) => `  pending: ${describeIntent(i)}`)
     ].join("\n"))

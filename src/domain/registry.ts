@@ -90,3 +90,34 @@ export interface RollbackIntent {
   readonly createdAt: string
   readonly status: "pending" | "completed" | "abandoned"
 }
+
+/**
+ * Whether the audit log explains the registry's state: replaying its stage changes and alias moves
+ * must give the stored stage of every version and the stored aliases. Catches a state change
+ * written without its audit record, and records deleted from the end of the log together with
+ * the changes they recorded being edited back by hand.
+ */
+export const replayProblems = (
+  audit: ReadonlyArray<AuditRecord>,
+  model: string,
+  versions: ReadonlyArray<Pick<ModelVersion, "version" | "stage" | "aliases">>
+): ReadonlyArray<string> => {
+  const problems: string[] = []
+  const stages = new Map<number, Stage>()
+  const aliases = new Map<string, number>()
+  for (const r of audit) {
+    if (r.model !== model || r.version === null) continue
+    if (r.toStage !== null) stages.set(r.version, r.toStage)
+    if (r.action === "set_alias") aliases.set(String(r.details["alias"]), r.version)
+  }
+  for (const v of versions) {
+    const logged = stages.get(v.version) ?? "None"
+    if (logged !== v.stage) problems.push(`${model}: version ${v.version} is ${v.stage} but the audit log says ${logged}`)
+    for (const a of v.aliases) {
+      if (aliases.get(a) !== v.version) problems.push(`${model}: alias ${a} is on version ${v.version} but the audit log puts it on ${aliases.get(a) ?? "no version"}`)
+    }
+  }
+  const aliasCount = versions.reduce((n, v) => n + v.aliases.length, 0)
+  if (aliasCount !== aliases.size) problems.push(`${model}: ${aliasCount} alias(es) stored, ${aliases.size} in the audit log`)
+  return problems
+}

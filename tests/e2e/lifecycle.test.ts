@@ -3,6 +3,7 @@ import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { cli, root, tempWorkspace } from "./helpers.js"
 import { createHash } from "node:crypto"
+import { createRequire } from "node:module"
 import { Effect, Layer } from "effect"
 import { SqliteDatabaseLive } from "../../src/layers/sqlite/SqliteDatabase.js"
 import { RegistrySqlite } from "../../src/layers/sqlite/RegistrySqlite.js"
@@ -15,6 +16,7 @@ const variant = (shipped: string, edit: (t: string) => string) => {
   return file
 }
 const json = (s: string) => JSON.parse(s)
+const require = createRequire(import.meta.url)
 
 describe("the governed lifecycle through the CLI (SQLite + file system)", () => {
   it("run → v1; new seed → v2 archives v1; rollback restores v1; verify passes", () => {
@@ -45,6 +47,18 @@ describe("the governed lifecycle through the CLI (SQLite + file system)", () => 
     const verify = cli(["registry", "verify", "--workspace", ws, "--json"])
     expect(verify.code).toBe(0)
     expect(json(verify.stdout)).toMatchObject({ ok: true, problems: [] })
+
+    // A state edited behind the registry's back (no audit record) fails verification.
+    const tampered = tempWorkspace()
+    fs.cpSync(ws, tampered, { recursive: true })
+    const Database = require("better-sqlite3")
+    const db = new Database(path.join(tampered, "store.db"))
+    db.prepare("UPDATE model_versions SET stage = 'Archived' WHERE version = 1").run()
+    db.prepare("UPDATE model_versions SET stage = 'Production' WHERE version = 2").run()
+    db.close()
+    const bad = cli(["registry", "verify", "--workspace", tampered])
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toContain("the audit log says")
 
     // Rolling back to the current Production version or to an unknown version is a clear error.
     const same = cli(["rollback", "--config", "configs/breast_cancer.yaml", "--workspace", ws, "--version", "1", "--reason", "x y z", "--yes"])

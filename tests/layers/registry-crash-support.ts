@@ -2,6 +2,7 @@
  * Shared by the registry tests, the crash child and bench/registry_crash.ts: valid lineage tags,
  * the registry's invariants as one check, child-process plumbing and the SIGKILL crash trials.
  */
+import { replayProblems } from "../../src/domain/registry.js"
 import { Effect, Layer } from "effect"
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
@@ -56,23 +57,7 @@ export const registryProblems = Effect.gen(function* () {
     versions.forEach((v, i) => {
       if (v.version !== i + 1) problems.push(`${model.name}: version numbers are not contiguous (${versions.map((x) => x.version).join(", ")})`)
     })
-    const stages = new Map<number, Stage>()
-    const aliases = new Map<string, number>()
-    for (const r of audit) {
-      if (r.model !== model.name || r.version === null) continue
-      if (r.toStage !== null) stages.set(r.version, r.toStage)
-      if (r.action === "set_alias") aliases.set(String(r.details["alias"]), r.version)
-    }
-    for (const v of versions) {
-      if (stages.get(v.version) !== v.stage) {
-        problems.push(`${model.name}: version ${v.version} is ${v.stage} but the audit log says ${stages.get(v.version) ?? "nothing"}`)
-      }
-      for (const a of v.aliases) {
-        if (aliases.get(a) !== v.version) problems.push(`${model.name}: alias ${a} is on version ${v.version} but the audit log says ${aliases.get(a)}`)
-      }
-    }
-    const aliasCount = versions.reduce((n, v) => n + v.aliases.length, 0)
-    if (aliasCount !== aliases.size) problems.push(`${model.name}: ${aliasCount} aliases stored, ${aliases.size} in the audit log`)
+    problems.push(...replayProblems(audit, model.name, versions))
   }
   return problems
 })
