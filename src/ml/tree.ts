@@ -34,7 +34,8 @@ export interface DecisionTreeParams {
 /**
  * A fitted tree as flat arrays (scikit-learn's tree_ layout). Node 0 is the root; a leaf has
  * feature -1 and left = right = -1; a row goes left when x[feature] <= threshold. `value` holds
- * nOutputs numbers per node: class probabilities (classification) or the mean target (regression).
+ * nOutputs numbers per node: at leaves the class probabilities (classification) or the mean target
+ * (regression); at internal nodes 0 (prediction never reads them).
  */
 export interface TreeArrays {
   readonly nodeCount: number
@@ -521,14 +522,18 @@ export const makeGrowJob = (
   }
 }
 
-export const toTreeArrays = (t: GrownTree): TreeArrays => ({
-  nodeCount: t.nodeCount,
-  feature: Array.from(t.feature),
-  threshold: Array.from(t.threshold),
-  left: Array.from(t.left),
-  right: Array.from(t.right),
-  value: Array.from(t.value)
-})
+export const toTreeArrays = (t: GrownTree): TreeArrays => {
+  const nOut = t.nodeCount === 0 ? 0 : t.value.length / t.nodeCount
+  return {
+    nodeCount: t.nodeCount,
+    feature: Array.from(t.feature),
+    threshold: Array.from(t.threshold),
+    left: Array.from(t.left),
+    right: Array.from(t.right),
+    // Prediction reads leaves only: internal nodes store 0, which halves a forest's model.json.
+    value: Array.from(t.value, (v, i) => (t.feature[Math.floor(i / nOut)]! >= 0 ? 0 : v))
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Prediction over one or many trees, compiled once per model into typed arrays

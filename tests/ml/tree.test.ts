@@ -29,7 +29,7 @@ describe("decision tree: exact small cases", () => {
       threshold: [2.5, 0, 0],
       left: [1, -1, -1],
       right: [2, -1, -1],
-      value: [0.5, 0.5, 1, 0, 0.25, 0.75]
+      value: [0, 0, 1, 0, 0.25, 0.75] // internal nodes store 0: prediction reads leaves only
     })
     expect(Array.from(decisionTree.predictProba!(m, fromRows([[0], [2.5], [2.6], [9]])))).toEqual([1, 0, 1, 0, 0.25, 0.75, 0.25, 0.75])
   })
@@ -48,7 +48,7 @@ describe("decision tree: exact small cases", () => {
   it("regression splits at the midpoint and stores leaf means", () => {
     const m = decisionTree.fit(x6, Float64Array.of(1, 1, 1, 5, 5, 7), { task: "regression", params: { max_depth: 1 }, seed: 0 })
     expect(m.tree.threshold[0]).toBe(3.5)
-    expect(m.tree.value).toEqual([20 / 6, 1, 17 / 3])
+    expect(m.tree.value).toEqual([0, 1, 17 / 3]) // the root (mean 20 / 6) is internal: stored as 0
     expect(Array.from(decisionTree.predict(m, fromRows([[3.5], [3.6]])))).toEqual([1, 17 / 3])
   })
 
