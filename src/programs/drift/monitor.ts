@@ -197,6 +197,12 @@ export const recordDriftCheck = <R>(args: {
       const reason = yield* prompt.ask("Reason (required)", { validate: (a) => (a.trim().length >= 3 ? undefined : "a reason is required") })
       const decision: DriftDecision = { action, reason, by: args.actor, at: new Date(yield* Clock.currentTimeMillis).toISOString() }
       report = yield* write(decision)
+      const next: Partial<Record<typeof action, string>> = {
+        retrain: "next: driftgate drift stage-training --config <config> --batch LABELLED, then driftgate run --config <config>",
+        fine_tune: "next: driftgate drift stage-training --config <config> --batch LABELLED_DIR, then driftgate run --config <config> --fine-tune",
+        rollback: "next: driftgate rollback --config <config> (pick the version, give the reason)"
+      }
+      if (next[action] !== undefined) yield* prompt.say(next[action]!)
       yield* storage.append(keys.history, JSON.stringify({ ...history, decision }) + "\n")
       yield* tracker.setTags(runId, { "decision.action": action, "decision.reason": reason, "decision.by": args.actor })
     }
