@@ -10,9 +10,7 @@ import { Prompt } from "../services/Prompt.js"
 import { DriftDetector } from "../services/DriftDetector.js"
 import { featureFrame, readFrame } from "./splitData.js"
 import { ImageCodec } from "../services/ImageCodec.js"
-import { Registry } from "../services/Registry.js"
-import { registeredModelName } from "../domain/config.js"
-import { UsageError } from "../domain/errors.js"
+import { deployedModel } from "./deployed.js"
 import type { Preprocessed } from "./preprocessStage.js"
 import type { PipelineContext } from "./stages.js"
 import { artifactKeys } from "./workspace.js"
@@ -147,13 +145,7 @@ export const trainStage = Effect.fn("stage.training")(function* (ctx: PipelineCo
 
 /** run --fine-tune: the deployed model of this pipeline, whose weights the candidate starts from. */
 const productionModel = (ctx: PipelineContext) =>
-  Effect.gen(function* () {
-    const registry = yield* Registry
-    const storage = yield* Storage
-    const trainer = yield* Trainer
-    const name = registeredModelName(ctx.config)
-    const v = (yield* registry.getByStage(name, ctx.config.deployment.allowed_stage))[0]
-    if (v === undefined) return yield* Effect.fail(new UsageError({ message: `--fine-tune needs a ${ctx.config.deployment.allowed_stage} version of ${name} to start from; run without --fine-tune first` }))
-    const model = yield* Effect.flatMap(storage.readText(artifactKeys(v.runId).model), trainer.decode)
-    return { name, version: v.version, runId: v.runId, model }
-  })
+  Effect.map(
+    deployedModel(ctx.config, "to start --fine-tune from; run without --fine-tune first"),
+    ({ name, version, model }) => ({ name, version: version.version, runId: version.runId, model })
+  )

@@ -8,7 +8,7 @@ import type { Matrix } from "../../ml/matrix.js"
 import { mmdTest, type MmdResult } from "../../stats/mmd.js"
 import { channelWasserstein, pyramidDiagnostics, type PyramidDiagnostics } from "../../stats/pyramid.js"
 import { ImageCodec, type ImageBatch } from "../../services/ImageCodec.js"
-import { Registry } from "../../services/Registry.js"
+import { deployedVersion } from "../deployed.js"
 import { Storage } from "../../services/Storage.js"
 import { Trainer } from "../../services/Trainer.js"
 import { artifactKeys, driftKeys } from "../workspace.js"
@@ -80,15 +80,12 @@ const worst = (a: Severity, b: Severity): Severity => (SEVERITY_ORDER.indexOf(a)
  * p-value, and a 3-level Gaussian pyramid read as fine-detail, mid-scale or global drift.
  */
 export const monitorImageDrift = Effect.fn("program.imageDriftMonitor")(function* (args: { readonly config: PipelineConfig; readonly batch: string; readonly actor: string }) {
-  const registry = yield* Registry
   const storage = yield* Storage
   const codec = yield* ImageCodec
   const trainer = yield* Trainer
   const fs = yield* FileSystem.FileSystem
   const { config } = args
-  const name = registeredModelName(config)
-  const version = (yield* registry.getByStage(name, config.deployment.allowed_stage))[0]
-  if (version === undefined) return yield* Effect.fail(new UsageError({ message: `model ${name} has no ${config.deployment.allowed_stage} version to compare against` }))
+  const { name, version } = yield* deployedVersion(config, "to compare against")
   const keys = artifactKeys(version.runId)
   if (!(yield* storage.exists(keys.imageReference))) return yield* Effect.fail(new UsageError({ message: `${name} version ${version.version} has no reference images (${keys.imageReference})` }))
   const reference = yield* Effect.flatMap(storage.read(keys.imageReference), codec.readTensor)

@@ -13,9 +13,7 @@ import { scorePredictions } from "../evaluateStage.js"
 import { stagingKey } from "../workspace.js"
 import { loadDatasetSpec } from "./batch.js"
 import type { Staging } from "./staging.js"
-import { Registry } from "../../services/Registry.js"
-import { registeredModelName } from "../../domain/config.js"
-import { artifactKeys } from "../workspace.js"
+import { deployedModel } from "../deployed.js"
 
 export interface StagedImage {
   /** Path in the merged dataset ("drift-<id>/<class>/<file>"). */
@@ -64,8 +62,6 @@ export const stageImageTraining = Effect.fn("program.stageImageTraining")(functi
 }) {
   const codec = yield* ImageCodec
   const storage = yield* Storage
-  const registry = yield* Registry
-  const trainer = yield* Trainer
   const { config } = args
   const spec = yield* loadDatasetSpec(config, args.configDir)
   const props = spec.image_properties!
@@ -98,10 +94,7 @@ export const stageImageTraining = Effect.fn("program.stageImageTraining")(functi
   const holdoutFiles = yield* Effect.forEach(idx.val, copy)
   const merged = imageDatasetVersion([...raw.files.filter((f) => f.label !== null).map((f) => ({ path: f.path, sha256: f.sha256 })), ...trainFiles.map((f) => ({ path: f.path, sha256: f.sha256 }))])
 
-  const name = registeredModelName(config)
-  const prod = (yield* registry.getByStage(name, config.deployment.allowed_stage))[0]
-  if (prod === undefined) return yield* Effect.fail(new UsageError({ message: `model ${name} has no ${config.deployment.allowed_stage} version to measure the baseline with` }))
-  const model = yield* Effect.flatMap(storage.readText(artifactKeys(prod.runId).model), trainer.decode)
+  const { name, version: prod, model } = yield* deployedModel(config, "to measure the baseline with")
   const classes = [...(spec.constraints.label_classes ?? raw.classes)]
   const metrics = yield* scoreImages(model, holdoutFiles, classes, props)
 

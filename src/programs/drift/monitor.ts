@@ -6,7 +6,7 @@ import type { Frame } from "../../domain/table.js"
 import { parseProfile, type ReferenceProfile } from "../../stats/profile.js"
 import { DriftDetector } from "../../services/DriftDetector.js"
 import { Prompt } from "../../services/Prompt.js"
-import { Registry } from "../../services/Registry.js"
+import { deployedVersion } from "../deployed.js"
 import { Storage } from "../../services/Storage.js"
 import { Tracker } from "../../services/Tracker.js"
 import { loadBundle, type ModelBundle } from "../modelBundle.js"
@@ -22,14 +22,8 @@ export type BatchSource =
 
 /** The model version drift is measured against (the deployed stage), with its bundle and reference profile. */
 export const deployedReference = Effect.fn("drift.reference")(function* (config: PipelineConfig) {
-  const registry = yield* Registry
   const storage = yield* Storage
-  const name = registeredModelName(config)
-  const stage = config.deployment.allowed_stage
-  const version = (yield* registry.getByStage(name, stage))[0]
-  if (version === undefined) {
-    return yield* Effect.fail(new UsageError({ message: `model ${name} has no ${stage} version to compare against; promote one first (driftgate run … --approve auto)` }))
-  }
+  const { name, version } = yield* deployedVersion(config, "to compare against; promote one first (driftgate run … --approve auto)")
   const bundle = yield* loadBundle(version.runId)
   const key = artifactKeys(version.runId).profile
   if (!(yield* storage.exists(key))) {

@@ -1,0 +1,26 @@
+import { Effect } from "effect"
+import { type PipelineConfig, registeredModelName } from "../domain/config.js"
+import { UsageError } from "../domain/errors.js"
+import { Registry } from "../services/Registry.js"
+import { Storage } from "../services/Storage.js"
+import { Trainer } from "../services/Trainer.js"
+import { artifactKeys } from "./workspace.js"
+
+/** The version of a pipeline's registered model at its deployment stage; `purpose` ends the error sentence. */
+export const deployedVersion = Effect.fn("registry.deployed")(function* (config: PipelineConfig, purpose: string) {
+  const registry = yield* Registry
+  const name = registeredModelName(config)
+  const stage = config.deployment.allowed_stage
+  const version = (yield* registry.getByStage(name, stage))[0]
+  if (version === undefined) return yield* Effect.fail(new UsageError({ message: `model ${name} has no ${stage} version ${purpose}` }))
+  return { name, version }
+})
+
+/** The deployed version with its decoded model. */
+export const deployedModel = Effect.fn("registry.deployedModel")(function* (config: PipelineConfig, purpose: string) {
+  const storage = yield* Storage
+  const trainer = yield* Trainer
+  const { name, version } = yield* deployedVersion(config, purpose)
+  const model = yield* Effect.flatMap(storage.readText(artifactKeys(version.runId).model), trainer.decode)
+  return { name, version, model }
+})
