@@ -380,7 +380,7 @@ const stageCmd = Command.make(
   "stage-training",
   {
     config: configOpt, workspace: workspaceOpt, json: jsonOpt, verbose: verboseOpt,
-    batch: Options.text("batch").pipe(Options.withDescription("labelled drifted CSV (columns in any order), or for image pipelines a folder of images/<class>/")),
+    batch: Options.text("batch").pipe(Options.withDescription("labelled drifted CSV (columns in any order), or for image pipelines a folder of <class>/ subfolders")),
     holdout: Options.float("holdout").pipe(Options.withDefault(0.3), Options.withDescription("share held out to evaluate on drifted data"))
   },
   (o) =>

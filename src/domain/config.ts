@@ -166,6 +166,9 @@ export const decodePipelineConfig = (raw: unknown, file: string): Either.Either<
     if (base.training === undefined && (stages.has("training") || stages.has("evaluation") || stages.has("promotion"))) {
       return yield* Either.left(new ConfigError({ file, key: "training", message: `missing required key "training" (the stages include training)` }))
     }
+    if ("model_analysis" in (raw as Record<string, unknown>) && base.task_type !== "image_classification") {
+      return yield* Either.left(new ConfigError({ file, key: "model_analysis", message: `the model_analysis section applies to image_classification pipelines only` }))
+    }
     if (stages.has("model_analysis") && base.task_type !== "image_classification") {
       return yield* Either.left(new ConfigError({ file, key: "stages", message: `stage model_analysis applies to image_classification pipelines only` }))
     }

@@ -254,6 +254,16 @@ export const evaluateStage = Effect.fn("stage.evaluation")(function* (ctx: Pipel
   const requested = ctx.config.evaluation.metrics ?? defaultMetrics(task)
   const driftHoldout = ctx.prepared!.stagedFrom !== undefined ? yield* evaluateDriftHoldout(ctx, requested, prod) : null
   const baseline = production as Evaluation["production"]
+  if (ctx.input.fineTune === true && baseline !== null && Object.keys(baseline.rows).length > 0) {
+    // A fine-tuned candidate starts from Production's weights: rows Production trained on are not
+    // unseen for it either, so all its metrics come from the rows Production never saw.
+    for (const split of Object.keys(metrics)) {
+      const unseen = baseline.candidateMetrics[split]
+      if (unseen !== undefined) metrics[split] = unseen
+      else delete metrics[split]
+    }
+    warnings.push(`fine-tuned from Production version ${baseline.version}: metrics are on the ${Object.entries(baseline.rows).map(([s, r]) => `${r.compared}/${r.total} ${s}`).join(", ")} rows its starting weights never saw`)
+  }
   const comparison = compareMetrics(requested, baseline?.candidateMetrics ?? metrics, baseline?.metrics ?? null)
   const verdict = overallVerdict(comparison)
   yield* tracker.logMetrics(ctx.runId, Object.entries(metrics).flatMap(([split, m]) => Object.entries(m).map(([k, value]) => ({ key: `${split}.${k}`, value }))))

@@ -10,6 +10,7 @@ import { type PreparedData, prepareData } from "./prepareData.js"
 import { type StageName, type StageReport, type StageStatus, overallStatus, statusOf } from "./runReport.js"
 import { type PipelineContext, type StageError, type StageRequirements, stageTable } from "./stages.js"
 import { saveRunContext } from "./runContext.js"
+import { deployedVersion } from "./deployed.js"
 import { reportKeys } from "./workspace.js"
 
 export interface RunInput {
@@ -63,6 +64,10 @@ export const runPipeline = Effect.fn("pipeline.run")(function* (input: RunInput)
     return yield* Effect.fail(new UsageError({
       message: `--fine-tune continues from the Production CNN's weights and applies to image_classification pipelines; ${config.name} is ${config.task_type} (retrain it instead)`
     }))
+  }
+  if (input.fineTune === true) {
+    // A usage error before anything is written: fine-tuning needs a deployed model to start from.
+    yield* deployedVersion(config, "to start --fine-tune from; run without --fine-tune first")
   }
   const startMs = yield* Clock.currentTimeMillis
   const executionId = uuidv7(startMs)

@@ -101,3 +101,10 @@ describe("model kind vs task type", () => {
     expect(e.message).toContain("linear_regression cannot do classification")
   })
 })
+
+describe("image-only sections", () => {
+  it("a model_analysis section on a tabular pipeline is an error naming it", () => {
+    const e = err(base + "model_analysis: { severity: { high: 0.2, medium: 0.1 } }\n")
+    expect(e.key).toBe("model_analysis")
+  })
+})

@@ -87,6 +87,25 @@ describe("image classification through the governed lifecycle (memory layers, tf
       expect(back.prepared!.version).toBe(first.prepared!.version)
     }).pipe(Effect.provide(testLayer({ decisions: [approve, approve, approve] }))), 240_000)
 
+  it.effect("--fine-tune without a deployed model is a usage error before anything is written", () =>
+    Effect.gen(function* () {
+      const loaded = yield* loadConfig(configVariant("fashion_mnist.yaml"))
+      const r = yield* Effect.either(runPipeline({ loaded, codeRevision: "0123456789abcdef0123456789abcdef01234567", driftgateVersion: "0.1.0-test", fineTune: true }))
+      expect(r._tag === "Left" && r.left._tag).toBe("UsageError")
+      expect(yield* (yield* Storage).list("")).toEqual([])
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("prepare-batch refuses files that are not images, naming them (exit 4)", () =>
+    Effect.gen(function* () {
+      const loaded = yield* loadConfig(configVariant("fashion_mnist.yaml"))
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dg-notimg-"))
+      fs.writeFileSync(path.join(dir, "notes.png"), "this is text")
+      fs.copyFileSync(path.join(root, "data/raw/fashion_mnist/images/bag", fs.readdirSync(path.join(root, "data/raw/fashion_mnist/images/bag"))[0]!), path.join(dir, "ok.png"))
+      const r = yield* Effect.either(prepareImageBatch({ config: loaded.config, configDir: loaded.dir, inputDir: dir }))
+      expect(r._tag === "Left" && r.left._tag).toBe("ContractViolation")
+      if (r._tag === "Left" && r.left._tag === "ContractViolation") expect(JSON.stringify(r.left.violations)).toContain("notes.png")
+    }).pipe(Effect.provide(testLayer())))
+
   it.effect("a corrupt image and an unknown class folder are reported together (exit 4 data)", () =>
     Effect.gen(function* () {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dg-badimg-"))

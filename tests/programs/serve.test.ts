@@ -571,7 +571,7 @@ describe("serve config (configs/serve.yaml)", () => {
 })
 
 describe("serve: image models (registered last: the other tests expect two models)", () => {
-  it("leaves an image classifier out of the set, with a note, without decoding its model", async () => {
+  it("an image classifier whose artifact is broken fails the load, naming the model and the file", async () => {
     const runId = "01900000-0000-7000-8000-000000000001"
     await runtime.runPromise(Effect.gen(function* () {
       const storage = yield* Storage
@@ -586,8 +586,9 @@ describe("serve: image models (registered last: the other tests expect two model
         }
       })
     }))
-    const set = await realSource.load()
-    expect([...set.models.keys()]).toEqual(["breast-cancer", "mixed"])
-    expect(set.notes).toEqual(["model digits version 1 is an image classifier: this service takes tabular features only"])
+    // Image models are served now (tests/programs/serve-images.test.ts); a broken one fails the load.
+    const err = await realSource.load().then(() => undefined, (e: Error) => e)
+    expect(err?.message).toContain("model digits version 1 cannot be served")
+    expect(err?.message).toContain("model.json")
   })
 })

@@ -21,7 +21,7 @@ export const ImageCodecSharp = Layer.succeed(
         Effect.map((s) => ({ files: s.files.map((f) => ({ path: f.path, absolutePath: f.absolutePath, label: f.label, sha256: f.sha256 })), classes: s.classes, version: s.version })),
         Effect.mapError(asTraining)
       ),
-    validate: (root, properties, labelClasses) => validateImageFolder(root, properties, labelClasses),
+    validate: (root, properties, labelClasses, options) => validateImageFolder(root, properties, labelClasses, options),
     decode: (files, p) =>
       decodeImages(files, p.target_size, p.channels).pipe(
         Effect.map((d) => ({ data: d.data, shape: shape4(d.shape) })),

@@ -145,7 +145,9 @@ const examples = (paths: ReadonlyArray<string>, max = 10) =>
 export const validateImageFolder = (
   root: string,
   properties: ImageProperties,
-  labelClasses?: ReadonlyArray<string>
+  labelClasses?: ReadonlyArray<string>,
+  /** allowFlat: images directly in the root are fine (an unlabelled drift batch); they are still probed. */
+  options: { readonly allowFlat?: boolean } = {}
 ): Effect.Effect<ReadonlyArray<Violation>> =>
   Effect.gen(function* () {
     const listed = yield* Effect.either(listFolder(root))
@@ -161,7 +163,7 @@ export const validateImageFolder = (
     const usable = new Map<string, number>()
     const byChannels = new Map<number, string[]>()
     for (const [f, p] of probes) {
-      if (f.label === null) {
+      if (f.label === null && options.allowFlat !== true) {
         out.push(violation(f.path, "image_outside_class_folder", `${f.path} lies directly in the image root`, "every image inside a class folder <root>/<class>/"))
         continue
       }
@@ -172,7 +174,7 @@ export const validateImageFolder = (
       const fmt = canonicalFormat(p.format)
       if (!expected.has(fmt)) {
         out.push(violation(f.path, "image_format", `${f.path} decodes as ${p.format}`, expectedText))
-      } else {
+      } else if (f.label !== null) {
         usable.set(f.label, (usable.get(f.label) ?? 0) + 1)
       }
       const list = byChannels.get(p.channels) ?? []

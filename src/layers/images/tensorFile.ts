@@ -43,7 +43,8 @@ export const writeTensorFile = (tensor: Float32Array, shape: ReadonlyArray<numbe
 
 export const readTensorFile = (bytes: Uint8Array): Either.Either<TensorData, TensorFileError> => {
   const fail = (message: string) => Either.left(new TensorFileError({ message }))
-  if (bytes.length < 8 || MAGIC.some((b, i) => bytes[i] !== b)) return fail("the bytes do not start with the DGT1 magic")
+  if (MAGIC.some((b, i) => bytes[i] !== b)) return fail("the bytes do not start with the DGT1 magic (not a driftgate tensor file)")
+  if (bytes.length < 8) return fail(`the file is truncated (${bytes.length} bytes, shorter than a DGT1 header)`)
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const dtype = view.getUint8(4)
   if (dtype !== DTYPE_FLOAT32) return fail(`unknown dtype code ${dtype} (1 = float32)`)

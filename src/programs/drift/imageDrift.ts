@@ -2,7 +2,7 @@ import { FileSystem } from "@effect/platform"
 import { Clock, Effect } from "effect"
 import * as path from "node:path"
 import { type PipelineConfig, registeredModelName, type Severity } from "../../domain/config.js"
-import { DriftInputError, UsageError } from "../../domain/errors.js"
+import { ContractViolation, DriftInputError, UsageError } from "../../domain/errors.js"
 import { stampOf } from "./stamp.js"
 import type { Matrix } from "../../ml/matrix.js"
 import { mmdTest, type MmdResult } from "../../stats/mmd.js"
@@ -43,6 +43,10 @@ export const prepareImageBatch = Effect.fn("program.prepareImageBatch")(function
   if (spec.image_properties === undefined) return yield* Effect.fail(new UsageError({ message: `drift prepare-batch is for image pipelines; ${args.config.name} is ${args.config.task_type}` }))
   const dir = path.resolve(args.inputDir)
   if (!(yield* fs.exists(dir).pipe(Effect.orElseSucceed(() => false)))) return yield* Effect.fail(new UsageError({ message: `--input-dir ${dir} does not exist` }))
+  // Flat folders and partial class sets are fine for a batch; unreadable files and wrong formats are not.
+  const problems = (yield* codec.validate(dir, { ...spec.image_properties, min_images_per_class: 1 }, undefined, { allowFlat: true }))
+    .filter((v) => v.rule === "image_readable" || v.rule === "image_format")
+  if (problems.length > 0) return yield* Effect.fail(new ContractViolation({ dataset: spec.name, file: dir, violations: problems }))
   const scan = yield* codec.scan(dir)
   if (scan.files.length === 0) return yield* Effect.fail(new DriftInputError({ message: `${dir} holds no images` }))
   const batch = yield* codec.decode(scan.files.map((f) => f.absolutePath), spec.image_properties)

@@ -1,4 +1,7 @@
-import { Cause, Clock, Effect, Exit } from "effect"
+import { Cause, Clock, Effect, Exit, Runtime } from "effect"
+import * as fs from "node:fs/promises"
+import * as os from "node:os"
+import * as path from "node:path"
 import { StorageError, TrainingError } from "../../domain/errors.js"
 import type { FeatureMap } from "../../domain/featureMap.js"
 import type { ModelVersion, Stage } from "../../domain/registry.js"
@@ -6,25 +9,47 @@ import type { Scalar } from "../../ml/frame.js"
 import type { Matrix } from "../../ml/matrix.js"
 import { type ColumnTransformerState, transformRow } from "../../ml/preprocess.js"
 import { Registry } from "../../services/Registry.js"
-import { Storage } from "../../services/Storage.js"
+import { ImageCodec } from "../../services/ImageCodec.js"
 import { type Predictions, Trainer } from "../../services/Trainer.js"
 import { loadBundle, type ModelBundle } from "../modelBundle.js"
 import { artifactKeys } from "../workspace.js"
-import { requestSchemas, type RequestSchemas } from "./requestSchema.js"
+import { imageRequestSchemas, requestSchemas, type RequestSchemas } from "./requestSchema.js"
 
 /** Values the model cannot take (non-finite after the transform, …): the client's fault, a 422. */
 export class PredictInputError extends Error {
   override readonly name = "PredictInputError"
 }
 
-/** One model version ready to answer requests: its contract, its fitted transform and a synchronous predict. */
+/** An uploaded image that cannot be decoded: the client's fault, a 422 naming the image. */
+export class ImageDecodeError extends Error {
+  override readonly name = "ImageDecodeError"
+  constructor(readonly index: number, message: string) {
+    super(message)
+  }
+}
+
+/** What an image model takes: every image is decoded, resized to height × width and scaled to [0, 1]. */
+export interface ServedImageInput {
+  readonly height: number
+  readonly width: number
+  readonly channels: 1 | 3
+  /** Image bytes (PNG, JPEG …) → one NHWC matrix (rows = images). Rejects with ImageDecodeError. */
+  readonly decode: (images: ReadonlyArray<Uint8Array>) => Promise<Matrix>
+  /** Decoded images → predictions (class indices) and probabilities. Rejects with PredictInputError. */
+  readonly predictAsync: (x: Matrix) => Promise<Predictions>
+}
+
+/**
+ * One model version ready to answer requests: its contract, its fitted transform and a synchronous
+ * predict (tabular models), or, for image models, `image` with an asynchronous decode and predict.
+ */
 export interface ServedModel {
   readonly name: string
   readonly version: number
   readonly stage: Stage
   readonly aliases: ReadonlyArray<string>
   readonly runId: string
-  readonly taskType: "classification" | "regression"
+  readonly taskType: "classification" | "regression" | "image_classification"
   readonly algorithm: string
   readonly trainedAt: string
   readonly datasetVersion: string
@@ -35,6 +60,8 @@ export interface ServedModel {
   readonly schemas: RequestSchemas
   /** Transformed rows → predictions (class indices or values) and, for classifiers, probabilities. Throws PredictInputError. */
   readonly predict: (x: Matrix) => Predictions
+  /** Image models only (their `predict` throws): input geometry, decode and async predict. */
+  readonly image: ServedImageInput | null
 }
 
 /** The models one server answers with. Replaced as a whole on reload, never mutated. */
@@ -122,7 +149,8 @@ export const makeServedModel = Effect.fn("serve.prepareModel")(function* (bundle
     transform: bundle.transform,
     classes: fm.task_type === "classification" ? fm.classes : null,
     schemas: requestSchemas(fm, maxBatchRows),
-    predict
+    predict,
+    image: null
   }
   yield* Effect.try({
     try: () => {
@@ -138,23 +166,105 @@ export const makeServedModel = Effect.fn("serve.prepareModel")(function* (bundle
   return served
 })
 
-/** Image models are skipped before their (large) model.json is decoded: one look at the feature map. */
-const isImageModel = (runId: string) =>
-  Effect.flatMap(Storage, (storage) => storage.readText(artifactKeys(runId).featureMap)).pipe(
-    Effect.map((text) => {
-      try {
-        return (JSON.parse(text) as { task_type?: unknown }).task_type === "image_classification"
-      } catch {
-        return false // loadBundle reports the broken file
+const failureMessage = (cause: Cause.Cause<{ readonly message: string }>): string => {
+  const e = Cause.failureOption(cause)
+  return e._tag === "Some" ? e.value.message : Cause.pretty(cause)
+}
+
+/**
+ * Turns a loaded image-model bundle (a CNN and an image_classification feature map) into a
+ * ServedModel. tfjs predicts asynchronously, so decode and predict run as promises on the runtime
+ * captured here (never Effect.runSync). One test prediction on a blank image of the model's input
+ * size runs at load, so a broken model fails the load instead of the first request.
+ *
+ * Uploaded bytes are decoded by ImageCodec.decode, which reads file paths: each image is written to a
+ * temporary folder under os.tmpdir() that is removed afterwards (follow-up: decode bytes in memory).
+ */
+export const makeServedImageModel = Effect.fn("serve.prepareImageModel")(function* (bundle: ModelBundle, version: ModelVersion, maxBatchRows: number) {
+  const trainer = yield* Trainer
+  const codec = yield* ImageCodec
+  const runtime = yield* Effect.runtime<never>()
+  const label = `${version.name} v${version.version}`
+  const fm = bundle.featureMap
+  const geometry = fm.image
+  if (geometry === undefined) return yield* Effect.fail(fail(label, "the feature map of an image model gives no input size (image: height, width, channels)"))
+  if (bundle.model.task !== "classification") return yield* Effect.fail(fail(label, `an image model must be a classifier, not ${bundle.model.task}`))
+  const classes = fm.classes
+  if (classes === null || classes.length < 2) return yield* Effect.fail(fail(label, "the feature map of a classifier lists no classes"))
+  const { height, width, channels } = geometry
+  const size = height * width * channels
+  const model = bundle.model
+  const run = Runtime.runPromiseExit(runtime)
+  const properties = { expected_formats: ["png", "jpg", "jpeg"], min_images_per_class: 1, target_size: [height, width], channels } as const
+
+  const predictAsync = async (x: Matrix): Promise<Predictions> => {
+    const exit = await run(trainer.predict(model, x))
+    if (Exit.isSuccess(exit)) return exit.value
+    throw new PredictInputError(failureMessage(exit.cause))
+  }
+
+  const decode = async (images: ReadonlyArray<Uint8Array>): Promise<Matrix> => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "driftgate-serve-"))
+    try {
+      const files = images.map((_, i) => path.join(dir, `${i}.img`))
+      for (let i = 0; i < images.length; i += 32) { // bounded: a batch of 1000 images opens 32 files at a time
+        await Promise.all(images.slice(i, i + 32).map((bytes, j) => fs.writeFile(files[i + j]!, bytes)))
       }
+      // One decode per image (8 at a time), so that an undecodable upload is named by its index.
+      const decoded = await run(Effect.forEach(files, (f) => Effect.exit(codec.decode([f], properties)), { concurrency: 8 }))
+      if (Exit.isFailure(decoded)) throw new Error(`image decoding failed: ${Cause.pretty(decoded.cause)}`)
+      const exits = decoded.value
+      const data = new Float32Array(images.length * size)
+      for (let i = 0; i < exits.length; i++) {
+        const exit = exits[i]!
+        if (Exit.isFailure(exit)) {
+          throw new ImageDecodeError(i, `cannot be decoded as an image: ${failureMessage(exit.cause).replaceAll(dir + path.sep, "")}`)
+        }
+        if (exit.value.data.length !== size) throw new ImageDecodeError(i, `decoded to ${exit.value.data.length} values, expected ${size}`)
+        data.set(exit.value.data, i * size)
+      }
+      return { rows: images.length, cols: size, data: data as unknown as Float64Array }
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true })
+    }
+  }
+
+  const served: ServedModel = {
+    name: version.name,
+    version: version.version,
+    stage: version.stage,
+    aliases: version.aliases,
+    runId: version.runId,
+    taskType: "image_classification",
+    algorithm: model.kind,
+    trainedAt: (typeof bundle.metadata.trained_at === "string" ? bundle.metadata.trained_at : null) ?? uuidv7Time(version.runId) ?? version.createdAt,
+    datasetVersion: fm.dataset_version,
+    featureMap: fm,
+    transform: bundle.transform,
+    classes,
+    schemas: imageRequestSchemas(maxBatchRows),
+    predict: () => {
+      throw new PredictInputError("an image model predicts asynchronously (image.predictAsync)")
+    },
+    image: { height, width, channels, decode, predictAsync }
+  }
+  yield* trainer.predict(model, { rows: 1, cols: size, data: new Float32Array(size) as unknown as Float64Array }).pipe(
+    Effect.flatMap((p) => {
+      if (p.predictions.length !== 1) return Effect.fail(fail(label, `predict returned ${p.predictions.length} values for one image`))
+      if (p.proba === undefined || p.proba.length !== classes.length) {
+        return Effect.fail(fail(label, `the model gives ${p.proba?.length ?? 0} class probabilities for ${classes.length} classes`))
+      }
+      return Effect.void
     }),
-    Effect.orElseSucceed(() => false)
+    Effect.mapError((e) => fail(label, `a test prediction on a blank ${height}x${width}x${channels} image failed: ${e.message}`))
   )
+  return served
+})
 
 /**
  * Reads the registry: for each model (all registered, or only `models`), the newest version at the
- * stage, with its bundle. Fails as a whole if any of them cannot be loaded; a model that is not
- * registered, has nothing at the stage, or is an image model is left out, with a note.
+ * stage, with its bundle (tabular models and image classifiers). Fails as a whole if any of them
+ * cannot be loaded; a model that is not registered or has nothing at the stage is left out, with a note.
  */
 export const loadModelSet = Effect.fn("serve.loadModels")(function* (options: LoadOptions) {
   const registry = yield* Registry
@@ -174,11 +284,10 @@ export const loadModelSet = Effect.fn("serve.loadModels")(function* (options: Lo
       notes.push(`model ${name} has no ${options.stage} version`)
       continue
     }
-    if (yield* isImageModel(newest.runId)) {
-      notes.push(`model ${name} version ${newest.version} is an image classifier: this service takes tabular features only`)
-      continue
-    }
-    const served = yield* Effect.flatMap(loadBundle(newest.runId), (bundle) => makeServedModel(bundle, newest, options.maxBatchRows)).pipe(
+    const served = yield* Effect.flatMap(loadBundle(newest.runId), (bundle) =>
+      bundle.featureMap.task_type === "image_classification"
+        ? makeServedImageModel(bundle, newest, options.maxBatchRows)
+        : makeServedModel(bundle, newest, options.maxBatchRows)).pipe(
       Effect.mapError((e) => new StorageError({
         op: "load", key: artifactKeys(newest.runId).dir,
         message: `model ${name} version ${newest.version} cannot be served: ${e._tag === "StorageError" ? `${e.key}: ${e.message}` : e.message}`

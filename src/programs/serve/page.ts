@@ -24,7 +24,22 @@ const field = (m: ServedModel, f: ServedModel["featureMap"]["input_features"][nu
   return `<label for="${id}"><span>${e(f.name)} <small>${e(f.dtype)}</small>${range}</span>${input}</label>`
 }
 
+const imageCard = (m: ServedModel, image: NonNullable<ServedModel["image"]>): string => {
+  const id = `img-${e(m.name)}`
+  return `<section class="card">
+<h2>${e(m.name)} <small>v${e(m.version)} · ${e(m.stage)}</small></h2>
+<p>${e(m.taskType)} · ${e(m.algorithm)} · trained ${e(m.trainedAt)} · input ${e(image.height)}×${e(image.width)}×${e(image.channels)}${m.aliases.length ? ` · aliases ${e(m.aliases.join(", "))}` : ""}<br>
+dataset version <code>${e(m.datasetVersion.slice(0, 16))}</code>${m.classes ? ` · classes ${e(m.classes.join(", "))}` : ""}</p>
+<form data-image-model="${e(m.name)}">
+<label for="${id}"><span>image <small>PNG or JPEG, resized to ${e(image.width)}×${e(image.height)}</small></span><input type="file" id="${id}" accept="image/png,image/jpeg" required></label>
+<button type="submit">Predict</button>
+<output aria-live="polite"></output>
+</form>
+</section>`
+}
+
 const card = (m: ServedModel): string => {
+  if (m.image !== null) return imageCard(m, m.image)
   const example = exampleRow(m.featureMap)
   return `<section class="card">
 <h2>${e(m.name)} <small>v${e(m.version)} · ${e(m.stage)}</small></h2>
@@ -40,6 +55,38 @@ dataset version <code>${e(m.datasetVersion.slice(0, 16))}</code>${m.classes ? ` 
 
 // Plain JS, no innerHTML: every value from a response is written with textContent.
 const script = `
+const show = (out, res, body) => {
+  if (!res.ok) {
+    const fields = (body.fields || []).map((f) => f.field + " " + f.message).join("; ");
+    out.textContent = "Error " + res.status + ": " + (body.message || "") + (fields ? " (" + fields + ")" : "");
+    return;
+  }
+  let text = "Prediction: " + body.prediction + " — by " + body.model + " version " + body.version + " (" + body.stage + ")";
+  if (body.probabilities) text += " · " + Object.entries(body.probabilities).map(([k, p]) => k + " " + (100 * p).toFixed(1) + "%").join(", ");
+  out.textContent = text;
+};
+for (const form of document.querySelectorAll("form[data-image-model]")) {
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const out = form.querySelector("output");
+    const file = form.querySelector("input[type=file]").files[0];
+    if (!file) { out.textContent = "Choose an image first"; return; }
+    out.textContent = "…";
+    try {
+      const url = await new Promise((resolve, reject) => {
+        const r = new FileReader();
+        r.onload = () => resolve(String(r.result));
+        r.onerror = () => reject(r.error);
+        r.readAsDataURL(file);
+      });
+      const image = url.slice(url.indexOf(",") + 1);
+      const res = await fetch("predict/" + encodeURIComponent(form.dataset.imageModel), {
+        method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ image })
+      });
+      show(out, res, await res.json());
+    } catch (err) { out.textContent = "Request failed: " + err; }
+  });
+}
 for (const form of document.querySelectorAll("form[data-model]")) {
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
@@ -55,15 +102,7 @@ for (const form of document.querySelectorAll("form[data-model]")) {
       const res = await fetch("predict/" + encodeURIComponent(form.dataset.model), {
         method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ features })
       });
-      const body = await res.json();
-      if (!res.ok) {
-        const fields = (body.fields || []).map((f) => f.field + " " + f.message).join("; ");
-        out.textContent = "Error " + res.status + ": " + (body.message || "") + (fields ? " (" + fields + ")" : "");
-        return;
-      }
-      let text = "Prediction: " + body.prediction + " — by " + body.model + " version " + body.version + " (" + body.stage + ")";
-      if (body.probabilities) text += " · " + Object.entries(body.probabilities).map(([k, p]) => k + " " + (100 * p).toFixed(1) + "%").join(", ");
-      out.textContent = text;
+      show(out, res, await res.json());
     } catch (err) { out.textContent = "Request failed: " + err; }
   });
 }`

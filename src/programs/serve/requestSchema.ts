@@ -40,16 +40,35 @@ export const requestSchemas = (fm: FeatureMap, maxBatchRows: number): RequestSch
   }
 }
 
+/** Standard base64 (RFC 4648 alphabet, padded); no data: URL prefix, no whitespace. */
+export const BASE64_PATTERN = "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+
+const imageSchema: JsonSchema = {
+  type: "string", minLength: 4, pattern: BASE64_PATTERN,
+  description: "a PNG or JPEG file, base64-encoded; it is resized to the model's input size (GET /models: input_shape)"
+}
+
+/** Image models: `{ "image": "<base64>" }` or `{ "images": ["<base64>", …] }` (at most maxBatchRows). */
+export const imageRequestSchemas = (maxBatchRows: number): RequestSchemas => ({
+  single: { type: "object", additionalProperties: false, required: ["image"], properties: { image: imageSchema } },
+  batch: {
+    type: "object", additionalProperties: false, required: ["images"],
+    properties: { images: { type: "array", minItems: 1, maxItems: maxBatchRows, items: imageSchema } }
+  }
+})
+
 /** The shape every predict body must have before the model's own schema is applied (and documented in OpenAPI). */
 export const envelopeSchema = (maxBatchRows: number): JsonSchema => ({
   type: "object",
-  description: "exactly one of `features` (one row) or `rows` (a batch); see GET /models for each model's input features",
+  description: "exactly one of `features` (one row) or `rows` (a batch) for tabular models, `image` (one base64 image) or `images` (a batch) for image models; see GET /models for each model's input",
   additionalProperties: false,
   minProperties: 1,
   maxProperties: 1,
   properties: {
     features: { type: "object", description: "one row: input feature name → value" },
-    rows: { type: "array", minItems: 1, maxItems: maxBatchRows, items: { type: "object" } }
+    rows: { type: "array", minItems: 1, maxItems: maxBatchRows, items: { type: "object" } },
+    image: { type: "string", description: "image models: one base64-encoded PNG or JPEG" },
+    images: { type: "array", minItems: 1, maxItems: maxBatchRows, items: { type: "string" }, description: "image models: a batch of base64-encoded images" }
   }
 })
 
@@ -80,8 +99,11 @@ const join = (path: string, key: string) => (path === "" ? key : `${path}.${key}
 
 const MAX_FIELDS = 50
 
-/** Turns Ajv errors into field errors, one per field, at most 50, most useful first. */
-export const fieldErrors = (errors: ReadonlyArray<AjvError>, model?: string): { fields: ReadonlyArray<FieldError>; total: number } => {
+/**
+ * Turns Ajv errors into field errors, one per field, at most 50, most useful first. `image`: the
+ * model takes images (true), tabular rows (false), or unknown (the envelope, before the model is known).
+ */
+export const fieldErrors = (errors: ReadonlyArray<AjvError>, model?: string, image?: boolean): { fields: ReadonlyArray<FieldError>; total: number } => {
   const out: FieldError[] = []
   const seen = new Set<string>()
   const push = (field: string, message: string) => {
@@ -101,7 +123,9 @@ export const fieldErrors = (errors: ReadonlyArray<AjvError>, model?: string): { 
         const inRow = path !== ""
         push(join(path, key), inRow
           ? `is not an input feature${model ? ` of model ${model}` : ""}`
-          : "is not allowed (the body has either \"features\" or \"rows\")")
+          : image === true ? "is not allowed (the body of an image model has either \"image\" or \"images\")"
+          : image === false ? "is not allowed (the body has either \"features\" or \"rows\")"
+          : "is not allowed (the body has either \"features\" or \"rows\", or for an image model \"image\" or \"images\")")
         break
       }
       case "type": {
@@ -111,14 +135,20 @@ export const fieldErrors = (errors: ReadonlyArray<AjvError>, model?: string): { 
         break
       }
       case "maxItems":
-        push(path, `has more than ${String(e.params.limit)} rows (max_batch_rows)`)
+        push(path, `has more than ${String(e.params.limit)} ${path === "images" ? "images" : "rows"} (max_batch_rows)`)
         break
       case "minItems":
-        push(path, "must hold at least one row")
+        push(path, `must hold at least one ${path === "images" ? "image" : "row"}`)
         break
       case "minProperties":
       case "maxProperties":
-        push(path === "" ? "body" : path, "must have exactly one of \"features\" (one row) or \"rows\" (a batch)")
+        push(path === "" ? "body" : path, image === true
+          ? "must have exactly one of \"image\" (one image) or \"images\" (a batch)"
+          : "must have exactly one of \"features\" (one row) or \"rows\" (a batch)")
+        break
+      case "pattern":
+      case "minLength":
+        push(path, "must be a base64-encoded image (standard alphabet, padded, no data: prefix)")
         break
       default:
         push(path === "" ? "body" : path, e.message ?? e.keyword)

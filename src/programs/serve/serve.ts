@@ -4,6 +4,7 @@ import * as path from "node:path"
 import { describeError, type DriftgateError } from "../../domain/describe.js"
 import { UsageError } from "../../domain/errors.js"
 import { decodeServeConfig, type ServeConfig } from "../../domain/serveConfig.js"
+import type { ImageCodec } from "../../services/ImageCodec.js"
 import { Registry } from "../../services/Registry.js"
 import { Storage } from "../../services/Storage.js"
 import { Trainer } from "../../services/Trainer.js"
@@ -56,7 +57,7 @@ const causeMessage = (cause: Cause.Cause<DriftgateError>): string => {
 }
 
 /** A ModelSource over the Registry of `runtime`: each load reads the registry again; a failure rejects with one sentence. */
-export const modelSource = (runtime: Runtime.Runtime<Registry | Storage | Trainer>, options: LoadOptions): ModelSource => ({
+export const modelSource = (runtime: Runtime.Runtime<Registry | Storage | Trainer | ImageCodec>, options: LoadOptions): ModelSource => ({
   load: () =>
     Runtime.runPromiseExit(runtime)(loadModelSet(options)).then((exit) => {
       if (Exit.isSuccess(exit)) return exit.value
@@ -77,7 +78,7 @@ export const serve = Effect.fn("serve.run")(function* (options: ServeOptions = {
     ...(options.port !== undefined ? { port: options.port } : {})
   }
   const storage = yield* Storage
-  const runtime = yield* Effect.runtime<Registry | Storage | Trainer>()
+  const runtime = yield* Effect.runtime<Registry | Storage | Trainer | ImageCodec>()
   const loadOptions = {
     stage: config.allowed_stage,
     models: options.model !== undefined ? [options.model] : config.models,

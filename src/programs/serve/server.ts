@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify"
-import { randomBytes, randomUUID } from "node:crypto"
+import { createHash, randomBytes, randomUUID } from "node:crypto"
 import { defaultServeConfig, type ServeConfig } from "../../domain/serveConfig.js"
 import type { Scalar } from "../../ml/frame.js"
 import { LearnerInputError } from "../../ml/matrix.js"
@@ -7,7 +7,7 @@ import { transformRow } from "../../ml/preprocess.js"
 import { DRIFTGATE_VERSION } from "../../version.js"
 import { makeAdminCheck } from "./adminToken.js"
 import { makeMetrics } from "./metrics.js"
-import { type ModelSet, type ModelSource, PredictInputError, type ServedModel } from "./modelSet.js"
+import { ImageDecodeError, type ModelSet, type ModelSource, PredictInputError, type ServedModel } from "./modelSet.js"
 import { renderIndex } from "./page.js"
 import { PredictionLog, type PredictionSink } from "./predictionLog.js"
 import { type AjvError, envelopeSchema, fieldErrors, type JsonSchema } from "./requestSchema.js"
@@ -31,6 +31,8 @@ type Row = Readonly<Record<string, Scalar>>
 interface PredictBody {
   readonly features?: Row
   readonly rows?: ReadonlyArray<Row>
+  readonly image?: string
+  readonly images?: ReadonlyArray<string>
 }
 interface Labels {
   readonly model: string
@@ -70,6 +72,16 @@ const describeModel = (m: ServedModel) => ({
   dataset_version: m.datasetVersion,
   target: m.featureMap.target,
   classes: m.classes,
+  ...(m.image !== null
+    ? {
+      input_shape: [m.image.height, m.image.width, m.image.channels],
+      input: `one image (PNG or JPEG, base64) as {"image": "..."}, or {"images": [...]}; resized to ${m.image.width}x${m.image.height}, ${m.image.channels === 1 ? "greyscale" : "RGB"}, scaled to [0, 1]`,
+      input_schema: (m.schemas.single as { properties: { image: unknown } }).properties.image
+    }
+    : describeFeatures(m))
+})
+
+const describeFeatures = (m: ServedModel) => ({
   features: m.featureMap.input_features.map((f) => ({
     name: f.name, type: f.dtype, nullable: f.nullable,
     ...(f.categories !== undefined ? { categories: f.categories } : {}),
@@ -105,6 +117,9 @@ const errorSchema = {
     fields: { type: "array", items: { type: "object", properties: { field: { type: "string" }, message: { type: "string" } } } }
   }
 }
+/** What the prediction log keeps of an uploaded image: its hash and size, never its pixels. */
+const imageDigest = (bytes: Uint8Array): Row => ({ image_sha256: createHash("sha256").update(bytes).digest("hex"), bytes: bytes.length })
+
 const labelOrNumber = { oneOf: [{ type: "string" }, { type: "number" }] }
 const probabilities = { type: "object", additionalProperties: { type: "number" }, description: "class label → probability (classifiers)" }
 const predictResponse = {
@@ -218,10 +233,57 @@ export const makeServer = async (options: ServerOptions): Promise<FastifyInstanc
   const unprocessable = (reply: FastifyReply, request: FastifyRequest, message: string) =>
     reply.code(422).send({ error: "unpredictable_input", message, fields: [], request_id: request.id })
 
+  /** POST /predict/:name for an image model: validate, decode (async), predict (async, tfjs), answer like the tabular path. */
+  const predictImages = async (model: ServedModel, label: Labels, request: FastifyRequest<{ Params: { name: string }; Body: PredictBody }>, reply: FastifyReply) => {
+    const image = model.image!
+    const body = request.body
+    const single = body.image !== undefined
+    const validate = request.compileValidationSchema(single ? model.schemas.single : model.schemas.batch, "body")
+    if (!validate(body)) {
+      const { fields, total } = fieldErrors((validate.errors ?? []) as ReadonlyArray<AjvError>, model.name, true)
+      return reply.code(422).send({
+        error: "validation_failed",
+        message: `invalid request for model ${model.name}: ${fields.map((f) => `${f.field} ${f.message}`).join("; ")}`,
+        fields, ...(total > fields.length ? { fields_total: total } : {}), request_id: request.id
+      })
+    }
+    const encoded = single ? [body.image!] : body.images!
+    const bytes = encoded.map((b) => new Uint8Array(Buffer.from(b, "base64")))
+    let out
+    try {
+      out = await image.predictAsync(await image.decode(bytes))
+    } catch (e) {
+      if (e instanceof ImageDecodeError) {
+        const field = single ? "image" : `images[${e.index}]`
+        return reply.code(422).send({
+          error: "undecodable_image", message: `invalid request for model ${model.name}: ${field} ${e.message}`,
+          fields: [{ field, message: e.message }], request_id: request.id
+        })
+      }
+      if (e instanceof PredictInputError || e instanceof LearnerInputError) {
+        return unprocessable(reply, request, `model ${model.name} version ${label.version} cannot predict these images: ${e.message}`)
+      }
+      throw e
+    }
+    const classes = model.classes!
+    const n = bytes.length
+    const predictions = new Array<string>(n)
+    for (let i = 0; i < n; i++) predictions[i] = classes[out.predictions[i]!]!
+    const probs = out.proba !== undefined ? Array.from({ length: n }, (_, i) => probaOf(classes, out.proba!, i)) : undefined
+    const ts = new Date().toISOString()
+    predictionLog?.add(ts, request.id, model.name, model.version, single ? imageDigest(bytes[0]!) : bytes.map(imageDigest), single ? predictions[0]! : predictions)
+    metrics.predictedRows(model.name, label.version, n)
+    return reply.send({
+      model: model.name, version: model.version, stage: model.stage, request_id: request.id,
+      ...(single ? { prediction: predictions[0]! } : { predictions }),
+      ...(probs !== undefined ? { probabilities: single ? probs[0]! : probs } : {})
+    })
+  }
+
   app.post<{ Params: { name: string }; Body: PredictBody }>("/predict/:name", {
     schema: {
       summary: "Predict with a served model",
-      description: "`{\"features\": {...}}` for one row or `{\"rows\": [{...}, ...]}` for a batch. Every input feature of the model is required, no other field is allowed, and types follow the feature map (GET /models).",
+      description: "Tabular models: `{\"features\": {...}}` for one row or `{\"rows\": [{...}, ...]}` for a batch. Every input feature of the model is required, no other field is allowed, and types follow the feature map (GET /models). Image models: `{\"image\": \"<base64 PNG/JPEG>\"}` or `{\"images\": [\"<base64>\", ...]}`.",
       tags: ["predict"],
       params: { type: "object", properties: { name: { type: "string", description: "registered model name" } }, required: ["name"] },
       body: envelopeSchema(config.max_batch_rows),
@@ -250,11 +312,12 @@ export const makeServer = async (options: ServerOptions): Promise<FastifyInstanc
     const version = label.version
     request.dgLabels = label
     const body = request.body
+    if (model.image !== null) return predictImages(model, label, request, reply)
     const features = body.features
     const single = features !== undefined
     const validate = request.compileValidationSchema(single ? model.schemas.single : model.schemas.batch, "body")
     if (!validate(body)) {
-      const { fields, total } = fieldErrors((validate.errors ?? []) as ReadonlyArray<AjvError>, model.name)
+      const { fields, total } = fieldErrors((validate.errors ?? []) as ReadonlyArray<AjvError>, model.name, false)
       reply.code(422).send({
         error: "validation_failed",
         message: `invalid request for model ${model.name}: ${fields.map((f) => `${f.field} ${f.message}`).join("; ")}`,
