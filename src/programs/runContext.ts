@@ -23,7 +23,8 @@ export const saveRunContext = (ctx: PipelineContext) =>
       config_file: ctx.input.loaded.file,
       config_dir: ctx.input.loaded.dir,
       config_hash: ctx.input.loaded.hash,
-      config: ctx.config,
+      // The decoded config, minus the image-only section a tabular config may not declare when re-read.
+      config: ctx.config.task_type === "image_classification" ? ctx.config : (({ model_analysis: _m, ...rest }) => rest)(ctx.config),
       anchors: ctx.anchors,
       prepared: ctx.prepared,
       preprocessed: pre,
