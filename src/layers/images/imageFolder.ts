@@ -221,7 +221,8 @@ export interface DecodedImages {
  * build: same floats. Fails on the first file that cannot be decoded (validate first).
  */
 export const decodeImages = (
-  files: ReadonlyArray<string | { readonly absolutePath: string }>,
+  /** File paths, or the encoded bytes themselves (an upload). */
+  files: ReadonlyArray<string | { readonly absolutePath: string } | Uint8Array>,
   targetSize: readonly [height: number, width: number],
   channels: 1 | 3
 ): Effect.Effect<DecodedImages, ImageIoError> =>
@@ -236,10 +237,10 @@ export const decodeImages = (
     yield* Effect.forEach(
       files,
       (f, i) => {
-        const p = typeof f === "string" ? f : f.absolutePath
+        const p = f instanceof Uint8Array ? `image #${i}` : typeof f === "string" ? f : f.absolutePath
         return Effect.tryPromise({
           try: async () => {
-            const bytes = await fs.readFile(p)
+            const bytes = f instanceof Uint8Array ? f : await fs.readFile(p)
             const { data: raw, info } = await sharp(bytes, { failOn: "error", autoOrient: true })
               .flatten({ background: { r: 0, g: 0, b: 0 } })
               .resize({ width: w, height: h, fit: "fill", kernel: "lanczos3" })

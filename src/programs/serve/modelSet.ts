@@ -1,7 +1,4 @@
 import { Cause, Clock, Effect, Exit, Runtime } from "effect"
-import * as fs from "node:fs/promises"
-import * as os from "node:os"
-import * as path from "node:path"
 import { StorageError, TrainingError } from "../../domain/errors.js"
 import type { FeatureMap } from "../../domain/featureMap.js"
 import type { ModelVersion, Stage } from "../../domain/registry.js"
@@ -176,9 +173,7 @@ const failureMessage = (cause: Cause.Cause<{ readonly message: string }>): strin
  * ServedModel. tfjs predicts asynchronously, so decode and predict run as promises on the runtime
  * captured here (never Effect.runSync). One test prediction on a blank image of the model's input
  * size runs at load, so a broken model fails the load instead of the first request.
- *
- * Uploaded bytes are decoded by ImageCodec.decode, which reads file paths: each image is written to a
- * temporary folder under os.tmpdir() that is removed afterwards (follow-up: decode bytes in memory).
+ * Uploaded bytes are decoded in memory by ImageCodec.decode, exactly like the training images.
  */
 export const makeServedImageModel = Effect.fn("serve.prepareImageModel")(function* (bundle: ModelBundle, version: ModelVersion, maxBatchRows: number) {
   const trainer = yield* Trainer
@@ -204,29 +199,18 @@ export const makeServedImageModel = Effect.fn("serve.prepareImageModel")(functio
   }
 
   const decode = async (images: ReadonlyArray<Uint8Array>): Promise<Matrix> => {
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "driftgate-serve-"))
-    try {
-      const files = images.map((_, i) => path.join(dir, `${i}.img`))
-      for (let i = 0; i < images.length; i += 32) { // bounded: a batch of 1000 images opens 32 files at a time
-        await Promise.all(images.slice(i, i + 32).map((bytes, j) => fs.writeFile(files[i + j]!, bytes)))
-      }
-      // One decode per image (8 at a time), so that an undecodable upload is named by its index.
-      const decoded = await run(Effect.forEach(files, (f) => Effect.exit(codec.decode([f], properties)), { concurrency: 8 }))
-      if (Exit.isFailure(decoded)) throw new Error(`image decoding failed: ${Cause.pretty(decoded.cause)}`)
-      const exits = decoded.value
-      const data = new Float32Array(images.length * size)
-      for (let i = 0; i < exits.length; i++) {
-        const exit = exits[i]!
-        if (Exit.isFailure(exit)) {
-          throw new ImageDecodeError(i, `cannot be decoded as an image: ${failureMessage(exit.cause).replaceAll(dir + path.sep, "")}`)
-        }
-        if (exit.value.data.length !== size) throw new ImageDecodeError(i, `decoded to ${exit.value.data.length} values, expected ${size}`)
-        data.set(exit.value.data, i * size)
-      }
-      return { rows: images.length, cols: size, data: data as unknown as Float64Array }
-    } finally {
-      await fs.rm(dir, { recursive: true, force: true })
+    // One decode per image (8 at a time, in memory), so that an undecodable upload is named by its index.
+    const decoded = await run(Effect.forEach(images, (bytes) => Effect.exit(codec.decode([bytes], properties)), { concurrency: 8 }))
+    if (Exit.isFailure(decoded)) throw new Error(`image decoding failed: ${Cause.pretty(decoded.cause)}`)
+    const exits = decoded.value
+    const data = new Float32Array(images.length * size)
+    for (let i = 0; i < exits.length; i++) {
+      const exit = exits[i]!
+      if (Exit.isFailure(exit)) throw new ImageDecodeError(i, `cannot be decoded as an image: ${failureMessage(exit.cause).replace(/^image #\d+: ?/, "")}`)
+      if (exit.value.data.length !== size) throw new ImageDecodeError(i, `decoded to ${exit.value.data.length} values, expected ${size}`)
+      data.set(exit.value.data, i * size)
     }
+    return { rows: images.length, cols: size, data: data as unknown as Float64Array }
   }
 
   const served: ServedModel = {
