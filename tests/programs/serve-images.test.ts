@@ -103,4 +103,18 @@ describe("serve: image models", () => {
     const number = await predict({ image: 12 })
     expect(number.statusCode).toBe(422)
   })
+
+  it("refuses formats outside the model's contract and huge canvases (422), so uploads cannot burn the CPU", async () => {
+    const sharp = (await import("sharp")).default
+    const file = path.join(root, "data/raw/fashion_mnist/images/bag", fs.readdirSync(path.join(root, "data/raw/fashion_mnist/images/bag"))[0]!)
+    const gif = (await sharp(file).gif().toBuffer()).toString("base64")
+    const wrong = await predict({ image: gif })
+    expect(wrong.statusCode).toBe(422)
+    expect(wrong.json()).toMatchObject({ error: "undecodable_image" })
+    expect(JSON.stringify(wrong.json())).toContain("gif")
+    const huge = (await sharp({ create: { width: 5000, height: 5000, channels: 3, background: { r: 0, g: 0, b: 0 } } }).png().toBuffer()).toString("base64")
+    const big = await predict({ image: huge })
+    expect(big.statusCode).toBe(422)
+    expect(big.json()).toMatchObject({ error: "undecodable_image" })
+  })
 })

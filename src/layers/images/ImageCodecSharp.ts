@@ -22,8 +22,8 @@ export const ImageCodecSharp = Layer.succeed(
         Effect.mapError(asTraining)
       ),
     validate: (root, properties, labelClasses, options) => validateImageFolder(root, properties, labelClasses, options),
-    decode: (files, p) =>
-      decodeImages(files, p.target_size, p.channels).pipe(
+    decode: (files, p, options) =>
+      decodeImages(files, p.target_size, p.channels, { formats: p.expected_formats, ...(options?.maxPixels !== undefined ? { maxPixels: options.maxPixels } : {}) }).pipe(
         Effect.map((d) => ({ data: d.data, shape: shape4(d.shape) })),
         Effect.mapError(asTraining)
       ),

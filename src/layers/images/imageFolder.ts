@@ -224,7 +224,9 @@ export const decodeImages = (
   /** File paths, or the encoded bytes themselves (an upload). */
   files: ReadonlyArray<string | { readonly absolutePath: string } | Uint8Array>,
   targetSize: readonly [height: number, width: number],
-  channels: 1 | 3
+  channels: 1 | 3,
+  /** formats: refuse other decoded formats; maxPixels: refuse larger inputs (uploads), else sharp's default. */
+  options: { readonly formats?: ReadonlyArray<string>; readonly maxPixels?: number } = {}
 ): Effect.Effect<DecodedImages, ImageIoError> =>
   Effect.gen(function* () {
     const [h, w] = targetSize
@@ -241,7 +243,12 @@ export const decodeImages = (
         return Effect.tryPromise({
           try: async () => {
             const bytes = f instanceof Uint8Array ? f : await fs.readFile(p)
-            const { data: raw, info } = await sharp(bytes, { failOn: "error", autoOrient: true })
+            const input = { failOn: "error" as const, autoOrient: true, limitInputPixels: options.maxPixels ?? true }
+            if (options.formats !== undefined) {
+              const format = canonicalFormat((await sharp(bytes, input).metadata()).format ?? "unknown")
+              if (!options.formats.map(canonicalFormat).includes(format)) throw new Error(`is ${format}, expected one of ${options.formats.join(", ")}`)
+            }
+            const { data: raw, info } = await sharp(bytes, input)
               .flatten({ background: { r: 0, g: 0, b: 0 } })
               .resize({ width: w, height: h, fit: "fill", kernel: "lanczos3" })
               .toColourspace(channels === 1 ? "b-w" : "srgb")

@@ -1,5 +1,6 @@
 import { Effect, Layer } from "effect"
 import { TrainingError } from "../../domain/errors.js"
+import { sha256Hex } from "../../domain/hash.js"
 import type { Matrix } from "../../ml/matrix.js"
 import { type FittedModel, Trainer } from "../../services/Trainer.js"
 import type { CnnArtifact, CnnMeta, CnnModel } from "../tfjs/cnn.js"
@@ -42,11 +43,19 @@ export const makeTrainerAll = () => {
     const info = await backend
     return { info, cnn: await import("../tfjs/cnn.js") }
   }
+  // Loaded tfjs models are shared by content: a serving reload decodes model.json again (a new state
+  // object) but must not load, and leak, a second copy of the same weights.
   const loaded = new WeakMap<object, Promise<CnnModel>>()
+  const byContent = new Map<string, Promise<CnnModel>>()
   const modelOf = (state: CnnState) => {
     let m = loaded.get(state)
     if (m === undefined) {
-      m = ready().then(({ cnn }) => cnn.loadCnn(artifactOf(state)))
+      const key = sha256Hex(state.modelJson + "\n" + state.weights)
+      m = byContent.get(key)
+      if (m === undefined) {
+        m = ready().then(({ cnn }) => cnn.loadCnn(artifactOf(state)))
+        byContent.set(key, m)
+      }
       loaded.set(state, m)
     }
     return m

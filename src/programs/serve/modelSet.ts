@@ -175,6 +175,9 @@ const failureMessage = (cause: Cause.Cause<{ readonly message: string }>): strin
  * size runs at load, so a broken model fails the load instead of the first request.
  * Uploaded bytes are decoded in memory by ImageCodec.decode, exactly like the training images.
  */
+/** Larger uploads are refused before decoding (a tiny compressed PNG can hold a huge canvas). */
+const MAX_UPLOAD_PIXELS = 4096 * 4096
+
 export const makeServedImageModel = Effect.fn("serve.prepareImageModel")(function* (bundle: ModelBundle, version: ModelVersion, maxBatchRows: number) {
   const trainer = yield* Trainer
   const codec = yield* ImageCodec
@@ -200,7 +203,7 @@ export const makeServedImageModel = Effect.fn("serve.prepareImageModel")(functio
 
   const decode = async (images: ReadonlyArray<Uint8Array>): Promise<Matrix> => {
     // One decode per image (8 at a time, in memory), so that an undecodable upload is named by its index.
-    const decoded = await run(Effect.forEach(images, (bytes) => Effect.exit(codec.decode([bytes], properties)), { concurrency: 8 }))
+    const decoded = await run(Effect.forEach(images, (bytes) => Effect.exit(codec.decode([bytes], properties, { maxPixels: MAX_UPLOAD_PIXELS })), { concurrency: 8 }))
     if (Exit.isFailure(decoded)) throw new Error(`image decoding failed: ${Cause.pretty(decoded.cause)}`)
     const exits = decoded.value
     const data = new Float32Array(images.length * size)
