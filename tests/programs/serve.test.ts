@@ -193,6 +193,21 @@ describe("serve: prediction endpoint", () => {
     })
   })
 
+  it("checks the reload token before reading the body (401, not 400, for a malformed body)", async () => {
+    await withServer(async (app) => {
+      const res = await app.inject({ method: "POST", url: "/admin/reload", payload: "{", headers: { "content-type": "application/json" } })
+      expect([401, 403]).toContain(res.statusCode)
+    })
+  })
+
+  it("names the field when a finite value overflows the fitted scaling (422, not a column index)", async () => {
+    await withServer(async (app) => {
+      const res = await predict(app, "breast-cancer", { rows: [bcRows[0], { ...bcRows[0], mean_smoothness: 1e308 }] })
+      expect(res.statusCode).toBe(422)
+      expect(res.json().message).toContain("rows[1].mean_smoothness is too large for the model's scaling")
+    })
+  })
+
   it("accepts null for a nullable feature (imputed by the fitted transform)", async () => {
     await withServer(async (app) => {
       const res = await predict(app, "breast-cancer", { features: { ...bcRows[0], mean_radius: null } })

@@ -333,6 +333,7 @@ export const makeServer = async (options: ServerOptions): Promise<FastifyInstanc
     try {
       if (single) {
         const t = transformRow(model.transform, features)
+        finiteOrSay(t.values, model.transform.featureNames, "features")
         unknown = addUnknown(unknown, t.unknownCategories)
         out = model.predict({ rows: 1, cols: p, data: t.values })
       } else {
@@ -341,6 +342,7 @@ export const makeServer = async (options: ServerOptions): Promise<FastifyInstanc
         const data = new Float64Array(n * p)
         for (let i = 0; i < n; i++) {
           const t = transformRow(model.transform, rows[i]!)
+          finiteOrSay(t.values, model.transform.featureNames, `rows[${i}]`)
           unknown = addUnknown(unknown, t.unknownCategories)
           data.set(t.values, i * p)
         }
@@ -450,23 +452,26 @@ export const makeServer = async (options: ServerOptions): Promise<FastifyInstanc
       summary: "Re-read the registry and swap the served model set atomically (bearer token)",
       tags: ["ops"], security: [{ bearerAuth: [] }],
       response: { 401: errorSchema, 403: errorSchema, 503: errorSchema }
+    },
+    // The token is checked before the body is read: an unauthenticated client learns nothing else.
+    onRequest: async (request, reply) => {
+      const check = adminCheck(request.headers.authorization)
+      if (check === "disabled") {
+        return reply.code(403).send({
+          error: "reload_disabled",
+          message: `reload is disabled: no admin token is configured (set ${config.admin_token_env} to enable it)`,
+          request_id: request.id
+        })
+      }
+      if (check !== "ok") {
+        return reply.code(401).header("www-authenticate", "Bearer realm=\"driftgate\"").send({
+          error: "unauthorized",
+          message: check === "missing" ? "reload needs an Authorization: Bearer <token> header" : "the bearer token is not valid",
+          request_id: request.id
+        })
+      }
     }
   }, async (request, reply) => {
-    const check = adminCheck(request.headers.authorization)
-    if (check === "disabled") {
-      return reply.code(403).send({
-        error: "reload_disabled",
-        message: `reload is disabled: no admin token is configured (set ${config.admin_token_env} to enable it)`,
-        request_id: request.id
-      })
-    }
-    if (check !== "ok") {
-      return reply.code(401).header("www-authenticate", "Bearer realm=\"driftgate\"").send({
-        error: "unauthorized",
-        message: check === "missing" ? "reload needs an Authorization: Bearer <token> header" : "the bearer token is not valid",
-        request_id: request.id
-      })
-    }
     const r = await reload()
     if (!r.ok) {
       return reply.code(503).send({
@@ -502,4 +507,14 @@ export const makeServer = async (options: ServerOptions): Promise<FastifyInstanc
   })
 
   return app
+}
+
+/** A finite input that overflows the fitted scaling (e.g. 1e308) is named by its field, not a column index. */
+const finiteOrSay = (values: Float64Array, featureNames: ReadonlyArray<string>, where: string): void => {
+  for (let j = 0; j < values.length; j++) {
+    if (!Number.isFinite(values[j]!)) {
+      const field = (featureNames[j] ?? `#${j}`).split("=")[0]
+      throw new PredictInputError(`${where}.${field} is too large for the model's scaling (it becomes ${values[j]} after preprocessing)`)
+    }
+  }
 }
