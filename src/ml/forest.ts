@@ -8,6 +8,7 @@ import {
   growTree,
   makeGrowJob,
   resolveTreeParams,
+  sumLeafValues,
   toTreeArrays,
   type CompiledTrees,
   type DecisionTreeParams,
@@ -131,33 +132,12 @@ const meanOverTrees = (model: RandomForestModel, x: Matrix): Float64Array => {
   checkFormat(model, FORMAT)
   checkPredictInput(KIND, model.nFeatures, x)
   const c = compiled(model)
-  const out = sumLeafValuesForest(c, x)
+  const out = sumLeafValues(c, x)
   const nTrees = model.trees.length
   for (let i = 0; i < out.length; i++) out[i] = out[i]! / nTrees
   return out
 }
 
-// Same traversal as tree.ts's sumLeafValues; kept here so the forest's hot loop is monomorphic.
-const sumLeafValuesForest = (c: CompiledTrees, x: Matrix): Float64Array => {
-  const { roots, feature, threshold, left, right, value, nOutputs } = c
-  const rows = x.rows, cols = x.cols, data = x.data
-  const out = new Float64Array(rows * nOutputs)
-  for (let t = 0; t < roots.length; t++) {
-    const root = roots[t]!
-    for (let r = 0; r < rows; r++) {
-      const base = r * cols
-      let node = root
-      let f = feature[node]!
-      while (f >= 0) {
-        node = data[base + f]! <= threshold[node]! ? left[node]! : right[node]!
-        f = feature[node]!
-      }
-      const vo = node * nOutputs, oo = r * nOutputs
-      for (let k = 0; k < nOutputs; k++) out[oo + k] += value[vo + k]!
-    }
-  }
-  return out
-}
 
 /** Mean of the trees' class probabilities (rows × classes), like scikit-learn. */
 export const predictProbaRandomForest = (model: RandomForestModel, x: Matrix): Float64Array => {
