@@ -5,8 +5,8 @@
 // measured); "cpu" is driftgate's trainer with its faster Conv2DBackpropFilter registered.
 import * as tf from "@tensorflow/tfjs"
 import * as os from "node:os"
-import { selectTfBackend, type TfBackendInfo } from "../src/layers/tfjs/backend.js"
-import { buildCnn, trainCnn, disposeCnn, type CnnArch } from "../src/layers/tfjs/cnn.js"
+import { selectTfBackend, type TfBackendInfo } from "../src/layers/trainer/tfjs/backend.js"
+import { buildCnn, trainCnn, disposeCnn, type CnnArch } from "../src/layers/trainer/tfjs/cnn.js"
 import { rng } from "../src/domain/random.js"
 
 const arg = (name: string, fallback: string): string => {
@@ -20,9 +20,18 @@ const cpuSteps = Number(arg("cpu-steps", "2"))
 const stockCpuSteps = Number(arg("stock-cpu-steps", "1"))
 const withCpu = !process.argv.includes("--no-cpu")
 
-const PYTORCH = "1,340–2,100 images/s (PyTorch CPU, same network and batch 64, on this machine; quoted from the issue — PyTorch is not installed here, see bench/cnn_pytorch_note.md)"
+const PYTORCH =
+  "1,340–2,100 images/s (PyTorch CPU, same network and batch 64, on this machine; quoted from the issue — PyTorch is not installed here, see bench/cnn_pytorch_note.md)"
 
-const arch: CnnArch = { conv: [{ filters: 16, kernel: 3 }, { filters: 32, kernel: 3 }], pool: "max", dense: [], dropout: 0 }
+const arch: CnnArch = {
+  conv: [
+    { filters: 16, kernel: 3 },
+    { filters: 32, kernel: 3 }
+  ],
+  pool: "max",
+  dense: [],
+  dropout: 0
+}
 
 const synthetic = (n: number, seed: number) => {
   const r = rng(seed)
@@ -43,17 +52,33 @@ const measure = async (n: number, batchSize: number, epochs: number, warmUp = tr
   const { images, labels } = synthetic(n, 7)
   const rates: Array<number> = []
   const result = await trainCnn({
-    images, labels, arch, nClasses: 10, epochs: epochs + (warmUp ? 1 : 0), batchSize,
-    learningRate: 1e-3, optimizer: "adam", seed: 1,
-    onEpoch: (epoch, s) => { if (epoch > 1 || !warmUp) rates.push(s.imagesPerSecond) }
+    images,
+    labels,
+    arch,
+    nClasses: 10,
+    epochs: epochs + (warmUp ? 1 : 0),
+    batchSize,
+    learningRate: 1e-3,
+    optimizer: "adam",
+    seed: 1,
+    onEpoch: (epoch, s) => {
+      if (epoch > 1 || !warmUp) rates.push(s.imagesPerSecond)
+    }
   })
   disposeCnn(result.model)
   return { median: median(rates), min: Math.min(...rates), max: Math.max(...rates), runs: rates.length }
 }
 
 const cpu = os.cpus()
-console.log(`machine: ${cpu[0]?.model ?? "unknown"}, ${cpu.length} cores, ${os.platform()} ${os.arch()}, Node ${process.version}`)
-console.log(`load average at start: ${os.loadavg().map((l) => l.toFixed(2)).join(" ")} (other processes skew the figures)`)
+console.log(
+  `machine: ${cpu[0]?.model ?? "unknown"}, ${cpu.length} cores, ${os.platform()} ${os.arch()}, Node ${process.version}`
+)
+console.log(
+  `load average at start: ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")} (other processes skew the figures)`
+)
 console.log(`network: conv16-pool-conv32-pool-dense10, 32×32×3, Adam; ${nImages} synthetic images per epoch`)
 console.log(`reference: ${PYTORCH}`)
 console.log("")
@@ -91,7 +116,9 @@ const stockStep = (steps: number): number => {
   const t0 = performance.now()
   for (let i = 0; i < steps; i++) {
     tf.tidy(() => {
-      optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, m.model.apply(x) as tf.Tensor) as tf.Scalar, true, vars)!.dataSync()
+      optimizer
+        .minimize(() => tf.losses.softmaxCrossEntropy(y, m.model.apply(x) as tf.Tensor) as tf.Scalar, true, vars)!
+        .dataSync()
     })
   }
   const rate = (64 * steps) / ((performance.now() - t0) / 1000)
@@ -112,7 +139,9 @@ if (withCpu && stockCpuSteps > 0) {
 }
 if (withCpu && cpuSteps > 0) {
   const info = await selectTfBackend("cpu")
-  console.log(`backend ${describe(info)} with driftgate's Conv2DBackpropFilter: a warm-up epoch, then one of ${cpuSteps} steps of batch 64`)
+  console.log(
+    `backend ${describe(info)} with driftgate's Conv2DBackpropFilter: a warm-up epoch, then one of ${cpuSteps} steps of batch 64`
+  )
   const r = await measure(64 * cpuSteps, 64, 1)
   const line = `${"cpu".padEnd(10)} batch   64: ${r.median.toFixed(1).padStart(6)} images/s (${cpuSteps} steps after a warm-up epoch)`
   console.log("  " + line)

@@ -170,7 +170,14 @@ driftKs.value.columns.forEach((col, c) => {
 })
 
 const result = {
-  data: { columns: COLS, referenceRows: N_REF, currentRows: N_CUR, shiftedColumns: Object.keys(SHIFTED).map(Number), runs: RUNS, statistic: "median" },
+  data: {
+    columns: COLS,
+    referenceRows: N_REF,
+    currentRows: N_CUR,
+    shiftedColumns: Object.keys(SHIFTED).map(Number),
+    runs: RUNS,
+    statistic: "median"
+  },
   node: process.version,
   scipy: sp.scipy,
   numpy: sp.numpy,
@@ -184,7 +191,12 @@ const result = {
       drift_ks: driftKs.seconds,
       profile: profile.seconds
     },
-    scipy: { ks: sp.ks_seconds[0], ks_band: sp.ks_band_seconds[0], wasserstein: sp.wasserstein_seconds[0], wasserstein_normed: sp.wasserstein_normed_seconds[0] }
+    scipy: {
+      ks: sp.ks_seconds[0],
+      ks_band: sp.ks_band_seconds[0],
+      wasserstein: sp.wasserstein_seconds[0],
+      wasserstein_normed: sp.wasserstein_normed_seconds[0]
+    }
   },
   cpuSeconds: {
     driftgate: {
@@ -196,7 +208,12 @@ const result = {
       drift_ks: driftKs.cpuSeconds,
       profile: profile.cpuSeconds
     },
-    scipy: { ks: sp.ks_seconds[1], ks_band: sp.ks_band_seconds[1], wasserstein: sp.wasserstein_seconds[1], wasserstein_normed: sp.wasserstein_normed_seconds[1] }
+    scipy: {
+      ks: sp.ks_seconds[1],
+      ks_band: sp.ks_band_seconds[1],
+      wasserstein: sp.wasserstein_seconds[1],
+      wasserstein_normed: sp.wasserstein_normed_seconds[1]
+    }
   },
   parity: {
     ok: mismatches === 0,
@@ -218,11 +235,19 @@ if (json) {
   type T = { seconds: number; cpuSeconds: number }
   const row = (label: string, t: T, py?: [number, number]) =>
     console.log(
-      label.padEnd(34) + ms(t.seconds) + (py ? ms(py[0]) + "  " + ratio(t.seconds, py[0]) : "".padEnd(19)) +
-        "   " + ms(t.cpuSeconds) + (py ? ms(py[1]) + "  " + ratio(t.cpuSeconds, py[1]) : "")
+      label.padEnd(34) +
+        ms(t.seconds) +
+        (py ? ms(py[0]) + "  " + ratio(t.seconds, py[0]) : "".padEnd(19)) +
+        "   " +
+        ms(t.cpuSeconds) +
+        (py ? ms(py[1]) + "  " + ratio(t.cpuSeconds, py[1]) : "")
     )
-  console.log(`driftgate vs SciPy ${sp.scipy} — ${COLS} columns, ${N_REF} reference vs ${N_CUR} current rows, median of ${RUNS} (node ${process.version})`)
-  console.log(`${"".padEnd(34)}${"wall: driftgate".padStart(17)}${"SciPy".padStart(10)}  faster   ${"cpu: driftgate".padStart(15)}${"SciPy".padStart(10)}  faster`)
+  console.log(
+    `driftgate vs SciPy ${sp.scipy} — ${COLS} columns, ${N_REF} reference vs ${N_CUR} current rows, median of ${RUNS} (node ${process.version})`
+  )
+  console.log(
+    `${"".padEnd(34)}${"wall: driftgate".padStart(17)}${"SciPy".padStart(10)}  faster   ${"cpu: driftgate".padStart(15)}${"SciPy".padStart(10)}  faster`
+  )
   row("KS two-sample (raw columns)", ks, sp.ks_seconds)
   row("KS vs sorted profile", ksProfile, sp.ks_seconds)
   row(`KS ${N_REF} vs ${N_CUR - 1} (exact band path)`, ksBand, sp.ks_band_seconds)
@@ -234,6 +259,8 @@ if (json) {
     `parity: ${mismatches === 0 ? "identical to 1e-9" : `${mismatches} MISMATCHES`} (max rel err: KS D ${maxKsStat.toExponential(1)}, ` +
       `KS p ${maxKsP.toExponential(1)}, W1 ${maxWd.toExponential(1)}, normed W1 ${maxWdNormed.toExponential(1)})`
   )
-  console.log(`drifted (default tests): ${result.drift.driftedColumns.join(", ")}; with KS: ${result.drift.driftedColumnsKs.join(", ")}`)
+  console.log(
+    `drifted (default tests): ${result.drift.driftedColumns.join(", ")}; with KS: ${result.drift.driftedColumnsKs.join(", ")}`
+  )
 }
 if (mismatches > 0) process.exitCode = 1

@@ -29,7 +29,11 @@ const parallel = args.includes("--parallel")
 const repeatsArg = args.indexOf("--repeats")
 const repeats = repeatsArg >= 0 ? Number(args[repeatsArg + 1]) : 5
 
-interface SkRow { readonly seconds: number; readonly seconds_min?: number; readonly [k: string]: unknown }
+interface SkRow {
+  readonly seconds: number
+  readonly seconds_min?: number
+  readonly [k: string]: unknown
+}
 interface SkDataset {
   readonly target: string
   readonly train_idx: number[]
@@ -49,13 +53,25 @@ const ref = JSON.parse(readFileSync(refPath, "utf8")) as {
   datasets: Record<string, SkDataset>
 }
 
-interface Data { readonly x: Matrix; readonly y: Float64Array; readonly names: string[] }
+interface Data {
+  readonly x: Matrix
+  readonly y: Float64Array
+  readonly names: string[]
+}
 const load = (name: string, d: SkDataset): Data => {
   const rec = parse(readFileSync(`${root}data/raw/${name}/data.csv`, "utf8"), { skip_empty_lines: true }) as string[][]
-  const header = rec[0]!, t = header.indexOf(d.target), body = rec.slice(1)
-  const names = header.filter((_, j) => j !== t), p = names.length
+  const header = rec[0]!,
+    t = header.indexOf(d.target),
+    body = rec.slice(1)
+  const names = header.filter((_, j) => j !== t),
+    p = names.length
   const data = new Float64Array(body.length * p)
-  body.forEach((r, i) => { let k = 0; r.forEach((v, j) => { if (j !== t) data[i * p + k++] = Number(v) }) })
+  body.forEach((r, i) => {
+    let k = 0
+    r.forEach((v, j) => {
+      if (j !== t) data[i * p + k++] = Number(v)
+    })
+  })
   const y = Float64Array.from(body, (r) => (d.classes ? d.classes.indexOf(r[t]!) : Number(r[t])))
   return { x: { rows: body.length, cols: p, data }, y, names }
 }
@@ -109,11 +125,14 @@ const add = (
   const skv = sk?.[metric]
   const { seconds } = time
   rows.push({
-    learner, dataset, seconds,
+    learner,
+    dataset,
+    seconds,
     sklearnSeconds: sk?.seconds ?? null,
     ratio: sk ? seconds / sk.seconds : null,
     ratioMin: sk?.seconds_min !== undefined ? time.secondsMin / sk.seconds_min : null,
-    metric, value,
+    metric,
+    value,
     sklearnValue: typeof skv === "number" ? skv : null,
     note
   })
@@ -125,15 +144,22 @@ const split = (name: string) => {
   return {
     d,
     names: data.names,
-    xtr: takeRows(data.x, d.train_idx), xte: takeRows(data.x, d.test_idx),
-    ytr: Float64Array.from(d.train_idx, (i) => data.y[i]!), yte: Float64Array.from(d.test_idx, (i) => data.y[i]!)
+    xtr: takeRows(data.x, d.train_idx),
+    xte: takeRows(data.x, d.test_idx),
+    ytr: Float64Array.from(d.train_idx, (i) => data.y[i]!),
+    yte: Float64Array.from(d.test_idx, (i) => data.y[i]!)
   }
 }
 
 const standardise = (xtr: Matrix, xte: Matrix, names: string[]): { tr: Matrix; te: Matrix } => {
-  const toFrame = (m: Matrix) => frame(names.map((name, j): Column => ({
-    name, dtype: "float", values: Float64Array.from({ length: m.rows }, (_, i) => m.data[i * m.cols + j]!)
-  })))
+  const toFrame = (m: Matrix) =>
+    frame(
+      names.map((name, j): Column => ({
+        name,
+        dtype: "float",
+        values: Float64Array.from({ length: m.rows }, (_, i) => m.data[i * m.cols + j]!)
+      }))
+    )
   const state = fitColumnTransformer(toFrame(xtr), { scale: "standard", impute: "none", encode: "none" })
   return { tr: transformFrame(state, toFrame(xtr)).matrix, te: transformFrame(state, toFrame(xte)).matrix }
 }
@@ -159,23 +185,54 @@ const hgb = await (async (): Promise<Learner<Record<string, never>, unknown> | u
   const { d, xtr, xte, ytr, yte, names } = split("breast_cancer")
   const nClasses = d.classes!.length
   const rf = timed(() => {
-    const m = randomForest.fit(xtr, ytr, { task: "classification", params: { n_estimators: 100 }, seed: 42, nClasses, featureNames: names })
+    const m = randomForest.fit(xtr, ytr, {
+      task: "classification",
+      params: { n_estimators: 100 },
+      seed: 42,
+      nClasses,
+      featureNames: names
+    })
     return randomForest.predict(m, xte)
   })
   add("random_forest (100 trees)", "breast_cancer", rf, d.random_forest as SkRow, "accuracy", accuracy(yte, rf.last))
 
   const lr = timed(() => {
     const { tr, te } = standardise(xtr, xte, names)
-    const m = logisticRegression.fit(tr, ytr, { task: "classification", params: {}, seed: 42, nClasses, featureNames: names })
+    const m = logisticRegression.fit(tr, ytr, {
+      task: "classification",
+      params: {},
+      seed: 42,
+      nClasses,
+      featureNames: names
+    })
     return { pred: logisticRegression.predict(m, te), m }
   })
-  add("standard_scaler + logistic_regression", "breast_cancer", lr, d.logistic_regression as SkRow, "accuracy",
-    accuracy(yte, lr.last.pred), `converged=${lr.last.m.converged} iterations=${lr.last.m.iterations}`)
+  add(
+    "standard_scaler + logistic_regression",
+    "breast_cancer",
+    lr,
+    d.logistic_regression as SkRow,
+    "accuracy",
+    accuracy(yte, lr.last.pred),
+    `converged=${lr.last.m.converged} iterations=${lr.last.m.iterations}`
+  )
 
   if (hgb !== undefined) {
-    const h = timed(() => hgb.predict(hgb.fit(xtr, ytr, { task: "classification", params: {}, seed: 42, nClasses, featureNames: names }), xte))
-    add("hist_gradient_boosting", "breast_cancer", h, d.hist_gradient_boosting as SkRow, "accuracy", accuracy(yte, h.last),
-      oneThread(d.hist_gradient_boosting as SkRow, h.seconds))
+    const h = timed(() =>
+      hgb.predict(
+        hgb.fit(xtr, ytr, { task: "classification", params: {}, seed: 42, nClasses, featureNames: names }),
+        xte
+      )
+    )
+    add(
+      "hist_gradient_boosting",
+      "breast_cancer",
+      h,
+      d.hist_gradient_boosting as SkRow,
+      "accuracy",
+      accuracy(yte, h.last),
+      oneThread(d.hist_gradient_boosting as SkRow, h.seconds)
+    )
   }
 }
 
@@ -183,74 +240,158 @@ const hgb = await (async (): Promise<Learner<Record<string, never>, unknown> | u
 {
   const { d, xtr, xte, ytr, yte, names } = split("california_housing")
   const opts = { task: "regression" as const, seed: 42, featureNames: names }
-  const maxDiff = (a: ReadonlyArray<number>, b: ReadonlyArray<number>) => Math.max(...a.map((v, i) => Math.abs(v - b[i]!)))
+  const maxDiff = (a: ReadonlyArray<number>, b: ReadonlyArray<number>) =>
+    Math.max(...a.map((v, i) => Math.abs(v - b[i]!)))
 
   const ols = timed(() => {
     const m = linearRegression.fit(xtr, ytr, { ...opts, params: {} })
     return { m, pred: linearRegression.predict(m, xte) }
   })
   const skOls = d.linear_regression as SkRow & { coef: number[]; intercept: number }
-  add("linear_regression", "california_housing", ols, skOls, "r2", r2Score(yte, ols.last.pred),
-    `max|Δcoef|=${maxDiff(ols.last.m.coef, skOls.coef).toExponential(2)} |Δintercept|=${Math.abs(ols.last.m.intercept - skOls.intercept).toExponential(2)}`)
+  add(
+    "linear_regression",
+    "california_housing",
+    ols,
+    skOls,
+    "r2",
+    r2Score(yte, ols.last.pred),
+    `max|Δcoef|=${maxDiff(ols.last.m.coef, skOls.coef).toExponential(2)} |Δintercept|=${Math.abs(ols.last.m.intercept - skOls.intercept).toExponential(2)}`
+  )
 
   const rg = timed(() => {
     const m = ridge.fit(xtr, ytr, { ...opts, params: { alpha: 1.0 } })
     return { m, pred: ridge.predict(m, xte) }
   })
   const skRidge = d.ridge as SkRow & { coef: number[]; intercept: number }
-  add("ridge (alpha=1)", "california_housing", rg, skRidge, "r2", r2Score(yte, rg.last.pred),
-    `max|Δcoef|=${maxDiff(rg.last.m.coef, skRidge.coef).toExponential(2)} |Δintercept|=${Math.abs(rg.last.m.intercept - skRidge.intercept).toExponential(2)}`)
+  add(
+    "ridge (alpha=1)",
+    "california_housing",
+    rg,
+    skRidge,
+    "r2",
+    r2Score(yte, rg.last.pred),
+    `max|Δcoef|=${maxDiff(rg.last.m.coef, skRidge.coef).toExponential(2)} |Δintercept|=${Math.abs(rg.last.m.intercept - skRidge.intercept).toExponential(2)}`
+  )
 
   if (hgb !== undefined) {
     const h = timed(() => hgb.predict(hgb.fit(xtr, ytr, { ...opts, params: {} }), xte))
-    add("hist_gradient_boosting", "california_housing", h, d.hist_gradient_boosting as SkRow, "r2", r2Score(yte, h.last),
-      `mae=${meanAbsoluteError(yte, h.last).toFixed(4)} ${oneThread(d.hist_gradient_boosting as SkRow, h.seconds)}`)
+    add(
+      "hist_gradient_boosting",
+      "california_housing",
+      h,
+      d.hist_gradient_boosting as SkRow,
+      "r2",
+      r2Score(yte, h.last),
+      `mae=${meanAbsoluteError(yte, h.last).toFixed(4)} ${oneThread(d.hist_gradient_boosting as SkRow, h.seconds)}`
+    )
   }
 
   const forest = (nJobs: number) => {
-    const f = timed(() => randomForest.predict(randomForest.fit(xtr, ytr, { ...opts, params: { n_estimators: 100, n_jobs: nJobs } }), xte))
-    add(`random_forest (100 trees${nJobs > 1 ? `, n_jobs=${nJobs}` : ""})`, "california_housing", f, d.random_forest as SkRow, "r2",
-      r2Score(yte, f.last), `mae=${meanAbsoluteError(yte, f.last).toFixed(4)}`)
+    const f = timed(() =>
+      randomForest.predict(randomForest.fit(xtr, ytr, { ...opts, params: { n_estimators: 100, n_jobs: nJobs } }), xte)
+    )
+    add(
+      `random_forest (100 trees${nJobs > 1 ? `, n_jobs=${nJobs}` : ""})`,
+      "california_housing",
+      f,
+      d.random_forest as SkRow,
+      "r2",
+      r2Score(yte, f.last),
+      `mae=${meanAbsoluteError(yte, f.last).toFixed(4)}`
+    )
   }
   if (!skipSlow) forest(1)
   if (parallel) forest(2)
 }
 
 // the speed and quality targets the tabular learners are held to
-const find = (learner: string, dataset: string) => rows.find((r) => r.learner.startsWith(learner) && r.dataset === dataset)
+const find = (learner: string, dataset: string) =>
+  rows.find((r) => r.learner.startsWith(learner) && r.dataset === dataset)
 const targets: Array<{ target: string; pass: boolean }> = []
-const rfc = find("random_forest", "breast_cancer"), lrc = find("standard_scaler", "breast_cancer"), ols = find("linear_regression", "california_housing")
-if (rfc) targets.push({ target: "random forest breast_cancer: accuracy ≥ 0.955 and ≤ 1.5× scikit-learn's time", pass: rfc.value >= 0.955 && (rfc.ratio ?? Infinity) <= 1.5 })
-if (lrc) targets.push({ target: "logistic regression breast_cancer: accuracy ≥ 0.965 and ≤ 50 ms", pass: lrc.value >= 0.965 && lrc.seconds <= 0.05 })
+const rfc = find("random_forest", "breast_cancer"),
+  lrc = find("standard_scaler", "breast_cancer"),
+  ols = find("linear_regression", "california_housing")
+if (rfc)
+  targets.push({
+    target: "random forest breast_cancer: accuracy ≥ 0.955 and ≤ 1.5× scikit-learn's time",
+    pass: rfc.value >= 0.955 && (rfc.ratio ?? Infinity) <= 1.5
+  })
+if (lrc)
+  targets.push({
+    target: "logistic regression breast_cancer: accuracy ≥ 0.965 and ≤ 50 ms",
+    pass: lrc.value >= 0.965 && lrc.seconds <= 0.05
+  })
 if (ols) {
   const coefDiff = Number(/max\|Δcoef\|=(\S+)/.exec(ols.note)?.[1])
-  targets.push({ target: "linear regression california: coefficients within 1e-6 of scikit-learn's and ≤ 50 ms", pass: coefDiff <= 1e-6 && ols.seconds <= 0.05 })
+  targets.push({
+    target: "linear regression california: coefficients within 1e-6 of scikit-learn's and ≤ 50 ms",
+    pass: coefDiff <= 1e-6 && ols.seconds <= 0.05
+  })
 }
-const hgbc = find("hist_gradient_boosting", "breast_cancer"), hgbr = find("hist_gradient_boosting", "california_housing")
-if (hgbc) targets.push({ target: "HGB classifier breast_cancer: accuracy ≥ 0.94 and ≤ 1.5× scikit-learn's time", pass: hgbc.value >= 0.94 && (hgbc.ratio ?? Infinity) <= 1.5 })
+const hgbc = find("hist_gradient_boosting", "breast_cancer"),
+  hgbr = find("hist_gradient_boosting", "california_housing")
+if (hgbc)
+  targets.push({
+    target: "HGB classifier breast_cancer: accuracy ≥ 0.94 and ≤ 1.5× scikit-learn's time",
+    pass: hgbc.value >= 0.94 && (hgbc.ratio ?? Infinity) <= 1.5
+  })
 if (hgbr) {
   const mae = Number(/mae=(\S+)/.exec(hgbr.note)?.[1])
-  targets.push({ target: "HGB regressor california: R² ≥ 0.826, MAE ≤ 0.32 and ≤ 1.5× scikit-learn's time", pass: hgbr.value >= 0.826 && mae <= 0.32 && (hgbr.ratio ?? Infinity) <= 1.5 })
+  targets.push({
+    target: "HGB regressor california: R² ≥ 0.826, MAE ≤ 0.32 and ≤ 1.5× scikit-learn's time",
+    pass: hgbr.value >= 0.826 && mae <= 0.32 && (hgbr.ratio ?? Infinity) <= 1.5
+  })
 }
 
 const machine = `${cpus()[0]?.model ?? "cpu"}, ${availableParallelism()} cores, node ${process.version}`
 if (asJson) {
-  console.log(JSON.stringify({
-    machine, loadAverage: loadavg(), sklearnMachine: ref.machine, sklearnLoadAverage: ref.load_average ?? null,
-    sklearn: ref.sklearn, repeats, hgb: hgb !== undefined, rows, targets
-  }, null, 1))
+  console.log(
+    JSON.stringify(
+      {
+        machine,
+        loadAverage: loadavg(),
+        sklearnMachine: ref.machine,
+        sklearnLoadAverage: ref.load_average ?? null,
+        sklearn: ref.sklearn,
+        repeats,
+        hgb: hgb !== undefined,
+        rows,
+        targets
+      },
+      null,
+      1
+    )
+  )
 } else {
   const fmt = (v: number | null, digits = 4) => (v === null ? "—" : v.toFixed(digits))
   const table = [
     ["learner", "dataset", "seconds", "sklearn s", "ratio", "min ratio", "metric", "value", "sklearn", "note"],
-    ...rows.map((r) => [r.learner, r.dataset, fmt(r.seconds), fmt(r.sklearnSeconds), fmt(r.ratio, 2), fmt(r.ratioMin, 2), r.metric,
-      fmt(r.value), fmt(r.sklearnValue), r.note])
+    ...rows.map((r) => [
+      r.learner,
+      r.dataset,
+      fmt(r.seconds),
+      fmt(r.sklearnSeconds),
+      fmt(r.ratio, 2),
+      fmt(r.ratioMin, 2),
+      r.metric,
+      fmt(r.value),
+      fmt(r.sklearnValue),
+      r.note
+    ])
   ]
   const widths = table[0]!.map((_, j) => Math.max(...table.map((r) => r[j]!.length)))
   const load = (l: ReadonlyArray<number> | undefined) => (l ? l.map((v) => v.toFixed(2)).join(" ") : "?")
-  console.log(`driftgate vs scikit-learn ${ref.sklearn} — ${machine}; fit+predict seconds, median of ${repeats} after a warm-up`)
+  console.log(
+    `driftgate vs scikit-learn ${ref.sklearn} — ${machine}; fit+predict seconds, median of ${repeats} after a warm-up`
+  )
   console.log(`load average: now ${load(loadavg())}, during the scikit-learn run ${load(ref.load_average)}`)
-  for (const r of table) console.log(r.map((c, j) => c.padEnd(widths[j]!)).join("  ").trimEnd())
+  for (const r of table)
+    console.log(
+      r
+        .map((c, j) => c.padEnd(widths[j]!))
+        .join("  ")
+        .trimEnd()
+    )
   if (hgb === undefined) console.log("(src/ml/hgb.ts not present: hist_gradient_boosting rows skipped)")
   for (const t of targets) console.log(`${t.pass ? "PASS" : "FAIL"}  ${t.target}`)
 }

@@ -24,8 +24,11 @@ try {
     maxKillDelayMs,
     onTrial: (t) => {
       const mark = t.problems.length === 0 ? "ok" : "FAIL"
-      const pending = t.pending.length > 0 ? `, interrupted rollback ${t.pending.join(", ")} detected and completed` : ""
-      console.log(`trial ${String(t.trial).padStart(3)}: killed after ${String(t.killAfterMs).padStart(3)} ms, ${t.versions} versions, ${mark}${pending}`)
+      const pending =
+        t.pending.length > 0 ? `, interrupted rollback ${t.pending.join(", ")} detected and completed` : ""
+      console.log(
+        `trial ${String(t.trial).padStart(3)}: killed after ${String(t.killAfterMs).padStart(3)} ms, ${t.versions} versions, ${mark}${pending}`
+      )
       for (const p of t.problems) console.log(`           ${p}`)
     }
   })
@@ -35,11 +38,14 @@ try {
   console.log(`invariant violations             ${summary.invariantViolations}`)
   console.log(`chain failures                   ${summary.chainFailures}`)
   console.log(`store open failures              ${summary.openFailures}`)
-  console.log(`interrupted rollbacks detected   ${summary.interruptedRollbacksDetected} (all completed on recovery: ${summary.recoveredRollbacks})`)
+  console.log(
+    `interrupted rollbacks detected   ${summary.interruptedRollbacksDetected} (all completed on recovery: ${summary.recoveredRollbacks})`
+  )
   console.log(`interrupted rollbacks missed     ${summary.interruptedRollbacksMissed}`)
   console.log(`versions in the store at the end ${summary.finalVersions}`)
   console.log(`wall time                        ${((Date.now() - started) / 1000).toFixed(1)} s`)
-  const bad = summary.invariantViolations + summary.chainFailures + summary.openFailures + summary.interruptedRollbacksMissed
+  const bad =
+    summary.invariantViolations + summary.chainFailures + summary.openFailures + summary.interruptedRollbacksMissed
   process.exitCode = bad === 0 ? 0 : 1
 } finally {
   rmSync(dir, { recursive: true, force: true })

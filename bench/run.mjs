@@ -21,11 +21,18 @@ for (const name of names) {
   if (name === "ml" && hasSklearn) {
     console.log("\n=== scikit-learn reference (same run) ===")
     spawnSync("/usr/bin/python3", ["bench/sklearn_reference.py"], { stdio: "inherit" })
-  } else if (name === "ml") console.log("(no /usr/bin/python3 with sklearn: comparing with the committed bench/sklearn_reference.json)")
+  } else if (name === "ml")
+    console.log("(no /usr/bin/python3 with sklearn: comparing with the committed bench/sklearn_reference.json)")
   const argv = all[name]
-  if (!argv) { console.error(`unknown benchmark ${name} (known: ${Object.keys(all).join(", ")})`); process.exit(64) }
+  if (!argv) {
+    console.error(`unknown benchmark ${name} (known: ${Object.keys(all).join(", ")})`)
+    process.exit(64)
+  }
   console.log(`\n=== ${name} ===`)
   const r = spawnSync(process.execPath, ["--import", "tsx", ...argv], { stdio: "inherit" })
-  if (r.status !== 0) { failed++; console.error(`benchmark ${name} exited ${r.status}`) }
+  if (r.status !== 0) {
+    failed++
+    console.error(`benchmark ${name} exited ${r.status}`)
+  }
 }
 process.exit(failed ? 1 : 0)

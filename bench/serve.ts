@@ -30,7 +30,9 @@ const arg = (name: string, dflt: number) => {
 const duration = arg("duration", 10)
 const connections = arg("connections", 10)
 const json = process.argv.includes("--json")
-const say = (s: string) => { if (!json) process.stderr.write(`${s}\n`) }
+const say = (s: string) => {
+  if (!json) process.stderr.write(`${s}\n`)
+}
 
 interface Scenario {
   readonly name: string
@@ -76,7 +78,9 @@ const readRows = (): Array<Record<string, number>> => {
   return lines.slice(1).map((l) => {
     const cells = l.split(",")
     const row: Record<string, number> = {}
-    header.forEach((h, i) => { if (h !== "diagnosis") row[h] = Number(cells[i]) })
+    header.forEach((h, i) => {
+      if (h !== "diagnosis") row[h] = Number(cells[i])
+    })
     return row
   })
 }
@@ -86,16 +90,21 @@ const drive = (url: string, s: Scenario, seconds: number): Promise<autocannon.Re
   // (on 2 cores the client competes with the server)
   let k = 0
   return new Promise((resolve, reject) => {
-    autocannon({
-      url: `${url}/predict/breast-cancer`,
-      method: "POST",
-      connections,
-      pipelining: 1,
-      duration: seconds,
-      headers: { "content-type": "application/json" },
-      body: s.bodies[0]!,
-      setupClient: (client) => { client.setBody(s.bodies[k++ % s.bodies.length]!) }
-    }, (err, result) => (err ? reject(err) : resolve(result)))
+    autocannon(
+      {
+        url: `${url}/predict/breast-cancer`,
+        method: "POST",
+        connections,
+        pipelining: 1,
+        duration: seconds,
+        headers: { "content-type": "application/json" },
+        body: s.bodies[0]!,
+        setupClient: (client) => {
+          client.setBody(s.bodies[k++ % s.bodies.length]!)
+        }
+      },
+      (err, result) => (err ? reject(err) : resolve(result))
+    )
   })
 }
 
@@ -122,19 +131,41 @@ const main = async () => {
   let server: ServeProcess | undefined
   try {
     say(`workspace ${ws}: training breast-cancer (random forest) ...`)
-    const run = spawnSync(process.execPath, [bin, "run", "--config", "configs/breast_cancer.yaml", "--approve", "auto", "--workspace", ws], {
-      cwd: root, encoding: "utf8", env: { ...process.env, DRIFTGATE_WORKSPACE: "" }
-    })
+    const run = spawnSync(
+      process.execPath,
+      [bin, "run", "--config", "configs/breast_cancer.yaml", "--approve", "auto", "--workspace", ws],
+      {
+        cwd: root,
+        encoding: "utf8",
+        env: { ...process.env, DRIFTGATE_WORKSPACE: "" }
+      }
+    )
     if (run.status !== 0) throw new Error(`driftgate run failed (${run.status}): ${run.stderr}`)
 
-    server = await startServe(spawn, bin, root, ["--workspace", ws, "--host", "127.0.0.1", "--port", "0", "--config", "configs/serve.yaml"])
+    server = await startServe(spawn, bin, root, [
+      "--workspace",
+      ws,
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--config",
+      "configs/serve.yaml"
+    ])
     say(`serving at ${server.url}`)
 
     const data = readRows()
-    const single: Scenario = { name: "single", rowsPerRequest: 1, bodies: data.slice(0, 64).map((features) => JSON.stringify({ features })) }
+    const single: Scenario = {
+      name: "single",
+      rowsPerRequest: 1,
+      bodies: data.slice(0, 64).map((features) => JSON.stringify({ features }))
+    }
     const batch: Scenario = {
-      name: "batch", rowsPerRequest: 100,
-      bodies: Array.from({ length: 64 }, (_, k) => JSON.stringify({ rows: Array.from({ length: 100 }, (_, j) => data[(k * 7 + j) % data.length]!) }))
+      name: "batch",
+      rowsPerRequest: 100,
+      bodies: Array.from({ length: 64 }, (_, k) =>
+        JSON.stringify({ rows: Array.from({ length: 100 }, (_, j) => data[(k * 7 + j) % data.length]!) })
+      )
     }
     const results: Result[] = []
     let answeredRows = 0
@@ -151,20 +182,52 @@ const main = async () => {
     const code = await server.stop()
     server = undefined
     const logDir = path.join(ws, "serving/predictions/breast-cancer")
-    const logged = existsSync(logDir) ? readdirSync(logDir).reduce((n, f) => n + countLines(path.join(logDir, f)), 0) : 0
-    const machine = { cpu: os.cpus()[0]?.model ?? "unknown", cores: os.cpus().length, node: process.version, platform: `${os.platform()} ${os.release()}` }
+    const logged = existsSync(logDir)
+      ? readdirSync(logDir).reduce((n, f) => n + countLines(path.join(logDir, f)), 0)
+      : 0
+    const machine = {
+      cpu: os.cpus()[0]?.model ?? "unknown",
+      cores: os.cpus().length,
+      node: process.version,
+      platform: `${os.platform()} ${os.release()}`
+    }
     if (json) {
-      process.stdout.write(`${JSON.stringify({ machine, results, answered_rows: answeredRows, prediction_log_rows: logged, prediction_log_dropped_rows: droppedRows, serve_exit_code: code }, null, 2)}\n`)
+      process.stdout.write(
+        `${JSON.stringify({ machine, results, answered_rows: answeredRows, prediction_log_rows: logged, prediction_log_dropped_rows: droppedRows, serve_exit_code: code }, null, 2)}\n`
+      )
       return
     }
-    const row = (cells: ReadonlyArray<string | number>) => cells.map((c, i) => (i === 0 ? String(c).padEnd(8) : String(c).padStart(10))).join(" ")
+    const row = (cells: ReadonlyArray<string | number>) =>
+      cells.map((c, i) => (i === 0 ? String(c).padEnd(8) : String(c).padStart(10))).join(" ")
     console.log(`machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.platform}`)
-    console.log(`autocannon: ${connections} connections, pipelining 1, ${duration} s per scenario (after a 2 s warm-up); prediction log on`)
-    console.log(row(["scenario", "rows/req", "req/s", "rows/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "non-2xx", "errors"]))
-    for (const r of results) console.log(row([r.scenario, r.rows_per_request, r.req_per_s, r.rows_per_s, r.p50_ms, r.p90_ms, r.p99_ms, r.max_ms, r.non_2xx, r.errors + r.timeouts]))
+    console.log(
+      `autocannon: ${connections} connections, pipelining 1, ${duration} s per scenario (after a 2 s warm-up); prediction log on`
+    )
+    console.log(
+      row(["scenario", "rows/req", "req/s", "rows/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "non-2xx", "errors"])
+    )
+    for (const r of results)
+      console.log(
+        row([
+          r.scenario,
+          r.rows_per_request,
+          r.req_per_s,
+          r.rows_per_s,
+          r.p50_ms,
+          r.p90_ms,
+          r.p99_ms,
+          r.max_ms,
+          r.non_2xx,
+          r.errors + r.timeouts
+        ])
+      )
     const s = results[0]!
-    console.log(`target single: ≥ 5000 req/s and p99 < 20 ms → ${s.req_per_s >= 5000 && s.p99_ms < 20 ? "met" : "NOT met"}`)
-    console.log(`prediction log: ${logged} rows written for ${answeredRows} rows answered (warm-ups included; autocannon does not count the ≤ ${connections} requests in flight when a run stops), ${droppedRows} dropped; serve exited ${code}`)
+    console.log(
+      `target single: ≥ 5000 req/s and p99 < 20 ms → ${s.req_per_s >= 5000 && s.p99_ms < 20 ? "met" : "NOT met"}`
+    )
+    console.log(
+      `prediction log: ${logged} rows written for ${answeredRows} rows answered (warm-ups included; autocannon does not count the ≤ ${connections} requests in flight when a run stops), ${droppedRows} dropped; serve exited ${code}`
+    )
   } finally {
     if (server !== undefined) await server.stop()
     rmSync(ws, { recursive: true, force: true })

@@ -5,9 +5,7 @@ import { build } from "esbuild"
 import { readFileSync, rmSync } from "node:fs"
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"))
-const external = [
-  "better-sqlite3", "sharp", "fastify", "@fastify/*", "prom-client", "@tensorflow/*", "autocannon"
-]
+const external = ["better-sqlite3", "sharp", "fastify", "@fastify/*", "prom-client", "@tensorflow/*", "autocannon"]
 const common = {
   bundle: true,
   platform: "node",
@@ -21,11 +19,21 @@ const common = {
   logLevel: "warning"
 }
 rmSync(new URL("../dist", import.meta.url), { recursive: true, force: true })
-await build({ ...common, entryPoints: { cli: "src/cli.ts", index: "src/index.ts" }, outdir: "dist", splitting: true, chunkNames: "chunks/[name]-[hash]" })
+await build({
+  ...common,
+  entryPoints: { cli: "src/cli.ts", index: "src/index.ts" },
+  outdir: "dist",
+  splitting: true,
+  chunkNames: "chunks/[name]-[hash]"
+})
 
 // Type declarations for library users (skipped by `npm test`, which type-checks without emitting).
 if (!process.argv.includes("--no-types")) {
   const { spawnSync } = await import("node:child_process")
-  const tsc = spawnSync(process.execPath, [new URL("../node_modules/typescript/bin/tsc", import.meta.url).pathname, "-p", "tsconfig.build.json"], { stdio: "inherit" })
+  const tsc = spawnSync(
+    process.execPath,
+    [new URL("../node_modules/typescript/bin/tsc", import.meta.url).pathname, "-p", "tsconfig.build.json"],
+    { stdio: "inherit" }
+  )
   if (tsc.status !== 0) process.exit(tsc.status ?? 1)
 }

@@ -10,11 +10,20 @@ export interface ServeProcess {
 
 /** Starts `driftgate serve ARGS` and resolves once it prints the address it listens on. */
 export const startServe = (
-  spawn: typeof spawnFn, bin: string, cwd: string, args: ReadonlyArray<string>, env: Record<string, string> = {}
+  spawn: typeof spawnFn,
+  bin: string,
+  cwd: string,
+  args: ReadonlyArray<string>,
+  env: Record<string, string> = {}
 ): Promise<ServeProcess> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, "serve", ...args], { cwd, env: { ...process.env, DRIFTGATE_WORKSPACE: "", ...env }, stdio: ["ignore", "pipe", "pipe"] })
-    let out = "", err = ""
+    const child = spawn(process.execPath, [bin, "serve", ...args], {
+      cwd,
+      env: { ...process.env, DRIFTGATE_WORKSPACE: "", ...env },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let out = "",
+      err = ""
     const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)))
     const stop = async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM")
@@ -23,12 +32,23 @@ export const startServe = (
       clearTimeout(timer)
       return code
     }
-    const timer = setTimeout(() => { child.kill("SIGKILL"); reject(new Error(`serve did not start in 30 s: ${err}`)) }, 30_000)
-    child.stderr!.on("data", (d: Buffer) => { err += d.toString() })
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL")
+      reject(new Error(`serve did not start in 30 s: ${err}`))
+    }, 30_000)
+    child.stderr!.on("data", (d: Buffer) => {
+      err += d.toString()
+    })
     child.stdout!.on("data", (d: Buffer) => {
       out += d.toString()
       const m = /listening on (http:\/\/\S+)/.exec(out)
-      if (m) { clearTimeout(timer); resolve({ url: m[1]!, child, stop, stderr: () => err }) }
+      if (m) {
+        clearTimeout(timer)
+        resolve({ url: m[1]!, child, stop, stderr: () => err })
+      }
     })
-    child.once("exit", (code) => { clearTimeout(timer); reject(new Error(`serve exited (${code}) before listening: ${err}`)) })
+    child.once("exit", (code) => {
+      clearTimeout(timer)
+      reject(new Error(`serve exited (${code}) before listening: ${err}`))
+    })
   })

@@ -14,7 +14,8 @@ export type TaskType = typeof TaskType.Type
 /** A dataset name is a folder under data_root: no separators, no "..", nothing hidden. */
 export const DatasetName = Schema.String.pipe(
   Schema.pattern(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, {
-    message: () => "a dataset name is letters, digits, '_', '-' or '.', starting with a letter or digit (no path separators or '..')"
+    message: () =>
+      "a dataset name is letters, digits, '_', '-' or '.', starting with a letter or digit (no path separators or '..')"
   }),
   Schema.filter((s) => !s.includes("..") || "a dataset name may not contain '..'")
 )
@@ -25,7 +26,10 @@ export const SplitConfig = Schema.Struct({
   test: opt(Fraction, () => 0),
   stratify: opt(Schema.Boolean, () => true)
 }).pipe(
-  Schema.filter((s) => Math.abs(s.train + s.val + s.test - 1) < 1e-9 || `split fractions must sum to 1 (got ${s.train + s.val + s.test})`),
+  Schema.filter(
+    (s) =>
+      Math.abs(s.train + s.val + s.test - 1) < 1e-9 || `split fractions must sum to 1 (got ${s.train + s.val + s.test})`
+  ),
   Schema.filter((s) => s.train > 0 || "the train fraction must be greater than 0")
 )
 export type SplitConfig = typeof SplitConfig.Type
@@ -44,8 +48,18 @@ export const TrainingConfig = Schema.Struct({
 })
 
 export const ClassificationMetric = Schema.Literal(
-  "accuracy", "precision", "recall", "f1", "f1_weighted", "f1_macro", "precision_weighted", "precision_macro",
-  "recall_weighted", "recall_macro", "roc_auc", "log_loss"
+  "accuracy",
+  "precision",
+  "recall",
+  "f1",
+  "f1_weighted",
+  "f1_macro",
+  "precision_weighted",
+  "precision_macro",
+  "recall_weighted",
+  "recall_macro",
+  "roc_auc",
+  "log_loss"
 )
 export const RegressionMetric = Schema.Literal("mae", "mse", "rmse", "r2")
 
@@ -85,17 +99,32 @@ export const DriftConfig = Schema.Struct({
   /** Per-feature severity by p-value: < high → high, < medium → medium. */
   severity_p_value: opt(Schema.Struct({ high: Fraction, medium: Fraction }), () => ({ high: 0.001, medium: 0.01 })),
   /** Per-feature severity by distance: ≥ high → high, ≥ medium → medium. */
-  severity_distance: opt(Schema.Struct({ high: Schema.Number, medium: Schema.Number }), () => ({ high: 0.25, medium: 0.15 })),
+  severity_distance: opt(Schema.Struct({ high: Schema.Number, medium: Schema.Number }), () => ({
+    high: 0.25,
+    medium: 0.15
+  })),
   /** Image models: thresholds of the pixel Wasserstein distance and the embedding MMD permutation test. */
-  image: opt(Schema.Struct({
-    wasserstein_medium: opt(Schema.Number.pipe(Schema.greaterThan(0)), () => 0.1),
-    wasserstein_high: opt(Schema.Number.pipe(Schema.greaterThan(0)), () => 0.25),
-    mmd_p_value: opt(Schema.Number.pipe(Schema.greaterThan(0), Schema.lessThan(1)), () => 0.05),
-    mmd_permutations: opt(Schema.Int.pipe(Schema.between(10, 10000)), () => 100),
-    max_images: opt(Schema.Int.pipe(Schema.greaterThanOrEqualTo(10)), () => 300)
-  }), () => ({ wasserstein_medium: 0.1, wasserstein_high: 0.25, mmd_p_value: 0.05, mmd_permutations: 100, max_images: 300 })),
+  image: opt(
+    Schema.Struct({
+      wasserstein_medium: opt(Schema.Number.pipe(Schema.greaterThan(0)), () => 0.1),
+      wasserstein_high: opt(Schema.Number.pipe(Schema.greaterThan(0)), () => 0.25),
+      mmd_p_value: opt(Schema.Number.pipe(Schema.greaterThan(0), Schema.lessThan(1)), () => 0.05),
+      mmd_permutations: opt(Schema.Int.pipe(Schema.between(10, 10000)), () => 100),
+      max_images: opt(Schema.Int.pipe(Schema.greaterThanOrEqualTo(10)), () => 300)
+    }),
+    () => ({
+      wasserstein_medium: 0.1,
+      wasserstein_high: 0.25,
+      mmd_p_value: 0.05,
+      mmd_permutations: 100,
+      max_images: 300
+    })
+  ),
   /** Per-column test and threshold, overriding Evidently's default choice (KS/chi-square/Z at p < 0.05; Wasserstein/JS ≥ 0.1). */
-  columns: opt(Schema.Record({ key: Schema.String, value: DriftColumnOverride }), (): Record<string, typeof DriftColumnOverride.Type> => ({}))
+  columns: opt(
+    Schema.Record({ key: Schema.String, value: DriftColumnOverride }),
+    (): Record<string, typeof DriftColumnOverride.Type> => ({})
+  )
 })
 export type DriftConfig = typeof DriftConfig.Type
 
@@ -103,18 +132,39 @@ export type DriftConfig = typeof DriftConfig.Type
 export const ModelAnalysisConfig = Schema.Struct({
   severity: opt(Schema.Struct({ high: Fraction, medium: Fraction }), () => ({ high: 0.15, medium: 0.05 })),
   /** Perturbation families to run (default: all). */
-  perturbations: Schema.optional(Schema.Array(Schema.Literal(
-    "brightness", "contrast", "gaussian_noise", "box_blur", "gaussian_blur", "rotation", "centre_crop", "horizontal_flip", "jpeg"
-  )))
+  perturbations: Schema.optional(
+    Schema.Array(
+      Schema.Literal(
+        "brightness",
+        "contrast",
+        "gaussian_noise",
+        "box_blur",
+        "gaussian_blur",
+        "rotation",
+        "centre_crop",
+        "horizontal_flip",
+        "jpeg"
+      )
+    )
+  )
 })
 
-export const PipelineStage = Schema.Literal("preprocessing", "training", "evaluation", "model_analysis", "promotion", "deployment")
+export const PipelineStage = Schema.Literal(
+  "preprocessing",
+  "training",
+  "evaluation",
+  "model_analysis",
+  "promotion",
+  "deployment"
+)
 export type PipelineStage = typeof PipelineStage.Type
 
 export const PipelineConfigSchema = Schema.Struct({
-  name: Schema.String.pipe(Schema.pattern(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, {
-    message: () => "a pipeline name is letters, digits, '_', '-' or '.'"
-  })),
+  name: Schema.String.pipe(
+    Schema.pattern(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, {
+      message: () => "a pipeline name is letters, digits, '_', '-' or '.'"
+    })
+  ),
   description: Schema.optional(Schema.String),
   task_type: TaskType,
   random_seed: opt(Schema.Int.pipe(Schema.between(0, 2 ** 32 - 1)), () => 42),
@@ -123,14 +173,23 @@ export const PipelineConfigSchema = Schema.Struct({
   data_root: opt(Schema.String, () => "../data/raw"),
   dataset: DatasetName,
   split: opt(SplitConfig, () => ({ train: 0.7, val: 0.15, test: 0.15, stratify: true })),
-  preprocessing: opt(PreprocessingConfig, () => ({ scale: "standard" as const, impute: "median" as const, encode: "one_hot" as const })),
+  preprocessing: opt(PreprocessingConfig, () => ({
+    scale: "standard" as const,
+    impute: "median" as const,
+    encode: "one_hot" as const
+  })),
   training: Schema.optional(TrainingConfig),
   evaluation: opt(EvaluationConfig, (): typeof EvaluationConfig.Type => ({})),
   promotion: opt(PromotionConfig, (): typeof PromotionConfig.Type => ({ evaluation_split: "val" })),
   deployment: opt(DeploymentConfig, (): typeof DeploymentConfig.Type => ({ allowed_stage: "Production" })),
   drift: opt(DriftConfig, () => Schema.decodeSync(DriftConfig)({})),
-  model_analysis: opt(ModelAnalysisConfig, (): typeof ModelAnalysisConfig.Type => ({ severity: { high: 0.15, medium: 0.05 } })),
-  stages: opt(Schema.Array(PipelineStage), () => ["preprocessing", "training", "evaluation", "promotion", "deployment"] as const)
+  model_analysis: opt(ModelAnalysisConfig, (): typeof ModelAnalysisConfig.Type => ({
+    severity: { high: 0.15, medium: 0.05 }
+  })),
+  stages: opt(
+    Schema.Array(PipelineStage),
+    () => ["preprocessing", "training", "evaluation", "promotion", "deployment"] as const
+  )
 })
 
 export type PipelineConfig = typeof PipelineConfigSchema.Type & {
@@ -140,13 +199,13 @@ export type PipelineConfig = typeof PipelineConfigSchema.Type & {
 export const defaultRules = (task: TaskType): ReadonlyArray<PromotionRule> =>
   task === "regression"
     ? [
-      { id: "min_r2", metric: "r2", operator: ">=", threshold: 0.8 },
-      { id: "max_mae", metric: "mae", operator: "<=", threshold: 0.4 }
-    ]
+        { id: "min_r2", metric: "r2", operator: ">=", threshold: 0.8 },
+        { id: "max_mae", metric: "mae", operator: "<=", threshold: 0.4 }
+      ]
     : [
-      { id: "min_accuracy", metric: "accuracy", operator: ">=", threshold: 0.8 },
-      { id: "min_f1_weighted", metric: "f1_weighted", operator: ">=", threshold: 0.75 }
-    ]
+        { id: "min_accuracy", metric: "accuracy", operator: ">=", threshold: 0.8 },
+        { id: "min_f1_weighted", metric: "f1_weighted", operator: ">=", threshold: 0.75 }
+      ]
 
 export const defaultMetrics = (task: TaskType): ReadonlyArray<string> =>
   task === "regression" ? ["mae", "mse", "rmse", "r2"] : ["accuracy", "f1_weighted", "precision", "recall"]
@@ -159,36 +218,69 @@ export const defaultMetrics = (task: TaskType): ReadonlyArray<string> =>
 export const decodePipelineConfig = (raw: unknown, file: string): Either.Either<PipelineConfig, ConfigError> =>
   Either.gen(function* () {
     if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-      return yield* Either.left(new ConfigError({ file, message: "the config must be a YAML mapping of keys to values" }))
+      return yield* Either.left(
+        new ConfigError({ file, message: "the config must be a YAML mapping of keys to values" })
+      )
     }
     const base = yield* decodeStrict(PipelineConfigSchema, raw, file)
     const stages = new Set(base.stages)
-    if (base.training === undefined && (stages.has("training") || stages.has("evaluation") || stages.has("promotion"))) {
-      return yield* Either.left(new ConfigError({ file, key: "training", message: `missing required key "training" (the stages include training)` }))
+    if (
+      base.training === undefined &&
+      (stages.has("training") || stages.has("evaluation") || stages.has("promotion"))
+    ) {
+      return yield* Either.left(
+        new ConfigError({
+          file,
+          key: "training",
+          message: `missing required key "training" (the stages include training)`
+        })
+      )
     }
     if ("model_analysis" in (raw as Record<string, unknown>) && base.task_type !== "image_classification") {
-      return yield* Either.left(new ConfigError({ file, key: "model_analysis", message: `the model_analysis section applies to image_classification pipelines only` }))
+      return yield* Either.left(
+        new ConfigError({
+          file,
+          key: "model_analysis",
+          message: `the model_analysis section applies to image_classification pipelines only`
+        })
+      )
     }
     if (stages.has("model_analysis") && base.task_type !== "image_classification") {
-      return yield* Either.left(new ConfigError({ file, key: "stages", message: `stage model_analysis applies to image_classification pipelines only` }))
+      return yield* Either.left(
+        new ConfigError({
+          file,
+          key: "stages",
+          message: `stage model_analysis applies to image_classification pipelines only`
+        })
+      )
     }
     let training: PipelineConfig["training"]
     if (base.training !== undefined) {
       const kind = base.training.model
       if (!kindTasks[kind].includes(base.task_type)) {
-        return yield* Either.left(new ConfigError({
-          file, key: "training.model",
-          message: `model ${kind} cannot do ${base.task_type} (it does ${kindTasks[kind].join(", ")})`
-        }))
+        return yield* Either.left(
+          new ConfigError({
+            file,
+            key: "training.model",
+            message: `model ${kind} cannot do ${base.task_type} (it does ${kindTasks[kind].join(", ")})`
+          })
+        )
       }
-      const params = yield* decodeStrict(paramsSchemaFor[kind] as unknown as Schema.Schema<Record<string, unknown>, any>, base.training.params, file, ["training", "params"])
+      const params = yield* decodeStrict(
+        paramsSchemaFor[kind] as unknown as Schema.Schema<Record<string, unknown>, any>,
+        base.training.params,
+        file,
+        ["training", "params"]
+      )
       training = { model: kind, params }
     }
     if (base.promotion.rules !== undefined) {
       const ids = new Set<string>()
       for (const [i, r] of base.promotion.rules.entries()) {
         if (ids.has(r.id)) {
-          return yield* Either.left(new ConfigError({ file, key: `promotion.rules[${i}].id`, message: `duplicate promotion rule id "${r.id}"` }))
+          return yield* Either.left(
+            new ConfigError({ file, key: `promotion.rules[${i}].id`, message: `duplicate promotion rule id "${r.id}"` })
+          )
         }
         ids.add(r.id)
       }

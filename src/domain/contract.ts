@@ -21,13 +21,23 @@ export interface ValidationResult {
  * present, values parse as their dtype), then the contract (row bounds, null fractions, label set,
  * value ranges). Every violation is collected; nothing stops at the first.
  */
-export const validateTable = (table: RawTable, spec: DatasetSpec, options: { readonly requireTarget?: boolean } = {}): ValidationResult => {
+export const validateTable = (
+  table: RawTable,
+  spec: DatasetSpec,
+  options: { readonly requireTarget?: boolean } = {}
+): ValidationResult => {
   const requireTarget = options.requireTarget ?? true
   const violations: Violation[] = []
   const wanted = requireTarget ? [...spec.features, spec.target] : [...spec.features]
   const missing = wanted.filter((c) => !table.header.includes(c))
   for (const c of missing) {
-    violations.push({ column: c, rule: "column_present", observed: "missing from the header", expected: `a column named "${c}"`, rows: [1] })
+    violations.push({
+      column: c,
+      rule: "column_present",
+      observed: "missing from the header",
+      expected: `a column named "${c}"`,
+      rows: [1]
+    })
   }
   const { frame, violations: dtypeViolations } = toFrame(table, spec.schema, wanted)
   violations.push(...dtypeViolations)
@@ -35,10 +45,22 @@ export const validateTable = (table: RawTable, spec: DatasetSpec, options: { rea
   const c = spec.constraints
   const n = table.rows.length
   if (n < c.min_rows) {
-    violations.push({ column: null, rule: "min_rows", observed: `${n} rows`, expected: `at least ${c.min_rows}`, rows: [] })
+    violations.push({
+      column: null,
+      rule: "min_rows",
+      observed: `${n} rows`,
+      expected: `at least ${c.min_rows}`,
+      rows: []
+    })
   }
   if (c.max_rows !== undefined && n > c.max_rows) {
-    violations.push({ column: null, rule: "max_rows", observed: `${n} rows`, expected: `at most ${c.max_rows}`, rows: [] })
+    violations.push({
+      column: null,
+      rule: "max_rows",
+      observed: `${n} rows`,
+      expected: `at most ${c.max_rows}`,
+      rows: []
+    })
   }
 
   const nullFractions: Record<string, number> = {}
@@ -57,8 +79,11 @@ export const validateTable = (table: RawTable, spec: DatasetSpec, options: { rea
     const limit = col.name === spec.target ? 0 : (c.null_fractions?.[col.name] ?? c.max_null_fraction)
     if (limit !== undefined && frac > limit + 1e-12) {
       violations.push({
-        column: col.name, rule: col.name === spec.target ? "target_not_null" : "max_null_fraction",
-        observed: `${nulls} empty of ${n} (${frac.toFixed(4)})`, expected: `at most ${limit}`, rows
+        column: col.name,
+        rule: col.name === spec.target ? "target_not_null" : "max_null_fraction",
+        observed: `${nulls} empty of ${n} (${frac.toFixed(4)})`,
+        expected: `at most ${limit}`,
+        rows
       })
     }
   }
@@ -81,14 +106,20 @@ export const validateTable = (table: RawTable, spec: DatasetSpec, options: { rea
     }
     if (unexpected.size > 0) {
       violations.push({
-        column: spec.target, rule: "label_classes", observed: `labels not declared: ${[...unexpected].sort().join(", ")}`,
-        expected: `one of ${c.label_classes!.join(", ")}`, rows: bad
+        column: spec.target,
+        rule: "label_classes",
+        observed: `labels not declared: ${[...unexpected].sort().join(", ")}`,
+        expected: `one of ${c.label_classes!.join(", ")}`,
+        rows: bad
       })
     }
     if (Object.keys(labels).length < 2 && n > 0 && spec.task_type === "classification") {
       violations.push({
-        column: spec.target, rule: "label_classes", observed: `${Object.keys(labels).length} distinct label(s)`,
-        expected: "at least 2 classes for classification", rows: []
+        column: spec.target,
+        rule: "label_classes",
+        observed: `${Object.keys(labels).length} distinct label(s)`,
+        expected: "at least 2 classes for classification",
+        rows: []
       })
     }
   }
@@ -97,7 +128,13 @@ export const validateTable = (table: RawTable, spec: DatasetSpec, options: { rea
     const col = frame.columns.find((x) => x.name === name)
     if (col === undefined) {
       if (!missing.includes(name) && !table.header.includes(name)) {
-        violations.push({ column: name, rule: "range", observed: "no such column", expected: "a range on a declared column", rows: [] })
+        violations.push({
+          column: name,
+          rule: "range",
+          observed: "no such column",
+          expected: "a range on a declared column",
+          rows: []
+        })
       }
       continue
     }
@@ -116,8 +153,11 @@ export const validateTable = (table: RawTable, spec: DatasetSpec, options: { rea
     }
     if (count > 0) {
       violations.push({
-        column: name, rule: "range", observed: `${count} value(s) out of range, e.g. ${worst}`,
-        expected: `${range.min ?? "-∞"} ≤ value ≤ ${range.max ?? "∞"}`, rows
+        column: name,
+        rule: "range",
+        observed: `${count} value(s) out of range, e.g. ${worst}`,
+        expected: `${range.min ?? "-∞"} ≤ value ≤ ${range.max ?? "∞"}`,
+        rows
       })
     }
   }
@@ -132,7 +172,10 @@ export const validateTable = (table: RawTable, spec: DatasetSpec, options: { rea
 export const inferSchema = (table: RawTable): Record<string, "float" | "int" | "string" | "bool"> => {
   const out: Record<string, "float" | "int" | "string" | "bool"> = {}
   table.header.forEach((name, j) => {
-    let isInt = true, isFloat = true, isBool = true, seen = 0
+    let isInt = true,
+      isFloat = true,
+      isBool = true,
+      seen = 0
     for (const row of table.rows) {
       const c = row[j]
       if (c === null || c === undefined) continue

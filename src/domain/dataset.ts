@@ -21,10 +21,16 @@ export const DatasetConstraints = Schema.Struct({
 
 /** Image datasets: images/<class>/*.{png,jpg,jpeg} beside dataset.yaml. */
 export const ImageProperties = Schema.Struct({
-  expected_formats: Schema.optionalWith(Schema.Array(Schema.Literal("png", "jpg", "jpeg", "webp", "tiff")).pipe(Schema.minItems(1)), { default: () => ["png", "jpg", "jpeg"] as const }),
+  expected_formats: Schema.optionalWith(
+    Schema.Array(Schema.Literal("png", "jpg", "jpeg", "webp", "tiff")).pipe(Schema.minItems(1)),
+    { default: () => ["png", "jpg", "jpeg"] as const }
+  ),
   min_images_per_class: Schema.optionalWith(Schema.Int.pipe(Schema.greaterThanOrEqualTo(1)), { default: () => 1 }),
   /** [height, width] every image is resized to. */
-  target_size: Schema.Tuple(Schema.Int.pipe(Schema.greaterThanOrEqualTo(1)), Schema.Int.pipe(Schema.greaterThanOrEqualTo(1))),
+  target_size: Schema.Tuple(
+    Schema.Int.pipe(Schema.greaterThanOrEqualTo(1)),
+    Schema.Int.pipe(Schema.greaterThanOrEqualTo(1))
+  ),
   channels: Schema.Literal(1, 3)
 })
 export type ImageProperties = typeof ImageProperties.Type
@@ -47,16 +53,30 @@ export const decodeDatasetSpec = (raw: unknown, file: string): Either.Either<Dat
   Either.gen(function* () {
     const spec = yield* decodeStrict(DatasetSpecSchema, raw, file)
     if (spec.task_type === "image_classification" && spec.image_properties === undefined) {
-      return yield* Either.left(new ConfigError({ file, key: "image_properties", message: "an image_classification dataset needs image_properties (target_size, channels)" }))
+      return yield* Either.left(
+        new ConfigError({
+          file,
+          key: "image_properties",
+          message: "an image_classification dataset needs image_properties (target_size, channels)"
+        })
+      )
     }
     const declared = [...spec.features, spec.target]
     for (const c of declared) {
       if (!(c in spec.schema)) {
-        return yield* Either.left(new ConfigError({ file, key: `schema.${c}`, message: `column "${c}" is listed in features/target but has no dtype under schema` }))
+        return yield* Either.left(
+          new ConfigError({
+            file,
+            key: `schema.${c}`,
+            message: `column "${c}" is listed in features/target but has no dtype under schema`
+          })
+        )
       }
     }
     if (spec.features.includes(spec.target)) {
-      return yield* Either.left(new ConfigError({ file, key: "features", message: `the target "${spec.target}" is also listed as a feature` }))
+      return yield* Either.left(
+        new ConfigError({ file, key: "features", message: `the target "${spec.target}" is also listed as a feature` })
+      )
     }
     const dup = spec.features.find((f, i) => spec.features.indexOf(f) !== i)
     if (dup !== undefined) {

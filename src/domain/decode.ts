@@ -2,7 +2,10 @@ import { Either, ParseResult, Schema, SchemaAST } from "effect"
 import { ConfigError } from "./errors.js"
 
 const describePath = (path: ReadonlyArray<PropertyKey>): string =>
-  path.reduce<string>((acc, p) => (typeof p === "number" ? `${acc}[${p}]` : acc === "" ? String(p) : `${acc}.${String(p)}`), "")
+  path.reduce<string>(
+    (acc, p) => (typeof p === "number" ? `${acc}[${p}]` : acc === "" ? String(p) : `${acc}.${String(p)}`),
+    ""
+  )
 
 /**
  * Decodes `input` with `schema`, rejecting unknown keys, and turns the first issue into a
@@ -41,7 +44,10 @@ const suggest = (path: ReadonlyArray<PropertyKey>, ast: SchemaAST.AST): string =
   let bestD = Infinity
   for (const k of known) {
     const d = levenshtein(name, k)
-    if (d < bestD) { bestD = d; best = k }
+    if (d < bestD) {
+      bestD = d
+      best = k
+    }
   }
   const ok = best !== undefined && bestD <= Math.max(2, Math.floor(name.length / 3))
   return ok ? ` (did you mean "${best}"?)` : known.length > 0 ? ` (known keys: ${known.join(", ")})` : ""
@@ -53,10 +59,15 @@ const keysAt = (ast: SchemaAST.AST, path: ReadonlyArray<PropertyKey>): Array<str
   const visit = (a: SchemaAST.AST, rest: ReadonlyArray<PropertyKey>, depth: number): void => {
     if (depth > 40) return
     switch (a._tag) {
-      case "Transformation": return visit(a.from, rest, depth + 1)
-      case "Refinement": return visit(a.from, rest, depth + 1)
-      case "Suspend": return visit(a.f(), rest, depth + 1)
-      case "Union": for (const t of a.types) visit(t, rest, depth + 1); return
+      case "Transformation":
+        return visit(a.from, rest, depth + 1)
+      case "Refinement":
+        return visit(a.from, rest, depth + 1)
+      case "Suspend":
+        return visit(a.f(), rest, depth + 1)
+      case "Union":
+        for (const t of a.types) visit(t, rest, depth + 1)
+        return
       case "TypeLiteral": {
         if (rest.length === 0) {
           for (const ps of a.propertySignatures) out.add(String(ps.name))
@@ -74,7 +85,8 @@ const keysAt = (ast: SchemaAST.AST, path: ReadonlyArray<PropertyKey>): Array<str
         for (const e of a.elements) visit(e.type, tail, depth + 1)
         return
       }
-      default: return
+      default:
+        return
     }
   }
   visit(ast, path, 0)
@@ -82,7 +94,8 @@ const keysAt = (ast: SchemaAST.AST, path: ReadonlyArray<PropertyKey>): Array<str
 }
 
 export const levenshtein = (a: string, b: string): number => {
-  const m = a.length, n = b.length
+  const m = a.length,
+    n = b.length
   const d = Array.from({ length: n + 1 }, (_, j) => j)
   for (let i = 1; i <= m; i++) {
     let prev = d[0]!

@@ -23,8 +23,11 @@ const splitmix32 = (seed: number) => {
 }
 
 export const rng = (seed: number): Rng => {
-  const sm = splitmix32(Math.floor(seed) >>> 0 ^ Math.floor(seed / 4294967296))
-  let a = sm(), b = sm(), c = sm(), d = sm()
+  const sm = splitmix32((Math.floor(seed) >>> 0) ^ Math.floor(seed / 4294967296))
+  let a = sm(),
+    b = sm(),
+    c = sm(),
+    d = sm()
   const u32 = (): number => {
     const t = (((a + b) >>> 0) + d) >>> 0
     d = (d + 1) >>> 0
@@ -41,7 +44,11 @@ export const rng = (seed: number): Rng => {
     next,
     int: (n) => Math.floor(next() * n),
     normal: () => {
-      if (spare !== undefined) { const s = spare; spare = undefined; return s }
+      if (spare !== undefined) {
+        const s = spare
+        spare = undefined
+        return s
+      }
       let u = 0
       while (u === 0) u = next()
       const v = next()

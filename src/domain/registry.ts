@@ -24,8 +24,18 @@ export interface ModelVersion {
 }
 
 export const AuditAction = Schema.Literal(
-  "create_model", "create_version", "transition", "set_alias", "delete_alias",
-  "promote", "rollback", "rollback_intent", "rollback_abandoned", "rejected", "cancelled", "set_tag"
+  "create_model",
+  "create_version",
+  "transition",
+  "set_alias",
+  "delete_alias",
+  "promote",
+  "rollback",
+  "rollback_intent",
+  "rollback_abandoned",
+  "rejected",
+  "cancelled",
+  "set_tag"
 )
 export type AuditAction = typeof AuditAction.Type
 
@@ -53,10 +63,19 @@ export const GENESIS_HASH = "0".repeat(64)
 /** SHA-256 over the previous record's hash and this record's canonical content. */
 export const auditHash = (r: Omit<AuditRecord, "hash">): string =>
   sha256Hex(
-    r.prevHash + "\n" +
+    r.prevHash +
+      "\n" +
       canonicalJson({
-        seq: r.seq, at: r.at, actor: r.actor, action: r.action, model: r.model, version: r.version,
-        fromStage: r.fromStage, toStage: r.toStage, reason: r.reason, details: r.details
+        seq: r.seq,
+        at: r.at,
+        actor: r.actor,
+        action: r.action,
+        model: r.model,
+        version: r.version,
+        fromStage: r.fromStage,
+        toStage: r.toStage,
+        reason: r.reason,
+        details: r.details
       })
   )
 
@@ -71,7 +90,8 @@ export const verifyChain = (records: ReadonlyArray<AuditRecord>): ChainVerdict =
   const problems: string[] = []
   let prev = GENESIS_HASH
   records.forEach((r, i) => {
-    if (r.seq !== i + 1) problems.push(`record ${i + 1} has sequence number ${r.seq} (a record is missing or out of order)`)
+    if (r.seq !== i + 1)
+      problems.push(`record ${i + 1} has sequence number ${r.seq} (a record is missing or out of order)`)
     if (r.prevHash !== prev) problems.push(`record ${r.seq} does not link to the record before it (prev_hash mismatch)`)
     const { hash: _h, ...rest } = r
     if (auditHash(rest) !== r.hash) problems.push(`record ${r.seq} was modified after it was written (hash mismatch)`)
@@ -112,12 +132,17 @@ export const replayProblems = (
   }
   for (const v of versions) {
     const logged = stages.get(v.version) ?? "None"
-    if (logged !== v.stage) problems.push(`${model}: version ${v.version} is ${v.stage} but the audit log says ${logged}`)
+    if (logged !== v.stage)
+      problems.push(`${model}: version ${v.version} is ${v.stage} but the audit log says ${logged}`)
     for (const a of v.aliases) {
-      if (aliases.get(a) !== v.version) problems.push(`${model}: alias ${a} is on version ${v.version} but the audit log puts it on ${aliases.get(a) ?? "no version"}`)
+      if (aliases.get(a) !== v.version)
+        problems.push(
+          `${model}: alias ${a} is on version ${v.version} but the audit log puts it on ${aliases.get(a) ?? "no version"}`
+        )
     }
   }
   const aliasCount = versions.reduce((n, v) => n + v.aliases.length, 0)
-  if (aliasCount !== aliases.size) problems.push(`${model}: ${aliasCount} alias(es) stored, ${aliases.size} in the audit log`)
+  if (aliasCount !== aliases.size)
+    problems.push(`${model}: ${aliasCount} alias(es) stored, ${aliases.size} in the audit log`)
   return problems
 }

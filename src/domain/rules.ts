@@ -46,11 +46,16 @@ const EQ_TOLERANCE = 1e-6
 
 export const compare = (observed: number, op: Operator, threshold: number): boolean => {
   switch (op) {
-    case ">=": return observed >= threshold
-    case "<=": return observed <= threshold
-    case ">": return observed > threshold
-    case "<": return observed < threshold
-    case "==": return Math.abs(observed - threshold) <= EQ_TOLERANCE
+    case ">=":
+      return observed >= threshold
+    case "<=":
+      return observed <= threshold
+    case ">":
+      return observed > threshold
+    case "<":
+      return observed < threshold
+    case "==":
+      return Math.abs(observed - threshold) <= EQ_TOLERANCE
   }
 }
 
@@ -85,11 +90,20 @@ export const evaluateRules = (
       const order = ["none", "low", "medium", "high"]
       if (typeof driftSeverity === "object") {
         return {
-          id: rule.id, passed: false,
-          checks: [{
-            id: rule.id, metric: "drift_severity", split: "val", operator: "<=", threshold: order.indexOf(rule.max_severity),
-            observed: null, passed: false, message: `the drift check of the validation data could not run: ${driftSeverity.error}`
-          }]
+          id: rule.id,
+          passed: false,
+          checks: [
+            {
+              id: rule.id,
+              metric: "drift_severity",
+              split: "val",
+              operator: "<=",
+              threshold: order.indexOf(rule.max_severity),
+              observed: null,
+              passed: false,
+              message: `the drift check of the validation data could not run: ${driftSeverity.error}`
+            }
+          ]
         }
       }
       const observed = driftSeverity === undefined ? null : order.indexOf(driftSeverity)
@@ -97,13 +111,21 @@ export const evaluateRules = (
       return {
         id: rule.id,
         passed,
-        checks: [{
-          id: rule.id, metric: "drift_severity", split: "val", operator: "<=",
-          threshold: order.indexOf(rule.max_severity), observed, passed,
-          message: observed === null
-            ? "no Production reference profile to compare against; rule skipped"
-            : `validation data drift severity ${driftSeverity} ${passed ? "within" : "exceeds"} ${rule.max_severity}`
-        }]
+        checks: [
+          {
+            id: rule.id,
+            metric: "drift_severity",
+            split: "val",
+            operator: "<=",
+            threshold: order.indexOf(rule.max_severity),
+            observed,
+            passed,
+            message:
+              observed === null
+                ? "no Production reference profile to compare against; rule skipped"
+                : `validation data drift severity ${driftSeverity} ${passed ? "within" : "exceeds"} ${rule.max_severity}`
+          }
+        ]
       }
     }
     const checks = splitsOf(rule.split ?? defaultSplit).map((split) => {
@@ -112,37 +134,67 @@ export const evaluateRules = (
         const base = production?.[split]?.[rule.metric]
         if (base === undefined) {
           return {
-            id: rule.id, metric: rule.metric, split, operator: "max_drop", threshold: rule.max_drop,
-            observed: observed ?? null, passed: observed !== undefined,
-            message: observed === undefined
-              ? `${rule.metric} was not computed on ${split}`
-              : `no Production ${rule.metric} on ${split} to compare with; rule passes`
+            id: rule.id,
+            metric: rule.metric,
+            split,
+            operator: "max_drop",
+            threshold: rule.max_drop,
+            observed: observed ?? null,
+            passed: observed !== undefined,
+            message:
+              observed === undefined
+                ? `${rule.metric} was not computed on ${split}`
+                : `no Production ${rule.metric} on ${split} to compare with; rule passes`
           }
         }
         if (observed === undefined) {
           return {
-            id: rule.id, metric: rule.metric, split, operator: "max_drop", threshold: rule.max_drop,
-            observed: null, passed: false, message: `${rule.metric} was not computed on ${split}`
+            id: rule.id,
+            metric: rule.metric,
+            split,
+            operator: "max_drop",
+            threshold: rule.max_drop,
+            observed: null,
+            passed: false,
+            message: `${rule.metric} was not computed on ${split}`
           }
         }
         const drop = lowerIsBetter(rule.metric) ? observed - base : base - observed
         const passed = drop <= rule.max_drop + 1e-12
         return {
-          id: rule.id, metric: rule.metric, split, operator: "max_drop", threshold: rule.max_drop,
-          observed, passed,
-          message: `${rule.metric} on ${split} ${observed.toFixed(4)} vs Production ${base.toFixed(4)}: ` +
+          id: rule.id,
+          metric: rule.metric,
+          split,
+          operator: "max_drop",
+          threshold: rule.max_drop,
+          observed,
+          passed,
+          message:
+            `${rule.metric} on ${split} ${observed.toFixed(4)} vs Production ${base.toFixed(4)}: ` +
             `${drop > 0 ? "worse" : "not worse"} by ${Math.max(0, drop).toFixed(4)} (allowed ${rule.max_drop})`
         }
       }
       if (observed === undefined || !Number.isFinite(observed)) {
         return {
-          id: rule.id, metric: rule.metric, split, operator: rule.operator, threshold: rule.threshold,
-          observed: null, passed: false, message: `${rule.metric} was not computed on ${split}`
+          id: rule.id,
+          metric: rule.metric,
+          split,
+          operator: rule.operator,
+          threshold: rule.threshold,
+          observed: null,
+          passed: false,
+          message: `${rule.metric} was not computed on ${split}`
         }
       }
       const passed = compare(observed, rule.operator, rule.threshold)
       return {
-        id: rule.id, metric: rule.metric, split, operator: rule.operator, threshold: rule.threshold, observed, passed,
+        id: rule.id,
+        metric: rule.metric,
+        split,
+        operator: rule.operator,
+        threshold: rule.threshold,
+        observed,
+        passed,
         message: `${rule.metric} on ${split} = ${observed.toFixed(4)} ${passed ? "satisfies" : "fails"} ${rule.operator} ${rule.threshold}`
       }
     })

@@ -23,17 +23,28 @@ export const ServeConfigSchema = Schema.Struct({
   port: opt(Schema.Int.pipe(Schema.between(0, 65535)), () => 8080),
   allowed_stage: opt(Schema.Literal("Production", "Staging"), () => "Production" as const),
   /** Serve only these registered models (default: every model with a version at allowed_stage). */
-  models: Schema.optional(Schema.Array(Schema.String.pipe(Schema.pattern(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, {
-    message: () => "a model name is letters, digits, '_', '-' or '.'"
-  })))),
+  models: Schema.optional(
+    Schema.Array(
+      Schema.String.pipe(
+        Schema.pattern(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, {
+          message: () => "a model name is letters, digits, '_', '-' or '.'"
+        })
+      )
+    )
+  ),
   body_limit_bytes: opt(IntAtLeast(1024), () => 1_048_576),
   request_timeout_ms: opt(IntAtLeast(1), () => 10_000),
   max_batch_rows: opt(Schema.Int.pipe(Schema.between(1, 100_000)), () => 1000),
   prediction_log: opt(PredictionLogConfig, () => Schema.decodeSync(PredictionLogConfig)({})),
   /** Environment variable holding the bearer token of POST /admin/reload (unset: reload disabled). */
-  admin_token_env: opt(Schema.String.pipe(Schema.pattern(/^[A-Za-z_][A-Za-z0-9_]*$/, {
-    message: () => "an environment variable name is letters, digits and '_'"
-  })), () => "DRIFTGATE_ADMIN_TOKEN")
+  admin_token_env: opt(
+    Schema.String.pipe(
+      Schema.pattern(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+        message: () => "an environment variable name is letters, digits and '_'"
+      })
+    ),
+    () => "DRIFTGATE_ADMIN_TOKEN"
+  )
 })
 export type ServeConfig = typeof ServeConfigSchema.Type
 

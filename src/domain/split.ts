@@ -17,7 +17,7 @@ const allocate = (n: number, f: SplitFractions): [number, number, number] => {
   const exact = [n * f.train, n * f.val, n * f.test]
   const base = exact.map(Math.floor) as [number, number, number]
   let left = n - base[0] - base[1] - base[2]
-  const order = [0, 1, 2].sort((a, b) => (exact[b]! - base[b]!) - (exact[a]! - base[a]!) || a - b)
+  const order = [0, 1, 2].sort((a, b) => exact[b]! - base[b]! - (exact[a]! - base[a]!) || a - b)
   for (const k of order) {
     if (left <= 0) break
     if ((k === 1 && f.val === 0) || (k === 2 && f.test === 0)) continue
@@ -40,9 +40,15 @@ export const splitIndices = (
   strata?: ReadonlyArray<string | null>
 ): SplitIndices => {
   const r = rng(seed)
-  const train: number[] = [], val: number[] = [], test: number[] = []
+  const train: number[] = [],
+    val: number[] = [],
+    test: number[] = []
   const groups = new Map<string, number[]>()
-  if (strata === undefined) groups.set("", Array.from({ length: n }, (_, i) => i))
+  if (strata === undefined)
+    groups.set(
+      "",
+      Array.from({ length: n }, (_, i) => i)
+    )
   else {
     for (let i = 0; i < n; i++) {
       const k = strata[i] ?? "\u0000null"

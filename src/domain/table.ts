@@ -24,7 +24,12 @@ const MAX_ROWS_LISTED = 10
  */
 export const parseCsv = (text: string): ParseCsvResult => {
   if (text.replace(/^\uFEFF/, "").trim() === "") {
-    return { _tag: "invalid", violations: [{ column: null, rule: "non_empty", observed: "empty file", expected: "a header row and data rows", rows: [] }] }
+    return {
+      _tag: "invalid",
+      violations: [
+        { column: null, rule: "non_empty", observed: "empty file", expected: "a header row and data rows", rows: [] }
+      ]
+    }
   }
   let records: Array<{ record: string[]; info: { lines: number } }>
   try {
@@ -39,7 +44,15 @@ export const parseCsv = (text: string): ParseCsvResult => {
     const err = e as { message?: string; lines?: number }
     return {
       _tag: "invalid",
-      violations: [{ column: null, rule: "csv_syntax", observed: String(err.message ?? e), expected: "well-formed CSV (RFC 4180)", rows: err.lines ? [err.lines] : [] }]
+      violations: [
+        {
+          column: null,
+          rule: "csv_syntax",
+          observed: String(err.message ?? e),
+          expected: "well-formed CSV (RFC 4180)",
+          rows: err.lines ? [err.lines] : []
+        }
+      ]
     }
   }
   const violations: Violation[] = []
@@ -47,12 +60,32 @@ export const parseCsv = (text: string): ParseCsvResult => {
   const header = head!.record.map((h) => h.trim())
   const seen = new Map<string, number>()
   header.forEach((h, i) => {
-    if (h === "") violations.push({ column: `#${i + 1}`, rule: "header", observed: "empty column name", expected: "a name for every column", rows: [1] })
-    else if (seen.has(h)) violations.push({ column: h, rule: "duplicate_header", observed: `"${h}" appears more than once`, expected: "unique column names", rows: [1] })
+    if (h === "")
+      violations.push({
+        column: `#${i + 1}`,
+        rule: "header",
+        observed: "empty column name",
+        expected: "a name for every column",
+        rows: [1]
+      })
+    else if (seen.has(h))
+      violations.push({
+        column: h,
+        rule: "duplicate_header",
+        observed: `"${h}" appears more than once`,
+        expected: "unique column names",
+        rows: [1]
+      })
     seen.set(h, i)
   })
   if (body.length === 0) {
-    violations.push({ column: null, rule: "non_empty", observed: "header only, no data rows", expected: "at least one data row", rows: [] })
+    violations.push({
+      column: null,
+      rule: "non_empty",
+      observed: "header only, no data rows",
+      expected: "at least one data row",
+      rows: []
+    })
   }
   const badRows: number[] = []
   let badCount = 0
@@ -73,8 +106,11 @@ export const parseCsv = (text: string): ParseCsvResult => {
   }
   if (badCount > 0) {
     violations.push({
-      column: null, rule: "column_count", observed: `${badCount} row(s) with a different number of cells`,
-      expected: `${header.length} cells per row, as in the header`, rows: badRows
+      column: null,
+      rule: "column_count",
+      observed: `${badCount} row(s) with a different number of cells`,
+      expected: `${header.length} cells per row, as in the header`,
+      rows: badRows
     })
   }
   return violations.length > 0 ? { _tag: "invalid", violations } : { _tag: "ok", table: { header, rows, lines } }
@@ -89,15 +125,21 @@ const BOOL_FALSE = new Set(["false", "False", "FALSE", "0", "no", "No"])
 export const parseCell = (cell: string, dtype: Dtype): number | string | undefined => {
   const s = cell.trim()
   switch (dtype) {
-    case "float": return FLOAT_RE.test(s) ? Number(s) : undefined
+    case "float":
+      return FLOAT_RE.test(s) ? Number(s) : undefined
     case "int": {
       if (INT_RE.test(s)) return Number(s)
       // 3.0 is an int written as a float (common in exported CSVs).
-      if (FLOAT_RE.test(s)) { const v = Number(s); return Number.isInteger(v) ? v : undefined }
+      if (FLOAT_RE.test(s)) {
+        const v = Number(s)
+        return Number.isInteger(v) ? v : undefined
+      }
       return undefined
     }
-    case "bool": return BOOL_TRUE.has(s) ? "true" : BOOL_FALSE.has(s) ? "false" : undefined
-    case "string": return cell
+    case "bool":
+      return BOOL_TRUE.has(s) ? "true" : BOOL_FALSE.has(s) ? "false" : undefined
+    case "string":
+      return cell
   }
 }
 
@@ -136,7 +178,10 @@ export const toFrame = (
       const values = new Float64Array(n)
       for (let i = 0; i < n; i++) {
         const cell = table.rows[i]![j]
-        if (cell === null || cell === undefined) { values[i] = NaN; continue }
+        if (cell === null || cell === undefined) {
+          values[i] = NaN
+          continue
+        }
         const v = parseCell(cell, dtype)
         if (v === undefined) {
           values[i] = NaN
@@ -149,7 +194,10 @@ export const toFrame = (
       const values: Array<string | null> = new Array(n)
       for (let i = 0; i < n; i++) {
         const cell = table.rows[i]![j]
-        if (cell === null || cell === undefined) { values[i] = null; continue }
+        if (cell === null || cell === undefined) {
+          values[i] = null
+          continue
+        }
         const v = parseCell(cell, dtype)
         if (v === undefined) {
           values[i] = null
@@ -161,8 +209,13 @@ export const toFrame = (
     }
     if (badCount > 0) {
       violations.push({
-        column: name, rule: "dtype", observed: `${badCount} value(s) that are not ${dtype}, e.g. "${example}"`,
-        expected: dtype === "float" ? "finite numbers (NaN/inf are not accepted; leave the cell empty for a missing value)" : dtype,
+        column: name,
+        rule: "dtype",
+        observed: `${badCount} value(s) that are not ${dtype}, e.g. "${example}"`,
+        expected:
+          dtype === "float"
+            ? "finite numbers (NaN/inf are not accepted; leave the cell empty for a missing value)"
+            : dtype,
         rows: bad
       })
     }

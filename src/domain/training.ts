@@ -66,7 +66,10 @@ const ConvLayer = Schema.Struct({
 
 /** A small CNN: conv blocks (each followed by pooling), dense layers, softmax. */
 export const CnnParams = Schema.Struct({
-  conv: opt(Schema.Array(ConvLayer).pipe(Schema.minItems(1)), [{ filters: 16, kernel: 3, stride: 1, padding: "same" as const }, { filters: 32, kernel: 3, stride: 1, padding: "same" as const }]),
+  conv: opt(Schema.Array(ConvLayer).pipe(Schema.minItems(1)), [
+    { filters: 16, kernel: 3, stride: 1, padding: "same" as const },
+    { filters: 32, kernel: 3, stride: 1, padding: "same" as const }
+  ]),
   pool: opt(Schema.Literal("max", "avg"), "max"),
   dense: opt(Schema.Array(PositiveInt), [64]),
   dropout: opt(Schema.Number.pipe(Schema.greaterThanOrEqualTo(0), Schema.lessThan(1)), 0.25),

@@ -4,22 +4,26 @@ import * as path from "node:path"
 import { ApproverHeadlessCancel } from "./approver/ApproverHeadlessCancel.js"
 import { ApproverPolicy } from "./approver/ApproverPolicy.js"
 import { ApproverTerminal } from "./approver/ApproverTerminal.js"
-import { StorageFs } from "./fs/StorageFs.js"
+import { StorageFs } from "./storage/StorageFs.js"
 import { SqliteDatabaseLive, SqliteDatabaseSnapshot } from "./sqlite/SqliteDatabase.js"
 import { accessSync, constants } from "node:fs"
-import { RegistrySqlite } from "./sqlite/RegistrySqlite.js"
-import { TrackerSqlite } from "./sqlite/TrackerSqlite.js"
+import { RegistrySqlite } from "./registry/RegistrySqlite.js"
+import { TrackerSqlite } from "./tracker/TrackerSqlite.js"
 import { TrainerAll } from "./trainer/TrainerAll.js"
 import { DriftDetectorTabular } from "./drift/DriftDetectorTabular.js"
-import { ImageCodecSharp } from "./images/ImageCodecSharp.js"
-import { PromptTerminal } from "./terminal/PromptTerminal.js"
+import { ImageCodecSharp } from "./imageCodec/ImageCodecSharp.js"
+import { PromptTerminal } from "./prompt/PromptTerminal.js"
 
 export type ApproveMode = "interactive" | "auto" | "cancel"
 
 /** interactive on a TTY, cancel otherwise (the headless default); auto only when asked for. */
 export const approverLayer = (mode: ApproveMode | undefined, interactive: boolean) => {
   const m = mode ?? (interactive ? "interactive" : "cancel")
-  return m === "auto" ? ApproverPolicy() : m === "interactive" && interactive ? ApproverTerminal : ApproverHeadlessCancel
+  return m === "auto"
+    ? ApproverPolicy()
+    : m === "interactive" && interactive
+      ? ApproverTerminal
+      : ApproverHeadlessCancel
 }
 
 /** A workspace on a read-only mount (or DRIFTGATE_STORE_READONLY=1): the store is read from a snapshot. */

@@ -99,8 +99,16 @@ export const fitRandomForest = (
   const seeds = new Float64Array(nTrees)
   for (let t = 0; t < nTrees; t++) seeds[t] = deriveSeed(options.seed, t)
   const job = makeGrowJob(
-    toColumnMajor(x), x.rows, x.cols, y, nClasses, options.task, params, seeds,
-    params.bootstrap, params.bootstrap ? resolveBootstrapSamples(params.max_samples, x.rows) : x.rows
+    toColumnMajor(x),
+    x.rows,
+    x.cols,
+    y,
+    nClasses,
+    options.task,
+    params,
+    seeds,
+    params.bootstrap,
+    params.bootstrap ? resolveBootstrapSamples(params.max_samples, x.rows) : x.rows
   )
   const grown = parallelMapSync(growTree, job, nTrees, resolveThreads(given.n_jobs))
 
@@ -137,7 +145,6 @@ const meanOverTrees = (model: RandomForestModel, x: Matrix): Float64Array => {
   for (let i = 0; i < out.length; i++) out[i] = out[i]! / nTrees
   return out
 }
-
 
 /** Mean of the trees' class probabilities (rows × classes), like scikit-learn. */
 export const predictProbaRandomForest = (model: RandomForestModel, x: Matrix): Float64Array => {

@@ -51,7 +51,11 @@ export const takeFrameRows = (f: Frame, idx: ArrayLike<number>): Frame => ({
   rows: idx.length,
   columns: f.columns.map((c): Column =>
     isNumericColumn(c)
-      ? { name: c.name, dtype: c.dtype, values: Float64Array.from({ length: idx.length }, (_, k) => c.values[idx[k]!]!) }
+      ? {
+          name: c.name,
+          dtype: c.dtype,
+          values: Float64Array.from({ length: idx.length }, (_, k) => c.values[idx[k]!]!)
+        }
       : { name: c.name, dtype: c.dtype, values: Array.from({ length: idx.length }, (_, k) => c.values[idx[k]!]!) }
   )
 })
@@ -81,8 +85,10 @@ export const frameFromRecords = (
   records: ReadonlyArray<Readonly<Record<string, Scalar>>>,
   schema: ReadonlyArray<{ readonly name: string; readonly dtype: Dtype }>
 ): Frame =>
-  frame(schema.map((s): Column =>
-    s.dtype === "float" || s.dtype === "int"
-      ? { name: s.name, dtype: s.dtype, values: Float64Array.from(records, (r) => toNumber(r[s.name], s.name)) }
-      : { name: s.name, dtype: s.dtype, values: records.map((r) => toCategory(r[s.name])) }
-  ))
+  frame(
+    schema.map((s): Column =>
+      s.dtype === "float" || s.dtype === "int"
+        ? { name: s.name, dtype: s.dtype, values: Float64Array.from(records, (r) => toNumber(r[s.name], s.name)) }
+        : { name: s.name, dtype: s.dtype, values: records.map((r) => toCategory(r[s.name])) }
+    )
+  )

@@ -91,11 +91,7 @@ export interface Binned {
   readonly hasMissing: Uint8Array
 }
 
-export const binRows = (
-  x: Matrix,
-  rows: Uint32Array,
-  thresholds: ReadonlyArray<Float64Array>
-): Binned => {
+export const binRows = (x: Matrix, rows: Uint32Array, thresholds: ReadonlyArray<Float64Array>): Binned => {
   const n = rows.length
   const cols = x.cols
   const data = x.data

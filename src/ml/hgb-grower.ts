@@ -80,7 +80,11 @@ export class HistGrower {
   private nodes: GrowNode[] = []
   private nFinalizedLeaves = 0
 
-  constructor(binned: Binned, nBinsNonMissing: Int32Array, private readonly opts: GrowerOptions) {
+  constructor(
+    binned: Binned,
+    nBinsNonMissing: Int32Array,
+    private readonly opts: GrowerOptions
+  ) {
     this.n = binned.rows
     this.nFeatures = nBinsNonMissing.length
     this.bins = binned.bins
@@ -182,7 +186,14 @@ export class HistGrower {
     const nLeafNodes = this.nFinalizedLeaves + this.heap.length + 2
     const sgR = node.sumG - node.sgL
     const shR = node.sumH - node.shL
-    const left = this.newNode(node.start, node.start + nLeft, depth, node.sgL, node.shL, this.nodeValue(node.sgL, node.shL))
+    const left = this.newNode(
+      node.start,
+      node.start + nLeft,
+      depth,
+      node.sgL,
+      node.shL,
+      this.nodeValue(node.sgL, node.shL)
+    )
     const right = this.newNode(node.start + nLeft, node.stop, depth, sgR, shR, this.nodeValue(sgR, shR))
     node.left = left
     node.right = right
@@ -288,8 +299,14 @@ export class HistGrower {
     const n = this.n
     const bins = this.bins
     const part = this.part
-    const c0 = f * n, c1 = c0 + n, c2 = c1 + n, c3 = c2 + n
-    const o0 = this.histOffset[f]!, o1 = this.histOffset[f + 1]!, o2 = this.histOffset[f + 2]!, o3 = this.histOffset[f + 3]!
+    const c0 = f * n,
+      c1 = c0 + n,
+      c2 = c1 + n,
+      c3 = c2 + n
+    const o0 = this.histOffset[f]!,
+      o1 = this.histOffset[f + 1]!,
+      o2 = this.histOffset[f + 2]!,
+      o3 = this.histOffset[f + 3]!
     for (let k = node.start; k < node.stop; k++) {
       const i = part[k]!
       const gi = g[i]!
@@ -312,8 +329,14 @@ export class HistGrower {
     const n = this.n
     const bins = this.bins
     const part = this.part
-    const c0 = f * n, c1 = c0 + n, c2 = c1 + n, c3 = c2 + n
-    const o0 = this.histOffset[f]!, o1 = this.histOffset[f + 1]!, o2 = this.histOffset[f + 2]!, o3 = this.histOffset[f + 3]!
+    const c0 = f * n,
+      c1 = c0 + n,
+      c2 = c1 + n,
+      c3 = c2 + n
+    const o0 = this.histOffset[f]!,
+      o1 = this.histOffset[f + 1]!,
+      o2 = this.histOffset[f + 2]!,
+      o3 = this.histOffset[f + 3]!
     for (let k = node.start; k < node.stop; k++) {
       const i = part[k]!
       const gi = g[i]!

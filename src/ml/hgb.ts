@@ -96,7 +96,8 @@ const fail = (message: string, column?: number): never => {
 export const resolveHgbParams = (params: HgbParams): ResolvedHgbParams => {
   const p: ResolvedHgbParams = { ...hgbDefaults, ...stripUndefined(params) }
   const isInt = (v: number) => Number.isInteger(v)
-  if (!(p.learning_rate > 0) || !Number.isFinite(p.learning_rate)) fail(`learning_rate must be > 0, got ${p.learning_rate}`)
+  if (!(p.learning_rate > 0) || !Number.isFinite(p.learning_rate))
+    fail(`learning_rate must be > 0, got ${p.learning_rate}`)
   if (!isInt(p.max_iter) || p.max_iter < 1) fail(`max_iter must be an integer >= 1, got ${p.max_iter}`)
   if (p.max_leaf_nodes !== null && (!isInt(p.max_leaf_nodes) || p.max_leaf_nodes < 2)) {
     fail(`max_leaf_nodes must be null or an integer >= 2, got ${p.max_leaf_nodes}`)
@@ -104,15 +105,20 @@ export const resolveHgbParams = (params: HgbParams): ResolvedHgbParams => {
   if (p.max_depth !== null && (!isInt(p.max_depth) || p.max_depth < 1)) {
     fail(`max_depth must be null or an integer >= 1, got ${p.max_depth}`)
   }
-  if (!isInt(p.min_samples_leaf) || p.min_samples_leaf < 1) fail(`min_samples_leaf must be an integer >= 1, got ${p.min_samples_leaf}`)
-  if (!(p.l2_regularization >= 0) || !Number.isFinite(p.l2_regularization)) fail(`l2_regularization must be >= 0, got ${p.l2_regularization}`)
-  if (!isInt(p.max_bins) || p.max_bins < 2 || p.max_bins > 255) fail(`max_bins must be an integer in [2, 255], got ${p.max_bins}`)
-  if (p.early_stopping !== "auto" && typeof p.early_stopping !== "boolean") fail(`early_stopping must be "auto", true or false`)
+  if (!isInt(p.min_samples_leaf) || p.min_samples_leaf < 1)
+    fail(`min_samples_leaf must be an integer >= 1, got ${p.min_samples_leaf}`)
+  if (!(p.l2_regularization >= 0) || !Number.isFinite(p.l2_regularization))
+    fail(`l2_regularization must be >= 0, got ${p.l2_regularization}`)
+  if (!isInt(p.max_bins) || p.max_bins < 2 || p.max_bins > 255)
+    fail(`max_bins must be an integer in [2, 255], got ${p.max_bins}`)
+  if (p.early_stopping !== "auto" && typeof p.early_stopping !== "boolean")
+    fail(`early_stopping must be "auto", true or false`)
   const vf = p.validation_fraction
   if (vf !== null && (!(vf > 0) || (vf >= 1 && !isInt(vf)))) {
     fail(`validation_fraction must be null, in (0, 1), or an integer row count, got ${vf}`)
   }
-  if (!isInt(p.n_iter_no_change) || p.n_iter_no_change < 1) fail(`n_iter_no_change must be an integer >= 1, got ${p.n_iter_no_change}`)
+  if (!isInt(p.n_iter_no_change) || p.n_iter_no_change < 1)
+    fail(`n_iter_no_change must be an integer >= 1, got ${p.n_iter_no_change}`)
   if (!(p.tol >= 0)) fail(`tol must be >= 0, got ${p.tol}`)
   if (p.scoring !== "loss") fail(`scoring must be "loss", got ${String(p.scoring)}`)
   return p
@@ -212,11 +218,7 @@ const addBinnedPredictions = (
   }
 }
 
-const fit = (
-  x: Matrix,
-  y: Float64Array,
-  options: FitOptions<HgbParams>
-): HgbModel => {
+const fit = (x: Matrix, y: Float64Array, options: FitOptions<HgbParams>): HgbModel => {
   const p = resolveHgbParams(options.params)
   const { task, seed } = options
   const n = x.rows
@@ -229,7 +231,10 @@ const fit = (
     const v = x.data[i]!
     if (v === Infinity || v === -Infinity) {
       const j = i % nFeatures
-      fail(`feature ${options.featureNames?.[j] ?? `#${j}`} has an infinite value at row ${Math.floor(i / nFeatures)}; use NaN for missing values`, j)
+      fail(
+        `feature ${options.featureNames?.[j] ?? `#${j}`} has an infinite value at row ${Math.floor(i / nFeatures)}; use NaN for missing values`,
+        j
+      )
     }
   }
 
@@ -239,7 +244,8 @@ const fit = (
     let maxClass = -1
     for (let i = 0; i < n; i++) {
       const v = y[i]!
-      if (!Number.isInteger(v) || v < 0) fail(`classification target must hold class indices 0..k-1, got ${v} at row ${i}`)
+      if (!Number.isInteger(v) || v < 0)
+        fail(`classification target must hold class indices 0..k-1, got ${v} at row ${i}`)
       if (v > maxClass) maxClass = v
     }
     nClasses = options.nClasses ?? maxClass + 1
@@ -251,7 +257,8 @@ const fit = (
     }
     loss = nClasses <= 2 ? "log_loss_binary" : "log_loss_multiclass"
   } else if (task === "regression") {
-    for (let i = 0; i < n; i++) if (!Number.isFinite(y[i]!)) fail(`regression target has a non-finite value (${y[i]}) at row ${i}`)
+    for (let i = 0; i < n; i++)
+      if (!Number.isFinite(y[i]!)) fail(`regression target has a non-finite value (${y[i]}) at row ${i}`)
   } else {
     fail(`unknown task ${String(task)}`)
   }
@@ -291,7 +298,9 @@ const fit = (
   const grad = new Float32Array(K * nTrain)
   const hess = hessiansAreConstant ? null : new Float32Array(K * nTrain)
   const gradViews = Array.from({ length: K }, (_, k) => grad.subarray(k * nTrain, (k + 1) * nTrain))
-  const hessViews = Array.from({ length: K }, (_, k) => (hess === null ? null : hess.subarray(k * nTrain, (k + 1) * nTrain)))
+  const hessViews = Array.from({ length: K }, (_, k) =>
+    hess === null ? null : hess.subarray(k * nTrain, (k + 1) * nTrain)
+  )
 
   const grower = new HistGrower(binnedTrain, nBinsNonMissing, {
     maxLeafNodes: p.max_leaf_nodes,

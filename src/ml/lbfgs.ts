@@ -59,7 +59,8 @@ export const minimizeLbfgs = (fg: Objective, x0: Float64Array, options: LbfgsOpt
   const Y = Array.from({ length: mem }, () => new Float64Array(n))
   const rho = new Float64Array(mem)
   const alphaBuf = new Float64Array(mem)
-  let stored = 0, head = 0
+  let stored = 0,
+    head = 0
   let evaluations = 1
   let f = fg(x, g)
   if (!Number.isFinite(f)) throw new RangeError(`objective is not finite at the starting point (${f})`)
@@ -89,24 +90,39 @@ export const minimizeLbfgs = (fg: Objective, x0: Float64Array, options: LbfgsOpt
           const d2 = Math.sign(hi - lo) * Math.sqrt(disc)
           a = hi - (hi - lo) * ((dhi + d2 - d1) / (dhi - dlo + 2 * d2))
         }
-        const lo2 = Math.min(lo, hi), hi2 = Math.max(lo, hi), w = hi2 - lo2
+        const lo2 = Math.min(lo, hi),
+          hi2 = Math.max(lo, hi),
+          w = hi2 - lo2
         if (!Number.isFinite(a) || a < lo2 + 0.1 * w || a > hi2 - 0.1 * w) a = (lo + hi) / 2
         const da = evalAt(a)
         evals++
         if (!Number.isFinite(ft) || ft > f0 + C1 * a * dphi0 || ft >= flo) {
-          hi = a; fhi = ft; dhi = da
+          hi = a
+          fhi = ft
+          dhi = da
         } else {
           if (Math.abs(da) <= -C2 * dphi0) return true
-          if (da * (hi - lo) >= 0) { hi = lo; fhi = flo; dhi = dlo }
-          lo = a; flo = ft; dlo = da
+          if (da * (hi - lo) >= 0) {
+            hi = lo
+            fhi = flo
+            dhi = dlo
+          }
+          lo = a
+          flo = ft
+          dlo = da
         }
         if (Math.abs(hi - lo) < 1e-16 * Math.max(1, Math.abs(lo))) break
       }
       // no point met the curvature condition: accept the best point with sufficient decrease
-      if (lo > 0 && flo <= f0 + C1 * lo * dphi0) { evalAt(lo); return true }
+      if (lo > 0 && flo <= f0 + C1 * lo * dphi0) {
+        evalAt(lo)
+        return true
+      }
       return false
     }
-    let prev = 0, fprev = f0, dprev = dphi0
+    let prev = 0,
+      fprev = f0,
+      dprev = dphi0
     let a = alphaInit
     while (evals < maxLs) {
       const da = evalAt(a)
@@ -116,7 +132,9 @@ export const minimizeLbfgs = (fg: Objective, x0: Float64Array, options: LbfgsOpt
       }
       if (Math.abs(da) <= -C2 * dphi0) return true
       if (da >= 0) return zoom(a, prev, ft, fprev, da, dprev)
-      prev = a; fprev = ft; dprev = da
+      prev = a
+      fprev = ft
+      dprev = da
       a *= 2
     }
     return false
@@ -161,8 +179,12 @@ export const minimizeLbfgs = (fg: Objective, x0: Float64Array, options: LbfgsOpt
     }
     iterations++
     // update memory with s = xt - x, y = gt - g
-    const s = S[head]!, y = Y[head]!
-    for (let i = 0; i < n; i++) { s[i] = xt[i]! - x[i]!; y[i] = gt[i]! - g[i]! }
+    const s = S[head]!,
+      y = Y[head]!
+    for (let i = 0; i < n; i++) {
+      s[i] = xt[i]! - x[i]!
+      y[i] = gt[i]! - g[i]!
+    }
     const sy = dot(s, y)
     if (sy > 2.220446049250313e-16 * dot(y, y)) {
       rho[head] = 1 / sy

@@ -2,12 +2,7 @@ import type { Matrix } from "./matrix.js"
 
 /** Model kinds driftgate trains natively. */
 export type LearnerKind =
-  | "decision_tree"
-  | "random_forest"
-  | "logistic_regression"
-  | "linear_regression"
-  | "ridge"
-  | "hist_gradient_boosting"
+  "decision_tree" | "random_forest" | "logistic_regression" | "linear_regression" | "ridge" | "hist_gradient_boosting"
 
 export type Task = "classification" | "regression"
 

@@ -53,7 +53,9 @@ interface Centred {
 
 /** Column means of X and the mean of y (zeros without an intercept). */
 const means = (x: Matrix, y: Float64Array, fitIntercept: boolean): { xMean: Float64Array; yMean: number } => {
-  const n = x.rows, p = x.cols, d = x.data
+  const n = x.rows,
+    p = x.cols,
+    d = x.data
   const xMean = new Float64Array(p)
   let yMean = 0
   if (fitIntercept) {
@@ -68,7 +70,9 @@ const means = (x: Matrix, y: Float64Array, fitIntercept: boolean): { xMean: Floa
 }
 
 const centre = (x: Matrix, y: Float64Array, fitIntercept: boolean): Centred => {
-  const n = x.rows, p = x.cols, d = x.data
+  const n = x.rows,
+    p = x.cols,
+    d = x.data
   const { xMean, yMean } = means(x, y, fitIntercept)
   const a = new Float64Array(n * p)
   for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) a[j * n + i] = d[i * p + j]! - xMean[j]!
@@ -106,7 +110,8 @@ const leastSquaresQR = (
     for (let i = k; i < n; i++) s += a[ko + i]! ** 2
     const norm = Math.sqrt(s)
     if (!(norm > RANK_TOLERANCE * colNorm[k]!) || colNorm[k] === 0) {
-      const what = colNorm[k] === 0 ? (centred ? "is constant" : "is all zeros") : "is a linear combination of earlier features"
+      const what =
+        colNorm[k] === 0 ? (centred ? "is constant" : "is all zeros") : "is a linear combination of earlier features"
       throw new LearnerInputError(
         `linear_regression: feature ${featureName(options, k)} ${what}, so X is rank-deficient; drop it or use ridge`,
         k
@@ -170,7 +175,9 @@ export const fitRidge = (x: Matrix, y: Float64Array, options: FitOptions<RidgePa
   const alpha = options.params.alpha ?? ridgeDefaults.alpha
   if (!(alpha >= 0) || !Number.isFinite(alpha)) throw new LearnerInputError(`ridge: alpha must be ≥ 0, got ${alpha}`)
   const fitIntercept = options.params.fit_intercept ?? ridgeDefaults.fit_intercept
-  const n = x.rows, p = x.cols, d = x.data
+  const n = x.rows,
+    p = x.cols,
+    d = x.data
   const { xMean, yMean } = means(x, y, fitIntercept)
   // G = XcᵀXc + alpha I (lower triangle), r = Xcᵀyc, accumulated row by row (one pass, no copy of X)
   const g = new Float64Array(p * p)
@@ -228,9 +235,14 @@ export const fitRidge = (x: Matrix, y: Float64Array, options: FitOptions<RidgePa
   }
 }
 
-const predictLinear = (kind: string, model: { nFeatures: number; coef: ReadonlyArray<number>; intercept: number }, x: Matrix): Float64Array => {
+const predictLinear = (
+  kind: string,
+  model: { nFeatures: number; coef: ReadonlyArray<number>; intercept: number },
+  x: Matrix
+): Float64Array => {
   checkPredictInput(kind, model.nFeatures, x)
-  const p = x.cols, d = x.data
+  const p = x.cols,
+    d = x.data
   const coef = Float64Array.from(model.coef)
   const out = new Float64Array(x.rows)
   for (let i = 0; i < x.rows; i++) {

@@ -35,7 +35,12 @@ export interface LogisticRegressionModel {
   readonly loss: number
 }
 
-export const logisticRegressionDefaults: Required<LogisticRegressionParams> = { C: 1.0, fit_intercept: true, max_iter: 100, tol: 1e-4 }
+export const logisticRegressionDefaults: Required<LogisticRegressionParams> = {
+  C: 1.0,
+  fit_intercept: true,
+  max_iter: 100,
+  tol: 1e-4
+}
 
 const KIND = "logistic_regression"
 const FORMAT = "driftgate.logistic_regression/1"
@@ -63,7 +68,9 @@ export const fitLogisticRegression = (
   if (!(C > 0) || !Number.isFinite(C)) throw new LearnerInputError(`${KIND}: C must be > 0, got ${C}`)
   if (!Number.isInteger(maxIter) || maxIter < 0) throw new LearnerInputError(`${KIND}: max_iter must be an integer ≥ 0`)
   if (!(tol >= 0)) throw new LearnerInputError(`${KIND}: tol must be ≥ 0, got ${tol}`)
-  const n = x.rows, p = x.cols, X = x.data
+  const n = x.rows,
+    p = x.cols,
+    X = x.data
   const invC = 1 / C
   const rowsOut = K === 2 ? 1 : K
   const stride = p + 1 // per output: p weights then the intercept
@@ -175,7 +182,10 @@ export const fitLogisticRegression = (
 export const predictProbaLogisticRegression = (model: LogisticRegressionModel, x: Matrix): Float64Array => {
   checkFormat(model, FORMAT)
   checkPredictInput(KIND, model.nFeatures, x)
-  const n = x.rows, p = x.cols, X = x.data, K = model.nClasses
+  const n = x.rows,
+    p = x.cols,
+    X = x.data,
+    K = model.nClasses
   const out = new Float64Array(n * K)
   if (K === 2) {
     const w = Float64Array.from(model.coef[0]!)
@@ -216,7 +226,10 @@ export const predictLogisticRegression = (model: LogisticRegressionModel, x: Mat
     // the sign of the decision function, like scikit-learn (a probability of exactly ½ would tie)
     checkFormat(model, FORMAT)
     checkPredictInput(KIND, model.nFeatures, x)
-    const p = x.cols, X = x.data, w = Float64Array.from(model.coef[0]!), b = model.intercept[0]!
+    const p = x.cols,
+      X = x.data,
+      w = Float64Array.from(model.coef[0]!),
+      b = model.intercept[0]!
     const out = new Float64Array(x.rows)
     for (let i = 0; i < x.rows; i++) {
       let z = b

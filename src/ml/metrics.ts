@@ -15,7 +15,8 @@ const sameLength = (a: ArrayLike<number>, b: ArrayLike<number>, what: string): v
 }
 
 const checkClass = (v: number, k: number, what: string): number => {
-  if (!Number.isInteger(v) || v < 0 || v >= k) throw new LearnerInputError(`${what}: ${v} is not a class index in 0..${k - 1}`)
+  if (!Number.isInteger(v) || v < 0 || v >= k)
+    throw new LearnerInputError(`${what}: ${v} is not a class index in 0..${k - 1}`)
   return v
 }
 
@@ -48,11 +49,19 @@ export interface PerClassScores {
 
 export const precisionRecallF1PerClass = (yTrue: Labels, yPred: Labels, nClasses: number): PerClassScores => {
   const cm = confusionMatrix(yTrue, yPred, nClasses)
-  const precision: number[] = [], recall: number[] = [], f1: number[] = [], support: number[] = [], present: boolean[] = []
+  const precision: number[] = [],
+    recall: number[] = [],
+    f1: number[] = [],
+    support: number[] = [],
+    present: boolean[] = []
   for (let c = 0; c < nClasses; c++) {
     const tp = cm[c]![c]!
-    let predicted = 0, actual = 0
-    for (let k = 0; k < nClasses; k++) { predicted += cm[k]![c]!; actual += cm[c]![k]! }
+    let predicted = 0,
+      actual = 0
+    for (let k = 0; k < nClasses; k++) {
+      predicted += cm[k]![c]!
+      actual += cm[c]![k]!
+    }
     const p = predicted === 0 ? 0 : tp / predicted
     const r = actual === 0 ? 0 : tp / actual
     precision.push(p)
@@ -68,7 +77,8 @@ export type Average = "macro" | "weighted" | "binary"
 
 const averageOf = (values: ReadonlyArray<number>, s: PerClassScores, average: Average, posLabel: number): number => {
   if (average === "binary") return values[posLabel] ?? 0
-  let num = 0, den = 0
+  let num = 0,
+    den = 0
   for (let c = 0; c < values.length; c++) {
     if (!s.present[c]) continue
     const w = average === "weighted" ? s.support[c]! : 1
@@ -78,17 +88,35 @@ const averageOf = (values: ReadonlyArray<number>, s: PerClassScores, average: Av
   return den === 0 ? 0 : num / den
 }
 
-export const precisionScore = (yTrue: Labels, yPred: Labels, nClasses: number, average: Average = "binary", posLabel = 1): number => {
+export const precisionScore = (
+  yTrue: Labels,
+  yPred: Labels,
+  nClasses: number,
+  average: Average = "binary",
+  posLabel = 1
+): number => {
   const s = precisionRecallF1PerClass(yTrue, yPred, nClasses)
   return averageOf(s.precision, s, average, posLabel)
 }
 
-export const recallScore = (yTrue: Labels, yPred: Labels, nClasses: number, average: Average = "binary", posLabel = 1): number => {
+export const recallScore = (
+  yTrue: Labels,
+  yPred: Labels,
+  nClasses: number,
+  average: Average = "binary",
+  posLabel = 1
+): number => {
   const s = precisionRecallF1PerClass(yTrue, yPred, nClasses)
   return averageOf(s.recall, s, average, posLabel)
 }
 
-export const f1Score = (yTrue: Labels, yPred: Labels, nClasses: number, average: Average = "binary", posLabel = 1): number => {
+export const f1Score = (
+  yTrue: Labels,
+  yPred: Labels,
+  nClasses: number,
+  average: Average = "binary",
+  posLabel = 1
+): number => {
   const s = precisionRecallF1PerClass(yTrue, yPred, nClasses)
   return averageOf(s.f1, s, average, posLabel)
 }
@@ -109,7 +137,11 @@ export const rocAuc = (yTrue: Labels, score: ArrayLike<number>): number => {
   const neg = n - pos
   if (pos === 0 || neg === 0) throw new LearnerInputError("roc_auc: y_true has a single class; ROC AUC is undefined")
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => score[b]! - score[a]!)
-  let tp = 0, fp = 0, prevTp = 0, prevFp = 0, area = 0
+  let tp = 0,
+    fp = 0,
+    prevTp = 0,
+    prevFp = 0,
+    area = 0
   for (let k = 0; k < n; k++) {
     const i = order[k]!
     if (yTrue[i] === 1) tp++
@@ -124,7 +156,12 @@ export const rocAuc = (yTrue: Labels, score: ArrayLike<number>): number => {
 }
 
 /** Mean negative log-likelihood of the true class; probabilities (rows × nClasses) clipped to [eps, 1-eps] and renormalised. */
-export const logLoss = (yTrue: Labels, proba: ArrayLike<number>, nClasses: number, eps = 2.220446049250313e-16): number => {
+export const logLoss = (
+  yTrue: Labels,
+  proba: ArrayLike<number>,
+  nClasses: number,
+  eps = 2.220446049250313e-16
+): number => {
   const n = yTrue.length
   if (n === 0) throw new LearnerInputError("log_loss: no values")
   if (proba.length !== n * nClasses) {
@@ -165,7 +202,8 @@ export const r2Score = (yTrue: ArrayLike<number>, yPred: ArrayLike<number>): num
   let mean = 0
   for (let i = 0; i < n; i++) mean += yTrue[i]!
   mean /= n
-  let ssRes = 0, ssTot = 0
+  let ssRes = 0,
+    ssTot = 0
   for (let i = 0; i < n; i++) {
     ssRes += (yTrue[i]! - yPred[i]!) ** 2
     ssTot += (yTrue[i]! - mean) ** 2

@@ -26,11 +26,13 @@ export const parallelMapSync = <S, R>(
   for (let k = 0; k < workers; k++) {
     const { port1, port2 } = new MessageChannel()
     try {
-      spawned.push(new Worker(WORKER_SOURCE, {
-        eval: true,
-        workerData: { src: kernel.toString(), shared, next, signal, count, port: port2 },
-        transferList: [port2]
-      }))
+      spawned.push(
+        new Worker(WORKER_SOURCE, {
+          eval: true,
+          workerData: { src: kernel.toString(), shared, next, signal, count, port: port2 },
+          transferList: [port2]
+        })
+      )
       ports.push(port1)
     } catch {
       port1.close()
@@ -49,11 +51,17 @@ export const parallelMapSync = <S, R>(
   for (const port of ports) {
     const msg = receiveMessageOnPort(port)?.message as { out: Array<[number, R]> } | undefined
     if (msg !== undefined) {
-      for (const [i, r] of msg.out) { results[i] = r; done[i] = 1 }
+      for (const [i, r] of msg.out) {
+        results[i] = r
+        done[i] = 1
+      }
     }
     port.close()
   }
-  for (const w of spawned) { w.unref(); void w.terminate() }
+  for (const w of spawned) {
+    w.unref()
+    void w.terminate()
+  }
   for (let i = 0; i < count; i++) if (done[i] === 0) results[i] = kernel(shared, i)
   return results
 }

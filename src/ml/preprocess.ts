@@ -36,14 +36,19 @@ const EPS = 2.220446049250313e-16
 
 /** Standard scaler over the non-missing values: population std; a constant column gets scale 1 (like scikit-learn). */
 export const fitStandardScaler = (values: Float64Array): ScalerState => {
-  let n = 0, s = 0
+  let n = 0,
+    s = 0
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!
-    if (!Number.isNaN(v)) { n++; s += v }
+    if (!Number.isNaN(v)) {
+      n++
+      s += v
+    }
   }
   if (n === 0) return { kind: "standard", offset: 0, scale: 1 }
   const mean = s / n
-  let ss = 0, sd = 0
+  let ss = 0,
+    sd = 0
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!
     if (Number.isNaN(v)) continue
@@ -60,7 +65,8 @@ export const fitStandardScaler = (values: Float64Array): ScalerState => {
 
 /** Min-max scaler to [0, 1] over the non-missing values; a constant column gets scale 1. */
 export const fitMinMaxScaler = (values: Float64Array): ScalerState => {
-  let lo = Infinity, hi = -Infinity
+  let lo = Infinity,
+    hi = -Infinity
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!
     if (Number.isNaN(v)) continue
@@ -99,11 +105,15 @@ export const fitNumericImputer = (
     const m = present.length >> 1
     value = present.length % 2 === 1 ? present[m]! : (present[m - 1]! + present[m]!) / 2
   } else {
-    let best = present[0]!, bestCount = 0
+    let best = present[0]!,
+      bestCount = 0
     for (let i = 0; i < present.length;) {
       let j = i
       while (j < present.length && present[j] === present[i]) j++
-      if (j - i > bestCount) { bestCount = j - i; best = present[i]! }
+      if (j - i > bestCount) {
+        bestCount = j - i
+        best = present[i]!
+      }
       i = j
     }
     value = best
@@ -114,9 +124,13 @@ export const fitNumericImputer = (
 /** Most frequent non-missing category (smallest on ties, like scikit-learn). */
 export const fitCategoricalImputer = (values: ReadonlyArray<string | null>, column = "?"): string => {
   const counts = countCategories(values)
-  let best: string | null = null, bestCount = 0
+  let best: string | null = null,
+    bestCount = 0
   for (const [cat, c] of counts) {
-    if (c > bestCount || (c === bestCount && best !== null && cat < best)) { best = cat; bestCount = c }
+    if (c > bestCount || (c === bestCount && best !== null && cat < best)) {
+      best = cat
+      bestCount = c
+    }
   }
   if (best === null) throw new LearnerInputError(`column ${column} has no non-missing values to impute from`)
   return best
@@ -179,9 +193,12 @@ export interface RowTransformResult {
 const FORMAT = "driftgate.column_transformer/1"
 
 const checkSpec = (spec: PreprocessSpec): void => {
-  if (!["standard", "minmax", "none"].includes(spec.scale)) throw new LearnerInputError(`unknown scale strategy ${spec.scale}`)
-  if (!["mean", "median", "most_frequent", "none"].includes(spec.impute)) throw new LearnerInputError(`unknown impute strategy ${spec.impute}`)
-  if (!["one_hot", "ordinal", "none"].includes(spec.encode)) throw new LearnerInputError(`unknown encode strategy ${spec.encode}`)
+  if (!["standard", "minmax", "none"].includes(spec.scale))
+    throw new LearnerInputError(`unknown scale strategy ${spec.scale}`)
+  if (!["mean", "median", "most_frequent", "none"].includes(spec.impute))
+    throw new LearnerInputError(`unknown impute strategy ${spec.impute}`)
+  if (!["one_hot", "ordinal", "none"].includes(spec.encode))
+    throw new LearnerInputError(`unknown encode strategy ${spec.encode}`)
 }
 
 const fitStep = (c: Column, spec: PreprocessSpec): ColumnStep => {
@@ -209,7 +226,12 @@ const stepFeatureNames = (s: ColumnStep): string[] =>
 export const fitColumnTransformer = (f: Frame, spec: PreprocessSpec): ColumnTransformerState => {
   checkSpec(spec)
   const steps = f.columns.map((c) => fitStep(c, spec))
-  return { format: FORMAT, spec: { scale: spec.scale, impute: spec.impute, encode: spec.encode }, steps, featureNames: steps.flatMap(stepFeatureNames) }
+  return {
+    format: FORMAT,
+    spec: { scale: spec.scale, impute: spec.impute, encode: spec.encode },
+    steps,
+    featureNames: steps.flatMap(stepFeatureNames)
+  }
 }
 
 const width = (s: ColumnStep): number => (s.kind === "categorical" && s.encode === "one_hot" ? s.categories.length : 1)
@@ -242,7 +264,8 @@ const encodeCategory = (s: CategoricalStep, raw: string | null, out: Float64Arra
 }
 
 const checkState = (state: ColumnTransformerState): void => {
-  if (state.format !== FORMAT) throw new LearnerInputError(`expected preprocessing state ${FORMAT}, got ${String(state.format)}`)
+  if (state.format !== FORMAT)
+    throw new LearnerInputError(`expected preprocessing state ${FORMAT}, got ${String(state.format)}`)
 }
 
 const dtypeMismatch = (s: ColumnStep, dtype: Dtype): LearnerInputError =>
@@ -252,14 +275,16 @@ const dtypeMismatch = (s: ColumnStep, dtype: Dtype): LearnerInputError =>
 export const transformFrame = (state: ColumnTransformerState, f: Frame): TransformResult => {
   checkState(state)
   const byName = new Map(f.columns.map((c) => [c.name, c]))
-  const p = state.featureNames.length, n = f.rows
+  const p = state.featureNames.length,
+    n = f.rows
   const data = new Float64Array(n * p)
   const unknownCategories: Record<string, number> = {}
   let o = 0
   for (const s of state.steps) {
     const c = byName.get(s.name)
     if (c === undefined) throw new LearnerInputError(`column ${s.name} is missing from the input`)
-    if (c.values.length !== n) throw new LearnerInputError(`column ${s.name} has ${c.values.length} values, expected ${n}`)
+    if (c.values.length !== n)
+      throw new LearnerInputError(`column ${s.name} has ${c.values.length} values, expected ${n}`)
     if (s.kind === "numeric") {
       if (!isNumericColumn(c)) throw dtypeMismatch(s, c.dtype)
       for (let i = 0; i < n; i++) data[i * p + o] = numericValue(s, c.values[i]!)
@@ -278,7 +303,10 @@ export const transformFrame = (state: ColumnTransformerState, f: Frame): Transfo
  * Applies a fitted state to one record (a serving request). null is a missing value; an absent
  * column is an error. Gives exactly the row transformFrame gives for the same values.
  */
-export const transformRow = (state: ColumnTransformerState, row: Readonly<Record<string, Scalar>>): RowTransformResult => {
+export const transformRow = (
+  state: ColumnTransformerState,
+  row: Readonly<Record<string, Scalar>>
+): RowTransformResult => {
   checkState(state)
   const values = new Float64Array(state.featureNames.length)
   const unknownCategories: Record<string, number> = {}

@@ -21,7 +21,10 @@ const ascending = (a: ArrayLike<number>): Int32Array => Int32Array.from(a).sort(
 /** Random split of rows 0..n-1, a pure function of the seed. */
 export const trainTestSplit = (n: number, testFraction: number, seed: number): Split => {
   const t = testCount(n, testFraction)
-  const perm = shuffleInPlace(Array.from({ length: n }, (_, i) => i), rng(seed))
+  const perm = shuffleInPlace(
+    Array.from({ length: n }, (_, i) => i),
+    rng(seed)
+  )
   return { test: ascending(perm.slice(0, t)), train: ascending(perm.slice(t)) }
 }
 
@@ -43,13 +46,17 @@ export const stratifiedSplit = (y: ArrayLike<number>, testFraction: number, seed
   const quota = classes.map((c) => (byClass.get(c)!.length * t) / n)
   const take = quota.map(Math.floor)
   let left = t - take.reduce((s, v) => s + v, 0)
-  const order = classes.map((_, k) => k).sort((a, b) => (quota[b]! - take[b]!) - (quota[a]! - take[a]!) || a - b)
+  const order = classes.map((_, k) => k).sort((a, b) => quota[b]! - take[b]! - (quota[a]! - take[a]!) || a - b)
   for (const k of order) {
     if (left === 0) break
-    if (take[k]! < byClass.get(classes[k]!)!.length) { take[k]! += 1; left-- }
+    if (take[k]! < byClass.get(classes[k]!)!.length) {
+      take[k]! += 1
+      left--
+    }
   }
   const r = rng(seed)
-  const test: number[] = [], train: number[] = []
+  const test: number[] = [],
+    train: number[] = []
   classes.forEach((c, k) => {
     const rows = shuffleInPlace(byClass.get(c)!.slice(), r)
     for (let i = 0; i < rows.length; i++) (i < take[k]! ? test : train).push(rows[i]!)

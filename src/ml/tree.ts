@@ -117,10 +117,16 @@ export interface GrownTree {
  * (sfc32 seeded through splitmix32); tests/ml/tree.test.ts pins that the two streams are equal.
  */
 export function growTree(job: GrowJob, index: number): GrownTree {
-  const X = job.x, n = job.n, p = job.p, y = job.y, K = job.nClasses
+  const X = job.x,
+    n = job.n,
+    p = job.p,
+    y = job.y,
+    K = job.nClasses
   const isClf = K > 0
   const crit = job.criterion
-  const maxDepth = job.maxDepth, minSplit = job.minSamplesSplit, minLeaf = job.minSamplesLeaf
+  const maxDepth = job.maxDepth,
+    minSplit = job.minSamplesSplit,
+    minLeaf = job.minSamplesLeaf
   const maxF = job.maxFeatures
   const FEATURE_THRESHOLD = 1e-7
   const SCAN_FACTOR = 0.5 // measured: scanning beats sorting once m·log2(m) > n/2
@@ -136,7 +142,10 @@ export function growTree(job: GrowJob, index: number): GrownTree {
     z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0
     return (z ^ (z >>> 16)) >>> 0
   }
-  let ra = sm(), rb = sm(), rc = sm(), rd = sm()
+  let ra = sm(),
+    rb = sm(),
+    rc = sm(),
+    rd = sm()
   const u32 = (): number => {
     const t = (((ra + rb) >>> 0) + rd) >>> 0
     rd = (rd + 1) >>> 0
@@ -182,53 +191,86 @@ export function growTree(job: GrowJob, index: number): GrownTree {
   const cl = new Float64Array(nOut)
   const cr = new Float64Array(nOut)
   const stCap = m + 2
-  const stStart = new Int32Array(stCap), stEnd = new Int32Array(stCap), stDepth = new Int32Array(stCap)
-  const stParent = new Int32Array(stCap), stIsLeft = new Uint8Array(stCap)
+  const stStart = new Int32Array(stCap),
+    stEnd = new Int32Array(stCap),
+    stDepth = new Int32Array(stCap)
+  const stParent = new Int32Array(stCap),
+    stIsLeft = new Uint8Array(stCap)
 
   const xlogx = (v: number): number => (v > 0 ? v * Math.log(v) : 0)
 
   // In-place sort of Xf[lo, hi) carrying samples along: 3-way quicksort (many ties in real data),
   // insertion sort for short ranges.
   const sortRange = (lo: number, hi: number): void => {
-    const xf = Xf, sa = samples
+    const xf = Xf,
+      sa = samples
     while (hi - lo > 16) {
       const mid = (lo + hi) >>> 1
-      const a = xf[lo]!, b = xf[mid]!, c = xf[hi - 1]!
-      const pivot = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b)
-      let lt = lo, i = lo, gt = hi
+      const a = xf[lo]!,
+        b = xf[mid]!,
+        c = xf[hi - 1]!
+      const pivot = a < b ? (b < c ? b : a < c ? c : a) : a < c ? a : b < c ? c : b
+      let lt = lo,
+        i = lo,
+        gt = hi
       while (i < gt) {
         const v = xf[i]!
         if (v < pivot) {
           const s = sa[i]!
-          xf[i] = xf[lt]!; sa[i] = sa[lt]!
-          xf[lt] = v; sa[lt] = s
-          lt++; i++
+          xf[i] = xf[lt]!
+          sa[i] = sa[lt]!
+          xf[lt] = v
+          sa[lt] = s
+          lt++
+          i++
         } else if (v > pivot) {
           gt--
           const s = sa[i]!
-          xf[i] = xf[gt]!; sa[i] = sa[gt]!
-          xf[gt] = v; sa[gt] = s
+          xf[i] = xf[gt]!
+          sa[i] = sa[gt]!
+          xf[gt] = v
+          sa[gt] = s
         } else {
           i++
         }
       }
-      if (lt - lo < hi - gt) { sortRange(lo, lt); lo = gt } else { sortRange(gt, hi); hi = lt }
+      if (lt - lo < hi - gt) {
+        sortRange(lo, lt)
+        lo = gt
+      } else {
+        sortRange(gt, hi)
+        hi = lt
+      }
     }
     for (let i = lo + 1; i < hi; i++) {
-      const v = xf[i]!, s = sa[i]!
+      const v = xf[i]!,
+        s = sa[i]!
       let j = i - 1
-      while (j >= lo && xf[j]! > v) { xf[j + 1] = xf[j]!; sa[j + 1] = sa[j]!; j-- }
-      xf[j + 1] = v; sa[j + 1] = s
+      while (j >= lo && xf[j]! > v) {
+        xf[j + 1] = xf[j]!
+        sa[j + 1] = sa[j]!
+        j--
+      }
+      xf[j + 1] = v
+      sa[j + 1] = s
     }
   }
 
   let nodeCount = 0
   let sp = 0
-  stStart[0] = 0; stEnd[0] = m; stDepth[0] = 0; stParent[0] = -1; stIsLeft[0] = 0; sp = 1
+  stStart[0] = 0
+  stEnd[0] = m
+  stDepth[0] = 0
+  stParent[0] = -1
+  stIsLeft[0] = 0
+  sp = 1
 
   while (sp > 0) {
     sp--
-    const start = stStart[sp]!, end = stEnd[sp]!, depth = stDepth[sp]!, parent = stParent[sp]!
+    const start = stStart[sp]!,
+      end = stEnd[sp]!,
+      depth = stDepth[sp]!,
+      parent = stParent[sp]!
     const node = nodeCount++
     if (parent >= 0) {
       if (stIsLeft[sp] === 1) lft[parent] = node
@@ -236,7 +278,11 @@ export function growTree(job: GrowJob, index: number): GrownTree {
     }
 
     // node statistics
-    let W = 0, impurity = 0, sqTot = 0, entTot = 0, sumTot = 0
+    let W = 0,
+      impurity = 0,
+      sqTot = 0,
+      entTot = 0,
+      sumTot = 0
     if (isClf) {
       tot.fill(0)
       for (let k = start; k < end; k++) {
@@ -283,13 +329,18 @@ export function growTree(job: GrowJob, index: number): GrownTree {
     nodeImp[node] = impurity
 
     const nNode = end - start
-    let bestPos = end, bestFeat = -1, bestThr = 0
+    let bestPos = end,
+      bestFeat = -1,
+      bestThr = 0
     if (!(depth >= maxDepth || nNode < minSplit || nNode < 2 * minLeaf || impurity <= EPS)) {
       // a large node collects its rows from the presorted order (O(n)) rather than sorting (O(m log m))
       const scan = nNode * Math.log2(nNode) > SCAN_FACTOR * n
       if (scan) for (let k = start; k < end; k++) mark[samples[k]!] = node
       let bestProxy = -Infinity
-      let fi = p, visited = 0, nonConstant = 0, lastSorted = -1
+      let fi = p,
+        visited = 0,
+        nonConstant = 0,
+        lastSorted = -1
       // scikit-learn's rule: draw up to max_features features, but keep drawing until one is not constant
       while (fi > 0 && (visited < maxF || nonConstant === 0)) {
         visited++
@@ -302,7 +353,11 @@ export function growTree(job: GrowJob, index: number): GrownTree {
         if (scan) {
           for (let q = 0, k = start; q < n; q++) {
             const s = order[off + q]!
-            if (mark[s] === node) { samples[k] = s; Xf[k] = X[off + s]!; k++ }
+            if (mark[s] === node) {
+              samples[k] = s
+              Xf[k] = X[off + s]!
+              k++
+            }
           }
         } else {
           for (let k = start; k < end; k++) Xf[k] = X[off + samples[k]!]!
@@ -312,50 +367,59 @@ export function growTree(job: GrowJob, index: number): GrownTree {
         if (Xf[end - 1]! <= Xf[start]! + FEATURE_THRESHOLD) continue
         nonConstant++
 
-        let wl = 0, wr = W
+        let wl = 0,
+          wr = W
         if (isClf) {
           cl.fill(0)
           cr.set(tot)
           if (crit === 0) {
-            let sqL = 0, sqR = sqTot
+            let sqL = 0,
+              sqR = sqTot
             for (let i = start; i < end - 1; i++) {
               const s = samples[i]!
               const wt = w[s]!
               const c = yi[s]!
-              const a = cl[c]!, b = cr[c]!
+              const a = cl[c]!,
+                b = cr[c]!
               sqL += wt * (2 * a + wt)
               sqR += wt * (wt - 2 * b)
               cl[c] = a + wt
               cr[c] = b - wt
               wl += wt
               wr -= wt
-              const xv = Xf[i]!, xn = Xf[i + 1]!
+              const xv = Xf[i]!,
+                xn = Xf[i + 1]!
               if (xn <= xv + FEATURE_THRESHOLD) continue
               const pos = i + 1
               if (pos - start < minLeaf) continue
               if (end - pos < minLeaf) break
               const proxy = sqL / wl + sqR / wr
               if (proxy > bestProxy) {
-                bestProxy = proxy; bestPos = pos; bestFeat = f
+                bestProxy = proxy
+                bestPos = pos
+                bestFeat = f
                 let t = xv / 2 + xn / 2
                 if (t === xn || t === Infinity || t === -Infinity) t = xv
                 bestThr = t
               }
             }
           } else {
-            let eL = 0, eR = entTot
+            let eL = 0,
+              eR = entTot
             for (let i = start; i < end - 1; i++) {
               const s = samples[i]!
               const wt = w[s]!
               const c = yi[s]!
-              const a = cl[c]!, b = cr[c]!
+              const a = cl[c]!,
+                b = cr[c]!
               eL += xlogx(a + wt) - xlogx(a)
               eR += xlogx(b - wt) - xlogx(b)
               cl[c] = a + wt
               cr[c] = b - wt
               wl += wt
               wr -= wt
-              const xv = Xf[i]!, xn = Xf[i + 1]!
+              const xv = Xf[i]!,
+                xn = Xf[i + 1]!
               if (xn <= xv + FEATURE_THRESHOLD) continue
               const pos = i + 1
               if (pos - start < minLeaf) continue
@@ -363,7 +427,9 @@ export function growTree(job: GrowJob, index: number): GrownTree {
               // -(wl·H_l + wr·H_r) with natural logs: same ordering as scikit-learn's log2 proxy
               const proxy = eL - wl * Math.log(wl) + eR - wr * Math.log(wr)
               if (proxy > bestProxy) {
-                bestProxy = proxy; bestPos = pos; bestFeat = f
+                bestProxy = proxy
+                bestPos = pos
+                bestFeat = f
                 let t = xv / 2 + xn / 2
                 if (t === xn || t === Infinity || t === -Infinity) t = xv
                 bestThr = t
@@ -371,7 +437,8 @@ export function growTree(job: GrowJob, index: number): GrownTree {
             }
           }
         } else {
-          let sL = 0, sR = sumTot
+          let sL = 0,
+            sR = sumTot
           for (let i = start; i < end - 1; i++) {
             const s = samples[i]!
             const wt = w[s]!
@@ -380,14 +447,17 @@ export function growTree(job: GrowJob, index: number): GrownTree {
             sR -= wy
             wl += wt
             wr -= wt
-            const xv = Xf[i]!, xn = Xf[i + 1]!
+            const xv = Xf[i]!,
+              xn = Xf[i + 1]!
             if (xn <= xv + FEATURE_THRESHOLD) continue
             const pos = i + 1
             if (pos - start < minLeaf) continue
             if (end - pos < minLeaf) break
             const proxy = (sL * sL) / wl + (sR * sR) / wr
             if (proxy > bestProxy) {
-              bestProxy = proxy; bestPos = pos; bestFeat = f
+              bestProxy = proxy
+              bestPos = pos
+              bestFeat = f
               let t = xv / 2 + xn / 2
               if (t === xn || t === Infinity || t === -Infinity) t = xv
               bestThr = t
@@ -398,24 +468,42 @@ export function growTree(job: GrowJob, index: number): GrownTree {
       if (bestPos < end && bestFeat !== lastSorted) {
         // samples are sorted by another feature: partition them around the chosen threshold
         const off = bestFeat * n
-        let pp = start, pe = end
+        let pp = start,
+          pe = end
         while (pp < pe) {
           const s = samples[pp]!
           if (X[off + s]! <= bestThr) pp++
-          else { pe--; samples[pp] = samples[pe]!; samples[pe] = s }
+          else {
+            pe--
+            samples[pp] = samples[pe]!
+            samples[pe] = s
+          }
         }
         bestPos = pp
       }
     }
 
     if (bestPos >= end || bestPos <= start) {
-      feat[node] = -1; thr[node] = 0; lft[node] = -1; rgt[node] = -1
+      feat[node] = -1
+      thr[node] = 0
+      lft[node] = -1
+      rgt[node] = -1
     } else {
       feat[node] = bestFeat
       thr[node] = bestThr
       // right pushed first so the left subtree is numbered first (depth-first, like scikit-learn)
-      stStart[sp] = bestPos; stEnd[sp] = end; stDepth[sp] = depth + 1; stParent[sp] = node; stIsLeft[sp] = 0; sp++
-      stStart[sp] = start; stEnd[sp] = bestPos; stDepth[sp] = depth + 1; stParent[sp] = node; stIsLeft[sp] = 1; sp++
+      stStart[sp] = bestPos
+      stEnd[sp] = end
+      stDepth[sp] = depth + 1
+      stParent[sp] = node
+      stIsLeft[sp] = 0
+      sp++
+      stStart[sp] = start
+      stEnd[sp] = bestPos
+      stDepth[sp] = depth + 1
+      stParent[sp] = node
+      stIsLeft[sp] = 1
+      sp++
     }
   }
 
@@ -423,7 +511,8 @@ export function growTree(job: GrowJob, index: number): GrownTree {
   for (let node = 0; node < nodeCount; node++) {
     const f = feat[node]!
     if (f < 0) continue
-    const l = lft[node]!, r = rgt[node]!
+    const l = lft[node]!,
+      r = rgt[node]!
     importance[f] += nodeW[node]! * nodeImp[node]! - nodeW[l]! * nodeImp[l]! - nodeW[r]! * nodeImp[r]!
   }
   const w0 = nodeW[0]!
@@ -501,7 +590,10 @@ export const makeGrowJob = (
     throw new LearnerInputError(`max_depth must be a positive integer or null, got ${max_depth}`)
   }
   const minSamplesLeaf = resolveCount("min_samples_leaf", params.min_samples_leaf, n, 1)
-  const minSamplesSplit = Math.max(resolveCount("min_samples_split", params.min_samples_split, n, 2), 2 * minSamplesLeaf)
+  const minSamplesSplit = Math.max(
+    resolveCount("min_samples_split", params.min_samples_split, n, 2),
+    2 * minSamplesLeaf
+  )
   const order = new Int32Array(n * p)
   const idx = Array.from({ length: n }, (_, i) => i)
   for (let j = 0; j < p; j++) {
@@ -510,7 +602,12 @@ export const makeGrowJob = (
     for (let i = 0; i < n; i++) order[off + i] = idx[i]!
   }
   return {
-    x: xCol, n, p, y, nClasses, order,
+    x: xCol,
+    n,
+    p,
+    y,
+    nClasses,
+    order,
     criterion: criterionCode(params.criterion, task),
     maxDepth: max_depth === null ? 2147483647 : max_depth,
     minSamplesSplit,
@@ -558,15 +655,19 @@ export const compileTrees = (key: object, trees: ReadonlyArray<TreeArrays>, nOut
   let total = 0
   for (const t of trees) total += t.nodeCount
   const roots = new Int32Array(trees.length)
-  const feature = new Int32Array(total), left = new Int32Array(total), right = new Int32Array(total)
-  const threshold = new Float64Array(total), value = new Float64Array(total * nOutputs)
+  const feature = new Int32Array(total),
+    left = new Int32Array(total),
+    right = new Int32Array(total)
+  const threshold = new Float64Array(total),
+    value = new Float64Array(total * nOutputs)
   let off = 0
   trees.forEach((t, k) => {
     roots[k] = off
     for (let i = 0; i < t.nodeCount; i++) {
       feature[off + i] = t.feature[i]!
       threshold[off + i] = t.threshold[i]!
-      const l = t.left[i]!, r = t.right[i]!
+      const l = t.left[i]!,
+        r = t.right[i]!
       left[off + i] = l < 0 ? -1 : l + off
       right[off + i] = r < 0 ? -1 : r + off
     }
@@ -581,7 +682,9 @@ export const compileTrees = (key: object, trees: ReadonlyArray<TreeArrays>, nOut
 /** Sum over trees of the leaf values reached by each row (rows × nOutputs, row-major). */
 export const sumLeafValues = (c: CompiledTrees, x: Matrix): Float64Array => {
   const { roots, feature, threshold, left, right, value, nOutputs } = c
-  const rows = x.rows, cols = x.cols, data = x.data
+  const rows = x.rows,
+    cols = x.cols,
+    data = x.data
   const out = new Float64Array(rows * nOutputs)
   for (let t = 0; t < roots.length; t++) {
     const root = roots[t]!
@@ -593,7 +696,8 @@ export const sumLeafValues = (c: CompiledTrees, x: Matrix): Float64Array => {
         node = data[base + f]! <= threshold[node]! ? left[node]! : right[node]!
         f = feature[node]!
       }
-      const vo = node * nOutputs, oo = r * nOutputs
+      const vo = node * nOutputs,
+        oo = r * nOutputs
       for (let k = 0; k < nOutputs; k++) out[oo + k] += value[vo + k]!
     }
   }
@@ -604,10 +708,14 @@ export const sumLeafValues = (c: CompiledTrees, x: Matrix): Float64Array => {
 export const argmaxRows = (proba: Float64Array, rows: number, k: number): Float64Array => {
   const out = new Float64Array(rows)
   for (let r = 0; r < rows; r++) {
-    let best = 0, bv = proba[r * k]!
+    let best = 0,
+      bv = proba[r * k]!
     for (let c = 1; c < k; c++) {
       const v = proba[r * k + c]!
-      if (v > bv) { bv = v; best = c }
+      if (v > bv) {
+        bv = v
+        best = c
+      }
     }
     out[r] = best
   }
@@ -634,8 +742,16 @@ export const fitDecisionTree = (
   const nClasses = checkFitInput(KIND, decisionTree.tasks, x, y, options)
   const params = resolveTreeParams(options.params, decisionTreeDefaults(options.task))
   const job = makeGrowJob(
-    toColumnMajor(x), x.rows, x.cols, y, nClasses, options.task, params,
-    Float64Array.of(options.seed), false, x.rows
+    toColumnMajor(x),
+    x.rows,
+    x.cols,
+    y,
+    nClasses,
+    options.task,
+    params,
+    Float64Array.of(options.seed),
+    false,
+    x.rows
   )
   const grown = growTree(job, 0)
   return {

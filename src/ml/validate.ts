@@ -21,7 +21,8 @@ export const checkFitInput = (
   }
   if (!acceptsMissing) assertFinite(x, options.featureNames)
   for (let i = 0; i < y.length; i++) {
-    if (!Number.isFinite(y[i]!)) throw new LearnerInputError(`${kind}: the target has a non-finite value (${y[i]}) at row ${i}`)
+    if (!Number.isFinite(y[i]!))
+      throw new LearnerInputError(`${kind}: the target has a non-finite value (${y[i]}) at row ${i}`)
   }
   if (options.task === "regression") return 0
   const k = options.nClasses
@@ -35,7 +36,10 @@ export const checkFitInput = (
     if (!Number.isInteger(c) || c < 0 || c >= k) {
       throw new LearnerInputError(`${kind}: target value ${c} at row ${i} is not a class index in 0..${k - 1}`)
     }
-    if (seen[c] === 0) { seen[c] = 1; distinct++ }
+    if (seen[c] === 0) {
+      seen[c] = 1
+      distinct++
+    }
   }
   if (distinct < 2) {
     throw new LearnerInputError(

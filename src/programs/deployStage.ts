@@ -26,15 +26,19 @@ export const deploymentManifest = Effect.fn("stage.deployment")(function* (args:
   let readiness: Readiness
   let artifactExists = false
   if (served === undefined) {
-    readiness = args.promotion === "approved" || args.promotion === "not_run" ? "no_production_model" : "promotion_not_approved"
+    readiness =
+      args.promotion === "approved" || args.promotion === "not_run" ? "no_production_model" : "promotion_not_approved"
   } else {
     artifactExists = yield* storage.exists(artifactKeys(served.runId).model)
     readiness = artifactExists ? "ready" : "no_production_model"
-    if (!artifactExists) warnings.push(`the registry points at ${served.artifactPath} but its model.json is missing from this workspace`)
+    if (!artifactExists)
+      warnings.push(`the registry points at ${served.artifactPath} but its model.json is missing from this workspace`)
     if (served.runId !== args.runId) {
-      warnings.push(args.promotion === "approved"
-        ? `this run was approved, yet ${stage} holds version ${served.version} from run ${served.runId}`
-        : `this run's candidate was not promoted (${args.promotion}); ${stage} remains version ${served.version}`)
+      warnings.push(
+        args.promotion === "approved"
+          ? `this run was approved, yet ${stage} holds version ${served.version} from run ${served.runId}`
+          : `this run's candidate was not promoted (${args.promotion}); ${stage} remains version ${served.version}`
+      )
     }
   }
   const manifest = {
@@ -54,4 +58,3 @@ export const deploymentManifest = Effect.fn("stage.deployment")(function* (args:
   yield* writeReport(storage, args.runId, "deployment_manifest.json", manifest)
   return manifest
 })
-

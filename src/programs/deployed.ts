@@ -12,7 +12,8 @@ export const deployedVersion = Effect.fn("registry.deployed")(function* (config:
   const name = registeredModelName(config)
   const stage = config.deployment.allowed_stage
   const version = (yield* registry.getByStage(name, stage))[0]
-  if (version === undefined) return yield* Effect.fail(new UsageError({ message: `model ${name} has no ${stage} version ${purpose}` }))
+  if (version === undefined)
+    return yield* Effect.fail(new UsageError({ message: `model ${name} has no ${stage} version ${purpose}` }))
   return { name, version }
 })
 

@@ -42,25 +42,47 @@ export interface Evaluation {
 }
 
 /** Metrics of predictions against a target: the task's full set (rules may use any of them). */
-export const scorePredictions = (task: string, y: Float64Array, predictions: Float64Array, proba: Float64Array | undefined, nClasses: number) =>
+export const scorePredictions = (
+  task: string,
+  y: Float64Array,
+  predictions: Float64Array,
+  proba: Float64Array | undefined,
+  nClasses: number
+) =>
   task !== "regression" ? classificationMetrics(y, predictions, proba, nClasses) : regressionMetrics(y, predictions)
 
 const round4 = (v: number) => Math.round(v * 1e4) / 1e4
 const roundAll = (m: SplitMetrics) =>
-  Object.fromEntries(Object.entries(m).map(([s, v]) => [s, Object.fromEntries(Object.entries(v).map(([k, x]) => [k, round4(x)]))]))
+  Object.fromEntries(
+    Object.entries(m).map(([s, v]) => [s, Object.fromEntries(Object.entries(v).map(([k, x]) => [k, round4(x)]))])
+  )
 
 /** Per requested metric and split: candidate vs Production, delta and verdict (error metrics: lower is better). */
-export const compareMetrics = (metrics: ReadonlyArray<string>, candidate: SplitMetrics, production: SplitMetrics | null): MetricComparison[] => {
+export const compareMetrics = (
+  metrics: ReadonlyArray<string>,
+  candidate: SplitMetrics,
+  production: SplitMetrics | null
+): MetricComparison[] => {
   const out: MetricComparison[] = []
   for (const split of Object.keys(candidate)) {
     for (const metric of metrics) {
       const c = candidate[split]?.[metric]
       if (c === undefined) continue
       const p = production?.[split]?.[metric]
-      if (p === undefined) { out.push({ metric, split, candidate: c, production: null, delta: null, verdict: "no_baseline" }); continue }
+      if (p === undefined) {
+        out.push({ metric, split, candidate: c, production: null, delta: null, verdict: "no_baseline" })
+        continue
+      }
       const delta = c - p
       const better = lowerIsBetter(metric) ? delta < 0 : delta > 0
-      out.push({ metric, split, candidate: c, production: p, delta, verdict: Math.abs(delta) <= 1e-12 ? "equal" : better ? "better" : "worse" })
+      out.push({
+        metric,
+        split,
+        candidate: c,
+        production: p,
+        delta,
+        verdict: Math.abs(delta) <= 1e-12 ? "equal" : better ? "better" : "worse"
+      })
     }
   }
   return out
@@ -75,11 +97,13 @@ export const overallVerdict = (rows: ReadonlyArray<MetricComparison>): Evaluatio
 
 /** A row's identity for leakage checks: its input cells and target, as text. */
 const rowKey = (frame: Frame, inputs: ReadonlyArray<string>, target: string, i: number): string =>
-  [...inputs, target].map((n) => {
-    const c = frame.columns.find((x) => x.name === n)
-    const v = c?.values[i]
-    return v === null || v === undefined || (typeof v === "number" && Number.isNaN(v)) ? "" : String(v)
-  }).join("\u0001")
+  [...inputs, target]
+    .map((n) => {
+      const c = frame.columns.find((x) => x.name === n)
+      const v = c?.values[i]
+      return v === null || v === undefined || (typeof v === "number" && Number.isNaN(v)) ? "" : String(v)
+    })
+    .join("\u0001")
 
 /** The rows a model was trained on (from its recorded split), as row keys. */
 const trainingRowKeys = (bundle: ModelBundle, target: string) =>
@@ -98,7 +122,11 @@ const trainingRowKeys = (bundle: ModelBundle, target: string) =>
  * With a staged drift-training batch: candidate and current Production on the held-out drifted
  * rows (neither trained on them), beside the baseline recorded when the batch was staged.
  */
-const evaluateDriftHoldout = (ctx: PipelineContext, requested: ReadonlyArray<string>, prod: Option.Option<ModelVersion>) =>
+const evaluateDriftHoldout = (
+  ctx: PipelineContext,
+  requested: ReadonlyArray<string>,
+  prod: Option.Option<ModelVersion>
+) =>
   Effect.gen(function* () {
     const staging = yield* activeStaging(ctx.config.dataset)
     if (staging === null || staging.id !== ctx.prepared!.stagedFrom) return null
@@ -108,23 +136,43 @@ const evaluateDriftHoldout = (ctx: PipelineContext, requested: ReadonlyArray<str
       const storage = yield* Storage
       const classes = (ctx.artifacts.preprocessed as Preprocessed).featureMap.classes ?? []
       const scoreRun = (runId: string) =>
-        Effect.flatMap(Effect.flatMap(storage.readText(`artifacts/${runId}/model/model.json`), trainer.decode), (m) => scoreImages(m, staging.holdout_files, classes, spec.image_properties!))
+        Effect.flatMap(Effect.flatMap(storage.readText(`artifacts/${runId}/model/model.json`), trainer.decode), (m) =>
+          scoreImages(m, staging.holdout_files, classes, spec.image_properties!)
+        )
       const candidate = yield* scoreRun(ctx.runId)
       const production = Option.isSome(prod) ? yield* scoreRun(prod.value.runId) : null
-      const comparison = compareMetrics(requested, { drift_holdout: candidate }, production === null ? null : { drift_holdout: production })
-      return { stagingId: staging.id, rows: staging.holdout_files.length, candidate, production, baseline: staging.baseline, comparison }
+      const comparison = compareMetrics(
+        requested,
+        { drift_holdout: candidate },
+        production === null ? null : { drift_holdout: production }
+      )
+      return {
+        stagingId: staging.id,
+        rows: staging.holdout_files.length,
+        candidate,
+        production,
+        baseline: staging.baseline,
+        comparison
+      }
     }
     const frame = yield* readFrame(staging.holdout_key, spec, [...spec.features, spec.target])
     const score = (bundle: ModelBundle) =>
       Effect.gen(function* () {
         const inputs = bundle.featureMap.input_features.map((f) => f.name)
-        const p = yield* predictFrame(bundle, { rows: frame.rows, columns: inputs.map((n) => frame.columns.find((c) => c.name === n)!) })
+        const p = yield* predictFrame(bundle, {
+          rows: frame.rows,
+          columns: inputs.map((n) => frame.columns.find((c) => c.name === n)!)
+        })
         const y = targetVector(frame, spec.target, bundle.featureMap.classes)
         return scorePredictions(ctx.config.task_type, y, p.predictions, p.proba, bundle.featureMap.classes?.length ?? 0)
       })
     const candidate = yield* score(yield* loadBundle(ctx.runId))
     const production = Option.isSome(prod) ? yield* Effect.flatMap(loadBundle(prod.value.runId), score) : null
-    const comparison = compareMetrics(requested, { drift_holdout: candidate }, production === null ? null : { drift_holdout: production })
+    const comparison = compareMetrics(
+      requested,
+      { drift_holdout: candidate },
+      production === null ? null : { drift_holdout: production }
+    )
     return { stagingId: staging.id, rows: frame.rows, candidate, production, baseline: staging.baseline, comparison }
   })
 
@@ -142,8 +190,18 @@ const rescoreImages = (
     const storage = yield* Storage
     const trainer = yield* Trainer
     const pre = ctx.artifacts.preprocessed as Preprocessed
-    const meta = JSON.parse(yield* storage.readText(`artifacts/${prodRunId}/model/metadata.json`)) as { dataset: string; dataset_version: string; split_id: string }
-    const seen = new Set((JSON.parse(yield* storage.readText(`datasets/${meta.dataset}/${meta.dataset_version}/splits/${meta.split_id}/train.json`)) as { paths: string[] }).paths)
+    const meta = JSON.parse(yield* storage.readText(`artifacts/${prodRunId}/model/metadata.json`)) as {
+      dataset: string
+      dataset_version: string
+      split_id: string
+    }
+    const seen = new Set(
+      (
+        JSON.parse(
+          yield* storage.readText(`datasets/${meta.dataset}/${meta.dataset_version}/splits/${meta.split_id}/train.json`)
+        ) as { paths: string[] }
+      ).paths
+    )
     const model = yield* Effect.flatMap(storage.readText(`artifacts/${prodRunId}/model/model.json`), trainer.decode)
     const m: SplitMetrics = {}
     const cm: SplitMetrics = {}
@@ -166,7 +224,13 @@ const rescoreImages = (
       }
       const y = pick(c.y, 1)
       m[split] = scorePredictions("image_classification", y, p.predictions, p.proba, nClasses)
-      cm[split] = scorePredictions("image_classification", y, pick(c.predictions, 1), c.proba ? pick(c.proba, nClasses) : undefined, nClasses)
+      cm[split] = scorePredictions(
+        "image_classification",
+        y,
+        pick(c.predictions, 1),
+        c.proba ? pick(c.proba, nClasses) : undefined,
+        nClasses
+      )
     }
     return { m, cm, rows }
   })
@@ -189,7 +253,10 @@ export const evaluateStage = Effect.fn("stage.evaluation")(function* (ctx: Pipel
   const splits = (["val", "test"] as const).filter((s) => ctx.prepared!.splits[s].rows > 0)
 
   const metrics: SplitMetrics = {}
-  const candidatePreds: Record<string, { y: Float64Array; predictions: Float64Array; proba: Float64Array | undefined }> = {}
+  const candidatePreds: Record<
+    string,
+    { y: Float64Array; predictions: Float64Array; proba: Float64Array | undefined }
+  > = {}
   for (const split of splits) {
     const { x, y } = yield* readSplit(pre, split, classes)
     const p = yield* trainer.predict(model, x)
@@ -203,37 +270,54 @@ export const evaluateStage = Effect.fn("stage.evaluation")(function* (ctx: Pipel
   const warnings: string[] = []
   if (Option.isSome(prod) && prod.value.runId !== ctx.runId) {
     const v = prod.value
-    const rescored = yield* Effect.either(pre.featureMap.image !== undefined ? rescoreImages(ctx, v.runId, candidatePreds, nClasses) : Effect.gen(function* () {
-      const bundle = yield* loadBundle(v.runId)
-      const spec = ctx.prepared!.spec
-      const inputs = bundle.featureMap.input_features.map((f) => f.name)
-      const seen = yield* trainingRowKeys(bundle, spec.target)
-      const m: SplitMetrics = {}
-      const cm: SplitMetrics = {}
-      const rows: Record<string, { compared: number; total: number }> = {}
-      for (const split of splits) {
-        const frame = yield* readFrame(ctx.prepared!.splits[split].key, spec, [...inputs, spec.target])
-        const keep: number[] = []
-        for (let i = 0; i < frame.rows; i++) if (!seen.has(rowKey(frame, inputs, spec.target, i))) keep.push(i)
-        rows[split] = { compared: keep.length, total: frame.rows }
-        if (keep.length === 0) continue
-        const sub = takeFrameRows(frame, keep)
-        const p = yield* predictFrame(bundle, { rows: sub.rows, columns: inputs.map((n) => sub.columns.find((c) => c.name === n)!) })
-        const y = targetVector(sub, spec.target, bundle.featureMap.classes)
-        m[split] = scorePredictions(task, y, p.predictions, p.proba, bundle.featureMap.classes?.length ?? 0)
-        const c = candidatePreds[split]!
-        const pick = (a: Float64Array, width: number) => {
-          const out = new Float64Array(keep.length * width)
-          keep.forEach((i, k) => out.set(a.subarray(i * width, (i + 1) * width), k * width))
-          return out
-        }
-        cm[split] = scorePredictions(task, pick(c.y, 1), pick(c.predictions, 1), c.proba ? pick(c.proba, nClasses) : undefined, nClasses)
-      }
-      return { m, cm, rows }
-    }))
+    const rescored = yield* Effect.either(
+      pre.featureMap.image !== undefined
+        ? rescoreImages(ctx, v.runId, candidatePreds, nClasses)
+        : Effect.gen(function* () {
+            const bundle = yield* loadBundle(v.runId)
+            const spec = ctx.prepared!.spec
+            const inputs = bundle.featureMap.input_features.map((f) => f.name)
+            const seen = yield* trainingRowKeys(bundle, spec.target)
+            const m: SplitMetrics = {}
+            const cm: SplitMetrics = {}
+            const rows: Record<string, { compared: number; total: number }> = {}
+            for (const split of splits) {
+              const frame = yield* readFrame(ctx.prepared!.splits[split].key, spec, [...inputs, spec.target])
+              const keep: number[] = []
+              for (let i = 0; i < frame.rows; i++) if (!seen.has(rowKey(frame, inputs, spec.target, i))) keep.push(i)
+              rows[split] = { compared: keep.length, total: frame.rows }
+              if (keep.length === 0) continue
+              const sub = takeFrameRows(frame, keep)
+              const p = yield* predictFrame(bundle, {
+                rows: sub.rows,
+                columns: inputs.map((n) => sub.columns.find((c) => c.name === n)!)
+              })
+              const y = targetVector(sub, spec.target, bundle.featureMap.classes)
+              m[split] = scorePredictions(task, y, p.predictions, p.proba, bundle.featureMap.classes?.length ?? 0)
+              const c = candidatePreds[split]!
+              const pick = (a: Float64Array, width: number) => {
+                const out = new Float64Array(keep.length * width)
+                keep.forEach((i, k) => out.set(a.subarray(i * width, (i + 1) * width), k * width))
+                return out
+              }
+              cm[split] = scorePredictions(
+                task,
+                pick(c.y, 1),
+                pick(c.predictions, 1),
+                c.proba ? pick(c.proba, nClasses) : undefined,
+                nClasses
+              )
+            }
+            return { m, cm, rows }
+          })
+    )
     if (rescored._tag === "Right") {
       production = {
-        version: v.version, runId: v.runId, metrics: rescored.right.m, candidateMetrics: rescored.right.cm, rows: rescored.right.rows,
+        version: v.version,
+        runId: v.runId,
+        metrics: rescored.right.m,
+        candidateMetrics: rescored.right.cm,
+        rows: rescored.right.rows,
         source: "re-scored with its own transform on this run's evaluation rows that it did not train on"
       }
     } else {
@@ -246,8 +330,17 @@ export const evaluateStage = Effect.fn("stage.evaluation")(function* (ctx: Pipel
           if ((split === "val" || split === "test") && key) (recorded[split] ??= {})[key] = m.value
         }
       }
-      production = { version: v.version, runId: v.runId, metrics: recorded, candidateMetrics: metrics, rows: {}, source: "recorded metrics (re-scoring failed)" }
-      warnings.push(`Production version ${v.version} could not be re-scored on this data, so its recorded metrics are used`)
+      production = {
+        version: v.version,
+        runId: v.runId,
+        metrics: recorded,
+        candidateMetrics: metrics,
+        rows: {},
+        source: "recorded metrics (re-scoring failed)"
+      }
+      warnings.push(
+        `Production version ${v.version} could not be re-scored on this data, so its recorded metrics are used`
+      )
     }
   }
 
@@ -262,11 +355,20 @@ export const evaluateStage = Effect.fn("stage.evaluation")(function* (ctx: Pipel
       if (unseen !== undefined) metrics[split] = unseen
       else delete metrics[split]
     }
-    warnings.push(`fine-tuned from Production version ${baseline.version}: metrics are on the ${Object.entries(baseline.rows).map(([s, r]) => `${r.compared}/${r.total} ${s}`).join(", ")} rows its starting weights never saw`)
+    warnings.push(
+      `fine-tuned from Production version ${baseline.version}: metrics are on the ${Object.entries(baseline.rows)
+        .map(([s, r]) => `${r.compared}/${r.total} ${s}`)
+        .join(", ")} rows its starting weights never saw`
+    )
   }
   const comparison = compareMetrics(requested, baseline?.candidateMetrics ?? metrics, baseline?.metrics ?? null)
   const verdict = overallVerdict(comparison)
-  yield* tracker.logMetrics(ctx.runId, Object.entries(metrics).flatMap(([split, m]) => Object.entries(m).map(([k, value]) => ({ key: `${split}.${k}`, value }))))
+  yield* tracker.logMetrics(
+    ctx.runId,
+    Object.entries(metrics).flatMap(([split, m]) =>
+      Object.entries(m).map(([k, value]) => ({ key: `${split}.${k}`, value }))
+    )
+  )
 
   const report = {
     run_id: ctx.runId,
@@ -276,20 +378,38 @@ export const evaluateStage = Effect.fn("stage.evaluation")(function* (ctx: Pipel
     splits: Object.fromEntries(splits.map((s) => [s, ctx.prepared!.splits[s].rows])),
     requested_metrics: requested,
     metrics: roundAll(metrics),
-    production: baseline === null ? null : {
-      version: baseline.version, run_id: baseline.runId, source: baseline.source, compared_rows: baseline.rows,
-      metrics: roundAll(baseline.metrics), candidate_on_same_rows: roundAll(baseline.candidateMetrics)
-    },
-    comparison: comparison.map((c) => ({ ...c, candidate: c.candidate === null ? null : round4(c.candidate), production: c.production === null ? null : round4(c.production), delta: c.delta === null ? null : round4(c.delta) })),
+    production:
+      baseline === null
+        ? null
+        : {
+            version: baseline.version,
+            run_id: baseline.runId,
+            source: baseline.source,
+            compared_rows: baseline.rows,
+            metrics: roundAll(baseline.metrics),
+            candidate_on_same_rows: roundAll(baseline.candidateMetrics)
+          },
+    comparison: comparison.map((c) => ({
+      ...c,
+      candidate: c.candidate === null ? null : round4(c.candidate),
+      production: c.production === null ? null : round4(c.production),
+      delta: c.delta === null ? null : round4(c.delta)
+    })),
     overall_verdict: verdict,
-    drift_holdout: driftHoldout === null ? null : {
-      staging_id: driftHoldout.stagingId,
-      rows: driftHoldout.rows,
-      candidate: roundAll({ drift_holdout: driftHoldout.candidate }).drift_holdout,
-      production: driftHoldout.production === null ? null : roundAll({ drift_holdout: driftHoldout.production }).drift_holdout,
-      baseline_at_staging: driftHoldout.baseline,
-      comparison: driftHoldout.comparison
-    },
+    drift_holdout:
+      driftHoldout === null
+        ? null
+        : {
+            staging_id: driftHoldout.stagingId,
+            rows: driftHoldout.rows,
+            candidate: roundAll({ drift_holdout: driftHoldout.candidate }).drift_holdout,
+            production:
+              driftHoldout.production === null
+                ? null
+                : roundAll({ drift_holdout: driftHoldout.production }).drift_holdout,
+            baseline_at_staging: driftHoldout.baseline,
+            comparison: driftHoldout.comparison
+          },
     warnings
   }
   yield* writeReport(storage, ctx.runId, "evaluation_report.json", report)

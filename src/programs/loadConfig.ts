@@ -31,7 +31,16 @@ export const parseYaml = (text: string, file: string): Either.Either<unknown, Co
 export const readYamlFile = Effect.fn("config.readYaml")(function* (file: string) {
   const fs = yield* FileSystem.FileSystem
   const text = yield* fs.readFileString(file).pipe(
-    Effect.mapError((e) => new ConfigError({ file, message: e._tag === "SystemError" && e.reason === "NotFound" ? "file not found" : `cannot read the file (${e.message})` }))
+    Effect.mapError(
+      (e) =>
+        new ConfigError({
+          file,
+          message:
+            e._tag === "SystemError" && e.reason === "NotFound"
+              ? "file not found"
+              : `cannot read the file (${e.message})`
+        })
+    )
   )
   return yield* parseYaml(text, file)
 })

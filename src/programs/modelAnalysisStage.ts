@@ -16,7 +16,11 @@ import { readSplit } from "./trainStage.js"
 import { artifactKeys } from "./workspace.js"
 
 /** JPEG re-encoding quality per severity level (sharp/mozjpeg). */
-const JPEG_LEVELS: ReadonlyArray<readonly [1 | 3 | 5, number]> = [[1, 80], [3, 40], [5, 10]]
+const JPEG_LEVELS: ReadonlyArray<readonly [1 | 3 | 5, number]> = [
+  [1, 80],
+  [3, 40],
+  [5, 10]
+]
 
 /**
  * model_analysis (image models): accuracy on the validation images under a fixed, seeded set of
@@ -33,31 +37,60 @@ export const modelAnalysisStage = Effect.fn("stage.model_analysis")(function* (c
   const image = pre.featureMap.image!
   const classes = pre.featureMap.classes
   if (ctx.prepared!.splits.val.rows === 0) {
-    return yield* Effect.fail(new UsageError({ message: "model_analysis perturbs the validation images, and this split has none (set split.val above 0)" }))
+    return yield* Effect.fail(
+      new UsageError({
+        message: "model_analysis perturbs the validation images, and this split has none (set split.val above 0)"
+      })
+    )
   }
   const model = yield* Effect.flatMap(storage.readText(artifactKeys(ctx.runId).model), trainer.decode)
   const { x, y } = yield* readSplit(pre, "val", classes)
   const shape = [x.rows, image.height, image.width, image.channels] as const
   const clean = x.data as unknown as Float32Array
   const score = (data: Float32Array) =>
-    Effect.map(trainer.predict(model, { rows: x.rows, cols: x.cols, data: data as unknown as Float64Array } as Matrix), (p) => accuracy(y, p.predictions))
+    Effect.map(
+      trainer.predict(model, { rows: x.rows, cols: x.cols, data: data as unknown as Float64Array } as Matrix),
+      (p) => accuracy(y, p.predictions)
+    )
   const base = yield* score(clean)
   const cfg = ctx.config.model_analysis
   const wanted = cfg.perturbations === undefined ? undefined : new Set<string>(cfg.perturbations)
-  const severityOf = (drop: number) => (drop >= cfg.severity.high ? "high" : drop >= cfg.severity.medium ? "medium" : drop > 0 ? "low" : "none")
+  const severityOf = (drop: number) =>
+    drop >= cfg.severity.high ? "high" : drop >= cfg.severity.medium ? "medium" : drop > 0 ? "low" : "none"
 
-  const results: Array<{ name: string; family: string; level: number; accuracy: number; drop: number; severity: string }> = []
+  const results: Array<{
+    name: string
+    family: string
+    level: number
+    accuracy: number
+    drop: number
+    severity: string
+  }> = []
   for (const [i, p] of DEFAULT_PERTURBATIONS.entries()) {
     if (wanted !== undefined && !wanted.has(p.family)) continue
     const perturbed = p.apply(clean, shape, rng(deriveSeed(ctx.config.random_seed, i)))
     const acc = yield* score(perturbed)
-    results.push({ name: p.name, family: p.family, level: p.severity, accuracy: acc, drop: base - acc, severity: severityOf(base - acc) })
+    results.push({
+      name: p.name,
+      family: p.family,
+      level: p.severity,
+      accuracy: acc,
+      drop: base - acc,
+      severity: severityOf(base - acc)
+    })
   }
   if (wanted === undefined || wanted.has("jpeg")) {
     for (const [level, quality] of JPEG_LEVELS) {
       const re = yield* codec.jpegReencode({ data: clean, shape }, quality)
       const acc = yield* score(re.data)
-      results.push({ name: `jpeg_s${level}`, family: "jpeg", level, accuracy: acc, drop: base - acc, severity: severityOf(base - acc) })
+      results.push({
+        name: `jpeg_s${level}`,
+        family: "jpeg",
+        level,
+        accuracy: acc,
+        drop: base - acc,
+        severity: severityOf(base - acc)
+      })
     }
   }
   const worst = results.reduce((a, b) => (b.drop > a.drop ? b : a), results[0]!)
@@ -80,6 +113,14 @@ export const modelAnalysisStage = Effect.fn("stage.model_analysis")(function* (c
     evaluation.metrics.val.robustness_max_drop = maxDrop
     evaluation.metrics.val.robustness_mean_drop = meanDrop
   }
-  yield* tracker.logMetrics(ctx.runId, [{ key: "val.robustness_max_drop", value: maxDrop }, { key: "val.robustness_mean_drop", value: meanDrop }])
-  return { clean_accuracy: round(base), max_drop: round(maxDrop), worst: worst?.name ?? null, high: results.filter((r) => r.severity === "high").map((r) => r.name) }
+  yield* tracker.logMetrics(ctx.runId, [
+    { key: "val.robustness_max_drop", value: maxDrop },
+    { key: "val.robustness_mean_drop", value: meanDrop }
+  ])
+  return {
+    clean_accuracy: round(base),
+    max_drop: round(maxDrop),
+    worst: worst?.name ?? null,
+    high: results.filter((r) => r.severity === "high").map((r) => r.name)
+  }
 })

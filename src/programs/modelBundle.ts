@@ -18,7 +18,10 @@ export interface ModelBundle {
 }
 
 const parseJson = <A>(what: string, text: string) =>
-  Effect.try({ try: () => JSON.parse(text) as A, catch: (e) => new TrainingError({ model: what, message: `cannot parse ${what}: ${String(e)}` }) })
+  Effect.try({
+    try: () => JSON.parse(text) as A,
+    catch: (e) => new TrainingError({ model: what, message: `cannot parse ${what}: ${String(e)}` })
+  })
 
 /** Loads artifacts/<run-id>/model/ (model.json, transform.json, feature_map.json, metadata.json). */
 export const loadBundle = Effect.fn("model.load")(function* (runId: string) {
@@ -26,9 +29,15 @@ export const loadBundle = Effect.fn("model.load")(function* (runId: string) {
   const trainer = yield* Trainer
   const keys = artifactKeys(runId)
   const model = yield* Effect.flatMap(storage.readText(keys.model), trainer.decode)
-  const transform = yield* Effect.flatMap(storage.readText(keys.transform), (t) => parseJson<ColumnTransformerState>("transform.json", t))
-  const featureMap = yield* Effect.flatMap(storage.readText(keys.featureMap), (t) => parseJson<FeatureMap>("feature_map.json", t))
-  const metadata = yield* Effect.flatMap(storage.readText(keys.metadata), (t) => parseJson<Record<string, unknown>>("metadata.json", t))
+  const transform = yield* Effect.flatMap(storage.readText(keys.transform), (t) =>
+    parseJson<ColumnTransformerState>("transform.json", t)
+  )
+  const featureMap = yield* Effect.flatMap(storage.readText(keys.featureMap), (t) =>
+    parseJson<FeatureMap>("feature_map.json", t)
+  )
+  const metadata = yield* Effect.flatMap(storage.readText(keys.metadata), (t) =>
+    parseJson<Record<string, unknown>>("metadata.json", t)
+  )
   return { runId, model, transform, featureMap, metadata } satisfies ModelBundle
 })
 

@@ -42,7 +42,11 @@ export interface PreparedData {
   readonly snapshotKey: string
   readonly snapshotCreated: boolean
   readonly rows: number
-  readonly validation: { readonly verdict: "passed"; readonly nullFractions: Readonly<Record<string, number>>; readonly labels?: Readonly<Record<string, number>> }
+  readonly validation: {
+    readonly verdict: "passed"
+    readonly nullFractions: Readonly<Record<string, number>>
+    readonly labels?: Readonly<Record<string, number>>
+  }
   readonly splitId: string
   readonly splitKey: string
   readonly splits: { readonly train: SplitInfo; readonly val: SplitInfo; readonly test: SplitInfo }
@@ -51,7 +55,8 @@ export interface PreparedData {
 }
 
 /** Where a config's raw dataset lives: <config dir>/<data_root>/<dataset>/. */
-export const datasetDir = (config: PipelineConfig, configDir: string) => path.resolve(configDir, config.data_root, config.dataset)
+export const datasetDir = (config: PipelineConfig, configDir: string) =>
+  path.resolve(configDir, config.data_root, config.dataset)
 
 const labelCounts = (table: RawTable, target: string): Record<string, number> => {
   const j = table.header.indexOf(target)
@@ -64,7 +69,12 @@ const labelCounts = (table: RawTable, target: string): Record<string, number> =>
 }
 
 /** Finds dataset.yaml for the configured dataset only, creating it when asked or allowed to. */
-const ensureSpec = Effect.fn("data.spec")(function* (input: PrepareInput, dir: string, csvText: string, csvFile: string) {
+const ensureSpec = Effect.fn("data.spec")(function* (
+  input: PrepareInput,
+  dir: string,
+  csvText: string,
+  csvFile: string
+) {
   const fs = yield* FileSystem.FileSystem
   const prompt = yield* Prompt
   const specFile = path.join(dir, "dataset.yaml")
@@ -75,7 +85,9 @@ const ensureSpec = Effect.fn("data.spec")(function* (input: PrepareInput, dir: s
   }
   const parsed = parseCsv(csvText)
   if (parsed._tag === "invalid") {
-    return yield* Effect.fail(new ContractViolation({ dataset: input.config.dataset, file: csvFile, violations: parsed.violations }))
+    return yield* Effect.fail(
+      new ContractViolation({ dataset: input.config.dataset, file: csvFile, violations: parsed.violations })
+    )
   }
   const header = parsed.table.header
   let target = input.target
@@ -92,18 +104,27 @@ const ensureSpec = Effect.fn("data.spec")(function* (input: PrepareInput, dir: s
     task ??= yield* prompt.choose("Task type", ["classification", "regression"] as const)
   }
   if (!header.includes(target)) {
-    return yield* Effect.fail(new UsageError({ message: `--target ${target}: ${csvFile} has no such column (columns: ${header.join(", ")})` }))
+    return yield* Effect.fail(
+      new UsageError({ message: `--target ${target}: ${csvFile} has no such column (columns: ${header.join(", ")})` })
+    )
   }
   const schema = inferSchema(parsed.table)
-  if (task === "classification" && (schema[target] === "float")) schema[target] = "string"
-  const labels = task === "classification" ? Object.keys(labelCounts(parsed.table, target)).filter((l) => l !== "(empty)") : undefined
+  if (task === "classification" && schema[target] === "float") schema[target] = "string"
+  const labels =
+    task === "classification"
+      ? Object.keys(labelCounts(parsed.table, target)).filter((l) => l !== "(empty)")
+      : undefined
   const spec = {
     name: input.config.dataset,
     task_type: task,
     features: header.filter((h) => h !== target),
     target,
     schema,
-    constraints: { min_rows: Math.min(parsed.table.rows.length, 10), max_null_fraction: 0.1, ...(labels ? { label_classes: labels } : {}) }
+    constraints: {
+      min_rows: Math.min(parsed.table.rows.length, 10),
+      max_null_fraction: 0.1,
+      ...(labels ? { label_classes: labels } : {})
+    }
   }
   const decoded = yield* decodeDatasetSpec(spec, specFile)
   const text = `# Created by driftgate from ${path.basename(csvFile)}; review the schema and constraints.\n${toYaml(spec)}`
@@ -127,43 +148,73 @@ export const prepareData = Effect.fn("stage.prepare_data")(function* (input: Pre
   if (config.task_type === "image_classification") {
     const specFile = path.join(dir, "dataset.yaml")
     if (!(yield* fs.exists(specFile).pipe(Effect.orElseSucceed(() => false)))) {
-      return yield* Effect.fail(new DatasetNotFound({ dataset: config.dataset, path: specFile, message: "an image dataset needs its dataset.yaml (with image_properties)" }))
+      return yield* Effect.fail(
+        new DatasetNotFound({
+          dataset: config.dataset,
+          path: specFile,
+          message: "an image dataset needs its dataset.yaml (with image_properties)"
+        })
+      )
     }
     const spec = yield* decodeDatasetSpec(yield* readYamlFile(specFile), specFile)
     if (spec.task_type !== "image_classification") {
-      return yield* Effect.fail(new UsageError({ message: `${specFile} declares task_type ${spec.task_type} but the config declares image_classification` }))
+      return yield* Effect.fail(
+        new UsageError({
+          message: `${specFile} declares task_type ${spec.task_type} but the config declares image_classification`
+        })
+      )
     }
     return yield* prepareImages({ config, spec, specFile, dir })
   }
   const csvFile = path.join(dir, "data.csv")
   if (!(yield* fs.exists(csvFile).pipe(Effect.orElseSucceed(() => false)))) {
-    return yield* Effect.fail(new DatasetNotFound({
-      dataset: config.dataset, path: csvFile,
-      message: (yield* fs.exists(dir).pipe(Effect.orElseSucceed(() => false))) ? "the folder has no data.csv" : "no such dataset folder"
-    }))
+    return yield* Effect.fail(
+      new DatasetNotFound({
+        dataset: config.dataset,
+        path: csvFile,
+        message: (yield* fs.exists(dir).pipe(Effect.orElseSucceed(() => false)))
+          ? "the folder has no data.csv"
+          : "no such dataset folder"
+      })
+    )
   }
-  const bytes = yield* fs.readFile(csvFile).pipe(
-    Effect.mapError((e) => new DatasetNotFound({ dataset: config.dataset, path: csvFile, message: `cannot read it (${e.message})` }))
-  )
+  const bytes = yield* fs
+    .readFile(csvFile)
+    .pipe(
+      Effect.mapError(
+        (e) => new DatasetNotFound({ dataset: config.dataset, path: csvFile, message: `cannot read it (${e.message})` })
+      )
+    )
   const text = new TextDecoder("utf-8").decode(bytes)
   const { spec, specFile, created: specCreated } = yield* ensureSpec(input, dir, text, csvFile)
   if (spec.task_type !== config.task_type) {
-    return yield* Effect.fail(new UsageError({
-      message: `${specFile} declares task_type ${spec.task_type} but the config declares ${config.task_type}`
-    }))
+    return yield* Effect.fail(
+      new UsageError({
+        message: `${specFile} declares task_type ${spec.task_type} but the config declares ${config.task_type}`
+      })
+    )
   }
   // A staged drift-training batch: train on raw + the batch's training part (a version of its own).
   const staging = yield* activeStaging(config.dataset)
   if (staging !== null && !isImageStaging(staging)) {
     const rawVersion = sha256Hex(bytes)
     if (staging.base_version !== rawVersion) {
-      return yield* Effect.fail(new UsageError({
-        message: `${csvFile} changed since drift training ${staging.id} was staged against version ${staging.base_version.slice(0, 12)}; run drift unstage-training and stage the batch again`
-      }))
+      return yield* Effect.fail(
+        new UsageError({
+          message: `${csvFile} changed since drift training ${staging.id} was staged against version ${staging.base_version.slice(0, 12)}; run drift unstage-training and stage the batch again`
+        })
+      )
     }
     const merged = yield* storage.read(staging.merged_key)
     return yield* prepareVersion({
-      config, spec, specFile, specCreated, bytes: merged, text: new TextDecoder("utf-8").decode(merged), rawFile: csvFile, stagedFrom: staging.id
+      config,
+      spec,
+      specFile,
+      specCreated,
+      bytes: merged,
+      text: new TextDecoder("utf-8").decode(merged),
+      rawFile: csvFile,
+      stagedFrom: staging.id
     })
   }
   return yield* prepareVersion({ config, spec, specFile, specCreated, bytes, text, rawFile: csvFile })
@@ -187,29 +238,55 @@ export const prepareVersion = Effect.fn("data.version")(function* (args: {
 
   const parsed = parseCsv(text)
   if (parsed._tag === "invalid") {
-    return yield* Effect.fail(new ContractViolation({ dataset: config.dataset, file: args.rawFile, violations: parsed.violations }))
+    return yield* Effect.fail(
+      new ContractViolation({ dataset: config.dataset, file: args.rawFile, violations: parsed.violations })
+    )
   }
   const table = parsed.table
   const result = validateTable(table, spec)
   if (result.violations.length > 0) {
-    return yield* Effect.fail(new ContractViolation({ dataset: config.dataset, file: args.rawFile, violations: result.violations }))
+    return yield* Effect.fail(
+      new ContractViolation({ dataset: config.dataset, file: args.rawFile, violations: result.violations })
+    )
   }
 
   // Snapshot only data that passed validation: a version in the workspace is always a usable one.
   const snapshotCreated = yield* storage.writeOnce(keys.data, bytes)
-  yield* storage.writeOnce(keys.manifest, JSON.stringify({
-    dataset: config.dataset, version, rows: table.rows.length, columns: table.header, source: args.rawFile,
-    ...(args.stagedFrom !== undefined ? { staged_from: args.stagedFrom } : {})
-  }, null, 2) + "\n")
+  yield* storage.writeOnce(
+    keys.manifest,
+    JSON.stringify(
+      {
+        dataset: config.dataset,
+        version,
+        rows: table.rows.length,
+        columns: table.header,
+        source: args.rawFile,
+        ...(args.stagedFrom !== undefined ? { staged_from: args.stagedFrom } : {})
+      },
+      null,
+      2
+    ) + "\n"
+  )
 
   const stratify = config.task_type === "classification" && config.split.stratify
-  const splitSpec = { seed: config.random_seed, train: config.split.train, val: config.split.val, test: config.split.test, stratify, target: spec.target }
+  const splitSpec = {
+    seed: config.random_seed,
+    train: config.split.train,
+    val: config.split.val,
+    test: config.split.test,
+    stratify,
+    target: spec.target
+  }
   const splitId = canonicalHash(splitSpec).slice(0, 16)
   const splitKey = keys.split(splitId)
   const targetIdx = table.header.indexOf(spec.target)
   const strata = stratify ? table.rows.map((r) => r[targetIdx] ?? null) : undefined
   const idx = splitIndices(table.rows.length, config.split, config.random_seed, strata)
-  const parts = { train: selectRows(table, idx.train), val: selectRows(table, idx.val), test: selectRows(table, idx.test) }
+  const parts = {
+    train: selectRows(table, idx.train),
+    val: selectRows(table, idx.val),
+    test: selectRows(table, idx.test)
+  }
   const info = (name: "train" | "val" | "test"): SplitInfo => ({
     key: `${splitKey}/${name}.csv`,
     rows: parts[name].rows.length,
@@ -219,13 +296,22 @@ export const prepareVersion = Effect.fn("data.version")(function* (args: {
   for (const name of ["train", "val", "test"] as const) {
     yield* storage.writeOnce(splits[name].key, writeCsv(table.header, parts[name].rows))
   }
-  yield* storage.writeOnce(`${splitKey}/split.json`, JSON.stringify({
-    split_id: splitId, dataset_version: version, ...splitSpec,
-    rows: { train: splits.train.rows, val: splits.val.rows, test: splits.test.rows },
-    ...(config.task_type === "classification"
-      ? { label_distribution: { train: splits.train.labels, val: splits.val.labels, test: splits.test.labels } }
-      : {})
-  }, null, 2) + "\n")
+  yield* storage.writeOnce(
+    `${splitKey}/split.json`,
+    JSON.stringify(
+      {
+        split_id: splitId,
+        dataset_version: version,
+        ...splitSpec,
+        rows: { train: splits.train.rows, val: splits.val.rows, test: splits.test.rows },
+        ...(config.task_type === "classification"
+          ? { label_distribution: { train: splits.train.labels, val: splits.val.labels, test: splits.test.labels } }
+          : {})
+      },
+      null,
+      2
+    ) + "\n"
+  )
 
   return {
     dataset: config.dataset,
@@ -237,11 +323,14 @@ export const prepareVersion = Effect.fn("data.version")(function* (args: {
     snapshotKey: keys.data,
     snapshotCreated,
     rows: table.rows.length,
-    validation: { verdict: "passed" as const, nullFractions: result.summary.nullFractions, ...(result.summary.labels ? { labels: result.summary.labels } : {}) },
+    validation: {
+      verdict: "passed" as const,
+      nullFractions: result.summary.nullFractions,
+      ...(result.summary.labels ? { labels: result.summary.labels } : {})
+    },
     splitId,
     splitKey,
     splits,
     ...(args.stagedFrom !== undefined ? { stagedFrom: args.stagedFrom } : {})
   } satisfies PreparedData
 })
-

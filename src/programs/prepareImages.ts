@@ -45,25 +45,57 @@ export const prepareImages = Effect.fn("data.prepareImages")(function* (args: {
   const { config, spec } = args
   const root = path.join(args.dir, "images")
   if (!(yield* fs.exists(root).pipe(Effect.orElseSucceed(() => false)))) {
-    return yield* Effect.fail(new DatasetNotFound({ dataset: config.dataset, path: root, message: "an image dataset keeps its files in images/<class>/" }))
+    return yield* Effect.fail(
+      new DatasetNotFound({
+        dataset: config.dataset,
+        path: root,
+        message: "an image dataset keeps its files in images/<class>/"
+      })
+    )
   }
   const props = spec.image_properties!
   const violations = yield* codec.validate(root, props, spec.constraints.label_classes)
-  const scan = yield* codec.scan(root).pipe(Effect.mapError((e) => new ContractViolation({
-    dataset: config.dataset, file: root, violations: [{ column: null, rule: "image_folder_readable", observed: e.message, expected: "a readable folder", rows: [] }]
-  })))
+  const scan = yield* codec.scan(root).pipe(
+    Effect.mapError(
+      (e) =>
+        new ContractViolation({
+          dataset: config.dataset,
+          file: root,
+          violations: [
+            {
+              column: null,
+              rule: "image_folder_readable",
+              observed: e.message,
+              expected: "a readable folder",
+              rows: []
+            }
+          ]
+        })
+    )
+  )
   const usable = scan.files.filter((f) => f.label !== null)
   const problems = [...violations]
   if (usable.length < spec.constraints.min_rows) {
-    problems.push({ column: null, rule: "min_rows", observed: `${usable.length} images`, expected: `at least ${spec.constraints.min_rows}`, rows: [] })
+    problems.push({
+      column: null,
+      rule: "min_rows",
+      observed: `${usable.length} images`,
+      expected: `at least ${spec.constraints.min_rows}`,
+      rows: []
+    })
   }
-  if (problems.length > 0) return yield* Effect.fail(new ContractViolation({ dataset: config.dataset, file: root, violations: problems }))
+  if (problems.length > 0)
+    return yield* Effect.fail(new ContractViolation({ dataset: config.dataset, file: root, violations: problems }))
 
   // A staged labelled drift batch joins the training data as a version of its own (raw images untouched).
   const staging = yield* activeStaging(config.dataset)
   const staged = staging !== null && isImageStaging(staging) ? staging : null
   if (staged !== null && staged.base_version !== scan.version) {
-    return yield* Effect.fail(new UsageError({ message: `${root} changed since drift training ${staged.id} was staged; run drift unstage-training and stage the batch again` }))
+    return yield* Effect.fail(
+      new UsageError({
+        message: `${root} changed since drift training ${staged.id} was staged; run drift unstage-training and stage the batch again`
+      })
+    )
   }
   const all: ReadonlyArray<{ path: string; source: string; label: string; sha256: string }> = [
     ...usable.map((f) => ({ path: f.path, source: f.absolutePath, label: f.label!, sha256: f.sha256 })),
@@ -76,13 +108,32 @@ export const prepareImages = Effect.fn("data.prepareImages")(function* (args: {
     const bytes = yield* fs.readFile(f.source).pipe(Effect.orDie)
     if (yield* storage.writeOnce(`${keys.base}/images/${f.path}`, bytes)) created = true
   }
-  yield* storage.writeOnce(keys.manifest, JSON.stringify({
-    dataset: config.dataset, version, images: all.length, classes: scan.classes, source: root,
-    ...(staged ? { staged_from: staged.id } : {}),
-    files: all.map((f) => ({ path: f.path, sha256: f.sha256, label: f.label }))
-  }, null, 2) + "\n")
+  yield* storage.writeOnce(
+    keys.manifest,
+    JSON.stringify(
+      {
+        dataset: config.dataset,
+        version,
+        images: all.length,
+        classes: scan.classes,
+        source: root,
+        ...(staged ? { staged_from: staged.id } : {}),
+        files: all.map((f) => ({ path: f.path, sha256: f.sha256, label: f.label }))
+      },
+      null,
+      2
+    ) + "\n"
+  )
 
-  const splitSpec = { seed: config.random_seed, train: config.split.train, val: config.split.val, test: config.split.test, stratify: config.split.stratify, target: "label", images: true }
+  const splitSpec = {
+    seed: config.random_seed,
+    train: config.split.train,
+    val: config.split.val,
+    test: config.split.test,
+    stratify: config.split.stratify,
+    target: "label",
+    images: true
+  }
   const splitId = canonicalHash(splitSpec).slice(0, 16)
   const splitKey = keys.split(splitId)
   const labels = all.map((f) => f.label)
@@ -93,14 +144,27 @@ export const prepareImages = Effect.fn("data.prepareImages")(function* (args: {
   }
   const splits = { train: info("train"), val: info("val"), test: info("test") }
   for (const name of ["train", "val", "test"] as const) {
-    const split: ImageSplit = { paths: idx[name].map((i) => all[i]!.path), sources: idx[name].map((i) => all[i]!.source), labels: idx[name].map((i) => labels[i]!) }
+    const split: ImageSplit = {
+      paths: idx[name].map((i) => all[i]!.path),
+      sources: idx[name].map((i) => all[i]!.source),
+      labels: idx[name].map((i) => labels[i]!)
+    }
     yield* storage.writeOnce(splits[name].key, JSON.stringify(split) + "\n")
   }
-  yield* storage.writeOnce(`${splitKey}/split.json`, JSON.stringify({
-    split_id: splitId, dataset_version: version, ...splitSpec,
-    rows: { train: splits.train.rows, val: splits.val.rows, test: splits.test.rows },
-    label_distribution: { train: splits.train.labels, val: splits.val.labels, test: splits.test.labels }
-  }, null, 2) + "\n")
+  yield* storage.writeOnce(
+    `${splitKey}/split.json`,
+    JSON.stringify(
+      {
+        split_id: splitId,
+        dataset_version: version,
+        ...splitSpec,
+        rows: { train: splits.train.rows, val: splits.val.rows, test: splits.test.rows },
+        label_distribution: { train: splits.train.labels, val: splits.val.labels, test: splits.test.labels }
+      },
+      null,
+      2
+    ) + "\n"
+  )
   return {
     dataset: config.dataset,
     version,

@@ -20,7 +20,8 @@ export interface Preprocessed {
   readonly unknownCategories: Readonly<Record<string, Readonly<Record<string, number>>>>
 }
 
-const mlError = (e: unknown) => new TrainingError({ model: "preprocessing", message: e instanceof Error ? e.message : String(e) })
+const mlError = (e: unknown) =>
+  new TrainingError({ model: "preprocessing", message: e instanceof Error ? e.message : String(e) })
 
 /**
  * Fits the column transformer on train only, applies it to val and test, and writes preprocessed/
@@ -34,17 +35,24 @@ export const preprocessStage = Effect.fn("stage.preprocessing")(function* (ctx: 
   const columns = [...spec.features, spec.target]
   const train = yield* readFrame(p.splits.train.key, spec, columns)
   const trainX = featureFrame(train, spec.features)
-  const transform = yield* Effect.try({ try: () => fitColumnTransformer(trainX, ctx.config.preprocessing), catch: mlError })
+  const transform = yield* Effect.try({
+    try: () => fitColumnTransformer(trainX, ctx.config.preprocessing),
+    catch: mlError
+  })
   const transformHash = canonicalHash(transform)
   const key = datasetKeys(p.dataset, p.version).preprocessed(p.splitId, transformHash)
-  const classes = ctx.config.task_type === "classification" ? classesOf(spec, Object.keys(p.validation.labels ?? {})) : null
+  const classes =
+    ctx.config.task_type === "classification" ? classesOf(spec, Object.keys(p.validation.labels ?? {})) : null
 
   const unknownCategories: Record<string, Record<string, number>> = {}
   for (const split of ["train", "val", "test"] as const) {
     // An empty val or test split (e.g. split: { train: 0.8, val: 0.2 }) has nothing to transform.
     if (split !== "train" && p.splits[split].rows === 0) continue
     const frame = split === "train" ? train : yield* readFrame(p.splits[split].key, spec, columns)
-    const t = yield* Effect.try({ try: () => transformFrame(transform, featureFrame(frame, spec.features)), catch: mlError })
+    const t = yield* Effect.try({
+      try: () => transformFrame(transform, featureFrame(frame, spec.features)),
+      catch: mlError
+    })
     unknownCategories[split] = t.unknownCategories
     const targetCol = frame.columns.find((c) => c.name === spec.target)!
     const rows: Array<Array<string | null>> = []
@@ -61,8 +69,13 @@ export const preprocessStage = Effect.fn("stage.preprocessing")(function* (ctx: 
   const numericRange = (name: string) => {
     const c = train.columns.find((x) => x.name === name)!
     if (c.dtype !== "float" && c.dtype !== "int") return {}
-    let min = Infinity, max = -Infinity
-    for (const v of c.values) if (!Number.isNaN(v)) { if (v < min) min = v; if (v > max) max = v }
+    let min = Infinity,
+      max = -Infinity
+    for (const v of c.values)
+      if (!Number.isNaN(v)) {
+        if (v < min) min = v
+        if (v > max) max = v
+      }
     return Number.isFinite(min) ? { min, max } : {}
   }
   const featureMap: FeatureMap = {
@@ -105,7 +118,12 @@ const preprocessImages = (ctx: PipelineContext) =>
     const codec = yield* ImageCodec
     const p = ctx.prepared!
     const props = p.spec.image_properties!
-    const transform: ImageTransform = { format: "driftgate.image_transform/1", target_size: props.target_size, channels: props.channels, scale: "x/255" }
+    const transform: ImageTransform = {
+      format: "driftgate.image_transform/1",
+      target_size: props.target_size,
+      channels: props.channels,
+      scale: "x/255"
+    }
     const transformHash = canonicalHash(transform)
     const key = datasetKeys(p.dataset, p.version).preprocessed(p.splitId, transformHash)
     const classes = classesOf(p.spec, Object.keys(p.validation.labels ?? {}))
@@ -115,7 +133,10 @@ const preprocessImages = (ctx: PipelineContext) =>
       if (yield* storage.exists(`${key}/${split}.json`)) continue
       const images = yield* codec.decode(s.sources ?? s.paths.map((f) => path.join(p.rawFile, f)), props)
       yield* storage.writeOnce(`${key}/${split}.dgt`, codec.writeTensor(images))
-      yield* storage.writeOnce(`${key}/${split}.json`, JSON.stringify({ shape: images.shape, classes, labels: s.labels, paths: s.paths }) + "\n")
+      yield* storage.writeOnce(
+        `${key}/${split}.json`,
+        JSON.stringify({ shape: images.shape, classes, labels: s.labels, paths: s.paths }) + "\n"
+      )
     }
     const featureMap: FeatureMap = {
       format: "driftgate.feature_map/1",
@@ -132,6 +153,12 @@ const preprocessImages = (ctx: PipelineContext) =>
     }
     yield* storage.write(`${key}/feature_map.json`, JSON.stringify(featureMap, null, 2) + "\n")
     yield* storage.write(`${key}/transform.json`, JSON.stringify(transform) + "\n")
-    ctx.artifacts.preprocessed = { key, transform, transformHash, featureMap, unknownCategories: {} } satisfies Preprocessed
+    ctx.artifacts.preprocessed = {
+      key,
+      transform,
+      transformHash,
+      featureMap,
+      unknownCategories: {}
+    } satisfies Preprocessed
     return { preprocessed: key, image: featureMap.image, classes: classes.length, transform_hash: transformHash }
   })

@@ -23,7 +23,12 @@ export const promoteRun = Effect.fn("program.promoteRun")(function* (runId: stri
   const name = registeredModelName(config)
   const existing = (yield* registry.listVersions(name)).find((v) => v.runId === runId)
   if (existing !== undefined) {
-    return yield* Effect.fail(new RegistryError({ model: name, message: `run ${runId} is already registered as version ${existing.version} (${existing.stage})` }))
+    return yield* Effect.fail(
+      new RegistryError({
+        model: name,
+        message: `run ${runId} is already registered as version ${existing.version} (${existing.stage})`
+      })
+    )
   }
   const ctx: PipelineContext = {
     runId,
@@ -44,12 +49,16 @@ export const promoteRun = Effect.fn("program.promoteRun")(function* (runId: stri
   const recorded = (yield* tracker.getRun(runId)).metrics
   for (const m of recorded) {
     const [split, key] = m.key.split(".", 2)
-    if (split === "val" && key?.startsWith("robustness_") && evaluation.metrics.val !== undefined) evaluation.metrics.val[key] = m.value
+    if (split === "val" && key?.startsWith("robustness_") && evaluation.metrics.val !== undefined)
+      evaluation.metrics.val[key] = m.value
   }
   // The same gate context as in run: the latest drift check, drift rules, held-out drift comparison.
   const gate = yield* gateContext(ctx)
   const result = yield* promote({
-    runId, config, anchors: doc.anchors, evaluation,
+    runId,
+    config,
+    anchors: doc.anchors,
+    evaluation,
     driftSummary: gate.driftSummary,
     driftSeverity: gate.driftSeverity,
     driftEvaluation: (ctx.artifacts.driftEvaluation as ReadonlyArray<MetricComparison> | undefined) ?? null,
@@ -57,8 +66,16 @@ export const promoteRun = Effect.fn("program.promoteRun")(function* (runId: stri
   }).pipe(
     Effect.tapError((e) =>
       deploymentManifest({
-        runId, config,
-        promotion: e._tag === "PromotionBlocked" ? "blocked" : e._tag === "ApprovalRejected" ? "rejected" : e._tag === "ApprovalCancelled" ? "cancelled" : "not_run"
+        runId,
+        config,
+        promotion:
+          e._tag === "PromotionBlocked"
+            ? "blocked"
+            : e._tag === "ApprovalRejected"
+              ? "rejected"
+              : e._tag === "ApprovalCancelled"
+                ? "cancelled"
+                : "not_run"
       }).pipe(Effect.ignore)
     )
   )

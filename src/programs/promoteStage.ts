@@ -1,6 +1,12 @@
 import { Effect, Option } from "effect"
 import { defaultRules, registeredModelName } from "../domain/config.js"
-import { ApprovalCancelled, ApprovalRejected, PromotionBlocked, RegistryError, type RuleFailure } from "../domain/errors.js"
+import {
+  ApprovalCancelled,
+  ApprovalRejected,
+  PromotionBlocked,
+  RegistryError,
+  type RuleFailure
+} from "../domain/errors.js"
 import { lineageProblems } from "../domain/lineage.js"
 import { evaluateRules } from "../domain/rules.js"
 import { Approver, type MetricComparison } from "../services/Approver.js"
@@ -40,24 +46,45 @@ export const promote = Effect.fn("stage.promotion")(function* (input: PromotionI
   const { config, runId, evaluation } = input
   const name = registeredModelName(config)
   const rules = config.promotion.rules ?? defaultRules(config.task_type)
-  const raw = evaluateRules(rules, config.promotion.evaluation_split, evaluation.metrics, evaluation.production?.metrics, input.driftSeverity, evaluation.production?.candidateMetrics)
+  const raw = evaluateRules(
+    rules,
+    config.promotion.evaluation_split,
+    evaluation.metrics,
+    evaluation.production?.metrics,
+    input.driftSeverity,
+    evaluation.production?.candidateMetrics
+  )
   // Relative checks compare on the rows Production did not train on: say so, with the counts.
   const rows = evaluation.production?.rows ?? {}
   const outcomes = raw.map((o) => ({
     ...o,
-    checks: o.checks.map((c) => c.operator === "max_drop" && rows[c.split] !== undefined
-      ? { ...c, message: `${c.message} (on the ${rows[c.split]!.compared}/${rows[c.split]!.total} ${c.split} rows Production did not train on)` }
-      : c)
+    checks: o.checks.map((c) =>
+      c.operator === "max_drop" && rows[c.split] !== undefined
+        ? {
+            ...c,
+            message: `${c.message} (on the ${rows[c.split]!.compared}/${rows[c.split]!.total} ${c.split} rows Production did not train on)`
+          }
+        : c
+    )
   }))
-  const failures: RuleFailure[] = outcomes.flatMap((o) => o.checks.filter((c) => !c.passed).map(({ passed: _p, ...c }) => c))
-  const ruleLines = outcomes.map((o) => ({ id: o.id, passed: o.passed, message: o.checks.map((c) => c.message).join("; ") }))
+  const failures: RuleFailure[] = outcomes.flatMap((o) =>
+    o.checks.filter((c) => !c.passed).map(({ passed: _p, ...c }) => c)
+  )
+  const ruleLines = outcomes.map((o) => ({
+    id: o.id,
+    passed: o.passed,
+    message: o.checks.map((c) => c.message).join("; ")
+  }))
   const prod = yield* registry.getProduction(name)
   const base = {
     run_id: runId,
     registered_model: name,
     evaluation_split: config.promotion.evaluation_split,
     rules: outcomes.map((o) => ({ id: o.id, passed: o.passed, checks: o.checks })),
-    production_before: Option.match(prod, { onNone: () => null, onSome: (v) => ({ version: v.version, run_id: v.runId }) })
+    production_before: Option.match(prod, {
+      onNone: () => null,
+      onSome: (v) => ({ version: v.version, run_id: v.runId })
+    })
   }
   const decide = (outcome: PromotionOutcome, extra: Record<string, unknown>) =>
     Effect.gen(function* () {
@@ -72,7 +99,9 @@ export const promote = Effect.fn("stage.promotion")(function* (input: PromotionI
   const problems = lineageProblems(input.anchors)
   if (problems.length > 0) {
     yield* decide("blocked", { failures: [], lineage_problems: problems })
-    return yield* Effect.fail(new RegistryError({ model: name, message: `run ${runId} cannot be promoted: lineage ${problems.join(", ")}` }))
+    return yield* Effect.fail(
+      new RegistryError({ model: name, message: `run ${runId} cannot be promoted: lineage ${problems.join(", ")}` })
+    )
   }
 
   const decision = yield* approver.decide({
@@ -80,22 +109,37 @@ export const promote = Effect.fn("stage.promotion")(function* (input: PromotionI
     runId,
     candidateMetrics: evaluation.metrics,
     comparison: evaluation.comparison,
-    production: evaluation.production ? { version: evaluation.production.version, runId: evaluation.production.runId } : null,
+    production: evaluation.production
+      ? { version: evaluation.production.version, runId: evaluation.production.runId }
+      : null,
     rules: ruleLines,
     driftSummary: input.driftSummary ?? null,
     driftEvaluation: input.driftEvaluation ?? null
   })
-  const decisionFields = { decided_by: decision.by, reason: decision.reason, approver: approver.name, ...("policy" in decision ? { policy: decision.policy } : {}) }
+  const decisionFields = {
+    decided_by: decision.by,
+    reason: decision.reason,
+    approver: approver.name,
+    ...("policy" in decision ? { policy: decision.policy } : {})
+  }
 
   if (decision.outcome !== "approved") {
     yield* registry.record({
-      actor: decision.by, action: decision.outcome === "rejected" ? "rejected" : "cancelled", model: name, version: null,
-      fromStage: null, toStage: null, reason: decision.reason, details: { run_id: runId, approver: approver.name }
+      actor: decision.by,
+      action: decision.outcome === "rejected" ? "rejected" : "cancelled",
+      model: name,
+      version: null,
+      fromStage: null,
+      toStage: null,
+      reason: decision.reason,
+      details: { run_id: runId, approver: approver.name }
     })
     yield* decide(decision.outcome, decisionFields)
-    return yield* Effect.fail(decision.outcome === "rejected"
-      ? new ApprovalRejected({ model: name, by: decision.by, reason: decision.reason })
-      : new ApprovalCancelled({ model: name, by: decision.by, reason: decision.reason }))
+    return yield* Effect.fail(
+      decision.outcome === "rejected"
+        ? new ApprovalRejected({ model: name, by: decision.by, reason: decision.reason })
+        : new ApprovalCancelled({ model: name, by: decision.by, reason: decision.reason })
+    )
   }
 
   const version = yield* registry.promote({
@@ -106,8 +150,17 @@ export const promote = Effect.fn("stage.promotion")(function* (input: PromotionI
     actor: decision.by,
     reason: decision.reason,
     stage: config.deployment.allowed_stage,
-    details: { approver: approver.name, ...("policy" in decision ? { policy: decision.policy } : {}), verdict: evaluation.verdict }
+    details: {
+      approver: approver.name,
+      ...("policy" in decision ? { policy: decision.policy } : {}),
+      verdict: evaluation.verdict
+    }
   })
-  yield* decide("approved", { ...decisionFields, version: version.version, stage: version.stage, aliases: version.aliases })
+  yield* decide("approved", {
+    ...decisionFields,
+    version: version.version,
+    stage: version.stage,
+    aliases: version.aliases
+  })
   return { outcome: "approved" as const, version }
 })

@@ -34,7 +34,12 @@ export const rollback = Effect.fn("program.rollback")(function* (req: RollbackRe
 
   if (req.resume || req.abandon) {
     const intent = pending[0]
-    if (intent === undefined) return yield* Effect.fail(new UsageError({ message: `there is no interrupted rollback of ${name} to ${req.resume ? "resume" : "abandon"}` }))
+    if (intent === undefined)
+      return yield* Effect.fail(
+        new UsageError({
+          message: `there is no interrupted rollback of ${name} to ${req.resume ? "resume" : "abandon"}`
+        })
+      )
     if (req.abandon) {
       const reason = req.reason ?? "abandoned by operator"
       yield* registry.abandonRollback(intent.id, reason, req.actor)
@@ -45,32 +50,53 @@ export const rollback = Effect.fn("program.rollback")(function* (req: RollbackRe
     return { action: "resumed" as const, intent, version: v }
   }
   if (pending.length > 0) {
-    return yield* Effect.fail(new RegistryError({
-      model: name,
-      message: `${describeIntent(pending[0]!)} must be finished first: rerun with --resume to complete it or --abandon --reason TEXT to drop it`
-    }))
+    return yield* Effect.fail(
+      new RegistryError({
+        model: name,
+        message: `${describeIntent(pending[0]!)} must be finished first: rerun with --resume to complete it or --abandon --reason TEXT to drop it`
+      })
+    )
   }
 
   const versions = yield* registry.listVersions(name)
-  if (versions.length === 0) return yield* Effect.fail(new RegistryError({ model: name, message: `model ${name} has no registered versions to roll back to` }))
+  if (versions.length === 0)
+    return yield* Effect.fail(
+      new RegistryError({ model: name, message: `model ${name} has no registered versions to roll back to` })
+    )
   const current = Option.getOrUndefined(yield* registry.getProduction(name))
   let target = req.version
   let reason = req.reason
   if (target === undefined || reason === undefined || !req.yes) {
     if (!prompt.interactive) {
-      return yield* Effect.fail(new UsageError({ message: "rollback without a terminal needs --version N, --reason TEXT and --yes" }))
+      return yield* Effect.fail(
+        new UsageError({ message: "rollback without a terminal needs --version N, --reason TEXT and --yes" })
+      )
     }
-    yield* prompt.say([
-      `Versions of ${name}:`,
-      ...versions.map((v) => `  ${String(v.version).padStart(3)}  ${v.stage.padEnd(10)} run ${v.runId}  ${v.createdAt}${v.aliases.length ? `  [${v.aliases.join(", ")}]` : ""}`)
-    ].join("\n"))
+    yield* prompt.say(
+      [
+        `Versions of ${name}:`,
+        ...versions.map(
+          (v) =>
+            `  ${String(v.version).padStart(3)}  ${v.stage.padEnd(10)} run ${v.runId}  ${v.createdAt}${v.aliases.length ? `  [${v.aliases.join(", ")}]` : ""}`
+        )
+      ].join("\n")
+    )
     const choices = versions.filter((v) => v.version !== current?.version).map((v) => String(v.version))
-    if (choices.length === 0) return yield* Effect.fail(new RegistryError({ model: name, message: "there is no other version to roll back to" }))
+    if (choices.length === 0)
+      return yield* Effect.fail(
+        new RegistryError({ model: name, message: "there is no other version to roll back to" })
+      )
     target ??= Number(yield* prompt.choose("Roll back to version", choices))
-    reason ??= yield* prompt.ask("Reason for the rollback", { validate: (a) => (a.trim().length >= 3 ? undefined : "a reason is required") })
+    reason ??= yield* prompt.ask("Reason for the rollback", {
+      validate: (a) => (a.trim().length >= 3 ? undefined : "a reason is required")
+    })
     if (!req.yes) {
-      const ok = yield* prompt.choose(`Move version ${target} to Production${current ? ` and archive version ${current.version}` : ""}?`, ["yes", "no"] as const)
-      if (ok !== "yes") return yield* Effect.fail(new UsageError({ message: "rollback not confirmed; nothing changed" }))
+      const ok = yield* prompt.choose(
+        `Move version ${target} to Production${current ? ` and archive version ${current.version}` : ""}?`,
+        ["yes", "no"] as const
+      )
+      if (ok !== "yes")
+        return yield* Effect.fail(new UsageError({ message: "rollback not confirmed; nothing changed" }))
     }
   }
   if (reason.trim() === "") return yield* Effect.fail(new UsageError({ message: "--reason may not be empty" }))

@@ -61,9 +61,11 @@ export const runPipeline = Effect.fn("pipeline.run")(function* (input: RunInput)
   const storage = yield* Storage
   const { config } = input.loaded
   if (input.fineTune === true && config.task_type !== "image_classification") {
-    return yield* Effect.fail(new UsageError({
-      message: `--fine-tune continues from the Production CNN's weights and applies to image_classification pipelines; ${config.name} is ${config.task_type} (retrain it instead)`
-    }))
+    return yield* Effect.fail(
+      new UsageError({
+        message: `--fine-tune continues from the Production CNN's weights and applies to image_classification pipelines; ${config.name} is ${config.task_type} (retrain it instead)`
+      })
+    )
   }
   if (input.fineTune === true) {
     // A usage error before anything is written: fine-tuning needs a deployed model to start from.
@@ -82,12 +84,29 @@ export const runPipeline = Effect.fn("pipeline.run")(function* (input: RunInput)
   }
   yield* tracker.createRun({ runId, experiment: config.name, anchors })
   yield* tracker.logParams(runId, {
-    task_type: config.task_type, dataset: config.dataset, random_seed: config.random_seed,
-    "split.train": config.split.train, "split.val": config.split.val, "split.test": config.split.test,
-    "preprocessing.scale": config.preprocessing.scale, "preprocessing.impute": config.preprocessing.impute,
+    task_type: config.task_type,
+    dataset: config.dataset,
+    random_seed: config.random_seed,
+    "split.train": config.split.train,
+    "split.val": config.split.val,
+    "split.test": config.split.test,
+    "preprocessing.scale": config.preprocessing.scale,
+    "preprocessing.impute": config.preprocessing.impute,
     "preprocessing.encode": config.preprocessing.encode,
     ...(config.training
-      ? { model: config.training.model, ...Object.fromEntries(Object.entries(config.training.params).map(([k, v]) => [`params.${k}`, v === undefined ? null : typeof v === "object" && v !== null ? JSON.stringify(v) : v as string | number | boolean | null])) }
+      ? {
+          model: config.training.model,
+          ...Object.fromEntries(
+            Object.entries(config.training.params).map(([k, v]) => [
+              `params.${k}`,
+              v === undefined
+                ? null
+                : typeof v === "object" && v !== null
+                  ? JSON.stringify(v)
+                  : (v as string | number | boolean | null)
+            ])
+          )
+        }
       : {})
   })
 
@@ -96,10 +115,21 @@ export const runPipeline = Effect.fn("pipeline.run")(function* (input: RunInput)
   let decisive: StageError | undefined
   let halted = false
 
-  const runStage = <E extends StageError>(name: StageName, body: Effect.Effect<Readonly<Record<string, unknown>> | undefined, E, StageRequirements>) =>
+  const runStage = <E extends StageError>(
+    name: StageName,
+    body: Effect.Effect<Readonly<Record<string, unknown>> | undefined, E, StageRequirements>
+  ) =>
     Effect.gen(function* () {
       if (halted) {
-        stages.push({ name, status: "skipped", started_at: null, ended_at: null, duration_s: null, error: null, result: null })
+        stages.push({
+          name,
+          status: "skipped",
+          started_at: null,
+          ended_at: null,
+          duration_s: null,
+          error: null,
+          result: null
+        })
         return
       }
       const t0 = yield* Clock.currentTimeMillis
@@ -119,25 +149,37 @@ export const runPipeline = Effect.fn("pipeline.run")(function* (input: RunInput)
       if (status === "failed") halted = true
     })
 
-  yield* runStage("data_preparation", Effect.gen(function* () {
-    const prepared = yield* prepareData({ config, configDir: input.loaded.dir, target: input.target, task: input.task })
-    ctx.prepared = prepared
-    anchors.dataset_version = prepared.version
-    yield* tracker.setTags(runId, { dataset_version: prepared.version, dataset: prepared.dataset, split_id: prepared.splitId })
-    yield* tracker.logMetrics(runId, [
-      { key: "data.rows", value: prepared.rows },
-      { key: "data.train_rows", value: prepared.splits.train.rows },
-      { key: "data.val_rows", value: prepared.splits.val.rows },
-      { key: "data.test_rows", value: prepared.splits.test.rows }
-    ])
-    return {
-      dataset_version: prepared.version,
-      rows: prepared.rows,
-      split_id: prepared.splitId,
-      splits: { train: prepared.splits.train.rows, val: prepared.splits.val.rows, test: prepared.splits.test.rows },
-      validation: prepared.validation.verdict
-    }
-  }))
+  yield* runStage(
+    "data_preparation",
+    Effect.gen(function* () {
+      const prepared = yield* prepareData({
+        config,
+        configDir: input.loaded.dir,
+        target: input.target,
+        task: input.task
+      })
+      ctx.prepared = prepared
+      anchors.dataset_version = prepared.version
+      yield* tracker.setTags(runId, {
+        dataset_version: prepared.version,
+        dataset: prepared.dataset,
+        split_id: prepared.splitId
+      })
+      yield* tracker.logMetrics(runId, [
+        { key: "data.rows", value: prepared.rows },
+        { key: "data.train_rows", value: prepared.splits.train.rows },
+        { key: "data.val_rows", value: prepared.splits.val.rows },
+        { key: "data.test_rows", value: prepared.splits.test.rows }
+      ])
+      return {
+        dataset_version: prepared.version,
+        rows: prepared.rows,
+        split_id: prepared.splitId,
+        splits: { train: prepared.splits.train.rows, val: prepared.splits.val.rows, test: prepared.splits.test.rows },
+        validation: prepared.validation.verdict
+      }
+    })
+  )
 
   for (const stage of config.stages as ReadonlyArray<PipelineStage>) {
     const impl = stageTable[stage]
@@ -163,12 +205,25 @@ export const runPipeline = Effect.fn("pipeline.run")(function* (input: RunInput)
   }
   yield* writeReport(storage, runId, "run_report.json", report)
   if (ctx.artifacts.evaluation !== undefined) yield* saveRunContext(ctx)
-  yield* tracker.logArtifact(runId, { name: "run_report.json", path: reportKeys(runId).file("run_report.json"), sha256: null })
+  yield* tracker.logArtifact(runId, {
+    name: "run_report.json",
+    path: reportKeys(runId).file("run_report.json"),
+    sha256: null
+  })
   yield* tracker.endRun(runId, status, decisive ? describeStageError(decisive) : undefined)
-  return { runId, executionId, status, report, prepared: ctx.prepared, error: decisive, context: ctx } satisfies RunResult
+  return {
+    runId,
+    executionId,
+    status,
+    report,
+    prepared: ctx.prepared,
+    error: decisive,
+    context: ctx
+  } satisfies RunResult
 })
 
-const rank = (s: StageStatus) => (s === "failed" ? 3 : s === "cancelled" || s === "rejected" ? 2 : s === "blocked" ? 1 : 0)
+const rank = (s: StageStatus) =>
+  s === "failed" ? 3 : s === "cancelled" || s === "rejected" ? 2 : s === "blocked" ? 1 : 0
 const statusOfNullable = (e: StageError) => statusOf(e)
 
 /** Writes a report under reports/<run-id>/ and copies it to reports/latest/. */

@@ -1,6 +1,7 @@
 import type { StageError } from "./stages.js"
 
-export type StageName = "data_preparation" | "preprocessing" | "training" | "evaluation" | "model_analysis" | "promotion" | "deployment"
+export type StageName =
+  "data_preparation" | "preprocessing" | "training" | "evaluation" | "model_analysis" | "promotion" | "deployment"
 export type StageStatus = "completed" | "failed" | "blocked" | "cancelled" | "rejected" | "skipped"
 
 export interface StageReport {
@@ -14,11 +15,22 @@ export interface StageReport {
 }
 
 export const statusOf = (e: StageError): StageStatus =>
-  e._tag === "PromotionBlocked" ? "blocked" : e._tag === "ApprovalCancelled" ? "cancelled" : e._tag === "ApprovalRejected" ? "rejected" : "failed"
+  e._tag === "PromotionBlocked"
+    ? "blocked"
+    : e._tag === "ApprovalCancelled"
+      ? "cancelled"
+      : e._tag === "ApprovalRejected"
+        ? "rejected"
+        : "failed"
 
 /** Overall run status with precedence failed > cancelled (incl. rejected) > blocked > completed. */
-export const overallStatus = (statuses: ReadonlyArray<StageStatus>): "completed" | "failed" | "blocked" | "cancelled" =>
-  statuses.includes("failed") ? "failed"
-    : statuses.includes("cancelled") || statuses.includes("rejected") ? "cancelled"
-      : statuses.includes("blocked") ? "blocked"
+export const overallStatus = (
+  statuses: ReadonlyArray<StageStatus>
+): "completed" | "failed" | "blocked" | "cancelled" =>
+  statuses.includes("failed")
+    ? "failed"
+    : statuses.includes("cancelled") || statuses.includes("rejected")
+      ? "cancelled"
+      : statuses.includes("blocked")
+        ? "blocked"
         : "completed"

@@ -5,23 +5,38 @@ import { type Frame, parseCsv, toFrame } from "../domain/table.js"
 import { Storage } from "../services/Storage.js"
 
 /** Reads a CSV from the workspace as a typed frame of the given columns (dtypes from the spec). */
-export const readFrame = Effect.fn("data.readFrame")(function* (key: string, spec: DatasetSpec, columns: ReadonlyArray<string>) {
+export const readFrame = Effect.fn("data.readFrame")(function* (
+  key: string,
+  spec: DatasetSpec,
+  columns: ReadonlyArray<string>
+) {
   const storage = yield* Storage
   const text = yield* storage.readText(key)
   const parsed = parseCsv(text)
   if (parsed._tag === "invalid") {
-    return yield* Effect.fail(new ContractViolation({ dataset: spec.name, file: storage.locate(key), violations: parsed.violations }))
+    return yield* Effect.fail(
+      new ContractViolation({ dataset: spec.name, file: storage.locate(key), violations: parsed.violations })
+    )
   }
   const { frame, violations } = toFrame(parsed.table, spec.schema, columns)
   const missing = columns.filter((c) => !parsed.table.header.includes(c))
   if (violations.length > 0 || missing.length > 0) {
-    return yield* Effect.fail(new ContractViolation({
-      dataset: spec.name, file: storage.locate(key),
-      violations: [
-        ...missing.map((c) => ({ column: c, rule: "column_present", observed: "missing from the header", expected: `a column named "${c}"`, rows: [1] })),
-        ...violations
-      ]
-    }))
+    return yield* Effect.fail(
+      new ContractViolation({
+        dataset: spec.name,
+        file: storage.locate(key),
+        violations: [
+          ...missing.map((c) => ({
+            column: c,
+            rule: "column_present",
+            observed: "missing from the header",
+            expected: `a column named "${c}"`,
+            rows: [1]
+          })),
+          ...violations
+        ]
+      })
+    )
   }
   return frame
 })
@@ -41,8 +56,9 @@ export const targetVector = (frame: Frame, target: string, classes: ReadonlyArra
   }
   const index = new Map(classes.map((c, i) => [c, i]))
   for (let i = 0; i < n; i++) {
-    const v: string | null | undefined = col.dtype === "float" || col.dtype === "int" ? String(col.values[i]) : (col.values[i] as string | null)
-    y[i] = v === null || v === undefined ? NaN : index.get(v) ?? NaN
+    const v: string | null | undefined =
+      col.dtype === "float" || col.dtype === "int" ? String(col.values[i]) : (col.values[i] as string | null)
+    y[i] = v === null || v === undefined ? NaN : (index.get(v) ?? NaN)
   }
   return y
 }

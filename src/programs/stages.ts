@@ -36,13 +36,20 @@ export interface PipelineContext {
 }
 
 /** The services a stage may ask for (all provided by the live and test bundles). */
-export type StageRequirements = Storage | Tracker | Prompt | Approver | Registry | Trainer | DriftDetector | ImageCodec | FileSystem.FileSystem
+export type StageRequirements =
+  Storage | Tracker | Prompt | Approver | Registry | Trainer | DriftDetector | ImageCodec | FileSystem.FileSystem
 
-export type StageImpl = (ctx: PipelineContext) => Effect.Effect<Readonly<Record<string, unknown>> | undefined, StageError, StageRequirements>
+export type StageImpl = (
+  ctx: PipelineContext
+) => Effect.Effect<Readonly<Record<string, unknown>> | undefined, StageError, StageRequirements>
 
 const needs = (ctx: PipelineContext, key: string, stage: string, before: string) =>
   ctx.artifacts[key] === undefined
-    ? Effect.fail(new UsageError({ message: `stage ${stage} needs ${before} to run first in the same run (check stages: in the config)` }))
+    ? Effect.fail(
+        new UsageError({
+          message: `stage ${stage} needs ${before} to run first in the same run (check stages: in the config)`
+        })
+      )
     : Effect.void
 
 export const stageTable: Record<PipelineStage, StageImpl> = {
@@ -60,14 +67,28 @@ export const stageTable: Record<PipelineStage, StageImpl> = {
         ctx.artifacts.promotion = "pending"
         const gate = yield* gateContext(ctx)
         const r = yield* promote({
-          runId: ctx.runId, config: ctx.config, anchors: ctx.anchors, evaluation: ctx.artifacts.evaluation as Evaluation,
+          runId: ctx.runId,
+          config: ctx.config,
+          anchors: ctx.anchors,
+          evaluation: ctx.artifacts.evaluation as Evaluation,
           driftEvaluation: (ctx.artifacts.driftEvaluation as ReadonlyArray<MetricComparison> | undefined) ?? null,
           driftSummary: gate.driftSummary,
           driftSeverity: gate.driftSeverity,
           ...(ctx.prepared?.stagedFrom ? { extraTags: { drift_staging_id: ctx.prepared.stagedFrom } } : {})
-        }).pipe(Effect.tapError((e) => Effect.sync(() => {
-          ctx.artifacts.promotion = e._tag === "PromotionBlocked" ? "blocked" : e._tag === "ApprovalRejected" ? "rejected" : e._tag === "ApprovalCancelled" ? "cancelled" : "failed"
-        })))
+        }).pipe(
+          Effect.tapError((e) =>
+            Effect.sync(() => {
+              ctx.artifacts.promotion =
+                e._tag === "PromotionBlocked"
+                  ? "blocked"
+                  : e._tag === "ApprovalRejected"
+                    ? "rejected"
+                    : e._tag === "ApprovalCancelled"
+                      ? "cancelled"
+                      : "failed"
+            })
+          )
+        )
         ctx.artifacts.promotion = "approved"
         return { outcome: r.outcome, version: r.version.version, stage: r.version.stage, aliases: r.version.aliases }
       })

@@ -16,11 +16,16 @@ import type { PipelineContext } from "./stages.js"
 import { artifactKeys } from "./workspace.js"
 
 /** Reads a preprocessed split (encoded features + raw target) as a matrix and a target vector. */
-export const readPreprocessed = Effect.fn("data.readPreprocessed")(function* (key: string, classes: ReadonlyArray<string> | null) {
+export const readPreprocessed = Effect.fn("data.readPreprocessed")(function* (
+  key: string,
+  classes: ReadonlyArray<string> | null
+) {
   const storage = yield* Storage
   const parsed = parseCsv(yield* storage.readText(key))
   if (parsed._tag === "invalid") {
-    return yield* Effect.fail(new ContractViolation({ dataset: key, file: storage.locate(key), violations: parsed.violations }))
+    return yield* Effect.fail(
+      new ContractViolation({ dataset: key, file: storage.locate(key), violations: parsed.violations })
+    )
   }
   const { header, rows } = parsed.table
   const p = header.length - 1
@@ -31,13 +36,17 @@ export const readPreprocessed = Effect.fn("data.readPreprocessed")(function* (ke
     const r = rows[i]!
     for (let j = 0; j < p; j++) data[i * p + j] = r[j] === null ? NaN : Number(r[j])
     const t = r[p]
-    y[i] = t === null || t === undefined ? NaN : index ? index.get(t) ?? NaN : Number(t)
+    y[i] = t === null || t === undefined ? NaN : index ? (index.get(t) ?? NaN) : Number(t)
   }
   return { x: { rows: rows.length, cols: p, data } as Matrix, y, featureNames: header.slice(0, p) }
 })
 
 /** A preprocessed split as a matrix: encoded tabular features, or one flattened image per row. */
-export const readSplit = Effect.fn("data.readSplit")(function* (pre: Preprocessed, split: "train" | "val" | "test", classes: ReadonlyArray<string> | null) {
+export const readSplit = Effect.fn("data.readSplit")(function* (
+  pre: Preprocessed,
+  split: "train" | "val" | "test",
+  classes: ReadonlyArray<string> | null
+) {
   if (pre.featureMap.image === undefined) return yield* readPreprocessed(`${pre.key}/${split}.csv`, classes)
   const storage = yield* Storage
   const codec = yield* ImageCodec
@@ -46,7 +55,11 @@ export const readSplit = Effect.fn("data.readSplit")(function* (pre: Preprocesse
   const index = new Map((classes ?? []).map((c, i) => [c, i]))
   const [n, h, w, c] = images.shape
   const y = Float64Array.from(side.labels, (l) => index.get(l) ?? NaN)
-  return { x: { rows: n, cols: h * w * c, data: images.data as unknown as Float64Array } as Matrix, y, featureNames: pre.featureMap.output_features as ReadonlyArray<string> }
+  return {
+    x: { rows: n, cols: h * w * c, data: images.data as unknown as Float64Array } as Matrix,
+    y,
+    featureNames: pre.featureMap.output_features as ReadonlyArray<string>
+  }
 })
 
 export interface Trained {
@@ -69,23 +82,33 @@ export const trainStage = Effect.fn("stage.training")(function* (ctx: PipelineCo
   const classes = pre.featureMap.classes
   const { x, y, featureNames } = yield* readSplit(pre, "train", classes)
   const image = pre.featureMap.image
-  const validation = image !== undefined && ctx.prepared!.splits.val.rows > 0 ? yield* readSplit(pre, "val", classes) : undefined
+  const validation =
+    image !== undefined && ctx.prepared!.splits.val.rows > 0 ? yield* readSplit(pre, "val", classes) : undefined
   const initial = ctx.input.fineTune === true ? yield* productionModel(ctx) : undefined
   const prompt = yield* Prompt
-  const bar = image !== undefined ? prompt.progress(`training ${training.model}`, (training.params as { epochs?: number }).epochs ?? 1) : undefined
+  const bar =
+    image !== undefined
+      ? prompt.progress(`training ${training.model}`, (training.params as { epochs?: number }).epochs ?? 1)
+      : undefined
   const t0 = performance.now()
-  const model = yield* trainer.fit({
-    kind: training.model,
-    task: ctx.config.task_type === "regression" ? "regression" : "classification",
-    params: training.params,
-    x, y, featureNames,
-    seed: ctx.config.random_seed,
-    ...(classes !== null ? { nClasses: classes.length } : {}),
-    ...(image !== undefined ? { imageShape: [image.height, image.width, image.channels] as const } : {}),
-    ...(validation !== undefined ? { validation: { x: validation.x, y: validation.y } } : {}),
-    ...(initial !== undefined ? { initial: initial.model } : {}),
-    ...(bar !== undefined ? { onProgress: (done: number, _total: number, text: string) => bar.update(done, text) } : {})
-  }).pipe(Effect.ensuring(Effect.sync(() => bar?.stop())))
+  const model = yield* trainer
+    .fit({
+      kind: training.model,
+      task: ctx.config.task_type === "regression" ? "regression" : "classification",
+      params: training.params,
+      x,
+      y,
+      featureNames,
+      seed: ctx.config.random_seed,
+      ...(classes !== null ? { nClasses: classes.length } : {}),
+      ...(image !== undefined ? { imageShape: [image.height, image.width, image.channels] as const } : {}),
+      ...(validation !== undefined ? { validation: { x: validation.x, y: validation.y } } : {}),
+      ...(initial !== undefined ? { initial: initial.model } : {}),
+      ...(bar !== undefined
+        ? { onProgress: (done: number, _total: number, text: string) => bar.update(done, text) }
+        : {})
+    })
+    .pipe(Effect.ensuring(Effect.sync(() => bar?.stop())))
   const fitSeconds = (performance.now() - t0) / 1000
   const json = trainer.encode(model)
   const modelSha256 = sha256Hex(json)
@@ -108,7 +131,9 @@ export const trainStage = Effect.fn("stage.training")(function* (ctx: PipelineCo
     model_sha256: modelSha256,
     fit_info: model.info,
     lineage: { ...ctx.anchors },
-    ...(initial !== undefined ? { fine_tuned_from: { model: initial.name, version: initial.version, run_id: initial.runId } } : {})
+    ...(initial !== undefined
+      ? { fine_tuned_from: { model: initial.name, version: initial.version, run_id: initial.runId } }
+      : {})
   }
   yield* storage.writeOnce(keys.model, json)
   yield* storage.writeOnce(keys.transform, JSON.stringify(pre.transform) + "\n")
@@ -128,19 +153,43 @@ export const trainStage = Effect.fn("stage.training")(function* (ctx: PipelineCo
     const size = x.cols
     const sample = new Float32Array(n * size)
     rows.forEach((r, i) => sample.set((x.data as unknown as Float32Array).subarray(r * size, (r + 1) * size), i * size))
-    yield* storage.writeOnce(keys.imageReference, codec.writeTensor({ data: sample, shape: [n, image.height, image.width, image.channels] }))
+    yield* storage.writeOnce(
+      keys.imageReference,
+      codec.writeTensor({ data: sample, shape: [n, image.height, image.width, image.channels] })
+    )
   }
-  yield* tracker.logMetrics(ctx.runId, [{ key: "training.fit_seconds", value: fitSeconds }, { key: "training.rows", value: x.rows }])
+  yield* tracker.logMetrics(ctx.runId, [
+    { key: "training.fit_seconds", value: fitSeconds },
+    { key: "training.rows", value: x.rows }
+  ])
   yield* tracker.setTags(ctx.runId, {
-    model_kind: training.model, model_sha256: modelSha256, transform_hash: pre.transformHash,
+    model_kind: training.model,
+    model_sha256: modelSha256,
+    transform_hash: pre.transformHash,
     ...(typeof model.info.backend === "string" ? { tf_backend: model.info.backend } : {}),
     ...(initial !== undefined ? { fine_tuned_from: `${initial.name}@${initial.version}` } : {})
   })
-  for (const [name, key] of [["model.json", keys.model], ["metadata.json", keys.metadata], ["transform.json", keys.transform], ["feature_map.json", keys.featureMap], [image === undefined ? "reference_profile.json" : "reference_images.dgt", image === undefined ? keys.profile : keys.imageReference]] as const) {
+  for (const [name, key] of [
+    ["model.json", keys.model],
+    ["metadata.json", keys.metadata],
+    ["transform.json", keys.transform],
+    ["feature_map.json", keys.featureMap],
+    [
+      image === undefined ? "reference_profile.json" : "reference_images.dgt",
+      image === undefined ? keys.profile : keys.imageReference
+    ]
+  ] as const) {
     yield* tracker.logArtifact(ctx.runId, { name, path: key, sha256: name === "model.json" ? modelSha256 : null })
   }
   ctx.artifacts.trained = { modelKey: keys.model, modelSha256 } satisfies Trained
-  return { model: training.model, artifact: keys.dir, model_sha256: modelSha256, fit_seconds: Number(fitSeconds.toFixed(3)), rows: x.rows, ...model.info }
+  return {
+    model: training.model,
+    artifact: keys.dir,
+    model_sha256: modelSha256,
+    fit_seconds: Number(fitSeconds.toFixed(3)),
+    rows: x.rows,
+    ...model.info
+  }
 })
 
 /** run --fine-tune: the deployed model of this pipeline, whose weights the candidate starts from. */

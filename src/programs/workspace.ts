@@ -6,7 +6,8 @@ export const datasetKeys = (dataset: string, version: string) => {
     data: `${base}/data.csv`,
     manifest: `${base}/manifest.json`,
     split: (splitId: string) => `${base}/splits/${splitId}`,
-    preprocessed: (splitId: string, transformHash: string) => `${base}/preprocessed/${splitId}-${transformHash.slice(0, 16)}`
+    preprocessed: (splitId: string, transformHash: string) =>
+      `${base}/preprocessed/${splitId}-${transformHash.slice(0, 16)}`
   }
 }
 

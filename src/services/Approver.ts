@@ -29,7 +29,10 @@ export type Decision =
   | { readonly outcome: "cancelled"; readonly by: string; readonly reason: string }
 
 /** The human (or explicit policy) gate between passing rules and a Production model. */
-export class Approver extends Context.Tag("driftgate/Approver")<Approver, {
-  readonly name: string
-  readonly decide: (request: PromotionRequest) => Effect.Effect<Decision>
-}>() {}
+export class Approver extends Context.Tag("driftgate/Approver")<
+  Approver,
+  {
+    readonly name: string
+    readonly decide: (request: PromotionRequest) => Effect.Effect<Decision>
+  }
+>() {}

@@ -6,8 +6,15 @@ import type { DatasetDriftResult } from "../stats/datasetDrift.js"
 import type { ReferenceProfile } from "../stats/profile.js"
 
 /** Reference profile once per model version; reference vs current → per-feature tests + dataset verdict. */
-export class DriftDetector extends Context.Tag("driftgate/DriftDetector")<DriftDetector, {
-  readonly name: string
-  readonly profile: (frame: Frame, seed: number) => Effect.Effect<ReferenceProfile, DriftInputError>
-  readonly detect: (profile: ReferenceProfile, current: Frame, config: DriftConfig) => Effect.Effect<DatasetDriftResult, DriftInputError>
-}>() {}
+export class DriftDetector extends Context.Tag("driftgate/DriftDetector")<
+  DriftDetector,
+  {
+    readonly name: string
+    readonly profile: (frame: Frame, seed: number) => Effect.Effect<ReferenceProfile, DriftInputError>
+    readonly detect: (
+      profile: ReferenceProfile,
+      current: Frame,
+      config: DriftConfig
+    ) => Effect.Effect<DatasetDriftResult, DriftInputError>
+  }
+>() {}

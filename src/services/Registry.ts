@@ -1,6 +1,14 @@
 import { Context, type Effect, type Option } from "effect"
 import type { RegistryError, StoreError } from "../domain/errors.js"
-import type { AuditEntry, AuditRecord, ChainVerdict, ModelVersion, RegisteredModel, RollbackIntent, Stage } from "../domain/registry.js"
+import type {
+  AuditEntry,
+  AuditRecord,
+  ChainVerdict,
+  ModelVersion,
+  RegisteredModel,
+  RollbackIntent,
+  Stage
+} from "../domain/registry.js"
 
 export interface PromoteInput {
   readonly name: string
@@ -19,35 +27,55 @@ export interface PromoteInput {
  * Registered models, versions, stages, aliases and an append-only, hash-chained audit log.
  * Every change is one transaction, and at most one version per model is in Production.
  */
-export class Registry extends Context.Tag("driftgate/Registry")<Registry, {
-  readonly listModels: () => Effect.Effect<ReadonlyArray<RegisteredModel>, StoreError>
-  readonly listVersions: (name: string) => Effect.Effect<ReadonlyArray<ModelVersion>, StoreError>
-  readonly getVersion: (name: string, version: number) => Effect.Effect<Option.Option<ModelVersion>, StoreError>
-  readonly getByStage: (name: string, stage: Stage) => Effect.Effect<ReadonlyArray<ModelVersion>, StoreError>
-  readonly getProduction: (name: string) => Effect.Effect<Option.Option<ModelVersion>, StoreError>
-  /**
-   * Registers a new version and, in the same transaction, moves it to `stage` (default Production),
-   * archives the previous holder of that stage, moves the aliases (default: ["champion"] for Production, none for Staging) and appends
-   * the audit records. Refused (RegistryError) when a lineage anchor is missing.
-   */
-  readonly promote: (input: PromoteInput) => Effect.Effect<ModelVersion, RegistryError | StoreError>
-  /** Moves a version to a stage (archiving the current Production when the target is Production). */
-  readonly transition: (input: {
-    readonly name: string
-    readonly version: number
-    readonly to: Stage
-    readonly actor: string
-    readonly reason: string
-  }) => Effect.Effect<ModelVersion, RegistryError | StoreError>
-  readonly setAlias: (input: { readonly name: string; readonly alias: string; readonly version: number; readonly actor: string }) => Effect.Effect<void, RegistryError | StoreError>
-  /** Appends a record that changes no state (rejections, cancellations) to the audit log. */
-  readonly record: (entry: AuditEntry) => Effect.Effect<AuditRecord, StoreError>
-  /** Rollback, step 1: an intent record, written before the registry is touched. */
-  readonly beginRollback: (input: { readonly name: string; readonly toVersion: number; readonly reason: string; readonly actor: string }) => Effect.Effect<RollbackIntent, RegistryError | StoreError>
-  /** Rollback, step 2: in one transaction, the target to Production, the current to Archived, the audit record, the intent completed. */
-  readonly completeRollback: (intentId: string, actor?: string) => Effect.Effect<ModelVersion, RegistryError | StoreError>
-  readonly abandonRollback: (intentId: string, reason: string, actor: string) => Effect.Effect<void, RegistryError | StoreError>
-  readonly pendingRollbacks: () => Effect.Effect<ReadonlyArray<RollbackIntent>, StoreError>
-  readonly audit: (name?: string) => Effect.Effect<ReadonlyArray<AuditRecord>, StoreError>
-  readonly verify: () => Effect.Effect<ChainVerdict, StoreError>
-}>() {}
+export class Registry extends Context.Tag("driftgate/Registry")<
+  Registry,
+  {
+    readonly listModels: () => Effect.Effect<ReadonlyArray<RegisteredModel>, StoreError>
+    readonly listVersions: (name: string) => Effect.Effect<ReadonlyArray<ModelVersion>, StoreError>
+    readonly getVersion: (name: string, version: number) => Effect.Effect<Option.Option<ModelVersion>, StoreError>
+    readonly getByStage: (name: string, stage: Stage) => Effect.Effect<ReadonlyArray<ModelVersion>, StoreError>
+    readonly getProduction: (name: string) => Effect.Effect<Option.Option<ModelVersion>, StoreError>
+    /**
+     * Registers a new version and, in the same transaction, moves it to `stage` (default Production),
+     * archives the previous holder of that stage, moves the aliases (default: ["champion"] for Production, none for Staging) and appends
+     * the audit records. Refused (RegistryError) when a lineage anchor is missing.
+     */
+    readonly promote: (input: PromoteInput) => Effect.Effect<ModelVersion, RegistryError | StoreError>
+    /** Moves a version to a stage (archiving the current Production when the target is Production). */
+    readonly transition: (input: {
+      readonly name: string
+      readonly version: number
+      readonly to: Stage
+      readonly actor: string
+      readonly reason: string
+    }) => Effect.Effect<ModelVersion, RegistryError | StoreError>
+    readonly setAlias: (input: {
+      readonly name: string
+      readonly alias: string
+      readonly version: number
+      readonly actor: string
+    }) => Effect.Effect<void, RegistryError | StoreError>
+    /** Appends a record that changes no state (rejections, cancellations) to the audit log. */
+    readonly record: (entry: AuditEntry) => Effect.Effect<AuditRecord, StoreError>
+    /** Rollback, step 1: an intent record, written before the registry is touched. */
+    readonly beginRollback: (input: {
+      readonly name: string
+      readonly toVersion: number
+      readonly reason: string
+      readonly actor: string
+    }) => Effect.Effect<RollbackIntent, RegistryError | StoreError>
+    /** Rollback, step 2: in one transaction, the target to Production, the current to Archived, the audit record, the intent completed. */
+    readonly completeRollback: (
+      intentId: string,
+      actor?: string
+    ) => Effect.Effect<ModelVersion, RegistryError | StoreError>
+    readonly abandonRollback: (
+      intentId: string,
+      reason: string,
+      actor: string
+    ) => Effect.Effect<void, RegistryError | StoreError>
+    readonly pendingRollbacks: () => Effect.Effect<ReadonlyArray<RollbackIntent>, StoreError>
+    readonly audit: (name?: string) => Effect.Effect<ReadonlyArray<AuditRecord>, StoreError>
+    readonly verify: () => Effect.Effect<ChainVerdict, StoreError>
+  }
+>() {}

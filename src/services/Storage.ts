@@ -5,28 +5,33 @@ import type { StorageError } from "../domain/errors.js"
  * The workspace's files, addressed by relative POSIX keys ("datasets/iris/<sha>/data.csv").
  * Writes are atomic (temp file + rename): a reader sees the old bytes or the new, never half.
  */
-export class Storage extends Context.Tag("driftgate/Storage")<Storage, {
-  /** Where the workspace lives (an absolute folder, or memory://). */
-  readonly root: string
-  readonly read: (key: string) => Effect.Effect<Uint8Array, StorageError>
-  readonly readText: (key: string) => Effect.Effect<string, StorageError>
-  readonly write: (key: string, data: Uint8Array | string) => Effect.Effect<void, StorageError>
-  /** Writes only if the key is absent (immutable, content-addressed data); true when it wrote. */
-  readonly writeOnce: (key: string, data: Uint8Array | string) => Effect.Effect<boolean, StorageError>
-  /** Appends to a file (logs), creating it when absent. */
-  readonly append: (key: string, data: string) => Effect.Effect<void, StorageError>
-  readonly exists: (key: string) => Effect.Effect<boolean, StorageError>
-  /** Keys of the files under a prefix, sorted. */
-  readonly list: (prefix: string) => Effect.Effect<ReadonlyArray<string>, StorageError>
-  /** Removes a file or a whole prefix. */
-  readonly remove: (key: string) => Effect.Effect<void, StorageError>
-  /** The absolute location of a key (for manifests and messages). */
-  readonly locate: (key: string) => string
-}>() {}
+export class Storage extends Context.Tag("driftgate/Storage")<
+  Storage,
+  {
+    /** Where the workspace lives (an absolute folder, or memory://). */
+    readonly root: string
+    readonly read: (key: string) => Effect.Effect<Uint8Array, StorageError>
+    readonly readText: (key: string) => Effect.Effect<string, StorageError>
+    readonly write: (key: string, data: Uint8Array | string) => Effect.Effect<void, StorageError>
+    /** Writes only if the key is absent (immutable, content-addressed data); true when it wrote. */
+    readonly writeOnce: (key: string, data: Uint8Array | string) => Effect.Effect<boolean, StorageError>
+    /** Appends to a file (logs), creating it when absent. */
+    readonly append: (key: string, data: string) => Effect.Effect<void, StorageError>
+    readonly exists: (key: string) => Effect.Effect<boolean, StorageError>
+    /** Keys of the files under a prefix, sorted. */
+    readonly list: (prefix: string) => Effect.Effect<ReadonlyArray<string>, StorageError>
+    /** Removes a file or a whole prefix. */
+    readonly remove: (key: string) => Effect.Effect<void, StorageError>
+    /** The absolute location of a key (for manifests and messages). */
+    readonly locate: (key: string) => string
+  }
+>() {}
 
 /** Rejects keys that would escape the workspace. */
 export const checkKey = (key: string): string | undefined => {
-  if (key === "" || key.startsWith("/") || key.includes("\\") || /^[A-Za-z]:/.test(key)) return "must be a relative path"
-  if (key.split("/").some((p) => p === ".." || p === "." || p === "")) return "may not contain '..', '.' or empty segments"
+  if (key === "" || key.startsWith("/") || key.includes("\\") || /^[A-Za-z]:/.test(key))
+    return "must be a relative path"
+  if (key.split("/").some((p) => p === ".." || p === "." || p === ""))
+    return "may not contain '..', '.' or empty segments"
   return undefined
 }

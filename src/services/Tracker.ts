@@ -36,17 +36,36 @@ export interface RunDetail {
 }
 
 /** The experiment record: runs, params, metrics (with step), tags and artifacts. */
-export class Tracker extends Context.Tag("driftgate/Tracker")<Tracker, {
-  readonly createRun: (input: {
-    readonly runId: string
-    readonly experiment: string
-    readonly anchors: Readonly<Record<string, string>>
-  }) => Effect.Effect<RunRecord, StoreError>
-  readonly logParams: (runId: string, params: Readonly<Record<string, string | number | boolean | null>>) => Effect.Effect<void, StoreError | RunNotFound>
-  readonly logMetrics: (runId: string, metrics: ReadonlyArray<{ readonly key: string; readonly value: number; readonly step?: number }>) => Effect.Effect<void, StoreError | RunNotFound>
-  readonly setTags: (runId: string, tags: Readonly<Record<string, string>>) => Effect.Effect<void, StoreError | RunNotFound>
-  readonly logArtifact: (runId: string, artifact: ArtifactRecord) => Effect.Effect<void, StoreError | RunNotFound>
-  readonly endRun: (runId: string, status: Exclude<RunStatus, "running">, error?: string) => Effect.Effect<void, StoreError | RunNotFound>
-  readonly getRun: (runId: string) => Effect.Effect<RunDetail, StoreError | RunNotFound>
-  readonly listRuns: (filter?: { readonly experiment?: string; readonly limit?: number }) => Effect.Effect<ReadonlyArray<RunRecord>, StoreError>
-}>() {}
+export class Tracker extends Context.Tag("driftgate/Tracker")<
+  Tracker,
+  {
+    readonly createRun: (input: {
+      readonly runId: string
+      readonly experiment: string
+      readonly anchors: Readonly<Record<string, string>>
+    }) => Effect.Effect<RunRecord, StoreError>
+    readonly logParams: (
+      runId: string,
+      params: Readonly<Record<string, string | number | boolean | null>>
+    ) => Effect.Effect<void, StoreError | RunNotFound>
+    readonly logMetrics: (
+      runId: string,
+      metrics: ReadonlyArray<{ readonly key: string; readonly value: number; readonly step?: number }>
+    ) => Effect.Effect<void, StoreError | RunNotFound>
+    readonly setTags: (
+      runId: string,
+      tags: Readonly<Record<string, string>>
+    ) => Effect.Effect<void, StoreError | RunNotFound>
+    readonly logArtifact: (runId: string, artifact: ArtifactRecord) => Effect.Effect<void, StoreError | RunNotFound>
+    readonly endRun: (
+      runId: string,
+      status: Exclude<RunStatus, "running">,
+      error?: string
+    ) => Effect.Effect<void, StoreError | RunNotFound>
+    readonly getRun: (runId: string) => Effect.Effect<RunDetail, StoreError | RunNotFound>
+    readonly listRuns: (filter?: {
+      readonly experiment?: string
+      readonly limit?: number
+    }) => Effect.Effect<ReadonlyArray<RunRecord>, StoreError>
+  }
+>() {}

@@ -38,12 +38,15 @@ export interface Predictions {
 }
 
 /** fit / predict / serialise for the tabular model kinds (and, later, CNNs). */
-export class Trainer extends Context.Tag("driftgate/Trainer")<Trainer, {
-  readonly fit: (request: FitRequest) => Effect.Effect<FittedModel, TrainingError>
-  readonly predict: (model: FittedModel, x: Matrix) => Effect.Effect<Predictions, TrainingError>
-  /** Penultimate-layer embeddings of an image model (image drift MMD). */
-  readonly embed: (model: FittedModel, x: Matrix) => Effect.Effect<Matrix, TrainingError>
-  /** Canonical, byte-stable serialisation (model.json). */
-  readonly encode: (model: FittedModel) => string
-  readonly decode: (json: string) => Effect.Effect<FittedModel, TrainingError>
-}>() {}
+export class Trainer extends Context.Tag("driftgate/Trainer")<
+  Trainer,
+  {
+    readonly fit: (request: FitRequest) => Effect.Effect<FittedModel, TrainingError>
+    readonly predict: (model: FittedModel, x: Matrix) => Effect.Effect<Predictions, TrainingError>
+    /** Penultimate-layer embeddings of an image model (image drift MMD). */
+    readonly embed: (model: FittedModel, x: Matrix) => Effect.Effect<Matrix, TrainingError>
+    /** Canonical, byte-stable serialisation (model.json). */
+    readonly encode: (model: FittedModel) => string
+    readonly decode: (json: string) => Effect.Effect<FittedModel, TrainingError>
+  }
+>() {}

@@ -25,7 +25,9 @@ export const chiSquare = (fObs: ArrayLike<number>, fExp: ArrayLike<number>, ddof
   const so = pairwiseSum(fObs)
   const se = pairwiseSum(fExp)
   if (Math.abs(so - se) / Math.min(so, se) > 1e-8) {
-    throw new Error("The chi-square test needs observed and expected counts with the same total (relative tolerance 1e-8).")
+    throw new Error(
+      "The chi-square test needs observed and expected counts with the same total (relative tolerance 1e-8)."
+    )
   }
   const terms = new Float64Array(k)
   for (let i = 0; i < k; i++) {

@@ -17,8 +17,15 @@ import { chiSquareCategories } from "./chi2.js"
 import { jensenShannonCategories, jensenShannonDistance } from "./jensenShannon.js"
 import { ks2sampSorted } from "./ks.js"
 import {
-  categoryCounts, countDistinctSorted, finiteValues, isCategoricalValues, sortedReference,
-  type CategoricalColumnProfile, type ColumnProfile, type ColumnValues, type NumericColumnProfile
+  categoryCounts,
+  countDistinctSorted,
+  finiteValues,
+  isCategoricalValues,
+  sortedReference,
+  type CategoricalColumnProfile,
+  type ColumnProfile,
+  type ColumnValues,
+  type NumericColumnProfile
 } from "./profile.js"
 import { psiCategories, psiFromShares } from "./psi.js"
 import { sortFloat64 } from "./sort.js"
@@ -178,7 +185,8 @@ const categorySummary = <K extends string | number>(
   const keys = [...new Set<K>([...ref.keys(), ...cur.keys()])]
   const refTotal = [...ref.values()].reduce((a, b) => a + b, 0)
   const curTotal = [...cur.values()].reduce((a, b) => a + b, 0)
-  const share = (k: K) => (refTotal > 0 ? (ref.get(k) ?? 0) / refTotal : 0) + (curTotal > 0 ? (cur.get(k) ?? 0) / curTotal : 0)
+  const share = (k: K) =>
+    (refTotal > 0 ? (ref.get(k) ?? 0) / refTotal : 0) + (curTotal > 0 ? (cur.get(k) ?? 0) / curTotal : 0)
   keys.sort((a, b) => share(b) - share(a) || (a < b ? -1 : a > b ? 1 : 0))
   const shown = keys.slice(0, limit)
   const reference = shown.map((k) => ref.get(k) ?? 0)
@@ -203,8 +211,20 @@ const untested = (
   summary: HistogramSummary | CategorySummary,
   warning: string
 ): ColumnDriftResult => ({
-  column, kind, test, statistic: null, pValue: null, threshold, drifted: false, severity: "none",
-  referenceRows, currentRows: 0, currentNulls, uniqueValues: null, summary, warnings: [warning]
+  column,
+  kind,
+  test,
+  statistic: null,
+  pValue: null,
+  threshold,
+  drifted: false,
+  severity: "none",
+  referenceRows,
+  currentRows: 0,
+  currentNulls,
+  uniqueValues: null,
+  summary,
+  warnings: [warning]
 })
 
 interface TestOutcome {
@@ -234,20 +254,39 @@ const finishResult = (
   const drifted = isP ? (pValue ?? 1) < threshold : outcome.statistic >= threshold
   const small = options.smallSampleRows ?? 30
   if (base.currentRows < small) {
-    warnings.push(`Column "${column}" has ${base.currentRows} non-null current values (fewer than ${small}), so its test has little power.`)
+    warnings.push(
+      `Column "${column}" has ${base.currentRows} non-null current values (fewer than ${small}), so its test has little power.`
+    )
   }
   return {
-    column, kind, test, statistic: outcome.statistic, pValue: isP ? pValue : null, threshold, drifted,
+    column,
+    kind,
+    test,
+    statistic: outcome.statistic,
+    pValue: isP ? pValue : null,
+    threshold,
+    drifted,
     severity: severityOf(test, drifted, outcome.statistic, pValue, options.severity ?? DEFAULT_SEVERITY),
-    ...base, warnings
+    ...base,
+    warnings
   }
 }
 
-const numericColumnDrift = (ref: NumericColumnProfile, current: ArrayLike<number | null>, options: ColumnDriftOptions): ColumnDriftResult => {
+const numericColumnDrift = (
+  ref: NumericColumnProfile,
+  current: ArrayLike<number | null>,
+  options: ColumnDriftOptions
+): ColumnDriftResult => {
   const { values, nulls } = finiteValues(current)
   const cur = sortFloat64(values)
   const refSorted = sortedReference(ref)
-  const uniqueValues = ref.distinct !== null ? unionDistinctCount(ref.distinct.map((d) => d[0]), distinctSorted(cur)) : null
+  const uniqueValues =
+    ref.distinct !== null
+      ? unionDistinctCount(
+          ref.distinct.map((d) => d[0]),
+          distinctSorted(cur)
+        )
+      : null
   // with more than maxDistinct reference values the union certainly has more than 5
   const nValues = uniqueValues ?? Number.POSITIVE_INFINITY
   const kind: ColumnKind = nValues <= 2 ? "binary" : "numeric"
@@ -256,7 +295,9 @@ const numericColumnDrift = (ref: NumericColumnProfile, current: ArrayLike<number
   const rule = options.binning ?? "sturges"
 
   const refCounts = (): Map<number, number> =>
-    ref.distinct !== null ? new Map(ref.distinct.map(([v, c]) => [v, c] as [number, number])) : countsOfSorted(refSorted)
+    ref.distinct !== null
+      ? new Map(ref.distinct.map(([v, c]) => [v, c] as [number, number]))
+      : countsOfSorted(refSorted)
   const summary = (): HistogramSummary | CategorySummary => {
     if (ref.distinct !== null) return categorySummary(refCounts(), countsOfSorted(cur), options.summaryCategories ?? 20)
     if (refSorted.length === 0 || cur.length === 0) return { type: "histogram", edges: [], reference: [], current: [] }
@@ -272,8 +313,16 @@ const numericColumnDrift = (ref: NumericColumnProfile, current: ArrayLike<number
   }
   if (ref.n === 0 || cur.length === 0) {
     const which = ref.n === 0 ? "the reference profile" : "the current batch"
-    return untested(ref.name, kind, test, threshold, ref.n, nulls, summary(),
-      `Column "${ref.name}" has no non-null values in ${which}, so it was not tested.`)
+    return untested(
+      ref.name,
+      kind,
+      test,
+      threshold,
+      ref.n,
+      nulls,
+      summary(),
+      `Column "${ref.name}" has no non-null values in ${which}, so it was not tested.`
+    )
   }
 
   let outcome: TestOutcome
@@ -302,21 +351,43 @@ const numericColumnDrift = (ref: NumericColumnProfile, current: ArrayLike<number
       const binned = ref.unique > 20
       if (binned) {
         const b = binnedNumericShares(refSorted, cur, rule, test === "psi")
-        const s = test === "psi" ? psiFromShares(b.reference, b.current) : jensenShannonDistance(b.reference, b.current, options.jensenShannonBase)
+        const s =
+          test === "psi"
+            ? psiFromShares(b.reference, b.current)
+            : jensenShannonDistance(b.reference, b.current, options.jensenShannonBase)
         outcome = { statistic: s, pValue: null }
       } else {
-        const s = test === "psi" ? psiCategories(refCounts(), countsOfSorted(cur)) : jensenShannonCategories(refCounts(), countsOfSorted(cur), options.jensenShannonBase)
+        const s =
+          test === "psi"
+            ? psiCategories(refCounts(), countsOfSorted(cur))
+            : jensenShannonCategories(refCounts(), countsOfSorted(cur), options.jensenShannonBase)
         outcome = { statistic: s, pValue: null }
       }
       break
     }
   }
-  return finishResult(ref.name, kind, test, threshold, outcome, {
-    referenceRows: ref.n, currentRows: cur.length, currentNulls: nulls, uniqueValues, summary: summary()
-  }, options)
+  return finishResult(
+    ref.name,
+    kind,
+    test,
+    threshold,
+    outcome,
+    {
+      referenceRows: ref.n,
+      currentRows: cur.length,
+      currentNulls: nulls,
+      uniqueValues,
+      summary: summary()
+    },
+    options
+  )
 }
 
-const categoricalColumnDrift = (ref: CategoricalColumnProfile, current: ReadonlyArray<string | null>, options: ColumnDriftOptions): ColumnDriftResult => {
+const categoricalColumnDrift = (
+  ref: CategoricalColumnProfile,
+  current: ReadonlyArray<string | null>,
+  options: ColumnDriftOptions
+): ColumnDriftResult => {
   const { counts: curCounts, nulls } = categoryCounts(current)
   const refCounts = new Map<string, number>(ref.categories.map(([k, c]) => [k, c] as [string, number]))
   let currentRows = 0
@@ -332,8 +403,16 @@ const categoricalColumnDrift = (ref: CategoricalColumnProfile, current: Readonly
   const summary = categorySummary(refCounts, curCounts, options.summaryCategories ?? 20)
   if (ref.n === 0 || currentRows === 0) {
     const which = ref.n === 0 ? "the reference profile" : "the current batch"
-    return untested(ref.name, kind, test, threshold, ref.n, nulls, summary,
-      `Column "${ref.name}" has no non-null values in ${which}, so it was not tested.`)
+    return untested(
+      ref.name,
+      kind,
+      test,
+      threshold,
+      ref.n,
+      nulls,
+      summary,
+      `Column "${ref.name}" has no non-null values in ${which}, so it was not tested.`
+    )
   }
   let outcome: TestOutcome
   switch (test) {
@@ -354,23 +433,44 @@ const categoricalColumnDrift = (ref: CategoricalColumnProfile, current: Readonly
       outcome = { statistic: psiCategories(refCounts, curCounts), pValue: null }
       break
   }
-  return finishResult(ref.name, kind, test, threshold, outcome, {
-    referenceRows: ref.n, currentRows, currentNulls: nulls, uniqueValues, summary
-  }, options)
+  return finishResult(
+    ref.name,
+    kind,
+    test,
+    threshold,
+    outcome,
+    {
+      referenceRows: ref.n,
+      currentRows,
+      currentNulls: nulls,
+      uniqueValues,
+      summary
+    },
+    options
+  )
 }
 
 /**
  * Drift of one column: the reference profile column against the current values (numbers with
  * NaN/null for missing, or strings with null for missing).
  */
-export const columnDrift = (reference: ColumnProfile, current: ColumnValues, options: ColumnDriftOptions = {}): ColumnDriftResult => {
+export const columnDrift = (
+  reference: ColumnProfile,
+  current: ColumnValues,
+  options: ColumnDriftOptions = {}
+): ColumnDriftResult => {
   const categorical = isCategoricalValues(current)
   if (reference.kind === "numeric") {
-    if (categorical) throw new Error(`Column "${reference.name}" is numeric in the reference profile but holds strings in the current batch.`)
+    if (categorical)
+      throw new Error(
+        `Column "${reference.name}" is numeric in the reference profile but holds strings in the current batch.`
+      )
     return numericColumnDrift(reference, current as ArrayLike<number | null>, options)
   }
   if (!categorical && !(Array.isArray(current) && current.every((v) => v === null))) {
-    throw new Error(`Column "${reference.name}" is categorical in the reference profile but holds numbers in the current batch.`)
+    throw new Error(
+      `Column "${reference.name}" is categorical in the reference profile but holds numbers in the current batch.`
+    )
   }
   return categoricalColumnDrift(reference, current as ReadonlyArray<string | null>, options)
 }

@@ -8,7 +8,14 @@
  * with BatchTooSmallError; under `smallSampleRows` (default 30) the result carries a warning.
  */
 import type { ColumnProfile } from "./profile.js"
-import { columnDrift, P_VALUE_TESTS, type ColumnDriftOptions, type ColumnDriftResult, type ColumnTestOverride, type Severity } from "./columnDrift.js"
+import {
+  columnDrift,
+  P_VALUE_TESTS,
+  type ColumnDriftOptions,
+  type ColumnDriftResult,
+  type ColumnTestOverride,
+  type Severity
+} from "./columnDrift.js"
 import { benjaminiHochberg } from "./multipleTesting.js"
 import type { ColumnsInput, ColumnValues, ReferenceProfile } from "./profile.js"
 
@@ -39,17 +46,26 @@ export const DEFAULT_SHARE_SEVERITY: ShareSeverityThresholds = { low: 0.25, medi
  */
 const MISSING_NOTE = ": counted as drifted."
 
-export const missingValueDrift = (ref: ColumnProfile, r: ColumnDriftResult, rows: number, increase: number): ColumnDriftResult => {
+export const missingValueDrift = (
+  ref: ColumnProfile,
+  r: ColumnDriftResult,
+  rows: number,
+  increase: number
+): ColumnDriftResult => {
   if (rows === 0) return r
   const refShare = ref.n + ref.nulls > 0 ? ref.nulls / (ref.n + ref.nulls) : 0
   const curShare = r.currentNulls / rows
   if (curShare - refShare <= increase) return r
-  const severity = curShare >= 1 ? "high" : curShare - refShare >= 0.5 ? "high" : r.severity === "high" ? "high" : "medium"
+  const severity =
+    curShare >= 1 ? "high" : curShare - refShare >= 0.5 ? "high" : r.severity === "high" ? "high" : "medium"
   return {
     ...r,
     drifted: true,
     severity,
-    warnings: [...r.warnings, `Column "${r.column}" is empty in ${(curShare * 100).toFixed(1)}% of the batch against ${(refShare * 100).toFixed(1)}% of the reference${MISSING_NOTE}`]
+    warnings: [
+      ...r.warnings,
+      `Column "${r.column}" is empty in ${(curShare * 100).toFixed(1)}% of the batch against ${(refShare * 100).toFixed(1)}% of the reference${MISSING_NOTE}`
+    ]
   }
 }
 
@@ -90,14 +106,25 @@ export interface DatasetDriftResult extends DriftVerdict {
   readonly warnings: string[]
 }
 
-export const shareSeverity = (drifted: number, share: number, t: ShareSeverityThresholds = DEFAULT_SHARE_SEVERITY): Severity =>
-  drifted === 0 ? "none" : share <= t.low ? "low" : share <= t.medium ? "medium" : "high"
+export const shareSeverity = (
+  drifted: number,
+  share: number,
+  t: ShareSeverityThresholds = DEFAULT_SHARE_SEVERITY
+): Severity => (drifted === 0 ? "none" : share <= t.low ? "low" : share <= t.medium ? "medium" : "high")
 
 const valuesOf = (current: ColumnsInput, name: string): ColumnValues | undefined =>
-  current instanceof Map ? (current as ReadonlyMap<string, ColumnValues>).get(name) : Object.prototype.hasOwnProperty.call(current, name) ? (current as Record<string, ColumnValues>)[name] : undefined
+  current instanceof Map
+    ? (current as ReadonlyMap<string, ColumnValues>).get(name)
+    : Object.prototype.hasOwnProperty.call(current, name)
+      ? (current as Record<string, ColumnValues>)[name]
+      : undefined
 
 /** Drift of every profile column in the current batch, and the dataset verdicts. */
-export const datasetDrift = (profile: ReferenceProfile, current: ColumnsInput, options: DatasetDriftOptions = {}): DatasetDriftResult => {
+export const datasetDrift = (
+  profile: ReferenceProfile,
+  current: ColumnsInput,
+  options: DatasetDriftOptions = {}
+): DatasetDriftResult => {
   const driftShare = options.driftShare ?? 0.5
   const minBatchSize = options.minBatchSize ?? 10
   const smallRows = options.smallSampleRows ?? 30
@@ -105,9 +132,11 @@ export const datasetDrift = (profile: ReferenceProfile, current: ColumnsInput, o
   const inputs: Array<[string, ColumnValues]> = []
   for (const col of profile.columns) {
     const v = valuesOf(current, col.name)
-    if (v === undefined) throw new Error(`The current batch has no column "${col.name}", which the reference profile has.`)
+    if (v === undefined)
+      throw new Error(`The current batch has no column "${col.name}", which the reference profile has.`)
     if (rows === -1) rows = v.length
-    else if (v.length !== rows) throw new Error(`Column "${col.name}" of the current batch has ${v.length} rows but the others have ${rows}.`)
+    else if (v.length !== rows)
+      throw new Error(`Column "${col.name}" of the current batch has ${v.length} rows but the others have ${rows}.`)
     inputs.push([col.name, v])
   }
   rows = Math.max(rows, 0)
@@ -121,7 +150,15 @@ export const datasetDrift = (profile: ReferenceProfile, current: ColumnsInput, o
     const override = options.columns?.[col.name]
     const test = override?.test ?? options.test
     const threshold = override?.threshold ?? (override?.test === undefined ? options.threshold : undefined)
-    const { test: _t, threshold: _th, columns: _c, driftShare: _d, minBatchSize: _m, shareSeverity: _s, ...shared } = options
+    const {
+      test: _t,
+      threshold: _th,
+      columns: _c,
+      driftShare: _d,
+      minBatchSize: _m,
+      shareSeverity: _s,
+      ...shared
+    } = options
     const colOptions: ColumnDriftOptions = {
       ...shared,
       ...(test !== undefined ? { test } : {}),
@@ -149,7 +186,11 @@ export const datasetDrift = (profile: ReferenceProfile, current: ColumnsInput, o
     const q = adjustedOf.get(i)
     // Missing-value drift does not rest on a p-value, so the correction cannot undo it.
     const missing = r.drifted && r.warnings.some((w) => w.endsWith(MISSING_NOTE))
-    return { ...r, adjustedPValue: q ?? null, driftedAdjusted: missing || (q !== undefined ? q < r.threshold : r.drifted) }
+    return {
+      ...r,
+      adjustedPValue: q ?? null,
+      driftedAdjusted: missing || (q !== undefined ? q < r.threshold : r.drifted)
+    }
   })
   for (const r of results) warnings.push(...r.warnings)
 

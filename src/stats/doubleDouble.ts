@@ -9,7 +9,10 @@ import * as FB from "./floatBits.js"
 
 const { frexp, ldexp } = FB
 
-export interface DD { readonly hi: number; readonly lo: number }
+export interface DD {
+  readonly hi: number
+  readonly lo: number
+}
 
 export const dd = (hi: number, lo = 0): DD => ({ hi, lo })
 export const DD_ZERO: DD = dd(0, 0)
@@ -39,14 +42,14 @@ const quickTwoSum = (a: number, b: number): DD => {
 const twoSum = (a: number, b: number): DD => {
   const s = a + b
   const bb = s - a
-  return dd(s, (a - (s - bb)) + (b - bb))
+  return dd(s, a - (s - bb) + (b - bb))
 }
 
 const twoProd = (a: number, b: number): DD => {
   const p = a * b
   const [ah, al] = split(a)
   const [bh, bl] = split(b)
-  return dd(p, ((ah * bh - p) + ah * bl + al * bh) + al * bl)
+  return dd(p, ah * bh - p + ah * bl + al * bh + al * bl)
 }
 
 /** a + b for doubles, exactly. */

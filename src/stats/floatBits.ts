@@ -44,7 +44,10 @@ export const ldexp = (x: number, e: number): number => {
   }
   let r = x
   let k = e
-  while (k > 1023) { r *= 8.98846567431158e307; k -= 1023 } // 2^1023
+  while (k > 1023) {
+    r *= 8.98846567431158e307
+    k -= 1023
+  } // 2^1023
   while (k < -1022) {
     if (Math.abs(r) < 1 && k < -1022 - 52) {
       r *= 2.2250738585072014e-308 // 2^-1022

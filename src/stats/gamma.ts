@@ -17,7 +17,15 @@ const stirlingCorrection = (a: number): number => {
   const r = 1 / a
   const r2 = r * r
   // Bernoulli terms B_2k / (2k (2k-1) a^(2k-1)), enough for 1e-17 at a = 10
-  return r * (1 / 12 - r2 * (1 / 360 - r2 * (1 / 1260 - r2 * (1 / 1680 - r2 * (1 / 1188 - r2 * (691 / 360360 - r2 * (1 / 156 - r2 * (3617 / 122400))))))))
+  return (
+    r *
+    (1 / 12 -
+      r2 *
+        (1 / 360 -
+          r2 *
+            (1 / 1260 -
+              r2 * (1 / 1680 - r2 * (1 / 1188 - r2 * (691 / 360360 - r2 * (1 / 156 - r2 * (3617 / 122400))))))))
+  )
 }
 
 /** log(1 + t) - t, accurate near t = 0. */

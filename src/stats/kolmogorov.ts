@@ -16,7 +16,28 @@ import { pairwiseSum } from "./summation.js"
 
 // Bind the helpers to locals once: module-namespace access can go through getters under some
 // loaders (tsx, vitest), which costs more than the arithmetic in these loops.
-const { add, addD, addDD, dd, DD_ONE, DD_ZERO, div, divD, divDD, floorDD, frexpDD, inv, isFiniteDD, isZero, ldexpDD, mul, mulD, mulDD, sub, toDouble } = DDM
+const {
+  add,
+  addD,
+  addDD,
+  dd,
+  DD_ONE,
+  DD_ZERO,
+  div,
+  divD,
+  divDD,
+  floorDD,
+  frexpDD,
+  inv,
+  isFiniteDD,
+  isZero,
+  ldexpDD,
+  mul,
+  mulD,
+  mulDD,
+  sub,
+  toDouble
+} = DDM
 const { ldexp } = FB
 
 const clip01 = (p: number): number => (p < 0 ? 0 : p > 1 ? 1 : p)
@@ -79,7 +100,7 @@ const powD = (a: DD, m: number): DD => {
   const r = a.lo / a.hi
   let adj = m * r
   if (Math.abs(adj) > 1e-8) {
-    if (Math.abs(adj) < 1e-4) adj += (m * r) * ((m - 1) / 2.0 * r)
+    if (Math.abs(adj) < 1e-4) adj += m * r * (((m - 1) / 2.0) * r)
     else adj = Math.expm1(m * Math.log1p(r))
   }
   return addDD(ans, ans * adj)
@@ -112,7 +133,7 @@ const pow2ScaledD = (a: DD, m: number): { v: DD; e: number } => {
   const yE = fy.exponent
   if (m === 1) return { v: y, e: yE }
   let maxExpt = MAX_EXPONENT
-  if (m * (y.hi - 1) / y.hi < -MAX_EXPONENT * Math.LN2) {
+  if ((m * (y.hi - 1)) / y.hi < -MAX_EXPONENT * Math.LN2) {
     const lg2y = Math.log(y.hi) / Math.LN2
     const lgAns = m * lg2y
     if (lgAns <= -MAX_EXPONENT) maxExpt = Math.trunc(nextPowerOf2(-MAX_EXPONENT / lg2y + 1) / 2)
@@ -176,7 +197,7 @@ export const smirnov = (n: number, x: number): number => {
   if (n > 1_000_000) {
     // SciPy's approximation for very large n: p ~ exp(-(6nx+1)^2 / 18n)
     const logp = -Math.pow(6.0 * n * x + 1, 2) / 18.0 / n
-    return clip01(logp < -Math.LN2 ? Math.exp(logp) : 1 - (-Math.expm1(logp)))
+    return clip01(logp < -Math.LN2 ? Math.exp(logp) : 1 - -Math.expm1(logp))
   }
 
   const nUpperTerms = n - n1mxceil + 1
@@ -300,7 +321,7 @@ const kolmognDMTW = (n: number, d: number): number => {
   }
   let p = Hpwr[(k - 1) * m + (k - 1)]
   for (let i = 1; i <= n; i++) {
-    p = i * p / n
+    p = (i * p) / n
     if (Math.abs(p) < EM128) {
       p *= EP128
       expnt -= 128
@@ -352,12 +373,12 @@ const kolmognPomeranz = (n: number, x: number): number => {
   onem2gpower[0] = 1.0
   let expnt = 0
   const gOverN = g / n
-  const twoGOverN = 2 * g / n
+  const twoGOverN = (2 * g) / n
   const oneMinusTwoGOverN = (1 - 2 * g) / n
   for (let m = 1; m < npwrs; m++) {
-    gpower[m] = gpower[m - 1] * gOverN / m
-    twogpower[m] = twogpower[m - 1] * twoGOverN / m
-    onem2gpower[m] = onem2gpower[m - 1] * oneMinusTwoGOverN / m
+    gpower[m] = (gpower[m - 1] * gOverN) / m
+    twogpower[m] = (twogpower[m - 1] * twoGOverN) / m
+    onem2gpower[m] = (onem2gpower[m - 1] * oneMinusTwoGOverN) / m
   }
   let V0 = new Float64Array(npwrs)
   let V1 = new Float64Array(npwrs)
@@ -367,8 +388,12 @@ const kolmognPomeranz = (n: number, x: number): number => {
   let [j1, j2] = pomeranzJ1J2(0, n, ll, ceilf, roundf)
   for (let i = 1; i < 2 * n + 2; i++) {
     const k1 = j1
-    const tmp = V0; V0 = V1; V1 = tmp
-    const ts = V0s; V0s = V1s; V1s = ts
+    const tmp = V0
+    V0 = V1
+    V1 = tmp
+    const ts = V0s
+    V0s = V1s
+    V1s = ts
     V1.fill(0)
     ;[j1, j2] = pomeranzJ1J2(i, n, ll, ceilf, roundf)
     const pwrs = i === 1 || i === 2 * n + 1 ? gpower : i % 2 ? twogpower : onem2gpower
@@ -424,14 +449,17 @@ const kolmognPelzGood = (n: number, x: number): number => {
   const k1a = -zsquared
   const k1b = PI2 / 4
   const k2a = 6 * zsix + 2 * zfour
-  const k2b = (2 * zfour - 5 * zsquared) * PI2 / 4
-  const k2c = PI4 * (1 - 2 * zsquared) / 16
-  const k3d = PI6 * (5 - 30 * zsquared) / 64
-  const k3c = PI4 * (-60 * zsquared + 212 * zfour) / 16
-  const k3b = PI2 * (135 * zfour - 96 * zsix) / 4
+  const k2b = ((2 * zfour - 5 * zsquared) * PI2) / 4
+  const k2c = (PI4 * (1 - 2 * zsquared)) / 16
+  const k3d = (PI6 * (5 - 30 * zsquared)) / 64
+  const k3c = (PI4 * (-60 * zsquared + 212 * zfour)) / 16
+  const k3b = (PI2 * (135 * zfour - 96 * zsix)) / 4
   const k3a = -30 * zsix - 90 * Math.pow(z, 8)
-  let K0 = 0, K1 = 0, K2 = 0, K3 = 0
-  const maxk = Math.ceil(16 * z / Math.PI)
+  let K0 = 0,
+    K1 = 0,
+    K2 = 0,
+    K3 = 0
+  const maxk = Math.ceil((16 * z) / Math.PI)
   for (let k = maxk; k > 0; k--) {
     const m = 2 * k - 1
     const msquared = m * m
@@ -443,10 +471,10 @@ const kolmognPelzGood = (n: number, x: number): number => {
     K2 = K2 * qpower + (k2a + k2b * msquared + k2c * mfour)
     K3 = K3 * qpower + (k3a + k3b * msquared + k3c * mfour + k3d * msix)
   }
-  K0 = K0 * q * SQRT2PI / z
-  K1 = K1 * q * SQRT2PI / (6 * zfour)
-  K2 = K2 * q * SQRT2PI / (72 * Math.pow(z, 7))
-  K3 = K3 * q * SQRT2PI / (6480 * Math.pow(z, 10))
+  K0 = (K0 * q * SQRT2PI) / z
+  K1 = (K1 * q * SQRT2PI) / (6 * zfour)
+  K2 = (K2 * q * SQRT2PI) / (72 * Math.pow(z, 7))
+  K3 = (K3 * q * SQRT2PI) / (6480 * Math.pow(z, 10))
   q = Math.exp(-PI2 / 2 / zsquared)
   const sqrt3z = SQRT3 * z
   const t2 = new Float64Array(maxk)
@@ -459,8 +487,8 @@ const kolmognPelzGood = (n: number, x: number): number => {
     t2[idx] = ksq * qp
     t3[idx] = (sqrt3z + kspi) * (sqrt3z - kspi) * ksq * qp
   }
-  K2 += pairwiseSum(t2) * (PI2 * SQRT2PI / (-36 * zthree))
-  K3 += pairwiseSum(t3) * (PI2 * SQRT2PI / (216 * zsix))
+  K2 += pairwiseSum(t2) * ((PI2 * SQRT2PI) / (-36 * zthree))
+  K3 += pairwiseSum(t3) * ((PI2 * SQRT2PI) / (216 * zsix))
   K1 /= Math.pow(n, 0.5)
   K2 /= n
   K3 /= Math.pow(n, 1.5)
@@ -479,7 +507,7 @@ const kolmognSf = (n: number, x: number): number => {
       prob = 1
       const r = 1.0 / n
       const s = 2 * t - 1
-      for (let i = 1; i <= n; i++) prob *= (i * r) * s
+      for (let i = 1; i <= n; i++) prob *= i * r * s
     } else {
       prob = Math.exp(logNFactorialDivNPowN(n) + n * Math.log(2 * t - 1))
     }
@@ -524,4 +552,3 @@ export const kstwoSfMethod = (x: number, n: number): string => {
   if (nx2 >= 2.2) return "smirnov"
   return n <= 100000 && n * Math.pow(x, 1.5) <= 1.4 ? "dmtw" : "pelz-good"
 }
-

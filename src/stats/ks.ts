@@ -59,7 +59,7 @@ export const probOutsideSquare = (n: number, h: number): number => {
   while (k >= 0) {
     let p1 = 1.0
     const kh = k * h
-    for (let j = 0; j < h; j++) p1 = (n - kh - j) * p1 / (n + kh + j + 1)
+    for (let j = 0; j < h; j++) p1 = ((n - kh - j) * p1) / (n + kh + j + 1)
     P = p1 * (1.0 - P)
     k -= 1
   }
@@ -111,7 +111,7 @@ export const probOutsideBand = (m0: number, n0: number, g: number, h: number): n
 const attemptExact = (n1: number, n2: number, g: number, d: number): { ok: boolean; d: number; p: number } => {
   const lcm = Math.floor(n1 / g) * n2
   const h = roundHalfEven(d * lcm)
-  const dl = h * 1.0 / lcm
+  const dl = (h * 1.0) / lcm
   if (h === 0) return { ok: true, d: dl, p: 1.0 }
   // Far in the tail the path count is below the smallest double: SciPy's O(n1 * window) recursion
   // then returns 0 (or a subnormal) after up to n1 * n2 steps; we return 0 without the work.
@@ -126,7 +126,7 @@ const attemptExact = (n1: number, n2: number, g: number, d: number): { ok: boole
 export const ksAsymptoticPValue = (d: number, n1: number, n2: number): number => {
   const m = Math.max(n1, n2)
   const n = Math.min(n1, n2)
-  const en = m * n / (m + n)
+  const en = (m * n) / (m + n)
   return kstwoSf(d, roundHalfEven(en))
 }
 
@@ -145,8 +145,14 @@ export const ks2sampSorted = (
   let j = 0
   let maxDiff = -Infinity
   let minDiff = Infinity
-  let maxLoc1 = 0, maxLoc2 = 0, minLoc1 = 0, minLoc2 = 0
-  let hasMax1 = false, hasMax2 = false, hasMin1 = false, hasMin2 = false
+  let maxLoc1 = 0,
+    maxLoc2 = 0,
+    minLoc1 = 0,
+    minLoc2 = 0
+  let hasMax1 = false,
+    hasMax2 = false,
+    hasMin1 = false,
+    hasMin2 = false
   while (i < n1 || j < n2) {
     let v: number
     let in1: boolean
@@ -175,21 +181,37 @@ export const ks2sampSorted = (
     if (diff >= maxDiff) {
       if (diff > maxDiff) {
         maxDiff = diff
-        hasMax1 = in1; maxLoc1 = v
-        hasMax2 = in2; maxLoc2 = v
+        hasMax1 = in1
+        maxLoc1 = v
+        hasMax2 = in2
+        maxLoc2 = v
       } else {
-        if (in1 && !hasMax1) { hasMax1 = true; maxLoc1 = v }
-        if (in2 && !hasMax2) { hasMax2 = true; maxLoc2 = v }
+        if (in1 && !hasMax1) {
+          hasMax1 = true
+          maxLoc1 = v
+        }
+        if (in2 && !hasMax2) {
+          hasMax2 = true
+          maxLoc2 = v
+        }
       }
     }
     if (diff <= minDiff) {
       if (diff < minDiff) {
         minDiff = diff
-        hasMin1 = in1; minLoc1 = v
-        hasMin2 = in2; minLoc2 = v
+        hasMin1 = in1
+        minLoc1 = v
+        hasMin2 = in2
+        minLoc2 = v
       } else {
-        if (in1 && !hasMin1) { hasMin1 = true; minLoc1 = v }
-        if (in2 && !hasMin2) { hasMin2 = true; minLoc2 = v }
+        if (in1 && !hasMin1) {
+          hasMin1 = true
+          minLoc1 = v
+        }
+        if (in2 && !hasMin2) {
+          hasMin2 = true
+          minLoc2 = v
+        }
       }
     }
   }

@@ -18,7 +18,13 @@ export interface Embeddings {
 }
 
 const check = (e: Embeddings, what: string): void => {
-  if (!Number.isInteger(e.rows) || !Number.isInteger(e.cols) || e.rows < 0 || e.cols < 1 || e.data.length !== e.rows * e.cols) {
+  if (
+    !Number.isInteger(e.rows) ||
+    !Number.isInteger(e.cols) ||
+    e.rows < 0 ||
+    e.cols < 1 ||
+    e.data.length !== e.rows * e.cols
+  ) {
     throw new Error(`The ${what} embeddings are ${e.rows} x ${e.cols} but hold ${e.data.length} values.`)
   }
 }
@@ -44,7 +50,8 @@ export const medianHeuristicBandwidth = (reference: Embeddings): number => {
   const d = reference.cols
   const dist = new Float64Array((n * (n - 1)) / 2)
   let k = 0
-  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) dist[k++] = Math.sqrt(squaredDistance(reference.data, i, reference.data, j, d))
+  for (let i = 0; i < n; i++)
+    for (let j = i + 1; j < n; j++) dist[k++] = Math.sqrt(squaredDistance(reference.data, i, reference.data, j, d))
   dist.sort()
   const median = (from: number): number => {
     const m = dist.length - from
@@ -86,8 +93,17 @@ export const pooledKernel = (x: Embeddings, y: Embeddings, bandwidth: number): F
  * Unbiased MMD^2 from a pooled kernel matrix, taking group[i] = 0 as "x" (m of them) and 1 as "y":
  * sum_{i != j in x} k / (m (m - 1)) + sum_{i != j in y} k / (n (n - 1)) - 2 sum_{x, y} k / (m n).
  */
-const mmd2FromKernel = (K: Float64Array, N: number, group: Uint8Array, m: number, n: number, acc: Float64Array): number => {
-  acc[0] = 0; acc[1] = 0; acc[2] = 0
+const mmd2FromKernel = (
+  K: Float64Array,
+  N: number,
+  group: Uint8Array,
+  m: number,
+  n: number,
+  acc: Float64Array
+): number => {
+  acc[0] = 0
+  acc[1] = 0
+  acc[2] = 0
   // each unordered pair once; row i's tail splits into its sum over y (group 1) and over x
   for (let i = 0; i < N; i++) {
     const base = i * N
@@ -98,15 +114,21 @@ const mmd2FromKernel = (K: Float64Array, N: number, group: Uint8Array, m: number
       all += v
       toY += v * group[j]
     }
-    if (group[i] === 0) { acc[0] += all - toY; acc[1] += toY }
-    else { acc[1] += all - toY; acc[2] += toY }
+    if (group[i] === 0) {
+      acc[0] += all - toY
+      acc[1] += toY
+    } else {
+      acc[1] += all - toY
+      acc[2] += toY
+    }
   }
   return (2 * acc[0]) / (m * (m - 1)) + (2 * acc[2]) / (n * (n - 1)) - (2 * acc[1]) / (m * n)
 }
 
 /** Unbiased MMD^2 of x against y with RBF bandwidth `bandwidth` (sigma). Needs at least 2 rows each. */
 export const mmd2Unbiased = (x: Embeddings, y: Embeddings, bandwidth: number): number => {
-  check(x, "reference"); check(y, "batch")
+  check(x, "reference")
+  check(y, "batch")
   if (x.cols !== y.cols) throw new Error(`The embeddings have ${x.cols} and ${y.cols} columns.`)
   if (x.rows < 2 || y.rows < 2) throw new Error("The unbiased MMD^2 needs at least 2 rows on each side.")
   if (!(bandwidth > 0)) throw new Error(`The RBF bandwidth must be > 0; got ${bandwidth}.`)
@@ -139,13 +161,15 @@ export interface MmdResult {
  * built once (O((m + n)^2 d)); each permutation relabels rows and re-sums it (O((m + n)^2)).
  */
 export const mmdTest = (reference: Embeddings, batch: Embeddings, options: MmdOptions = {}): MmdResult => {
-  check(reference, "reference"); check(batch, "batch")
+  check(reference, "reference")
+  check(batch, "batch")
   if (reference.cols !== batch.cols) throw new Error(`The embeddings have ${reference.cols} and ${batch.cols} columns.`)
   const m = reference.rows
   const n = batch.rows
   if (m < 2 || n < 2) throw new Error("The MMD test needs at least 2 rows on each side.")
   const permutations = options.permutations ?? 100
-  if (!Number.isInteger(permutations) || permutations < 0) throw new Error(`permutations must be a non-negative integer; got ${permutations}.`)
+  if (!Number.isInteger(permutations) || permutations < 0)
+    throw new Error(`permutations must be a non-negative integer; got ${permutations}.`)
   const bandwidth = options.bandwidth ?? medianHeuristicBandwidth(reference)
   if (!(bandwidth > 0)) throw new Error(`The RBF bandwidth must be > 0; got ${bandwidth}.`)
   const N = m + n
@@ -161,7 +185,9 @@ export const mmdTest = (reference: Embeddings, batch: Embeddings, options: MmdOp
   for (let p = 0; p < permutations; p++) {
     for (let i = N - 1; i > 0; i--) {
       const j = r.int(i + 1)
-      const t = group[i]; group[i] = group[j]; group[j] = t
+      const t = group[i]
+      group[i] = group[j]
+      group[j] = t
     }
     if (mmd2FromKernel(K, N, group, m, n, acc) >= mmd2 - tol) atLeast++
   }

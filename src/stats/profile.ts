@@ -94,13 +94,16 @@ export const finiteValues = (values: ArrayLike<number | null>): { values: Float6
   for (let i = 0; i < values.length; i++) {
     const v = values[i]
     if (isNumericValue(v)) out[k++] = v
-    else if (v !== null && typeof v !== "number") throw new Error(`A numeric column holds the value ${JSON.stringify(v)}, which is not a number.`)
+    else if (v !== null && typeof v !== "number")
+      throw new Error(`A numeric column holds the value ${JSON.stringify(v)}, which is not a number.`)
   }
   return { values: out, nulls: values.length - k }
 }
 
 /** Category counts of a categorical column and its null count. */
-export const categoryCounts = (values: ReadonlyArray<string | null>): { counts: Map<string, number>; nulls: number } => {
+export const categoryCounts = (
+  values: ReadonlyArray<string | null>
+): { counts: Map<string, number>; nulls: number } => {
   const counts = new Map<string, number>()
   let nulls = 0
   for (let i = 0; i < values.length; i++) {
@@ -109,7 +112,8 @@ export const categoryCounts = (values: ReadonlyArray<string | null>): { counts: 
       nulls++
       continue
     }
-    if (typeof v !== "string") throw new Error(`A categorical column holds the value ${JSON.stringify(v)}, which is not a string.`)
+    if (typeof v !== "string")
+      throw new Error(`A categorical column holds the value ${JSON.stringify(v)}, which is not a string.`)
     counts.set(v, (counts.get(v) ?? 0) + 1)
   }
   return { counts, nulls }
@@ -184,7 +188,10 @@ export const profileNumericColumn = (
   }
 }
 
-export const profileCategoricalColumn = (name: string, values: ReadonlyArray<string | null>): CategoricalColumnProfile => {
+export const profileCategoricalColumn = (
+  name: string,
+  values: ReadonlyArray<string | null>
+): CategoricalColumnProfile => {
   const { counts, nulls } = categoryCounts(values)
   const categories = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
   let n = 0
@@ -193,14 +200,17 @@ export const profileCategoricalColumn = (name: string, values: ReadonlyArray<str
 }
 
 const entriesOf = (columns: ColumnsInput): Array<[string, ColumnValues]> =>
-  columns instanceof Map ? [...(columns as ReadonlyMap<string, ColumnValues>).entries()] : Object.entries(columns as Record<string, ColumnValues>)
+  columns instanceof Map
+    ? [...(columns as ReadonlyMap<string, ColumnValues>).entries()]
+    : Object.entries(columns as Record<string, ColumnValues>)
 
 /** Builds the reference profile of a table given column by column. */
 export const buildProfile = (columns: ColumnsInput, options: ProfileOptions = {}): ReferenceProfile => {
   const entries = entriesOf(columns)
   const rows = entries.length > 0 ? entries[0][1].length : 0
   for (const [name, values] of entries) {
-    if (values.length !== rows) throw new Error(`Column "${name}" has ${values.length} rows but the first column has ${rows}.`)
+    if (values.length !== rows)
+      throw new Error(`Column "${name}" has ${values.length} rows but the first column has ${rows}.`)
   }
   const seed = options.seed ?? 0
   const cols = entries.map(([name, values]): ColumnProfile =>
@@ -223,22 +233,29 @@ export const parseProfile = (json: unknown): ReferenceProfile => {
   const p = json as Partial<ReferenceProfile> | null
   if (p === null || typeof p !== "object") throw new Error("The reference profile is not a JSON object.")
   if (p.format !== PROFILE_FORMAT) {
-    throw new Error(`The reference profile has format ${JSON.stringify(p.format)}, but this version reads "${PROFILE_FORMAT}".`)
+    throw new Error(
+      `The reference profile has format ${JSON.stringify(p.format)}, but this version reads "${PROFILE_FORMAT}".`
+    )
   }
   if (!Array.isArray(p.columns)) throw new Error("The reference profile has no columns array.")
   for (const c of p.columns as ColumnProfile[]) {
-    if (c === null || typeof c !== "object" || typeof c.name !== "string") throw new Error("The reference profile has a column without a name.")
+    if (c === null || typeof c !== "object" || typeof c.name !== "string")
+      throw new Error("The reference profile has a column without a name.")
     if (c.kind === "numeric") {
       if (!Array.isArray(c.sorted) || typeof c.n !== "number" || typeof c.std !== "number") {
         throw new Error(`Reference profile column "${c.name}" lacks its sorted values, n or std.`)
       }
       for (let i = 1; i < c.sorted.length; i++) {
-        if (!(c.sorted[i - 1] <= c.sorted[i])) throw new Error(`Reference profile column "${c.name}" has values that are not sorted.`)
+        if (!(c.sorted[i - 1] <= c.sorted[i]))
+          throw new Error(`Reference profile column "${c.name}" has values that are not sorted.`)
       }
     } else if (c.kind === "categorical") {
-      if (!Array.isArray(c.categories)) throw new Error(`Reference profile column "${c.name}" lacks its category counts.`)
+      if (!Array.isArray(c.categories))
+        throw new Error(`Reference profile column "${c.name}" lacks its category counts.`)
     } else {
-      throw new Error(`Reference profile column "${(c as { name: string }).name}" has unknown kind ${JSON.stringify((c as { kind: unknown }).kind)}.`)
+      throw new Error(
+        `Reference profile column "${(c as { name: string }).name}" has unknown kind ${JSON.stringify((c as { kind: unknown }).kind)}.`
+      )
     }
   }
   return p as ReferenceProfile

@@ -19,13 +19,20 @@ export const psiFromShares = (reference: ArrayLike<number>, current: ArrayLike<n
 }
 
 /** PSI for a numeric column with more than 20 distinct reference values: equal-width bins on sorted samples. */
-export const psiNumericSorted = (refSorted: ArrayLike<number>, curSorted: ArrayLike<number>, rule: BinRule = "sturges"): number => {
+export const psiNumericSorted = (
+  refSorted: ArrayLike<number>,
+  curSorted: ArrayLike<number>,
+  rule: BinRule = "sturges"
+): number => {
   const b = binnedNumericShares(refSorted, curSorted, rule, true)
   return psiFromShares(b.reference, b.current)
 }
 
 /** PSI over categories (or the distinct values of a low-cardinality numeric column). */
-export const psiCategories = <K extends string | number>(refCounts: ReadonlyMap<K, number>, curCounts: ReadonlyMap<K, number>): number => {
+export const psiCategories = <K extends string | number>(
+  refCounts: ReadonlyMap<K, number>,
+  curCounts: ReadonlyMap<K, number>
+): number => {
   const b = binnedCategoryShares(refCounts, curCounts, true)
   return psiFromShares(b.reference, b.current)
 }

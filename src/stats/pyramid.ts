@@ -28,7 +28,8 @@ const channelValues = (b: ImageBatch, ch: number): Float64Array => {
 
 /** W1 between the reference's and the batch's values of each channel, pooled over images and pixels. */
 export const channelWasserstein = (reference: ImageBatch, batch: ImageBatch): Float64Array => {
-  check(reference, "reference"); check(batch, "batch")
+  check(reference, "reference")
+  check(batch, "batch")
   const c = reference.shape[3]
   if (batch.shape[3] !== c) throw new Error(`The reference has ${c} channels, the batch ${batch.shape[3]}.`)
   const out = new Float64Array(c)
@@ -124,21 +125,33 @@ export const readScaleRatio = (ratio: number, fineThreshold = 3, globalThreshold
   ratio > fineThreshold ? "fine-detail" : ratio < globalThreshold ? "global" : "mid-scale"
 
 /** Per-channel W1 at each pyramid level, the fine/global ratio and its reading. */
-export const pyramidDiagnostics = (reference: ImageBatch, batch: ImageBatch, options: PyramidOptions = {}): PyramidDiagnostics => {
-  check(reference, "reference"); check(batch, "batch")
+export const pyramidDiagnostics = (
+  reference: ImageBatch,
+  batch: ImageBatch,
+  options: PyramidOptions = {}
+): PyramidDiagnostics => {
+  check(reference, "reference")
+  check(batch, "batch")
   const [, h, w, c] = reference.shape
   if (batch.shape[1] !== h || batch.shape[2] !== w || batch.shape[3] !== c) {
     throw new Error(`The reference images are ${h} x ${w} x ${c}, the batch's ${batch.shape.slice(1).join(" x ")}.`)
   }
   const fineThreshold = options.fineThreshold ?? 3
   const globalThreshold = options.globalThreshold ?? 1.5
-  if (!(globalThreshold <= fineThreshold)) throw new Error("The global threshold must not exceed the fine-detail threshold.")
+  if (!(globalThreshold <= fineThreshold))
+    throw new Error("The global threshold must not exceed the fine-detail threshold.")
   const levels = options.levels ?? 3
   const refPyr = gaussianPyramid(reference, levels)
   const batPyr = gaussianPyramid(batch, levels)
   const out: PyramidLevel[] = refPyr.map((r, k) => {
     const perChannel = Array.from(channelWasserstein(r, batPyr[k]))
-    return { level: k, height: r.shape[1], width: r.shape[2], perChannel, distance: perChannel.reduce((a, b) => a + b, 0) / perChannel.length }
+    return {
+      level: k,
+      height: r.shape[1],
+      width: r.shape[2],
+      perChannel,
+      distance: perChannel.reduce((a, b) => a + b, 0) / perChannel.length
+    }
   })
   const fine = out[0].distance
   const coarse = out[out.length - 1].distance

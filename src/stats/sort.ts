@@ -51,7 +51,10 @@ export const sortFloat64 = (a: Float64Array): Float64Array => {
     let trivial = false
     for (let b = 0; b < 256; b++) {
       const c = counts[base + b]
-      if (c === n) { trivial = true; break }
+      if (c === n) {
+        trivial = true
+        break
+      }
       if (c !== 0) break
     }
     if (trivial) continue

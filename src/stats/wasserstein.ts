@@ -52,7 +52,8 @@ export const wassersteinSorted = (u: ArrayLike<number>, v: ArrayLike<number>): n
 }
 
 const validateWeights = (values: ArrayLike<number>, weights: ArrayLike<number>): void => {
-  if (weights.length !== values.length) throw new Error("The Wasserstein weights must have the same length as the values.")
+  if (weights.length !== values.length)
+    throw new Error("The Wasserstein weights must have the same length as the values.")
   let s = 0
   for (let i = 0; i < weights.length; i++) {
     const w = weights[i]
@@ -63,7 +64,10 @@ const validateWeights = (values: ArrayLike<number>, weights: ArrayLike<number>):
 }
 
 /** Sorted copy of values with weights carried along, and the running weight sums (np.cumsum). */
-const sortWithWeights = (values: ArrayLike<number>, weights: ArrayLike<number>): { x: Float64Array; cum: Float64Array } => {
+const sortWithWeights = (
+  values: ArrayLike<number>,
+  weights: ArrayLike<number>
+): { x: Float64Array; cum: Float64Array } => {
   const n = values.length
   const idx = new Uint32Array(n)
   for (let i = 0; i < n; i++) idx[i] = i
@@ -89,7 +93,8 @@ export const wassersteinDistance = (
   uWeights?: ArrayLike<number>,
   vWeights?: ArrayLike<number>
 ): number => {
-  if (u.length === 0 || v.length === 0) throw new Error("The Wasserstein distance needs at least one value in each sample.")
+  if (u.length === 0 || v.length === 0)
+    throw new Error("The Wasserstein distance needs at least one value in each sample.")
   if (uWeights === undefined && vWeights === undefined) {
     return wassersteinSorted(sortFloat64(Float64Array.from(u)), sortFloat64(Float64Array.from(v)))
   }
@@ -111,8 +116,14 @@ export const wassersteinDistance = (
   let prev = U.x[0] <= V.x[0] ? U.x[0] : V.x[0]
   while (k < total - 1) {
     let ties = 0
-    while (i < nu && U.x[i] <= prev) { i++; ties++ }
-    while (j < nv && V.x[j] <= prev) { j++; ties++ }
+    while (i < nu && U.x[i] <= prev) {
+      i++
+      ties++
+    }
+    while (j < nv && V.x[j] <= prev) {
+      j++
+      ties++
+    }
     // unweighted samples use index / n like SciPy; weighted ones the cumulative weight share
     const uc = uWeights === undefined ? i / nu : U.cum[i] / uTotal
     const vc = vWeights === undefined ? j / nv : V.cum[j] / vTotal

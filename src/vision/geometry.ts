@@ -27,12 +27,7 @@ export const flipHorizontal = (images: Float32Array, shape: ImageShape): Float32
  * sampling bilinearly; source pixels outside the image read as `fill` (0: the black background of
  * Fashion-MNIST), so the corners fade into the background rather than smearing the border.
  */
-export const rotate = (
-  images: Float32Array,
-  shape: ImageShape,
-  degrees: ArrayLike<number>,
-  fill = 0
-): Float32Array => {
+export const rotate = (images: Float32Array, shape: ImageShape, degrees: ArrayLike<number>, fill = 0): Float32Array => {
   checkShape(images, shape)
   const [n, h, w, c] = shape
   if (degrees.length !== n) throw new Error(`rotate needs one angle per image: ${n} images, ${degrees.length} angles.`)
@@ -61,8 +56,12 @@ export const rotate = (
         for (let ch = 0; ch < c; ch++) {
           const p00 = x0 >= 0 && x0 < w && y0 >= 0 && y0 < h ? images[base + (y0 * w + x0) * c + ch] : fill
           const p01 = x0 + 1 >= 0 && x0 + 1 < w && y0 >= 0 && y0 < h ? images[base + (y0 * w + x0 + 1) * c + ch] : fill
-          const p10 = x0 >= 0 && x0 < w && y0 + 1 >= 0 && y0 + 1 < h ? images[base + ((y0 + 1) * w + x0) * c + ch] : fill
-          const p11 = x0 + 1 >= 0 && x0 + 1 < w && y0 + 1 >= 0 && y0 + 1 < h ? images[base + ((y0 + 1) * w + x0 + 1) * c + ch] : fill
+          const p10 =
+            x0 >= 0 && x0 < w && y0 + 1 >= 0 && y0 + 1 < h ? images[base + ((y0 + 1) * w + x0) * c + ch] : fill
+          const p11 =
+            x0 + 1 >= 0 && x0 + 1 < w && y0 + 1 >= 0 && y0 + 1 < h
+              ? images[base + ((y0 + 1) * w + x0 + 1) * c + ch]
+              : fill
           out[dst + ch] = (1 - fy) * ((1 - fx) * p00 + fx * p01) + fy * ((1 - fx) * p10 + fx * p11)
         }
       }

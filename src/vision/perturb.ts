@@ -2,7 +2,7 @@
  * Seeded image perturbations for the model_analysis robustness stage: each takes an NHWC batch in
  * [0, 1] and returns a new batch of the same shape, clamped to [0, 1]; the input is never mutated.
  * Severity runs 1 (mild) to 5 (harsh), in the spirit of ImageNet-C, with the physical parameter of
- * each level in SEVERITY_PARAMETERS. JPEG re-encoding needs a codec and lives in layers/images/jpeg.ts.
+ * each level in SEVERITY_PARAMETERS. JPEG re-encoding needs a codec and lives in layers/imageCodec/jpeg.ts.
  */
 import type { Rng } from "../domain/random.js"
 import { boxBlur, gaussianBlur } from "./filters.js"
@@ -58,7 +58,9 @@ export type Severity = 1 | 2 | 3 | 4 | 5
  * (px, fractional), Gaussian sigma (px), rotation angle (degrees, sign drawn per image), centre
  * crop's kept fraction of each side. Tuned for 28 x 28 images: level 5 is hard but recognisable.
  */
-export const SEVERITY_PARAMETERS: Readonly<Record<Exclude<PerturbationFamily, "horizontal_flip">, readonly [number, number, number, number, number]>> = {
+export const SEVERITY_PARAMETERS: Readonly<
+  Record<Exclude<PerturbationFamily, "horizontal_flip">, readonly [number, number, number, number, number]>
+> = {
   brightness: [0.1, 0.2, 0.3, 0.4, 0.5],
   contrast: [0.75, 0.6, 0.45, 0.3, 0.15],
   gaussian_noise: [0.04, 0.08, 0.12, 0.18, 0.26],
@@ -77,14 +79,20 @@ export interface Perturbation {
   readonly apply: (images: Float32Array, shape: ImageShape, rng: Rng) => Float32Array
 }
 
-const applyFamily = (family: PerturbationFamily, p: number) =>
+const applyFamily =
+  (family: PerturbationFamily, p: number) =>
   (images: Float32Array, shape: ImageShape, rng: Rng): Float32Array => {
     switch (family) {
-      case "brightness": return adjustBrightness(images, shape, p)
-      case "contrast": return adjustContrast(images, shape, p)
-      case "gaussian_noise": return addGaussianNoise(images, shape, p, rng)
-      case "box_blur": return clamp01InPlace(boxBlur(images, shape, p))
-      case "gaussian_blur": return clamp01InPlace(gaussianBlur(images, shape, p))
+      case "brightness":
+        return adjustBrightness(images, shape, p)
+      case "contrast":
+        return adjustContrast(images, shape, p)
+      case "gaussian_noise":
+        return addGaussianNoise(images, shape, p, rng)
+      case "box_blur":
+        return clamp01InPlace(boxBlur(images, shape, p))
+      case "gaussian_blur":
+        return clamp01InPlace(gaussianBlur(images, shape, p))
       case "rotation": {
         checkShape(images, shape)
         // one sign per image so a model cannot profit from a bias to one side
@@ -92,8 +100,10 @@ const applyFamily = (family: PerturbationFamily, p: number) =>
         for (let i = 0; i < angles.length; i++) angles[i] = rng.next() < 0.5 ? -p : p
         return clamp01InPlace(rotate(images, shape, angles))
       }
-      case "centre_crop": return clamp01InPlace(centreCropResize(images, shape, p))
-      case "horizontal_flip": return flipHorizontal(images, shape)
+      case "centre_crop":
+        return clamp01InPlace(centreCropResize(images, shape, p))
+      case "horizontal_flip":
+        return flipHorizontal(images, shape)
     }
   }
 
@@ -105,7 +115,13 @@ export const perturbation = (family: PerturbationFamily, severity: Severity): Pe
 }
 
 const LEVELLED: ReadonlyArray<Exclude<PerturbationFamily, "horizontal_flip">> = [
-  "brightness", "contrast", "gaussian_noise", "box_blur", "gaussian_blur", "rotation", "centre_crop"
+  "brightness",
+  "contrast",
+  "gaussian_noise",
+  "box_blur",
+  "gaussian_blur",
+  "rotation",
+  "centre_crop"
 ]
 
 /** Every levelled family at each of `severities`, then the flip; names are unique. */

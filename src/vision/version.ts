@@ -20,7 +20,12 @@ export const imageDatasetVersion = (entries: ReadonlyArray<ImageFileDigest>): st
   const sorted = [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
   for (let i = 0; i < sorted.length; i++) {
     const { path, sha256 } = sorted[i]
-    if (path === "" || path.startsWith("/") || path.includes("\\") || path.split("/").some((s) => s === "" || s === "." || s === "..")) {
+    if (
+      path === "" ||
+      path.startsWith("/") ||
+      path.includes("\\") ||
+      path.split("/").some((s) => s === "" || s === "." || s === "..")
+    ) {
       throw new Error(`The image path "${path}" is not a relative POSIX path.`)
     }
     if (!HEX64.test(sha256)) throw new Error(`The digest of "${path}" is not a lower-case hex SHA-256.`)

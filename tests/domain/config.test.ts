@@ -78,7 +78,9 @@ describe("pipeline config", () => {
 
   it("hashes the decoded config: comments and key order do not matter, values do", () => {
     const a = ok(base)
-    const b = ok(`# a comment\ntraining: { params: { n_estimators: 10 }, model: random_forest }\ndataset: iris\ntask_type: classification\nname: demo\n`)
+    const b = ok(
+      `# a comment\ntraining: { params: { n_estimators: 10 }, model: random_forest }\ndataset: iris\ntask_type: classification\nname: demo\n`
+    )
     expect(configHash(a)).toBe(configHash(b))
     expect(configHash(a)).toMatch(/^[0-9a-f]{64}$/)
     const c = ok(base.replace("n_estimators: 10", "n_estimators: 11"))
@@ -90,13 +92,17 @@ describe("pipeline config", () => {
   it("rejects promotion rules with duplicate ids and unknown operators", () => {
     const rules = `promotion:\n  rules:\n    - { id: a, metric: accuracy, operator: ">=", threshold: 0.8 }\n    - { id: a, metric: f1_weighted, operator: ">=", threshold: 0.8 }\n`
     expect(err(base + rules).key).toBe("promotion.rules[1].id")
-    expect(err(base + `promotion:\n  rules:\n    - { id: a, metric: accuracy, operator: "=>", threshold: 0.8 }\n`).key).toMatch(/^promotion\.rules\[0\]/)
+    expect(
+      err(base + `promotion:\n  rules:\n    - { id: a, metric: accuracy, operator: "=>", threshold: 0.8 }\n`).key
+    ).toMatch(/^promotion\.rules\[0\]/)
   })
 })
 
 describe("model kind vs task type", () => {
   it("rejects a model that cannot do the task, naming training.model", () => {
-    const e = err(base.replace("random_forest", "linear_regression").replace("params: { n_estimators: 10 }", "params: {}"))
+    const e = err(
+      base.replace("random_forest", "linear_regression").replace("params: { n_estimators: 10 }", "params: {}")
+    )
     expect(e.key).toBe("training.model")
     expect(e.message).toContain("linear_regression cannot do classification")
   })

@@ -14,21 +14,23 @@ describe("splitIndices", () => {
   })
 
   it("keeps class ratios within one row per class and split (property)", () => {
-    fc.assert(fc.property(
-      fc.array(fc.constantFrom("a", "b", "c"), { minLength: 10, maxLength: 300 }),
-      fc.integer({ min: 0, max: 2 ** 31 }),
-      fc.constantFrom([0.7, 0.15, 0.15], [0.8, 0.2, 0], [0.6, 0.2, 0.2], [0.5, 0.25, 0.25]),
-      (labels, seed, [train, val, test]) => {
-        const s = splitIndices(labels.length, { train: train!, val: val!, test: test! }, seed, labels)
-        for (const cls of ["a", "b", "c"]) {
-          const n = labels.filter((l) => l === cls).length
-          const count = (idx: ReadonlyArray<number>) => idx.filter((i) => labels[i] === cls).length
-          expect(Math.abs(count(s.train) - n * train!)).toBeLessThanOrEqual(1)
-          expect(Math.abs(count(s.val) - n * val!)).toBeLessThanOrEqual(1)
-          expect(Math.abs(count(s.test) - n * test!)).toBeLessThanOrEqual(1)
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom("a", "b", "c"), { minLength: 10, maxLength: 300 }),
+        fc.integer({ min: 0, max: 2 ** 31 }),
+        fc.constantFrom([0.7, 0.15, 0.15], [0.8, 0.2, 0], [0.6, 0.2, 0.2], [0.5, 0.25, 0.25]),
+        (labels, seed, [train, val, test]) => {
+          const s = splitIndices(labels.length, { train: train!, val: val!, test: test! }, seed, labels)
+          for (const cls of ["a", "b", "c"]) {
+            const n = labels.filter((l) => l === cls).length
+            const count = (idx: ReadonlyArray<number>) => idx.filter((i) => labels[i] === cls).length
+            expect(Math.abs(count(s.train) - n * train!)).toBeLessThanOrEqual(1)
+            expect(Math.abs(count(s.val) - n * val!)).toBeLessThanOrEqual(1)
+            expect(Math.abs(count(s.test) - n * test!)).toBeLessThanOrEqual(1)
+          }
+          expect(s.train.length + s.val.length + s.test.length).toBe(labels.length)
         }
-        expect(s.train.length + s.val.length + s.test.length).toBe(labels.length)
-      }
-    ))
+      )
+    )
   })
 })

@@ -12,10 +12,15 @@ describe("the drift loop through the CLI on breast_cancer", () => {
     const header = rows[0]!
     const shifted = (labelled: boolean) => {
       const cols = labelled ? header : header.filter((h) => h !== "diagnosis")
-      const body = rows.slice(1).filter((_, i) => i % 3 === 0).map((r) => cols.map((c) => {
-        const v = r[header.indexOf(c)]!
-        return c.startsWith("mean_") || c.startsWith("worst_") ? String(Number(v) * 1.4) : v
-      }))
+      const body = rows
+        .slice(1)
+        .filter((_, i) => i % 3 === 0)
+        .map((r) =>
+          cols.map((c) => {
+            const v = r[header.indexOf(c)]!
+            return c.startsWith("mean_") || c.startsWith("worst_") ? String(Number(v) * 1.4) : v
+          })
+        )
       const file = path.join(ws, labelled ? "labelled.csv" : "batch.csv")
       fs.writeFileSync(file, stringify([cols, ...body]))
       return file
@@ -34,7 +39,19 @@ describe("the drift loop through the CLI on breast_cancer", () => {
     const summary = JSON.parse(cli(["drift", "summary", "--config", config, "--workspace", ws, "--json"]).stdout)
     expect(summary.checks).toHaveLength(1)
 
-    const st = cli(["drift", "stage-training", "--config", config, "--batch", shifted(true), "--holdout", "0.3", "--workspace", ws, "--json"])
+    const st = cli([
+      "drift",
+      "stage-training",
+      "--config",
+      config,
+      "--batch",
+      shifted(true),
+      "--holdout",
+      "0.3",
+      "--workspace",
+      ws,
+      "--json"
+    ])
     expect(st.code, st.stderr).toBe(0)
     const staging = JSON.parse(st.stdout)
 
@@ -42,7 +59,9 @@ describe("the drift loop through the CLI on breast_cancer", () => {
     expect(r.code, r.stderr).toBe(0)
     const run = JSON.parse(r.stdout)
     expect(run.dataset.version).toBe(staging.merged_version)
-    const evaluation = JSON.parse(fs.readFileSync(path.join(ws, "reports", run.run_id, "evaluation_report.json"), "utf8"))
+    const evaluation = JSON.parse(
+      fs.readFileSync(path.join(ws, "reports", run.run_id, "evaluation_report.json"), "utf8")
+    )
     expect(evaluation.drift_holdout.rows).toBe(staging.batch.holdout_rows)
     const acc = evaluation.drift_holdout.comparison.find((c: { metric: string }) => c.metric === "accuracy")
     expect(acc.candidate).toBeGreaterThan(acc.production)

@@ -13,7 +13,10 @@ export interface CliResult {
 }
 
 /** Runs the built CLI (npm test builds it first) without a TTY, like CI. */
-export const cli = (args: ReadonlyArray<string>, options: { cwd?: string; env?: Record<string, string>; input?: string } = {}): CliResult => {
+export const cli = (
+  args: ReadonlyArray<string>,
+  options: { cwd?: string; env?: Record<string, string>; input?: string } = {}
+): CliResult => {
   const r = spawnSync(process.execPath, [bin, ...args], {
     cwd: options.cwd ?? root,
     env: { ...process.env, DRIFTGATE_WORKSPACE: "", ...options.env },

@@ -6,13 +6,16 @@ import { createHash } from "node:crypto"
 import { createRequire } from "node:module"
 import { Effect, Layer } from "effect"
 import { SqliteDatabaseLive } from "../../src/layers/sqlite/SqliteDatabase.js"
-import { RegistrySqlite } from "../../src/layers/sqlite/RegistrySqlite.js"
+import { RegistrySqlite } from "../../src/layers/registry/RegistrySqlite.js"
 import { Registry } from "../../src/services/Registry.js"
 
 const variant = (shipped: string, edit: (t: string) => string) => {
   const dir = tempWorkspace()
   const file = path.join(dir, shipped)
-  fs.writeFileSync(file, `data_root: ${path.join(root, "data/raw")}\n${edit(fs.readFileSync(path.join(root, "configs", shipped), "utf8"))}`)
+  fs.writeFileSync(
+    file,
+    `data_root: ${path.join(root, "data/raw")}\n${edit(fs.readFileSync(path.join(root, "configs", shipped), "utf8"))}`
+  )
   return file
 }
 const json = (s: string) => JSON.parse(s)
@@ -21,27 +24,69 @@ const require = createRequire(import.meta.url)
 describe("the governed lifecycle through the CLI (SQLite + file system)", () => {
   it("run → v1; new seed → v2 archives v1; rollback restores v1; verify passes", () => {
     const ws = tempWorkspace()
-    const first = cli(["run", "--config", "configs/breast_cancer.yaml", "--approve", "auto", "--workspace", ws, "--json"])
+    const first = cli([
+      "run",
+      "--config",
+      "configs/breast_cancer.yaml",
+      "--approve",
+      "auto",
+      "--workspace",
+      ws,
+      "--json"
+    ])
     expect(first.code, first.stderr).toBe(0)
     const r1 = json(first.stdout)
     expect(r1.status).toBe("completed")
-    const sha = createHash("sha256").update(fs.readFileSync(path.join(root, "data/raw/breast_cancer/data.csv"))).digest("hex")
+    const sha = createHash("sha256")
+      .update(fs.readFileSync(path.join(root, "data/raw/breast_cancer/data.csv")))
+      .digest("hex")
     expect(r1.dataset.version).toBe(sha)
     expect(r1.dataset.splits).toEqual({ train: 398, val: 86, test: 85 })
-    for (const f of ["run_report.json", "evaluation_report.json", "promotion_decision.json", "deployment_manifest.json"]) {
+    for (const f of [
+      "run_report.json",
+      "evaluation_report.json",
+      "promotion_decision.json",
+      "deployment_manifest.json"
+    ]) {
       expect(fs.existsSync(path.join(ws, "reports", r1.run_id, f)), f).toBe(true)
     }
     expect(fs.existsSync(path.join(ws, "store.db"))).toBe(true)
 
-    const second = cli(["run", "--config", variant("breast_cancer.yaml", (t) => t.replace("random_seed: 42", "random_seed: 7")), "--approve", "auto", "--workspace", ws, "--json"])
+    const second = cli([
+      "run",
+      "--config",
+      variant("breast_cancer.yaml", (t) => t.replace("random_seed: 42", "random_seed: 7")),
+      "--approve",
+      "auto",
+      "--workspace",
+      ws,
+      "--json"
+    ])
     expect(second.code, second.stderr).toBe(0)
     const show = json(cli(["registry", "show", "breast-cancer", "--workspace", ws, "--json"]).stdout)
-    expect(show.versions.map((v: { version: number; stage: string }) => [v.version, v.stage])).toEqual([[1, "Archived"], [2, "Production"]])
+    expect(show.versions.map((v: { version: number; stage: string }) => [v.version, v.stage])).toEqual([
+      [1, "Archived"],
+      [2, "Production"]
+    ])
 
-    const back = cli(["rollback", "--config", "configs/breast_cancer.yaml", "--workspace", ws, "--version", "1", "--reason", "v2 regressed on recent data", "--yes"])
+    const back = cli([
+      "rollback",
+      "--config",
+      "configs/breast_cancer.yaml",
+      "--workspace",
+      ws,
+      "--version",
+      "1",
+      "--reason",
+      "v2 regressed on recent data",
+      "--yes"
+    ])
     expect(back.code, back.stderr).toBe(0)
     const after = json(cli(["registry", "show", "breast-cancer", "--workspace", ws, "--json"]).stdout)
-    expect(after.versions.map((v: { version: number; stage: string }) => [v.version, v.stage])).toEqual([[1, "Production"], [2, "Archived"]])
+    expect(after.versions.map((v: { version: number; stage: string }) => [v.version, v.stage])).toEqual([
+      [1, "Production"],
+      [2, "Archived"]
+    ])
     expect(after.audit.at(-2)).toMatchObject({ action: "rollback", reason: "v2 regressed on recent data", version: 1 })
 
     const verify = cli(["registry", "verify", "--workspace", ws, "--json"])
@@ -61,10 +106,32 @@ describe("the governed lifecycle through the CLI (SQLite + file system)", () => 
     expect(bad.stderr).toContain("the audit log says")
 
     // Rolling back to the current Production version or to an unknown version is a clear error.
-    const same = cli(["rollback", "--config", "configs/breast_cancer.yaml", "--workspace", ws, "--version", "1", "--reason", "x y z", "--yes"])
+    const same = cli([
+      "rollback",
+      "--config",
+      "configs/breast_cancer.yaml",
+      "--workspace",
+      ws,
+      "--version",
+      "1",
+      "--reason",
+      "x y z",
+      "--yes"
+    ])
     expect(same.code).toBe(64)
     expect(same.stderr).toContain("version 1 is already in Production")
-    const unknown = cli(["rollback", "--config", "configs/breast_cancer.yaml", "--workspace", ws, "--version", "9", "--reason", "x y z", "--yes"])
+    const unknown = cli([
+      "rollback",
+      "--config",
+      "configs/breast_cancer.yaml",
+      "--workspace",
+      ws,
+      "--version",
+      "9",
+      "--reason",
+      "x y z",
+      "--yes"
+    ])
     expect(unknown.code).toBe(64)
     expect(unknown.stderr).toContain("has no version 9")
     const headless = cli(["rollback", "--config", "configs/breast_cancer.yaml", "--workspace", ws, "--version", "2"])
@@ -87,7 +154,9 @@ describe("the governed lifecycle through the CLI (SQLite + file system)", () => 
     expect(r.stderr).toContain("cancelled")
     const decision = json(fs.readFileSync(path.join(ws, "reports", out.run_id, "promotion_decision.json"), "utf8"))
     expect(decision.outcome).toBe("cancelled")
-    expect(json(fs.readFileSync(path.join(ws, "reports", out.run_id, "deployment_manifest.json"), "utf8")).readiness).toBe("promotion_not_approved")
+    expect(
+      json(fs.readFileSync(path.join(ws, "reports", out.run_id, "deployment_manifest.json"), "utf8")).readiness
+    ).toBe("promotion_not_approved")
 
     const later = cli(["promote", "--run", out.run_id, "--approve", "auto", "--workspace", ws, "--json"])
     expect(later.code, later.stderr).toBe(0)
@@ -99,7 +168,9 @@ describe("the governed lifecycle through the CLI (SQLite + file system)", () => 
 
   it("thresholds that cannot be met block (exit 2) and list every failing rule", () => {
     const ws = tempWorkspace()
-    const file = variant("california_housing.yaml", (t) => t.replace("threshold: 0.80", "threshold: 0.99").replace("threshold: 0.40", "threshold: 0.01"))
+    const file = variant("california_housing.yaml", (t) =>
+      t.replace("threshold: 0.80", "threshold: 0.99").replace("threshold: 0.40", "threshold: 0.01")
+    )
     const r = cli(["run", "--config", file, "--approve", "auto", "--workspace", ws, "--json"])
     expect(r.code, r.stderr).toBe(2)
     expect(r.stderr).toContain("min_r2")
@@ -112,17 +183,40 @@ describe("the governed lifecycle through the CLI (SQLite + file system)", () => 
   it("a rollback interrupted after its intent record is reported by the next command and finishable", async () => {
     const ws = tempWorkspace()
     expect(cli(["run", "--config", "configs/iris.yaml", "--approve", "auto", "--workspace", ws]).code).toBe(0)
-    expect(cli(["run", "--config", variant("iris.yaml", (t) => t.replace("random_seed: 7", "random_seed: 8")), "--approve", "auto", "--workspace", ws]).code).toBe(0)
+    expect(
+      cli([
+        "run",
+        "--config",
+        variant("iris.yaml", (t) => t.replace("random_seed: 7", "random_seed: 8")),
+        "--approve",
+        "auto",
+        "--workspace",
+        ws
+      ]).code
+    ).toBe(0)
     // The power cut: the intent is written, the transition never happens.
-    await Effect.runPromise(Effect.gen(function* () {
-      const registry = yield* Registry
-      yield* registry.beginRollback({ name: "iris", toVersion: 1, reason: "power cut test", actor: "user:test" })
-    }).pipe(Effect.provide(RegistrySqlite.pipe(Layer.provide(SqliteDatabaseLive(path.join(ws, "store.db")))))))
+    await Effect.runPromise(
+      Effect.gen(function* () {
+        const registry = yield* Registry
+        yield* registry.beginRollback({ name: "iris", toVersion: 1, reason: "power cut test", actor: "user:test" })
+      }).pipe(Effect.provide(RegistrySqlite.pipe(Layer.provide(SqliteDatabaseLive(path.join(ws, "store.db"))))))
+    )
     const list = cli(["registry", "list", "--workspace", ws])
     expect(list.code).toBe(0)
     expect(list.stderr).toContain("interrupted rollback of iris to version 1")
     expect(list.stderr).toContain("--resume")
-    const blocked = cli(["rollback", "--config", "configs/iris.yaml", "--workspace", ws, "--version", "1", "--reason", "again", "--yes"])
+    const blocked = cli([
+      "rollback",
+      "--config",
+      "configs/iris.yaml",
+      "--workspace",
+      ws,
+      "--version",
+      "1",
+      "--reason",
+      "again",
+      "--yes"
+    ])
     expect(blocked.code).toBe(64)
     const resume = cli(["rollback", "--config", "configs/iris.yaml", "--workspace", ws, "--resume", "--json"])
     expect(resume.code, resume.stderr).toBe(0)

@@ -20,18 +20,32 @@ interface Served {
 const startServe = (args: ReadonlyArray<string>, env: Record<string, string> = {}): Promise<Served> =>
   new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, "serve", ...args], {
-      cwd: root, env: { ...process.env, DRIFTGATE_WORKSPACE: "", DRIFTGATE_ADMIN_TOKEN: "", ...env }, stdio: ["ignore", "pipe", "pipe"]
+      cwd: root,
+      env: { ...process.env, DRIFTGATE_WORKSPACE: "", DRIFTGATE_ADMIN_TOKEN: "", ...env },
+      stdio: ["ignore", "pipe", "pipe"]
     })
-    let out = "", err = ""
+    let out = "",
+      err = ""
     const exit = new Promise<number | null>((r) => child.once("exit", (code) => r(code)))
-    const timer = setTimeout(() => { child.kill("SIGKILL"); reject(new Error(`serve did not start: ${err}`)) }, 20_000)
-    child.stderr!.on("data", (d: Buffer) => { err += d.toString() })
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL")
+      reject(new Error(`serve did not start: ${err}`))
+    }, 20_000)
+    child.stderr!.on("data", (d: Buffer) => {
+      err += d.toString()
+    })
     child.stdout!.on("data", (d: Buffer) => {
       out += d.toString()
       const m = /listening on (http:\/\/\S+)/.exec(out)
-      if (m) { clearTimeout(timer); resolve({ url: m[1]!, child, exit, stderr: () => err }) }
+      if (m) {
+        clearTimeout(timer)
+        resolve({ url: m[1]!, child, exit, stderr: () => err })
+      }
     })
-    void exit.then((code) => { clearTimeout(timer); reject(new Error(`serve exited with ${code} before listening: ${err}`)) })
+    void exit.then((code) => {
+      clearTimeout(timer)
+      reject(new Error(`serve exited with ${code} before listening: ${err}`))
+    })
   })
 
 const running: Served[] = []
@@ -39,13 +53,16 @@ let ws = ""
 let row: Record<string, number> = {}
 
 beforeAll(() => {
-  if (!fs.existsSync(path.join(root, "dist/cli.js"))) throw new Error("dist/cli.js is missing: run `npm run build` before the e2e tests")
+  if (!fs.existsSync(path.join(root, "dist/cli.js")))
+    throw new Error("dist/cli.js is missing: run `npm run build` before the e2e tests")
   ws = tempWorkspace()
   const r = cli(["run", "--config", "configs/breast_cancer.yaml", "--approve", "auto", "--workspace", ws])
   expect(r.code, r.stderr).toBe(0)
   const lines = fs.readFileSync(path.join(root, "data/raw/breast_cancer/data.csv"), "utf8").split("\n")
   const header = lines[0]!.split(",")
-  row = Object.fromEntries(lines[1]!.split(",").flatMap((c, i) => (header[i] === "diagnosis" ? [] : [[header[i]!, Number(c)]])))
+  row = Object.fromEntries(
+    lines[1]!.split(",").flatMap((c, i) => (header[i] === "diagnosis" ? [] : [[header[i]!, Number(c)]]))
+  )
 }, 60_000)
 
 afterAll(() => {
@@ -54,7 +71,11 @@ afterAll(() => {
 })
 
 const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) })
+  fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body)
+  })
 
 /** Sends the headers and half the body, waits, then the rest: a request in flight across SIGTERM. */
 const slowRequest = (url: string, body: string, sendRest: Promise<void>): Promise<string> =>
@@ -62,10 +83,14 @@ const slowRequest = (url: string, body: string, sendRest: Promise<void>): Promis
     const u = new URL(url)
     const socket = net.connect(Number(u.port), u.hostname)
     let response = ""
-    socket.on("data", (d) => { response += d.toString() })
+    socket.on("data", (d) => {
+      response += d.toString()
+    })
     socket.on("end", () => resolve(response))
     socket.on("error", reject)
-    socket.write(`POST /predict/breast-cancer HTTP/1.1\r\nhost: ${u.host}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n`)
+    socket.write(
+      `POST /predict/breast-cancer HTTP/1.1\r\nhost: ${u.host}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n`
+    )
     const half = Math.floor(body.length / 2)
     socket.write(body.slice(0, half))
     void sendRest.then(() => socket.write(body.slice(half)))
@@ -73,14 +98,16 @@ const slowRequest = (url: string, body: string, sendRest: Promise<void>): Promis
 
 describe("driftgate serve (real sockets)", () => {
   it("predicts over HTTP, reloads under load without a failed request, and on SIGTERM finishes in-flight work, writes the log, exits 0", async () => {
-    const s = await startServe(["--workspace", ws, "--port", "0", "--host", "127.0.0.1"], { DRIFTGATE_ADMIN_TOKEN: TOKEN })
+    const s = await startServe(["--workspace", ws, "--port", "0", "--host", "127.0.0.1"], {
+      DRIFTGATE_ADMIN_TOKEN: TOKEN
+    })
     running.push(s)
     expect(s.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
     expect((await fetch(`${s.url}/ready`)).status).toBe(200)
 
     const one = await post(`${s.url}/predict/breast-cancer`, { features: row })
     expect(one.status).toBe(200)
-    const body = await one.json() as { prediction: string; version: number; stage: string }
+    const body = (await one.json()) as { prediction: string; version: number; stage: string }
     expect(body).toMatchObject({ prediction: "malignant", version: 1, stage: "Production" })
     let rows = 1
 
@@ -95,7 +122,10 @@ describe("driftgate serve (real sockets)", () => {
       while (Date.now() < deadline) {
         const batch = i % 2 === 0
         try {
-          const res = await post(`${s.url}/predict/breast-cancer`, batch ? { rows: [row, row, row] } : { features: row })
+          const res = await post(
+            `${s.url}/predict/breast-cancer`,
+            batch ? { rows: [row, row, row] } : { features: row }
+          )
           await res.arrayBuffer()
           count(String(res.status))
           if (res.status === 200) rows += batch ? 3 : 1
@@ -119,11 +149,13 @@ describe("driftgate serve (real sockets)", () => {
     expect(statuses.get("200")!).toBeGreaterThan(20)
 
     const metrics = await (await fetch(`${s.url}/metrics`)).text()
-    expect(metrics).toContain("driftgate_reloads_total{outcome=\"success\"} 6")
+    expect(metrics).toContain('driftgate_reloads_total{outcome="success"} 6')
 
     // a request in flight when SIGTERM arrives is still answered
     let sendRest!: () => void
-    const rest = new Promise<void>((r) => { sendRest = r })
+    const rest = new Promise<void>((r) => {
+      sendRest = r
+    })
     const inflight = slowRequest(s.url, JSON.stringify({ features: row }), rest)
     await new Promise((r) => setTimeout(r, 150))
     s.child.kill("SIGTERM")
@@ -148,7 +180,9 @@ describe("driftgate serve (real sockets)", () => {
       running.push(s)
       const ready = await fetch(`${s.url}/ready`)
       expect(ready.status).toBe(503)
-      expect(((await ready.json()) as { reason: string }).reason).toBe("no model is loaded at stage Production: no model is registered")
+      expect(((await ready.json()) as { reason: string }).reason).toBe(
+        "no model is loaded at stage Production: no model is registered"
+      )
       expect((await fetch(`${s.url}/health`)).status).toBe(200)
       expect((await post(`${s.url}/admin/reload`, {}, { authorization: "Bearer x" })).status).toBe(403)
       s.child.kill("SIGINT")
@@ -175,13 +209,21 @@ describe("driftgate serve (real sockets)", () => {
     const own = tempWorkspace()
     try {
       expect(cli(["run", "--config", "configs/iris.yaml", "--approve", "auto", "--workspace", own]).code).toBe(0)
-      const s = await startServe(["--workspace", own, "--port", "0"], { DRIFTGATE_STORE_READONLY: "1", DRIFTGATE_ADMIN_TOKEN: TOKEN })
+      const s = await startServe(["--workspace", own, "--port", "0"], {
+        DRIFTGATE_STORE_READONLY: "1",
+        DRIFTGATE_ADMIN_TOKEN: TOKEN
+      })
       running.push(s)
-      const before = (await (await fetch(`${s.url}/models`)).json()) as { models: Array<{ name: string; version: number }> } | Array<{ name: string; version: number }>
+      const before = (await (await fetch(`${s.url}/models`)).json()) as
+        { models: Array<{ name: string; version: number }> } | Array<{ name: string; version: number }>
       const list = (x: typeof before) => (Array.isArray(x) ? x : x.models)
       expect(list(before).find((m) => m.name === "iris")?.version).toBe(1)
       const cfg = path.join(own, "iris8.yaml")
-      fs.writeFileSync(cfg, `data_root: ${path.join(root, "data/raw")}\n` + fs.readFileSync(path.join(root, "configs/iris.yaml"), "utf8").replace("random_seed: 7", "random_seed: 8"))
+      fs.writeFileSync(
+        cfg,
+        `data_root: ${path.join(root, "data/raw")}\n` +
+          fs.readFileSync(path.join(root, "configs/iris.yaml"), "utf8").replace("random_seed: 7", "random_seed: 8")
+      )
       expect(cli(["run", "--config", cfg, "--approve", "auto", "--workspace", own]).code).toBe(0)
       expect((await post(`${s.url}/admin/reload`, {}, { authorization: `Bearer ${TOKEN}` })).status).toBe(200)
       const after = (await (await fetch(`${s.url}/models`)).json()) as typeof before

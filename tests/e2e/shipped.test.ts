@@ -15,7 +15,9 @@ describe("the shipped configs", () => {
       const r = cli(["run", "--config", `configs/${config}`, "--workspace", ws, "--approve", "auto", "--json"])
       expect(r.code, r.stderr).toBe(0)
       const out = JSON.parse(r.stdout)
-      const sum = execFileSync("sha256sum", [path.join(root, "data/raw", dataset, "data.csv")]).toString().split(" ")[0]
+      const sum = execFileSync("sha256sum", [path.join(root, "data/raw", dataset, "data.csv")])
+        .toString()
+        .split(" ")[0]
       expect(out.dataset.version).toBe(sum)
       expect(out.dataset.validation).toBe("passed")
       expect(out.stages.find((s: { name: string }) => s.name === "training").result.model).toBe(model)

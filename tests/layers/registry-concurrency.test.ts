@@ -7,7 +7,9 @@ import { Registry } from "../../src/services/Registry.js"
 import { registryProblems, spawnChild, sqliteRegistry, watch } from "./registry-crash-support.js"
 
 const dirs: string[] = []
-afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }) })
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+})
 
 /**
  * Starts one OS process per entry of `counts` on the same store.db, waits until every one has the
@@ -52,7 +54,9 @@ describe("RegistrySqlite shared by several processes", () => {
     expect(state.verdict).toEqual({ ok: true, records: 72, problems: [] })
     expect(state.versions.map((v) => v.version)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1))
     // The last committed promotion holds Production and the champion alias; every other is Archived.
-    expect(state.versions.filter((v) => v.stage === "Production").map((v) => [v.version, v.aliases])).toEqual([[24, ["champion"]]])
+    expect(state.versions.filter((v) => v.stage === "Production").map((v) => [v.version, v.aliases])).toEqual([
+      [24, ["champion"]]
+    ])
     expect(state.versions.filter((v) => v.stage === "Archived")).toHaveLength(23)
     const counts = new Map<string, number>()
     for (const r of state.audit) counts.set(r.action, (counts.get(r.action) ?? 0) + 1)

@@ -58,7 +58,12 @@ const crashLoop = (seed: number, stall: boolean) =>
       const v = yield* registry.promote(promoteInput(model, { actor: "crash-child" }))
       say(`promoted ${v.version}`)
       if (v.version < 2) continue
-      const intent = yield* registry.beginRollback({ name: model, toVersion: v.version - 1, reason: "crash drill", actor: "crash-child" })
+      const intent = yield* registry.beginRollback({
+        name: model,
+        toVersion: v.version - 1,
+        reason: "crash drill",
+        actor: "crash-child"
+      })
       say(`began ${intent.id}`)
       if (stall) yield* Effect.never
       yield* Effect.sleep(Math.floor(random.next() * 8))

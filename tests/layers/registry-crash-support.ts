@@ -11,7 +11,7 @@ import { sha256Hex } from "../../src/domain/hash.js"
 import { uuidv7 } from "../../src/domain/ids.js"
 import { rng } from "../../src/domain/random.js"
 import type { Stage } from "../../src/domain/registry.js"
-import { RegistrySqlite } from "../../src/layers/sqlite/RegistrySqlite.js"
+import { RegistrySqlite } from "../../src/layers/registry/RegistrySqlite.js"
 import { SqliteDatabase, SqliteDatabaseLive } from "../../src/layers/sqlite/SqliteDatabase.js"
 import { type PromoteInput, Registry } from "../../src/services/Registry.js"
 
@@ -33,7 +33,12 @@ export const anchors = (runId: string = uuidv7(Date.now())): Record<string, stri
 export const promoteInput = (name: string, extra: Partial<PromoteInput> = {}): PromoteInput => {
   const runId = uuidv7(Date.now())
   return {
-    name, runId, artifactPath: `artifacts/${runId}/model`, tags: anchors(runId), actor: "tester", reason: "passed all rules",
+    name,
+    runId,
+    artifactPath: `artifacts/${runId}/model`,
+    tags: anchors(runId),
+    actor: "tester",
+    reason: "passed all rules",
     ...extra
   }
 }
@@ -55,7 +60,10 @@ export const registryProblems = Effect.gen(function* () {
     const production = versions.filter((v) => v.stage === "Production")
     if (production.length > 1) problems.push(`${model.name}: ${production.length} versions in Production`)
     versions.forEach((v, i) => {
-      if (v.version !== i + 1) problems.push(`${model.name}: version numbers are not contiguous (${versions.map((x) => x.version).join(", ")})`)
+      if (v.version !== i + 1)
+        problems.push(
+          `${model.name}: version numbers are not contiguous (${versions.map((x) => x.version).join(", ")})`
+        )
     })
     problems.push(...replayProblems(audit, model.name, versions))
   }
@@ -88,7 +96,9 @@ export const watch = (child: ChildProcessWithoutNullStreams) => {
       }
     }
   })
-  child.stderr.setEncoding("utf8").on("data", (chunk: string) => { stderr += chunk })
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+    stderr += chunk
+  })
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
     child.on("exit", (code, signal) => res({ code, signal }))
   )
@@ -96,11 +106,20 @@ export const watch = (child: ChildProcessWithoutNullStreams) => {
     new Promise<string>((res, rej) => {
       const seen = lines.find(test)
       if (seen !== undefined) return res(seen)
-      const timer = setTimeout(() => rej(new Error(`child did not print the expected line within ${timeoutMs} ms; stderr: ${stderr}`)), timeoutMs)
+      const timer = setTimeout(
+        () => rej(new Error(`child did not print the expected line within ${timeoutMs} ms; stderr: ${stderr}`)),
+        timeoutMs
+      )
       void exited.then(({ code, signal }) =>
         rej(new Error(`child exited (code ${code}, signal ${signal}) before the expected line; stderr: ${stderr}`))
       )
-      waiters.push({ test, resolve: (l) => { clearTimeout(timer); res(l) } })
+      waiters.push({
+        test,
+        resolve: (l) => {
+          clearTimeout(timer)
+          res(l)
+        }
+      })
     })
   return { lines, stderr: () => stderr, exited, waitFor }
 }
@@ -148,7 +167,9 @@ const inspect = (path: string, inFlight: string | undefined) =>
         const versions = yield* registry.listVersions(MODEL)
         const champion = versions.find((v) => v.aliases.includes("champion"))
         if (prod._tag === "Some" && champion?.version !== prod.value.version) {
-          problems.push(`${when}: champion is on version ${champion?.version}, Production is version ${prod.value.version}`)
+          problems.push(
+            `${when}: champion is on version ${champion?.version}, Production is version ${prod.value.version}`
+          )
         }
       })
     yield* check("after the kill")
@@ -161,8 +182,13 @@ const inspect = (path: string, inFlight: string | undefined) =>
     const pending = yield* registry.pendingRollbacks()
     let missed = 0
     if (inFlight !== undefined && !pending.some((i) => i.id === inFlight)) {
-      const status = yield* sql.query("status", (db) =>
-        (db.prepare("SELECT status FROM rollback_intents WHERE id = ?").get(inFlight) as { status: string } | undefined)?.status
+      const status = yield* sql.query(
+        "status",
+        (db) =>
+          (
+            db.prepare("SELECT status FROM rollback_intents WHERE id = ?").get(inFlight) as
+              { status: string } | undefined
+          )?.status
       )
       // Killed after the commit but before the child printed "completed": not a miss.
       if (status !== "completed" && status !== "abandoned") {
@@ -173,11 +199,14 @@ const inspect = (path: string, inFlight: string | undefined) =>
     const prodBefore = yield* registry.getProduction(MODEL)
     for (const intent of pending) {
       const target = (yield* registry.listVersions(MODEL)).find((v) => v.version === intent.toVersion)
-      if (target?.stage === "Production") problems.push(`intent ${intent.id} is pending but its target is already in Production`)
+      if (target?.stage === "Production")
+        problems.push(`intent ${intent.id} is pending but its target is already in Production`)
       const current = prodBefore._tag === "Some" ? prodBefore.value.version : null
-      if (current !== intent.fromVersion) problems.push(`intent ${intent.id} was begun from version ${intent.fromVersion}, Production is ${current}`)
+      if (current !== intent.fromVersion)
+        problems.push(`intent ${intent.id} was begun from version ${intent.fromVersion}, Production is ${current}`)
       const done = yield* registry.completeRollback(intent.id)
-      if (done.stage !== "Production" || !done.aliases.includes("champion")) problems.push(`recovering ${intent.id} left version ${done.version} ${done.stage}`)
+      if (done.stage !== "Production" || !done.aliases.includes("champion"))
+        problems.push(`recovering ${intent.id} left version ${done.version} ${done.stage}`)
     }
     if (pending.length > 0) yield* check("after recovery")
     const versions = (yield* registry.listVersions(MODEL)).length
@@ -202,10 +231,22 @@ export const runCrashTrials = async (options: {
 }): Promise<CrashSummary> => {
   const random = rng(options.seed)
   const details: CrashTrial[] = []
-  let invariantViolations = 0, chainFailures = 0, openFailures = 0, detected = 0, missed = 0, recovered = 0, finalVersions = 0
+  let invariantViolations = 0,
+    chainFailures = 0,
+    openFailures = 0,
+    detected = 0,
+    missed = 0,
+    recovered = 0,
+    finalVersions = 0
   for (let trial = 1; trial <= options.trials; trial++) {
     const stalled = options.stallEvery !== undefined && trial % options.stallEvery === 0
-    const child = spawnChild(["crash-loop", options.path, MODEL, String(options.seed * 1000 + trial), ...(stalled ? ["stall"] : [])])
+    const child = spawnChild([
+      "crash-loop",
+      options.path,
+      MODEL,
+      String(options.seed * 1000 + trial),
+      ...(stalled ? ["stall"] : [])
+    ])
     const out = watch(child)
     await out.waitFor((l) => l === "ready", 30_000)
     const killAfterMs = Math.round(random.next() * (options.maxKillDelayMs ?? 250))
@@ -214,7 +255,8 @@ export const runCrashTrials = async (options: {
     child.kill("SIGKILL")
     const exit = await out.exited
     const problems: string[] = []
-    if (exit.signal !== "SIGKILL") problems.push(`the child was not killed but exited (code ${exit.code}): ${out.stderr()}`)
+    if (exit.signal !== "SIGKILL")
+      problems.push(`the child was not killed but exited (code ${exit.code}): ${out.stderr()}`)
     // The rollback the child had begun and not yet reported finished, if any.
     let inFlight: string | undefined
     for (const line of out.lines) {
@@ -240,13 +282,21 @@ export const runCrashTrials = async (options: {
       versions = r.versions
       finalVersions = versions
     }
-    if (stalled && pending.length === 0) problems.push("the child was killed inside a rollback, yet no rollback is pending")
+    if (stalled && pending.length === 0)
+      problems.push("the child was killed inside a rollback, yet no rollback is pending")
     const t: CrashTrial = { trial, stalled, killAfterMs, versions, pending, problems }
     details.push(t)
     options.onTrial?.(t)
   }
   return {
-    trials: options.trials, invariantViolations, chainFailures, openFailures, interruptedRollbacksDetected: detected,
-    interruptedRollbacksMissed: missed, recoveredRollbacks: recovered, finalVersions, details
+    trials: options.trials,
+    invariantViolations,
+    chainFailures,
+    openFailures,
+    interruptedRollbacksDetected: detected,
+    interruptedRollbacksMissed: missed,
+    recoveredRollbacks: recovered,
+    finalVersions,
+    details
   }
 }

@@ -5,7 +5,9 @@ import { join } from "node:path"
 import { runCrashTrials } from "./registry-crash-support.js"
 
 const dirs: string[] = []
-afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }) })
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+})
 
 describe("RegistrySqlite after a writer is killed (SIGKILL)", () => {
   // bench/registry_crash.ts runs the same trials 50+ times; here a handful keeps the suite fast.
@@ -15,7 +17,13 @@ describe("RegistrySqlite after a writer is killed (SIGKILL)", () => {
     // Trials 1 and 3 are killed at a random moment; 2 and 4 right after a rollback has begun.
     const summary = await runCrashTrials({ path: join(dir, "store.db"), trials: 4, seed: 11, stallEvery: 2 })
     expect(summary.details.flatMap((t) => t.problems)).toEqual([])
-    expect(summary).toMatchObject({ trials: 4, invariantViolations: 0, chainFailures: 0, openFailures: 0, interruptedRollbacksMissed: 0 })
+    expect(summary).toMatchObject({
+      trials: 4,
+      invariantViolations: 0,
+      chainFailures: 0,
+      openFailures: 0,
+      interruptedRollbacksMissed: 0
+    })
     expect(summary.interruptedRollbacksDetected).toBeGreaterThanOrEqual(2)
     expect(summary.recoveredRollbacks).toBe(summary.interruptedRollbacksDetected)
     // The child was killed while working, not before its first promotion.

@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
 import fc from "fast-check"
 import type { Stage } from "../../src/domain/registry.js"
-import { RegistryMemory } from "../../src/layers/memory/RegistryMemory.js"
+import { RegistryMemory } from "../../src/layers/registry/RegistryMemory.js"
 import { Registry } from "../../src/services/Registry.js"
 import { promoteInput, registryProblems, sqliteRegistry } from "./registry-crash-support.js"
 
@@ -11,15 +11,35 @@ const StageArb = fc.constantFrom<Stage>("None", "Staging", "Production", "Archiv
 /** Picks a version among the model's current ones; 0 picks one past the highest, to exercise refusals. */
 const Pick = fc.integer({ min: 0, max: 6 })
 const resolvePick = (name: string, pick: number) =>
-  Effect.map(Effect.flatMap(Registry, (r) => r.listVersions(name)), (vs) =>
-    pick === 0 || vs.length === 0 ? vs.length + 1 : ((pick - 1) % vs.length) + 1
+  Effect.map(
+    Effect.flatMap(Registry, (r) => r.listVersions(name)),
+    (vs) => (pick === 0 || vs.length === 0 ? vs.length + 1 : ((pick - 1) % vs.length) + 1)
   )
 
 const Op = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant("promote" as const), model: Model, staging: fc.boolean(), lineage: fc.integer({ min: 0, max: 9 }) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant("promote" as const),
+      model: Model,
+      staging: fc.boolean(),
+      lineage: fc.integer({ min: 0, max: 9 })
+    })
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("reject" as const), model: Model }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant("rollback" as const), model: Model, to: Pick, finish: fc.constantFrom("complete", "abandon", "leave") }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("transition" as const), model: Model, version: Pick, to: StageArb }) }
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant("rollback" as const),
+      model: Model,
+      to: Pick,
+      finish: fc.constantFrom("complete", "abandon", "leave")
+    })
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant("transition" as const), model: Model, version: Pick, to: StageArb })
+  }
 )
 type Op = typeof Op extends fc.Arbitrary<infer T> ? T : never
 
@@ -32,34 +52,66 @@ const step = (op: Op) =>
         const input = promoteInput(op.model, { stage: op.staging ? "Staging" : "Production" })
         // One in ten promotions lacks an anchor and must be refused without a trace.
         const { code_revision: _c, ...partial } = input.tags
-        return yield* r.promote(op.lineage === 0 ? { ...input, tags: partial } : input).pipe(Effect.map((v) => `v${v.version}`))
+        return yield* r
+          .promote(op.lineage === 0 ? { ...input, tags: partial } : input)
+          .pipe(Effect.map((v) => `v${v.version}`))
       }
       case "reject":
-        return yield* r.record({
-          actor: "reviewer", action: "rejected", model: op.model, version: null, fromStage: null, toStage: null, reason: "no", details: {}
-        }).pipe(Effect.as("recorded"))
+        return yield* r
+          .record({
+            actor: "reviewer",
+            action: "rejected",
+            model: op.model,
+            version: null,
+            fromStage: null,
+            toStage: null,
+            reason: "no",
+            details: {}
+          })
+          .pipe(Effect.as("recorded"))
       case "rollback": {
         // A rollback left pending by an earlier step is found and finished first, as the CLI does.
         for (const p of yield* r.pendingRollbacks()) if (p.model === op.model) yield* r.completeRollback(p.id)
-        const intent = yield* r.beginRollback({ name: op.model, toVersion: yield* resolvePick(op.model, op.to), reason: "drill", actor: "oncall" })
-        if (op.finish === "complete") return yield* r.completeRollback(intent.id).pipe(Effect.map((v) => `rolled back to v${v.version}`))
-        if (op.finish === "abandon") return yield* r.abandonRollback(intent.id, "never mind", "oncall").pipe(Effect.as("abandoned"))
+        const intent = yield* r.beginRollback({
+          name: op.model,
+          toVersion: yield* resolvePick(op.model, op.to),
+          reason: "drill",
+          actor: "oncall"
+        })
+        if (op.finish === "complete")
+          return yield* r.completeRollback(intent.id).pipe(Effect.map((v) => `rolled back to v${v.version}`))
+        if (op.finish === "abandon")
+          return yield* r.abandonRollback(intent.id, "never mind", "oncall").pipe(Effect.as("abandoned"))
         return "pending"
       }
       case "transition":
-        return yield* r.transition({ name: op.model, version: yield* resolvePick(op.model, op.version), to: op.to, actor: "ops", reason: "manual" }).pipe(
-          Effect.map((v) => `v${v.version} ${v.stage}`)
-        )
+        return yield* r
+          .transition({
+            name: op.model,
+            version: yield* resolvePick(op.model, op.version),
+            to: op.to,
+            actor: "ops",
+            reason: "manual"
+          })
+          .pipe(Effect.map((v) => `v${v.version} ${v.stage}`))
     }
-  }).pipe(Effect.catchTag("RegistryError", (e) => Effect.succeed(`refused: ${e.message.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, "<id>")}`)))
+  }).pipe(
+    Effect.catchTag("RegistryError", (e) =>
+      Effect.succeed(`refused: ${e.message.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, "<id>")}`)
+    )
+  )
 
 const snapshot = Effect.gen(function* () {
   const r = yield* Registry
   const models = yield* r.listModels()
   const versions = yield* Effect.forEach(models, (m) =>
-    Effect.map(r.listVersions(m.name), (vs) => vs.map((v) => `${m.name} v${v.version} ${v.stage} [${v.aliases.join(",")}]`))
+    Effect.map(r.listVersions(m.name), (vs) =>
+      vs.map((v) => `${m.name} v${v.version} ${v.stage} [${v.aliases.join(",")}]`)
+    )
   )
-  const audit = (yield* r.audit()).map((x) => `${x.seq} ${x.action} ${x.model} ${x.version} ${x.fromStage}->${x.toStage}`)
+  const audit = (yield* r.audit()).map(
+    (x) => `${x.seq} ${x.action} ${x.model} ${x.version} ${x.fromStage}->${x.toStage}`
+  )
   const pending = (yield* r.pendingRollbacks()).map((i) => `${i.model} ${i.fromVersion}->${i.toVersion}`)
   return { versions: versions.flat(), audit, pending }
 })
@@ -93,7 +145,8 @@ const runSequence = (ops: ReadonlyArray<Op>) =>
 
 describe("Registry invariants under random operation sequences (RegistrySqlite and RegistryMemory)", () => {
   it("never two Production versions, the chain always verifies, versions contiguous, both layers agree", async () => {
-    let promoted = 0, rolledBack = 0
+    let promoted = 0,
+      rolledBack = 0
     await fc.assert(
       fc.asyncProperty(fc.array(Op, { minLength: 1, maxLength: 30, size: "max" }), async (ops) => {
         const end = await Effect.runPromise(runSequence(ops))

@@ -27,7 +27,9 @@ export const loadDataset = (name: string, target: string, task: "classification"
 }
 
 const readDataset = (name: string, target: string, task: "classification" | "regression"): Dataset => {
-  const records = parse(readFileSync(`${root}data/raw/${name}/data.csv`, "utf8"), { skip_empty_lines: true }) as string[][]
+  const records = parse(readFileSync(`${root}data/raw/${name}/data.csv`, "utf8"), {
+    skip_empty_lines: true
+  }) as string[][]
   const header = records[0]!
   const t = header.indexOf(target)
   if (t < 0) throw new Error(`${name} has no column ${target}`)

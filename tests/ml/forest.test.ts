@@ -11,7 +11,12 @@ const bcSplit = stratifiedSplit(bc.y, 0.3, 42)
 const bcTrain = { x: takeRows(bc.x, bcSplit.train), y: Float64Array.from(bcSplit.train, (i) => bc.y[i]!) }
 const bcTest = { x: takeRows(bc.x, bcSplit.test), y: Float64Array.from(bcSplit.test, (i) => bc.y[i]!) }
 const fitBc = (params: object, seed = 42): RandomForestModel =>
-  randomForest.fit(bcTrain.x, bcTrain.y, { task: "classification", params: { n_estimators: 20, ...params }, seed, nClasses: 2 })
+  randomForest.fit(bcTrain.x, bcTrain.y, {
+    task: "classification",
+    params: { n_estimators: 20, ...params },
+    seed,
+    nClasses: 2
+  })
 
 describe("random forest", () => {
   it("same seed → byte-identical JSON; another seed → another forest", () => {
@@ -29,7 +34,10 @@ describe("random forest", () => {
     const m = fitBc({})
     const back = JSON.parse(JSON.stringify(m)) as RandomForestModel
     const r = rng(9)
-    const rows = takeRows(bc.x, Int32Array.from({ length: 1000 }, () => r.int(bc.x.rows)))
+    const rows = takeRows(
+      bc.x,
+      Int32Array.from({ length: 1000 }, () => r.int(bc.x.rows))
+    )
     expect(Array.from(randomForest.predictProba!(back, rows))).toEqual(Array.from(randomForest.predictProba!(m, rows)))
   })
 
@@ -40,8 +48,14 @@ describe("random forest", () => {
     for (let i = 0; i < bcTest.x.rows; i++) expect(p[2 * i]! + p[2 * i + 1]!).toBeCloseTo(1, 12)
     expect(m.featureImportances.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 12)
     expect(m.params).toEqual({
-      criterion: "gini", max_depth: null, min_samples_split: 2, min_samples_leaf: 1, max_features: "sqrt",
-      n_estimators: 7, bootstrap: true, max_samples: null
+      criterion: "gini",
+      max_depth: null,
+      min_samples_split: 2,
+      min_samples_leaf: 1,
+      max_features: "sqrt",
+      n_estimators: 7,
+      bootstrap: true,
+      max_samples: null
     })
   })
 
@@ -53,9 +67,17 @@ describe("random forest", () => {
   it("quality floor: wine (3 classes), 30 trees, accuracy ≥ 0.9", () => {
     const d = wine()
     const s = stratifiedSplit(d.y, 0.3, 42)
-    const m = randomForest.fit(takeRows(d.x, s.train), Float64Array.from(s.train, (i) => d.y[i]!),
-      { task: "classification", params: { n_estimators: 30 }, seed: 42, nClasses: 3 })
-    expect(accuracy(Float64Array.from(s.test, (i) => d.y[i]!), randomForest.predict(m, takeRows(d.x, s.test)))).toBeGreaterThanOrEqual(0.9)
+    const m = randomForest.fit(
+      takeRows(d.x, s.train),
+      Float64Array.from(s.train, (i) => d.y[i]!),
+      { task: "classification", params: { n_estimators: 30 }, seed: 42, nClasses: 3 }
+    )
+    expect(
+      accuracy(
+        Float64Array.from(s.test, (i) => d.y[i]!),
+        randomForest.predict(m, takeRows(d.x, s.test))
+      )
+    ).toBeGreaterThanOrEqual(0.9)
   })
 
   it("quality floor: regression on 3,000 california rows, 20 trees, R² ≥ 0.6", () => {
@@ -63,29 +85,76 @@ describe("random forest", () => {
     const sub = trainTestSplit(d.x.rows, 3000 / d.x.rows, 1).test
     const s = trainTestSplit(sub.length, 0.25, 42)
     const rows = (idx: Int32Array) => Int32Array.from(idx, (k) => sub[k]!)
-    const tr = rows(s.train), te = rows(s.test)
-    const m = randomForest.fit(takeRows(d.x, tr), Float64Array.from(tr, (i) => d.y[i]!),
-      { task: "regression", params: { n_estimators: 20 }, seed: 42 })
+    const tr = rows(s.train),
+      te = rows(s.test)
+    const m = randomForest.fit(
+      takeRows(d.x, tr),
+      Float64Array.from(tr, (i) => d.y[i]!),
+      { task: "regression", params: { n_estimators: 20 }, seed: 42 }
+    )
     expect(m.params.max_features).toBe(1)
-    expect(r2Score(Float64Array.from(te, (i) => d.y[i]!), randomForest.predict(m, takeRows(d.x, te)))).toBeGreaterThanOrEqual(0.6)
+    expect(
+      r2Score(
+        Float64Array.from(te, (i) => d.y[i]!),
+        randomForest.predict(m, takeRows(d.x, te))
+      )
+    ).toBeGreaterThanOrEqual(0.6)
   })
 
   it("without bootstrap and with all features, every tree fits the training set exactly", () => {
-    const x = fromRows([[1, 0], [2, 1], [3, 0], [4, 1], [5, 0]])
+    const x = fromRows([
+      [1, 0],
+      [2, 1],
+      [3, 0],
+      [4, 1],
+      [5, 0]
+    ])
     const y = Float64Array.of(0, 1, 1, 0, 1)
-    const m = randomForest.fit(x, y, { task: "classification", params: { n_estimators: 3, bootstrap: false, max_features: null }, seed: 0, nClasses: 2 })
+    const m = randomForest.fit(x, y, {
+      task: "classification",
+      params: { n_estimators: 3, bootstrap: false, max_features: null },
+      seed: 0,
+      nClasses: 2
+    })
     expect(Array.from(randomForest.predict(m, x))).toEqual([0, 1, 1, 0, 1])
   })
 
   it("bad input: NaN names the column, a single class is rejected, predictProba needs a classifier", () => {
-    const x = fromRows([[1, 2], [3, 4], [Infinity, 6]])
-    expect(() => randomForest.fit(x, Float64Array.of(0, 1, 0), { task: "classification", params: {}, seed: 0, nClasses: 2, featureNames: ["a", "b"] }))
-      .toThrow(/feature a/)
-    expect(() => randomForest.fit(fromRows([[1], [2]]), Float64Array.of(0, 0), { task: "classification", params: {}, seed: 0, nClasses: 2 }))
-      .toThrow(LearnerInputError)
-    expect(() => randomForest.fit(fromRows([[1], [2]]), Float64Array.of(0, 1), { task: "classification", params: { n_estimators: 0 }, seed: 0, nClasses: 2 }))
-      .toThrow(LearnerInputError)
-    const reg = randomForest.fit(fromRows([[1], [2], [3]]), Float64Array.of(1, 2, 3), { task: "regression", params: { n_estimators: 2 }, seed: 0 })
+    const x = fromRows([
+      [1, 2],
+      [3, 4],
+      [Infinity, 6]
+    ])
+    expect(() =>
+      randomForest.fit(x, Float64Array.of(0, 1, 0), {
+        task: "classification",
+        params: {},
+        seed: 0,
+        nClasses: 2,
+        featureNames: ["a", "b"]
+      })
+    ).toThrow(/feature a/)
+    expect(() =>
+      randomForest.fit(fromRows([[1], [2]]), Float64Array.of(0, 0), {
+        task: "classification",
+        params: {},
+        seed: 0,
+        nClasses: 2
+      })
+    ).toThrow(LearnerInputError)
+    expect(() =>
+      randomForest.fit(fromRows([[1], [2]]), Float64Array.of(0, 1), {
+        task: "classification",
+        params: { n_estimators: 0 },
+        seed: 0,
+        nClasses: 2
+      })
+    ).toThrow(LearnerInputError)
+    const reg = randomForest.fit(fromRows([[1], [2], [3]]), Float64Array.of(1, 2, 3), {
+      task: "regression",
+      params: { n_estimators: 2 },
+      seed: 0
+    })
     expect(() => randomForest.predictProba!(reg, fromRows([[1]]))).toThrow(LearnerInputError)
   })
 })

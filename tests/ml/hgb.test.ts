@@ -14,7 +14,10 @@ interface Dataset {
 }
 
 const loadCsv = (name: string, target: string): Dataset => {
-  const records = parse(readFileSync(`data/raw/${name}/data.csv`, "utf8"), { columns: true }) as Record<string, string>[]
+  const records = parse(readFileSync(`data/raw/${name}/data.csv`, "utf8"), { columns: true }) as Record<
+    string,
+    string
+  >[]
   const names = Object.keys(records[0]!).filter((c) => c !== target)
   const data = new Float64Array(records.length * names.length)
   records.forEach((r, i) => names.forEach((c, j) => (data[i * names.length + j] = Number(r[c]))))
@@ -73,9 +76,14 @@ describe("histGradientBoosting: scikit-learn 1.2.1 parity (no early stopping, so
     })
     expect(model.baseline[0]).toBeCloseTo(-0.5804065576044964, 12)
     const proba = hgb.predictProba!(model, takeRows(breastCancer.x, test))
-    const expected = [0.7101615006548332, 0.7330054758580759, 0.9153204927560195, 0.7391510302840624, 0.9128906954515709]
+    const expected = [
+      0.7101615006548332, 0.7330054758580759, 0.9153204927560195, 0.7391510302840624, 0.9128906954515709
+    ]
     expected.forEach((p, i) => expect(proba[i * 2 + 1]).toBeCloseTo(p, 9))
-    expect(accuracy(hgb.predict(model, takeRows(breastCancer.x, test)), pick(bcY, test))).toBeCloseTo(0.9421052631578948, 12)
+    expect(accuracy(hgb.predict(model, takeRows(breastCancer.x, test)), pick(bcY, test))).toBeCloseTo(
+      0.9421052631578948,
+      12
+    )
   })
 
   it("squared error with NaN in a feature matches predict", () => {
@@ -87,7 +95,9 @@ describe("histGradientBoosting: scikit-learn 1.2.1 parity (no early stopping, so
     })
     expect(model.baseline[0]).toBeCloseTo(1.91953414, 7)
     const pred = hgb.predict(model, takeRows(x, range(2000, 2500)))
-    const expected = [1.2356932701495864, 1.0240768800534197, 1.3040201220562575, 1.2050481350658448, 1.1663864352208793]
+    const expected = [
+      1.2356932701495864, 1.0240768800534197, 1.3040201220562575, 1.2050481350658448, 1.1663864352208793
+    ]
     expected.forEach((p, i) => expect(pred[i]).toBeCloseTo(p, 9))
     expect(pred.reduce((a, b) => a + b, 0)).toBeCloseTo(758.6690903858091, 7)
   })
@@ -109,7 +119,8 @@ describe("histGradientBoosting: scikit-learn 1.2.1 parity (no early stopping, so
       30: [0.06109264486103581, 0.8776273706136855, 0.0612799845252787],
       60: [0.06937435398787262, 0.2615989637315232, 0.6690266822806042]
     }
-    for (const [row, ps] of Object.entries(expected)) ps.forEach((p, k) => expect(proba[Number(row) * 3 + k]).toBeCloseTo(p, 9))
+    for (const [row, ps] of Object.entries(expected))
+      ps.forEach((p, k) => expect(proba[Number(row) * 3 + k]).toBeCloseTo(p, 9))
     expect(accuracy(hgb.predict(model, takeRows(iris.x, test)), pick(irisY, test))).toBeCloseTo(0.9733333333333334, 12)
   })
 })
@@ -133,14 +144,23 @@ describe("histGradientBoosting: model state", () => {
   it("round-trips through JSON with identical predictions on 1,000 rows, NaN included", () => {
     const x = californiaWithNaN()
     const train = range(0, 3000)
-    const model = hgb.fit(takeRows(x, train), pick(calY, train), { task: "regression", params: { max_iter: 20 }, seed: 3 })
+    const model = hgb.fit(takeRows(x, train), pick(calY, train), {
+      task: "regression",
+      params: { max_iter: 20 },
+      seed: 3
+    })
     const copy = JSON.parse(JSON.stringify(model)) as HgbModel
     expect(copy.format).toBe("driftgate.hgb/1")
     const rows = takeRows(x, calSub)
     expect(rows.rows).toBeGreaterThanOrEqual(1000)
     expect(Array.from(hgb.predict(copy, rows))).toEqual(Array.from(hgb.predict(model, rows)))
 
-    const clf = hgb.fit(takeRows(iris.x, range(0, 150)), irisY, { task: "classification", params: { max_iter: 10 }, seed: 3, nClasses: 3 })
+    const clf = hgb.fit(takeRows(iris.x, range(0, 150)), irisY, {
+      task: "classification",
+      params: { max_iter: 10 },
+      seed: 3,
+      nClasses: 3
+    })
     const clfCopy = JSON.parse(JSON.stringify(clf)) as HgbModel
     expect(Array.from(hgb.predictProba!(clfCopy, iris.x))).toEqual(Array.from(hgb.predictProba!(clf, iris.x)))
   })
@@ -180,7 +200,9 @@ describe("histGradientBoosting: model state", () => {
     const above = thr + Math.max(Number.EPSILON, Math.abs(thr) * Number.EPSILON)
     const single = { ...model, trees: [tree], nIter: 1 }
     for (const v of [thr, above]) {
-      expect(hgbRawPredict(single, { rows: 1, cols: 8, data: rowWith(v) })[0]).toBe(model.baseline[0]! + walk(rowWith(v)).value)
+      expect(hgbRawPredict(single, { rows: 1, cols: 8, data: rowWith(v) })[0]).toBe(
+        model.baseline[0]! + walk(rowWith(v)).value
+      )
     }
     expect(walk(rowWith(thr)).first).toBe(tree.left[0])
     expect(walk(rowWith(above)).first).toBe(tree.right[0])
@@ -191,23 +213,38 @@ describe("histGradientBoosting: quality floors on the shipped datasets", () => {
   it("california_housing: R² well above chance on a 6,000-row subsample", () => {
     const { train, test } = seededSplit(california.x.rows, 0.2, 42)
     const tr = train.slice(0, 6000)
-    const model = hgb.fit(takeRows(california.x, tr), pick(calY, tr), { task: "regression", params: { max_iter: 60 }, seed: 42 })
+    const model = hgb.fit(takeRows(california.x, tr), pick(calY, tr), {
+      task: "regression",
+      params: { max_iter: 60 },
+      seed: 42
+    })
     const score = r2(hgb.predict(model, takeRows(california.x, test)), pick(calY, test))
     expect(score).toBeGreaterThan(0.75)
   })
 
   it("breast_cancer: accuracy on a seeded 70/30 split", () => {
     const { train, test } = seededSplit(bcY.length, 0.3, 42)
-    const model = hgb.fit(takeRows(breastCancer.x, train), pick(bcY, train), { task: "classification", params: {}, seed: 42, nClasses: 2 })
+    const model = hgb.fit(takeRows(breastCancer.x, train), pick(bcY, train), {
+      task: "classification",
+      params: {},
+      seed: 42,
+      nClasses: 2
+    })
     expect(accuracy(hgb.predict(model, takeRows(breastCancer.x, test)), pick(bcY, test))).toBeGreaterThan(0.9)
   })
 
   it("iris (multiclass): accuracy on a 70/30 split", () => {
     const { train, test } = seededSplit(150, 0.3, 42)
-    const model = hgb.fit(takeRows(iris.x, train), pick(irisY, train), { task: "classification", params: {}, seed: 42, nClasses: 3 })
+    const model = hgb.fit(takeRows(iris.x, train), pick(irisY, train), {
+      task: "classification",
+      params: {},
+      seed: 42,
+      nClasses: 3
+    })
     expect(accuracy(hgb.predict(model, takeRows(iris.x, test)), pick(irisY, test))).toBeGreaterThan(0.85)
     const proba = hgb.predictProba!(model, takeRows(iris.x, test))
-    for (let i = 0; i < test.length; i++) expect(proba[i * 3]! + proba[i * 3 + 1]! + proba[i * 3 + 2]!).toBeCloseTo(1, 12)
+    for (let i = 0; i < test.length; i++)
+      expect(proba[i * 3]! + proba[i * 3 + 1]! + proba[i * 3 + 2]!).toBeCloseTo(1, 12)
   })
 
   it("early stopping ('auto' above 10,000 rows) stops before max_iter when the validation loss stalls", () => {
@@ -241,7 +278,12 @@ describe("histGradientBoosting: missing values", () => {
   it("learns from missingness itself, with a learned NaN direction", () => {
     const train = range(0, 1500)
     const test = range(1500, n)
-    const model = hgb.fit(takeRows(x, train), pick(y, train), { task: "classification", params: { max_iter: 20 }, seed: 1, nClasses: 2 })
+    const model = hgb.fit(takeRows(x, train), pick(y, train), {
+      task: "classification",
+      params: { max_iter: 20 },
+      seed: 1,
+      nClasses: 2
+    })
     expect(accuracy(hgb.predict(model, takeRows(x, test)), pick(y, test))).toBeGreaterThan(0.9)
     const root = model.trees[0]!
     expect(root.feature[0]).toBe(1)
@@ -256,7 +298,12 @@ describe("histGradientBoosting: missing values", () => {
     const train = range(0, 1500)
     const clean = takeRows(x, train)
     const cleanData = Float64Array.from(clean.data, (v) => (Number.isNaN(v) ? 0 : v))
-    const model = hgb.fit({ ...clean, data: cleanData }, pick(y, train), { task: "classification", params: { max_iter: 5 }, seed: 1, nClasses: 2 })
+    const model = hgb.fit({ ...clean, data: cleanData }, pick(y, train), {
+      task: "classification",
+      params: { max_iter: 5 },
+      seed: 1,
+      nClasses: 2
+    })
     const proba = hgb.predictProba!(model, { rows: 1, cols: 2, data: Float64Array.of(NaN, NaN) })
     expect(Number.isFinite(proba[0])).toBe(true)
     for (const t of model.trees) {
@@ -293,7 +340,9 @@ describe("histGradientBoosting: edge cases and input errors", () => {
     expect(() => hgb.fit(x, y.subarray(0, 50), opts({}))).toThrow(LearnerInputError)
     const inf = Float64Array.from(x.data)
     inf[5] = Infinity
-    expect(() => hgb.fit({ ...x, data: inf }, y, { ...opts({}), featureNames: ["a", "b", "c", "d"] })).toThrow(/feature b .*infinite/)
+    expect(() => hgb.fit({ ...x, data: inf }, y, { ...opts({}), featureNames: ["a", "b", "c", "d"] })).toThrow(
+      /feature b .*infinite/
+    )
     const reg = hgb.fit(x, y, { task: "regression", params: { max_iter: 2 }, seed: 0 })
     expect(() => hgb.predictProba!(reg, x)).toThrow(/classification/)
     expect(() => hgb.predict(reg, { rows: 1, cols: 3, data: new Float64Array(3) })).toThrow(/4 features/)

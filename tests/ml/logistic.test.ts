@@ -10,9 +10,11 @@ import { breastCancer, iris } from "./data.js"
 /** Standardises every column with statistics from `fit` (population std, like StandardScaler). */
 const standardise = (fit: Matrix, ...apply: Matrix[]): Matrix[] => {
   const scalers = Array.from({ length: fit.cols }, (_, j) =>
-    fitStandardScaler(Float64Array.from({ length: fit.rows }, (_, i) => fit.data[i * fit.cols + j]!)))
+    fitStandardScaler(Float64Array.from({ length: fit.rows }, (_, i) => fit.data[i * fit.cols + j]!))
+  )
   return apply.map((m) => ({
-    rows: m.rows, cols: m.cols,
+    rows: m.rows,
+    cols: m.cols,
     data: m.data.map((v, k) => (v - scalers[k % m.cols]!.offset) / scalers[k % m.cols]!.scale)
   }))
 }
@@ -23,12 +25,14 @@ describe("logistic regression", () => {
   it("binary: matches scikit-learn's coefficients on standardised breast_cancer (all rows)", () => {
     // /usr/bin/python3, sklearn 1.2.1: LogisticRegression().fit(StandardScaler().fit_transform(X), y), y = malignant;
     // n_iter_ = 34. Both stop at max|grad| ≤ 1e-4, the same optimum is reached (agreement ~1e-7).
-    const coef = [0.36317071884095314, 0.38770299104054523, 0.35111443761001804, 0.43555896063886573, 0.16176493207758014,
-      -0.5625954840414786, 0.859897586721816, 0.9622217513117595, -0.07616774713570613, -0.3221858530362298, 1.2910347918788763,
-      -0.2689252641805707, 0.6598868525569133, 1.0125008744744661, 0.27717046138327184, -0.7362824023081549, -0.11052646668591742,
-      0.3335098977038844, -0.2959022504275028, -0.6809152776928897, 1.02936114077441, 1.3145931189362223, 0.8233170629440396,
-      1.0105935570535356, 0.6707313505247239, -0.044658876800196826, 0.8733006390307522, 0.9119581542295906, 0.8878969365933743,
-      0.47983137114315544]
+    const coef = [
+      0.36317071884095314, 0.38770299104054523, 0.35111443761001804, 0.43555896063886573, 0.16176493207758014,
+      -0.5625954840414786, 0.859897586721816, 0.9622217513117595, -0.07616774713570613, -0.3221858530362298,
+      1.2910347918788763, -0.2689252641805707, 0.6598868525569133, 1.0125008744744661, 0.27717046138327184,
+      -0.7362824023081549, -0.11052646668591742, 0.3335098977038844, -0.2959022504275028, -0.6809152776928897,
+      1.02936114077441, 1.3145931189362223, 0.8233170629440396, 1.0105935570535356, 0.6707313505247239,
+      -0.044658876800196826, 0.8733006390307522, 0.9119581542295906, 0.8878969365933743, 0.47983137114315544
+    ]
     const d = breastCancer()
     const [x] = standardise(d.x, d.x)
     const m = logisticRegression.fit(x!, d.y, { ...clf(2), params: {} })
@@ -41,9 +45,11 @@ describe("logistic regression", () => {
 
   it("multinomial: matches scikit-learn's coefficients on standardised iris", () => {
     // /usr/bin/python3, sklearn 1.2.1: LogisticRegression().fit(StandardScaler().fit_transform(X), y); n_iter_ = 25
-    const coef = [[-1.0740414858360166, 1.1600634216479495, -1.9306286585787176, -1.8116887259627759],
+    const coef = [
+      [-1.0740414858360166, 1.1600634216479495, -1.9306286585787176, -1.8116887259627759],
       [0.5878005069939081, -0.3618237688810136, -0.36346274208575297, -0.8261928890080615],
-      [0.4862409788421074, -0.7982396527669364, 2.294091400664472, 2.637881614970837]]
+      [0.4862409788421074, -0.7982396527669364, 2.294091400664472, 2.637881614970837]
+    ]
     const intercept = [-0.20531680969928326, 2.074865246085572, -1.8695484363862835]
     const d = iris()
     const [x] = standardise(d.x, d.x)
@@ -66,7 +72,12 @@ describe("logistic regression", () => {
     const t0 = performance.now()
     const m = logisticRegression.fit(tr!, ytr, { ...clf(2), params: {} })
     const ms = performance.now() - t0
-    expect(accuracy(Float64Array.from(s.test, (i) => d.y[i]!), logisticRegression.predict(m, te!))).toBeGreaterThanOrEqual(0.95)
+    expect(
+      accuracy(
+        Float64Array.from(s.test, (i) => d.y[i]!),
+        logisticRegression.predict(m, te!)
+      )
+    ).toBeGreaterThanOrEqual(0.95)
     expect(ms).toBeLessThan(250) // the bench holds the 50 ms target; this only catches a pathological slowdown
   })
 
@@ -86,30 +97,58 @@ describe("logistic regression", () => {
     const d = iris()
     const [x] = standardise(d.x, d.x)
     const m = logisticRegression.fit(x!, d.y, { ...clf(3), params: {} })
-    const rows = takeRows(x!, Int32Array.from({ length: 1000 }, (_, i) => (i * 31) % d.x.rows))
+    const rows = takeRows(
+      x!,
+      Int32Array.from({ length: 1000 }, (_, i) => (i * 31) % d.x.rows)
+    )
     const back = JSON.parse(JSON.stringify(m)) as LogisticRegressionModel
-    expect(Array.from(logisticRegression.predictProba!(back, rows))).toEqual(Array.from(logisticRegression.predictProba!(m, rows)))
+    expect(Array.from(logisticRegression.predictProba!(back, rows))).toEqual(
+      Array.from(logisticRegression.predictProba!(m, rows))
+    )
   })
 
   it("property: finite inputs → finite probabilities that sum to 1 (separable data too)", () => {
-    fc.assert(fc.property(
-      fc.array(fc.tuple(fc.double({ min: -1e3, max: 1e3, noNaN: true }), fc.double({ min: -1e3, max: 1e3, noNaN: true })), { minLength: 4, maxLength: 30 }),
-      (pts) => {
-        const y = Float64Array.from(pts, (_, i) => i % 2)
-        const x = fromRows(pts.map(([a, b]) => [a, b]))
-        const m = logisticRegression.fit(x, y, { ...clf(2), params: { max_iter: 50 } })
-        const p = logisticRegression.predictProba!(m, x)
-        expect(p.every(Number.isFinite)).toBe(true)
-        for (let i = 0; i < x.rows; i++) expect(p[2 * i]! + p[2 * i + 1]!).toBeCloseTo(1, 12)
-      }), { numRuns: 50 })
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(fc.double({ min: -1e3, max: 1e3, noNaN: true }), fc.double({ min: -1e3, max: 1e3, noNaN: true })),
+          { minLength: 4, maxLength: 30 }
+        ),
+        (pts) => {
+          const y = Float64Array.from(pts, (_, i) => i % 2)
+          const x = fromRows(pts.map(([a, b]) => [a, b]))
+          const m = logisticRegression.fit(x, y, { ...clf(2), params: { max_iter: 50 } })
+          const p = logisticRegression.predictProba!(m, x)
+          expect(p.every(Number.isFinite)).toBe(true)
+          for (let i = 0; i < x.rows; i++) expect(p[2 * i]! + p[2 * i + 1]!).toBeCloseTo(1, 12)
+        }
+      ),
+      { numRuns: 50 }
+    )
   })
 
   it("bad input: single class, NaN naming the column, bad C", () => {
-    const x = fromRows([[1, 2], [3, 4], [5, 6]])
+    const x = fromRows([
+      [1, 2],
+      [3, 4],
+      [5, 6]
+    ])
     expect(() => logisticRegression.fit(x, Float64Array.of(1, 1, 1), { ...clf(2), params: {} })).toThrow(/single class/)
-    expect(() => logisticRegression.fit(fromRows([[1, 2], [NaN, 4]]), Float64Array.of(0, 1), { ...clf(2), params: {}, featureNames: ["p", "q"] }))
-      .toThrow(/feature p/)
-    expect(() => logisticRegression.fit(x, Float64Array.of(0, 1, 0), { ...clf(2), params: { C: 0 } })).toThrow(LearnerInputError)
-    expect(() => logisticRegression.fit(x, Float64Array.of(0, 1, 2), { task: "regression", seed: 0, params: {} })).toThrow(LearnerInputError)
+    expect(() =>
+      logisticRegression.fit(
+        fromRows([
+          [1, 2],
+          [NaN, 4]
+        ]),
+        Float64Array.of(0, 1),
+        { ...clf(2), params: {}, featureNames: ["p", "q"] }
+      )
+    ).toThrow(/feature p/)
+    expect(() => logisticRegression.fit(x, Float64Array.of(0, 1, 0), { ...clf(2), params: { C: 0 } })).toThrow(
+      LearnerInputError
+    )
+    expect(() =>
+      logisticRegression.fit(x, Float64Array.of(0, 1, 2), { task: "regression", seed: 0, params: {} })
+    ).toThrow(LearnerInputError)
   })
 })

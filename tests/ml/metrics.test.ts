@@ -21,12 +21,19 @@ import { LearnerInputError } from "../../src/ml/matrix.js"
 // same vectors, printed with repr().
 const yt = [0, 1, 2, 2, 1, 0, 1, 2, 0, 0]
 const yp = [0, 2, 2, 2, 1, 0, 0, 1, 0, 1]
-const proba = [0.7, 0.2, 0.1, 0.1, 0.3, 0.6, 0.2, 0.2, 0.6, 0, 0.1, 0.9, 0.3, 0.6, 0.1, 0.8, 0.1, 0.1, 0.5, 0.4, 0.1, 0.1, 0.6, 0.3, 1, 0, 0, 0.4, 0.5, 0.1]
+const proba = [
+  0.7, 0.2, 0.1, 0.1, 0.3, 0.6, 0.2, 0.2, 0.6, 0, 0.1, 0.9, 0.3, 0.6, 0.1, 0.8, 0.1, 0.1, 0.5, 0.4, 0.1, 0.1, 0.6, 0.3,
+  1, 0, 0, 0.4, 0.5, 0.1
+]
 
 describe("classification metrics (against scikit-learn 1.2.1)", () => {
   it("accuracy, confusion matrix, per-class and averaged precision/recall/F1", () => {
     expect(accuracy(yt, yp)).toBe(0.6)
-    expect(confusionMatrix(yt, yp, 3)).toEqual([[3, 1, 0], [1, 1, 1], [0, 1, 2]])
+    expect(confusionMatrix(yt, yp, 3)).toEqual([
+      [3, 1, 0],
+      [1, 1, 1],
+      [0, 1, 2]
+    ])
     const s = precisionRecallF1PerClass(yt, yp, 3)
     expect(s.precision).toEqual([0.75, 0.3333333333333333, 0.6666666666666666])
     expect(s.recall).toEqual([0.75, 0.3333333333333333, 0.6666666666666666])
@@ -39,7 +46,8 @@ describe("classification metrics (against scikit-learn 1.2.1)", () => {
   })
 
   it("zero_division=0 for a class that is never predicted", () => {
-    const t = [0, 1, 2, 0, 1, 2], p = [0, 1, 1, 0, 0, 1]
+    const t = [0, 1, 2, 0, 1, 2],
+      p = [0, 1, 1, 0, 0, 1]
     const s = precisionRecallF1PerClass(t, p, 3)
     expect(s.precision.map((v) => +v.toFixed(12))).toEqual([0.666666666667, 0.333333333333, 0])
     expect(s.recall).toEqual([1, 0.5, 0])
@@ -63,7 +71,13 @@ describe("classification metrics (against scikit-learn 1.2.1)", () => {
     expect(recallScore(yb, pred, 2)).toBeCloseTo(0.75, 15)
     expect(f1Score(yb, pred, 2)).toBeCloseTo(0.6666666666666665, 14)
     expect(rocAuc(yb, sb)).toBe(0.75)
-    expect(logLoss(yb, sb.flatMap((s) => [1 - s, s]), 2)).toBeCloseTo(0.5422399273011039, 14)
+    expect(
+      logLoss(
+        yb,
+        sb.flatMap((s) => [1 - s, s]),
+        2
+      )
+    ).toBeCloseTo(0.5422399273011039, 14)
   })
 
   it("multiclass log-loss clips a zero probability (sklearn: eps = float64 machine epsilon)", () => {
@@ -79,8 +93,18 @@ describe("classification metrics (against scikit-learn 1.2.1)", () => {
 
   it("classificationMetrics names", () => {
     const m = classificationMetrics(yt, yp, proba, 3)
-    expect(Object.keys(m).sort()).toEqual(["accuracy", "f1_macro", "f1_weighted", "log_loss", "precision", "precision_macro",
-      "precision_weighted", "recall", "recall_macro", "recall_weighted"])
+    expect(Object.keys(m).sort()).toEqual([
+      "accuracy",
+      "f1_macro",
+      "f1_weighted",
+      "log_loss",
+      "precision",
+      "precision_macro",
+      "precision_weighted",
+      "recall",
+      "recall_macro",
+      "recall_weighted"
+    ])
     expect(m.precision).toBe(m.precision_weighted)
     expect(m.recall).toBe(m.recall_weighted)
     const b = classificationMetrics([0, 1, 1, 0], [0, 1, 0, 0], [0.9, 0.1, 0.2, 0.8, 0.6, 0.4, 0.7, 0.3], 2)
@@ -90,7 +114,8 @@ describe("classification metrics (against scikit-learn 1.2.1)", () => {
 })
 
 describe("regression metrics (against scikit-learn 1.2.1)", () => {
-  const t = [3, -0.5, 2, 7], p = [2.5, 0.0, 2, 8]
+  const t = [3, -0.5, 2, 7],
+    p = [2.5, 0.0, 2, 8]
   it("mae, mse, rmse, r2", () => {
     expect(meanAbsoluteError(t, p)).toBe(0.5)
     expect(meanSquaredError(t, p)).toBe(0.375)

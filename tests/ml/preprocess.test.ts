@@ -23,7 +23,11 @@ const people: Frame = frame([
 describe("column transforms", () => {
   it("standard scaler: population std, missing values ignored, constant column → scale 1", () => {
     // mean 4, population variance (9 + 4 + 1 + 0 + 36) / 5 = 10
-    expect(fitStandardScaler(Float64Array.of(1, 2, 3, 4, 10, NaN))).toEqual({ kind: "standard", offset: 4, scale: Math.sqrt(10) })
+    expect(fitStandardScaler(Float64Array.of(1, 2, 3, 4, 10, NaN))).toEqual({
+      kind: "standard",
+      offset: 4,
+      scale: Math.sqrt(10)
+    })
     expect(fitStandardScaler(Float64Array.of(0.1, 0.1, 0.1))).toEqual({ kind: "standard", offset: 0.1, scale: 1 })
     expect(fitMinMaxScaler(Float64Array.of(2, NaN, 6, 4))).toEqual({ kind: "minmax", offset: 2, scale: 4 })
   })
@@ -44,10 +48,19 @@ describe("column transformer", () => {
 
   it("imputes, scales numeric columns and one-hot encodes categories in sorted order", () => {
     const state = fitColumnTransformer(people, spec)
-    expect(state.featureNames).toEqual(["age", "color=blue", "color=green", "color=red", "member=false", "member=true", "score"])
+    expect(state.featureNames).toEqual([
+      "age",
+      "color=blue",
+      "color=green",
+      "color=red",
+      "member=false",
+      "member=true",
+      "score"
+    ])
     const out = transformFrame(state, people)
     // age: median of (20, 30, 50, 40) = 35 fills the gap; then mean 35, population std √(450/5... ) over 20 30 35 50 40
-    const age = [20, 30, 35, 50, 40], sd = Math.sqrt(age.reduce((s, a) => s + (a - 35) ** 2, 0) / 5)
+    const age = [20, 30, 35, 50, 40],
+      sd = Math.sqrt(age.reduce((s, a) => s + (a - 35) ** 2, 0) / 5)
     expect(out.matrix.rows).toBe(5)
     expect(out.matrix.cols).toBe(7)
     const row = (i: number) => Array.from(out.matrix.data.subarray(i * 7, i * 7 + 7))
@@ -79,7 +92,9 @@ describe("column transformer", () => {
     const out = transformFrame(state, people)
     expect(Array.from(out.matrix.data.subarray(0, 4))).toEqual([20, 2, 1, 1])
     expect(Array.from(out.matrix.data.subarray(8, 12))).toEqual([NaN, NaN, 1, 1])
-    expect(transformRow(state, { age: 1, color: "pink", member: true, score: 0 }).values).toEqual(Float64Array.of(1, -1, 1, 0))
+    expect(transformRow(state, { age: 1, color: "pink", member: true, score: 0 }).values).toEqual(
+      Float64Array.of(1, -1, 1, 0)
+    )
   })
 
   it("transformRow gives exactly transformFrame's rows, and counts unknowns", () => {
@@ -90,7 +105,10 @@ describe("column transformer", () => {
       { age: "41", color: "teal", member: "true", score: 0 }
     ]
     const f = frameFromRecords(records, [
-      { name: "age", dtype: "int" }, { name: "color", dtype: "string" }, { name: "member", dtype: "bool" }, { name: "score", dtype: "float" }
+      { name: "age", dtype: "int" },
+      { name: "color", dtype: "string" },
+      { name: "member", dtype: "bool" },
+      { name: "score", dtype: "float" }
     ])
     const whole = transformFrame(state, f)
     records.forEach((r, i) => {
@@ -104,41 +122,68 @@ describe("column transformer", () => {
     const state = fitColumnTransformer(people, spec)
     const back = JSON.parse(JSON.stringify(state)) as ColumnTransformerState
     expect(back).toEqual(state)
-    expect(Array.from(transformFrame(back, people).matrix.data)).toEqual(Array.from(transformFrame(state, people).matrix.data))
+    expect(Array.from(transformFrame(back, people).matrix.data)).toEqual(
+      Array.from(transformFrame(state, people).matrix.data)
+    )
   })
 
   it("bad input: missing column, wrong dtype, string column without encoding, non-numeric cell", () => {
     const state = fitColumnTransformer(people, spec)
     expect(() => transformFrame(state, frame([people.columns[0]!]))).toThrow(/column color is missing/)
-    expect(() => transformFrame(state, frame([
-      { name: "age", dtype: "string", values: ["1", "2", "3", "4", "5"] }, ...people.columns.slice(1)
-    ]))).toThrow(/column age was fitted as int/)
-    expect(() => fitColumnTransformer(people, { scale: "none", impute: "none", encode: "none" })).toThrow(/color is string/)
-    expect(() => transformRow(state, { age: "old", color: "red", member: true, score: 1 })).toThrow(/column age is numeric/)
+    expect(() =>
+      transformFrame(
+        state,
+        frame([{ name: "age", dtype: "string", values: ["1", "2", "3", "4", "5"] }, ...people.columns.slice(1)])
+      )
+    ).toThrow(/column age was fitted as int/)
+    expect(() => fitColumnTransformer(people, { scale: "none", impute: "none", encode: "none" })).toThrow(
+      /color is string/
+    )
+    expect(() => transformRow(state, { age: "old", color: "red", member: true, score: 1 })).toThrow(
+      /column age is numeric/
+    )
     expect(() => transformRow(state, { color: "red", member: true, score: 1 })).toThrow(/column age is missing/)
-    expect(() => transformFrame({ ...state, format: "driftgate.column_transformer/0" } as unknown as ColumnTransformerState, people))
-      .toThrow(LearnerInputError)
+    expect(() =>
+      transformFrame(
+        { ...state, format: "driftgate.column_transformer/0" } as unknown as ColumnTransformerState,
+        people
+      )
+    ).toThrow(LearnerInputError)
   })
 
   it("property: standardised training columns have mean 0 and population std 1 (or are constant)", () => {
     // values on a 1e-6 grid: subnormal spreads (1e-162 apart) have no meaningful standard deviation
     const value = fc.double({ min: -1e6, max: 1e6, noNaN: true }).map((v) => Math.round(v * 1e6) / 1e6)
-    fc.assert(fc.property(fc.array(value, { minLength: 2, maxLength: 50 }), (vals) => {
-      const f = frame([{ name: "v", dtype: "float", values: Float64Array.from(vals) }])
-      const out = transformFrame(fitColumnTransformer(f, { scale: "standard", impute: "none", encode: "none" }), f).matrix.data
-      expect(out.every(Number.isFinite)).toBe(true)
-      const mean = out.reduce((s, v) => s + v, 0) / out.length
-      const sd = Math.sqrt(out.reduce((s, v) => s + (v - mean) ** 2, 0) / out.length)
-      expect(Math.abs(mean)).toBeLessThan(1e-6)
-      if (sd > 1e-6) expect(sd).toBeCloseTo(1, 6)
-    }), { numRuns: 100 })
+    fc.assert(
+      fc.property(fc.array(value, { minLength: 2, maxLength: 50 }), (vals) => {
+        const f = frame([{ name: "v", dtype: "float", values: Float64Array.from(vals) }])
+        const out = transformFrame(fitColumnTransformer(f, { scale: "standard", impute: "none", encode: "none" }), f)
+          .matrix.data
+        expect(out.every(Number.isFinite)).toBe(true)
+        const mean = out.reduce((s, v) => s + v, 0) / out.length
+        const sd = Math.sqrt(out.reduce((s, v) => s + (v - mean) ** 2, 0) / out.length)
+        expect(Math.abs(mean)).toBeLessThan(1e-6)
+        if (sd > 1e-6) expect(sd).toBeCloseTo(1, 6)
+      }),
+      { numRuns: 100 }
+    )
   })
 })
 
 describe("frame", () => {
   it("checks lengths and names; selects rows", () => {
-    expect(() => frame([{ name: "a", dtype: "float", values: Float64Array.of(1) }, { name: "b", dtype: "string", values: [] }])).toThrow(LearnerInputError)
-    expect(() => frame([{ name: "a", dtype: "float", values: Float64Array.of(1) }, { name: "a", dtype: "float", values: Float64Array.of(1) }])).toThrow(LearnerInputError)
+    expect(() =>
+      frame([
+        { name: "a", dtype: "float", values: Float64Array.of(1) },
+        { name: "b", dtype: "string", values: [] }
+      ])
+    ).toThrow(LearnerInputError)
+    expect(() =>
+      frame([
+        { name: "a", dtype: "float", values: Float64Array.of(1) },
+        { name: "a", dtype: "float", values: Float64Array.of(1) }
+      ])
+    ).toThrow(LearnerInputError)
     const sub = takeFrameRows(people, [4, 0])
     expect(sub.rows).toBe(2)
     expect(Array.from(sub.columns[0]!.values as Float64Array)).toEqual([40, 20])

@@ -18,16 +18,24 @@ describe("splits", () => {
   })
 
   it("property: any labels → a disjoint cover with per-class counts within 1 of the quota", () => {
-    fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 4, maxLength: 200 }), fc.double({ min: 0.1, max: 0.5, noNaN: true }), fc.integer(), (y, frac, seed) => {
-      const s = stratifiedSplit(y, frac, seed)
-      cover(y.length, s)
-      expect(s.test.length).toBe(Math.ceil(frac * y.length))
-      for (const c of new Set(y)) {
-        const nc = y.filter((v) => v === c).length
-        const tc = [...s.test].filter((i) => y[i] === c).length
-        expect(Math.abs(tc - (nc * s.test.length) / y.length)).toBeLessThanOrEqual(1)
-      }
-    }), { numRuns: 100 })
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 4, maxLength: 200 }),
+        fc.double({ min: 0.1, max: 0.5, noNaN: true }),
+        fc.integer(),
+        (y, frac, seed) => {
+          const s = stratifiedSplit(y, frac, seed)
+          cover(y.length, s)
+          expect(s.test.length).toBe(Math.ceil(frac * y.length))
+          for (const c of new Set(y)) {
+            const nc = y.filter((v) => v === c).length
+            const tc = [...s.test].filter((i) => y[i] === c).length
+            expect(Math.abs(tc - (nc * s.test.length) / y.length)).toBeLessThanOrEqual(1)
+          }
+        }
+      ),
+      { numRuns: 100 }
+    )
   })
 
   it("random split: sizes, cover, seeded; bad fractions are rejected", () => {

@@ -31,7 +31,9 @@ describe("decision tree: exact small cases", () => {
       right: [2, -1, -1],
       value: [0, 0, 1, 0, 0.25, 0.75] // internal nodes store 0: prediction reads leaves only
     })
-    expect(Array.from(decisionTree.predictProba!(m, fromRows([[0], [2.5], [2.6], [9]])))).toEqual([1, 0, 1, 0, 0.25, 0.75, 0.25, 0.75])
+    expect(Array.from(decisionTree.predictProba!(m, fromRows([[0], [2.5], [2.6], [9]])))).toEqual([
+      1, 0, 1, 0, 0.25, 0.75, 0.25, 0.75
+    ])
   })
 
   it("grows the full 6-row tree depth-first, left subtree numbered first", () => {
@@ -46,7 +48,11 @@ describe("decision tree: exact small cases", () => {
   })
 
   it("regression splits at the midpoint and stores leaf means", () => {
-    const m = decisionTree.fit(x6, Float64Array.of(1, 1, 1, 5, 5, 7), { task: "regression", params: { max_depth: 1 }, seed: 0 })
+    const m = decisionTree.fit(x6, Float64Array.of(1, 1, 1, 5, 5, 7), {
+      task: "regression",
+      params: { max_depth: 1 },
+      seed: 0
+    })
     expect(m.tree.threshold[0]).toBe(3.5)
     expect(m.tree.value).toEqual([0, 1, 17 / 3]) // the root (mean 20 / 6) is internal: stored as 0
     expect(Array.from(decisionTree.predict(m, fromRows([[3.5], [3.6]])))).toEqual([1, 17 / 3])
@@ -54,7 +60,14 @@ describe("decision tree: exact small cases", () => {
 
   it("entropy picks the split with the largest information gain", () => {
     // y = 0 0 0 0 1 1 with a second, useless feature: both criteria split feature 0 at 4.5
-    const x = fromRows([[1, 5], [2, 5], [3, 6], [4, 5], [5, 6], [6, 5]])
+    const x = fromRows([
+      [1, 5],
+      [2, 5],
+      [3, 6],
+      [4, 5],
+      [5, 6],
+      [6, 5]
+    ])
     for (const criterion of ["gini", "entropy"] as const) {
       const m = clf(x, [0, 0, 0, 0, 1, 1], { criterion })
       expect(m.tree.feature[0]).toBe(0)
@@ -77,7 +90,10 @@ describe("decision tree: against scikit-learn 1.2.1", () => {
   // tree_.threshold, tree_.feature. scikit-learn stores thresholds as float32, hence the 1e-6 tolerance.
   it("breast_cancer, gini and entropy: same node count and root split", () => {
     const d = breastCancer()
-    for (const [criterion, nodes, threshold, feature] of [["gini", 43, 16.795000076293945, 20], ["entropy", 39, 105.95000076293945, 22]] as const) {
+    for (const [criterion, nodes, threshold, feature] of [
+      ["gini", 43, 16.795000076293945, 20],
+      ["entropy", 39, 105.95000076293945, 22]
+    ] as const) {
       const m = decisionTree.fit(d.x, d.y, { task: "classification", params: { criterion }, seed: 0, nClasses: 2 })
       expect(m.tree.nodeCount).toBe(nodes)
       expect(m.tree.feature[0]).toBe(feature)
@@ -90,7 +106,10 @@ describe("decision tree: against scikit-learn 1.2.1", () => {
     const m = decisionTree.fit(d.x, d.y, { task: "regression", params: { max_depth: 6 }, seed: 0 })
     expect(m.tree.nodeCount).toBe(127)
     expect(m.tree.feature.slice(0, 7)).toEqual([0, 0, 2, 0, 2, 5, -1])
-    const sk = [5.035149812698364, 3.074299931526184, 4.3141889572143555, 2.2146999835968018, 3.3236942291259766, 3.1290770769119263]
+    const sk = [
+      5.035149812698364, 3.074299931526184, 4.3141889572143555, 2.2146999835968018, 3.3236942291259766,
+      3.1290770769119263
+    ]
     sk.forEach((t, i) => expect(Math.abs(m.tree.threshold[i]! - t)).toBeLessThan(1e-6 * Math.abs(t)))
   })
 })
@@ -102,24 +121,56 @@ describe("decision tree: internals", () => {
       const n = 50
       const x = new Float64Array(n).map((_, i) => i)
       const y = new Float64Array(n).map((_, i) => i)
-      const job = makeGrowJob(x, n, 1, y, 0, "regression", { ...decisionTreeDefaults("regression"), max_depth: 1 },
-        Float64Array.of(seed), true, n)
+      const job = makeGrowJob(
+        x,
+        n,
+        1,
+        y,
+        0,
+        "regression",
+        { ...decisionTreeDefaults("regression"), max_depth: 1 },
+        Float64Array.of(seed),
+        true,
+        n
+      )
       const grown = growTree(job, 0)
       // expected bootstrap counts from the domain rng
       const r = rng(seed)
       const w = new Float64Array(n)
       for (let i = 0; i < n; i++) w[r.int(n)] += 1
-      let sw = 0, swy = 0
-      for (let i = 0; i < n; i++) { sw += w[i]!; swy += w[i]! * i }
+      let sw = 0,
+        swy = 0
+      for (let i = 0; i < n; i++) {
+        sw += w[i]!
+        swy += w[i]! * i
+      }
       expect(grown.value[0]).toBe(swy / sw)
     }
   })
 
   it("growTree is self-contained (forests run its source text in worker threads)", () => {
-    const job = makeGrowJob(toColumnMajor(x6), 6, 1, Float64Array.of(0, 1, 0, 1, 1, 1), 2, "classification",
-      decisionTreeDefaults("classification"), Float64Array.of(11), true, 6)
+    const job = makeGrowJob(
+      toColumnMajor(x6),
+      6,
+      1,
+      Float64Array.of(0, 1, 0, 1, 1, 1),
+      2,
+      "classification",
+      decisionTreeDefaults("classification"),
+      Float64Array.of(11),
+      true,
+      6
+    )
     // a fresh global scope holding only the helper esbuild's keepNames may insert, as in parallel.ts
-    const isolated = runInNewContext(`(${growTree.toString()})`, { __name: (t: unknown) => t, Math, Float64Array, Int32Array, Uint8Array, Infinity, NaN })
+    const isolated = runInNewContext(`(${growTree.toString()})`, {
+      __name: (t: unknown) => t,
+      Math,
+      Float64Array,
+      Int32Array,
+      Uint8Array,
+      Infinity,
+      NaN
+    })
     expect(JSON.stringify(Object.entries(isolated(job, 0)))).toBe(JSON.stringify(Object.entries(growTree(job, 0))))
   })
 
@@ -135,8 +186,18 @@ describe("decision tree: internals", () => {
   })
 
   it("toColumnMajor + growTree give finite leaf values", () => {
-    const job = makeGrowJob(toColumnMajor(x6), 6, 1, Float64Array.of(0, 1, 0, 1, 1, 1), 2, "classification",
-      decisionTreeDefaults("classification"), Float64Array.of(3), true, 6)
+    const job = makeGrowJob(
+      toColumnMajor(x6),
+      6,
+      1,
+      Float64Array.of(0, 1, 0, 1, 1, 1),
+      2,
+      "classification",
+      decisionTreeDefaults("classification"),
+      Float64Array.of(3),
+      true,
+      6
+    )
     const g = growTree(job, 0)
     expect(g.value.every(Number.isFinite)).toBe(true)
   })
@@ -146,7 +207,8 @@ describe("decision tree: determinism, round trip, properties", () => {
   const bc = breastCancer()
 
   it("same seed → byte-identical model; max_features < all with another seed → another tree", () => {
-    const fit = (seed: number) => decisionTree.fit(bc.x, bc.y, { task: "classification", params: { max_features: "sqrt" }, seed, nClasses: 2 })
+    const fit = (seed: number) =>
+      decisionTree.fit(bc.x, bc.y, { task: "classification", params: { max_features: "sqrt" }, seed, nClasses: 2 })
     expect(JSON.stringify(fit(7))).toBe(JSON.stringify(fit(7)))
     expect(JSON.stringify(fit(7).tree)).not.toBe(JSON.stringify(fit(8).tree))
   })
@@ -155,41 +217,80 @@ describe("decision tree: determinism, round trip, properties", () => {
     const m = decisionTree.fit(bc.x, bc.y, { task: "classification", params: {}, seed: 1, nClasses: 2 })
     const back = JSON.parse(JSON.stringify(m)) as DecisionTreeModel
     const r = rng(5)
-    const rows = takeRows(bc.x, Int32Array.from({ length: 1000 }, () => r.int(bc.x.rows)))
+    const rows = takeRows(
+      bc.x,
+      Int32Array.from({ length: 1000 }, () => r.int(bc.x.rows))
+    )
     expect(Array.from(decisionTree.predictProba!(back, rows))).toEqual(Array.from(decisionTree.predictProba!(m, rows)))
   })
 
   it("quality floor: iris 70/30 stratified, accuracy ≥ 0.85", () => {
     const d = iris()
     const s = stratifiedSplit(d.y, 0.3, 42)
-    const m = decisionTree.fit(takeRows(d.x, s.train), Float64Array.from(s.train, (i) => d.y[i]!),
-      { task: "classification", params: {}, seed: 42, nClasses: 3 })
-    expect(accuracy(Float64Array.from(s.test, (i) => d.y[i]!), decisionTree.predict(m, takeRows(d.x, s.test)))).toBeGreaterThanOrEqual(0.85)
+    const m = decisionTree.fit(
+      takeRows(d.x, s.train),
+      Float64Array.from(s.train, (i) => d.y[i]!),
+      { task: "classification", params: {}, seed: 42, nClasses: 3 }
+    )
+    expect(
+      accuracy(
+        Float64Array.from(s.test, (i) => d.y[i]!),
+        decisionTree.predict(m, takeRows(d.x, s.test))
+      )
+    ).toBeGreaterThanOrEqual(0.85)
   })
 
   it("property: finite inputs → finite predictions; a constant target → a constant model", () => {
-    const data = fc.integer({ min: 2, max: 30 }).chain((n) => fc.record({
-      x: fc.array(fc.array(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { minLength: 3, maxLength: 3 }), { minLength: n, maxLength: n }),
-      y: fc.array(fc.double({ min: -1e3, max: 1e3, noNaN: true }), { minLength: n, maxLength: n }),
-      c: fc.double({ min: -1e3, max: 1e3, noNaN: true })
-    }))
-    fc.assert(fc.property(data, fc.integer({ min: 0, max: 1000 }), ({ x, y, c }, seed) => {
-      const m = decisionTree.fit(fromRows(x), Float64Array.from(y), { task: "regression", params: {}, seed })
-      expect(decisionTree.predict(m, fromRows(x)).every(Number.isFinite)).toBe(true)
-      const k = decisionTree.fit(fromRows(x), new Float64Array(x.length).fill(c), { task: "regression", params: {}, seed })
-      expect(k.tree.nodeCount).toBe(1)
-      expect(Array.from(decisionTree.predict(k, fromRows(x))).every((v) => Math.abs(v - c) <= 1e-9 * Math.max(1, Math.abs(c)))).toBe(true)
-    }), { numRuns: 60 })
+    const data = fc.integer({ min: 2, max: 30 }).chain((n) =>
+      fc.record({
+        x: fc.array(fc.array(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { minLength: 3, maxLength: 3 }), {
+          minLength: n,
+          maxLength: n
+        }),
+        y: fc.array(fc.double({ min: -1e3, max: 1e3, noNaN: true }), { minLength: n, maxLength: n }),
+        c: fc.double({ min: -1e3, max: 1e3, noNaN: true })
+      })
+    )
+    fc.assert(
+      fc.property(data, fc.integer({ min: 0, max: 1000 }), ({ x, y, c }, seed) => {
+        const m = decisionTree.fit(fromRows(x), Float64Array.from(y), { task: "regression", params: {}, seed })
+        expect(decisionTree.predict(m, fromRows(x)).every(Number.isFinite)).toBe(true)
+        const k = decisionTree.fit(fromRows(x), new Float64Array(x.length).fill(c), {
+          task: "regression",
+          params: {},
+          seed
+        })
+        expect(k.tree.nodeCount).toBe(1)
+        expect(
+          Array.from(decisionTree.predict(k, fromRows(x))).every(
+            (v) => Math.abs(v - c) <= 1e-9 * Math.max(1, Math.abs(c))
+          )
+        ).toBe(true)
+      }),
+      { numRuns: 60 }
+    )
   })
 })
 
 describe("decision tree: bad input", () => {
   it("NaN → LearnerInputError naming the column", () => {
-    const x = fromRows([[1, 2], [3, NaN], [5, 6]])
+    const x = fromRows([
+      [1, 2],
+      [3, NaN],
+      [5, 6]
+    ])
     let err: unknown
     try {
-      decisionTree.fit(x, Float64Array.of(0, 1, 0), { task: "classification", params: {}, seed: 0, nClasses: 2, featureNames: ["age", "income"] })
-    } catch (e) { err = e }
+      decisionTree.fit(x, Float64Array.of(0, 1, 0), {
+        task: "classification",
+        params: {},
+        seed: 0,
+        nClasses: 2,
+        featureNames: ["age", "income"]
+      })
+    } catch (e) {
+      err = e
+    }
     expect(err).toBeInstanceOf(LearnerInputError)
     expect((err as LearnerInputError).message).toContain("income")
     expect((err as LearnerInputError).column).toBe(1)

@@ -19,5 +19,9 @@ export const configVariant = (shipped: string, edit: (text: string) => string = 
 export const runConfig = (file: string) =>
   Effect.gen(function* () {
     const loaded = yield* loadConfig(file)
-    return yield* runPipeline({ loaded, codeRevision: "0123456789abcdef0123456789abcdef01234567", driftgateVersion: "0.1.0-test" })
+    return yield* runPipeline({
+      loaded,
+      codeRevision: "0123456789abcdef0123456789abcdef01234567",
+      driftgateVersion: "0.1.0-test"
+    })
   })

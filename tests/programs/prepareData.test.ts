@@ -24,7 +24,9 @@ describe("prepareData on in-memory layers", () => {
     Effect.gen(function* () {
       const storage = yield* Storage
       const a = yield* prepare(path.join(root, "configs/breast_cancer.yaml"))
-      const expected = createHash("sha256").update(fs.readFileSync(path.join(root, "data/raw/breast_cancer/data.csv"))).digest("hex")
+      const expected = createHash("sha256")
+        .update(fs.readFileSync(path.join(root, "data/raw/breast_cancer/data.csv")))
+        .digest("hex")
       expect(a.version).toBe(expected)
       expect(a.snapshotCreated).toBe(true)
       const files = yield* storage.list("datasets")
@@ -35,31 +37,42 @@ describe("prepareData on in-memory layers", () => {
       expect(yield* storage.list("datasets")).toEqual(files)
       expect(a.rows).toBe(569)
       expect(a.splits.train.rows + a.splits.val.rows + a.splits.test.rows).toBe(569)
-    }).pipe(Effect.provide(testLayer())))
+    }).pipe(Effect.provide(testLayer()))
+  )
 
   it.effect("writes byte-identical split files for the same seed, in separate workspaces", () =>
     Effect.gen(function* () {
       const read = Effect.gen(function* () {
         const s = yield* Storage
         const p = yield* prepare(path.join(root, "configs/iris.yaml"))
-        return yield* Effect.all([s.readText(p.splits.train.key), s.readText(p.splits.val.key), s.readText(p.splits.test.key)])
+        return yield* Effect.all([
+          s.readText(p.splits.train.key),
+          s.readText(p.splits.val.key),
+          s.readText(p.splits.test.key)
+        ])
       })
       const a = yield* read.pipe(Effect.provide(testLayer()))
       const b = yield* read.pipe(Effect.provide(testLayer()))
       expect(a).toEqual(b)
       expect(a[0].split("\n")[0]).toBe("sepal_length_cm,sepal_width_cm,petal_length_cm,petal_width_cm,species")
-    }))
+    })
+  )
 
   it.effect("stratifies: each class's share in each split is within one row of its target", () =>
     Effect.gen(function* () {
       const p = yield* prepare(path.join(root, "configs/wine.yaml"))
       const total = p.validation.labels!
-      for (const [split, frac] of [["train", 0.7], ["val", 0.15], ["test", 0.15]] as const) {
+      for (const [split, frac] of [
+        ["train", 0.7],
+        ["val", 0.15],
+        ["test", 0.15]
+      ] as const) {
         for (const [label, n] of Object.entries(total)) {
           expect(Math.abs((p.splits[split].labels![label] ?? 0) - n * frac)).toBeLessThanOrEqual(1)
         }
       }
-    }).pipe(Effect.provide(testLayer())))
+    }).pipe(Effect.provide(testLayer()))
+  )
 
   it.effect("reports every contract violation at once, each naming its column", () =>
     Effect.gen(function* () {
@@ -69,16 +82,25 @@ describe("prepareData on in-memory layers", () => {
         expect(r.left._tag).toBe("ContractViolation")
         if (r.left._tag === "ContractViolation") {
           const got = r.left.violations.map((v) => `${v.column}:${v.rule}`).sort()
-          expect(got).toEqual(["null:min_rows", "sepal_length_cm:max_null_fraction", "sepal_length_cm:range", "species:label_classes"].sort())
+          expect(got).toEqual(
+            [
+              "null:min_rows",
+              "sepal_length_cm:max_null_fraction",
+              "sepal_length_cm:range",
+              "species:label_classes"
+            ].sort()
+          )
         }
       }
-    }).pipe(Effect.provide(testLayer())))
+    }).pipe(Effect.provide(testLayer()))
+  )
 
   it.effect("headless without dataset.yaml: fails naming --target and --task", () =>
     Effect.gen(function* () {
       const r = yield* Effect.either(prepare(fixture("missing_dataset_yaml")))
       expect(Either.isLeft(r) && r.left._tag).toBe("DatasetSpecMissing")
-    }).pipe(Effect.provide(testLayer({ interactive: false }))))
+    }).pipe(Effect.provide(testLayer({ interactive: false })))
+  )
 
   const copyFixture = (name: string) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dg-fixture-"))
@@ -93,12 +115,19 @@ describe("prepareData on in-memory layers", () => {
       expect(p.specCreated).toBe(true)
       const spec = parse(fs.readFileSync(path.join(dir, "data/iris/dataset.yaml"), "utf8"))
       expect(spec.target).toBe("species")
-      expect(spec.schema).toEqual({ sepal_length_cm: "float", sepal_width_cm: "float", petal_length_cm: "float", petal_width_cm: "float", species: "string" })
+      expect(spec.schema).toEqual({
+        sepal_length_cm: "float",
+        sepal_width_cm: "float",
+        petal_length_cm: "float",
+        petal_width_cm: "float",
+        species: "string"
+      })
       expect(spec.constraints.label_classes).toEqual(["setosa", "versicolor", "virginica"])
       // Second run finds it and does not ask again.
       const again = yield* prepare(path.join(dir, "config.yaml"))
       expect(again.specCreated).toBe(false)
-    }).pipe(Effect.provide(testLayer({ interactive: false }))))
+    }).pipe(Effect.provide(testLayer({ interactive: false })))
+  )
 
   it.effect("on a terminal asks once for target and task", () =>
     Effect.gen(function* () {
@@ -106,11 +135,13 @@ describe("prepareData on in-memory layers", () => {
       const p = yield* prepare(path.join(dir, "config.yaml"))
       expect(p.spec.target).toBe("species")
       expect(p.spec.task_type).toBe("classification")
-    }).pipe(Effect.provide(testLayer({ interactive: true, answers: ["species", "classification"] }))))
+    }).pipe(Effect.provide(testLayer({ interactive: true, answers: ["species", "classification"] })))
+  )
 
   it.effect("a missing dataset folder is reported with its path", () =>
     Effect.gen(function* () {
       const r = yield* Effect.either(prepare(fixture("path_traversal")))
       expect(Either.isLeft(r) && r.left._tag).toBe("ConfigError")
-    }).pipe(Effect.provide(testLayer())))
+    }).pipe(Effect.provide(testLayer()))
+  )
 })

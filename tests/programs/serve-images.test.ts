@@ -27,14 +27,30 @@ let source: ModelSource
 let app: FastifyInstance
 
 beforeAll(async () => {
-  const file = configVariant("fashion_mnist.yaml", (t) => t.replace("epochs: 12", "epochs: 2")
-    .replace(/stages: \[.*\]/, "stages: [preprocessing, training, evaluation, promotion]")
-    .replace(/rules:[\s\S]*?deployment:/, "rules:\n    - { id: min_accuracy, metric: accuracy, operator: \">=\", threshold: 0.0 }\ndeployment:"))
+  const file = configVariant("fashion_mnist.yaml", (t) =>
+    t
+      .replace("epochs: 12", "epochs: 2")
+      .replace(/stages: \[.*\]/, "stages: [preprocessing, training, evaluation, promotion]")
+      .replace(
+        /rules:[\s\S]*?deployment:/,
+        'rules:\n    - { id: min_accuracy, metric: accuracy, operator: ">=", threshold: 0.0 }\ndeployment:'
+      )
+  )
   const r = await runtime.runPromise(runConfig(file))
-  if (r.status !== "completed") throw new Error(`pipeline ended ${r.status}: ${JSON.stringify(r.report.stages.map((s) => [s.name, s.status, s.error]))}`)
+  if (r.status !== "completed")
+    throw new Error(
+      `pipeline ended ${r.status}: ${JSON.stringify(r.report.stages.map((s) => [s.name, s.status, s.error]))}`
+    )
   source = modelSource(await runtime.runtime(), { stage: "Production", maxBatchRows: 4 })
-  const sink = { append: (key: string, text: string) => runtime.runPromise(Effect.flatMap(Storage, (s) => s.append(key, text))) }
-  app = await makeServer({ source, config: { ...defaultServeConfig(), max_batch_rows: 4 }, log: () => {}, predictionSink: sink })
+  const sink = {
+    append: (key: string, text: string) => runtime.runPromise(Effect.flatMap(Storage, (s) => s.append(key, text)))
+  }
+  app = await makeServer({
+    source,
+    config: { ...defaultServeConfig(), max_batch_rows: 4 },
+    log: () => {},
+    predictionSink: sink
+  })
 }, 120_000)
 
 afterAll(async () => {
@@ -42,7 +58,8 @@ afterAll(async () => {
   await runtime.dispose()
 })
 
-const predict = (payload: unknown) => app.inject({ method: "POST", url: "/predict/fashion-mnist", payload: payload as object })
+const predict = (payload: unknown) =>
+  app.inject({ method: "POST", url: "/predict/fashion-mnist", payload: payload as object })
 
 const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0)
 
@@ -51,11 +68,16 @@ describe("serve: image models", () => {
     const res = await app.inject({ method: "GET", url: "/models" })
     expect(res.statusCode).toBe(200)
     const m = res.json().models.find((x: { name: string }) => x.name === "fashion-mnist")
-    expect(m).toMatchObject({ task_type: "image_classification", algorithm: "cnn", input_shape: [28, 28, 1], classes: CLASSES })
+    expect(m).toMatchObject({
+      task_type: "image_classification",
+      algorithm: "cnn",
+      input_shape: [28, 28, 1],
+      classes: CLASSES
+    })
     expect(res.json().notes).toEqual([])
     const page = await app.inject({ method: "GET", url: "/" })
-    expect(page.body).toContain("data-image-model=\"fashion-mnist\"")
-    expect(page.body).toContain("type=\"file\"")
+    expect(page.body).toContain('data-image-model="fashion-mnist"')
+    expect(page.body).toContain('type="file"')
   })
 
   it("predicts one base64 PNG: a class label and 10 probabilities summing to 1", async () => {
@@ -81,7 +103,10 @@ describe("serve: image models", () => {
     const logged = await runtime.runPromise(Effect.flatMap(Storage, (s) => readPredictionLog(s, "fashion-mnist")))
     const rows = logged.filter((r) => r.request_id === body.request_id)
     expect(rows).toHaveLength(3)
-    expect(rows[0]!.features).toEqual({ image_sha256: expect.stringMatching(/^[0-9a-f]{64}$/), bytes: Buffer.from(png("bag"), "base64").length })
+    expect(rows[0]!.features).toEqual({
+      image_sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      bytes: Buffer.from(png("bag"), "base64").length
+    })
     app = await makeServer({ source, config: { ...defaultServeConfig(), max_batch_rows: 4 }, log: () => {} })
   })
 
@@ -89,7 +114,9 @@ describe("serve: image models", () => {
     const notBase64 = await predict({ image: "this is not base64!" })
     expect(notBase64.statusCode).toBe(422)
     expect(notBase64.json().fields[0].field).toBe("image")
-    const notImage = await predict({ images: [png("bag"), Buffer.from("definitely not a png file").toString("base64")] })
+    const notImage = await predict({
+      images: [png("bag"), Buffer.from("definitely not a png file").toString("base64")]
+    })
     expect(notImage.statusCode).toBe(422)
     expect(notImage.json()).toMatchObject({ error: "undecodable_image", fields: [{ field: "images[1]" }] })
     const extra = await predict({ image: png("bag"), extra: 1 })
@@ -106,13 +133,21 @@ describe("serve: image models", () => {
 
   it("refuses formats outside the model's contract and huge canvases (422), so uploads cannot burn the CPU", async () => {
     const sharp = (await import("sharp")).default
-    const file = path.join(root, "data/raw/fashion_mnist/images/bag", fs.readdirSync(path.join(root, "data/raw/fashion_mnist/images/bag"))[0]!)
+    const file = path.join(
+      root,
+      "data/raw/fashion_mnist/images/bag",
+      fs.readdirSync(path.join(root, "data/raw/fashion_mnist/images/bag"))[0]!
+    )
     const gif = (await sharp(file).gif().toBuffer()).toString("base64")
     const wrong = await predict({ image: gif })
     expect(wrong.statusCode).toBe(422)
     expect(wrong.json()).toMatchObject({ error: "undecodable_image" })
     expect(JSON.stringify(wrong.json())).toContain("gif")
-    const huge = (await sharp({ create: { width: 5000, height: 5000, channels: 3, background: { r: 0, g: 0, b: 0 } } }).png().toBuffer()).toString("base64")
+    const huge = (
+      await sharp({ create: { width: 5000, height: 5000, channels: 3, background: { r: 0, g: 0, b: 0 } } })
+        .png()
+        .toBuffer()
+    ).toString("base64")
     const big = await predict({ image: huge })
     expect(big.statusCode).toBe(422)
     expect(big.json()).toMatchObject({ error: "undecodable_image" })

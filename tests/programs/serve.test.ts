@@ -30,7 +30,9 @@ const TOKEN = "test-admin-token-0123456789"
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "driftgate-serve-test-"))
 
 const writeFixtures = () => {
-  fs.writeFileSync(path.join(tmp, "breast_cancer.yaml"), `
+  fs.writeFileSync(
+    path.join(tmp, "breast_cancer.yaml"),
+    `
 name: breast-cancer-rf
 task_type: classification
 random_seed: 42
@@ -42,12 +44,13 @@ promotion:
   rules:
     - { id: min_accuracy, metric: accuracy, operator: ">=", threshold: 0.80 }
 deployment: { registered_model: breast-cancer }
-`)
+`
+  )
   // spend = 2·age + income/1000 + city effect + 10·member + small noise (LCG, fixed seed)
   const dir = path.join(tmp, "raw/mixed")
   fs.mkdirSync(dir, { recursive: true })
   let s = 12345
-  const rand = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648)
+  const rand = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648
   const cities = ["lyon", "nice", "paris"]
   const lines = ["age,income,city,member,spend"]
   for (let i = 0; i < 240; i++) {
@@ -55,18 +58,24 @@ deployment: { registered_model: breast-cancer }
     const income = Math.round(20000 + rand() * 80000)
     const city = cities[i % 3]!
     const member = rand() < 0.5
-    const spend = 2 * age + income / 1000 + (city === "paris" ? 30 : city === "lyon" ? 10 : 0) + (member ? 10 : 0) + (rand() - 0.5)
+    const spend =
+      2 * age + income / 1000 + (city === "paris" ? 30 : city === "lyon" ? 10 : 0) + (member ? 10 : 0) + (rand() - 0.5)
     lines.push(`${age},${income},${city},${member},${spend.toFixed(3)}`)
   }
   fs.writeFileSync(path.join(dir, "data.csv"), lines.join("\n") + "\n")
-  fs.writeFileSync(path.join(dir, "dataset.yaml"), `
+  fs.writeFileSync(
+    path.join(dir, "dataset.yaml"),
+    `
 name: mixed
 task_type: regression
 target: spend
 features: [age, income, city, member]
 schema: { age: int, income: float, city: string, member: bool, spend: float }
-`)
-  fs.writeFileSync(path.join(tmp, "mixed.yaml"), `
+`
+  )
+  fs.writeFileSync(
+    path.join(tmp, "mixed.yaml"),
+    `
 name: mixed-ridge
 task_type: regression
 random_seed: 7
@@ -79,7 +88,8 @@ promotion:
   rules:
     - { id: min_r2, metric: r2, operator: ">=", threshold: 0.9 }
 deployment: { registered_model: mixed }
-`)
+`
+  )
 }
 writeFixtures()
 
@@ -87,12 +97,15 @@ const approvals = Array.from({ length: 8 }, () => ({ outcome: "approved" as cons
 const runtime = ManagedRuntime.make(testLayer({ decisions: approvals }))
 
 const train = (config: string) =>
-  runtime.runPromise(Effect.gen(function* () {
-    const loaded = yield* loadConfig(path.join(tmp, config))
-    const r = yield* runPipeline({ loaded, codeRevision: "test", driftgateVersion: "0.1.0-test" })
-    if (r.status !== "completed") throw new Error(`pipeline ${config} ended ${r.status}: ${JSON.stringify(r.report.stages)}`)
-    return r.runId
-  }))
+  runtime.runPromise(
+    Effect.gen(function* () {
+      const loaded = yield* loadConfig(path.join(tmp, config))
+      const r = yield* runPipeline({ loaded, codeRevision: "test", driftgateVersion: "0.1.0-test" })
+      if (r.status !== "completed")
+        throw new Error(`pipeline ${config} ended ${r.status}: ${JSON.stringify(r.report.stages)}`)
+      return r.runId
+    })
+  )
 
 const loadOptions = { stage: "Production" as const, maxBatchRows: 20 }
 let realSource: ModelSource
@@ -100,7 +113,10 @@ let realSource: ModelSource
 /** A source whose next loads can be made to fail, as a broken registry would. */
 const flakySource = () => {
   const state = { fail: false }
-  const source: ModelSource = { load: () => (state.fail ? Promise.reject(new Error("store read failed: the registry is unavailable")) : realSource.load()) }
+  const source: ModelSource = {
+    load: () =>
+      state.fail ? Promise.reject(new Error("store read failed: the registry is unavailable")) : realSource.load()
+  }
   return { state, source }
 }
 
@@ -108,7 +124,11 @@ const sink = {
   append: (key: string, text: string) => runtime.runPromise(Effect.flatMap(Storage, (s) => s.append(key, text)))
 }
 
-const config = (over: Partial<ServeConfig> = {}): ServeConfig => ({ ...defaultServeConfig(), max_batch_rows: 20, ...over })
+const config = (over: Partial<ServeConfig> = {}): ServeConfig => ({
+  ...defaultServeConfig(),
+  max_batch_rows: 20,
+  ...over
+})
 
 let bcRows: Array<Record<string, number>> = []
 let bcRunId = ""
@@ -119,7 +139,11 @@ beforeAll(async () => {
   await train("mixed.yaml")
   const lines = fs.readFileSync(path.join(root, "data/raw/breast_cancer/data.csv"), "utf8").trim().split("\n")
   const header = lines[0]!.split(",")
-  bcRows = lines.slice(1, 11).map((l) => Object.fromEntries(l.split(",").flatMap((c, i) => (header[i] === "diagnosis" ? [] : [[header[i]!, Number(c)]]))))
+  bcRows = lines
+    .slice(1, 11)
+    .map((l) =>
+      Object.fromEntries(l.split(",").flatMap((c, i) => (header[i] === "diagnosis" ? [] : [[header[i]!, Number(c)]])))
+    )
 }, 60_000)
 
 afterAll(async () => {
@@ -127,7 +151,10 @@ afterAll(async () => {
   fs.rmSync(tmp, { recursive: true, force: true })
 })
 
-const withServer = async <A>(f: (app: FastifyInstance) => Promise<A>, options: Partial<Parameters<typeof makeServer>[0]> = {}): Promise<A> => {
+const withServer = async <A>(
+  f: (app: FastifyInstance) => Promise<A>,
+  options: Partial<Parameters<typeof makeServer>[0]> = {}
+): Promise<A> => {
   const app = await makeServer({ source: realSource, config: config(), adminToken: TOKEN, log: () => {}, ...options })
   try {
     return await f(app)
@@ -153,12 +180,14 @@ describe("serve: prediction endpoint", () => {
       expect(Object.keys(body.probabilities).sort()).toEqual(["benign", "malignant"])
       expect(body.probabilities.benign + body.probabilities.malignant).toBeCloseTo(1, 12)
       // the same prediction as the model applied offline to the same raw row
-      const offline = await runtime.runPromise(Effect.gen(function* () {
-        const bundle = yield* loadBundle(bcRunId)
-        const frame = frameFromRecords(bcRows.slice(0, 1), bundle.featureMap.input_features)
-        const p = yield* predictFrame(bundle, frame)
-        return { label: bundle.featureMap.classes![p.predictions[0]!], proba: Array.from(p.proba!) }
-      }))
+      const offline = await runtime.runPromise(
+        Effect.gen(function* () {
+          const bundle = yield* loadBundle(bcRunId)
+          const frame = frameFromRecords(bcRows.slice(0, 1), bundle.featureMap.input_features)
+          const p = yield* predictFrame(bundle, frame)
+          return { label: bundle.featureMap.classes![p.predictions[0]!], proba: Array.from(p.proba!) }
+        })
+      )
       expect(body.prediction).toBe(offline.label)
       expect([body.probabilities.benign, body.probabilities.malignant]).toEqual(offline.proba)
       expect(offline.label).toBe("malignant") // the first row of the CSV is malignant
@@ -195,7 +224,12 @@ describe("serve: prediction endpoint", () => {
 
   it("checks the reload token before reading the body (401, not 400, for a malformed body)", async () => {
     await withServer(async (app) => {
-      const res = await app.inject({ method: "POST", url: "/admin/reload", payload: "{", headers: { "content-type": "application/json" } })
+      const res = await app.inject({
+        method: "POST",
+        url: "/admin/reload",
+        payload: "{",
+        headers: { "content-type": "application/json" }
+      })
       expect([401, 403]).toContain(res.statusCode)
     })
   })
@@ -222,7 +256,9 @@ describe("serve: prediction endpoint", () => {
       expect(res.statusCode).toBe(422)
       const body = res.json()
       expect(body.error).toBe("validation_failed")
-      const fields = Object.fromEntries(body.fields.map((f: { field: string; message: string }) => [f.field, f.message]))
+      const fields = Object.fromEntries(
+        body.fields.map((f: { field: string; message: string }) => [f.field, f.message])
+      )
       expect(fields).toEqual({
         "features.mean_radius": "is required",
         "features.mean_texture": "must be number or null",
@@ -236,7 +272,9 @@ describe("serve: prediction endpoint", () => {
     await withServer(async (app) => {
       const res = await predict(app, "mixed", { features: { age: 40.5, income: null, city: 3, member: "true" } })
       expect(res.statusCode).toBe(422)
-      const fields = Object.fromEntries(res.json().fields.map((f: { field: string; message: string }) => [f.field, f.message]))
+      const fields = Object.fromEntries(
+        res.json().fields.map((f: { field: string; message: string }) => [f.field, f.message])
+      )
       expect(fields).toEqual({
         "features.age": "must be an integer",
         "features.income": "must be number",
@@ -260,7 +298,14 @@ describe("serve: prediction endpoint", () => {
 
   it("rejects bodies without exactly one of features / rows with 422", async () => {
     await withServer(async (app) => {
-      for (const payload of [{}, { features: mixedRow, rows: [mixedRow] }, { feature: mixedRow }, [mixedRow], { rows: [] }, { features: [1, 2] }]) {
+      for (const payload of [
+        {},
+        { features: mixedRow, rows: [mixedRow] },
+        { feature: mixedRow },
+        [mixedRow],
+        { rows: [] },
+        { features: [1, 2] }
+      ]) {
         const res = await predict(app, "mixed", payload)
         expect(res.statusCode, JSON.stringify(payload)).toBe(422)
         expect(res.json().fields.length).toBeGreaterThan(0)
@@ -269,16 +314,24 @@ describe("serve: prediction endpoint", () => {
   })
 
   it("answers 404 for a model it does not serve, 400 for broken JSON, 413 over the body limit", async () => {
-    await withServer(async (app) => {
-      const res = await predict(app, "no-such-model", { features: {} })
-      expect(res.statusCode).toBe(404)
-      expect(res.json()).toMatchObject({ error: "model_not_found" })
-      expect(res.json().message).toContain("no-such-model")
-      const broken = await app.inject({ method: "POST", url: "/predict/mixed", payload: "{\"features\": ", headers: { "content-type": "application/json" } })
-      expect(broken.statusCode).toBe(400)
-      const big = await predict(app, "mixed", { features: { ...mixedRow, pad: "x".repeat(4096) } })
-      expect(big.statusCode).toBe(413)
-    }, { config: config({ body_limit_bytes: 2048 }) })
+    await withServer(
+      async (app) => {
+        const res = await predict(app, "no-such-model", { features: {} })
+        expect(res.statusCode).toBe(404)
+        expect(res.json()).toMatchObject({ error: "model_not_found" })
+        expect(res.json().message).toContain("no-such-model")
+        const broken = await app.inject({
+          method: "POST",
+          url: "/predict/mixed",
+          payload: '{"features": ',
+          headers: { "content-type": "application/json" }
+        })
+        expect(broken.statusCode).toBe(400)
+        const big = await predict(app, "mixed", { features: { ...mixedRow, pad: "x".repeat(4096) } })
+        expect(big.statusCode).toBe(413)
+      },
+      { config: config({ body_limit_bytes: 2048 }) }
+    )
   })
 })
 
@@ -288,15 +341,25 @@ describe("serve: models, health, readiness, docs, page", () => {
       const body = (await app.inject({ method: "GET", url: "/models" })).json()
       expect(body.models.map((m: { name: string }) => m.name)).toEqual(["breast-cancer", "mixed"])
       const bc = body.models[0]
-      expect(bc).toMatchObject({ version: 1, stage: "Production", aliases: ["champion"], task_type: "classification", algorithm: "random_forest", classes: ["benign", "malignant"] })
+      expect(bc).toMatchObject({
+        version: 1,
+        stage: "Production",
+        aliases: ["champion"],
+        task_type: "classification",
+        algorithm: "random_forest",
+        classes: ["benign", "malignant"]
+      })
       expect(bc.run_id).toBe(bcRunId)
       expect(bc.dataset_version).toMatch(/^[0-9a-f]{64}$/)
       expect(Date.parse(bc.trained_at)).not.toBeNaN()
       expect(bc.features).toHaveLength(30)
       expect(bc.features[0]).toMatchObject({ name: "mean_radius", type: "float", nullable: true })
       const mixed = body.models[1]
-      expect(mixed.features.map((f: { name: string; type: string; nullable: boolean }) => `${f.name}:${f.type}:${f.nullable}`))
-        .toEqual(["age:int:false", "income:float:false", "city:string:false", "member:bool:false"])
+      expect(
+        mixed.features.map(
+          (f: { name: string; type: string; nullable: boolean }) => `${f.name}:${f.type}:${f.nullable}`
+        )
+      ).toEqual(["age:int:false", "income:float:false", "city:string:false", "member:bool:false"])
       expect(mixed.features[2].categories).toEqual(["lyon", "nice", "paris"])
     })
   })
@@ -309,13 +372,16 @@ describe("serve: models, health, readiness, docs, page", () => {
       expect(ready.json().models).toHaveLength(2)
     })
     const onlyMissing = await runtime.runPromise(loadModelSet({ ...loadOptions, models: ["nope"] }))
-    await withServer(async (app) => {
-      expect((await app.inject({ method: "GET", url: "/health" })).statusCode).toBe(200)
-      const ready = await app.inject({ method: "GET", url: "/ready" })
-      expect(ready.statusCode).toBe(503)
-      expect(ready.json().reason).toBe("no model is loaded at stage Production: model nope is not registered")
-      expect((await app.inject({ method: "GET", url: "/" })).statusCode).toBe(200)
-    }, { initial: onlyMissing })
+    await withServer(
+      async (app) => {
+        expect((await app.inject({ method: "GET", url: "/health" })).statusCode).toBe(200)
+        const ready = await app.inject({ method: "GET", url: "/ready" })
+        expect(ready.statusCode).toBe(503)
+        expect(ready.json().reason).toBe("no model is loaded at stage Production: model nope is not registered")
+        expect((await app.inject({ method: "GET", url: "/" })).statusCode).toBe(200)
+      },
+      { initial: onlyMissing }
+    )
   })
 
   it("GET /metrics: request counter and latency histogram by model/version/status, models loaded, reloads", async () => {
@@ -330,13 +396,13 @@ describe("serve: models, health, readiness, docs, page", () => {
       expect(res.statusCode).toBe(200)
       expect(res.headers["content-type"]).toContain("text/plain")
       const text = res.body
-      expect(text).toContain("driftgate_predict_requests_total{model=\"mixed\",version=\"1\",status=\"200\"} 2")
-      expect(text).toContain("driftgate_predict_requests_total{model=\"mixed\",version=\"1\",status=\"422\"} 2")
-      expect(text).toContain("driftgate_predict_requests_total{model=\"_unknown\",version=\"\",status=\"404\"} 1")
-      expect(text).toContain("driftgate_predict_duration_seconds_count{model=\"mixed\",version=\"1\",status=\"200\"} 2")
+      expect(text).toContain('driftgate_predict_requests_total{model="mixed",version="1",status="200"} 2')
+      expect(text).toContain('driftgate_predict_requests_total{model="mixed",version="1",status="422"} 2')
+      expect(text).toContain('driftgate_predict_requests_total{model="_unknown",version="",status="404"} 1')
+      expect(text).toContain('driftgate_predict_duration_seconds_count{model="mixed",version="1",status="200"} 2')
       expect(text).toContain("driftgate_models_loaded 2")
-      expect(text).toContain("driftgate_reloads_total{outcome=\"success\"} 1")
-      expect(text).toContain("driftgate_reloads_total{outcome=\"failure\"} 0")
+      expect(text).toContain('driftgate_reloads_total{outcome="success"} 1')
+      expect(text).toContain('driftgate_reloads_total{outcome="failure"} 0')
       expect(text).toContain("driftgate_prediction_log_dropped_rows_total 0")
     })
   })
@@ -347,8 +413,17 @@ describe("serve: models, health, readiness, docs, page", () => {
       expect(res.statusCode).toBe(200)
       const doc = JSON.parse(res.body)
       expect(doc.openapi).toBe("3.0.3")
-      expect(doc.paths["/predict/{name}"].post.requestBody.content["application/json"].schema.properties).toHaveProperty("rows")
-      expect(Object.keys(doc.paths).sort()).toEqual(["/admin/reload", "/health", "/metrics", "/models", "/predict/{name}", "/ready"])
+      expect(
+        doc.paths["/predict/{name}"].post.requestBody.content["application/json"].schema.properties
+      ).toHaveProperty("rows")
+      expect(Object.keys(doc.paths).sort()).toEqual([
+        "/admin/reload",
+        "/health",
+        "/metrics",
+        "/models",
+        "/predict/{name}",
+        "/ready"
+      ])
       const ui = await app.inject({ method: "GET", url: "/docs/" })
       expect(ui.statusCode).toBe(200)
       expect(ui.body).toContain("swagger")
@@ -362,12 +437,14 @@ describe("serve: models, health, readiness, docs, page", () => {
       expect(res.headers["content-type"]).toContain("text/html")
       const nonce = /script-src 'nonce-([^']+)'/.exec(String(res.headers["content-security-policy"]))![1]!
       expect(res.body).toContain(`<script nonce="${nonce}">`)
-      expect(res.body).toContain("<form data-model=\"breast-cancer\">")
-      expect(res.body).toContain("data-name=\"mean_radius\" data-dtype=\"float\"")
-      expect(res.body).toContain("<option value=\"paris\">paris</option>")
+      expect(res.body).toContain('<form data-model="breast-cancer">')
+      expect(res.body).toContain('data-name="mean_radius" data-dtype="float"')
+      expect(res.body).toContain('<option value="paris">paris</option>')
       expect(res.body).not.toContain("innerHTML")
     })
-    expect(escapeHtml(`<img src=x onerror="a('b')">&`)).toBe("&lt;img src=x onerror=&quot;a(&#39;b&#39;)&quot;&gt;&amp;")
+    expect(escapeHtml(`<img src=x onerror="a('b')">&`)).toBe(
+      "&lt;img src=x onerror=&quot;a(&#39;b&#39;)&quot;&gt;&amp;"
+    )
   })
 })
 
@@ -376,12 +453,15 @@ describe("serve: reload", () => {
     app.inject({ method: "POST", url: "/admin/reload", headers: authorization === undefined ? {} : { authorization } })
 
   it("is disabled (403) without a configured token, never open", async () => {
-    await withServer(async (app) => {
-      const res = await reload(app, `Bearer ${TOKEN}`)
-      expect(res.statusCode).toBe(403)
-      expect(res.json().message).toContain("DRIFTGATE_ADMIN_TOKEN")
-      expect((await reload(app)).statusCode).toBe(403)
-    }, { adminToken: undefined })
+    await withServer(
+      async (app) => {
+        const res = await reload(app, `Bearer ${TOKEN}`)
+        expect(res.statusCode).toBe(403)
+        expect(res.json().message).toContain("DRIFTGATE_ADMIN_TOKEN")
+        expect((await reload(app)).statusCode).toBe(403)
+      },
+      { adminToken: undefined }
+    )
   })
 
   it("missing token → 401, wrong token → 401, right token → 200", async () => {
@@ -400,27 +480,32 @@ describe("serve: reload", () => {
 
   it("a failed reload keeps the old set and answers 503 with the reason; a later one picks up a new version", async () => {
     const { state, source } = flakySource()
-    await withServer(async (app) => {
-      state.fail = true
-      const failed = await reload(app, `Bearer ${TOKEN}`)
-      expect(failed.statusCode).toBe(503)
-      expect(failed.json().message).toBe("reload failed, still serving the previous models: store read failed: the registry is unavailable")
-      expect((await predict(app, "breast-cancer", { features: bcRows[0] })).json().version).toBe(1)
-      expect((await app.inject({ method: "GET", url: "/ready" })).json().last_reload).toMatchObject({ ok: false })
+    await withServer(
+      async (app) => {
+        state.fail = true
+        const failed = await reload(app, `Bearer ${TOKEN}`)
+        expect(failed.statusCode).toBe(503)
+        expect(failed.json().message).toBe(
+          "reload failed, still serving the previous models: store read failed: the registry is unavailable"
+        )
+        expect((await predict(app, "breast-cancer", { features: bcRows[0] })).json().version).toBe(1)
+        expect((await app.inject({ method: "GET", url: "/ready" })).json().last_reload).toMatchObject({ ok: false })
 
-      state.fail = false
-      await train("breast_cancer.yaml") // version 2 to Production (same data and seed: no regression)
-      const ok = await reload(app, `Bearer ${TOKEN}`)
-      expect(ok.statusCode).toBe(200)
-      expect(ok.json().models.find((m: { name: string }) => m.name === "breast-cancer").version).toBe(2)
-      expect(ok.json().previous.find((m: { name: string }) => m.name === "breast-cancer").version).toBe(1)
-      expect((await predict(app, "breast-cancer", { features: bcRows[0] })).json().version).toBe(2)
-      const metrics = (await app.inject({ method: "GET", url: "/metrics" })).body
-      expect(metrics).toContain("driftgate_reloads_total{outcome=\"failure\"} 1")
-      expect(metrics).toContain("driftgate_model_info{model=\"breast-cancer\",version=\"2\",stage=\"Production\"} 1")
-      const production = await runtime.runPromise(Effect.flatMap(Registry, (r) => r.getProduction("breast-cancer")))
-      expect(production._tag === "Some" && production.value.version).toBe(2)
-    }, { source })
+        state.fail = false
+        await train("breast_cancer.yaml") // version 2 to Production (same data and seed: no regression)
+        const ok = await reload(app, `Bearer ${TOKEN}`)
+        expect(ok.statusCode).toBe(200)
+        expect(ok.json().models.find((m: { name: string }) => m.name === "breast-cancer").version).toBe(2)
+        expect(ok.json().previous.find((m: { name: string }) => m.name === "breast-cancer").version).toBe(1)
+        expect((await predict(app, "breast-cancer", { features: bcRows[0] })).json().version).toBe(2)
+        const metrics = (await app.inject({ method: "GET", url: "/metrics" })).body
+        expect(metrics).toContain('driftgate_reloads_total{outcome="failure"} 1')
+        expect(metrics).toContain('driftgate_model_info{model="breast-cancer",version="2",stage="Production"} 1')
+        const production = await runtime.runPromise(Effect.flatMap(Registry, (r) => r.getProduction("breast-cancer")))
+        expect(production._tag === "Some" && production.value.version).toBe(2)
+      },
+      { source }
+    )
   })
 
   it("a reload that meets a corrupt artifact fails as a whole, naming the model and the file", async () => {
@@ -432,7 +517,9 @@ describe("serve: reload", () => {
       try {
         const res = await reload(app, `Bearer ${TOKEN}`)
         expect(res.statusCode).toBe(503)
-        expect(res.json().message).toMatch(/^reload failed, still serving the previous models: workspace load of artifacts\/.+\/model failed: model mixed version 1 cannot be served: cannot parse transform\.json/)
+        expect(res.json().message).toMatch(
+          /^reload failed, still serving the previous models: workspace load of artifacts\/.+\/model failed: model mixed version 1 cannot be served: cannot parse transform\.json/
+        )
         expect(res.json().models.map((m: { name: string }) => m.name)).toEqual(["breast-cancer", "mixed"])
         expect((await predict(app, "mixed", { features: mixedRow })).statusCode).toBe(200)
       } finally {
@@ -444,7 +531,9 @@ describe("serve: reload", () => {
   it("requests running while a reload swaps the set all succeed", async () => {
     await withServer(async (app) => {
       const results = await Promise.all([
-        ...Array.from({ length: 60 }, (_, i) => predict(app, i % 2 ? "mixed" : "breast-cancer", i % 2 ? { features: mixedRow } : { rows: bcRows })),
+        ...Array.from({ length: 60 }, (_, i) =>
+          predict(app, i % 2 ? "mixed" : "breast-cancer", i % 2 ? { features: mixedRow } : { rows: bcRows })
+        ),
         ...Array.from({ length: 4 }, () => reload(app, `Bearer ${TOKEN}`))
       ])
       expect(results.map((r) => r.statusCode)).toEqual(results.map(() => 200))
@@ -468,11 +557,19 @@ describe("serve: prediction log", () => {
   it("appends one JSON object per predicted row to serving/predictions/<model>/<UTC date>.jsonl, flushed on close", async () => {
     const before = new Date()
     const ids: string[] = []
-    await withServer(async (app) => {
-      ids.push((await predict(app, "mixed", { features: mixedRow })).json().request_id)
-      ids.push((await predict(app, "mixed", { rows: [mixedRow, { ...mixedRow, member: false }] })).json().request_id)
-      await predict(app, "mixed", { features: { age: "x" } }) // refused: not logged
-    }, { predictionSink: sink, config: config({ prediction_log: { enabled: true, flush_interval_ms: 60_000, flush_rows: 1000, max_queue: 1000 } }) })
+    await withServer(
+      async (app) => {
+        ids.push((await predict(app, "mixed", { features: mixedRow })).json().request_id)
+        ids.push((await predict(app, "mixed", { rows: [mixedRow, { ...mixedRow, member: false }] })).json().request_id)
+        await predict(app, "mixed", { features: { age: "x" } }) // refused: not logged
+      },
+      {
+        predictionSink: sink,
+        config: config({
+          prediction_log: { enabled: true, flush_interval_ms: 60_000, flush_rows: 1000, max_queue: 1000 }
+        })
+      }
+    )
     const rows = await runtime.runPromise(Effect.flatMap(Storage, (s) => readPredictionLog(s, "mixed", before)))
     expect(rows).toHaveLength(3)
     expect(rows.map((r) => r.request_id)).toEqual([ids[0], ids[1], ids[1]])
@@ -482,18 +579,30 @@ describe("serve: prediction log", () => {
     expect(typeof rows[0]!.prediction).toBe("number")
     const keys = await runtime.runPromise(Effect.flatMap(Storage, (s) => s.list("serving/predictions/mixed")))
     expect(keys).toContain(`serving/predictions/mixed/${rows[0]!.ts.slice(0, 10)}.jsonl`)
-    expect(await runtime.runPromise(Effect.flatMap(Storage, (s) => readPredictionLog(s, "mixed", new Date(Date.now() + 86_400_000))))).toEqual([])
+    expect(
+      await runtime.runPromise(
+        Effect.flatMap(Storage, (s) => readPredictionLog(s, "mixed", new Date(Date.now() + 86_400_000)))
+      )
+    ).toEqual([])
   })
 
   it("reads a workspace folder too, skipping a line cut short by a crash", async () => {
     const ws = fs.mkdtempSync(path.join(os.tmpdir(), "driftgate-log-"))
     const dir = path.join(ws, "serving/predictions/m")
     fs.mkdirSync(dir, { recursive: true })
-    const row = (ts: string) => JSON.stringify({ ts, request_id: "r", model: "m", version: 3, features: { a: 1 }, prediction: "yes" })
+    const row = (ts: string) =>
+      JSON.stringify({ ts, request_id: "r", model: "m", version: 3, features: { a: 1 }, prediction: "yes" })
     fs.writeFileSync(path.join(dir, "2026-01-01.jsonl"), row("2026-01-01T10:00:00.000Z") + "\n")
-    fs.writeFileSync(path.join(dir, "2026-01-02.jsonl"), row("2026-01-02T09:00:00.000Z") + "\n" + row("2026-01-02T11:00:00.000Z") + "\n{\"ts\":\"2026-01-02T12")
+    fs.writeFileSync(
+      path.join(dir, "2026-01-02.jsonl"),
+      row("2026-01-02T09:00:00.000Z") + "\n" + row("2026-01-02T11:00:00.000Z") + '\n{"ts":"2026-01-02T12'
+    )
     const all = await Effect.runPromise(readPredictionLog(ws, "m"))
-    expect(all.map((r) => r.ts)).toEqual(["2026-01-01T10:00:00.000Z", "2026-01-02T09:00:00.000Z", "2026-01-02T11:00:00.000Z"])
+    expect(all.map((r) => r.ts)).toEqual([
+      "2026-01-01T10:00:00.000Z",
+      "2026-01-02T09:00:00.000Z",
+      "2026-01-02T11:00:00.000Z"
+    ])
     const since = await Effect.runPromise(readPredictionLog(ws, "m", new Date("2026-01-02T10:00:00Z")))
     expect(since.map((r) => r.ts)).toEqual(["2026-01-02T11:00:00.000Z"])
     expect(await Effect.runPromise(readPredictionLog(ws, "absent"))).toEqual([])
@@ -502,10 +611,21 @@ describe("serve: prediction log", () => {
 
   it("is bounded: a full queue drops (and counts) rows instead of blocking; a failing sink is counted", async () => {
     let release!: () => void
-    const gate = new Promise<void>((r) => { release = r })
+    const gate = new Promise<void>((r) => {
+      release = r
+    })
     const written: string[] = []
     const dropped: number[] = []
-    const log = new PredictionLog({ append: async (_k, t) => { await gate; written.push(t) } }, { flushIntervalMs: 60_000, flushRows: 2, maxQueue: 3 }, { onDropped: (n) => dropped.push(n) })
+    const log = new PredictionLog(
+      {
+        append: async (_k, t) => {
+          await gate
+          written.push(t)
+        }
+      },
+      { flushIntervalMs: 60_000, flushRows: 2, maxQueue: 3 },
+      { onDropped: (n) => dropped.push(n) }
+    )
     expect(log.add("2026-01-01T00:00:00.000Z", "a", "m", 1, { x: 1 }, 1)).toBe(true)
     expect(log.add("2026-01-01T00:00:00.000Z", "b", "m", 1, [{ x: 2 }, { x: 3 }], [2, 3])).toBe(true)
     expect(log.add("2026-01-01T00:00:00.000Z", "c", "m", 1, { x: 4 }, 4)).toBe(false) // 3 queued: full
@@ -515,12 +635,22 @@ describe("serve: prediction log", () => {
     release()
     await flushing
     await log.close()
-    expect(written.join("").trim().split("\n").map((l) => JSON.parse(l).request_id)).toEqual(["a", "b", "b", "d"])
+    expect(
+      written
+        .join("")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l).request_id)
+    ).toEqual(["a", "b", "b", "d"])
     expect(log.dropped).toBe(1)
     expect(log.add("2026-01-01T00:00:00.000Z", "e", "m", 1, { x: 6 }, 6)).toBe(false) // closed
 
     const errors: number[] = []
-    const failing = new PredictionLog({ append: () => Promise.reject(new Error("disk full")) }, { flushIntervalMs: 60_000, flushRows: 100, maxQueue: 100 }, { onError: (_e, n) => errors.push(n) })
+    const failing = new PredictionLog(
+      { append: () => Promise.reject(new Error("disk full")) },
+      { flushIntervalMs: 60_000, flushRows: 100, maxQueue: 100 },
+      { onError: (_e, n) => errors.push(n) }
+    )
     failing.add("2026-01-01T00:00:00.000Z", "a", "m", 1, { x: 1 }, 1)
     await failing.close()
     expect(errors).toEqual([1])
@@ -532,15 +662,39 @@ describe("serve: fuzzed payloads never cause a 5xx", () => {
   it("random JSON bodies, wrong types, NaN/Infinity strings, nested objects, big arrays, unicode keys", async () => {
     const statuses = new Map<number, number>()
     await withServer(async (app) => {
-      const names = ["age", "income", "city", "member", "mean_radius", "__proto__", "constructor", "ÿ", "😀", "a.b", "rows", "features"]
+      const names = [
+        "age",
+        "income",
+        "city",
+        "member",
+        "mean_radius",
+        "__proto__",
+        "constructor",
+        "ÿ",
+        "😀",
+        "a.b",
+        "rows",
+        "features"
+      ]
       const value = fc.oneof(
         fc.constantFrom("NaN", "Infinity", "-Infinity", "1e999", "", "null", "true", "<script>"),
-        fc.double(), fc.integer(), fc.boolean(), fc.constant(null), fc.string(), fc.string({ unit: "binary" }),
-        fc.array(fc.integer(), { maxLength: 50 }), fc.dictionary(fc.string({ unit: "binary" }), fc.integer(), { maxKeys: 5 })
+        fc.double(),
+        fc.integer(),
+        fc.boolean(),
+        fc.constant(null),
+        fc.string(),
+        fc.string({ unit: "binary" }),
+        fc.array(fc.integer(), { maxLength: 50 }),
+        fc.dictionary(fc.string({ unit: "binary" }), fc.integer(), { maxKeys: 5 })
       )
       const row = fc.oneof(
         // well-typed rows with extreme values (±1e308, subnormals, unseen categories) reach the model
-        fc.record({ age: fc.integer({ min: -(2 ** 53) + 1, max: 2 ** 53 - 1 }), income: fc.double({ noNaN: true, noDefaultInfinity: true }), city: fc.string(), member: fc.boolean() }),
+        fc.record({
+          age: fc.integer({ min: -(2 ** 53) + 1, max: 2 ** 53 - 1 }),
+          income: fc.double({ noNaN: true, noDefaultInfinity: true }),
+          city: fc.string(),
+          member: fc.boolean()
+        }),
         fc.record({ age: value, income: value, city: value, member: value }, { requiredKeys: [] }),
         fc.dictionary(fc.oneof(fc.constantFrom(...names), fc.string({ unit: "binary" })), value, { maxKeys: 8 }),
         value
@@ -552,19 +706,46 @@ describe("serve: fuzzed payloads never cause a 5xx", () => {
         fc.jsonValue().map((v) => ({ v })),
         fc.jsonValue()
       )
-      await fc.assert(fc.asyncProperty(fc.constantFrom("mixed", "breast-cancer", "nope", "%F0%9F%98%80"), body, async (model, payload) => {
-        const res = await app.inject({ method: "POST", url: `/predict/${model}`, payload: JSON.stringify(payload), headers: { "content-type": "application/json" } })
-        if (process.env.FUZZ_STATS) statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1)
-        expect(res.statusCode, `${model} ${JSON.stringify(payload).slice(0, 300)} → ${res.body.slice(0, 300)}`).toBeLessThan(500)
-      }), { numRuns: 300, seed: 20260101 })
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom("mixed", "breast-cancer", "nope", "%F0%9F%98%80"),
+          body,
+          async (model, payload) => {
+            const res = await app.inject({
+              method: "POST",
+              url: `/predict/${model}`,
+              payload: JSON.stringify(payload),
+              headers: { "content-type": "application/json" }
+            })
+            if (process.env.FUZZ_STATS) statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1)
+            expect(
+              res.statusCode,
+              `${model} ${JSON.stringify(payload).slice(0, 300)} → ${res.body.slice(0, 300)}`
+            ).toBeLessThan(500)
+          }
+        ),
+        { numRuns: 300, seed: 20260101 }
+      )
       // raw text that is not JSON, or JSON with values JSON.parse turns into Infinity
       const huge = [
         JSON.stringify({ rows: Array.from({ length: 5000 }, () => mixedRow) }),
         JSON.stringify({ features: { ...mixedRow, age: Array.from({ length: 20000 }, (_, i) => i) } }),
         JSON.stringify({ features: Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`k${i}`, i])) })
       ]
-      for (const raw of [...huge, "{\"features\":{\"age\":1e999,\"income\":1,\"city\":\"x\",\"member\":true}}", "\u0000", "[[[[[[[[[[]]]]]]]]]]", "{\"__proto__\":{\"x\":1}}", "{\"features\":{\"constructor\":{\"prototype\":1}}}"]) {
-        const res = await app.inject({ method: "POST", url: "/predict/mixed", payload: raw, headers: { "content-type": "application/json" } })
+      for (const raw of [
+        ...huge,
+        '{"features":{"age":1e999,"income":1,"city":"x","member":true}}',
+        "\u0000",
+        "[[[[[[[[[[]]]]]]]]]]",
+        '{"__proto__":{"x":1}}',
+        '{"features":{"constructor":{"prototype":1}}}'
+      ]) {
+        const res = await app.inject({
+          method: "POST",
+          url: "/predict/mixed",
+          payload: raw,
+          headers: { "content-type": "application/json" }
+        })
         expect(res.statusCode, raw.slice(0, 200)).toBeLessThan(500)
       }
       if (process.env.FUZZ_STATS) console.log(Object.fromEntries(statuses))
@@ -575,11 +756,19 @@ describe("serve: fuzzed payloads never cause a 5xx", () => {
 describe("serve config (configs/serve.yaml)", () => {
   it("decodes the shipped file, fills defaults, and names an unknown key", async () => {
     const { parse } = await import("yaml")
-    const shipped = decodeServeConfig(parse(fs.readFileSync(path.join(root, "configs/serve.yaml"), "utf8")), "serve.yaml")
+    const shipped = decodeServeConfig(
+      parse(fs.readFileSync(path.join(root, "configs/serve.yaml"), "utf8")),
+      "serve.yaml"
+    )
     expect(Either.isRight(shipped) && shipped.right).toEqual(defaultServeConfig())
     expect(Either.isRight(decodeServeConfig(null, "empty.yaml"))).toBe(true)
-    const bad = decodeServeConfig({ port: 8080, prediction_log: { enabled: true, flush_intervall_ms: 5 } }, "serve.yaml")
-    expect(Either.isLeft(bad) && bad.left.message).toBe("unknown key \"prediction_log.flush_intervall_ms\" (did you mean \"flush_interval_ms\"?)")
+    const bad = decodeServeConfig(
+      { port: 8080, prediction_log: { enabled: true, flush_intervall_ms: 5 } },
+      "serve.yaml"
+    )
+    expect(Either.isLeft(bad) && bad.left.message).toBe(
+      'unknown key "prediction_log.flush_intervall_ms" (did you mean "flush_interval_ms"?)'
+    )
     const port = decodeServeConfig({ port: 70000 }, "serve.yaml")
     expect(Either.isLeft(port) && port.left.key).toBe("port")
   })
@@ -588,21 +777,38 @@ describe("serve config (configs/serve.yaml)", () => {
 describe("serve: image models (registered last: the other tests expect two models)", () => {
   it("an image classifier whose artifact is broken fails the load, naming the model and the file", async () => {
     const runId = "01900000-0000-7000-8000-000000000001"
-    await runtime.runPromise(Effect.gen(function* () {
-      const storage = yield* Storage
-      const registry = yield* Registry
-      // only the feature map exists: a decode of model.json would fail the load
-      yield* storage.write(`artifacts/${runId}/model/feature_map.json`, JSON.stringify({ format: "driftgate.feature_map/1", task_type: "image_classification" }))
-      yield* registry.promote({
-        name: "digits", runId, artifactPath: `artifacts/${runId}/model`, actor: "test", reason: "test",
-        tags: {
-          execution_id: "01900000-0000-7000-8000-000000000002", config_hash: "a".repeat(64), dataset_version: "b".repeat(64),
-          random_seed: "1", run_id: runId, driftgate_version: "0.1.0-test", code_revision: "test"
-        }
+    await runtime.runPromise(
+      Effect.gen(function* () {
+        const storage = yield* Storage
+        const registry = yield* Registry
+        // only the feature map exists: a decode of model.json would fail the load
+        yield* storage.write(
+          `artifacts/${runId}/model/feature_map.json`,
+          JSON.stringify({ format: "driftgate.feature_map/1", task_type: "image_classification" })
+        )
+        yield* registry.promote({
+          name: "digits",
+          runId,
+          artifactPath: `artifacts/${runId}/model`,
+          actor: "test",
+          reason: "test",
+          tags: {
+            execution_id: "01900000-0000-7000-8000-000000000002",
+            config_hash: "a".repeat(64),
+            dataset_version: "b".repeat(64),
+            random_seed: "1",
+            run_id: runId,
+            driftgate_version: "0.1.0-test",
+            code_revision: "test"
+          }
+        })
       })
-    }))
+    )
     // Image models are served now (tests/programs/serve-images.test.ts); a broken one fails the load.
-    const err = await realSource.load().then(() => undefined, (e: Error) => e)
+    const err = await realSource.load().then(
+      () => undefined,
+      (e: Error) => e
+    )
     expect(err?.message).toContain("model digits version 1 cannot be served")
     expect(err?.message).toContain("model.json")
   })

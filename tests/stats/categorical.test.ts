@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest"
 import { binnedNumericShares, histogramBinEdges } from "../../src/stats/binning.js"
 import { chiSquare, chiSquareCategories } from "../../src/stats/chi2.js"
-import { jensenShannonCategories, jensenShannonDistance, jensenShannonNumericSorted } from "../../src/stats/jensenShannon.js"
+import {
+  jensenShannonCategories,
+  jensenShannonDistance,
+  jensenShannonNumericSorted
+} from "../../src/stats/jensenShannon.js"
 import { sortedFinite } from "../../src/stats/ks.js"
 import { psiCategories, psiNumericSorted } from "../../src/stats/psi.js"
 import { twoProportionZTest, zTestCategories } from "../../src/stats/ztest.js"
@@ -25,7 +29,16 @@ describe("Evidently's categorical tests (chi-square, Z, PSI, Jensen-Shannon) vs 
     })
   }
   it("a category unseen in the reference gives an infinite statistic and p = 0", () => {
-    const x = chiSquareCategories(new Map([["a", 10], ["b", 5]]), new Map([["a", 3], ["c", 4]]))
+    const x = chiSquareCategories(
+      new Map([
+        ["a", 10],
+        ["b", 5]
+      ]),
+      new Map([
+        ["a", 3],
+        ["c", 4]
+      ])
+    )
     expect(x.statistic).toBe(Infinity)
     expect(x.pValue).toBe(0)
   })

@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest"
 import { columnDrift, defaultTest, severityOf } from "../../src/stats/columnDrift.js"
-import { buildProfile, profileCategoricalColumn, profileNumericColumn, type ColumnProfile } from "../../src/stats/profile.js"
+import {
+  buildProfile,
+  profileCategoricalColumn,
+  profileNumericColumn,
+  type ColumnProfile
+} from "../../src/stats/profile.js"
 import { readDataset, selectRows } from "./csvData.js"
 import { expectP, expectRel, ref } from "./scipyReference.js"
 
@@ -49,25 +54,43 @@ describe("test selection rules", () => {
 
   it("counts distinct values over reference ∪ current", () => {
     // reference has 4 values, current adds 2 more: 6 > 5 -> KS
-    const refCol = profileNumericColumn("x", Float64Array.from({ length: 100 }, (_, i) => i % 4))
-    const r = columnDrift(refCol, Float64Array.from({ length: 50 }, (_, i) => (i % 6)))
+    const refCol = profileNumericColumn(
+      "x",
+      Float64Array.from({ length: 100 }, (_, i) => i % 4)
+    )
+    const r = columnDrift(
+      refCol,
+      Float64Array.from({ length: 50 }, (_, i) => i % 6)
+    )
     expect(r.uniqueValues).toBe(6)
     expect(r.test).toBe("ks")
-    const s = columnDrift(refCol, Float64Array.from({ length: 50 }, (_, i) => i % 3))
+    const s = columnDrift(
+      refCol,
+      Float64Array.from({ length: 50 }, (_, i) => i % 3)
+    )
     expect(s.test).toBe("chisquare")
     expect(s.kind).toBe("numeric")
   })
 
   it("binary columns use the Z-test and report kind binary", () => {
-    const refCol = profileCategoricalColumn("flag", Array.from({ length: 200 }, (_, i) => (i % 3 === 0 ? "yes" : "no")))
-    const r = columnDrift(refCol, Array.from({ length: 100 }, (_, i) => (i % 2 === 0 ? "yes" : "no")))
+    const refCol = profileCategoricalColumn(
+      "flag",
+      Array.from({ length: 200 }, (_, i) => (i % 3 === 0 ? "yes" : "no"))
+    )
+    const r = columnDrift(
+      refCol,
+      Array.from({ length: 100 }, (_, i) => (i % 2 === 0 ? "yes" : "no"))
+    )
     expect(r.kind).toBe("binary")
     expect(r.test).toBe("z")
     expect(r.pValue).not.toBeNull()
   })
 
   it("honours overrides of test and threshold, and refuses numeric tests on strings", () => {
-    const refCol = profileNumericColumn("x", Float64Array.from({ length: 300 }, (_, i) => Math.sin(i) * 10))
+    const refCol = profileNumericColumn(
+      "x",
+      Float64Array.from({ length: 300 }, (_, i) => Math.sin(i) * 10)
+    )
     const cur = Float64Array.from({ length: 300 }, (_, i) => Math.sin(i + 0.5) * 10 + 1)
     const w = columnDrift(refCol, cur, { test: "wasserstein", threshold: 0.05 })
     expect(w.test).toBe("wasserstein")
@@ -78,12 +101,17 @@ describe("test selection rules", () => {
     const js = columnDrift(refCol, cur, { test: "jensenshannon", threshold: 0.2 })
     expect(js.drifted).toBe(js.statistic! >= 0.2)
     const cat = profileCategoricalColumn("c", ["a", "b", "a", "c"])
-    expect(() => columnDrift(cat, ["a", "b", "c", "a"], { test: "ks" })).toThrow(/categorical, so it cannot use the ks test/)
+    expect(() => columnDrift(cat, ["a", "b", "c", "a"], { test: "ks" })).toThrow(
+      /categorical, so it cannot use the ks test/
+    )
     expect(() => columnDrift(refCol, ["a", "b"])).toThrow(/holds strings/)
   })
 
   it("excludes and counts nulls in the current batch", () => {
-    const refCol = profileNumericColumn("x", Float64Array.from({ length: 100 }, (_, i) => i))
+    const refCol = profileNumericColumn(
+      "x",
+      Float64Array.from({ length: 100 }, (_, i) => i)
+    )
     const r = columnDrift(refCol, Float64Array.from([1, Number.NaN, 3, 50, Number.NaN, 70, 20, 30, 40, 60, 90, 99]))
     expect(r.currentNulls).toBe(2)
     expect(r.currentRows).toBe(10)
@@ -91,8 +119,14 @@ describe("test selection rules", () => {
   })
 
   it("gives plotting summaries: histogram for numeric, counts for categories", () => {
-    const refCol = profileNumericColumn("x", Float64Array.from({ length: 500 }, (_, i) => (i * 7919) % 1000))
-    const r = columnDrift(refCol, Float64Array.from({ length: 400 }, (_, i) => ((i * 104729) % 1000) + 100))
+    const refCol = profileNumericColumn(
+      "x",
+      Float64Array.from({ length: 500 }, (_, i) => (i * 7919) % 1000)
+    )
+    const r = columnDrift(
+      refCol,
+      Float64Array.from({ length: 400 }, (_, i) => ((i * 104729) % 1000) + 100)
+    )
     expect(r.summary.type).toBe("histogram")
     if (r.summary.type === "histogram") {
       expect(r.summary.edges.length).toBe(r.summary.reference.length + 1)
@@ -101,7 +135,14 @@ describe("test selection rules", () => {
     }
     const cat = profileCategoricalColumn("c", ["a", "b", "a", "c", null])
     const s = columnDrift(cat, ["a", "d", null, null])
-    expect(s.summary).toEqual({ type: "categories", categories: ["a", "d", "b", "c"], reference: [2, 0, 1, 1], current: [1, 1, 0, 0], otherReference: 0, otherCurrent: 0 })
+    expect(s.summary).toEqual({
+      type: "categories",
+      categories: ["a", "d", "b", "c"],
+      reference: [2, 0, 1, 1],
+      current: [1, 1, 0, 0],
+      otherReference: 0,
+      otherCurrent: 0
+    })
     expect(s.currentNulls).toBe(2)
   })
 })
@@ -115,6 +156,11 @@ describe("severity", () => {
     expect(severityOf("wasserstein", true, 0.3, null)).toBe("high")
     expect(severityOf("jensenshannon", true, 0.2, null)).toBe("medium")
     expect(severityOf("psi", true, 0.11, null)).toBe("low")
-    expect(severityOf("psi", true, 0.11, null, { pValue: { medium: 0.01, high: 0.001 }, distance: { medium: 0.1, high: 0.11 } })).toBe("high")
+    expect(
+      severityOf("psi", true, 0.11, null, {
+        pValue: { medium: 0.01, high: 0.001 },
+        distance: { medium: 0.1, high: 0.11 }
+      })
+    ).toBe("high")
   })
 })

@@ -17,13 +17,21 @@ export const readDataset = (name: string): Table => {
   header.forEach((h, j) => {
     const raw = body.map((r) => r[j])
     const numeric = raw.every((v) => v === "" || Number.isFinite(Number(v)))
-    columns.set(h, numeric ? Float64Array.from(raw, (v) => (v === "" ? Number.NaN : Number(v))) : raw.map((v) => (v === "" ? null : v)))
+    columns.set(
+      h,
+      numeric
+        ? Float64Array.from(raw, (v) => (v === "" ? Number.NaN : Number(v)))
+        : raw.map((v) => (v === "" ? null : v))
+    )
   })
   return { names: header, rows: body.length, columns }
 }
 
 /** Rows of every column where mask[i] is true. */
-export const selectRows = (t: Table, mask: (i: number) => boolean): Map<string, Float64Array | Array<string | null>> => {
+export const selectRows = (
+  t: Table,
+  mask: (i: number) => boolean
+): Map<string, Float64Array | Array<string | null>> => {
   const idx: number[] = []
   for (let i = 0; i < t.rows; i++) if (mask(i)) idx.push(i)
   const out = new Map<string, Float64Array | Array<string | null>>()

@@ -7,7 +7,10 @@ import { readDataset, selectRows, type Table } from "./csvData.js"
 const table = readDataset("breast_cancer")
 
 const randomHalves = (t: Table, seed: number) => {
-  const order = shuffleInPlace(Array.from({ length: t.rows }, (_, i) => i), rng(seed))
+  const order = shuffleInPlace(
+    Array.from({ length: t.rows }, (_, i) => i),
+    rng(seed)
+  )
   const inA = new Uint8Array(t.rows)
   for (let k = 0; k < Math.floor(t.rows / 2); k++) inA[order[k]] = 1
   return { a: selectRows(t, (i) => inA[i] === 1), b: selectRows(t, (i) => inA[i] === 0) }
@@ -47,9 +50,17 @@ describe("dataset drift on breast_cancer", () => {
     }
     for (const [name, f] of Object.entries(changes)) modified.set(name, f(a.get(name) as Float64Array))
     const r = datasetDrift(profile, modified)
-    const drifted = r.columns.filter((c) => c.drifted).map((c) => c.column).sort()
+    const drifted = r.columns
+      .filter((c) => c.drifted)
+      .map((c) => c.column)
+      .sort()
     expect(drifted).toEqual(Object.keys(changes).sort())
-    expect(r.columns.filter((c) => c.driftedAdjusted).map((c) => c.column).sort()).toEqual(Object.keys(changes).sort())
+    expect(
+      r.columns
+        .filter((c) => c.driftedAdjusted)
+        .map((c) => c.column)
+        .sort()
+    ).toEqual(Object.keys(changes).sort())
     for (const c of r.columns.filter((c) => c.drifted)) expect(c.severity).toBe("high")
     expect(r.shareOfDriftedColumns).toBeCloseTo(4 / 31, 15)
     expect(r.datasetDrift).toBe(false)
@@ -63,7 +74,10 @@ describe("dataset drift on breast_cancer", () => {
     const shifted = new Map(b)
     for (const name of table.names.slice(0, 20)) {
       const x = b.get(name) as Float64Array
-      shifted.set(name, x.map((v) => v + std(x)))
+      shifted.set(
+        name,
+        x.map((v) => v + std(x))
+      )
     }
     const r = datasetDrift(buildProfile(a), shifted)
     expect(r.datasetDrift).toBe(true)
@@ -74,7 +88,9 @@ describe("dataset drift on breast_cancer", () => {
 
   it("applies per-column overrides", () => {
     const { a, b } = randomHalves(table, 13)
-    const r = datasetDrift(buildProfile(a), b, { columns: { mean_radius: { test: "wasserstein", threshold: 0.5 }, diagnosis: { test: "jensenshannon" } } })
+    const r = datasetDrift(buildProfile(a), b, {
+      columns: { mean_radius: { test: "wasserstein", threshold: 0.5 }, diagnosis: { test: "jensenshannon" } }
+    })
     const mr = r.columns.find((c) => c.column === "mean_radius")!
     expect(mr.test).toBe("wasserstein")
     expect(mr.threshold).toBe(0.5)
@@ -92,7 +108,9 @@ describe("batch size rules", () => {
 
   it("refuses batches under min_batch_size with one sentence", () => {
     expect(() => datasetDrift(profile, head(9))).toThrow(BatchTooSmallError)
-    expect(() => datasetDrift(profile, head(9))).toThrow("The current batch has 9 rows, fewer than min_batch_size 10, so drift was not computed.")
+    expect(() => datasetDrift(profile, head(9))).toThrow(
+      "The current batch has 9 rows, fewer than min_batch_size 10, so drift was not computed."
+    )
     expect(() => datasetDrift(profile, head(4), { minBatchSize: 5 })).toThrow(/4 rows, fewer than min_batch_size 5/)
   })
 
@@ -106,7 +124,9 @@ describe("batch size rules", () => {
   it("names a missing column", () => {
     const partial = head(40)
     partial.delete("worst_area")
-    expect(() => datasetDrift(profile, partial)).toThrow('The current batch has no column "worst_area", which the reference profile has.')
+    expect(() => datasetDrift(profile, partial)).toThrow(
+      'The current batch has no column "worst_area", which the reference profile has.'
+    )
   })
 })
 
@@ -122,9 +142,15 @@ describe("share severity", () => {
 
 describe("missing values are drift", () => {
   const r = rng(11)
-  const ref = { a: Float64Array.from({ length: 400 }, () => r.normal()), b: Float64Array.from({ length: 400 }, () => r.normal()) }
+  const ref = {
+    a: Float64Array.from({ length: 400 }, () => r.normal()),
+    b: Float64Array.from({ length: 400 }, () => r.normal())
+  }
   const profile = buildProfile(ref, { seed: 1 })
-  const cur = () => ({ a: Float64Array.from({ length: 200 }, () => r.normal()), b: Float64Array.from({ length: 200 }, () => r.normal()) })
+  const cur = () => ({
+    a: Float64Array.from({ length: 200 }, () => r.normal()),
+    b: Float64Array.from({ length: 200 }, () => r.normal())
+  })
 
   it("a feature that is empty in the whole batch is drifted (high), not left out", () => {
     const c = cur()

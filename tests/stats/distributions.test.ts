@@ -59,8 +59,16 @@ describe("Kolmogorov–Smirnov distributions", () => {
       branches.add(c.branch)
       expectRel(kstwoSf(c.x, c.n), c.sf, 1e-10, 1e-15, `kstwo.sf(${c.x}, ${c.n}) [${c.branch}]`)
     }
-    expect([...branches].sort()).toEqual(
-      ["dmtw", "pelz-good", "pomeranz", "ruben-gambino-high", "ruben-gambino-low", "smirnov", "support-high", "support-low", "zero"]
-    )
+    expect([...branches].sort()).toEqual([
+      "dmtw",
+      "pelz-good",
+      "pomeranz",
+      "ruben-gambino-high",
+      "ruben-gambino-low",
+      "smirnov",
+      "support-high",
+      "support-low",
+      "zero"
+    ])
   })
 })

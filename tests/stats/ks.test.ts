@@ -28,7 +28,10 @@ describe("exact lattice-path probabilities vs SciPy's private helpers", () => {
   })
   it("skips the recursion far in the tail, where SciPy's answer is 0", () => {
     // SciPy: _compute_outer_prob_inside_method(10000, 9999, 1, lcm) == 0.0 and ks_2samp gives D = 1, p = 0.0
-    const r = ks2samp(Float64Array.from({ length: 10000 }, (_, i) => i), Float64Array.from({ length: 9999 }, (_, i) => i + 20000))
+    const r = ks2samp(
+      Float64Array.from({ length: 10000 }, (_, i) => i),
+      Float64Array.from({ length: 9999 }, (_, i) => i + 20000)
+    )
     expect(r.statistic).toBe(1)
     expect(r.pValue).toBe(0)
   })
@@ -61,10 +64,13 @@ describe("ks2sampSorted on a pre-sorted reference", () => {
 })
 
 describe("properties", () => {
-  const sampleArb = fc.array(fc.oneof(fc.integer({ min: -5, max: 5 }), fc.double({ min: -1e6, max: 1e6, noNaN: true })), {
-    minLength: 1,
-    maxLength: 60
-  })
+  const sampleArb = fc.array(
+    fc.oneof(fc.integer({ min: -5, max: 5 }), fc.double({ min: -1e6, max: 1e6, noNaN: true })),
+    {
+      minLength: 1,
+      maxLength: 60
+    }
+  )
   it("statistic and p-value lie in [0, 1]; identical samples give D = 0, p = 1", () => {
     fc.assert(
       fc.property(sampleArb, sampleArb, (x, y) => {

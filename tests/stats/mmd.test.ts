@@ -15,8 +15,11 @@ const dist2 = (a: Embeddings, i: number, b: Embeddings, j: number) => {
 }
 const naiveMmd2 = (x: Embeddings, y: Embeddings, sigma: number) => {
   const k = (a: Embeddings, i: number, b: Embeddings, j: number) => Math.exp(-dist2(a, i, b, j) / (2 * sigma * sigma))
-  const m = x.rows, n = y.rows
-  let xx = 0, yy = 0, xy = 0
+  const m = x.rows,
+    n = y.rows
+  let xx = 0,
+    yy = 0,
+    xy = 0
   for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) if (i !== j) xx += k(x, i, x, j)
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (i !== j) yy += k(y, i, y, j)
   for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) xy += k(x, i, y, j)
@@ -31,7 +34,11 @@ const naiveMedianDistance = (x: Embeddings) => {
 
 describe("MMD^2 (RBF, unbiased)", () => {
   it("matches a direct O(n^2) implementation, shifted or not, with unequal sizes", () => {
-    for (const [m, n, shift] of [[30, 45, 0], [25, 17, 0.7], [2, 3, 2]] as const) {
+    for (const [m, n, shift] of [
+      [30, 45, 0],
+      [25, 17, 0.7],
+      [2, 3, 2]
+    ] as const) {
       const x = gaussian(m, 6, 1)
       const y = gaussian(n, 6, 2, shift)
       for (const sigma of [0.5, 2, medianHeuristicBandwidth(x)]) {

@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest"
 import { ks2sampSorted, sortedFinite } from "../../src/stats/ks.js"
-import { buildProfile, parseProfile, PROFILE_FORMAT, profileNumericColumn, sortedReference, type NumericColumnProfile } from "../../src/stats/profile.js"
+import {
+  buildProfile,
+  parseProfile,
+  PROFILE_FORMAT,
+  profileNumericColumn,
+  sortedReference,
+  type NumericColumnProfile
+} from "../../src/stats/profile.js"
 import { npStd } from "../../src/stats/summation.js"
 import { readDataset } from "./csvData.js"
 
@@ -29,7 +36,17 @@ describe("reference profile", () => {
 
   it("stores category counts for string columns", () => {
     const diag = profile.columns.find((c) => c.name === "diagnosis")
-    expect(diag).toEqual({ name: "diagnosis", kind: "categorical", n: 569, nulls: 0, unique: 2, categories: [["benign", 357], ["malignant", 212]] })
+    expect(diag).toEqual({
+      name: "diagnosis",
+      kind: "categorical",
+      n: 569,
+      nulls: 0,
+      unique: 2,
+      categories: [
+        ["benign", 357],
+        ["malignant", 212]
+      ]
+    })
   })
 
   it("subsamples large columns with a seed: deterministic, sorted, exact n/mean/std", () => {
@@ -53,7 +70,12 @@ describe("reference profile", () => {
     expect(p.n).toBe(5)
     expect(p.nulls).toBe(2)
     expect(p.unique).toBe(4)
-    expect(p.distinct).toEqual([[0, 1], [1, 1], [2, 2], [3, 1]])
+    expect(p.distinct).toEqual([
+      [0, 1],
+      [1, 1],
+      [2, 2],
+      [3, 1]
+    ])
   })
 
   it("sortedReference converts once and never re-sorts", () => {

@@ -29,7 +29,8 @@ export const expectRel = (actual: number, expected: number, rel = 1e-9, abs = 0,
 }
 
 /** p-values: relative 1e-9, or absolute 1e-15 for very small ones. */
-export const expectP = (actual: number, expected: number, label = ""): void => expectRel(actual, expected, 1e-9, 1e-15, label)
+export const expectP = (actual: number, expected: number, label = ""): void =>
+  expectRel(actual, expected, 1e-9, 1e-15, label)
 
 export const countsMap = (pairs: ReadonlyArray<readonly [string | number, number]>): Map<string | number, number> =>
   new Map(pairs.map(([k, v]) => [k, v]))

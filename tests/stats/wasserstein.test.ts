@@ -13,7 +13,13 @@ describe("wasserstein_distance vs SciPy", () => {
       expectRel(wassersteinDistance(r, cur), c.wasserstein, 1e-12, 1e-300, "distance")
       expectRel(wassersteinSorted(sortedFinite(r), sortedFinite(cur)), c.wasserstein, 1e-12, 1e-300, "sorted")
       expectRel(referenceStd(r), c.ref_std, 1e-13, 1e-300, "std")
-      expectRel(wassersteinNormed(wassersteinDistance(r, cur), referenceStd(r)), c.wasserstein_normed, 1e-12, 1e-300, "normed")
+      expectRel(
+        wassersteinNormed(wassersteinDistance(r, cur), referenceStd(r)),
+        c.wasserstein_normed,
+        1e-12,
+        1e-300,
+        "normed"
+      )
     })
   }
   it("weighted distances", () => {

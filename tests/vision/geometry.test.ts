@@ -8,7 +8,8 @@ const random = (shape: ImageShape, seed = 1) => {
   const r = rng(seed)
   return Float32Array.from({ length: shape[0] * shape[1] * shape[2] * shape[3] }, () => r.next())
 }
-const at = (x: Float32Array, s: ImageShape, n: number, y: number, xx: number, c: number) => x[((n * s[1] + y) * s[2] + xx) * s[3] + c]
+const at = (x: Float32Array, s: ImageShape, n: number, y: number, xx: number, c: number) =>
+  x[((n * s[1] + y) * s[2] + xx) * s[3] + c]
 const maxAbsDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0)
 
 describe("kernels", () => {
@@ -35,7 +36,10 @@ describe("blurs", () => {
   it("radius 0 box blur is the identity; blurs lower variance and keep the input intact", () => {
     const copy = x.slice()
     expect(maxAbsDiff(boxBlur(x, shape, 0), x)).toBeLessThan(1e-7)
-    const v = (a: Float32Array) => { const m = a.reduce((s, t) => s + t, 0) / a.length; return a.reduce((s, t) => s + (t - m) ** 2, 0) / a.length }
+    const v = (a: Float32Array) => {
+      const m = a.reduce((s, t) => s + t, 0) / a.length
+      return a.reduce((s, t) => s + (t - m) ** 2, 0) / a.length
+    }
     expect(v(gaussianBlur(x, shape, 1))).toBeLessThan(v(x) / 3)
     expect(x).toEqual(copy)
   })
@@ -44,7 +48,8 @@ describe("blurs", () => {
     const r = (k.length - 1) / 2
     const out = gaussianBlur(x, shape, 0.8)
     let s = 0
-    for (let dy = -r; dy <= r; dy++) for (let dx = -r; dx <= r; dx++) s += k[dy + r] * k[dx + r] * at(x, shape, 1, 4 + dy, 5 + dx, 2)
+    for (let dy = -r; dy <= r; dy++)
+      for (let dx = -r; dx <= r; dx++) s += k[dy + r] * k[dx + r] * at(x, shape, 1, 4 + dy, 5 + dx, 2)
     expect(at(out, shape, 1, 4, 5, 2)).toBeCloseTo(s, 6)
   })
 })

@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest"
 import { deriveSeed, rng } from "../../src/domain/random.js"
 import {
-  DEFAULT_PERTURBATIONS, SEVERITY_PARAMETERS, addGaussianNoise, adjustBrightness, adjustContrast, perturbation, perturbationsAt
+  DEFAULT_PERTURBATIONS,
+  SEVERITY_PARAMETERS,
+  addGaussianNoise,
+  adjustBrightness,
+  adjustContrast,
+  perturbation,
+  perturbationsAt
 } from "../../src/vision/perturb.js"
 import type { ImageShape } from "../../src/vision/tensor.js"
 
@@ -21,7 +27,10 @@ const images = (() => {
   return x
 })()
 const mean = (a: Float32Array) => a.reduce((s, v) => s + v, 0) / a.length
-const std = (a: Float32Array) => { const m = mean(a); return Math.sqrt(a.reduce((s, v) => s + (v - m) ** 2, 0) / a.length) }
+const std = (a: Float32Array) => {
+  const m = mean(a)
+  return Math.sqrt(a.reduce((s, v) => s + (v - m) ** 2, 0) / a.length)
+}
 
 describe("DEFAULT_PERTURBATIONS", () => {
   it("is a fixed list of 22 uniquely named perturbations: 7 families x severities 1, 3, 5 and the flip", () => {

@@ -18,9 +18,11 @@ describe("imageDatasetVersion", () => {
   })
 
   it("ignores listing order", () => {
-    fc.assert(fc.property(fc.shuffledSubarray(base, { minLength: 3, maxLength: 3 }), (shuffled) => {
-      expect(imageDatasetVersion(shuffled)).toBe(imageDatasetVersion(base))
-    }))
+    fc.assert(
+      fc.property(fc.shuffledSubarray(base, { minLength: 3, maxLength: 3 }), (shuffled) => {
+        expect(imageDatasetVersion(shuffled)).toBe(imageDatasetVersion(base))
+      })
+    )
   })
 
   it("changes on a rename, a class move, an edit, an addition and a removal", () => {
@@ -38,7 +40,10 @@ describe("imageDatasetVersion", () => {
   })
 
   it("cannot be fooled by separators inside names (the encoding is unambiguous)", () => {
-    const a = [{ path: "a/b", sha256: h("x") }, { path: "c/d", sha256: h("y") }]
+    const a = [
+      { path: "a/b", sha256: h("x") },
+      { path: "c/d", sha256: h("y") }
+    ]
     const b = [{ path: `a/b","${h("x")}"],["c/d`, sha256: h("y") }]
     expect(() => imageDatasetVersion(b)).not.toThrow()
     expect(imageDatasetVersion(a)).not.toBe(imageDatasetVersion(b))

@@ -10,7 +10,8 @@ export const ApproverHeadlessCancel = Layer.succeed(
       Effect.succeed({
         outcome: "cancelled" as const,
         by: "headless",
-        reason: "no interactive terminal to approve the promotion; rerun on a terminal, or pass --approve auto to approve by policy"
+        reason:
+          "no interactive terminal to approve the promotion; rerun on a terminal, or pass --approve auto to approve by policy"
       })
   })
 )

@@ -10,6 +10,7 @@ export const ApproverPolicy = (actor = "policy") =>
     Approver,
     Approver.of({
       name: "policy",
-      decide: () => Effect.succeed({ outcome: "approved" as const, by: actor, reason: "approved by policy", policy: AUTO_POLICY })
+      decide: () =>
+        Effect.succeed({ outcome: "approved" as const, by: actor, reason: "approved by policy", policy: AUTO_POLICY })
     })
   )

@@ -17,4 +17,5 @@ export const makeApproverScripted = (decisions: ReadonlyArray<Decision>) => {
   return { approver, requests }
 }
 
-export const ApproverScripted = (decisions: ReadonlyArray<Decision>) => Layer.sync(Approver, () => makeApproverScripted(decisions).approver)
+export const ApproverScripted = (decisions: ReadonlyArray<Decision>) =>
+  Layer.sync(Approver, () => makeApproverScripted(decisions).approver)

@@ -18,8 +18,10 @@ export const driftOptions = (config: DriftConfig) => ({
   shareSeverity: config.severity_share,
   severity: { pValue: config.severity_p_value, distance: config.severity_distance },
   columns: Object.fromEntries(
-    Object.entries(config.columns as Readonly<Record<string, typeof DriftColumnOverride.Type>>)
-      .map(([k, v]) => [k, { test: v.test, ...(v.threshold !== undefined ? { threshold: v.threshold } : {}) }])
+    Object.entries(config.columns as Readonly<Record<string, typeof DriftColumnOverride.Type>>).map(([k, v]) => [
+      k,
+      { test: v.test, ...(v.threshold !== undefined ? { threshold: v.threshold } : {}) }
+    ])
   )
 })
 
@@ -29,12 +31,18 @@ export const DriftDetectorTabular = Layer.succeed(
   DriftDetector.of({
     name: "tabular",
     profile: (frame, seed) =>
-      Effect.try({ try: () => buildProfile(columnsOf(frame), { seed }), catch: (e) => new DriftInputError({ message: message(e) }) }),
+      Effect.try({
+        try: () => buildProfile(columnsOf(frame), { seed }),
+        catch: (e) => new DriftInputError({ message: message(e) })
+      }),
     detect: (profile, current, config) =>
       Effect.try({
         try: () => {
           const overrides = Object.keys(config.columns).filter((c) => !profile.columns.some((p) => p.name === c))
-          if (overrides.length > 0) throw new Error(`drift.columns names ${overrides.join(", ")}, which the model's reference profile does not have`)
+          if (overrides.length > 0)
+            throw new Error(
+              `drift.columns names ${overrides.join(", ")}, which the model's reference profile does not have`
+            )
           return datasetDrift(profile, columnsOf(current), driftOptions(config))
         },
         catch: (e) => new DriftInputError({ message: message(e) })

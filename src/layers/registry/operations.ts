@@ -74,40 +74,77 @@ const reread = (tx: RegistryTx, name: string, version: number): ModelVersion => 
 }
 
 /** Points `alias` at `version`, with its audit record; nothing is written when it already does. */
-const moveAlias = (tx: RegistryTx, at: string, name: string, alias: string, version: number, actor: string, reason: string | null) => {
+const moveAlias = (
+  tx: RegistryTx,
+  at: string,
+  name: string,
+  alias: string,
+  version: number,
+  actor: string,
+  reason: string | null
+) => {
   const previous = tx.aliasTarget(name, alias)
   if (previous === version) return
   tx.setAlias(name, alias, version)
   appendAudit(tx, at, {
-    actor, action: "set_alias", model: name, version, fromStage: null, toStage: null, reason,
+    actor,
+    action: "set_alias",
+    model: name,
+    version,
+    fromStage: null,
+    toStage: null,
+    reason,
     details: { alias, previous_version: previous ?? null }
   })
 }
 
 /** Archives whoever holds `stage` (except `keep`), with one audit record each. */
 const archiveHolders = (
-  tx: RegistryTx, at: string, name: string, stage: Stage, keep: number, actor: string, reason: string,
+  tx: RegistryTx,
+  at: string,
+  name: string,
+  stage: Stage,
+  keep: number,
+  actor: string,
+  reason: string,
   details: Record<string, unknown>
 ) => {
   for (const v of tx.versions(name)) {
     if (v.stage !== stage || v.version === keep) continue
     tx.setStage(name, v.version, "Archived", at)
-    appendAudit(tx, at, { actor, action: "transition", model: name, version: v.version, fromStage: stage, toStage: "Archived", reason, details })
+    appendAudit(tx, at, {
+      actor,
+      action: "transition",
+      model: name,
+      version: v.version,
+      fromStage: stage,
+      toStage: "Archived",
+      reason,
+      details
+    })
   }
 }
 
 export const promoteTx = (tx: RegistryTx, input: PromoteInput, at: string): ModelVersion => {
   const { name } = input
-  if (!NAME.test(name)) refuse(name, `"${name}" is not a valid model name (letters, digits, "_", "." and "-", starting with a letter or digit)`)
+  if (!NAME.test(name))
+    refuse(
+      name,
+      `"${name}" is not a valid model name (letters, digits, "_", "." and "-", starting with a letter or digit)`
+    )
   const problems = lineageProblems(input.tags)
   if (problems.length > 0) {
     refuse(name, `cannot register a version of ${name} from run ${input.runId}: lineage ${problems.join("; ")}`)
   }
   if (input.tags["run_id"] !== input.runId) {
-    refuse(name, `cannot register a version of ${name}: its run_id tag (${input.tags["run_id"]}) is not the run being registered (${input.runId})`)
+    refuse(
+      name,
+      `cannot register a version of ${name}: its run_id tag (${input.tags["run_id"]}) is not the run being registered (${input.runId})`
+    )
   }
   const stage = input.stage ?? "Production"
-  if (stage !== "Production" && stage !== "Staging") refuse(name, `a new version can be registered into Production or Staging, not ${String(stage)}`)
+  if (stage !== "Production" && stage !== "Staging")
+    refuse(name, `a new version can be registered into Production or Staging, not ${String(stage)}`)
   // A Staging candidate must not take the champion alias from the version being served.
   const aliases = [...new Set(input.aliases ?? (stage === "Production" ? [CHAMPION] : []))]
   for (const a of aliases) if (!NAME.test(a)) refuse(name, `"${a}" is not a valid alias`)
@@ -115,16 +152,38 @@ export const promoteTx = (tx: RegistryTx, input: PromoteInput, at: string): Mode
   if (tx.getModel(name) === undefined) {
     tx.insertModel({ name, createdAt: at, description: null })
     appendAudit(tx, at, {
-      actor: input.actor, action: "create_model", model: name, version: null, fromStage: null, toStage: null, reason: null, details: {}
+      actor: input.actor,
+      action: "create_model",
+      model: name,
+      version: null,
+      fromStage: null,
+      toStage: null,
+      reason: null,
+      details: {}
     })
   }
   const version = tx.versions(name).reduce((max, v) => Math.max(max, v.version), 0) + 1
-  archiveHolders(tx, at, name, stage, version, input.actor, `superseded by version ${version}`, { superseded_by: version })
+  archiveHolders(tx, at, name, stage, version, input.actor, `superseded by version ${version}`, {
+    superseded_by: version
+  })
   tx.insertVersion({
-    name, version, runId: input.runId, stage, artifactPath: input.artifactPath, tags: { ...input.tags }, createdAt: at, updatedAt: at
+    name,
+    version,
+    runId: input.runId,
+    stage,
+    artifactPath: input.artifactPath,
+    tags: { ...input.tags },
+    createdAt: at,
+    updatedAt: at
   })
   appendAudit(tx, at, {
-    actor: input.actor, action: "promote", model: name, version, fromStage: "None", toStage: stage, reason: input.reason,
+    actor: input.actor,
+    action: "promote",
+    model: name,
+    version,
+    fromStage: "None",
+    toStage: stage,
+    reason: input.reason,
     details: { ...input.details, run_id: input.runId, artifact_path: input.artifactPath }
   })
   for (const alias of aliases) moveAlias(tx, at, name, alias, version, input.actor, input.reason)
@@ -145,12 +204,20 @@ export const transitionTx = (tx: RegistryTx, input: TransitionInput, at: string)
   const current = requireVersion(tx, name, input.version)
   if (current.stage === to) refuse(name, `version ${input.version} is already in ${to}`)
   if (to === "Production") {
-    archiveHolders(tx, at, name, "Production", input.version, input.actor, `superseded by version ${input.version}`, { superseded_by: input.version })
+    archiveHolders(tx, at, name, "Production", input.version, input.actor, `superseded by version ${input.version}`, {
+      superseded_by: input.version
+    })
   }
   tx.setStage(name, input.version, to, at)
   appendAudit(tx, at, {
-    actor: input.actor, action: "transition", model: name, version: input.version, fromStage: current.stage, toStage: to,
-    reason: input.reason, details: {}
+    actor: input.actor,
+    action: "transition",
+    model: name,
+    version: input.version,
+    fromStage: current.stage,
+    toStage: to,
+    reason: input.reason,
+    details: {}
   })
   return reread(tx, name, input.version)
 }
@@ -181,17 +248,32 @@ export const beginRollbackTx = (tx: RegistryTx, input: BeginRollbackInput, at: s
   if (target.stage === "Production") refuse(name, `version ${input.toVersion} is already in Production`)
   const pending = tx.pendingIntent(name)
   if (pending !== undefined) {
-    refuse(name, `a rollback of ${name} to version ${pending.toVersion} is already pending (intent ${pending.id}, begun ${pending.createdAt} by ${pending.actor}); complete or abandon it first`)
+    refuse(
+      name,
+      `a rollback of ${name} to version ${pending.toVersion} is already pending (intent ${pending.id}, begun ${pending.createdAt} by ${pending.actor}); complete or abandon it first`
+    )
   }
   const production = tx.versions(name).find((v) => v.stage === "Production")
   const intent: RollbackIntent = {
-    id, model: name, fromVersion: production?.version ?? null, toVersion: input.toVersion, reason: input.reason,
-    actor: input.actor, createdAt: at, status: "pending"
+    id,
+    model: name,
+    fromVersion: production?.version ?? null,
+    toVersion: input.toVersion,
+    reason: input.reason,
+    actor: input.actor,
+    createdAt: at,
+    status: "pending"
   }
   tx.insertIntent(intent)
   appendAudit(tx, at, {
-    actor: input.actor, action: "rollback_intent", model: name, version: input.toVersion, fromStage: null, toStage: null,
-    reason: input.reason, details: { intent_id: id, from_version: intent.fromVersion, to_version: input.toVersion }
+    actor: input.actor,
+    action: "rollback_intent",
+    model: name,
+    version: input.toVersion,
+    fromStage: null,
+    toStage: null,
+    reason: input.reason,
+    details: { intent_id: id, from_version: intent.fromVersion, to_version: input.toVersion }
   })
   return intent
 }
@@ -203,7 +285,12 @@ const requirePendingIntent = (tx: RegistryTx, id: string): RollbackIntent => {
   return intent
 }
 
-export const completeRollbackTx = (tx: RegistryTx, intentId: string, at: string, completedBy?: string): ModelVersion => {
+export const completeRollbackTx = (
+  tx: RegistryTx,
+  intentId: string,
+  at: string,
+  completedBy?: string
+): ModelVersion => {
   const intent = requirePendingIntent(tx, intentId)
   const { model: name, toVersion, reason } = intent
   // Whoever finishes it (e.g. --resume after a crash) is the actor; the intent keeps who started it.
@@ -215,7 +302,13 @@ export const completeRollbackTx = (tx: RegistryTx, intentId: string, at: string,
   archiveHolders(tx, at, name, "Production", toVersion, actor, `rolled back to version ${toVersion}`, details)
   if (target.stage !== "Production") tx.setStage(name, toVersion, "Production", at)
   appendAudit(tx, at, {
-    actor, action: "rollback", model: name, version: toVersion, fromStage: target.stage, toStage: "Production", reason,
+    actor,
+    action: "rollback",
+    model: name,
+    version: toVersion,
+    fromStage: target.stage,
+    toStage: "Production",
+    reason,
     details: { ...details, from_version: production?.version ?? null }
   })
   moveAlias(tx, at, name, CHAMPION, toVersion, actor, reason)
@@ -223,11 +316,23 @@ export const completeRollbackTx = (tx: RegistryTx, intentId: string, at: string,
   return reread(tx, name, toVersion)
 }
 
-export const abandonRollbackTx = (tx: RegistryTx, intentId: string, reason: string, actor: string, at: string): void => {
+export const abandonRollbackTx = (
+  tx: RegistryTx,
+  intentId: string,
+  reason: string,
+  actor: string,
+  at: string
+): void => {
   const intent = requirePendingIntent(tx, intentId)
   tx.setIntentStatus(intentId, "abandoned")
   appendAudit(tx, at, {
-    actor, action: "rollback_abandoned", model: intent.model, version: intent.toVersion, fromStage: null, toStage: null, reason,
+    actor,
+    action: "rollback_abandoned",
+    model: intent.model,
+    version: intent.toVersion,
+    fromStage: null,
+    toStage: null,
+    reason,
     details: { intent_id: intentId }
   })
 }

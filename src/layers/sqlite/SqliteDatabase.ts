@@ -8,17 +8,23 @@ import { StoreError } from "../../domain/errors.js"
 import { type Migration, migrations as allMigrations } from "./migrations.js"
 
 /** The workspace's SQLite handle (WAL, foreign keys on, busy timeout), migrated on open. */
-export class SqliteDatabase extends Context.Tag("driftgate/SqliteDatabase")<SqliteDatabase, {
-  readonly db: BetterSqlite3.Database
-  readonly path: string
-  /** Runs `f` in a BEGIN IMMEDIATE transaction: writers queue instead of interleaving. */
-  readonly transaction: <A>(op: string, f: (db: BetterSqlite3.Database) => A) => Effect.Effect<A, StoreError>
-  readonly query: <A>(op: string, f: (db: BetterSqlite3.Database) => A) => Effect.Effect<A, StoreError>
-}>() {}
+export class SqliteDatabase extends Context.Tag("driftgate/SqliteDatabase")<
+  SqliteDatabase,
+  {
+    readonly db: BetterSqlite3.Database
+    readonly path: string
+    /** Runs `f` in a BEGIN IMMEDIATE transaction: writers queue instead of interleaving. */
+    readonly transaction: <A>(op: string, f: (db: BetterSqlite3.Database) => A) => Effect.Effect<A, StoreError>
+    readonly query: <A>(op: string, f: (db: BetterSqlite3.Database) => A) => Effect.Effect<A, StoreError>
+  }
+>() {}
 
 const require = createRequire(import.meta.url)
 
-export const openDatabase = (path: string, migrations: ReadonlyArray<Migration> = allMigrations): BetterSqlite3.Database => {
+export const openDatabase = (
+  path: string,
+  migrations: ReadonlyArray<Migration> = allMigrations
+): BetterSqlite3.Database => {
   const Database = require("better-sqlite3") as typeof BetterSqlite3
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true })
   const db = new Database(path)
@@ -32,19 +38,29 @@ export const openDatabase = (path: string, migrations: ReadonlyArray<Migration> 
 }
 
 export const migrate = (db: BetterSqlite3.Database, migrations: ReadonlyArray<Migration>): void => {
-  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`)
+  db.exec(
+    `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`
+  )
   const apply = db.transaction((m: Migration) => {
     // Re-check inside the write lock: another process may have migrated meanwhile.
     const done = db.prepare("SELECT 1 FROM schema_migrations WHERE version = ?").get(m.version)
     if (done) return
     db.exec(m.sql)
-    db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(m.version, m.name, new Date().toISOString())
+    db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(
+      m.version,
+      m.name,
+      new Date().toISOString()
+    )
   })
-  const applied = new Set((db.prepare("SELECT version FROM schema_migrations").all() as Array<{ version: number }>).map((r) => r.version))
+  const applied = new Set(
+    (db.prepare("SELECT version FROM schema_migrations").all() as Array<{ version: number }>).map((r) => r.version)
+  )
   const newest = Math.max(0, ...applied)
   const known = Math.max(0, ...migrations.map((m) => m.version))
   if (newest > known) {
-    throw new Error(`the store was written by a newer driftgate (schema version ${newest}; this version knows up to ${known})`)
+    throw new Error(
+      `the store was written by a newer driftgate (schema version ${newest}; this version knows up to ${known})`
+    )
   }
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
     if (!applied.has(m.version)) apply.immediate(m)
@@ -58,7 +74,10 @@ export const makeSqliteDatabase = (db: BetterSqlite3.Database, path: string) =>
     db,
     path,
     transaction: (op, f) =>
-      Effect.try({ try: () => db.transaction(f).immediate(db), catch: (e) => new StoreError({ op, message: message(e) }) }),
+      Effect.try({
+        try: () => db.transaction(f).immediate(db),
+        catch: (e) => new StoreError({ op, message: message(e) })
+      }),
     query: (op, f) => Effect.try({ try: () => f(db), catch: (e) => new StoreError({ op, message: message(e) }) })
   })
 
@@ -71,7 +90,10 @@ export const SqliteDatabaseLive = (path: string) =>
         try: () => makeSqliteDatabase(openDatabase(path), path),
         catch: (e) => new StoreError({ op: "open", message: `cannot open the store ${path}: ${message(e)}` })
       }),
-      ({ db }) => Effect.sync(() => { if (db.open) db.close() })
+      ({ db }) =>
+        Effect.sync(() => {
+          if (db.open) db.close()
+        })
     )
   )
 
@@ -101,7 +123,16 @@ const makeSnapshot = (source: string) => {
   let signature = ""
   let generation = 0
   const sig = () =>
-    [source, `${source}-wal`].map((f) => { try { const s = statSync(f); return `${s.size}:${s.mtimeMs}` } catch { return "-" } }).join("|")
+    [source, `${source}-wal`]
+      .map((f) => {
+        try {
+          const s = statSync(f)
+          return `${s.size}:${s.mtimeMs}`
+        } catch {
+          return "-"
+        }
+      })
+      .join("|")
   const refresh = () => {
     const now = sig()
     if (db !== undefined && now === signature) return db
@@ -122,11 +153,24 @@ const makeSnapshot = (source: string) => {
   }
   refresh()
   const service = SqliteDatabase.of({
-    get db() { return refresh() },
+    get db() {
+      return refresh()
+    },
     path: source,
     transaction: (op) =>
-      Effect.fail(new StoreError({ op, message: `the store ${source} is read-only here (read-only workspace); make registry changes where the workspace is writable` })),
+      Effect.fail(
+        new StoreError({
+          op,
+          message: `the store ${source} is read-only here (read-only workspace); make registry changes where the workspace is writable`
+        })
+      ),
     query: (op, f) => Effect.try({ try: () => f(refresh()), catch: (e) => new StoreError({ op, message: message(e) }) })
   })
-  return { service, close: () => { db?.close(); rmSync(dir, { recursive: true, force: true }) } }
+  return {
+    service,
+    close: () => {
+      db?.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
 }

@@ -64,20 +64,34 @@ export const makeTrainerTabular = () =>
         try: () => {
           const learner = tabular(model.kind)
           const predictions = learner.predict(model.state, x)
-          const proba = model.task === "classification" && learner.predictProba ? learner.predictProba(model.state, x) : undefined
+          const proba =
+            model.task === "classification" && learner.predictProba ? learner.predictProba(model.state, x) : undefined
           return proba === undefined ? { predictions } : { predictions, proba }
         },
         catch: (e) => fail(model.kind, e instanceof LearnerInputError ? e : e)
       }),
-    embed: (model) => Effect.fail(new TrainingError({ model: model.kind, message: "embeddings exist for image (CNN) models only" })),
+    embed: (model) =>
+      Effect.fail(new TrainingError({ model: model.kind, message: "embeddings exist for image (CNN) models only" })),
     encode: (model) => JSON.stringify({ format: MODEL_FORMAT, kind: model.kind, task: model.task, state: model.state }),
     decode: (json) =>
       Effect.try({
         try: () => {
-          const doc = JSON.parse(json) as { format?: string; kind?: ModelKind; task?: "classification" | "regression"; state?: unknown }
-          if (doc.format !== MODEL_FORMAT) throw new Error(`model.json has format ${String(doc.format)}, expected ${MODEL_FORMAT}`)
-          if (doc.kind === undefined || !(doc.kind in learners)) throw new Error(`model.json names an unknown model kind ${String(doc.kind)}`)
-          return { kind: doc.kind, task: doc.task!, state: doc.state, info: infoOf(doc.state as Record<string, unknown>) }
+          const doc = JSON.parse(json) as {
+            format?: string
+            kind?: ModelKind
+            task?: "classification" | "regression"
+            state?: unknown
+          }
+          if (doc.format !== MODEL_FORMAT)
+            throw new Error(`model.json has format ${String(doc.format)}, expected ${MODEL_FORMAT}`)
+          if (doc.kind === undefined || !(doc.kind in learners))
+            throw new Error(`model.json names an unknown model kind ${String(doc.kind)}`)
+          return {
+            kind: doc.kind,
+            task: doc.task!,
+            state: doc.state,
+            info: infoOf(doc.state as Record<string, unknown>)
+          }
         },
         catch: (e) => fail("model.json", e)
       })

@@ -15,7 +15,13 @@ export const loadDatasetSpec = Effect.fn("data.loadSpec")(function* (config: Pip
   const fs = yield* FileSystem.FileSystem
   const file = path.join(datasetDir(config, configDir), "dataset.yaml")
   if (!(yield* fs.exists(file).pipe(Effect.orElseSucceed(() => false)))) {
-    return yield* Effect.fail(new DatasetNotFound({ dataset: config.dataset, path: file, message: "dataset.yaml is missing (run the pipeline once to create it)" }))
+    return yield* Effect.fail(
+      new DatasetNotFound({
+        dataset: config.dataset,
+        path: file,
+        message: "dataset.yaml is missing (run the pipeline once to create it)"
+      })
+    )
   }
   return yield* decodeDatasetSpec(yield* readYamlFile(file), file)
 })
@@ -32,16 +38,31 @@ export interface LoadedBatch {
  * ranges, null fractions). The target is required only for labelled batches; row-count bounds
  * are the drift config's business (min_batch_size), not the training contract's.
  */
-export const readBatch = Effect.fn("drift.readBatch")(function* (file: string, spec: DatasetSpec, options: { readonly labelled: boolean }) {
+export const readBatch = Effect.fn("drift.readBatch")(function* (
+  file: string,
+  spec: DatasetSpec,
+  options: { readonly labelled: boolean }
+) {
   const fs = yield* FileSystem.FileSystem
   const abs = path.resolve(file)
   const bytes = yield* fs.readFile(abs).pipe(
-    Effect.mapError((e) => new UsageError({ message: `cannot read the batch ${abs}: ${e._tag === "SystemError" && e.reason === "NotFound" ? "no such file" : e.message}` }))
+    Effect.mapError(
+      (e) =>
+        new UsageError({
+          message: `cannot read the batch ${abs}: ${e._tag === "SystemError" && e.reason === "NotFound" ? "no such file" : e.message}`
+        })
+    )
   )
   const parsed = parseCsv(new TextDecoder().decode(bytes))
-  if (parsed._tag === "invalid") return yield* Effect.fail(new ContractViolation({ dataset: spec.name, file: abs, violations: parsed.violations }))
+  if (parsed._tag === "invalid")
+    return yield* Effect.fail(new ContractViolation({ dataset: spec.name, file: abs, violations: parsed.violations }))
   const { max_rows: _drop, ...constraints } = spec.constraints
-  const result = validateTable(parsed.table, { ...spec, constraints: { ...constraints, min_rows: 1 } }, { requireTarget: options.labelled })
-  if (result.violations.length > 0) return yield* Effect.fail(new ContractViolation({ dataset: spec.name, file: abs, violations: result.violations }))
+  const result = validateTable(
+    parsed.table,
+    { ...spec, constraints: { ...constraints, min_rows: 1 } },
+    { requireTarget: options.labelled }
+  )
+  if (result.violations.length > 0)
+    return yield* Effect.fail(new ContractViolation({ dataset: spec.name, file: abs, violations: result.violations }))
   return { file: abs, sha256: sha256Hex(bytes), table: parsed.table, frame: result.frame } satisfies LoadedBatch
 })

@@ -22,19 +22,28 @@ export const gateContext = (ctx: PipelineContext) =>
     let driftSeverity: Severity | { readonly error: string } | undefined
     if (wantsDrift) {
       const registry = yield* Registry
-      const deployed = (yield* registry.getByStage(registeredModelName(ctx.config), ctx.config.deployment.allowed_stage))[0]
+      const deployed = (yield* registry.getByStage(
+        registeredModelName(ctx.config),
+        ctx.config.deployment.allowed_stage
+      ))[0]
       // Only the absence of a deployed model skips a drift rule; a check that cannot run fails it.
       if (deployed !== undefined) {
-        const outcome = yield* Effect.either(Effect.gen(function* () {
-          if (ctx.config.task_type === "image_classification") {
-            return yield* Effect.fail(new UsageError({ message: "drift promotion rules apply to tabular pipelines; image drift is checked with drift monitor" }))
-          }
-          const ref = yield* deployedReference(ctx.config)
-          const detector = yield* DriftDetector
-          const spec = ctx.prepared!.spec
-          const val = yield* readFrame(ctx.prepared!.splits.val.key, spec, spec.features)
-          return (yield* detector.detect(ref.profile, featureFrame(val, spec.features), ctx.config.drift)).severity
-        }))
+        const outcome = yield* Effect.either(
+          Effect.gen(function* () {
+            if (ctx.config.task_type === "image_classification") {
+              return yield* Effect.fail(
+                new UsageError({
+                  message: "drift promotion rules apply to tabular pipelines; image drift is checked with drift monitor"
+                })
+              )
+            }
+            const ref = yield* deployedReference(ctx.config)
+            const detector = yield* DriftDetector
+            const spec = ctx.prepared!.spec
+            const val = yield* readFrame(ctx.prepared!.splits.val.key, spec, spec.features)
+            return (yield* detector.detect(ref.profile, featureFrame(val, spec.features), ctx.config.drift)).severity
+          })
+        )
         driftSeverity = outcome._tag === "Right" ? outcome.right : { error: describeError(outcome.left) }
       }
     }

@@ -16,7 +16,11 @@ import { loadDatasetSpec } from "./batch.js"
 import { recordDriftCheck } from "./monitor.js"
 import { SEVERITY_ORDER, type DriftDecision } from "./report.js"
 
-const asMatrix = (b: ImageBatch): Matrix => ({ rows: b.shape[0], cols: b.shape[1] * b.shape[2] * b.shape[3], data: b.data as unknown as Float64Array })
+const asMatrix = (b: ImageBatch): Matrix => ({
+  rows: b.shape[0],
+  cols: b.shape[1] * b.shape[2] * b.shape[3],
+  data: b.data as unknown as Float64Array
+})
 
 /** Rows [0, n) of a batch, evenly spaced when it has more (deterministic). */
 const sample = (b: ImageBatch, max: number): ImageBatch => {
@@ -35,26 +39,49 @@ const sample = (b: ImageBatch, max: number): ImageBatch => {
  * `drift prepare-batch`: decodes a folder of images (flat, or class subfolders) exactly like
  * training (same size, channels, scaling) into a batch tensor file under drift/<model>/batches/.
  */
-export const prepareImageBatch = Effect.fn("program.prepareImageBatch")(function* (args: { readonly config: PipelineConfig; readonly configDir: string; readonly inputDir: string }) {
+export const prepareImageBatch = Effect.fn("program.prepareImageBatch")(function* (args: {
+  readonly config: PipelineConfig
+  readonly configDir: string
+  readonly inputDir: string
+}) {
   const codec = yield* ImageCodec
   const storage = yield* Storage
   const fs = yield* FileSystem.FileSystem
   const spec = yield* loadDatasetSpec(args.config, args.configDir)
-  if (spec.image_properties === undefined) return yield* Effect.fail(new UsageError({ message: `drift prepare-batch is for image pipelines; ${args.config.name} is ${args.config.task_type}` }))
+  if (spec.image_properties === undefined)
+    return yield* Effect.fail(
+      new UsageError({
+        message: `drift prepare-batch is for image pipelines; ${args.config.name} is ${args.config.task_type}`
+      })
+    )
   const dir = path.resolve(args.inputDir)
-  if (!(yield* fs.exists(dir).pipe(Effect.orElseSucceed(() => false)))) return yield* Effect.fail(new UsageError({ message: `--input-dir ${dir} does not exist` }))
+  if (!(yield* fs.exists(dir).pipe(Effect.orElseSucceed(() => false))))
+    return yield* Effect.fail(new UsageError({ message: `--input-dir ${dir} does not exist` }))
   // Flat folders and partial class sets are fine for a batch; unreadable files and wrong formats are not.
-  const problems = (yield* codec.validate(dir, { ...spec.image_properties, min_images_per_class: 1 }, undefined, { allowFlat: true }))
-    .filter((v) => v.rule === "image_readable" || v.rule === "image_format")
-  if (problems.length > 0) return yield* Effect.fail(new ContractViolation({ dataset: spec.name, file: dir, violations: problems }))
+  const problems = (yield* codec.validate(dir, { ...spec.image_properties, min_images_per_class: 1 }, undefined, {
+    allowFlat: true
+  })).filter((v) => v.rule === "image_readable" || v.rule === "image_format")
+  if (problems.length > 0)
+    return yield* Effect.fail(new ContractViolation({ dataset: spec.name, file: dir, violations: problems }))
   const scan = yield* codec.scan(dir)
   if (scan.files.length === 0) return yield* Effect.fail(new DriftInputError({ message: `${dir} holds no images` }))
-  const batch = yield* codec.decode(scan.files.map((f) => f.absolutePath), spec.image_properties)
+  const batch = yield* codec.decode(
+    scan.files.map((f) => f.absolutePath),
+    spec.image_properties
+  )
   const model = registeredModelName(args.config)
   const stamp = stampOf(new Date(yield* Clock.currentTimeMillis).toISOString())
   const key = `${driftKeys(model).dir}/batches/${stamp}.dgt`
   yield* storage.write(key, codec.writeTensor(batch))
-  yield* storage.write(key.replace(/\.dgt$/, ".json"), JSON.stringify({ source: dir, version: scan.version, paths: scan.files.map((f) => f.path), labels: scan.files.map((f) => f.label) }) + "\n")
+  yield* storage.write(
+    key.replace(/\.dgt$/, ".json"),
+    JSON.stringify({
+      source: dir,
+      version: scan.version,
+      paths: scan.files.map((f) => f.path),
+      labels: scan.files.map((f) => f.label)
+    }) + "\n"
+  )
   return { batch: storage.locate(key), images: batch.shape[0], version: scan.version }
 })
 
@@ -67,8 +94,16 @@ export interface ImageDriftReport {
   readonly run_id: string
   readonly batch: { readonly path: string; readonly images: number; readonly compared: number }
   readonly reference: { readonly images: number }
-  readonly pixel_wasserstein: { readonly per_channel: ReadonlyArray<number>; readonly max: number; readonly severity: Severity }
-  readonly embedding_mmd: Omit<MmdResult, "pValue"> & { readonly pValue: number; readonly severity: Severity; readonly drifted: boolean }
+  readonly pixel_wasserstein: {
+    readonly per_channel: ReadonlyArray<number>
+    readonly max: number
+    readonly severity: Severity
+  }
+  readonly embedding_mmd: Omit<MmdResult, "pValue"> & {
+    readonly pValue: number
+    readonly severity: Severity
+    readonly drifted: boolean
+  }
   readonly multiscale: PyramidDiagnostics
   readonly severity: Severity
   readonly drifted: boolean
@@ -83,7 +118,11 @@ const worst = (a: Severity, b: Severity): Severity => (SEVERITY_ORDER.indexOf(a)
  * Wasserstein, unbiased MMD² on the CNN's penultimate-layer embeddings with a seeded permutation
  * p-value, and a 3-level Gaussian pyramid read as fine-detail, mid-scale or global drift.
  */
-export const monitorImageDrift = Effect.fn("program.imageDriftMonitor")(function* (args: { readonly config: PipelineConfig; readonly batch: string; readonly actor: string }) {
+export const monitorImageDrift = Effect.fn("program.imageDriftMonitor")(function* (args: {
+  readonly config: PipelineConfig
+  readonly batch: string
+  readonly actor: string
+}) {
   const storage = yield* Storage
   const codec = yield* ImageCodec
   const trainer = yield* Trainer
@@ -91,30 +130,51 @@ export const monitorImageDrift = Effect.fn("program.imageDriftMonitor")(function
   const { config } = args
   const { name, version } = yield* deployedVersion(config, "to compare against")
   const keys = artifactKeys(version.runId)
-  if (!(yield* storage.exists(keys.imageReference))) return yield* Effect.fail(new UsageError({ message: `${name} version ${version.version} has no reference images (${keys.imageReference})` }))
+  if (!(yield* storage.exists(keys.imageReference)))
+    return yield* Effect.fail(
+      new UsageError({ message: `${name} version ${version.version} has no reference images (${keys.imageReference})` })
+    )
   const reference = yield* Effect.flatMap(storage.read(keys.imageReference), codec.readTensor)
   // A batch made by prepare-batch lives in the workspace; any other path is read from disk.
   const inWorkspace = args.batch.startsWith(storage.root.endsWith("/") ? storage.root : `${storage.root}/`)
   const file = inWorkspace ? args.batch : path.resolve(args.batch)
-  const unreadable = () => new UsageError({ message: `cannot read the batch ${file}; make one with drift prepare-batch --input-dir DIR` })
+  const unreadable = () =>
+    new UsageError({ message: `cannot read the batch ${file}; make one with drift prepare-batch --input-dir DIR` })
   const bytes: Uint8Array = inWorkspace
     ? yield* storage.read(args.batch.slice(storage.root.length).replace(/^\/+/, "")).pipe(Effect.mapError(unreadable))
     : yield* fs.readFile(file).pipe(Effect.mapError(unreadable))
-  const full = yield* codec.readTensor(bytes).pipe(Effect.mapError((e) => new DriftInputError({ message: `${file}: ${e.message}` })))
+  const full = yield* codec
+    .readTensor(bytes)
+    .pipe(Effect.mapError((e) => new DriftInputError({ message: `${file}: ${e.message}` })))
   const [, rh, rw, rc] = reference.shape
   const [n, h, w, c] = full.shape
   if (h !== rh || w !== rw || c !== rc) {
-    return yield* Effect.fail(new DriftInputError({ message: `${file} holds ${h}×${w}×${c} images but the model takes ${rh}×${rw}×${rc}; prepare the batch with this config` }))
+    return yield* Effect.fail(
+      new DriftInputError({
+        message: `${file} holds ${h}×${w}×${c} images but the model takes ${rh}×${rw}×${rc}; prepare the batch with this config`
+      })
+    )
   }
   if (n < config.drift.min_batch_size) {
-    return yield* Effect.fail(new DriftInputError({ message: `The batch has ${n} images, fewer than min_batch_size ${config.drift.min_batch_size}, so drift was not computed.` }))
+    return yield* Effect.fail(
+      new DriftInputError({
+        message: `The batch has ${n} images, fewer than min_batch_size ${config.drift.min_batch_size}, so drift was not computed.`
+      })
+    )
   }
   const t = config.drift.image
   const batch = sample(full, t.max_images)
   const model = yield* Effect.flatMap(storage.readText(keys.model), trainer.decode)
   const perChannel = Array.from(channelWasserstein(reference, batch))
   const maxW = Math.max(...perChannel)
-  const wSeverity: Severity = maxW >= t.wasserstein_high ? "high" : maxW >= t.wasserstein_medium ? "medium" : maxW >= t.wasserstein_medium / 2 ? "low" : "none"
+  const wSeverity: Severity =
+    maxW >= t.wasserstein_high
+      ? "high"
+      : maxW >= t.wasserstein_medium
+        ? "medium"
+        : maxW >= t.wasserstein_medium / 2
+          ? "low"
+          : "none"
   const refEmb = yield* trainer.embed(model, asMatrix(reference))
   const batchEmb = yield* trainer.embed(model, asMatrix(batch))
   const test = mmdTest(refEmb, batchEmb, { permutations: t.mmd_permutations, seed: config.random_seed })
@@ -122,13 +182,30 @@ export const monitorImageDrift = Effect.fn("program.imageDriftMonitor")(function
   const pValue = test.pValue ?? 1
   const mmd = { ...test, pValue }
   const mmdDrifted = pValue < t.mmd_p_value
-  const mSeverity: Severity = !mmdDrifted ? "none" : pValue < t.mmd_p_value / 50 || pValue <= 1 / (t.mmd_permutations + 1) ? "high" : pValue < t.mmd_p_value / 5 ? "medium" : "low"
+  const mSeverity: Severity = !mmdDrifted
+    ? "none"
+    : pValue < t.mmd_p_value / 50 || pValue <= 1 / (t.mmd_permutations + 1)
+      ? "high"
+      : pValue < t.mmd_p_value / 5
+        ? "medium"
+        : "low"
   const multiscale = pyramidDiagnostics(reference, batch, { levels: 3 })
   const severity = worst(wSeverity, mSeverity)
   const drifted = severity !== "none"
   const recorded = yield* recordDriftCheck({
-    config, actor: args.actor, model: name, version: version.version, severity,
-    history: { batch: file, rows: n, share: drifted ? 1 : 0, drifted_columns: (wSeverity !== "none" ? 1 : 0) + (mmdDrifted ? 1 : 0), columns: 2, dataset_drift: drifted },
+    config,
+    actor: args.actor,
+    model: name,
+    version: version.version,
+    severity,
+    history: {
+      batch: file,
+      rows: n,
+      share: drifted ? 1 : 0,
+      drifted_columns: (wSeverity !== "none" ? 1 : 0) + (mmdDrifted ? 1 : 0),
+      columns: 2,
+      dataset_drift: drifted
+    },
     metrics: [
       { key: "drift.pixel_wasserstein_max", value: maxW },
       { key: "drift.mmd2", value: mmd.mmd2 },
@@ -140,11 +217,21 @@ export const monitorImageDrift = Effect.fn("program.imageDriftMonitor")(function
     summary: `pixel Wasserstein ${maxW.toFixed(3)}, MMD² ${mmd.mmd2.toExponential(2)} (p ${mmd.pValue.toFixed(3)}), ${multiscale.reading} drift`,
     render: (id, at, files, decision) => {
       const report: ImageDriftReport = {
-        format: "driftgate.image_drift_report/1", id, created_at: at, model: name, version: version.version, run_id: version.runId,
-        batch: { path: file, images: n, compared: batch.shape[0] }, reference: { images: reference.shape[0] },
+        format: "driftgate.image_drift_report/1",
+        id,
+        created_at: at,
+        model: name,
+        version: version.version,
+        run_id: version.runId,
+        batch: { path: file, images: n, compared: batch.shape[0] },
+        reference: { images: reference.shape[0] },
         pixel_wasserstein: { per_channel: perChannel, max: maxW, severity: wSeverity },
         embedding_mmd: { ...mmd, severity: mSeverity, drifted: mmdDrifted },
-        multiscale, severity, drifted, decision, files
+        multiscale,
+        severity,
+        drifted,
+        decision,
+        files
       }
       return { json: report, html: renderImageDriftHtml(report) }
     }
@@ -152,7 +239,8 @@ export const monitorImageDrift = Effect.fn("program.imageDriftMonitor")(function
   return { report: recorded.report as ImageDriftReport, gate: recorded.gate }
 })
 
-const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]!)
+const esc = (s: unknown) =>
+  String(s).replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]!)
 
 export const renderImageDriftHtml = (r: ImageDriftReport): string => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Image drift: ${esc(r.model)} v${r.version}</title>

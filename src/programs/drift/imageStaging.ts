@@ -33,14 +33,26 @@ export interface ImageStaging extends Omit<Staging, "merged_key" | "holdout_key"
 
 export const isImageStaging = (s: Staging | ImageStaging): s is ImageStaging => (s as ImageStaging).kind === "images"
 
-const asMatrix = (b: ImageBatch): Matrix => ({ rows: b.shape[0], cols: b.shape[1] * b.shape[2] * b.shape[3], data: b.data as unknown as Float64Array })
+const asMatrix = (b: ImageBatch): Matrix => ({
+  rows: b.shape[0],
+  cols: b.shape[1] * b.shape[2] * b.shape[3],
+  data: b.data as unknown as Float64Array
+})
 
 /** Decodes staged images and scores a model on them (held-out drift evaluation). */
-export const scoreImages = (model: Parameters<Trainer["Type"]["predict"]>[0], files: ReadonlyArray<StagedImage>, classes: ReadonlyArray<string>, props: NonNullable<import("../../domain/dataset.js").DatasetSpec["image_properties"]>) =>
+export const scoreImages = (
+  model: Parameters<Trainer["Type"]["predict"]>[0],
+  files: ReadonlyArray<StagedImage>,
+  classes: ReadonlyArray<string>,
+  props: NonNullable<import("../../domain/dataset.js").DatasetSpec["image_properties"]>
+) =>
   Effect.gen(function* () {
     const codec = yield* ImageCodec
     const trainer = yield* Trainer
-    const images = yield* codec.decode(files.map((f) => f.source), props)
+    const images = yield* codec.decode(
+      files.map((f) => f.source),
+      props
+    )
     const p = yield* trainer.predict(model, asMatrix(images))
     const index = new Map(classes.map((c, i) => [c, i]))
     const y = Float64Array.from(files, (f) => index.get(f.label) ?? NaN)
@@ -67,18 +79,33 @@ export const stageImageTraining = Effect.fn("program.stageImageTraining")(functi
   const props = spec.image_properties!
   const dir = path.resolve(args.batch)
   // A drifted batch rarely covers every class: only unreadable files, wrong formats and unknown classes count.
-  const violations = (yield* codec.validate(dir, { ...props, min_images_per_class: 1 }, spec.constraints.label_classes))
-    .filter((v) => v.rule !== "min_images_per_class")
-  if (violations.length > 0) return yield* Effect.fail(new ContractViolation({ dataset: spec.name, file: dir, violations }))
+  const violations = (yield* codec.validate(
+    dir,
+    { ...props, min_images_per_class: 1 },
+    spec.constraints.label_classes
+  )).filter((v) => v.rule !== "min_images_per_class")
+  if (violations.length > 0)
+    return yield* Effect.fail(new ContractViolation({ dataset: spec.name, file: dir, violations }))
   const scan = yield* codec.scan(dir)
   const labelled = scan.files.filter((f) => f.label !== null)
   if (labelled.length !== scan.files.length) {
-    return yield* Effect.fail(new UsageError({ message: `${dir}: a labelled batch keeps each image in a folder named after its class` }))
+    return yield* Effect.fail(
+      new UsageError({ message: `${dir}: a labelled batch keeps each image in a folder named after its class` })
+    )
   }
   const raw = yield* codec.scan(args.rawRoot)
-  const idx = splitIndices(labelled.length, { train: 1 - args.holdout, val: args.holdout, test: 0 }, config.random_seed, labelled.map((f) => f.label!))
+  const idx = splitIndices(
+    labelled.length,
+    { train: 1 - args.holdout, val: args.holdout, test: 0 },
+    config.random_seed,
+    labelled.map((f) => f.label!)
+  )
   if (idx.train.length === 0 || idx.val.length === 0) {
-    return yield* Effect.fail(new UsageError({ message: `the batch has ${labelled.length} images: too few to split with --holdout ${args.holdout}` }))
+    return yield* Effect.fail(
+      new UsageError({
+        message: `the batch has ${labelled.length} images: too few to split with --holdout ${args.holdout}`
+      })
+    )
   }
   const nowMs = yield* Clock.currentTimeMillis
   const id = uuidv7(nowMs)
@@ -87,14 +114,24 @@ export const stageImageTraining = Effect.fn("program.stageImageTraining")(functi
     Effect.gen(function* () {
       const f = labelled[i]!
       const key = `${base}/${f.path}`
-      const bytes = new Uint8Array(yield* Effect.promise(() => import("node:fs/promises").then((m) => m.readFile(f.absolutePath))))
+      const bytes = new Uint8Array(
+        yield* Effect.promise(() => import("node:fs/promises").then((m) => m.readFile(f.absolutePath)))
+      )
       yield* storage.writeOnce(key, bytes)
       const local = storage.locate(key)
-      return { path: `drift-${id}/${f.path}`, source: path.isAbsolute(local) ? local : f.absolutePath, label: f.label!, sha256: f.sha256 } satisfies StagedImage
+      return {
+        path: `drift-${id}/${f.path}`,
+        source: path.isAbsolute(local) ? local : f.absolutePath,
+        label: f.label!,
+        sha256: f.sha256
+      } satisfies StagedImage
     })
   const trainFiles = yield* Effect.forEach(idx.train, copy)
   const holdoutFiles = yield* Effect.forEach(idx.val, copy)
-  const merged = imageDatasetVersion([...raw.files.filter((f) => f.label !== null).map((f) => ({ path: f.path, sha256: f.sha256 })), ...trainFiles.map((f) => ({ path: f.path, sha256: f.sha256 }))])
+  const merged = imageDatasetVersion([
+    ...raw.files.filter((f) => f.label !== null).map((f) => ({ path: f.path, sha256: f.sha256 })),
+    ...trainFiles.map((f) => ({ path: f.path, sha256: f.sha256 }))
+  ])
 
   const { name, version: prod, model } = yield* deployedModel(config, "to measure the baseline with")
   const classes = [...(spec.constraints.label_classes ?? raw.classes)]
@@ -109,13 +146,23 @@ export const stageImageTraining = Effect.fn("program.stageImageTraining")(functi
     dataset: config.dataset,
     base_version: raw.version,
     merged_version: merged,
-    batch: { file: dir, sha256: scan.version, rows: labelled.length, train_rows: trainFiles.length, holdout_rows: holdoutFiles.length, holdout: args.holdout },
+    batch: {
+      file: dir,
+      sha256: scan.version,
+      rows: labelled.length,
+      train_rows: trainFiles.length,
+      holdout_rows: holdoutFiles.length,
+      holdout: args.holdout
+    },
     baseline: { model: name, version: prod.version, run_id: prod.runId, metrics },
     train_files: trainFiles,
     holdout_files: holdoutFiles
   }
   yield* storage.write(`datasets/${config.dataset}/staging/${id}/staging.json`, JSON.stringify(staging, null, 2) + "\n")
   yield* storage.write(stagingKey(config.dataset), JSON.stringify(staging, null, 2) + "\n")
-  yield* storage.append(`datasets/${config.dataset}/staging/history.jsonl`, JSON.stringify({ at: staging.created_at, action: "staged", id, by: args.actor, batch: dir }) + "\n")
+  yield* storage.append(
+    `datasets/${config.dataset}/staging/history.jsonl`,
+    JSON.stringify({ at: staging.created_at, action: "staged", id, by: args.actor, batch: dir }) + "\n"
+  )
   return staging
 })

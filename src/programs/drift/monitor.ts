@@ -23,20 +23,27 @@ export type BatchSource =
 /** The model version drift is measured against (the deployed stage), with its bundle and reference profile. */
 export const deployedReference = Effect.fn("drift.reference")(function* (config: PipelineConfig) {
   const storage = yield* Storage
-  const { name, version } = yield* deployedVersion(config, "to compare against; promote one first (driftgate run … --approve auto)")
+  const { name, version } = yield* deployedVersion(
+    config,
+    "to compare against; promote one first (driftgate run … --approve auto)"
+  )
   const bundle = yield* loadBundle(version.runId)
   const key = artifactKeys(version.runId).profile
   if (!(yield* storage.exists(key))) {
-    return yield* Effect.fail(new UsageError({ message: `${name} version ${version.version} has no reference profile (${key}); retrain it with this driftgate` }))
+    return yield* Effect.fail(
+      new UsageError({
+        message: `${name} version ${version.version} has no reference profile (${key}); retrain it with this driftgate`
+      })
+    )
   }
   const text = yield* storage.readText(key)
   const profile: ReferenceProfile = yield* Effect.try({
     try: () => parseProfile(JSON.parse(text)),
-    catch: (e) => new DriftInputError({ message: `${storage.locate(key)}: ${e instanceof Error ? e.message : String(e)}` })
+    catch: (e) =>
+      new DriftInputError({ message: `${storage.locate(key)}: ${e instanceof Error ? e.message : String(e)}` })
   })
   return { name, version, bundle: bundle as ModelBundle, profile }
 })
-
 
 /** The latest drift check of a model, one line, for the approval gate. */
 export const latestDrift = Effect.fn("drift.latest")(function* (model: string) {
@@ -56,7 +63,9 @@ export const readHistory = Effect.fn("drift.history")(function* (model: string) 
     try {
       const h = JSON.parse(line) as DriftHistoryLine
       byId.set(h.id, { ...byId.get(h.id), ...h })
-    } catch { /* a torn last line after a crash is skipped */ }
+    } catch {
+      /* a torn last line after a crash is skipped */
+    }
   }
   return [...byId.values()].sort((a, b) => a.at.localeCompare(b.at))
 })
@@ -97,14 +106,25 @@ export const monitorDrift = Effect.fn("program.driftMonitor")(function* (args: {
     batchPath = args.source.path
     since = args.source.since
   }
-  const features: Frame = { rows: frame.rows, columns: inputs.map((n) => frame.columns.find((c) => c.name === n)!).filter((c) => c !== undefined) }
+  const features: Frame = {
+    rows: frame.rows,
+    columns: inputs.map((n) => frame.columns.find((c) => c.name === n)!).filter((c) => c !== undefined)
+  }
   const result = yield* detector.detect(ref.profile, features, config.drift)
 
   const recorded = yield* recordDriftCheck({
-    config, actor: args.actor, model: ref.name, version: ref.version.version, severity: result.severity,
+    config,
+    actor: args.actor,
+    model: ref.name,
+    version: ref.version.version,
+    severity: result.severity,
     history: {
-      batch: batchPath ?? "(serving log)", rows: result.rows, share: result.shareOfDriftedColumns,
-      drifted_columns: result.numberOfDriftedColumns, columns: result.numberOfColumns, dataset_drift: result.datasetDrift
+      batch: batchPath ?? "(serving log)",
+      rows: result.rows,
+      share: result.shareOfDriftedColumns,
+      drifted_columns: result.numberOfDriftedColumns,
+      columns: result.numberOfColumns,
+      dataset_drift: result.datasetDrift
     },
     metrics: [
       { key: "drift.share", value: result.shareOfDriftedColumns },
@@ -116,16 +136,27 @@ export const monitorDrift = Effect.fn("program.driftMonitor")(function* (args: {
     summary: `${result.numberOfDriftedColumns}/${result.numberOfColumns} columns drifted`,
     render: (id, at, files, decision) => {
       const report: DriftReport = {
-        format: "driftgate.drift_report/1", id, created_at: at, model: ref.name, version: ref.version.version,
-        run_id: ref.version.runId, stage: ref.version.stage,
+        format: "driftgate.drift_report/1",
+        id,
+        created_at: at,
+        model: ref.name,
+        version: ref.version.version,
+        run_id: ref.version.runId,
+        stage: ref.version.stage,
         batch: { source: args.source.kind, path: batchPath, sha256: sha, since, rows: result.rows },
         reference: { rows: ref.profile.rows, dataset_version: ref.bundle.featureMap.dataset_version },
         thresholds: {
-          drift_share: config.drift.drift_share, alert_severity: config.drift.alert_severity,
-          fail_on_severity: config.drift.fail_on_severity, min_batch_size: config.drift.min_batch_size
+          drift_share: config.drift.drift_share,
+          alert_severity: config.drift.alert_severity,
+          fail_on_severity: config.drift.fail_on_severity,
+          min_batch_size: config.drift.min_batch_size
         },
-        severity: result.severity, dataset_drift: result.datasetDrift, share_of_drifted_columns: result.shareOfDriftedColumns,
-        result, decision, files
+        severity: result.severity,
+        dataset_drift: result.datasetDrift,
+        share_of_drifted_columns: result.shareOfDriftedColumns,
+        result,
+        decision,
+        files
       }
       return { json: report, html: renderDriftHtml(report) }
     }
@@ -134,7 +165,6 @@ export const monitorDrift = Effect.fn("program.driftMonitor")(function* (args: {
   const gate = recorded.gate
   return { report, gate }
 })
-
 
 /**
  * What every drift check (tabular or image) does with its result: report JSON + HTML under
@@ -152,7 +182,12 @@ export const recordDriftCheck = <R>(args: {
   readonly metrics: ReadonlyArray<{ readonly key: string; readonly value: number }>
   readonly anchors: Readonly<Record<string, string>>
   readonly summary: string
-  readonly render: (id: string, at: string, files: { readonly json: string; readonly html: string }, decision: DriftDecision | null) => { readonly json: R; readonly html: string }
+  readonly render: (
+    id: string,
+    at: string,
+    files: { readonly json: string; readonly html: string },
+    decision: DriftDecision | null
+  ) => { readonly json: R; readonly html: string }
 }) =>
   Effect.gen(function* () {
     const storage = yield* Storage
@@ -174,26 +209,52 @@ export const recordDriftCheck = <R>(args: {
         return r.json
       })
     let report = yield* write(null)
-    const history: DriftHistoryLine = { id, at, model: args.model, version: args.version, ...args.history, severity: args.severity, decision: null, report: files.json }
+    const history: DriftHistoryLine = {
+      id,
+      at,
+      model: args.model,
+      version: args.version,
+      ...args.history,
+      severity: args.severity,
+      decision: null,
+      report: files.json
+    }
     yield* storage.append(keys.history, JSON.stringify(history) + "\n")
 
     // The check is a tracked run of its own (experiment drift-<model>), like an Evidently report logged to MLflow.
     const runId = uuidv7(nowMs)
     yield* tracker.createRun({ runId, experiment: `drift-${args.model}`, anchors: args.anchors })
     yield* tracker.logMetrics(runId, args.metrics)
-    yield* tracker.setTags(runId, { model: args.model, model_version: String(args.version), severity: args.severity, dataset_drift: String(args.history.dataset_drift), batch: args.history.batch })
+    yield* tracker.setTags(runId, {
+      model: args.model,
+      model_version: String(args.version),
+      severity: args.severity,
+      dataset_drift: String(args.history.dataset_drift),
+      batch: args.history.batch
+    })
     yield* tracker.logArtifact(runId, { name: "drift_report.json", path: files.json, sha256: null })
     yield* tracker.logArtifact(runId, { name: "drift_report.html", path: files.html, sha256: null })
 
     if (prompt.interactive && args.severity !== "none" && atLeast(args.severity, config.drift.alert_severity)) {
-      yield* prompt.say(`Drift severity ${args.severity} for ${args.model} version ${args.version}: ${args.summary}. Report: ${located.html}`)
+      yield* prompt.say(
+        `Drift severity ${args.severity} for ${args.model} version ${args.version}: ${args.summary}. Report: ${located.html}`
+      )
       const action = yield* prompt.choose("Response", DRIFT_ACTIONS)
-      const reason = yield* prompt.ask("Reason (required)", { validate: (a) => (a.trim().length >= 3 ? undefined : "a reason is required") })
-      const decision: DriftDecision = { action, reason, by: args.actor, at: new Date(yield* Clock.currentTimeMillis).toISOString() }
+      const reason = yield* prompt.ask("Reason (required)", {
+        validate: (a) => (a.trim().length >= 3 ? undefined : "a reason is required")
+      })
+      const decision: DriftDecision = {
+        action,
+        reason,
+        by: args.actor,
+        at: new Date(yield* Clock.currentTimeMillis).toISOString()
+      }
       report = yield* write(decision)
       const next: Partial<Record<typeof action, string>> = {
-        retrain: "next: driftgate drift stage-training --config <config> --batch LABELLED, then driftgate run --config <config>",
-        fine_tune: "next: driftgate drift stage-training --config <config> --batch LABELLED_DIR, then driftgate run --config <config> --fine-tune",
+        retrain:
+          "next: driftgate drift stage-training --config <config> --batch LABELLED, then driftgate run --config <config>",
+        fine_tune:
+          "next: driftgate drift stage-training --config <config> --batch LABELLED_DIR, then driftgate run --config <config> --fine-tune",
         rollback: "next: driftgate rollback --config <config> (pick the version, give the reason)"
       }
       if (next[action] !== undefined) yield* prompt.say(next[action]!)
@@ -201,8 +262,14 @@ export const recordDriftCheck = <R>(args: {
       yield* tracker.setTags(runId, { "decision.action": action, "decision.reason": reason, "decision.by": args.actor })
     }
     yield* tracker.endRun(runId, "completed")
-    const gate = !prompt.interactive && args.severity !== "none" && atLeast(args.severity, config.drift.fail_on_severity)
-      ? new DriftGateFailed({ model: args.model, severity: args.severity, threshold: config.drift.fail_on_severity, report: located.html })
-      : null
+    const gate =
+      !prompt.interactive && args.severity !== "none" && atLeast(args.severity, config.drift.fail_on_severity)
+        ? new DriftGateFailed({
+            model: args.model,
+            severity: args.severity,
+            threshold: config.drift.fail_on_severity,
+            report: located.html
+          })
+        : null
     return { report, gate }
   })

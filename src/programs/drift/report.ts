@@ -2,7 +2,8 @@ import type { Severity } from "../../domain/config.js"
 import type { DatasetDriftResult } from "../../stats/datasetDrift.js"
 
 export const SEVERITY_ORDER: ReadonlyArray<Severity> = ["none", "low", "medium", "high"]
-export const atLeast = (s: Severity, threshold: Severity) => SEVERITY_ORDER.indexOf(s) >= SEVERITY_ORDER.indexOf(threshold)
+export const atLeast = (s: Severity, threshold: Severity) =>
+  SEVERITY_ORDER.indexOf(s) >= SEVERITY_ORDER.indexOf(threshold)
 
 export const DRIFT_ACTIONS = ["retrain", "fine_tune", "collect_more_data", "accept", "rollback"] as const
 export type DriftAction = (typeof DRIFT_ACTIONS)[number]

@@ -31,8 +31,20 @@ export interface Staging {
   readonly merged_version: string
   readonly merged_key: string
   readonly holdout_key: string
-  readonly batch: { readonly file: string; readonly sha256: string; readonly rows: number; readonly train_rows: number; readonly holdout_rows: number; readonly holdout: number }
-  readonly baseline: { readonly model: string; readonly version: number; readonly run_id: string; readonly metrics: Readonly<Record<string, number>> }
+  readonly batch: {
+    readonly file: string
+    readonly sha256: string
+    readonly rows: number
+    readonly train_rows: number
+    readonly holdout_rows: number
+    readonly holdout: number
+  }
+  readonly baseline: {
+    readonly model: string
+    readonly version: number
+    readonly run_id: string
+    readonly metrics: Readonly<Record<string, number>>
+  }
 }
 
 const stagingDir = (dataset: string, id: string) => `datasets/${dataset}/staging/${id}`
@@ -61,10 +73,15 @@ export const stageTraining = Effect.fn("program.stageTraining")(function* (args:
   const storage = yield* Storage
   const fs = yield* FileSystem.FileSystem
   const { config } = args
-  if (!(args.holdout > 0 && args.holdout < 1)) return yield* Effect.fail(new UsageError({ message: `--holdout must be between 0 and 1 (got ${args.holdout})` }))
+  if (!(args.holdout > 0 && args.holdout < 1))
+    return yield* Effect.fail(new UsageError({ message: `--holdout must be between 0 and 1 (got ${args.holdout})` }))
   const existing = yield* activeStaging(config.dataset)
   if (existing !== null) {
-    return yield* Effect.fail(new UsageError({ message: `drift training ${existing.id} is already staged for ${config.dataset} (from ${existing.batch.file}); run drift unstage-training first` }))
+    return yield* Effect.fail(
+      new UsageError({
+        message: `drift training ${existing.id} is already staged for ${config.dataset} (from ${existing.batch.file}); run drift unstage-training first`
+      })
+    )
   }
   if (config.task_type === "image_classification") {
     return yield* stageImageTraining({ ...args, rawRoot: path.join(datasetDir(config, args.configDir), "images") })
@@ -74,26 +91,45 @@ export const stageTraining = Effect.fn("program.stageTraining")(function* (args:
   const known = new Set([...spec.features, spec.target])
   const extra = batch.table.header.filter((h) => !known.has(h))
   if (extra.length > 0) {
-    return yield* Effect.fail(new ContractViolation({
-      dataset: spec.name, file: batch.file,
-      violations: extra.map((c) => ({ column: c, rule: "unexpected_column", observed: "not in dataset.yaml", expected: `only ${[...known].join(", ")}`, rows: [1] }))
-    }))
+    return yield* Effect.fail(
+      new ContractViolation({
+        dataset: spec.name,
+        file: batch.file,
+        violations: extra.map((c) => ({
+          column: c,
+          rule: "unexpected_column",
+          observed: "not in dataset.yaml",
+          expected: `only ${[...known].join(", ")}`,
+          rows: [1]
+        }))
+      })
+    )
   }
   const rawFile = path.join(datasetDir(config, args.configDir), "data.csv")
-  const rawBytes = yield* fs.readFile(rawFile).pipe(Effect.mapError((e) => new UsageError({ message: `cannot read ${rawFile}: ${e.message}` })))
+  const rawBytes = yield* fs
+    .readFile(rawFile)
+    .pipe(Effect.mapError((e) => new UsageError({ message: `cannot read ${rawFile}: ${e.message}` })))
   const rawText = new TextDecoder().decode(rawBytes)
-  const rawHeader = rawText.replace(/^\uFEFF/, "").split(/\r?\n/, 1)[0]!.split(",").map((h) => h.trim().replace(/^"|"$/g, ""))
+  const rawHeader = rawText
+    .replace(/^\uFEFF/, "")
+    .split(/\r?\n/, 1)[0]!
+    .split(",")
+    .map((h) => h.trim().replace(/^"|"$/g, ""))
 
   const n = batch.table.rows.length
   const targetIdx = batch.table.header.indexOf(spec.target)
   const strata = config.task_type === "classification" ? batch.table.rows.map((r) => r[targetIdx] ?? null) : undefined
   const idx = splitIndices(n, { train: 1 - args.holdout, val: args.holdout, test: 0 }, config.random_seed, strata)
   if (idx.train.length === 0 || idx.val.length === 0) {
-    return yield* Effect.fail(new UsageError({ message: `the batch has ${n} rows: too few to split into a training part and a held-out set with --holdout ${args.holdout}` }))
+    return yield* Effect.fail(
+      new UsageError({
+        message: `the batch has ${n} rows: too few to split into a training part and a held-out set with --holdout ${args.holdout}`
+      })
+    )
   }
   // Reorder the batch's columns into the raw file's order.
   const order = rawHeader.map((h) => batch.table.header.indexOf(h))
-  const reorder = (i: number) => order.map((j) => (j < 0 ? null : batch.table.rows[i]![j] ?? null))
+  const reorder = (i: number) => order.map((j) => (j < 0 ? null : (batch.table.rows[i]![j] ?? null)))
   const trainCsv = writeCsv(rawHeader, idx.train.map(reorder))
   const holdoutCsv = writeCsv(rawHeader, idx.val.map(reorder))
   const merged = (rawText.endsWith("\n") ? rawText : rawText + "\n") + trainCsv.slice(trainCsv.indexOf("\n") + 1)
@@ -103,9 +139,18 @@ export const stageTraining = Effect.fn("program.stageTraining")(function* (args:
   const ref = yield* deployedReference(config)
   const inputs = ref.bundle.featureMap.input_features.map((f) => f.name)
   const sub = takeFrameRows(batch.frame, idx.val) as Frame
-  const p = yield* predictFrame(ref.bundle, { rows: sub.rows, columns: inputs.map((name) => sub.columns.find((c) => c.name === name)!) })
+  const p = yield* predictFrame(ref.bundle, {
+    rows: sub.rows,
+    columns: inputs.map((name) => sub.columns.find((c) => c.name === name)!)
+  })
   const y = targetVector(sub, spec.target, ref.bundle.featureMap.classes)
-  const metrics = scorePredictions(config.task_type, y, p.predictions, p.proba, ref.bundle.featureMap.classes?.length ?? 0)
+  const metrics = scorePredictions(
+    config.task_type,
+    y,
+    p.predictions,
+    p.proba,
+    ref.bundle.featureMap.classes?.length ?? 0
+  )
 
   const nowMs = yield* Clock.currentTimeMillis
   const id = uuidv7(nowMs)
@@ -120,7 +165,14 @@ export const stageTraining = Effect.fn("program.stageTraining")(function* (args:
     merged_version: sha256Hex(mergedBytes),
     merged_key: `${dir}/merged.csv`,
     holdout_key: `${dir}/holdout.csv`,
-    batch: { file: batch.file, sha256: batch.sha256, rows: n, train_rows: idx.train.length, holdout_rows: idx.val.length, holdout: args.holdout },
+    batch: {
+      file: batch.file,
+      sha256: batch.sha256,
+      rows: n,
+      train_rows: idx.train.length,
+      holdout_rows: idx.val.length,
+      holdout: args.holdout
+    },
     baseline: { model: ref.name, version: ref.version.version, run_id: ref.version.runId, metrics }
   }
   yield* storage.writeOnce(staging.merged_key, mergedBytes)
@@ -128,20 +180,33 @@ export const stageTraining = Effect.fn("program.stageTraining")(function* (args:
   yield* storage.write(`${dir}/staging.json`, JSON.stringify(staging, null, 2) + "\n")
   // staged.json last: until it exists, nothing uses the staging.
   yield* storage.write(stagingKey(config.dataset), JSON.stringify(staging, null, 2) + "\n")
-  yield* storage.append(historyKey(config.dataset), JSON.stringify({ at: staging.created_at, action: "staged", id, by: args.actor, batch: batch.file }) + "\n")
+  yield* storage.append(
+    historyKey(config.dataset),
+    JSON.stringify({ at: staging.created_at, action: "staged", id, by: args.actor, batch: batch.file }) + "\n"
+  )
   return staging
 })
 
 /** `drift unstage-training`: the next run uses the original dataset version again. */
-export const unstageTraining = Effect.fn("program.unstageTraining")(function* (args: { readonly config: PipelineConfig; readonly id?: string | undefined; readonly actor: string }) {
+export const unstageTraining = Effect.fn("program.unstageTraining")(function* (args: {
+  readonly config: PipelineConfig
+  readonly id?: string | undefined
+  readonly actor: string
+}) {
   const storage = yield* Storage
   const active = yield* activeStaging(args.config.dataset)
-  if (active === null) return yield* Effect.fail(new UsageError({ message: `no drift training is staged for ${args.config.dataset}` }))
+  if (active === null)
+    return yield* Effect.fail(new UsageError({ message: `no drift training is staged for ${args.config.dataset}` }))
   if (args.id !== undefined && args.id !== active.id) {
-    return yield* Effect.fail(new UsageError({ message: `the staged drift training of ${args.config.dataset} is ${active.id}, not ${args.id}` }))
+    return yield* Effect.fail(
+      new UsageError({ message: `the staged drift training of ${args.config.dataset} is ${active.id}, not ${args.id}` })
+    )
   }
   yield* storage.remove(stagingKey(args.config.dataset))
   const at = new Date(yield* Clock.currentTimeMillis).toISOString()
-  yield* storage.append(historyKey(args.config.dataset), JSON.stringify({ at, action: "unstaged", id: active.id, by: args.actor }) + "\n")
+  yield* storage.append(
+    historyKey(args.config.dataset),
+    JSON.stringify({ at, action: "unstaged", id: active.id, by: args.actor }) + "\n"
+  )
   return active
 })

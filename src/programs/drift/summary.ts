@@ -19,11 +19,17 @@ export const driftSummary = Effect.fn("program.driftSummary")(function* (config:
 })
 
 /** Rows the service logged for the deployed model (optionally since a time), as a batch frame. */
-export const servingLogBatch = Effect.fn("drift.servingLog")(function* (config: PipelineConfig, since: Date | undefined) {
+export const servingLogBatch = Effect.fn("drift.servingLog")(function* (
+  config: PipelineConfig,
+  since: Date | undefined
+) {
   const storage = yield* Storage
   const ref = yield* deployedReference(config)
   const rows = yield* readPredictionLog(storage, ref.name, since)
   const schema = ref.bundle.featureMap.input_features.map((f) => ({ name: f.name, dtype: f.dtype }))
-  const frame = frameFromRecords(rows.map((r) => r.features), schema)
+  const frame = frameFromRecords(
+    rows.map((r) => r.features),
+    schema
+  )
   return { frame, path: storage.locate(`serving/predictions/${ref.name}/`), rows: rows.length }
 })

@@ -6,7 +6,9 @@ export interface ServeMetrics {
   /** One predict request answered: status code and latency in seconds. */
   readonly observe: (model: string, version: string, status: number, seconds: number) => void
   readonly predictedRows: (model: string, version: string, rows: number) => void
-  readonly setModels: (models: ReadonlyArray<{ readonly name: string; readonly version: number; readonly stage: string }>) => void
+  readonly setModels: (
+    models: ReadonlyArray<{ readonly name: string; readonly version: number; readonly stage: string }>
+  ) => void
   readonly reload: (outcome: "success" | "failure") => void
   readonly logDropped: (rows: number) => void
   readonly logWritten: (rows: number) => void
@@ -17,39 +19,72 @@ export const makeMetrics = (prom: typeof Prom, queued: () => number): ServeMetri
   const registry = new prom.Registry()
   prom.collectDefaultMetrics({ register: registry })
   const requests = new prom.Counter({
-    name: "driftgate_predict_requests_total", help: "Prediction requests answered, by model, version and HTTP status",
-    labelNames: ["model", "version", "status"] as const, registers: [registry]
+    name: "driftgate_predict_requests_total",
+    help: "Prediction requests answered, by model, version and HTTP status",
+    labelNames: ["model", "version", "status"] as const,
+    registers: [registry]
   })
   const latency = new prom.Histogram({
-    name: "driftgate_predict_duration_seconds", help: "Prediction request latency (receipt to response), by model, version and HTTP status",
-    labelNames: ["model", "version", "status"] as const, registers: [registry],
+    name: "driftgate_predict_duration_seconds",
+    help: "Prediction request latency (receipt to response), by model, version and HTTP status",
+    labelNames: ["model", "version", "status"] as const,
+    registers: [registry],
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
   })
   const rows = new prom.Counter({
-    name: "driftgate_predicted_rows_total", help: "Rows predicted (a batch request counts each row)",
-    labelNames: ["model", "version"] as const, registers: [registry]
+    name: "driftgate_predicted_rows_total",
+    help: "Rows predicted (a batch request counts each row)",
+    labelNames: ["model", "version"] as const,
+    registers: [registry]
   })
-  const loaded = new prom.Gauge({ name: "driftgate_models_loaded", help: "Models in the served set", registers: [registry] })
+  const loaded = new prom.Gauge({
+    name: "driftgate_models_loaded",
+    help: "Models in the served set",
+    registers: [registry]
+  })
   const info = new prom.Gauge({
-    name: "driftgate_model_info", help: "1 for each served model version", labelNames: ["model", "version", "stage"] as const, registers: [registry]
+    name: "driftgate_model_info",
+    help: "1 for each served model version",
+    labelNames: ["model", "version", "stage"] as const,
+    registers: [registry]
   })
   const reloads = new prom.Counter({
-    name: "driftgate_reloads_total", help: "Model set reloads, by outcome", labelNames: ["outcome"] as const, registers: [registry]
+    name: "driftgate_reloads_total",
+    help: "Model set reloads, by outcome",
+    labelNames: ["outcome"] as const,
+    registers: [registry]
   })
   const dropped = new prom.Counter({
-    name: "driftgate_prediction_log_dropped_rows_total", help: "Prediction log rows dropped because the queue was full", registers: [registry]
+    name: "driftgate_prediction_log_dropped_rows_total",
+    help: "Prediction log rows dropped because the queue was full",
+    registers: [registry]
   })
-  const written = new prom.Counter({ name: "driftgate_prediction_log_written_rows_total", help: "Prediction log rows written", registers: [registry] })
-  const failed = new prom.Counter({ name: "driftgate_prediction_log_failed_rows_total", help: "Prediction log rows lost to write errors", registers: [registry] })
+  const written = new prom.Counter({
+    name: "driftgate_prediction_log_written_rows_total",
+    help: "Prediction log rows written",
+    registers: [registry]
+  })
+  const failed = new prom.Counter({
+    name: "driftgate_prediction_log_failed_rows_total",
+    help: "Prediction log rows lost to write errors",
+    registers: [registry]
+  })
   new prom.Gauge({
-    name: "driftgate_prediction_log_queue_rows", help: "Prediction log rows waiting to be written", registers: [registry],
-    collect() { this.set(queued()) }
+    name: "driftgate_prediction_log_queue_rows",
+    help: "Prediction log rows waiting to be written",
+    registers: [registry],
+    collect() {
+      this.set(queued())
+    }
   })
   reloads.inc({ outcome: "success" }, 0)
   reloads.inc({ outcome: "failure" }, 0)
 
   // labelled children cached by label values: prom-client hashes the labels on every call otherwise
-  type Child = { readonly count: Prom.Counter.Internal; readonly time: Prom.Histogram.Internal<"model" | "version" | "status"> }
+  type Child = {
+    readonly count: Prom.Counter.Internal
+    readonly time: Prom.Histogram.Internal<"model" | "version" | "status">
+  }
   const children = new Map<string, Child>()
   const rowChildren = new Map<string, Prom.Counter.Internal>()
   return {
@@ -68,7 +103,7 @@ export const makeMetrics = (prom: typeof Prom, queued: () => number): ServeMetri
     predictedRows: (model, version, n) => {
       const key = `${model}\u0000${version}`
       let c = rowChildren.get(key)
-      if (c === undefined) rowChildren.set(key, c = rows.labels({ model, version }))
+      if (c === undefined) rowChildren.set(key, (c = rows.labels({ model, version })))
       c.inc(n)
     },
     setModels: (models) => {

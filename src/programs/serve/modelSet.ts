@@ -20,7 +20,10 @@ export class PredictInputError extends Error {
 /** An uploaded image that cannot be decoded: the client's fault, a 422 naming the image. */
 export class ImageDecodeError extends Error {
   override readonly name = "ImageDecodeError"
-  constructor(readonly index: number, message: string) {
+  constructor(
+    readonly index: number,
+    message: string
+  ) {
     super(message)
   }
 }
@@ -94,15 +97,17 @@ const uuidv7Time = (id: string): string | null => {
 
 /** A row the model accepts: midpoint of each training range, first category, false. */
 export const exampleRow = (fm: FeatureMap): Record<string, Scalar> =>
-  Object.fromEntries(fm.input_features.map((f) => {
-    if (f.dtype === "float" || f.dtype === "int") {
-      const mid = f.min !== undefined && f.max !== undefined ? (f.min + f.max) / 2 : 0
-      // Six significant digits: a readable default in the form (2.43, not 2.4299999999999997).
-      return [f.name, f.dtype === "int" ? Math.round(mid) : Number(mid.toPrecision(6))]
-    }
-    if (f.dtype === "bool") return [f.name, false]
-    return [f.name, f.categories?.[0] ?? ""]
-  }))
+  Object.fromEntries(
+    fm.input_features.map((f) => {
+      if (f.dtype === "float" || f.dtype === "int") {
+        const mid = f.min !== undefined && f.max !== undefined ? (f.min + f.max) / 2 : 0
+        // Six significant digits: a readable default in the form (2.43, not 2.4299999999999997).
+        return [f.name, f.dtype === "int" ? Math.round(mid) : Number(mid.toPrecision(6))]
+      }
+      if (f.dtype === "bool") return [f.name, false]
+      return [f.name, f.categories?.[0] ?? ""]
+    })
+  )
 
 const fail = (model: string, message: string) => new TrainingError({ model, message })
 
@@ -111,7 +116,11 @@ const fail = (model: string, message: string) => new TrainingError({ model, mess
  * the Trainer's predict as a plain function, and runs one prediction so a broken model fails the
  * load (and compiles the model's caches) instead of the first request.
  */
-export const makeServedModel = Effect.fn("serve.prepareModel")(function* (bundle: ModelBundle, version: ModelVersion, maxBatchRows: number) {
+export const makeServedModel = Effect.fn("serve.prepareModel")(function* (
+  bundle: ModelBundle,
+  version: ModelVersion,
+  maxBatchRows: number
+) {
   const trainer = yield* Trainer
   const label = `${version.name} v${version.version}`
   const fm = bundle.featureMap
@@ -121,9 +130,16 @@ export const makeServedModel = Effect.fn("serve.prepareModel")(function* (bundle
   if (fm.task_type === "classification" && (fm.classes === null || fm.classes.length < 2)) {
     return yield* Effect.fail(fail(label, "the feature map of a classifier lists no classes"))
   }
-  const inputs = fm.input_features.map((f) => f.name).sort().join("\u0000")
-  const steps = bundle.transform.steps.map((s) => s.name).sort().join("\u0000")
-  if (inputs !== steps) return yield* Effect.fail(fail(label, "the feature map and the fitted transform name different input columns"))
+  const inputs = fm.input_features
+    .map((f) => f.name)
+    .sort()
+    .join("\u0000")
+  const steps = bundle.transform.steps
+    .map((s) => s.name)
+    .sort()
+    .join("\u0000")
+  if (inputs !== steps)
+    return yield* Effect.fail(fail(label, "the feature map and the fitted transform name different input columns"))
 
   const model = bundle.model
   const predict = (x: Matrix): Predictions => {
@@ -140,7 +156,10 @@ export const makeServedModel = Effect.fn("serve.prepareModel")(function* (bundle
     runId: version.runId,
     taskType: fm.task_type,
     algorithm: model.kind,
-    trainedAt: (typeof bundle.metadata.trained_at === "string" ? bundle.metadata.trained_at : null) ?? uuidv7Time(version.runId) ?? version.createdAt,
+    trainedAt:
+      (typeof bundle.metadata.trained_at === "string" ? bundle.metadata.trained_at : null) ??
+      uuidv7Time(version.runId) ??
+      version.createdAt,
     datasetVersion: fm.dataset_version,
     featureMap: fm,
     transform: bundle.transform,
@@ -155,7 +174,9 @@ export const makeServedModel = Effect.fn("serve.prepareModel")(function* (bundle
       const p = predict({ rows: 1, cols: values.length, data: values })
       if (p.predictions.length !== 1) throw new Error(`predict returned ${p.predictions.length} values for one row`)
       if (served.classes !== null && (p.proba === undefined || p.proba.length !== served.classes.length)) {
-        throw new Error(`the model gives ${p.proba?.length ?? 0} class probabilities for ${served.classes.length} classes`)
+        throw new Error(
+          `the model gives ${p.proba?.length ?? 0} class probabilities for ${served.classes.length} classes`
+        )
       }
     },
     catch: (e) => fail(label, `a test prediction failed: ${e instanceof Error ? e.message : String(e)}`)
@@ -178,22 +199,36 @@ const failureMessage = (cause: Cause.Cause<{ readonly message: string }>): strin
 /** Larger uploads are refused before decoding (a tiny compressed PNG can hold a huge canvas). */
 const MAX_UPLOAD_PIXELS = 4096 * 4096
 
-export const makeServedImageModel = Effect.fn("serve.prepareImageModel")(function* (bundle: ModelBundle, version: ModelVersion, maxBatchRows: number) {
+export const makeServedImageModel = Effect.fn("serve.prepareImageModel")(function* (
+  bundle: ModelBundle,
+  version: ModelVersion,
+  maxBatchRows: number
+) {
   const trainer = yield* Trainer
   const codec = yield* ImageCodec
   const runtime = yield* Effect.runtime<never>()
   const label = `${version.name} v${version.version}`
   const fm = bundle.featureMap
   const geometry = fm.image
-  if (geometry === undefined) return yield* Effect.fail(fail(label, "the feature map of an image model gives no input size (image: height, width, channels)"))
-  if (bundle.model.task !== "classification") return yield* Effect.fail(fail(label, `an image model must be a classifier, not ${bundle.model.task}`))
+  if (geometry === undefined)
+    return yield* Effect.fail(
+      fail(label, "the feature map of an image model gives no input size (image: height, width, channels)")
+    )
+  if (bundle.model.task !== "classification")
+    return yield* Effect.fail(fail(label, `an image model must be a classifier, not ${bundle.model.task}`))
   const classes = fm.classes
-  if (classes === null || classes.length < 2) return yield* Effect.fail(fail(label, "the feature map of a classifier lists no classes"))
+  if (classes === null || classes.length < 2)
+    return yield* Effect.fail(fail(label, "the feature map of a classifier lists no classes"))
   const { height, width, channels } = geometry
   const size = height * width * channels
   const model = bundle.model
   const run = Runtime.runPromiseExit(runtime)
-  const properties = { expected_formats: ["png", "jpg", "jpeg"], min_images_per_class: 1, target_size: [height, width], channels } as const
+  const properties = {
+    expected_formats: ["png", "jpg", "jpeg"],
+    min_images_per_class: 1,
+    target_size: [height, width],
+    channels
+  } as const
 
   const predictAsync = async (x: Matrix): Promise<Predictions> => {
     const exit = await run(trainer.predict(model, x))
@@ -203,14 +238,25 @@ export const makeServedImageModel = Effect.fn("serve.prepareImageModel")(functio
 
   const decode = async (images: ReadonlyArray<Uint8Array>): Promise<Matrix> => {
     // One decode per image (8 at a time, in memory), so that an undecodable upload is named by its index.
-    const decoded = await run(Effect.forEach(images, (bytes) => Effect.exit(codec.decode([bytes], properties, { maxPixels: MAX_UPLOAD_PIXELS })), { concurrency: 8 }))
+    const decoded = await run(
+      Effect.forEach(
+        images,
+        (bytes) => Effect.exit(codec.decode([bytes], properties, { maxPixels: MAX_UPLOAD_PIXELS })),
+        { concurrency: 8 }
+      )
+    )
     if (Exit.isFailure(decoded)) throw new Error(`image decoding failed: ${Cause.pretty(decoded.cause)}`)
     const exits = decoded.value
     const data = new Float32Array(images.length * size)
     for (let i = 0; i < exits.length; i++) {
       const exit = exits[i]!
-      if (Exit.isFailure(exit)) throw new ImageDecodeError(i, `cannot be decoded as an image: ${failureMessage(exit.cause).replace(/^image #\d+: ?/, "")}`)
-      if (exit.value.data.length !== size) throw new ImageDecodeError(i, `decoded to ${exit.value.data.length} values, expected ${size}`)
+      if (Exit.isFailure(exit))
+        throw new ImageDecodeError(
+          i,
+          `cannot be decoded as an image: ${failureMessage(exit.cause).replace(/^image #\d+: ?/, "")}`
+        )
+      if (exit.value.data.length !== size)
+        throw new ImageDecodeError(i, `decoded to ${exit.value.data.length} values, expected ${size}`)
       data.set(exit.value.data, i * size)
     }
     return { rows: images.length, cols: size, data: data as unknown as Float64Array }
@@ -224,7 +270,10 @@ export const makeServedImageModel = Effect.fn("serve.prepareImageModel")(functio
     runId: version.runId,
     taskType: "image_classification",
     algorithm: model.kind,
-    trainedAt: (typeof bundle.metadata.trained_at === "string" ? bundle.metadata.trained_at : null) ?? uuidv7Time(version.runId) ?? version.createdAt,
+    trainedAt:
+      (typeof bundle.metadata.trained_at === "string" ? bundle.metadata.trained_at : null) ??
+      uuidv7Time(version.runId) ??
+      version.createdAt,
     datasetVersion: fm.dataset_version,
     featureMap: fm,
     transform: bundle.transform,
@@ -237,13 +286,18 @@ export const makeServedImageModel = Effect.fn("serve.prepareImageModel")(functio
   }
   yield* trainer.predict(model, { rows: 1, cols: size, data: new Float32Array(size) as unknown as Float64Array }).pipe(
     Effect.flatMap((p) => {
-      if (p.predictions.length !== 1) return Effect.fail(fail(label, `predict returned ${p.predictions.length} values for one image`))
+      if (p.predictions.length !== 1)
+        return Effect.fail(fail(label, `predict returned ${p.predictions.length} values for one image`))
       if (p.proba === undefined || p.proba.length !== classes.length) {
-        return Effect.fail(fail(label, `the model gives ${p.proba?.length ?? 0} class probabilities for ${classes.length} classes`))
+        return Effect.fail(
+          fail(label, `the model gives ${p.proba?.length ?? 0} class probabilities for ${classes.length} classes`)
+        )
       }
       return Effect.void
     }),
-    Effect.mapError((e) => fail(label, `a test prediction on a blank ${height}x${width}x${channels} image failed: ${e.message}`))
+    Effect.mapError((e) =>
+      fail(label, `a test prediction on a blank ${height}x${width}x${channels} image failed: ${e.message}`)
+    )
   )
   return served
 })
@@ -274,11 +328,16 @@ export const loadModelSet = Effect.fn("serve.loadModels")(function* (options: Lo
     const served = yield* Effect.flatMap(loadBundle(newest.runId), (bundle) =>
       bundle.featureMap.task_type === "image_classification"
         ? makeServedImageModel(bundle, newest, options.maxBatchRows)
-        : makeServedModel(bundle, newest, options.maxBatchRows)).pipe(
-      Effect.mapError((e) => new StorageError({
-        op: "load", key: artifactKeys(newest.runId).dir,
-        message: `model ${name} version ${newest.version} cannot be served: ${e._tag === "StorageError" ? `${e.key}: ${e.message}` : e.message}`
-      }))
+        : makeServedModel(bundle, newest, options.maxBatchRows)
+    ).pipe(
+      Effect.mapError(
+        (e) =>
+          new StorageError({
+            op: "load",
+            key: artifactKeys(newest.runId).dir,
+            message: `model ${name} version ${newest.version} cannot be served: ${e._tag === "StorageError" ? `${e.key}: ${e.message}` : e.message}`
+          })
+      )
     )
     models.set(name, served)
   }

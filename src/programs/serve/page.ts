@@ -7,15 +7,20 @@ export const escapeHtml = (s: string): string =>
 
 const e = (v: unknown) => escapeHtml(String(v))
 
-const field = (m: ServedModel, f: ServedModel["featureMap"]["input_features"][number], example: unknown, i: number): string => {
+const field = (
+  m: ServedModel,
+  f: ServedModel["featureMap"]["input_features"][number],
+  example: unknown,
+  i: number
+): string => {
   const id = `f-${e(m.name)}-${i}`
   const attrs = `id="${id}" data-name="${e(f.name)}" data-dtype="${e(f.dtype)}" data-nullable="${f.nullable ? "1" : "0"}"`
   const range = f.min !== undefined && f.max !== undefined ? ` <small>(${e(f.min)} – ${e(f.max)})</small>` : ""
   let input: string
   if (f.dtype === "bool") {
-    input = `<select ${attrs}><option value="false">false</option><option value="true">true</option>${f.nullable ? "<option value=\"\">(missing)</option>" : ""}</select>`
+    input = `<select ${attrs}><option value="false">false</option><option value="true">true</option>${f.nullable ? '<option value="">(missing)</option>' : ""}</select>`
   } else if (f.dtype === "string" && f.categories !== undefined && f.categories.length > 0) {
-    input = `<select ${attrs}>${f.categories.map((c) => `<option value="${e(c)}">${e(c)}</option>`).join("")}${f.nullable ? "<option value=\"\">(missing)</option>" : ""}</select>`
+    input = `<select ${attrs}>${f.categories.map((c) => `<option value="${e(c)}">${e(c)}</option>`).join("")}${f.nullable ? '<option value="">(missing)</option>' : ""}</select>`
   } else if (f.dtype === "string") {
     input = `<input type="text" ${attrs} value="${e(example)}">`
   } else {
@@ -122,9 +127,10 @@ nav a{margin-right:1rem}
 /** GET /: model cards and a form per model, generated from its feature map. `nonce` is the CSP nonce. */
 export const renderIndex = (set: ModelSet, nonce: string, version: string): string => {
   const models = [...set.models.values()].sort((a, b) => a.name.localeCompare(b.name))
-  const body = models.length === 0
-    ? `<p>No model is loaded (${e(set.notes.join("; ") || `nothing at stage ${set.stage}`)}).</p>`
-    : models.map(card).join("\n")
+  const body =
+    models.length === 0
+      ? `<p>No model is loaded (${e(set.notes.join("; ") || `nothing at stage ${set.stage}`)}).</p>`
+      : models.map(card).join("\n")
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>driftgate · prediction service</title><style nonce="${e(nonce)}">${style}</style></head>

@@ -23,7 +23,8 @@ export interface PredictionLogRow {
 
 export const PREDICTION_LOG_DIR = "serving/predictions"
 
-export const predictionLogKey = (model: string, ts: string): string => `${PREDICTION_LOG_DIR}/${model}/${ts.slice(0, 10)}.jsonl`
+export const predictionLogKey = (model: string, ts: string): string =>
+  `${PREDICTION_LOG_DIR}/${model}/${ts.slice(0, 10)}.jsonl`
 
 /** Where the batched writer puts lines (appends; creates files and folders as needed). */
 export interface PredictionSink {
@@ -68,7 +69,9 @@ export class PredictionLog {
     private readonly options: PredictionLogOptions,
     private readonly hooks: PredictionLogHooks = {}
   ) {
-    this.timer = setInterval(() => { void this.flush() }, options.flushIntervalMs)
+    this.timer = setInterval(() => {
+      void this.flush()
+    }, options.flushIntervalMs)
     this.timer.unref()
   }
 
@@ -78,8 +81,12 @@ export class PredictionLog {
 
   /** Queues one request's rows: `features`/`prediction` are one row, or arrays of equal length (a batch). */
   add(
-    ts: string, requestId: string, model: string, version: number,
-    features: Features | ReadonlyArray<Features>, prediction: string | number | ReadonlyArray<string | number>
+    ts: string,
+    requestId: string,
+    model: string,
+    version: number,
+    features: Features | ReadonlyArray<Features>,
+    prediction: string | number | ReadonlyArray<string | number>
   ): boolean {
     const batch = Array.isArray(features)
     const rows = batch ? features.length : 1
@@ -90,19 +97,23 @@ export class PredictionLog {
     }
     const key = predictionLogKey(model, ts)
     let lines = this.queue.get(key)
-    if (lines === undefined) this.queue.set(key, lines = [])
+    if (lines === undefined) this.queue.set(key, (lines = []))
     // the same envelope for every row of a request, in the documented key order
     const head = `{"ts":${JSON.stringify(ts)},"request_id":${JSON.stringify(requestId)},"model":${JSON.stringify(model)},"version":${version},"features":`
     if (batch) {
       const preds = prediction as ReadonlyArray<string | number>
-      for (let i = 0; i < rows; i++) lines.push(`${head}${JSON.stringify(features[i])},"prediction":${JSON.stringify(preds[i])}}`)
+      for (let i = 0; i < rows; i++)
+        lines.push(`${head}${JSON.stringify(features[i])},"prediction":${JSON.stringify(preds[i])}}`)
     } else {
       lines.push(`${head}${JSON.stringify(features)},"prediction":${JSON.stringify(prediction)}}`)
     }
     this.queuedRows += rows
     if (this.queuedRows >= this.options.flushRows && !this.scheduled) {
       this.scheduled = true
-      setImmediate(() => { this.scheduled = false; void this.flush() })
+      setImmediate(() => {
+        this.scheduled = false
+        void this.flush()
+      })
     }
     return true
   }
@@ -114,7 +125,9 @@ export class PredictionLog {
     const batch = this.queue
     this.queue = new Map()
     this.queuedRows = 0
-    this.flushing = this.write(batch).finally(() => { this.flushing = null })
+    this.flushing = this.write(batch).finally(() => {
+      this.flushing = null
+    })
     return this.flushing
   }
 
@@ -146,9 +159,15 @@ const DATE_FILE = /^(\d{4}-\d{2}-\d{2})\.jsonl$/
 const isRow = (v: unknown): v is PredictionLogRow => {
   if (v === null || typeof v !== "object") return false
   const r = v as Record<string, unknown>
-  return typeof r.ts === "string" && typeof r.request_id === "string" && typeof r.model === "string" &&
-    typeof r.version === "number" && r.features !== null && typeof r.features === "object" &&
+  return (
+    typeof r.ts === "string" &&
+    typeof r.request_id === "string" &&
+    typeof r.model === "string" &&
+    typeof r.version === "number" &&
+    r.features !== null &&
+    typeof r.features === "object" &&
     (typeof r.prediction === "string" || typeof r.prediction === "number")
+  )
 }
 
 const parseRows = (text: string, sinceIso: string | undefined, out: PredictionLogRow[]): void => {
@@ -156,7 +175,11 @@ const parseRows = (text: string, sinceIso: string | undefined, out: PredictionLo
     if (l === "") continue
     let v: unknown
     // a line cut short by a crash mid-append is skipped, not fatal
-    try { v = JSON.parse(l) } catch { continue }
+    try {
+      v = JSON.parse(l)
+    } catch {
+      continue
+    }
     if (!isRow(v)) continue
     if (sinceIso !== undefined && v.ts < sinceIso) continue
     out.push(v)
@@ -186,19 +209,24 @@ export const readPredictionLog = (
       try: () => {
         const dir = path.join(path.resolve(source), ...prefix.split("/"))
         let files: string[]
-        try { files = fs.readdirSync(dir) } catch (e) {
+        try {
+          files = fs.readdirSync(dir)
+        } catch (e) {
           if ((e as NodeJS.ErrnoException).code === "ENOENT") return []
           throw e
         }
         const out: PredictionLogRow[] = []
-        for (const f of files.filter(wanted).sort()) parseRows(fs.readFileSync(path.join(dir, f), "utf8"), sinceIso, out)
+        for (const f of files.filter(wanted).sort())
+          parseRows(fs.readFileSync(path.join(dir, f), "utf8"), sinceIso, out)
         return out
       },
       catch: (e) => new StorageError({ op: "read", key: prefix, message: e instanceof Error ? e.message : String(e) })
     })
   }
   return Effect.gen(function* () {
-    const keys = (yield* source.list(prefix)).filter((k) => k.slice(0, k.lastIndexOf("/")) === prefix && wanted(k.slice(prefix.length + 1)))
+    const keys = (yield* source.list(prefix)).filter(
+      (k) => k.slice(0, k.lastIndexOf("/")) === prefix && wanted(k.slice(prefix.length + 1))
+    )
     const out: PredictionLogRow[] = []
     for (const k of [...keys].sort()) parseRows(yield* source.readText(k), sinceIso, out)
     return out

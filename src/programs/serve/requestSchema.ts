@@ -14,12 +14,23 @@ export const featuresSchema = (fm: FeatureMap): JsonSchema => ({
   type: "object",
   additionalProperties: false,
   required: fm.input_features.map((f) => f.name),
-  properties: Object.fromEntries(fm.input_features.map((f) => {
-    const t = jsonType(f.dtype)
-    const range = f.min !== undefined && f.max !== undefined ? `; training range ${f.min} to ${f.max}` : ""
-    const cats = f.categories !== undefined && f.categories.length > 0 ? `; categories seen in training: ${f.categories.join(", ")}` : ""
-    return [f.name, { type: f.nullable ? [t, "null"] : t, description: `${f.dtype}${f.nullable ? ", nullable" : ""}${range}${cats}` }]
-  }))
+  properties: Object.fromEntries(
+    fm.input_features.map((f) => {
+      const t = jsonType(f.dtype)
+      const range = f.min !== undefined && f.max !== undefined ? `; training range ${f.min} to ${f.max}` : ""
+      const cats =
+        f.categories !== undefined && f.categories.length > 0
+          ? `; categories seen in training: ${f.categories.join(", ")}`
+          : ""
+      return [
+        f.name,
+        {
+          type: f.nullable ? [t, "null"] : t,
+          description: `${f.dtype}${f.nullable ? ", nullable" : ""}${range}${cats}`
+        }
+      ]
+    })
+  )
 })
 
 export interface RequestSchemas {
@@ -34,7 +45,9 @@ export const requestSchemas = (fm: FeatureMap, maxBatchRows: number): RequestSch
   return {
     single: { type: "object", additionalProperties: false, required: ["features"], properties: { features } },
     batch: {
-      type: "object", additionalProperties: false, required: ["rows"],
+      type: "object",
+      additionalProperties: false,
+      required: ["rows"],
       properties: { rows: { type: "array", minItems: 1, maxItems: maxBatchRows, items: features } }
     }
   }
@@ -44,7 +57,9 @@ export const requestSchemas = (fm: FeatureMap, maxBatchRows: number): RequestSch
 export const BASE64_PATTERN = "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 
 const imageSchema: JsonSchema = {
-  type: "string", minLength: 4, pattern: BASE64_PATTERN,
+  type: "string",
+  minLength: 4,
+  pattern: BASE64_PATTERN,
   description: "a PNG or JPEG file, base64-encoded; it is resized to the model's input size (GET /models: input_shape)"
 }
 
@@ -52,7 +67,9 @@ const imageSchema: JsonSchema = {
 export const imageRequestSchemas = (maxBatchRows: number): RequestSchemas => ({
   single: { type: "object", additionalProperties: false, required: ["image"], properties: { image: imageSchema } },
   batch: {
-    type: "object", additionalProperties: false, required: ["images"],
+    type: "object",
+    additionalProperties: false,
+    required: ["images"],
     properties: { images: { type: "array", minItems: 1, maxItems: maxBatchRows, items: imageSchema } }
   }
 })
@@ -60,7 +77,8 @@ export const imageRequestSchemas = (maxBatchRows: number): RequestSchemas => ({
 /** The shape every predict body must have before the model's own schema is applied (and documented in OpenAPI). */
 export const envelopeSchema = (maxBatchRows: number): JsonSchema => ({
   type: "object",
-  description: "exactly one of `features` (one row) or `rows` (a batch) for tabular models, `image` (one base64 image) or `images` (a batch) for image models; see GET /models for each model's input",
+  description:
+    "exactly one of `features` (one row) or `rows` (a batch) for tabular models, `image` (one base64 image) or `images` (a batch) for image models; see GET /models for each model's input",
   additionalProperties: false,
   minProperties: 1,
   maxProperties: 1,
@@ -68,7 +86,13 @@ export const envelopeSchema = (maxBatchRows: number): JsonSchema => ({
     features: { type: "object", description: "one row: input feature name → value" },
     rows: { type: "array", minItems: 1, maxItems: maxBatchRows, items: { type: "object" } },
     image: { type: "string", description: "image models: one base64-encoded PNG or JPEG" },
-    images: { type: "array", minItems: 1, maxItems: maxBatchRows, items: { type: "string" }, description: "image models: a batch of base64-encoded images" }
+    images: {
+      type: "array",
+      minItems: 1,
+      maxItems: maxBatchRows,
+      items: { type: "string" },
+      description: "image models: a batch of base64-encoded images"
+    }
   }
 })
 
@@ -91,9 +115,11 @@ const unescapePointer = (s: string) => s.replace(/~1/g, "/").replace(/~0/g, "~")
 
 /** "/rows/3/mean_radius" → "rows[3].mean_radius". */
 export const fieldPath = (instancePath: string): string =>
-  instancePath.split("/").slice(1).map(unescapePointer).reduce<string>(
-    (acc, p) => (/^\d+$/.test(p) && acc !== "" ? `${acc}[${p}]` : acc === "" ? p : `${acc}.${p}`), ""
-  )
+  instancePath
+    .split("/")
+    .slice(1)
+    .map(unescapePointer)
+    .reduce<string>((acc, p) => (/^\d+$/.test(p) && acc !== "" ? `${acc}[${p}]` : acc === "" ? p : `${acc}.${p}`), "")
 
 const join = (path: string, key: string) => (path === "" ? key : `${path}.${key}`)
 
@@ -103,7 +129,11 @@ const MAX_FIELDS = 50
  * Turns Ajv errors into field errors, one per field, at most 50, most useful first. `image`: the
  * model takes images (true), tabular rows (false), or unknown (the envelope, before the model is known).
  */
-export const fieldErrors = (errors: ReadonlyArray<AjvError>, model?: string, image?: boolean): { fields: ReadonlyArray<FieldError>; total: number } => {
+export const fieldErrors = (
+  errors: ReadonlyArray<AjvError>,
+  model?: string,
+  image?: boolean
+): { fields: ReadonlyArray<FieldError>; total: number } => {
   const out: FieldError[] = []
   const seen = new Set<string>()
   const push = (field: string, message: string) => {
@@ -121,17 +151,25 @@ export const fieldErrors = (errors: ReadonlyArray<AjvError>, model?: string, ima
       case "additionalProperties": {
         const key = String(e.params.additionalProperty)
         const inRow = path !== ""
-        push(join(path, key), inRow
-          ? `is not an input feature${model ? ` of model ${model}` : ""}`
-          : image === true ? "is not allowed (the body of an image model has either \"image\" or \"images\")"
-          : image === false ? "is not allowed (the body has either \"features\" or \"rows\")"
-          : "is not allowed (the body has either \"features\" or \"rows\", or for an image model \"image\" or \"images\")")
+        push(
+          join(path, key),
+          inRow
+            ? `is not an input feature${model ? ` of model ${model}` : ""}`
+            : image === true
+              ? 'is not allowed (the body of an image model has either "image" or "images")'
+              : image === false
+                ? 'is not allowed (the body has either "features" or "rows")'
+                : 'is not allowed (the body has either "features" or "rows", or for an image model "image" or "images")'
+        )
         break
       }
       case "type": {
         const t = e.params.type
         const types = Array.isArray(t) ? t.join(" or ") : String(t)
-        push(path === "" ? "body" : path, `must be ${types === "integer" ? "an integer" : types === "object" ? "an object" : types === "array" ? "an array" : types}`)
+        push(
+          path === "" ? "body" : path,
+          `must be ${types === "integer" ? "an integer" : types === "object" ? "an object" : types === "array" ? "an array" : types}`
+        )
         break
       }
       case "maxItems":
@@ -142,9 +180,12 @@ export const fieldErrors = (errors: ReadonlyArray<AjvError>, model?: string, ima
         break
       case "minProperties":
       case "maxProperties":
-        push(path === "" ? "body" : path, image === true
-          ? "must have exactly one of \"image\" (one image) or \"images\" (a batch)"
-          : "must have exactly one of \"features\" (one row) or \"rows\" (a batch)")
+        push(
+          path === "" ? "body" : path,
+          image === true
+            ? 'must have exactly one of "image" (one image) or "images" (a batch)'
+            : 'must have exactly one of "features" (one row) or "rows" (a batch)'
+        )
         break
       case "pattern":
       case "minLength":

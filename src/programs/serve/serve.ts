@@ -23,7 +23,8 @@ export const loadServeConfig = Effect.fn("serve.loadConfig")(function* (file: st
   const fs = yield* FileSystem.FileSystem
   const explicit = file !== undefined
   const abs = path.resolve(file ?? DEFAULT_SERVE_CONFIG)
-  if (!explicit && !(yield* fs.exists(abs).pipe(Effect.orElseSucceed(() => false)))) return yield* decodeServeConfig({}, abs)
+  if (!explicit && !(yield* fs.exists(abs).pipe(Effect.orElseSucceed(() => false))))
+    return yield* decodeServeConfig({}, abs)
   const raw = yield* readYamlFile(abs)
   return yield* decodeServeConfig(raw, abs)
 })
@@ -43,8 +44,19 @@ export interface ServeOptions {
 
 /** Resolves on the first SIGTERM or SIGINT, and then stops listening for them (a second one kills). */
 export const shutdownSignal: Effect.Effect<string> = Effect.async<string>((resume) => {
-  const handlers = (["SIGTERM", "SIGINT"] as const).map((sig) => [sig, () => { off(); resume(Effect.succeed(sig)) }] as const)
-  const off = () => { for (const [sig, h] of handlers) process.off(sig, h) }
+  const handlers = (["SIGTERM", "SIGINT"] as const).map(
+    (sig) =>
+      [
+        sig,
+        () => {
+          off()
+          resume(Effect.succeed(sig))
+        }
+      ] as const
+  )
+  const off = () => {
+    for (const [sig, h] of handlers) process.off(sig, h)
+  }
   for (const [sig, h] of handlers) process.once(sig, h)
   return Effect.sync(off)
 })
@@ -57,7 +69,10 @@ const causeMessage = (cause: Cause.Cause<DriftgateError>): string => {
 }
 
 /** A ModelSource over the Registry of `runtime`: each load reads the registry again; a failure rejects with one sentence. */
-export const modelSource = (runtime: Runtime.Runtime<Registry | Storage | Trainer | ImageCodec>, options: LoadOptions): ModelSource => ({
+export const modelSource = (
+  runtime: Runtime.Runtime<Registry | Storage | Trainer | ImageCodec>,
+  options: LoadOptions
+): ModelSource => ({
   load: () =>
     Runtime.runPromiseExit(runtime)(loadModelSet(options)).then((exit) => {
       if (Exit.isSuccess(exit)) return exit.value
@@ -91,20 +106,27 @@ export const serve = Effect.fn("serve.run")(function* (options: ServeOptions = {
   const initial = yield* loadModelSet(loadOptions)
   const adminToken = options.adminToken ?? process.env[config.admin_token_env]
 
-  yield* Effect.scoped(Effect.gen(function* () {
-    const app = yield* Effect.acquireRelease(
-      Effect.promise(() => makeServer({ source, initial, config, adminToken, predictionSink: sink })),
-      (app) => Effect.promise(() => app.close())
-    )
-    const address = yield* Effect.tryPromise({
-      try: () => app.listen({ host: config.host, port: config.port }),
-      catch: (e) => new UsageError({ message: `cannot listen on ${config.host}:${config.port}: ${e instanceof Error ? e.message : String(e)}` })
+  yield* Effect.scoped(
+    Effect.gen(function* () {
+      const app = yield* Effect.acquireRelease(
+        Effect.promise(() => makeServer({ source, initial, config, adminToken, predictionSink: sink })),
+        (app) => Effect.promise(() => app.close())
+      )
+      const address = yield* Effect.tryPromise({
+        try: () => app.listen({ host: config.host, port: config.port }),
+        catch: (e) =>
+          new UsageError({
+            message: `cannot listen on ${config.host}:${config.port}: ${e instanceof Error ? e.message : String(e)}`
+          })
+      })
+      const models = [...initial.models.values()].map((m) => `${m.name} v${m.version}`)
+      yield* Console.log(`driftgate serve: listening on ${address}`)
+      yield* Console.error(
+        `driftgate serve: ${models.length ? `serving ${models.join(", ")} (${config.allowed_stage})` : `no model loaded (${initial.notes.join("; ") || `nothing at stage ${config.allowed_stage}`}); /ready answers 503 until a reload finds one`}; workspace ${storage.root}; reload ${adminToken ? "enabled" : `disabled (${config.admin_token_env} not set)`}`
+      )
+      const signal = yield* options.stop ?? shutdownSignal
+      yield* Console.error(`driftgate serve: ${signal}: finishing requests in flight, writing the prediction log`)
     })
-    const models = [...initial.models.values()].map((m) => `${m.name} v${m.version}`)
-    yield* Console.log(`driftgate serve: listening on ${address}`)
-    yield* Console.error(`driftgate serve: ${models.length ? `serving ${models.join(", ")} (${config.allowed_stage})` : `no model loaded (${initial.notes.join("; ") || `nothing at stage ${config.allowed_stage}`}); /ready answers 503 until a reload finds one`}; workspace ${storage.root}; reload ${adminToken ? "enabled" : `disabled (${config.admin_token_env} not set)`}`)
-    const signal = yield* (options.stop ?? shutdownSignal)
-    yield* Console.error(`driftgate serve: ${signal}: finishing requests in flight, writing the prediction log`)
-  }))
+  )
   yield* Console.error("driftgate serve: stopped")
 })

@@ -13,7 +13,9 @@ export const makePromptScripted = (answers: ReadonlyArray<string>, interactive =
     Effect.suspend(() => {
       asked.push(q)
       const a = queue.shift()
-      return a === undefined ? Effect.dieMessage(`PromptScripted: no scripted answer left for "${q}"`) : Effect.succeed(a)
+      return a === undefined
+        ? Effect.dieMessage(`PromptScripted: no scripted answer left for "${q}"`)
+        : Effect.succeed(a)
     })
   const prompt = Prompt.of({
     interactive,
@@ -21,14 +23,26 @@ export const makePromptScripted = (answers: ReadonlyArray<string>, interactive =
       Effect.flatMap(next(q), (a) => {
         const answer = a === "" && options?.default !== undefined ? options.default : a
         const problem = options?.validate?.(answer)
-        return problem === undefined ? Effect.succeed(answer) : Effect.dieMessage(`PromptScripted: answer "${a}" to "${q}" rejected: ${problem}`)
+        return problem === undefined
+          ? Effect.succeed(answer)
+          : Effect.dieMessage(`PromptScripted: answer "${a}" to "${q}" rejected: ${problem}`)
       }),
     choose: <A extends string>(q: string, choices: ReadonlyArray<A>) =>
       Effect.flatMap(next(q), (a) =>
-        choices.includes(a as A) ? Effect.succeed(a as A) : Effect.dieMessage(`PromptScripted: "${a}" is not one of ${choices.join(", ")}`)
+        choices.includes(a as A)
+          ? Effect.succeed(a as A)
+          : Effect.dieMessage(`PromptScripted: "${a}" is not one of ${choices.join(", ")}`)
       ),
-    say: (text) => Effect.sync(() => { said.push(text) }),
-    progress: (label) => ({ update: (done, text) => { said.push(`${label} ${done}: ${text}`) }, stop: () => {} })
+    say: (text) =>
+      Effect.sync(() => {
+        said.push(text)
+      }),
+    progress: (label) => ({
+      update: (done, text) => {
+        said.push(`${label} ${done}: ${text}`)
+      },
+      stop: () => {}
+    })
   })
   return { prompt, asked, said }
 }

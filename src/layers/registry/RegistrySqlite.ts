@@ -19,10 +19,10 @@ import {
   promoteTx,
   setAliasTx,
   transitionTx
-} from "../registry/operations.js"
-import type { RegistryTx } from "../registry/RegistryTx.js"
+} from "./operations.js"
+import type { RegistryTx } from "./RegistryTx.js"
 import { Registry } from "../../services/Registry.js"
-import { SqliteDatabase } from "./SqliteDatabase.js"
+import { SqliteDatabase } from "../sqlite/SqliteDatabase.js"
 
 interface VersionRow {
   name: string
@@ -62,14 +62,29 @@ interface IntentRow {
 }
 
 const toAudit = (r: AuditRow): AuditRecord => ({
-  seq: r.seq, at: r.at, actor: r.actor, action: r.action, model: r.model, version: r.version, fromStage: r.from_stage,
-  toStage: r.to_stage, reason: r.reason, details: JSON.parse(r.details_json) as Record<string, unknown>, prevHash: r.prev_hash,
+  seq: r.seq,
+  at: r.at,
+  actor: r.actor,
+  action: r.action,
+  model: r.model,
+  version: r.version,
+  fromStage: r.from_stage,
+  toStage: r.to_stage,
+  reason: r.reason,
+  details: JSON.parse(r.details_json) as Record<string, unknown>,
+  prevHash: r.prev_hash,
   hash: r.hash
 })
 
 const toIntent = (r: IntentRow): RollbackIntent => ({
-  id: r.id, model: r.model, fromVersion: r.from_version, toVersion: r.to_version, reason: r.reason, actor: r.actor,
-  createdAt: r.created_at, status: r.status
+  id: r.id,
+  model: r.model,
+  fromVersion: r.from_version,
+  toVersion: r.to_version,
+  reason: r.reason,
+  actor: r.actor,
+  createdAt: r.created_at,
+  status: r.status
 })
 
 /** Prepared once per connection, on first use (after the migrations have run). */
@@ -109,10 +124,15 @@ type Statements = ReturnType<typeof statements>
 const readVersions = (s: Statements, name: string): ReadonlyArray<ModelVersion> => {
   const aliases = s.aliases.all(name) as Array<{ alias: string; version: number }>
   return (s.versions.all(name) as Array<VersionRow>).map((r) => ({
-    name: r.name, version: r.version, runId: r.run_id, stage: r.stage, artifactPath: r.artifact_path,
+    name: r.name,
+    version: r.version,
+    runId: r.run_id,
+    stage: r.stage,
+    artifactPath: r.artifact_path,
     tags: JSON.parse(r.tags_json) as Record<string, string>,
     aliases: aliases.filter((a) => a.version === r.version).map((a) => a.alias),
-    createdAt: r.created_at, updatedAt: r.updated_at
+    createdAt: r.created_at,
+    updatedAt: r.updated_at
   }))
 }
 
@@ -125,8 +145,14 @@ const makeTx = (s: Statements): RegistryTx => ({
   versions: (name) => readVersions(s, name),
   insertVersion: (v) =>
     void s.insertVersion.run({
-      name: v.name, version: v.version, run_id: v.runId, stage: v.stage, artifact_path: v.artifactPath,
-      tags_json: canonicalJson(v.tags), created_at: v.createdAt, updated_at: v.updatedAt
+      name: v.name,
+      version: v.version,
+      run_id: v.runId,
+      stage: v.stage,
+      artifact_path: v.artifactPath,
+      tags_json: canonicalJson(v.tags),
+      created_at: v.createdAt,
+      updated_at: v.updatedAt
     }),
   setStage: (name, version, stage, at) => void s.setStage.run(stage, at, name, version),
   aliasTarget: (name, alias) => (s.aliasTarget.get(name, alias) as { version: number } | undefined)?.version,
@@ -134,8 +160,18 @@ const makeTx = (s: Statements): RegistryTx => ({
   lastAudit: () => s.lastAudit.get() as { seq: number; hash: string } | undefined,
   appendAudit: (r) =>
     void s.appendAudit.run({
-      seq: r.seq, at: r.at, actor: r.actor, action: r.action, model: r.model, version: r.version, from_stage: r.fromStage,
-      to_stage: r.toStage, reason: r.reason, details_json: canonicalJson(r.details), prev_hash: r.prevHash, hash: r.hash
+      seq: r.seq,
+      at: r.at,
+      actor: r.actor,
+      action: r.action,
+      model: r.model,
+      version: r.version,
+      from_stage: r.fromStage,
+      to_stage: r.toStage,
+      reason: r.reason,
+      details_json: canonicalJson(r.details),
+      prev_hash: r.prevHash,
+      hash: r.hash
     }),
   getIntent: (id) => {
     const r = s.intent.get(id) as IntentRow | undefined
@@ -145,7 +181,8 @@ const makeTx = (s: Statements): RegistryTx => ({
     const r = s.pendingOf.get(model) as IntentRow | undefined
     return r === undefined ? undefined : toIntent(r)
   },
-  insertIntent: (i) => void s.insertIntent.run(i.id, i.model, i.fromVersion, i.toVersion, i.reason, i.actor, i.createdAt, i.status),
+  insertIntent: (i) =>
+    void s.insertIntent.run(i.id, i.model, i.fromVersion, i.toVersion, i.reason, i.actor, i.createdAt, i.status),
   setIntentStatus: (id, status) => void s.setIntentStatus.run(status, id)
 })
 
@@ -193,7 +230,9 @@ export const RegistrySqlite: Layer.Layer<Registry, never, SqliteDatabase> = Laye
 
     const storeOnly = <A>(op: string, f: (tx: RegistryTx) => A): Effect.Effect<A, StoreError> =>
       write(op, f).pipe(
-        Effect.catchTag("RegistryError", (e) => Effect.fail(new StoreError({ op: `registry.${op}`, message: e.message })))
+        Effect.catchTag("RegistryError", (e) =>
+          Effect.fail(new StoreError({ op: `registry.${op}`, message: e.message }))
+        )
       )
 
     return Registry.of({
@@ -210,18 +249,27 @@ export const RegistrySqlite: Layer.Layer<Registry, never, SqliteDatabase> = Laye
       getProduction: (name) =>
         read("getProduction", (s) => Option.fromNullable(readVersions(s, name).find((v) => v.stage === "Production"))),
       promote: (input) => Effect.flatMap(isoNow, ({ at }) => write("promote", (tx) => promoteTx(tx, input, at))),
-      transition: (input) => Effect.flatMap(isoNow, ({ at }) => write("transition", (tx) => transitionTx(tx, input, at))),
+      transition: (input) =>
+        Effect.flatMap(isoNow, ({ at }) => write("transition", (tx) => transitionTx(tx, input, at))),
       setAlias: (input) => Effect.flatMap(isoNow, ({ at }) => write("setAlias", (tx) => setAliasTx(tx, input, at))),
       record: (entry) => Effect.flatMap(isoNow, ({ at }) => storeOnly("record", (tx) => appendAudit(tx, at, entry))),
       beginRollback: (input) =>
-        Effect.flatMap(isoNow, ({ at, ms }) => write("beginRollback", (tx) => beginRollbackTx(tx, input, at, uuidv7(ms)))),
+        Effect.flatMap(isoNow, ({ at, ms }) =>
+          write("beginRollback", (tx) => beginRollbackTx(tx, input, at, uuidv7(ms)))
+        ),
       completeRollback: (intentId, actor) =>
-        Effect.flatMap(isoNow, ({ at }) => write("completeRollback", (tx) => completeRollbackTx(tx, intentId, at, actor))),
+        Effect.flatMap(isoNow, ({ at }) =>
+          write("completeRollback", (tx) => completeRollbackTx(tx, intentId, at, actor))
+        ),
       abandonRollback: (intentId, reason, actor) =>
-        Effect.flatMap(isoNow, ({ at }) => write("abandonRollback", (tx) => abandonRollbackTx(tx, intentId, reason, actor, at))),
+        Effect.flatMap(isoNow, ({ at }) =>
+          write("abandonRollback", (tx) => abandonRollbackTx(tx, intentId, reason, actor, at))
+        ),
       pendingRollbacks: () => read("pendingRollbacks", (s) => (s.pending.all() as Array<IntentRow>).map(toIntent)),
       audit: (name) =>
-        read("audit", (s) => ((name === undefined ? s.audit.all() : s.auditOf.all(name)) as Array<AuditRow>).map(toAudit)),
+        read("audit", (s) =>
+          ((name === undefined ? s.audit.all() : s.auditOf.all(name)) as Array<AuditRow>).map(toAudit)
+        ),
       verify: () => read("verify", (s) => verifyChain((s.audit.all() as Array<AuditRow>).map(toAudit)))
     })
   })

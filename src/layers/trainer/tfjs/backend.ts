@@ -37,14 +37,14 @@ const importOptional = async (pkg: string): Promise<TfModule | undefined> => {
     return (await import(pkg)) as TfModule
   } catch (e) {
     const code = (e as { code?: string }).code
-    const absent = (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") && String((e as Error).message).includes(pkg)
+    const absent =
+      (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") && String((e as Error).message).includes(pkg)
     if (absent) return undefined
     throw e
   }
 }
 
-const wasmDir = (): string =>
-  path.dirname(requireHere.resolve("@tensorflow/tfjs-backend-wasm/package.json")) + "/dist/"
+const wasmDir = (): string => path.dirname(requireHere.resolve("@tensorflow/tfjs-backend-wasm/package.json")) + "/dist/"
 
 // Emscripten's Node glue adds process-wide 'uncaughtException'/'unhandledRejection' listeners
 // that rethrow from inside the minified module: any later crash of the host process then prints

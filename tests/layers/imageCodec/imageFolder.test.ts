@@ -7,7 +7,7 @@ import * as path from "node:path"
 import sharp from "sharp"
 import { afterAll } from "vitest"
 import { parse } from "yaml"
-import { decodeImages, scanImageFolder, validateImageFolder } from "../../../src/layers/images/imageFolder.js"
+import { decodeImages, scanImageFolder, validateImageFolder } from "../../../src/layers/imageCodec/imageFolder.js"
 import { imageDatasetVersion } from "../../../src/vision/version.js"
 import { decodeGreyPng } from "./pngReference.js"
 
@@ -23,7 +23,9 @@ const tempDir = () => {
   temps.push(d)
   return d
 }
-afterAll(() => { for (const d of temps) fs.rmSync(d, { recursive: true, force: true }) })
+afterAll(() => {
+  for (const d of temps) fs.rmSync(d, { recursive: true, force: true })
+})
 const put = (root: string, rel: string, bytes: Uint8Array) => {
   fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true })
   fs.writeFileSync(path.join(root, rel), bytes)
@@ -34,7 +36,12 @@ describe("the shipped Fashion-MNIST folder", () => {
     expect(yaml.task_type).toBe("image_classification")
     expect(yaml.features).toEqual(["image"])
     expect(yaml.schema).toEqual({ image: "string", label: "string" })
-    expect(yaml.image_properties).toEqual({ expected_formats: ["png", "jpg", "jpeg"], min_images_per_class: 50, target_size: [28, 28], channels: 1 })
+    expect(yaml.image_properties).toEqual({
+      expected_formats: ["png", "jpg", "jpeg"],
+      min_images_per_class: 50,
+      target_size: [28, 28],
+      channels: 1
+    })
     expect(yaml.constraints.label_classes).toHaveLength(10)
   })
 
@@ -48,25 +55,39 @@ describe("the shipped Fashion-MNIST folder", () => {
       expect(f.sha256).toBe(createHash("sha256").update(fs.readFileSync(f.absolutePath)).digest("hex"))
       expect(scan.version).toBe(imageDatasetVersion(scan.files))
       expect(yaml.constraints.min_rows).toBeLessThanOrEqual(scan.files.length)
-    }))
+    })
+  )
 
   it.effect("passes its own validation", () =>
     Effect.gen(function* () {
       const v = yield* validateImageFolder(images, yaml.image_properties, yaml.constraints.label_classes)
       expect(v).toEqual([])
-    }))
+    })
+  )
 })
 
 describe("dataset version", () => {
   it.effect("changes when one pixel changes, or a file is renamed; comes back with the bytes", () =>
     Effect.gen(function* () {
       const root = tempDir()
-      for (const cls of ["bag", "coat"]) for (const k of [0, 1]) fs.copyFileSync(realPng(cls, k), path.join((fs.mkdirSync(path.join(root, cls), { recursive: true }), root), cls, `${k}.png`))
+      for (const cls of ["bag", "coat"])
+        for (const k of [0, 1])
+          fs.copyFileSync(
+            realPng(cls, k),
+            path.join((fs.mkdirSync(path.join(root, cls), { recursive: true }), root), cls, `${k}.png`)
+          )
       const v0 = (yield* scanImageFolder(root)).version
       const target = path.join(root, "bag", "0.png")
       const original = fs.readFileSync(target)
-      const { data, info } = yield* Effect.promise(() => sharp(original).toColourspace("b-w").raw().toBuffer({ resolveWithObject: true }))
-      const encode = (px: Uint8Array) => Effect.promise(() => sharp(px, { raw: { width: info.width, height: info.height, channels: 1 } }).png().toBuffer())
+      const { data, info } = yield* Effect.promise(() =>
+        sharp(original).toColourspace("b-w").raw().toBuffer({ resolveWithObject: true })
+      )
+      const encode = (px: Uint8Array) =>
+        Effect.promise(() =>
+          sharp(px, { raw: { width: info.width, height: info.height, channels: 1 } })
+            .png()
+            .toBuffer()
+        )
       // re-encode both ways, so the only difference between the two files is the pixel
       const same = yield* encode(Uint8Array.from(data))
       const edited = Uint8Array.from(data)
@@ -81,13 +102,15 @@ describe("dataset version", () => {
       expect((yield* scanImageFolder(root)).version).toBe(v0)
       fs.renameSync(target, path.join(root, "bag", "9.png"))
       expect((yield* scanImageFolder(root)).version).not.toBe(v0)
-    }))
+    })
+  )
 
   it.effect("a missing folder is an ImageIoError value", () =>
     Effect.gen(function* () {
       const exit = yield* Effect.exit(scanImageFolder(path.join(tempDir(), "nope")))
       expect(Exit.isFailure(exit) && exit.cause._tag === "Fail" && exit.cause.error._tag).toBe("ImageIoError")
-    }))
+    })
+  )
 })
 
 describe("validateImageFolder", () => {
@@ -101,11 +124,19 @@ describe("validateImageFolder", () => {
       put(root, "a/truncated.png", whole.subarray(0, Math.floor(whole.length / 2)))
       put(root, "a/.DS_Store", new Uint8Array([1, 2, 3]))
       put(root, "b/g0.png", grey("coat", 0))
-      put(root, "b/fake.png", yield* Effect.promise(() => sharp(grey("coat", 1)).toColourspace("b-w").jpeg().toBuffer()))
+      put(
+        root,
+        "b/fake.png",
+        yield* Effect.promise(() => sharp(grey("coat", 1)).toColourspace("b-w").jpeg().toBuffer())
+      )
       for (const k of [0, 1, 2]) put(root, `zzz/g${k}.png`, grey("dress", k))
       put(root, "stray.png", grey("dress", 3))
 
-      const v = yield* validateImageFolder(root, { expected_formats: ["png"], min_images_per_class: 3 }, ["a", "b", "c"])
+      const v = yield* validateImageFolder(root, { expected_formats: ["png"], min_images_per_class: 3 }, [
+        "a",
+        "b",
+        "c"
+      ])
       const by = (rule: string) => v.filter((x) => x.rule === rule)
       expect(v.map((x) => `${x.rule}:${x.column}`).sort()).toEqual([
         "image_format:b/fake.png",
@@ -122,15 +153,25 @@ describe("validateImageFolder", () => {
       expect(v.every((x) => Array.isArray(x.rows) && x.rows.length === 0)).toBe(true)
 
       // the same JPEG is fine where jpg is expected, whatever its extension
-      const ok = yield* validateImageFolder(root, { expected_formats: ["png", "jpg"], min_images_per_class: 1 }, ["a", "b", "zzz"])
+      const ok = yield* validateImageFolder(root, { expected_formats: ["png", "jpg"], min_images_per_class: 1 }, [
+        "a",
+        "b",
+        "zzz"
+      ])
       expect(ok.map((x) => x.rule).sort()).toEqual(["image_outside_class_folder", "image_readable", "mixed_channels"])
-    }))
+    })
+  )
 
   it.effect("an unreadable root is one violation, not a crash", () =>
     Effect.gen(function* () {
-      const v = yield* validateImageFolder(path.join(tempDir(), "missing"), { expected_formats: ["png"], min_images_per_class: 1 }, ["a"])
+      const v = yield* validateImageFolder(
+        path.join(tempDir(), "missing"),
+        { expected_formats: ["png"], min_images_per_class: 1 },
+        ["a"]
+      )
       expect(v.map((x) => x.rule)).toEqual(["image_folder_readable"])
-    }))
+    })
+  )
 })
 
 describe("decodeImages", () => {
@@ -145,7 +186,8 @@ describe("decodeImages", () => {
         for (let k = 0; k < 784; k++) expect(d.data[i * 784 + k]).toBe(Math.fround(ref.pixels[k] / 255))
       }
       expect(d.data.some((v) => v > 0.5)).toBe(true)
-    }))
+    })
+  )
 
   it.effect("resizes deterministically, replicates grey into 3 channels, stays in [0, 1]", () =>
     Effect.gen(function* () {
@@ -156,7 +198,8 @@ describe("decodeImages", () => {
       expect(a.data).toEqual(b.data)
       expect(a.data.every((v) => v >= 0 && v <= 1)).toBe(true)
       for (let k = 0; k < a.data.length; k += 3) expect(a.data[k + 1]).toBe(a.data[k])
-    }))
+    })
+  )
 
   it.effect("a corrupt file fails with an ImageIoError naming it", () =>
     Effect.gen(function* () {
@@ -169,5 +212,6 @@ describe("decodeImages", () => {
         expect(exit.cause.error._tag).toBe("ImageIoError")
         expect(exit.cause.error.path).toContain("bad.png")
       } else expect.fail("expected a typed failure")
-    }))
+    })
+  )
 })

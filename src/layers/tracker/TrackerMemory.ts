@@ -30,25 +30,48 @@ export const makeTrackerMemory = Effect.sync(() => {
   return Tracker.of({
     createRun: ({ runId, experiment, anchors }) =>
       Effect.map(now, (at) => {
-        const run: RunRecord = { runId, experiment, status: "running", startedAt: at, endedAt: null, error: null, anchors: { ...anchors } }
+        const run: RunRecord = {
+          runId,
+          experiment,
+          status: "running",
+          startedAt: at,
+          endedAt: null,
+          error: null,
+          anchors: { ...anchors }
+        }
         runs.set(runId, { run, params: {}, metrics: new Map(), tags: {}, artifacts: new Map() })
         return run
       }),
     logParams: (runId, params) =>
-      Effect.map(get(runId), (r) => { for (const [k, v] of Object.entries(params)) r.params[k] = v === null ? "null" : String(v) }),
+      Effect.map(get(runId), (r) => {
+        for (const [k, v] of Object.entries(params)) r.params[k] = v === null ? "null" : String(v)
+      }),
     logMetrics: (runId, metrics) =>
-      Effect.flatMap(get(runId), (r) => Effect.map(now, (at) => {
-        for (const m of metrics) r.metrics.set(`${m.key}\u0000${m.step ?? 0}`, { key: m.key, value: m.value, step: m.step ?? 0, at })
-      })),
+      Effect.flatMap(get(runId), (r) =>
+        Effect.map(now, (at) => {
+          for (const m of metrics)
+            r.metrics.set(`${m.key}\u0000${m.step ?? 0}`, { key: m.key, value: m.value, step: m.step ?? 0, at })
+        })
+      ),
     setTags: (runId, tags) =>
       Effect.map(get(runId), (r) => {
         Object.assign(r.tags, tags)
-        const anchorTags = Object.entries(tags).filter(([k]) => (LINEAGE_KEYS as ReadonlyArray<string>).includes(k) && k !== "run_id")
-        if (anchorTags.length > 0) r.run = { ...r.run, anchors: { ...r.run.anchors, ...Object.fromEntries(anchorTags) } }
+        const anchorTags = Object.entries(tags).filter(
+          ([k]) => (LINEAGE_KEYS as ReadonlyArray<string>).includes(k) && k !== "run_id"
+        )
+        if (anchorTags.length > 0)
+          r.run = { ...r.run, anchors: { ...r.run.anchors, ...Object.fromEntries(anchorTags) } }
       }),
-    logArtifact: (runId, a) => Effect.map(get(runId), (r) => { r.artifacts.set(a.name, { ...a }) }),
+    logArtifact: (runId, a) =>
+      Effect.map(get(runId), (r) => {
+        r.artifacts.set(a.name, { ...a })
+      }),
     endRun: (runId, status, error) =>
-      Effect.flatMap(get(runId), (r) => Effect.map(now, (at) => { r.run = { ...r.run, status, endedAt: at, error: error ?? null } })),
+      Effect.flatMap(get(runId), (r) =>
+        Effect.map(now, (at) => {
+          r.run = { ...r.run, status, endedAt: at, error: error ?? null }
+        })
+      ),
     getRun: (runId) => Effect.map(get(runId), detail),
     listRuns: (filter) =>
       Effect.sync(() =>

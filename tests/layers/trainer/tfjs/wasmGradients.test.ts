@@ -1,8 +1,8 @@
 import * as tf from "@tensorflow/tfjs"
 import { beforeAll, describe, expect, it } from "vitest"
-import { selectTfBackend, type TfBackendInfo } from "../../../src/layers/tfjs/backend.js"
-import { buildCnn, cnnLogits, type CnnArch } from "../../../src/layers/tfjs/cnn.js"
-import { POOL_RELU_BIAS_GRAD } from "../../../src/layers/tfjs/convBlock.js"
+import { selectTfBackend, type TfBackendInfo } from "../../../../src/layers/trainer/tfjs/backend.js"
+import { buildCnn, cnnLogits, type CnnArch } from "../../../../src/layers/trainer/tfjs/cnn.js"
+import { POOL_RELU_BIAS_GRAD } from "../../../../src/layers/trainer/tfjs/convBlock.js"
 
 // Every gradient the wasm backend computes with our kernels, against the pure-JS `cpu` backend.
 
@@ -33,7 +33,11 @@ const gradsOn = (
   tf.setBackend(backend)
   return tf.tidy(() => {
     const xs = shapes.map((s, i) => tf.tensor(data[i]!, s))
-    const g = tf.grads((...args: Array<tf.Tensor>) => f(...args).square().sum())(xs)
+    const g = tf.grads((...args: Array<tf.Tensor>) =>
+      f(...args)
+        .square()
+        .sum()
+    )(xs)
     return g.map((t) => (t.dataSync() as Float32Array).slice())
   })
 }
@@ -62,10 +66,24 @@ describe("wasm backend set-up", () => {
     expect(info.name).toBe("wasm")
     expect(info.provider).toBe("@tensorflow/tfjs-backend-wasm")
     expect(info.threads).toBe(1)
-    for (const k of ["Conv2DBackpropFilter", "Conv2DBackpropInput", "MaxPoolGrad", "AvgPoolGrad", "DepthwiseConv2dNativeBackpropFilter", "DepthwiseConv2dNativeBackpropInput", POOL_RELU_BIAS_GRAD]) {
+    for (const k of [
+      "Conv2DBackpropFilter",
+      "Conv2DBackpropInput",
+      "MaxPoolGrad",
+      "AvgPoolGrad",
+      "DepthwiseConv2dNativeBackpropFilter",
+      "DepthwiseConv2dNativeBackpropInput",
+      POOL_RELU_BIAS_GRAD
+    ]) {
       expect(tf.getKernel(k, "wasm"), k).toBeDefined()
     }
-    expect(info.gradients?.replaced).toEqual(["Conv2DBackpropInput", "MaxPoolGrad", "AvgPoolGrad", "BatchMatMul", "_FusedMatMul"])
+    expect(info.gradients?.replaced).toEqual([
+      "Conv2DBackpropInput",
+      "MaxPoolGrad",
+      "AvgPoolGrad",
+      "BatchMatMul",
+      "_FusedMatMul"
+    ])
   })
 
   it("selecting again is idempotent and 'auto' falls through to wasm without tfjs-node", async () => {
@@ -76,7 +94,13 @@ describe("wasm backend set-up", () => {
 })
 
 describe("conv2d gradients (dx and dW) match cpu", () => {
-  const cases: Array<{ x: [number, number, number, number]; k: number; cout: number; stride: number; pad: "same" | "valid" }> = [
+  const cases: Array<{
+    x: [number, number, number, number]
+    k: number
+    cout: number
+    stride: number
+    pad: "same" | "valid"
+  }> = [
     { x: [2, 7, 7, 3], k: 3, cout: 4, stride: 1, pad: "same" },
     { x: [2, 7, 7, 3], k: 3, cout: 4, stride: 2, pad: "same" },
     { x: [2, 8, 8, 3], k: 3, cout: 5, stride: 2, pad: "same" },
@@ -90,12 +114,22 @@ describe("conv2d gradients (dx and dW) match cpu", () => {
   ]
   for (const c of cases) {
     it(`x ${c.x.join("×")}, ${c.k}×${c.k}→${c.cout}, stride ${c.stride}, ${c.pad}`, () => {
-      expectSameGrads([c.x, [c.k, c.k, c.x[3], c.cout]], (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.stride, c.pad))
+      expectSameGrads([c.x, [c.k, c.k, c.x[3], c.cout]], (x, w) =>
+        tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.stride, c.pad)
+      )
     })
   }
   it("the fused conv (bias + relu) used by layers", () => {
     expectSameGrads([[2, 6, 6, 3], [3, 3, 3, 4], [4]], (x, w, b) =>
-      tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, bias: b!, strides: 1, pad: "same", activation: "relu" }))
+      tf.fused.conv2d({
+        x: x as tf.Tensor4D,
+        filter: w as tf.Tensor4D,
+        bias: b!,
+        strides: 1,
+        pad: "same",
+        activation: "relu"
+      })
+    )
   })
 })
 
@@ -119,24 +153,60 @@ describe("pooling gradients match cpu, ties included", () => {
 
 describe("matmul with transposes and depthwise convolutions match cpu", () => {
   it("matMul in all four transpose combinations", () => {
-    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
-      expectSameGrads([ta ? [12, 6] : [6, 12], tb ? [5, 12] : [12, 5]], (a, b) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, ta, tb))
+    for (const [ta, tb] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true]
+    ] as const) {
+      expectSameGrads([ta ? [12, 6] : [6, 12], tb ? [5, 12] : [12, 5]], (a, b) =>
+        tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, ta, tb)
+      )
     }
   })
   it("fused matMul with bias and relu (dense layers)", () => {
-    expectSameGrads([[6, 12], [12, 5], [5]], (a, b, bias) => tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias: bias!, activation: "relu" }))
+    expectSameGrads([[6, 12], [12, 5], [5]], (a, b, bias) =>
+      tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias: bias!, activation: "relu" })
+    )
   })
-  for (const [stride, pad] of [[1, "same"], [2, "same"], [2, "valid"]] as const) {
+  for (const [stride, pad] of [
+    [1, "same"],
+    [2, "same"],
+    [2, "valid"]
+  ] as const) {
     it(`depthwise 3×3 ×2, stride ${stride}, ${pad}`, () => {
-      expectSameGrads([[2, 7, 7, 3], [3, 3, 3, 2]], (x, w) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, stride, pad))
+      expectSameGrads(
+        [
+          [2, 7, 7, 3],
+          [3, 3, 3, 2]
+        ],
+        (x, w) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, stride, pad)
+      )
     })
   }
 })
 
 describe("a tiny CNN's full gradient", () => {
   const archs: Array<CnnArch> = [
-    { conv: [{ filters: 4, kernel: 3 }, { filters: 6, kernel: 3, padding: "valid" }, { filters: 5, kernel: 2, stride: 2 }], pool: "max", dense: [7], dropout: 0 },
-    { conv: [{ filters: 3, kernel: 3 }, { filters: 4, kernel: 3 }], pool: "avg", dense: [], dropout: 0 }
+    {
+      conv: [
+        { filters: 4, kernel: 3 },
+        { filters: 6, kernel: 3, padding: "valid" },
+        { filters: 5, kernel: 2, stride: 2 }
+      ],
+      pool: "max",
+      dense: [7],
+      dropout: 0
+    },
+    {
+      conv: [
+        { filters: 3, kernel: 3 },
+        { filters: 4, kernel: 3 }
+      ],
+      pool: "avg",
+      dense: [],
+      dropout: 0
+    }
   ]
   const xData = values([4, 13, 11, 2], 3)
   const labels = tf.tidy(() => tf.oneHot(tf.tensor1d([0, 1, 2, 1], "int32"), 3))
@@ -161,10 +231,18 @@ describe("a tiny CNN's full gradient", () => {
   for (const arch of archs) {
     it(`${arch.pool} pool: wasm (our kernels) = cpu (tfjs-layers' ops) for every weight`, () => {
       const reference = modelGrads("cpu", arch, false)
-      for (const [backend, fused] of [["wasm", true], ["wasm", false], ["cpu", true]] as const) {
+      for (const [backend, fused] of [
+        ["wasm", true],
+        ["wasm", false],
+        ["cpu", true]
+      ] as const) {
         const g = modelGrads(backend, arch, fused)
         expect(g.length).toBe(reference.length)
-        g.forEach((gi, i) => expect(maxDiff(gi, reference[i]!), `${backend} fused=${fused} weight ${i}`).toBeLessThanOrEqual(1e-5 * Math.max(1, maxAbs(reference[i]!))))
+        g.forEach((gi, i) =>
+          expect(maxDiff(gi, reference[i]!), `${backend} fused=${fused} weight ${i}`).toBeLessThanOrEqual(
+            1e-5 * Math.max(1, maxAbs(reference[i]!))
+          )
+        )
       }
     })
   }
@@ -177,7 +255,11 @@ describe("a tiny CNN's full gradient", () => {
     const step = () =>
       tf.tidy(() => {
         const x = tf.tensor4d(xData, [4, 13, 11, 2])
-        optimizer.minimize(() => tf.losses.softmaxCrossEntropy(labels, cnnLogits(m, x, { training: true })) as tf.Scalar, false, vars)
+        optimizer.minimize(
+          () => tf.losses.softmaxCrossEntropy(labels, cnnLogits(m, x, { training: true })) as tf.Scalar,
+          false,
+          vars
+        )
       })
     step()
     step()
@@ -199,7 +281,13 @@ describe("cpu fallback", () => {
       { x: [2, 8, 8, 3], w: [3, 3, 3, 5], stride: 2, pad: "same" as const },
       { x: [2, 7, 7, 3], w: [2, 2, 3, 4], stride: 2, pad: "valid" as const }
     ]
-    const run = () => cases.map((c) => gradsOn("cpu", [c.x, c.w], [values(c.x, 1), values(c.w, 2)], (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.stride, c.pad))[1]!)
+    const run = () =>
+      cases.map(
+        (c) =>
+          gradsOn("cpu", [c.x, c.w], [values(c.x, 1), values(c.w, 2)], (x, w) =>
+            tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.stride, c.pad)
+          )[1]!
+      )
     const before = run()
     try {
       const cpu = await selectTfBackend("cpu")

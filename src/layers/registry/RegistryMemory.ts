@@ -16,8 +16,8 @@ import {
   promoteTx,
   setAliasTx,
   transitionTx
-} from "../registry/operations.js"
-import type { RegistryTx, StoredVersion } from "../registry/RegistryTx.js"
+} from "./operations.js"
+import type { RegistryTx, StoredVersion } from "./RegistryTx.js"
 import { Registry } from "../../services/Registry.js"
 
 /** The whole registry as immutable data: an operation builds a new state or leaves this one as it was. */
@@ -33,13 +33,23 @@ export interface RegistryMemoryState {
 }
 
 export const emptyRegistryMemoryState: RegistryMemoryState = {
-  models: new Map(), versions: new Map(), aliases: new Map(), audit: [], intents: new Map()
+  models: new Map(),
+  versions: new Map(),
+  aliases: new Map(),
+  audit: [],
+  intents: new Map()
 }
 
-const withAliases = (state: Pick<RegistryMemoryState, "versions" | "aliases">, name: string): ReadonlyArray<ModelVersion> => {
-  const aliases = [...(state.aliases.get(name) ?? new Map<string, number>())].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+const withAliases = (
+  state: Pick<RegistryMemoryState, "versions" | "aliases">,
+  name: string
+): ReadonlyArray<ModelVersion> => {
+  const aliases = [...(state.aliases.get(name) ?? new Map<string, number>())].sort(([a], [b]) =>
+    a < b ? -1 : a > b ? 1 : 0
+  )
   return (state.versions.get(name) ?? []).map((v) => ({
-    ...v, aliases: aliases.filter(([, target]) => target === v.version).map(([alias]) => alias)
+    ...v,
+    aliases: aliases.filter(([, target]) => target === v.version).map(([alias]) => alias)
   }))
 }
 
@@ -60,7 +70,10 @@ const draft = (base: RegistryMemoryState) => {
   const updateVersion = (name: string, version: number, f: (v: StoredVersion) => StoredVersion) => {
     const list = versions.get(name) ?? []
     if (!list.some((v) => v.version === version)) constraint(`no version ${version} of ${name}`)
-    versions.set(name, list.map((v) => (v.version === version ? f(v) : v)))
+    versions.set(
+      name,
+      list.map((v) => (v.version === version ? f(v) : v))
+    )
   }
   const checkOneProduction = (name: string) => {
     if ((versions.get(name) ?? []).filter((v) => v.stage === "Production").length > 1) {
@@ -80,7 +93,10 @@ const draft = (base: RegistryMemoryState) => {
       if (!models.has(v.name)) constraint(`no model ${v.name}`)
       const list = versions.get(v.name) ?? []
       if (list.some((x) => x.version === v.version)) constraint(`version ${v.version} of ${v.name} exists`)
-      versions.set(v.name, [...list, v].sort((a, b) => a.version - b.version))
+      versions.set(
+        v.name,
+        [...list, v].sort((a, b) => a.version - b.version)
+      )
       checkOneProduction(v.name)
     },
     setStage: (name, version, stage, at) => {
@@ -105,7 +121,8 @@ const draft = (base: RegistryMemoryState) => {
     pendingIntent: (model) => [...intents.values()].find((i) => i.model === model && i.status === "pending"),
     insertIntent: (i) => {
       if (intents.has(i.id)) constraint(`intent ${i.id} exists`)
-      if (i.status === "pending" && tx.pendingIntent(i.model) !== undefined) constraint(`a pending intent for ${i.model} exists`)
+      if (i.status === "pending" && tx.pendingIntent(i.model) !== undefined)
+        constraint(`a pending intent for ${i.model} exists`)
       intents.set(i.id, i)
     },
     setIntentStatus: (id, status) => {
@@ -115,7 +132,11 @@ const draft = (base: RegistryMemoryState) => {
     }
   }
   const commit = (): RegistryMemoryState => ({
-    models, versions, aliases, intents, audit: appended.length === 0 ? base.audit : [...base.audit, ...appended]
+    models,
+    versions,
+    aliases,
+    intents,
+    audit: appended.length === 0 ? base.audit : [...base.audit, ...appended]
   })
   return { tx, commit }
 }
@@ -131,9 +152,10 @@ const make = (ref: Ref.Ref<RegistryMemoryState>) => {
         const a = f(d.tx)
         return [Either.right(a), d.commit()]
       } catch (e) {
-        const error = e instanceof RegistryError
-          ? e
-          : new StoreError({ op: `registry.${op}`, message: e instanceof Error ? e.message : String(e) })
+        const error =
+          e instanceof RegistryError
+            ? e
+            : new StoreError({ op: `registry.${op}`, message: e instanceof Error ? e.message : String(e) })
         return [Either.left(error), state]
       }
     }).pipe(Effect.flatMap((r) => (Either.isRight(r) ? Effect.succeed(r.right) : Effect.fail(r.left))))
@@ -141,31 +163,44 @@ const make = (ref: Ref.Ref<RegistryMemoryState>) => {
   const read = <A>(f: (s: RegistryMemoryState) => A): Effect.Effect<A, StoreError> => Effect.map(Ref.get(ref), f)
 
   return Registry.of({
-    listModels: () => read((s) => [...s.models.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))),
+    listModels: () =>
+      read((s) => [...s.models.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))),
     listVersions: (name) => read((s) => withAliases(s, name)),
-    getVersion: (name, version) => read((s) => Option.fromNullable(withAliases(s, name).find((v) => v.version === version))),
+    getVersion: (name, version) =>
+      read((s) => Option.fromNullable(withAliases(s, name).find((v) => v.version === version))),
     getByStage: (name, stage) => read((s) => withAliases(s, name).filter((v) => v.stage === stage)),
-    getProduction: (name) => read((s) => Option.fromNullable(withAliases(s, name).find((v) => v.stage === "Production"))),
+    getProduction: (name) =>
+      read((s) => Option.fromNullable(withAliases(s, name).find((v) => v.stage === "Production"))),
     promote: (input) => Effect.flatMap(isoNow, ({ at }) => write("promote", (tx) => promoteTx(tx, input, at))),
     transition: (input) => Effect.flatMap(isoNow, ({ at }) => write("transition", (tx) => transitionTx(tx, input, at))),
     setAlias: (input) => Effect.flatMap(isoNow, ({ at }) => write("setAlias", (tx) => setAliasTx(tx, input, at))),
     record: (entry) =>
       Effect.flatMap(isoNow, ({ at }) =>
         write("record", (tx) => appendAudit(tx, at, entry)).pipe(
-          Effect.catchTag("RegistryError", (e) => Effect.fail(new StoreError({ op: "registry.record", message: e.message })))
+          Effect.catchTag("RegistryError", (e) =>
+            Effect.fail(new StoreError({ op: "registry.record", message: e.message }))
+          )
         )
       ),
     beginRollback: (input) =>
-      Effect.flatMap(isoNow, ({ at, ms }) => write("beginRollback", (tx) => beginRollbackTx(tx, input, at, uuidv7(ms)))),
+      Effect.flatMap(isoNow, ({ at, ms }) =>
+        write("beginRollback", (tx) => beginRollbackTx(tx, input, at, uuidv7(ms)))
+      ),
     completeRollback: (intentId, actor) =>
-      Effect.flatMap(isoNow, ({ at }) => write("completeRollback", (tx) => completeRollbackTx(tx, intentId, at, actor))),
+      Effect.flatMap(isoNow, ({ at }) =>
+        write("completeRollback", (tx) => completeRollbackTx(tx, intentId, at, actor))
+      ),
     abandonRollback: (intentId, reason, actor) =>
-      Effect.flatMap(isoNow, ({ at }) => write("abandonRollback", (tx) => abandonRollbackTx(tx, intentId, reason, actor, at))),
+      Effect.flatMap(isoNow, ({ at }) =>
+        write("abandonRollback", (tx) => abandonRollbackTx(tx, intentId, reason, actor, at))
+      ),
     pendingRollbacks: () =>
       read((s) =>
         [...s.intents.values()]
           .filter((i) => i.status === "pending")
-          .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+          .sort((a, b) =>
+            a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0
+          )
       ),
     audit: (name) => read((s) => (name === undefined ? s.audit : s.audit.filter((r) => r.model === name))),
     verify: () => read((s) => verifyChain(s.audit))

@@ -33,7 +33,13 @@ export const makeStorageFs = (root: string) => {
     }
     if (exclusive) {
       // link() fails if the target exists: two writers of the same content-addressed key cannot clash.
-      try { fs.linkSync(tmp, p) } catch (e) { if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e; fs.rmSync(tmp, { force: true }); return false }
+      try {
+        fs.linkSync(tmp, p)
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e
+        fs.rmSync(tmp, { force: true })
+        return false
+      }
       fs.rmSync(tmp, { force: true })
       return true
     }
@@ -42,7 +48,11 @@ export const makeStorageFs = (root: string) => {
   }
   const walk = (dir: string, out: string[]) => {
     let entries: fs.Dirent[]
-    try { entries = fs.readdirSync(dir, { withFileTypes: true }) } catch { return }
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true })
+    } catch {
+      return
+    }
     for (const e of entries) {
       const p = path.join(dir, e.name)
       if (e.isDirectory()) walk(p, out)
@@ -53,14 +63,29 @@ export const makeStorageFs = (root: string) => {
     root: abs,
     read: (key) => attempt("read", key, (p) => new Uint8Array(fs.readFileSync(p))),
     readText: (key) => attempt("read", key, (p) => fs.readFileSync(p, "utf8")),
-    write: (key, data) => attempt("write", key, (p) => { atomicWrite(p, data, false) }),
+    write: (key, data) =>
+      attempt("write", key, (p) => {
+        atomicWrite(p, data, false)
+      }),
     writeOnce: (key, data) => attempt("write", key, (p) => atomicWrite(p, data, true)),
-    append: (key, data) => attempt("append", key, (p) => { fs.mkdirSync(path.dirname(p), { recursive: true }); fs.appendFileSync(p, data) }),
+    append: (key, data) =>
+      attempt("append", key, (p) => {
+        fs.mkdirSync(path.dirname(p), { recursive: true })
+        fs.appendFileSync(p, data)
+      }),
     exists: (key) => attempt("exists", key, (p) => fs.existsSync(p)),
     list: (prefix) =>
       prefix === ""
-        ? Effect.sync(() => { const out: string[] = []; walk(abs, out); return out.sort() })
-        : attempt("list", prefix, (p) => { const out: string[] = []; walk(p, out); return out.sort() }),
+        ? Effect.sync(() => {
+            const out: string[] = []
+            walk(abs, out)
+            return out.sort()
+          })
+        : attempt("list", prefix, (p) => {
+            const out: string[] = []
+            walk(p, out)
+            return out.sort()
+          }),
     remove: (key) => attempt("remove", key, (p) => fs.rmSync(p, { recursive: true, force: true })),
     locate: (key) => path.join(abs, ...key.split("/"))
   })

@@ -48,88 +48,101 @@ const cpuIo = (backend: unknown): Io => {
  * Max pool: dy goes to the window's first maximum of y (as MaxPoolGrad), and only where y > 0
  * (the ReLU). Avg pool: dy/4 to every tap with y > 0. No pool: dy where y > 0.
  */
-const poolReluBiasGrad = (io: (backend: unknown) => Io) => (args: {
-  inputs: Record<string, TensorInfo>
-  backend: unknown
-  attrs?: Tf.NamedAttrMap
-}): Array<TensorInfo> => {
-  const dyInfo = args.inputs["dy"]!
-  const yInfo = args.inputs["y"]!
-  const pool = (args.attrs?.["pool"] ?? "none") as BlockPool
-  const [n, h, w, c] = yInfo.shape as [number, number, number, number]
-  const a = io(args.backend)
-  const dPreInfo = a.alloc([n, h, w, c])
-  const dBiasInfo = a.alloc([c])
-  // views only after every allocation: wasm's heap may grow and move
-  const dy = a.view(dyInfo)
-  const y = a.view(yInfo)
-  const dPre = a.view(dPreInfo)
-  const dBias = a.view(dBiasInfo)
-  dPre.fill(0)
-  dBias.fill(0)
-  if (pool === "none") {
-    for (let p = 0; p < n * h * w; p++) {
-      const o = p * c
-      for (let d = 0; d < c; d++) {
-        const g = dy[o + d]! * +(y[o + d]! > 0)
-        dPre[o + d] = g
-        dBias[d] = dBias[d]! + g
+const poolReluBiasGrad =
+  (io: (backend: unknown) => Io) =>
+  (args: { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: Tf.NamedAttrMap }): Array<TensorInfo> => {
+    const dyInfo = args.inputs["dy"]!
+    const yInfo = args.inputs["y"]!
+    const pool = (args.attrs?.["pool"] ?? "none") as BlockPool
+    const [n, h, w, c] = yInfo.shape as [number, number, number, number]
+    const a = io(args.backend)
+    const dPreInfo = a.alloc([n, h, w, c])
+    const dBiasInfo = a.alloc([c])
+    // views only after every allocation: wasm's heap may grow and move
+    const dy = a.view(dyInfo)
+    const y = a.view(yInfo)
+    const dPre = a.view(dPreInfo)
+    const dBias = a.view(dBiasInfo)
+    dPre.fill(0)
+    dBias.fill(0)
+    if (pool === "none") {
+      for (let p = 0; p < n * h * w; p++) {
+        const o = p * c
+        for (let d = 0; d < c; d++) {
+          const g = dy[o + d]! * +(y[o + d]! > 0)
+          dPre[o + d] = g
+          dBias[d] = dBias[d]! + g
+        }
+      }
+      return [dPreInfo, dBiasInfo]
+    }
+    const ho = Math.floor(h / 2)
+    const wo = Math.floor(w / 2)
+    let o = 0
+    for (let b = 0; b < n; b++) {
+      for (let i = 0; i < ho; i++) {
+        for (let j = 0; j < wo; j++) {
+          const b0 = ((b * h + 2 * i) * w + 2 * j) * c
+          const b1 = b0 + c
+          const b2 = b0 + w * c
+          const b3 = b2 + c
+          if (pool === "max") {
+            for (let d = 0; d < c; d++) {
+              // first maximum in row-major order without data-dependent branches
+              let m = y[b0 + d]!
+              let k = b0 + d
+              let v = y[b1 + d]!
+              let gt = +(v > m)
+              k += gt * (b1 - b0)
+              m = Math.max(m, v)
+              v = y[b2 + d]!
+              gt = +(v > m)
+              k += gt * (b2 + d - k)
+              m = Math.max(m, v)
+              v = y[b3 + d]!
+              gt = +(v > m)
+              k += gt * (b3 + d - k)
+              m = Math.max(m, v)
+              const g = dy[o + d]! * +(m > 0)
+              dPre[k] = g
+              dBias[d] = dBias[d]! + g
+            }
+          } else {
+            for (let d = 0; d < c; d++) {
+              const g = dy[o + d]! * 0.25
+              let s = 0
+              if (y[b0 + d]! > 0) {
+                dPre[b0 + d] = g
+                s += g
+              }
+              if (y[b1 + d]! > 0) {
+                dPre[b1 + d] = g
+                s += g
+              }
+              if (y[b2 + d]! > 0) {
+                dPre[b2 + d] = g
+                s += g
+              }
+              if (y[b3 + d]! > 0) {
+                dPre[b3 + d] = g
+                s += g
+              }
+              dBias[d] = dBias[d]! + s
+            }
+          }
+          o += c
+        }
       }
     }
     return [dPreInfo, dBiasInfo]
   }
-  const ho = Math.floor(h / 2)
-  const wo = Math.floor(w / 2)
-  let o = 0
-  for (let b = 0; b < n; b++) {
-    for (let i = 0; i < ho; i++) {
-      for (let j = 0; j < wo; j++) {
-        const b0 = ((b * h + 2 * i) * w + 2 * j) * c
-        const b1 = b0 + c
-        const b2 = b0 + w * c
-        const b3 = b2 + c
-        if (pool === "max") {
-          for (let d = 0; d < c; d++) {
-            // first maximum in row-major order without data-dependent branches
-            let m = y[b0 + d]!
-            let k = b0 + d
-            let v = y[b1 + d]!
-            let gt = +(v > m)
-            k += gt * (b1 - b0)
-            m = Math.max(m, v)
-            v = y[b2 + d]!
-            gt = +(v > m)
-            k += gt * (b2 + d - k)
-            m = Math.max(m, v)
-            v = y[b3 + d]!
-            gt = +(v > m)
-            k += gt * (b3 + d - k)
-            m = Math.max(m, v)
-            const g = dy[o + d]! * +(m > 0)
-            dPre[k] = g
-            dBias[d] = dBias[d]! + g
-          }
-        } else {
-          for (let d = 0; d < c; d++) {
-            const g = dy[o + d]! * 0.25
-            let s = 0
-            if (y[b0 + d]! > 0) { dPre[b0 + d] = g; s += g }
-            if (y[b1 + d]! > 0) { dPre[b1 + d] = g; s += g }
-            if (y[b2 + d]! > 0) { dPre[b2 + d] = g; s += g }
-            if (y[b3 + d]! > 0) { dPre[b3 + d] = g; s += g }
-            dBias[d] = dBias[d]! + s
-          }
-        }
-        o += c
-      }
-    }
-  }
-  return [dPreInfo, dBiasInfo]
-}
 
 /** Registers the fused backward kernel for `wasm` and `cpu` (idempotent). */
 export const registerConvBlockKernels = (tf: TfModule): void => {
-  for (const [backendName, io] of [["wasm", wasmIo], ["cpu", cpuIo]] as const) {
+  for (const [backendName, io] of [
+    ["wasm", wasmIo],
+    ["cpu", cpuIo]
+  ] as const) {
     if (tf.getKernel(POOL_RELU_BIAS_GRAD, backendName) !== undefined) continue
     tf.registerKernel({
       kernelName: POOL_RELU_BIAS_GRAD,
@@ -155,28 +168,39 @@ export const convBlock = (
   spec: ConvBlockSpec,
   inputNeedsGrad: boolean
 ): Tf.Tensor4D => {
-  const attrs = { strides: [spec.strides, spec.strides], pad: spec.pad, dataFormat: "NHWC", dilations: [1, 1], activation: "relu" }
+  const attrs = {
+    strides: [spec.strides, spec.strides],
+    pad: spec.pad,
+    dataFormat: "NHWC",
+    dilations: [1, 1],
+    activation: "relu"
+  }
   const forward = (input: Tf.Tensor4D, f: Tf.Tensor4D, b: Tf.Tensor1D) => {
-    const y = tf.engine().runKernel("FusedConv2D", { x: input, filter: f, bias: b }, attrs as unknown as Tf.NamedAttrMap) as Tf.Tensor4D
+    const y = tf
+      .engine()
+      .runKernel("FusedConv2D", { x: input, filter: f, bias: b }, attrs as unknown as Tf.NamedAttrMap) as Tf.Tensor4D
     const z =
-      spec.pool === "max" ? tf.maxPool(y, 2, 2, "valid")
-      : spec.pool === "avg" ? tf.avgPool(y, 2, 2, "valid")
-      : y
+      spec.pool === "max" ? tf.maxPool(y, 2, 2, "valid") : spec.pool === "avg" ? tf.avgPool(y, 2, 2, "valid") : y
     return { y, z }
   }
   const backward = (dz: Tf.Tensor4D, input: Tf.Tensor4D, f: Tf.Tensor4D, y: Tf.Tensor4D) => {
-    const [dPre, dBias] = tf.engine().runKernel(POOL_RELU_BIAS_GRAD, { dy: dz, y }, { pool: spec.pool }) as [Tf.Tensor4D, Tf.Tensor1D]
-    const dFilter = tf.engine().runKernel(
-      "Conv2DBackpropFilter",
-      { x: input, dy: dPre },
-      { strides: attrs.strides, pad: spec.pad, dataFormat: "NHWC", filterShape: f.shape } as unknown as Tf.NamedAttrMap
-    ) as Tf.Tensor4D
+    const [dPre, dBias] = tf.engine().runKernel(POOL_RELU_BIAS_GRAD, { dy: dz, y }, { pool: spec.pool }) as [
+      Tf.Tensor4D,
+      Tf.Tensor1D
+    ]
+    const dFilter = tf.engine().runKernel("Conv2DBackpropFilter", { x: input, dy: dPre }, {
+      strides: attrs.strides,
+      pad: spec.pad,
+      dataFormat: "NHWC",
+      filterShape: f.shape
+    } as unknown as Tf.NamedAttrMap) as Tf.Tensor4D
     const dInput = inputNeedsGrad
-      ? (tf.engine().runKernel(
-        "Conv2DBackpropInput",
-        { dy: dPre, filter: f },
-        { strides: attrs.strides, pad: spec.pad, dataFormat: "NHWC", inputShape: input.shape } as unknown as Tf.NamedAttrMap
-      ) as Tf.Tensor4D)
+      ? (tf.engine().runKernel("Conv2DBackpropInput", { dy: dPre, filter: f }, {
+          strides: attrs.strides,
+          pad: spec.pad,
+          dataFormat: "NHWC",
+          inputShape: input.shape
+        } as unknown as Tf.NamedAttrMap) as Tf.Tensor4D)
       : undefined
     return { dInput, dFilter, dBias }
   }
@@ -187,7 +211,12 @@ export const convBlock = (
       return {
         value: z,
         gradFunc: (dz: Tf.Tensor, saved: Array<Tf.Tensor>) => {
-          const g = backward(dz as Tf.Tensor4D, saved[0] as Tf.Tensor4D, saved[1] as Tf.Tensor4D, saved[2] as Tf.Tensor4D)
+          const g = backward(
+            dz as Tf.Tensor4D,
+            saved[0] as Tf.Tensor4D,
+            saved[1] as Tf.Tensor4D,
+            saved[2] as Tf.Tensor4D
+          )
           return [g.dInput!, g.dFilter, g.dBias]
         }
       }

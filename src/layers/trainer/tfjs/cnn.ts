@@ -2,8 +2,8 @@
 // early stopping), predict, embed (for image-drift MMD), fine-tune, and save/load to bytes.
 // Choose the backend first with selectTfBackend() (backend.ts); training records which ran.
 import * as tf from "@tensorflow/tfjs"
-import { rng, type Rng } from "../../domain/random.js"
-import { checkShape, imageSize, type ImageTensor } from "../../vision/tensor.js"
+import { rng, type Rng } from "../../../domain/random.js"
+import { checkShape, imageSize, type ImageTensor } from "../../../vision/tensor.js"
 import { convBlock, convBlockSupported, registerConvBlockKernels } from "./convBlock.js"
 import { registerWasmGradients } from "./wasmGradients.js"
 
@@ -97,13 +97,9 @@ const WEIGHTS_FILE = "weights.bin"
 const seedsOf = (seed: number): Rng => rng(seed ^ 0x5eed)
 
 /** Builds the network with seeded initialisers (He for ReLU layers, Glorot for the logits). */
-export const buildCnn = (
-  arch: CnnArch,
-  inputShape: CnnInputShape,
-  nClasses: number,
-  seed: number
-): CnnModel => {
-  if (arch.conv.length === 0 && arch.dense.length === 0) throw new Error("A CNN needs at least one conv or dense layer.")
+export const buildCnn = (arch: CnnArch, inputShape: CnnInputShape, nClasses: number, seed: number): CnnModel => {
+  if (arch.conv.length === 0 && arch.dense.length === 0)
+    throw new Error("A CNN needs at least one conv or dense layer.")
   if (!(arch.dropout >= 0 && arch.dropout < 1)) throw new Error(`dropout must be in [0, 1), got ${arch.dropout}`)
   const seeds = seedsOf(seed)
   const nextSeed = () => seeds.int(2 ** 31 - 1)
@@ -136,7 +132,9 @@ export const buildCnn = (
       w = Math.floor(w / 2)
     }
   })
-  layers.push(tf.layers.flatten({ name: "flatten", ...(arch.conv.length === 0 ? { inputShape: [...inputShape] } : {}) }))
+  layers.push(
+    tf.layers.flatten({ name: "flatten", ...(arch.conv.length === 0 ? { inputShape: [...inputShape] } : {}) })
+  )
   arch.dense.forEach((units, i) => {
     layers.push(
       tf.layers.dense({
@@ -181,11 +179,18 @@ const forward = (m: CnnModel, x: tf.Tensor, training: boolean, dropoutSeed: numb
       const pool = next === "MaxPooling2D" ? "max" : next === "AveragePooling2D" ? "avg" : "none"
       const config = layer.getConfig()
       const [kernel, bias] = layer.getWeights()
-      y = convBlock(tf, y as tf.Tensor4D, kernel as tf.Tensor4D, bias as tf.Tensor1D, {
-        strides: (config["strides"] as Array<number>)[0]!,
-        pad: config["padding"] as "same" | "valid",
-        pool
-      }, i > 0)
+      y = convBlock(
+        tf,
+        y as tf.Tensor4D,
+        kernel as tf.Tensor4D,
+        bias as tf.Tensor1D,
+        {
+          strides: (config["strides"] as Array<number>)[0]!,
+          pad: config["padding"] as "same" | "valid",
+          pool
+        },
+        i > 0
+      )
       if (pool !== "none") i++
       continue
     }
@@ -198,14 +203,21 @@ const forward = (m: CnnModel, x: tf.Tensor, training: boolean, dropoutSeed: numb
  * The logits as a tensor (inference mode unless `training`), for custom losses and gradient
  * checks; the caller disposes the result (or runs inside tf.tidy).
  */
-export const cnnLogits = (m: CnnModel, x: tf.Tensor4D, options: { readonly training?: boolean; readonly dropoutSeed?: number } = {}): tf.Tensor2D => {
+export const cnnLogits = (
+  m: CnnModel,
+  x: tf.Tensor4D,
+  options: { readonly training?: boolean; readonly dropoutSeed?: number } = {}
+): tf.Tensor2D => {
   readyBackend()
   return forward(m, x, options.training ?? false, options.dropoutSeed ?? 0) as tf.Tensor2D
 }
 
 const checkImages = (images: ImageTensor, inputShape: CnnInputShape | undefined, what: string): void => {
   checkShape(images.data, images.shape)
-  if (inputShape !== undefined && (images.shape[1] !== inputShape[0] || images.shape[2] !== inputShape[1] || images.shape[3] !== inputShape[2])) {
+  if (
+    inputShape !== undefined &&
+    (images.shape[1] !== inputShape[0] || images.shape[2] !== inputShape[1] || images.shape[3] !== inputShape[2])
+  ) {
     throw new Error(`${what} are ${images.shape.slice(1).join("×")} but the model takes ${inputShape.join("×")}.`)
   }
 }
@@ -223,7 +235,13 @@ const batchTensor = (images: ImageTensor, index: Int32Array | undefined, start: 
   return tf.tensor4d(out, [n, h, w, c])
 }
 
-const labelTensor = (labels: Int32Array, index: Int32Array | undefined, start: number, end: number, nClasses: number): tf.Tensor2D => {
+const labelTensor = (
+  labels: Int32Array,
+  index: Int32Array | undefined,
+  start: number,
+  end: number,
+  nClasses: number
+): tf.Tensor2D => {
   const out = new Int32Array(end - start)
   for (let i = 0; i < out.length; i++) out[i] = labels[index === undefined ? start + i : index[start + i]!]!
   return tf.tidy(() => tf.oneHot(tf.tensor1d(out, "int32"), nClasses) as tf.Tensor2D)
@@ -239,9 +257,12 @@ const readyBackend = (): string => {
   return name
 }
 
-
 /** Mean cross-entropy and accuracy over a labelled set, in inference mode. */
-export const evaluateCnn = (m: CnnModel, images: ImageTensor, labels: Int32Array): { loss: number; accuracy: number } => {
+export const evaluateCnn = (
+  m: CnnModel,
+  images: ImageTensor,
+  labels: Int32Array
+): { loss: number; accuracy: number } => {
   readyBackend()
   checkImages(images, m.inputShape, "The images")
   const n = images.shape[0]
@@ -264,7 +285,11 @@ export const evaluateCnn = (m: CnnModel, images: ImageTensor, labels: Int32Array
   return { loss: n === 0 ? Number.NaN : lossSum / n, accuracy: n === 0 ? Number.NaN : correct / n }
 }
 
-const snapshot = (m: CnnModel): Array<Float32Array> => m.model.getWeights().map((t) => t.dataSync() as Float32Array).map((a) => a.slice())
+const snapshot = (m: CnnModel): Array<Float32Array> =>
+  m.model
+    .getWeights()
+    .map((t) => t.dataSync() as Float32Array)
+    .map((a) => a.slice())
 
 const restore = (m: CnnModel, weights: ReadonlyArray<Float32Array>): void => {
   const current = m.model.getWeights()
@@ -295,7 +320,8 @@ const fit = async (m: CnnModel, o: FitOptions): Promise<TrainCnnResult> => {
   for (const l of o.labels) if (!(l >= 0 && l < m.nClasses)) throw new Error(`label ${l} outside [0, ${m.nClasses}).`)
   const hasVal = o.valImages !== undefined && o.valLabels !== undefined && o.valImages.shape[0] > 0
   if (hasVal) checkImages(o.valImages!, m.inputShape, "The validation images")
-  if (!(o.batchSize >= 1) || !(o.epochs >= 0) || !(n >= 1)) throw new Error("trainCnn needs images, epochs ≥ 0 and batchSize ≥ 1.")
+  if (!(o.batchSize >= 1) || !(o.epochs >= 0) || !(n >= 1))
+    throw new Error("trainCnn needs images, epochs ≥ 0 and batchSize ≥ 1.")
 
   for (const layer of m.model.layers) layer.trainable = !(o.frozen?.has(layer.name) ?? false)
   // an explicit variable list: the default is every trainable variable in the engine
@@ -321,7 +347,11 @@ const fit = async (m: CnnModel, o: FitOptions): Promise<TrainCnnResult> => {
         const loss = tf.tidy(() => {
           const x = batchTensor(o.images, index, start, end)
           const y = labelTensor(o.labels, index, start, end, m.nClasses)
-          const cost = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, forward(m, x, true, dropoutSeed)) as tf.Scalar, true, vars)
+          const cost = optimizer.minimize(
+            () => tf.losses.softmaxCrossEntropy(y, forward(m, x, true, dropoutSeed)) as tf.Scalar,
+            true,
+            vars
+          )
           return cost!.dataSync()[0]!
         })
         if (Number.isNaN(firstBatchLoss)) firstBatchLoss = loss
@@ -379,7 +409,8 @@ export interface FineTuneOptions extends Omit<TrainCnnOptions, "arch" | "nClasse
 export const fineTune = async (from: CnnArtifact, o: FineTuneOptions): Promise<TrainCnnResult> => {
   const m = await loadCnn(from)
   const k = o.freezeConvLayers ?? 0
-  if (k < 0 || k > m.arch.conv.length) throw new Error(`freezeConvLayers must be in [0, ${m.arch.conv.length}], got ${k}`)
+  if (k < 0 || k > m.arch.conv.length)
+    throw new Error(`freezeConvLayers must be in [0, ${m.arch.conv.length}], got ${k}`)
   const frozen = new Set(Array.from({ length: k }, (_, i) => `conv${i}`))
   const learningRate = o.learningRate ?? (from.meta.learningRate !== undefined ? from.meta.learningRate / 10 : 1e-4)
   return fit(m, { ...o, learningRate, frozen })
@@ -473,7 +504,8 @@ export const saveCnn = async (
 /** Rebuilds a model from saveCnn's output (bytes in memory; the caller read the files). */
 export const loadCnn = async (artifact: CnnArtifact): Promise<CnnModel> => {
   const { meta } = artifact
-  if (meta.format !== "driftgate-cnn" || meta.version !== 1) throw new Error(`Not a driftgate CNN artifact (format ${String(meta.format)}, version ${String(meta.version)}).`)
+  if (meta.format !== "driftgate-cnn" || meta.version !== 1)
+    throw new Error(`Not a driftgate CNN artifact (format ${String(meta.format)}, version ${String(meta.version)}).`)
   const json = JSON.parse(artifact.modelJson) as {
     modelTopology: object
     weightsManifest: Array<{ weights: Array<tf.io.WeightsManifestEntry> }>
@@ -481,7 +513,9 @@ export const loadCnn = async (artifact: CnnArtifact): Promise<CnnModel> => {
   const weightSpecs = json.weightsManifest.flatMap((g) => g.weights)
   const bytes = artifact.weights
   const weightData = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer
-  const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs, weightData }))
+  const model = await tf.loadLayersModel(
+    tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs, weightData })
+  )
   return { model, arch: meta.arch, inputShape: meta.inputShape, nClasses: meta.nClasses }
 }
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit } from "effect"
 import * as path from "node:path"
-import { decodeImages, scanImageFolder } from "../../../src/layers/images/imageFolder.js"
-import { JPEG_PERTURBATIONS, jpegReencode } from "../../../src/layers/images/jpeg.js"
+import { decodeImages, scanImageFolder } from "../../../src/layers/imageCodec/imageFolder.js"
+import { JPEG_PERTURBATIONS, jpegReencode } from "../../../src/layers/imageCodec/jpeg.js"
 
 const images = path.resolve(__dirname, "../../../data/raw/fashion_mnist/images")
 const meanAbs = (a: Float32Array, b: Float32Array) => a.reduce((s, v, i) => s + Math.abs(v - b[i]), 0) / a.length
@@ -11,7 +11,11 @@ describe("JPEG re-encoding", () => {
   it.effect("is deterministic, keeps the shape and loses more at lower quality", () =>
     Effect.gen(function* () {
       const scan = yield* scanImageFolder(images)
-      const t = yield* decodeImages(scan.files.filter((_, i) => i % 100 === 0), [28, 28], 1)
+      const t = yield* decodeImages(
+        scan.files.filter((_, i) => i % 100 === 0),
+        [28, 28],
+        1
+      )
       expect(JPEG_PERTURBATIONS.map((p) => p.name)).toEqual(["jpeg_s1", "jpeg_s3", "jpeg_s5"])
       const outs = []
       for (const p of JPEG_PERTURBATIONS) {
@@ -27,7 +31,8 @@ describe("JPEG re-encoding", () => {
       // colour images go through 4:2:0 too
       const rgb = yield* decodeImages(scan.files.slice(0, 2), [28, 28], 3)
       expect((yield* jpegReencode(rgb.data, rgb.shape, 50)).length).toBe(rgb.data.length)
-    }))
+    })
+  )
 
   it.effect("unsupported channel counts and qualities are typed failures", () =>
     Effect.gen(function* () {
@@ -35,5 +40,6 @@ describe("JPEG re-encoding", () => {
       const q = yield* Effect.exit(jpegReencode(new Float32Array(4), [1, 2, 2, 1], 0))
       const shape = yield* Effect.exit(jpegReencode(new Float32Array(3), [1, 2, 2, 1], 50))
       for (const e of [two, q, shape]) expect(Exit.isFailure(e) && e.cause._tag === "Fail").toBe(true)
-    }))
+    })
+  )
 })

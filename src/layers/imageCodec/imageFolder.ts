@@ -45,8 +45,15 @@ export interface ImageFolderScan {
 const byPath = <A extends { readonly path: string }>(a: A, b: A) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)
 const hidden = (name: string) => name.startsWith(".")
 
-interface Listed { readonly path: string; readonly absolutePath: string; readonly label: string | null }
-interface Listing { readonly classes: ReadonlyArray<string>; readonly files: ReadonlyArray<Listed> }
+interface Listed {
+  readonly path: string
+  readonly absolutePath: string
+  readonly label: string | null
+}
+interface Listing {
+  readonly classes: ReadonlyArray<string>
+  readonly files: ReadonlyArray<Listed>
+}
 
 /** Class folders and their files (recursively: nested folders count for their top-level class). */
 const listFolder = (root: string): Effect.Effect<Listing, ImageIoError> =>
@@ -109,7 +116,13 @@ const canonicalFormat = (f: string): string => {
 }
 
 type Probe =
-  | { readonly ok: true; readonly format: string; readonly channels: number; readonly width: number; readonly height: number }
+  | {
+      readonly ok: true
+      readonly format: string
+      readonly channels: number
+      readonly width: number
+      readonly height: number
+    }
   | { readonly ok: false; readonly message: string }
 
 /** Header and full pixel decode: a truncated file often has a valid header, so the pixels must be read too. */
@@ -121,14 +134,25 @@ const probe = (f: Listed): Effect.Effect<Probe> =>
       try: async (): Promise<Probe> => {
         const meta = await sharp(bytes, { failOn: "error" }).metadata()
         await sharp(bytes, { failOn: "error" }).raw().toBuffer()
-        return { ok: true, format: meta.format ?? "unknown", channels: meta.channels ?? 0, width: meta.width ?? 0, height: meta.height ?? 0 }
+        return {
+          ok: true,
+          format: meta.format ?? "unknown",
+          channels: meta.channels ?? 0,
+          width: meta.width ?? 0,
+          height: meta.height ?? 0
+        }
       },
       catch: (e) => new ImageIoError({ op: "decode", path: f.absolutePath, message: errorMessage(e) })
     })
   }).pipe(Effect.catchAll((e) => Effect.succeed<Probe>({ ok: false, message: e.message })))
 
-const violation = (column: string | null, rule: string, observed: string, expected: string): Violation =>
-  ({ column, rule, observed, expected, rows: [] })
+const violation = (column: string | null, rule: string, observed: string, expected: string): Violation => ({
+  column,
+  rule,
+  observed,
+  expected,
+  rows: []
+})
 
 const plural = (k: number, one: string, many = `${one}s`) => `${k} ${k === 1 ? one : many}`
 const examples = (paths: ReadonlyArray<string>, max = 10) =>
@@ -152,7 +176,14 @@ export const validateImageFolder = (
   Effect.gen(function* () {
     const listed = yield* Effect.either(listFolder(root))
     if (listed._tag === "Left") {
-      return [violation(null, "image_folder_readable", `${root}: ${listed.left.message}`, "a readable folder of class folders")]
+      return [
+        violation(
+          null,
+          "image_folder_readable",
+          `${root}: ${listed.left.message}`,
+          "a readable folder of class folders"
+        )
+      ]
     }
     const { classes, files } = listed.right
     const out: Violation[] = []
@@ -164,11 +195,25 @@ export const validateImageFolder = (
     const byChannels = new Map<number, string[]>()
     for (const [f, p] of probes) {
       if (f.label === null && options.allowFlat !== true) {
-        out.push(violation(f.path, "image_outside_class_folder", `${f.path} lies directly in the image root`, "every image inside a class folder <root>/<class>/"))
+        out.push(
+          violation(
+            f.path,
+            "image_outside_class_folder",
+            `${f.path} lies directly in the image root`,
+            "every image inside a class folder <root>/<class>/"
+          )
+        )
         continue
       }
       if (!p.ok) {
-        out.push(violation(f.path, "image_readable", `${f.path} cannot be decoded: ${p.message}`, `a complete image in ${expectedText}`))
+        out.push(
+          violation(
+            f.path,
+            "image_readable",
+            `${f.path} cannot be decoded: ${p.message}`,
+            `a complete image in ${expectedText}`
+          )
+        )
         continue
       }
       const fmt = canonicalFormat(p.format)
@@ -186,7 +231,9 @@ export const validateImageFolder = (
     const declaredSet = new Set(declared)
     for (const c of classes) {
       if (!declaredSet.has(c)) {
-        out.push(violation(c, "unknown_class", `class folder ${c}/ is not in label_classes`, `one of ${declared.join(", ")}`))
+        out.push(
+          violation(c, "unknown_class", `class folder ${c}/ is not in label_classes`, `one of ${declared.join(", ")}`)
+        )
       }
     }
     const present = new Set(classes)
@@ -194,15 +241,31 @@ export const validateImageFolder = (
     for (const c of declared) {
       const k = usable.get(c) ?? 0
       if (k < min) {
-        out.push(violation(c, "min_images_per_class", present.has(c) ? `${plural(k, "usable image")} in ${c}/` : `no class folder ${c}/`, `at least ${min}`))
+        out.push(
+          violation(
+            c,
+            "min_images_per_class",
+            present.has(c) ? `${plural(k, "usable image")} in ${c}/` : `no class folder ${c}/`,
+            `at least ${min}`
+          )
+        )
       }
     }
 
     if (byChannels.size > 1) {
       const groups = [...byChannels.entries()].sort((a, b) => b[1].length - a[1].length || a[0] - b[0])
       const [majority] = groups[0]
-      const minority = groups.slice(1).map(([ch, ps]) => `${plural(ps.length, "file")} with ${plural(ch, "channel")} (${examples(ps)})`)
-      out.push(violation(null, "mixed_channels", `${plural(groups[0][1].length, "file")} with ${plural(majority, "channel")}; ${minority.join("; ")}`, "the same channel count in every image"))
+      const minority = groups
+        .slice(1)
+        .map(([ch, ps]) => `${plural(ps.length, "file")} with ${plural(ch, "channel")} (${examples(ps)})`)
+      out.push(
+        violation(
+          null,
+          "mixed_channels",
+          `${plural(groups[0][1].length, "file")} with ${plural(majority, "channel")}; ${minority.join("; ")}`,
+          "the same channel count in every image"
+        )
+      )
     }
     return out
   })
@@ -231,7 +294,13 @@ export const decodeImages = (
   Effect.gen(function* () {
     const [h, w] = targetSize
     if (!(Number.isInteger(h) && Number.isInteger(w) && h > 0 && w > 0)) {
-      return yield* Effect.fail(new ImageIoError({ op: "decode", path: "", message: `target_size must be two positive integers; got [${h}, ${w}]` }))
+      return yield* Effect.fail(
+        new ImageIoError({
+          op: "decode",
+          path: "",
+          message: `target_size must be two positive integers; got [${h}, ${w}]`
+        })
+      )
     }
     const sharp = yield* loadSharp
     const size = h * w * channels
@@ -246,7 +315,8 @@ export const decodeImages = (
             const input = { failOn: "error" as const, autoOrient: true, limitInputPixels: options.maxPixels ?? true }
             if (options.formats !== undefined) {
               const format = canonicalFormat((await sharp(bytes, input).metadata()).format ?? "unknown")
-              if (!options.formats.map(canonicalFormat).includes(format)) throw new Error(`is ${format}, expected one of ${options.formats.join(", ")}`)
+              if (!options.formats.map(canonicalFormat).includes(format))
+                throw new Error(`is ${format}, expected one of ${options.formats.join(", ")}`)
             }
             const { data: raw, info } = await sharp(bytes, input)
               .flatten({ background: { r: 0, g: 0, b: 0 } })
@@ -255,7 +325,9 @@ export const decodeImages = (
               .raw({ depth: "uchar" })
               .toBuffer({ resolveWithObject: true })
             if (info.width !== w || info.height !== h || info.channels !== channels || raw.length !== size) {
-              throw new Error(`decoded to ${info.width} x ${info.height} x ${info.channels}, expected ${w} x ${h} x ${channels}`)
+              throw new Error(
+                `decoded to ${info.width} x ${info.height} x ${info.channels}, expected ${w} x ${h} x ${channels}`
+              )
             }
             const base = i * size
             for (let k = 0; k < size; k++) data[base + k] = raw[k] / 255

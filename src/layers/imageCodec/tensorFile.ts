@@ -26,10 +26,15 @@ const count = (shape: ReadonlyArray<number>): number => shape.reduce((a, b) => a
 
 /** Throws on a shape that does not match the data (a caller's bug, not a data fault). */
 export const writeTensorFile = (tensor: Float32Array, shape: ReadonlyArray<number>): Uint8Array => {
-  if (shape.length < 1 || shape.length > MAX_RANK || !shape.every((d) => Number.isInteger(d) && d >= 0 && d <= 0xffffffff)) {
+  if (
+    shape.length < 1 ||
+    shape.length > MAX_RANK ||
+    !shape.every((d) => Number.isInteger(d) && d >= 0 && d <= 0xffffffff)
+  ) {
     throw new Error(`A DGT1 shape has 1 to ${MAX_RANK} dims, each a uint32; got [${shape.join(", ")}].`)
   }
-  if (count(shape) !== tensor.length) throw new Error(`The shape [${shape.join(", ")}] needs ${count(shape)} values; the tensor has ${tensor.length}.`)
+  if (count(shape) !== tensor.length)
+    throw new Error(`The shape [${shape.join(", ")}] needs ${count(shape)} values; the tensor has ${tensor.length}.`)
   const header = 8 + 4 * shape.length
   const out = new Uint8Array(header + 4 * tensor.length)
   const view = new DataView(out.buffer)
@@ -43,7 +48,8 @@ export const writeTensorFile = (tensor: Float32Array, shape: ReadonlyArray<numbe
 
 export const readTensorFile = (bytes: Uint8Array): Either.Either<TensorData, TensorFileError> => {
   const fail = (message: string) => Either.left(new TensorFileError({ message }))
-  if (MAGIC.some((b, i) => bytes[i] !== b)) return fail("the bytes do not start with the DGT1 magic (not a driftgate tensor file)")
+  if (MAGIC.some((b, i) => bytes[i] !== b))
+    return fail("the bytes do not start with the DGT1 magic (not a driftgate tensor file)")
   if (bytes.length < 8) return fail(`the file is truncated (${bytes.length} bytes, shorter than a DGT1 header)`)
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const dtype = view.getUint8(4)
@@ -55,7 +61,8 @@ export const readTensorFile = (bytes: Uint8Array): Either.Either<TensorData, Ten
   const shape: number[] = []
   for (let i = 0; i < rank; i++) shape.push(view.getUint32(8 + 4 * i, true))
   const n = count(shape)
-  if (bytes.length !== header + 4 * n) return fail(`shape [${shape.join(", ")}] needs ${header + 4 * n} bytes; the file has ${bytes.length}`)
+  if (bytes.length !== header + 4 * n)
+    return fail(`shape [${shape.join(", ")}] needs ${header + 4 * n} bytes; the file has ${bytes.length}`)
   const data = new Float32Array(n)
   for (let i = 0; i < n; i++) data[i] = view.getFloat32(header + 4 * i, true)
   return Either.right({ data, shape })
@@ -97,24 +104,38 @@ export const encodeTensorSidecar = (s: TensorSidecar): string => `${JSON.stringi
  * Parse a sidecar and check it against its tensor file when given: the digest, the shape, one
  * label and one path per image, every label among the classes.
  */
-export const decodeTensorSidecar = (text: string, tensorFile?: Uint8Array): Either.Either<TensorSidecar, TensorFileError> => {
+export const decodeTensorSidecar = (
+  text: string,
+  tensorFile?: Uint8Array
+): Either.Either<TensorSidecar, TensorFileError> => {
   let json: unknown
-  try { json = JSON.parse(text) } catch (e) { return Either.left(new TensorFileError({ message: `the sidecar is not JSON: ${String(e)}` })) }
+  try {
+    json = JSON.parse(text)
+  } catch (e) {
+    return Either.left(new TensorFileError({ message: `the sidecar is not JSON: ${String(e)}` }))
+  }
   return Schema.decodeUnknownEither(TensorSidecar)(json).pipe(
-    Either.mapLeft((e) => new TensorFileError({ message: `the sidecar does not match driftgate-tensor/1: ${e.message}` })),
+    Either.mapLeft(
+      (e) => new TensorFileError({ message: `the sidecar does not match driftgate-tensor/1: ${e.message}` })
+    ),
     Either.flatMap((s) => {
       const fail = (message: string) => Either.left(new TensorFileError({ message }))
       const n = s.shape[0] ?? 0
-      if (s.labels.length !== n || s.paths.length !== n) return fail(`the sidecar lists ${s.labels.length} labels and ${s.paths.length} paths for ${n} images`)
+      if (s.labels.length !== n || s.paths.length !== n)
+        return fail(`the sidecar lists ${s.labels.length} labels and ${s.paths.length} paths for ${n} images`)
       const classes = new Set(s.classes)
       const stray = s.labels.find((l) => !classes.has(l))
       if (stray !== undefined) return fail(`the label "${stray}" is not among the sidecar's classes`)
       if (tensorFile !== undefined) {
         const digest = createHash("sha256").update(tensorFile).digest("hex")
-        if (digest !== s.tensor_sha256) return fail(`the tensor file's SHA-256 is ${digest}, the sidecar expects ${s.tensor_sha256}`)
+        if (digest !== s.tensor_sha256)
+          return fail(`the tensor file's SHA-256 is ${digest}, the sidecar expects ${s.tensor_sha256}`)
         const t = readTensorFile(tensorFile)
         if (Either.isLeft(t)) return Either.left(t.left)
-        if (t.right.shape.join(",") !== s.shape.join(",")) return fail(`the tensor's shape [${t.right.shape.join(", ")}] differs from the sidecar's [${s.shape.join(", ")}]`)
+        if (t.right.shape.join(",") !== s.shape.join(","))
+          return fail(
+            `the tensor's shape [${t.right.shape.join(", ")}] differs from the sidecar's [${s.shape.join(", ")}]`
+          )
       }
       return Either.right(s)
     })

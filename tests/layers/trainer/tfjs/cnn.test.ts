@@ -3,8 +3,8 @@ import * as path from "node:path"
 import * as tf from "@tensorflow/tfjs"
 import sharp from "sharp"
 import { beforeAll, describe, expect, it } from "vitest"
-import { rng } from "../../../src/domain/random.js"
-import { selectTfBackend } from "../../../src/layers/tfjs/backend.js"
+import { rng } from "../../../../src/domain/random.js"
+import { selectTfBackend } from "../../../../src/layers/trainer/tfjs/backend.js"
 import {
   buildCnn,
   embed,
@@ -15,11 +15,11 @@ import {
   saveCnn,
   trainCnn,
   type CnnArch
-} from "../../../src/layers/tfjs/cnn.js"
-import type { ImageTensor } from "../../../src/vision/tensor.js"
+} from "../../../../src/layers/trainer/tfjs/cnn.js"
+import type { ImageTensor } from "../../../../src/vision/tensor.js"
 
 // The shipped copy of the real Fashion-MNIST PNGs (data/raw/fashion_mnist, byte-identical to shared/).
-const FASHION = new URL("../../../data/raw/fashion_mnist/images", import.meta.url).pathname
+const FASHION = new URL("../../../../data/raw/fashion_mnist/images", import.meta.url).pathname
 
 interface Split {
   readonly images: ImageTensor
@@ -28,16 +28,28 @@ interface Split {
 
 /** The first `take` PNGs (sorted) of every class, cut into consecutive per-class slices. */
 const loadFashion = async (sizes: ReadonlyArray<number>): Promise<Array<Split>> => {
-  const classes = fs.readdirSync(FASHION).filter((d) => fs.statSync(path.join(FASHION, d)).isDirectory()).sort()
+  const classes = fs
+    .readdirSync(FASHION)
+    .filter((d) => fs.statSync(path.join(FASHION, d)).isDirectory())
+    .sort()
   const take = sizes.reduce((a, b) => a + b, 0)
   const perClass = await Promise.all(
     classes.map(async (c) => {
-      const files = fs.readdirSync(path.join(FASHION, c)).filter((f) => f.endsWith(".png")).sort().slice(0, take)
-      return Promise.all(files.map(async (f) => {
-        const { data, info } = await sharp(path.join(FASHION, c, f)).greyscale().raw().toBuffer({ resolveWithObject: true })
-        expect([info.width, info.height, info.channels]).toEqual([28, 28, 1])
-        return Float32Array.from(data, (v) => v / 255)
-      }))
+      const files = fs
+        .readdirSync(path.join(FASHION, c))
+        .filter((f) => f.endsWith(".png"))
+        .sort()
+        .slice(0, take)
+      return Promise.all(
+        files.map(async (f) => {
+          const { data, info } = await sharp(path.join(FASHION, c, f))
+            .greyscale()
+            .raw()
+            .toBuffer({ resolveWithObject: true })
+          expect([info.width, info.height, info.channels]).toEqual([28, 28, 1])
+          return Float32Array.from(data, (v) => v / 255)
+        })
+      )
     })
   )
   let offset = 0
@@ -81,12 +93,29 @@ beforeAll(async () => {
 
 describe("trainCnn on real Fashion-MNIST (30 images a class)", () => {
   it("beats chance (10%) by a wide margin on 100 held-out images", async () => {
-    const arch: CnnArch = { conv: [{ filters: 8, kernel: 3 }, { filters: 16, kernel: 3 }], pool: "max", dense: [32], dropout: 0.25 }
+    const arch: CnnArch = {
+      conv: [
+        { filters: 8, kernel: 3 },
+        { filters: 16, kernel: 3 }
+      ],
+      pool: "max",
+      dense: [32],
+      dropout: 0.25
+    }
     const seen: Array<number> = []
     const result = await trainCnn({
-      images: train.images, labels: train.labels, valImages: val.images, valLabels: val.labels,
-      arch, epochs: 12, batchSize: 32, learningRate: 3e-3, optimizer: "adam",
-      earlyStoppingPatience: 3, seed: 42, onEpoch: (epoch) => seen.push(epoch)
+      images: train.images,
+      labels: train.labels,
+      valImages: val.images,
+      valLabels: val.labels,
+      arch,
+      epochs: 12,
+      batchSize: 32,
+      learningRate: 3e-3,
+      optimizer: "adam",
+      earlyStoppingPatience: 3,
+      seed: 42,
+      onEpoch: (epoch) => seen.push(epoch)
     })
     expect(result.backend).toBe("wasm")
     expect(seen).toEqual(result.history.map((h) => h.epoch))
@@ -111,7 +140,15 @@ describe("determinism", () => {
   it("same seed and backend → bit-identical weights after an epoch (dropout included); another seed differs", async () => {
     const data = noise(48, 10, 10, 1, 3, 7)
     const run = async (seed: number) => {
-      const r = await trainCnn({ ...data, arch: tiny, epochs: 1, batchSize: 16, learningRate: 1e-2, optimizer: "adam", seed })
+      const r = await trainCnn({
+        ...data,
+        arch: tiny,
+        epochs: 1,
+        batchSize: 16,
+        learningRate: 1e-2,
+        optimizer: "adam",
+        seed
+      })
       const w = weightsOf(r.model)
       r.model.model.dispose()
       return { w, loss: r.history[0]!.loss }
@@ -131,9 +168,17 @@ describe("early stopping", () => {
     const tr = noise(64, 8, 8, 1, 4, 11)
     const va = noise(32, 8, 8, 1, 4, 12)
     const r = await trainCnn({
-      ...tr, valImages: va.images, valLabels: va.labels, nClasses: 4,
-      arch: { ...tiny, dropout: 0, dense: [32] }, epochs: 40, batchSize: 16, learningRate: 1e-2,
-      optimizer: "adam", earlyStoppingPatience: 2, seed: 1
+      ...tr,
+      valImages: va.images,
+      valLabels: va.labels,
+      nClasses: 4,
+      arch: { ...tiny, dropout: 0, dense: [32] },
+      epochs: 40,
+      batchSize: 16,
+      learningRate: 1e-2,
+      optimizer: "adam",
+      earlyStoppingPatience: 2,
+      seed: 1
     })
     expect(r.stoppedEarly).toBe(true)
     expect(r.history.length).toBeLessThan(40)
@@ -146,19 +191,49 @@ describe("early stopping", () => {
 })
 
 describe("save, load, embed, fine-tune", () => {
-  const arch: CnnArch = { conv: [{ filters: 6, kernel: 3 }, { filters: 8, kernel: 3 }], pool: "max", dense: [16], dropout: 0.1 }
+  const arch: CnnArch = {
+    conv: [
+      { filters: 6, kernel: 3 },
+      { filters: 8, kernel: 3 }
+    ],
+    pool: "max",
+    dense: [16],
+    dropout: 0.1
+  }
 
   it("round-trips through model.json + weights bytes with identical predictions", async () => {
-    const r = await trainCnn({ ...train, arch, epochs: 1, batchSize: 32, learningRate: 3e-3, optimizer: "adam", seed: 5 })
+    const r = await trainCnn({
+      ...train,
+      arch,
+      epochs: 1,
+      batchSize: 32,
+      learningRate: 3e-3,
+      optimizer: "adam",
+      seed: 5
+    })
     const artifact = await saveCnn(r.model, { seed: 5, backend: r.backend, learningRate: 3e-3 })
-    const json = JSON.parse(artifact.modelJson) as { format: string; weightsManifest: Array<{ paths: Array<string>; weights: Array<{ shape: Array<number> }> }> }
+    const json = JSON.parse(artifact.modelJson) as {
+      format: string
+      weightsManifest: Array<{ paths: Array<string>; weights: Array<{ shape: Array<number> }> }>
+    }
     expect(json.format).toBe("layers-model")
     expect(json.weightsManifest[0]!.paths).toEqual(["weights.bin"])
     const floats = json.weightsManifest[0]!.weights.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1), 0)
     expect(artifact.weights.byteLength).toBe(floats * 4)
-    expect(artifact.meta).toMatchObject({ format: "driftgate-cnn", version: 1, nClasses: 10, inputShape: [28, 28, 1], backend: "wasm", seed: 5 })
+    expect(artifact.meta).toMatchObject({
+      format: "driftgate-cnn",
+      version: 1,
+      nClasses: 10,
+      inputShape: [28, 28, 1],
+      backend: "wasm",
+      seed: 5
+    })
     // the artifact is plain data: it survives a JSON/bytes round trip as files would
-    const loaded = await loadCnn({ modelJson: artifact.modelJson, weights: new Uint8Array(artifact.weights), meta: JSON.parse(JSON.stringify(artifact.meta)) })
+    const loaded = await loadCnn({
+      modelJson: artifact.modelJson,
+      weights: new Uint8Array(artifact.weights),
+      meta: JSON.parse(JSON.stringify(artifact.meta))
+    })
     expect(predictProba(loaded, test.images)).toEqual(predictProba(r.model, test.images))
     r.model.model.dispose()
     loaded.model.dispose()
@@ -176,20 +251,56 @@ describe("save, load, embed, fine-tune", () => {
   })
 
   it("fine-tuning starts from the saved weights (lower first-batch loss than from scratch) and can freeze early layers", async () => {
-    const base = await trainCnn({ ...train, arch, epochs: 3, batchSize: 32, learningRate: 3e-3, optimizer: "adam", seed: 8 })
+    const base = await trainCnn({
+      ...train,
+      arch,
+      epochs: 3,
+      batchSize: 32,
+      learningRate: 3e-3,
+      optimizer: "adam",
+      seed: 8
+    })
     const artifact = await saveCnn(base.model, { learningRate: 3e-3 })
-    const conv0Before = base.model.model.getLayer("conv0").getWeights().map((t) => (t.dataSync() as Float32Array).slice())
+    const conv0Before = base.model.model
+      .getLayer("conv0")
+      .getWeights()
+      .map((t) => (t.dataSync() as Float32Array).slice())
     base.model.model.dispose()
 
-    const scratch = await trainCnn({ ...val, nClasses: 10, arch, epochs: 1, batchSize: 25, learningRate: 3e-4, optimizer: "adam", seed: 9 })
-    const tuned = await fineTune(artifact, { ...val, epochs: 1, batchSize: 25, optimizer: "adam", seed: 9, freezeConvLayers: 1 })
+    const scratch = await trainCnn({
+      ...val,
+      nClasses: 10,
+      arch,
+      epochs: 1,
+      batchSize: 25,
+      learningRate: 3e-4,
+      optimizer: "adam",
+      seed: 9
+    })
+    const tuned = await fineTune(artifact, {
+      ...val,
+      epochs: 1,
+      batchSize: 25,
+      optimizer: "adam",
+      seed: 9,
+      freezeConvLayers: 1
+    })
     expect(tuned.firstBatchLoss).toBeLessThan(scratch.firstBatchLoss)
     expect(tuned.firstBatchLoss).toBeLessThan(Math.log(10))
 
-    const layer = (name: string) => tuned.model.model.getLayer(name).getWeights().map((t) => (t.dataSync() as Float32Array).slice())
+    const layer = (name: string) =>
+      tuned.model.model
+        .getLayer(name)
+        .getWeights()
+        .map((t) => (t.dataSync() as Float32Array).slice())
     expect(layer("conv0")).toEqual(conv0Before)
     const loaded = await loadCnn(artifact)
-    expect(layer("conv1")).not.toEqual(loaded.model.getLayer("conv1").getWeights().map((t) => (t.dataSync() as Float32Array).slice()))
+    expect(layer("conv1")).not.toEqual(
+      loaded.model
+        .getLayer("conv1")
+        .getWeights()
+        .map((t) => (t.dataSync() as Float32Array).slice())
+    )
     for (const m of [scratch.model, tuned.model, loaded]) m.model.dispose()
   })
 })

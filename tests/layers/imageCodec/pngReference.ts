@@ -4,7 +4,8 @@ import { inflateSync } from "node:zlib"
 export const decodeGreyPng = (bytes: Uint8Array): { width: number; height: number; pixels: Uint8Array } => {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   let off = 8
-  let width = 0, height = 0
+  let width = 0,
+    height = 0
   const idat: Uint8Array[] = []
   while (off < bytes.length) {
     const len = view.getUint32(off)
@@ -28,7 +29,9 @@ export const decodeGreyPng = (bytes: Uint8Array): { width: number; height: numbe
       const b = y > 0 ? pixels[(y - 1) * width + x] : 0
       const c = x > 0 && y > 0 ? pixels[(y - 1) * width + x - 1] : 0
       const p = a + b - c
-      const pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c)
+      const pa = Math.abs(p - a),
+        pb = Math.abs(p - b),
+        pc = Math.abs(p - c)
       const paeth = pa <= pb && pa <= pc ? a : pb <= pc ? b : c
       const pred = [0, a, b, (a + b) >> 1, paeth][filter]
       pixels[y * width + x] = (v + pred) & 0xff

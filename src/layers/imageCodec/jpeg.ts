@@ -18,11 +18,19 @@ export const jpegReencode = (
   quality: number
 ): Effect.Effect<Float32Array, ImageIoError> =>
   Effect.gen(function* () {
-    yield* Effect.try({ try: () => checkShape(images, shape), catch: (e) => new ImageIoError({ op: "jpeg", path: "", message: errorMessage(e) }) })
+    yield* Effect.try({
+      try: () => checkShape(images, shape),
+      catch: (e) => new ImageIoError({ op: "jpeg", path: "", message: errorMessage(e) })
+    })
     const [n, h, w, c] = shape
-    if (c !== 1 && c !== 3) return yield* Effect.fail(new ImageIoError({ op: "jpeg", path: "", message: `JPEG holds 1 or 3 channels; the images have ${c}` }))
+    if (c !== 1 && c !== 3)
+      return yield* Effect.fail(
+        new ImageIoError({ op: "jpeg", path: "", message: `JPEG holds 1 or 3 channels; the images have ${c}` })
+      )
     if (!(Number.isInteger(quality) && quality >= 1 && quality <= 100)) {
-      return yield* Effect.fail(new ImageIoError({ op: "jpeg", path: "", message: `JPEG quality must be an integer in 1..100; got ${quality}` }))
+      return yield* Effect.fail(
+        new ImageIoError({ op: "jpeg", path: "", message: `JPEG quality must be an integer in 1..100; got ${quality}` })
+      )
     }
     const sharp = yield* loadSharp
     const size = imageSize(shape)
@@ -44,7 +52,8 @@ export const jpegReencode = (
               .toColourspace(c === 1 ? "b-w" : "srgb")
               .raw({ depth: "uchar" })
               .toBuffer({ resolveWithObject: true })
-            if (info.channels !== c || data.length !== size) throw new Error(`decoded ${info.width} x ${info.height} x ${info.channels}`)
+            if (info.channels !== c || data.length !== size)
+              throw new Error(`decoded ${info.width} x ${info.height} x ${info.channels}`)
             for (let k = 0; k < size; k++) out[i * size + k] = data[k] / 255
           },
           catch: (e) => new ImageIoError({ op: "jpeg", path: `image ${i}`, message: errorMessage(e) })
@@ -70,4 +79,6 @@ export const jpegPerturbation = (severity: Severity): CodecPerturbation => ({
 })
 
 /** Severities 1, 3, 5, as DEFAULT_PERTURBATIONS. */
-export const JPEG_PERTURBATIONS: ReadonlyArray<CodecPerturbation> = [1, 3, 5].map((s) => jpegPerturbation(s as Severity))
+export const JPEG_PERTURBATIONS: ReadonlyArray<CodecPerturbation> = [1, 3, 5].map((s) =>
+  jpegPerturbation(s as Severity)
+)

@@ -2,10 +2,14 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either } from "effect"
 import fc from "fast-check"
 import * as path from "node:path"
-import { decodeImages, scanImageFolder } from "../../../src/layers/images/imageFolder.js"
+import { decodeImages, scanImageFolder } from "../../../src/layers/imageCodec/imageFolder.js"
 import {
-  decodeTensorSidecar, encodeTensorSidecar, readTensorFile, tensorSidecar, writeTensorFile
-} from "../../../src/layers/images/tensorFile.js"
+  decodeTensorSidecar,
+  encodeTensorSidecar,
+  readTensorFile,
+  tensorSidecar,
+  writeTensorFile
+} from "../../../src/layers/imageCodec/tensorFile.js"
 
 const images = path.resolve(__dirname, "../../../data/raw/fashion_mnist/images")
 
@@ -24,24 +28,45 @@ describe("DGT1 tensor files", () => {
       expect(back.shape).toEqual([20, 28, 28, 1])
       expect(back.data).toEqual(t.data)
 
-      const sidecar = tensorSidecar(bytes, t.shape, scan.classes, picked.map((f) => f.label ?? ""), picked.map((f) => f.path))
+      const sidecar = tensorSidecar(
+        bytes,
+        t.shape,
+        scan.classes,
+        picked.map((f) => f.label ?? ""),
+        picked.map((f) => f.path)
+      )
       const text = encodeTensorSidecar(sidecar)
       expect(Either.getOrThrow(decodeTensorSidecar(text, bytes))).toEqual(sidecar)
       // a sidecar paired with another tensor is caught
-      const other = writeTensorFile(t.data.map((v) => 1 - v), t.shape)
+      const other = writeTensorFile(
+        t.data.map((v) => 1 - v),
+        t.shape
+      )
       expect(Either.isLeft(decodeTensorSidecar(text, other))).toBe(true)
-    }))
+    })
+  )
 
   it("round-trips any float32 tensor, bit for bit (NaN, -0 and infinities included)", () => {
-    fc.assert(fc.property(
-      fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 1, maxLength: 4 }).chain((shape) =>
-        fc.tuple(fc.constant(shape), fc.float32Array({ minLength: shape.reduce((a, b) => a * b, 1), maxLength: shape.reduce((a, b) => a * b, 1) }))),
-      ([shape, data]) => {
-        const back = Either.getOrThrow(readTensorFile(writeTensorFile(data, shape)))
-        expect(back.shape).toEqual(shape)
-        expect(new Uint8Array(back.data.buffer)).toEqual(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
-      }
-    ))
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 1, maxLength: 4 }).chain((shape) =>
+          fc.tuple(
+            fc.constant(shape),
+            fc.float32Array({
+              minLength: shape.reduce((a, b) => a * b, 1),
+              maxLength: shape.reduce((a, b) => a * b, 1)
+            })
+          )
+        ),
+        ([shape, data]) => {
+          const back = Either.getOrThrow(readTensorFile(writeTensorFile(data, shape)))
+          expect(back.shape).toEqual(shape)
+          expect(new Uint8Array(back.data.buffer)).toEqual(
+            new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+          )
+        }
+      )
+    )
   })
 
   it("reads from an unaligned view and rejects malformed bytes as values", () => {
@@ -53,9 +78,11 @@ describe("DGT1 tensor files", () => {
     expect(bad(bytes.subarray(0, bytes.length - 1))).toBe(true)
     expect(bad(Uint8Array.from([...bytes, 0]))).toBe(true)
     expect(bad(Uint8Array.from(bytes).fill(0x58, 0, 1))).toBe(true)
-    const dtype = Uint8Array.from(bytes); dtype[4] = 2
+    const dtype = Uint8Array.from(bytes)
+    dtype[4] = 2
     expect(bad(dtype)).toBe(true)
-    const rank = Uint8Array.from(bytes); rank[5] = 0
+    const rank = Uint8Array.from(bytes)
+    rank[5] = 0
     expect(bad(rank)).toBe(true)
     expect(bad(new Uint8Array(3))).toBe(true)
     expect(() => writeTensorFile(new Float32Array(5), [2, 3])).toThrow(/needs 6/)
