@@ -153,13 +153,17 @@ export const prepareData = Effect.fn("stage.prepare_data")(function* (input: Pre
       })
     )
   }
-  const bytes = yield* fs
-    .readFile(csvFile)
-    .pipe(
-      Effect.mapError(
-        (e) => new DatasetNotFound({ dataset: config.dataset, path: csvFile, message: `cannot read it (${e.message})` })
-      )
+  const bytes = yield* fs.readFile(csvFile).pipe(
+    Effect.mapError(
+      (e) =>
+        new DatasetNotFound({
+          dataset: config.dataset,
+          path: csvFile,
+          message: `cannot read it (${e.message})`,
+          cause: e
+        })
     )
+  )
   const text = new TextDecoder("utf-8").decode(bytes)
   const { spec, specFile, created: specCreated } = yield* ensureSpec(input, dir, text, csvFile)
   if (spec.task_type !== config.task_type) {
