@@ -2,8 +2,9 @@ import { parse } from "csv-parse/sync"
 import { stringify } from "csv-stringify/sync"
 import type { Violation } from "./errors.js"
 import type { Dtype } from "./dataset.js"
+import { BLANK_ONLY, isMissing, type MissingRule, type MissingTally, missingToken } from "./missing.js"
 
-/** A CSV as read: header and rows of raw cells (null for an empty cell), with each row's line number. */
+/** A CSV as read: header and rows of raw cells (null for a missing cell), with each row's line number. */
 export interface RawTable {
   readonly header: ReadonlyArray<string>
   readonly rows: ReadonlyArray<ReadonlyArray<string | null>>
@@ -12,7 +13,12 @@ export interface RawTable {
 }
 
 export type ParseCsvResult =
-  | { readonly _tag: "ok"; readonly table: RawTable }
+  | {
+      readonly _tag: "ok"
+      readonly table: RawTable
+      /** Which tokens were read as missing in each column (by header position), and where. */
+      readonly missing: MissingTally
+    }
   | { readonly _tag: "invalid"; readonly violations: ReadonlyArray<Violation> }
 
 const MAX_ROWS_LISTED = 10
@@ -20,9 +26,10 @@ const MAX_ROWS_LISTED = 10
 /**
  * Parses CSV text (RFC 4180: quoted fields, embedded commas/newlines, CRLF, a leading BOM) into a
  * RawTable, collecting structural violations (no header, duplicate or empty header names, rows with
- * a different number of cells than the header) instead of stopping at the first.
+ * a different number of cells than the header) instead of stopping at the first. Cells that are
+ * missing under `rule` (see domain/missing.ts; by default only blank cells) become null.
  */
-export const parseCsv = (text: string): ParseCsvResult => {
+export const parseCsv = (text: string, rule: MissingRule = BLANK_ONLY): ParseCsvResult => {
   if (text.replace(/^\uFEFF/, "").trim() === "") {
     return {
       _tag: "invalid",
@@ -93,6 +100,7 @@ export const parseCsv = (text: string): ParseCsvResult => {
   const lines: number[] = []
   // info.lines is the line where a record ends; a record starts after the previous one ended.
   let prevEnd = head!.info.lines
+  const tally = header.map(() => new Map<string, { count: number; rows: number[] }>())
   for (const { record, info } of body) {
     const start = prevEnd + 1
     prevEnd = info.lines
@@ -101,7 +109,18 @@ export const parseCsv = (text: string): ParseCsvResult => {
       if (badRows.length < MAX_ROWS_LISTED) badRows.push(start)
       continue
     }
-    rows.push(record.map((c) => (c.trim() === "" ? null : c)))
+    const row: Array<string | null> = new Array(record.length)
+    for (let j = 0; j < record.length; j++) {
+      const c = record[j]!
+      if (isMissing(rule, c)) {
+        row[j] = null
+        const token = missingToken(c)
+        const t = tally[j]!.get(token)
+        if (t === undefined) tally[j]!.set(token, { count: 1, rows: [start] })
+        else if (t.count++ < MAX_ROWS_LISTED) t.rows.push(start)
+      } else row[j] = c
+    }
+    rows.push(row)
     lines.push(start)
   }
   if (badCount > 0) {
@@ -113,7 +132,9 @@ export const parseCsv = (text: string): ParseCsvResult => {
       rows: badRows
     })
   }
-  return violations.length > 0 ? { _tag: "invalid", violations } : { _tag: "ok", table: { header, rows, lines } }
+  return violations.length > 0
+    ? { _tag: "invalid", violations }
+    : { _tag: "ok", table: { header, rows, lines }, missing: tally }
 }
 
 const FLOAT_RE = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/
