@@ -149,11 +149,12 @@ export const parseCell = (cell: string, dtype: Dtype): number | string | undefin
     case "float":
       return FLOAT_RE.test(s) ? Number(s) : undefined
     case "int": {
-      if (INT_RE.test(s)) return Number(s)
+      // + 0: an integer has no negative zero (pandas reads "-0" in an int column as 0).
+      if (INT_RE.test(s)) return Number(s) + 0
       // 3.0 is an int written as a float (common in exported CSVs).
       if (FLOAT_RE.test(s)) {
         const v = Number(s)
-        return Number.isInteger(v) ? v : undefined
+        return Number.isInteger(v) ? v + 0 : undefined
       }
       return undefined
     }
