@@ -48,16 +48,21 @@ export const parseCsv = (text: string, rule: MissingRule = BLANK_ONLY): ParseCsv
       trim: false
     }) as unknown as Array<{ record: string[]; info: { lines: number } }>
   } catch (e) {
-    const err = e as { message?: string; lines?: number }
+    const err = e as { message?: string; lines?: number; code?: string }
+    // csv-parse names the end of the file for a quote never closed; the person needs the line it opened on.
+    const opened = err.code === "CSV_QUOTE_NOT_CLOSED" ? unclosedQuoteLine(text) : undefined
     return {
       _tag: "invalid",
       violations: [
         {
           column: null,
           rule: "csv_syntax",
-          observed: String(err.message ?? e),
+          observed:
+            opened !== undefined
+              ? `a quoted field opened at line ${opened} is never closed (it runs to the end of the file)`
+              : String(err.message ?? e),
           expected: "well-formed CSV (RFC 4180)",
-          rows: err.lines ? [err.lines] : []
+          rows: opened !== undefined ? [opened] : err.lines ? [err.lines] : []
         }
       ]
     }
@@ -135,6 +140,33 @@ export const parseCsv = (text: string, rule: MissingRule = BLANK_ONLY): ParseCsv
   return violations.length > 0
     ? { _tag: "invalid", violations }
     : { _tag: "ok", table: { header, rows, lines }, missing: tally }
+}
+
+/**
+ * The 1-based line where the last quoted field that never closes was opened (RFC 4180: a quote opens a
+ * field only at its start; "" inside is an escaped quote). One linear pass, only after a parse failed.
+ */
+export const unclosedQuoteLine = (text: string): number | undefined => {
+  let line = 1
+  let inQuote = false
+  let openedAt = 0
+  let fieldStart = true
+  for (let i = text.charCodeAt(0) === 0xfeff ? 1 : 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i)
+    if (inQuote) {
+      if (ch === 34) {
+        if (text.charCodeAt(i + 1) === 34) i++
+        else inQuote = false
+      } else if (ch === 10) line++
+      continue
+    }
+    if (ch === 34 && fieldStart) {
+      inQuote = true
+      openedAt = line
+    } else if (ch === 10) line++
+    fieldStart = ch === 44 || ch === 10 || ch === 13
+  }
+  return inQuote ? openedAt : undefined
 }
 
 const FLOAT_RE = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/

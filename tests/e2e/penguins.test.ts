@@ -82,4 +82,22 @@ describe("a real R export with NA cells runs with no edits", () => {
     expect(specText).toContain(`per column: ${missingPerColumn(messy.missing)}.`)
     expect(JSON.parse(r.stdout).dataset.rows).toBe(344)
   })
+
+  it("a malformed line near the end of a large export fails with exit 4 naming it, leaving nothing behind", () => {
+    // the shipped rows repeated to 50,000, then one row with an unclosed quote three lines before the end
+    const [header, ...body] = fs.readFileSync(path.join(root, "data/raw/penguins/data.csv"), "utf8").trim().split("\n")
+    const lines = [header!]
+    for (let i = 0; lines.length <= 50_000; i++) lines.push(body[i % body.length]!)
+    const bad = lines.length - 3
+    lines[bad] = `Adelie,"Torgersen,39.1,18.7,181,3750,male,2007`
+    const csv = path.join(tempWorkspace(), "data.csv")
+    fs.writeFileSync(csv, lines.join("\n") + "\n")
+    const dir = project(csv)
+    const r = run(dir)
+    expect(r.code, r.stderr).toBe(4)
+    expect(r.stderr.trim().split("\n")).toHaveLength(1)
+    expect(r.stderr).toContain(`line ${bad + 1}`)
+    expect(fs.existsSync(path.join(dir, "data/raw/penguins/dataset.yaml"))).toBe(false)
+    expect(fs.existsSync(path.join(dir, "ws/datasets/penguins"))).toBe(false)
+  })
 })
