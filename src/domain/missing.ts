@@ -118,3 +118,22 @@ export const missingComment = (header: ReadonlyArray<string>, tally: MissingTall
     ` = ${cells} cell(s); per column: ${perColumn.join(", ")}.\n`
   )
 }
+
+/**
+ * A logged or posted record with its missing tokens as null: string values that the rule reads as
+ * missing (a client sending "NA" for a category) count as missing, as they did in the training CSV.
+ */
+export const recordWithMissing = <V>(
+  record: Readonly<Record<string, V>>,
+  rule: MissingRule
+): Readonly<Record<string, V | null>> => {
+  let out: Record<string, V | null> | undefined
+  for (const k in record) {
+    const v = record[k]
+    if (typeof v === "string" && isMissing(rule, v)) {
+      out ??= { ...record }
+      out[k] = null
+    }
+  }
+  return out ?? record
+}

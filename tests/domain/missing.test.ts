@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest"
 import { validateTable } from "../../src/domain/contract.js"
 import { decodeDatasetSpec, type DatasetSpec } from "../../src/domain/dataset.js"
 import { describeError, exitCodeOf } from "../../src/domain/describe.js"
-import { BLANK_ONLY, isMissing, missingComment, missingRule } from "../../src/domain/missing.js"
+import { BLANK_ONLY, isMissing, missingComment, missingRule, recordWithMissing } from "../../src/domain/missing.js"
 import { parseCsv } from "../../src/domain/table.js"
 
 const specOf = (extra: Record<string, unknown> = {}, constraints: Record<string, unknown> = {}) => ({
@@ -31,6 +31,14 @@ describe("the missing-value rule", () => {
     expect(isMissing(BLANK_ONLY, "NA")).toBe(false)
     expect(isMissing(missingRule({ keep_default_na: false }), "NA")).toBe(false)
     expect(isMissing(missingRule({ keep_default_na: false, na_values: ["NA"] }), "NA")).toBe(true)
+  })
+
+  it("a logged record's string tokens read as missing under the dataset's rule (the serving log reader)", () => {
+    const rec = { colour: "NA", kind: "cat", weight: 2, note: "" }
+    expect(recordWithMissing(rec, missingRule())).toEqual({ colour: null, kind: "cat", weight: 2, note: null })
+    expect(recordWithMissing(rec, missingRule({ keep_default_na: false }))).toEqual({ ...rec, note: null })
+    const clean = { colour: "red" }
+    expect(recordWithMissing(clean, missingRule())).toBe(clean)
   })
 
   it("parseCsv without a rule keeps its old reading: only blank cells are null", () => {
