@@ -6,6 +6,8 @@ import * as path from "node:path"
 import { describeError, exitCodeOf } from "./domain/describe.js"
 import { RegistryError, StoreError, UsageError } from "./domain/errors.js"
 import { replayProblems } from "./domain/registry.js"
+import { missingRule } from "./domain/missing.js"
+import { loadDatasetSpec } from "./programs/drift/batch.js"
 import { monitorDrift } from "./programs/drift/monitor.js"
 import { monitorImageDrift, prepareImageBatch } from "./programs/drift/imageDrift.js"
 import { stageTraining, unstageTraining } from "./programs/drift/staging.js"
@@ -503,12 +505,17 @@ const driftMonitor = Command.make(
         yield* warnPending
         const source = Option.isSome(o.batch)
           ? { kind: "file" as const, path: o.batch.value }
-          : yield* Effect.map(servingLogBatch(loaded.config, since), (b) => ({
-              kind: "serving_log" as const,
-              frame: b.frame,
-              path: b.path,
-              since: since?.toISOString() ?? null
-            }))
+          : yield* Effect.map(
+              Effect.flatMap(loadDatasetSpec(loaded.config, loaded.dir), (spec) =>
+                servingLogBatch(loaded.config, since, missingRule(spec))
+              ),
+              (b) => ({
+                kind: "serving_log" as const,
+                frame: b.frame,
+                path: b.path,
+                since: since?.toISOString() ?? null
+              })
+            )
         return yield* monitorDrift({ config: loaded.config, configDir: loaded.dir, source, actor: actor() })
       }).pipe(Effect.provide(liveLayer({ workspace })))
       yield* out(o.json, report, () =>

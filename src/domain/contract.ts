@@ -1,5 +1,6 @@
 import type { DatasetSpec } from "./dataset.js"
 import type { Violation } from "./errors.js"
+import { describeTokens, missingRule, type MissingTally } from "./missing.js"
 import { type Frame, type RawTable, toFrame } from "./table.js"
 
 const MAX_ROWS_LISTED = 10
@@ -24,7 +25,11 @@ export interface ValidationResult {
 export const validateTable = (
   table: RawTable,
   spec: DatasetSpec,
-  options: { readonly requireTarget?: boolean } = {}
+  options: {
+    readonly requireTarget?: boolean
+    /** parseCsv's tally of the tokens read as missing: named in messages, and checked against the labels. */
+    readonly missing?: MissingTally
+  } = {}
 ): ValidationResult => {
   const requireTarget = options.requireTarget ?? true
   const violations: Violation[] = []
@@ -77,11 +82,27 @@ export const validateTable = (
     const frac = n === 0 ? 0 : nulls / n
     nullFractions[col.name] = frac
     const limit = col.name === spec.target ? 0 : (c.null_fractions?.[col.name] ?? c.max_null_fraction)
+    const tally = options.missing?.[idx]
+    if (col.name === spec.target && spec.task_type !== "regression" && tally !== undefined) {
+      // A declared na_values token found among the labels: the file and dataset.yaml disagree.
+      const declared = missingRule(spec).declared
+      for (const [token, t] of tally) {
+        if (!declared.has(token)) continue
+        violations.push({
+          column: col.name,
+          rule: "na_values_label",
+          observed: `na_values declares "${token}" as missing, but it appears ${t.count} time(s) as a label of the target "${col.name}"`,
+          expected: `a token that is not a label class (remove "${token}" from na_values, or fix those rows)`,
+          rows: t.rows
+        })
+      }
+    }
     if (limit !== undefined && frac > limit + 1e-12) {
+      const tokens = tally === undefined ? "" : describeTokens(new Map([...tally].map(([k, v]) => [k, v.count])))
       violations.push({
         column: col.name,
         rule: col.name === spec.target ? "target_not_null" : "max_null_fraction",
-        observed: `${nulls} empty of ${n} (${frac.toFixed(4)})`,
+        observed: `${nulls} missing of ${n} (${frac.toFixed(4)}${tokens === "" ? "" : `; read as missing: ${tokens}`})`,
         expected: `at most ${limit}`,
         rows
       })
@@ -168,25 +189,52 @@ export const validateTable = (
   }
 }
 
-/** Infers a dataset.yaml schema from a parsed CSV (used when creating one for a new dataset). */
+const INT_RE = /^[+-]?\d+$/
+const FLOAT_RE = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/
+const INF_RE = /^[+-]?inf(inity)?$/i
+const BOOLS = new Set(["True", "False", "true", "false", "TRUE", "FALSE"])
+
+/**
+ * The dtype pandas' `read_csv` would give a column (mapped to driftgate's dtypes), from its cells
+ * with missing ones already null (see domain/missing.ts):
+ * - every present cell an integer (spaces around it allowed) → int; with a missing cell → float,
+ *   because pandas cannot hold NaN in int64 and makes the column float64;
+ * - every present cell a decimal/exponent number or inf/Infinity (spaces allowed; a literal that
+ *   overflows, like 1e500, is not a number) → float;
+ * - every present cell exactly True/False/true/false/TRUE/FALSE → bool (pandas makes a bool column
+ *   with missing cells `object` holding True/False/NaN; driftgate keeps it bool, with nulls);
+ * - no present cell at all → float (pandas: float64 of NaN);
+ * - anything else → string.
+ */
+export const inferDtype = (cells: ReadonlyArray<string | null | undefined>): "float" | "int" | "string" | "bool" => {
+  let isInt = true,
+    isFloat = true,
+    isBool = true,
+    seen = 0,
+    missing = false
+  for (const c of cells) {
+    if (c === null || c === undefined) {
+      missing = true
+      continue
+    }
+    seen++
+    if (isBool && !BOOLS.has(c)) isBool = false
+    if (isInt || isFloat) {
+      const s = c.trim()
+      if (isInt && !INT_RE.test(s)) isInt = false
+      if (isFloat && !(INF_RE.test(s) || (FLOAT_RE.test(s) && Number.isFinite(Number(s))))) isFloat = false
+    }
+    if (!isInt && !isFloat && !isBool) return "string"
+  }
+  if (seen === 0) return "float"
+  return isBool ? "bool" : isInt ? (missing ? "float" : "int") : isFloat ? "float" : "string"
+}
+
+/** Infers a dataset.yaml schema from a parsed CSV (used when creating one for a new dataset), as pandas would. */
 export const inferSchema = (table: RawTable): Record<string, "float" | "int" | "string" | "bool"> => {
   const out: Record<string, "float" | "int" | "string" | "bool"> = {}
   table.header.forEach((name, j) => {
-    let isInt = true,
-      isFloat = true,
-      isBool = true,
-      seen = 0
-    for (const row of table.rows) {
-      const c = row[j]
-      if (c === null || c === undefined) continue
-      seen++
-      const s = c.trim()
-      if (!/^[+-]?\d+$/.test(s)) isInt = false
-      if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) isFloat = false
-      if (!/^(true|false|True|False|TRUE|FALSE)$/.test(s)) isBool = false
-      if (!isInt && !isFloat && !isBool) break
-    }
-    out[name] = seen === 0 ? "string" : isBool ? "bool" : isInt ? "int" : isFloat ? "float" : "string"
+    out[name] = inferDtype(table.rows.map((row) => row[j]))
   })
   return out
 }

@@ -1,6 +1,7 @@
 import { Either, Schema } from "effect"
 import { decodeStrict } from "./decode.js"
 import { ConfigError } from "./errors.js"
+import { isMissing, missingRule } from "./missing.js"
 
 export const Dtype = Schema.Literal("float", "int", "string", "bool")
 export type Dtype = typeof Dtype.Type
@@ -44,6 +45,10 @@ export const DatasetSpecSchema = Schema.Struct({
   features: Schema.Array(Schema.String).pipe(Schema.minItems(1)),
   target: Schema.String,
   schema: Schema.Record({ key: Schema.String, value: Dtype }),
+  /** Extra tokens read as missing (pandas' na_values); see domain/missing.ts. */
+  na_values: Schema.optional(Schema.Array(Schema.String)),
+  /** Whether pandas' default missing tokens (NA, NaN, NULL, #N/A, …) apply too; default true. */
+  keep_default_na: Schema.optional(Schema.Boolean),
   constraints: Schema.optionalWith(DatasetConstraints, { default: () => ({ min_rows: 1 }) }),
   image_properties: Schema.optional(ImageProperties)
 })
@@ -81,6 +86,21 @@ export const decodeDatasetSpec = (raw: unknown, file: string): Either.Either<Dat
     const dup = spec.features.find((f, i) => spec.features.indexOf(f) !== i)
     if (dup !== undefined) {
       return yield* Either.left(new ConfigError({ file, key: "features", message: `feature "${dup}" is listed twice` }))
+    }
+    // A label that is also a missing token could never be read as that label: say so before any data is read.
+    const rule = missingRule(spec)
+    for (const label of spec.constraints.label_classes ?? []) {
+      if (!isMissing(rule, label)) continue
+      const declared = rule.declared.has(label) || !rule.tokens.has(label)
+      return yield* Either.left(
+        new ConfigError({
+          file,
+          key: declared ? "na_values" : "keep_default_na",
+          message: declared
+            ? `na_values declares "${label}" as missing, but "${label}" is also a label class of the target "${spec.target}"; remove it from one of them`
+            : `"${label}" is a label class of the target "${spec.target}" but also one of pandas' default missing tokens; set keep_default_na: false to read it as a label`
+        })
+      )
     }
     return spec
   })

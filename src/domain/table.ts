@@ -2,8 +2,9 @@ import { parse } from "csv-parse/sync"
 import { stringify } from "csv-stringify/sync"
 import type { Violation } from "./errors.js"
 import type { Dtype } from "./dataset.js"
+import { BLANK_ONLY, isMissing, type MissingRule, type MissingTally, missingToken } from "./missing.js"
 
-/** A CSV as read: header and rows of raw cells (null for an empty cell), with each row's line number. */
+/** A CSV as read: header and rows of raw cells (null for a missing cell), with each row's line number. */
 export interface RawTable {
   readonly header: ReadonlyArray<string>
   readonly rows: ReadonlyArray<ReadonlyArray<string | null>>
@@ -12,7 +13,12 @@ export interface RawTable {
 }
 
 export type ParseCsvResult =
-  | { readonly _tag: "ok"; readonly table: RawTable }
+  | {
+      readonly _tag: "ok"
+      readonly table: RawTable
+      /** Which tokens were read as missing in each column (by header position), and where. */
+      readonly missing: MissingTally
+    }
   | { readonly _tag: "invalid"; readonly violations: ReadonlyArray<Violation> }
 
 const MAX_ROWS_LISTED = 10
@@ -20,9 +26,10 @@ const MAX_ROWS_LISTED = 10
 /**
  * Parses CSV text (RFC 4180: quoted fields, embedded commas/newlines, CRLF, a leading BOM) into a
  * RawTable, collecting structural violations (no header, duplicate or empty header names, rows with
- * a different number of cells than the header) instead of stopping at the first.
+ * a different number of cells than the header) instead of stopping at the first. Cells that are
+ * missing under `rule` (see domain/missing.ts; by default only blank cells) become null.
  */
-export const parseCsv = (text: string): ParseCsvResult => {
+export const parseCsv = (text: string, rule: MissingRule = BLANK_ONLY): ParseCsvResult => {
   if (text.replace(/^\uFEFF/, "").trim() === "") {
     return {
       _tag: "invalid",
@@ -41,16 +48,21 @@ export const parseCsv = (text: string): ParseCsvResult => {
       trim: false
     }) as unknown as Array<{ record: string[]; info: { lines: number } }>
   } catch (e) {
-    const err = e as { message?: string; lines?: number }
+    const err = e as { message?: string; lines?: number; code?: string }
+    // csv-parse names the end of the file for a quote never closed; the person needs the line it opened on.
+    const opened = err.code === "CSV_QUOTE_NOT_CLOSED" ? unclosedQuoteLine(text) : undefined
     return {
       _tag: "invalid",
       violations: [
         {
           column: null,
           rule: "csv_syntax",
-          observed: String(err.message ?? e),
+          observed:
+            opened !== undefined
+              ? `a quoted field opened at line ${opened} is never closed (it runs to the end of the file)`
+              : String(err.message ?? e),
           expected: "well-formed CSV (RFC 4180)",
-          rows: err.lines ? [err.lines] : []
+          rows: opened !== undefined ? [opened] : err.lines ? [err.lines] : []
         }
       ]
     }
@@ -93,6 +105,7 @@ export const parseCsv = (text: string): ParseCsvResult => {
   const lines: number[] = []
   // info.lines is the line where a record ends; a record starts after the previous one ended.
   let prevEnd = head!.info.lines
+  const tally = header.map(() => new Map<string, { count: number; rows: number[] }>())
   for (const { record, info } of body) {
     const start = prevEnd + 1
     prevEnd = info.lines
@@ -101,7 +114,18 @@ export const parseCsv = (text: string): ParseCsvResult => {
       if (badRows.length < MAX_ROWS_LISTED) badRows.push(start)
       continue
     }
-    rows.push(record.map((c) => (c.trim() === "" ? null : c)))
+    const row: Array<string | null> = new Array(record.length)
+    for (let j = 0; j < record.length; j++) {
+      const c = record[j]!
+      if (isMissing(rule, c)) {
+        row[j] = null
+        const token = missingToken(c)
+        const t = tally[j]!.get(token)
+        if (t === undefined) tally[j]!.set(token, { count: 1, rows: [start] })
+        else if (t.count++ < MAX_ROWS_LISTED) t.rows.push(start)
+      } else row[j] = c
+    }
+    rows.push(row)
     lines.push(start)
   }
   if (badCount > 0) {
@@ -113,7 +137,36 @@ export const parseCsv = (text: string): ParseCsvResult => {
       rows: badRows
     })
   }
-  return violations.length > 0 ? { _tag: "invalid", violations } : { _tag: "ok", table: { header, rows, lines } }
+  return violations.length > 0
+    ? { _tag: "invalid", violations }
+    : { _tag: "ok", table: { header, rows, lines }, missing: tally }
+}
+
+/**
+ * The 1-based line where the last quoted field that never closes was opened (RFC 4180: a quote opens a
+ * field only at its start; "" inside is an escaped quote). One linear pass, only after a parse failed.
+ */
+export const unclosedQuoteLine = (text: string): number | undefined => {
+  let line = 1
+  let inQuote = false
+  let openedAt = 0
+  let fieldStart = true
+  for (let i = text.charCodeAt(0) === 0xfeff ? 1 : 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i)
+    if (inQuote) {
+      if (ch === 34) {
+        if (text.charCodeAt(i + 1) === 34) i++
+        else inQuote = false
+      } else if (ch === 10) line++
+      continue
+    }
+    if (ch === 34 && fieldStart) {
+      inQuote = true
+      openedAt = line
+    } else if (ch === 10) line++
+    fieldStart = ch === 44 || ch === 10 || ch === 13
+  }
+  return inQuote ? openedAt : undefined
 }
 
 const FLOAT_RE = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/
@@ -128,11 +181,12 @@ export const parseCell = (cell: string, dtype: Dtype): number | string | undefin
     case "float":
       return FLOAT_RE.test(s) ? Number(s) : undefined
     case "int": {
-      if (INT_RE.test(s)) return Number(s)
+      // + 0: an integer has no negative zero (pandas reads "-0" in an int column as 0).
+      if (INT_RE.test(s)) return Number(s) + 0
       // 3.0 is an int written as a float (common in exported CSVs).
       if (FLOAT_RE.test(s)) {
         const v = Number(s)
-        return Number.isInteger(v) ? v : undefined
+        return Number.isInteger(v) ? v + 0 : undefined
       }
       return undefined
     }

@@ -15,6 +15,7 @@ import {
 import { canonicalHash, sha256Hex } from "../domain/hash.js"
 import { splitIndices } from "../domain/split.js"
 import { type RawTable, parseCsv, selectRows, writeCsv } from "../domain/table.js"
+import { missingComment, missingRule } from "../domain/missing.js"
 import { Prompt } from "../services/Prompt.js"
 import { Storage } from "../services/Storage.js"
 import { readYamlFile } from "./loadConfig.js"
@@ -58,7 +59,7 @@ const ensureSpec = Effect.fn("data.spec")(function* (
     const spec = yield* decodeDatasetSpec(raw, specFile)
     return { spec, specFile, created: false }
   }
-  const parsed = parseCsv(csvText)
+  const parsed = parseCsv(csvText, missingRule())
   if (parsed._tag === "invalid") {
     return yield* Effect.fail(
       new ContractViolation({ dataset: input.config.dataset, file: csvFile, violations: parsed.violations })
@@ -95,6 +96,8 @@ const ensureSpec = Effect.fn("data.spec")(function* (
     features: header.filter((h) => h !== target),
     target,
     schema,
+    na_values: [],
+    keep_default_na: true,
     constraints: {
       min_rows: Math.min(parsed.table.rows.length, 10),
       max_null_fraction: 0.1,
@@ -102,7 +105,7 @@ const ensureSpec = Effect.fn("data.spec")(function* (
     }
   }
   const decoded = yield* decodeDatasetSpec(spec, specFile)
-  const text = `# Created by driftgate from ${path.basename(csvFile)}; review the schema and constraints.\n${toYaml(spec)}`
+  const text = `# Created by driftgate from ${path.basename(csvFile)}; review the schema and constraints.\n${missingComment(header, parsed.missing)}${toYaml(spec)}`
   yield* fs.writeFileString(`${specFile}.tmp`, text).pipe(
     Effect.zipRight(fs.rename(`${specFile}.tmp`, specFile)),
     Effect.mapError((e) => new UsageError({ message: `cannot write ${specFile}: ${e.message}` }))
@@ -217,14 +220,14 @@ export const prepareVersion = Effect.fn("data.version")(function* (args: {
   const version = sha256Hex(bytes)
   const keys = datasetKeys(config.dataset, version)
 
-  const parsed = parseCsv(text)
+  const parsed = parseCsv(text, missingRule(spec))
   if (parsed._tag === "invalid") {
     return yield* Effect.fail(
       new ContractViolation({ dataset: config.dataset, file: args.rawFile, violations: parsed.violations })
     )
   }
   const table = parsed.table
-  const result = validateTable(table, spec)
+  const result = validateTable(table, spec, { missing: parsed.missing })
   if (result.violations.length > 0) {
     return yield* Effect.fail(
       new ContractViolation({ dataset: config.dataset, file: args.rawFile, violations: result.violations })

@@ -7,6 +7,7 @@ import { type DatasetSpec, decodeDatasetSpec } from "../../domain/dataset.js"
 import { ContractViolation, DatasetNotFound, UsageError } from "../../domain/errors.js"
 import { sha256Hex } from "../../domain/hash.js"
 import { type Frame, parseCsv, type RawTable } from "../../domain/table.js"
+import { missingRule } from "../../domain/missing.js"
 import { readYamlFile } from "../loadConfig.js"
 import { datasetDir } from "../workspace.js"
 
@@ -53,14 +54,14 @@ export const readBatch = Effect.fn("drift.readBatch")(function* (
         })
     )
   )
-  const parsed = parseCsv(new TextDecoder().decode(bytes))
+  const parsed = parseCsv(new TextDecoder().decode(bytes), missingRule(spec))
   if (parsed._tag === "invalid")
     return yield* Effect.fail(new ContractViolation({ dataset: spec.name, file: abs, violations: parsed.violations }))
   const { max_rows: _drop, ...constraints } = spec.constraints
   const result = validateTable(
     parsed.table,
     { ...spec, constraints: { ...constraints, min_rows: 1 } },
-    { requireTarget: options.labelled }
+    { requireTarget: options.labelled, missing: parsed.missing }
   )
   if (result.violations.length > 0)
     return yield* Effect.fail(new ContractViolation({ dataset: spec.name, file: abs, violations: result.violations }))

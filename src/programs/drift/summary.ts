@@ -1,6 +1,7 @@
 import { Effect } from "effect"
 import { type PipelineConfig, registeredModelName } from "../../domain/config.js"
 import { frameFromRecords } from "../../ml/frame.js"
+import { BLANK_ONLY, type MissingRule, recordWithMissing } from "../../domain/missing.js"
 import { Storage } from "../../services/Storage.js"
 import { readPredictionLog } from "../serve/predictionLog.js"
 import { deployedReference, readHistory } from "./reference.js"
@@ -22,14 +23,15 @@ export const driftSummary = Effect.fn("program.driftSummary")(function* (config:
 /** Rows the service logged for the deployed model (optionally since a time), as a batch frame. */
 export const servingLogBatch = Effect.fn("drift.servingLog")(function* (
   config: PipelineConfig,
-  since: Date | undefined
+  since: Date | undefined,
+  missing: MissingRule = BLANK_ONLY
 ) {
   const storage = yield* Storage
   const ref = yield* deployedReference(config)
   const rows = yield* readPredictionLog(storage, ref.name, since)
   const schema = ref.bundle.featureMap.input_features.map((f) => ({ name: f.name, dtype: f.dtype }))
   const frame = frameFromRecords(
-    rows.map((r) => r.features),
+    rows.map((r) => recordWithMissing(r.features, missing)),
     schema
   )
   return { frame, path: storage.locate(servingLogDir(ref.name)), rows: rows.length }
