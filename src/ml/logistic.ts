@@ -1,6 +1,6 @@
 import type { ParamsInput } from "../domain/training.js"
 import { decodeParams, specOf, type FitOptions, type Learner } from "./learner.js"
-import { LearnerInputError, type Matrix } from "./matrix.js"
+import type { Matrix } from "./matrix.js"
 import { minimizeLbfgs } from "./lbfgs.js"
 import { checkFitInput, checkFormat, checkPredictInput } from "./validate.js"
 
