@@ -1,20 +1,11 @@
 import { deriveSeed } from "../domain/random.js"
-import type { FitOptions, Learner, Task } from "./learner.js"
+import type { ParamsInput } from "../domain/training.js"
+import { decodeParams, specOf, type FitOptions, type Learner, type Task } from "./learner.js"
 import { LearnerInputError, toColumnMajor, type Matrix } from "./matrix.js"
 import { parallelMapSync, resolveThreads } from "./parallel.js"
-import {
-  argmaxRows,
-  compileTrees,
-  growTree,
-  makeGrowJob,
-  resolveTreeParams,
-  sumLeafValues,
-  toTreeArrays,
-  type CompiledTrees,
-  type DecisionTreeParams,
-  type ResolvedTreeParams,
-  type TreeArrays
-} from "./tree.js"
+import { growTree, toTreeArrays } from "./tree/grower.js"
+import { defaultCriterion, makeGrowJob, type ResolvedTreeParams } from "./tree/params.js"
+import { argmaxRows, compileTrees, sumLeafValues, type CompiledTrees, type TreeArrays } from "./tree/predict.js"
 import { checkFitInput, checkFormat, checkPredictInput } from "./validate.js"
 
 /**
@@ -22,16 +13,8 @@ import { checkFitInput, checkFormat, checkPredictInput } from "./validate.js"
  * per-row counts, a random feature subset per split, fully grown CART trees by default.
  * Tree i is grown from rng(deriveSeed(seed, i)), so a forest does not depend on n_jobs.
  */
-export interface RandomForestParams extends DecisionTreeParams {
-  /** Default 100. */
-  readonly n_estimators?: number
-  /** Default true. */
-  readonly bootstrap?: boolean
-  /** Rows drawn per tree when bootstrapping: count, fraction (≤ 1), or null = all rows (default). */
-  readonly max_samples?: number | null
-  /** Threads for fitting: null/1 = this thread only (default), -1 = all cores. Does not change the model. */
-  readonly n_jobs?: number | null
-}
+/** Given parameters: every field optional (domain/training.ts declares them and their defaults). */
+export type RandomForestParams = ParamsInput<"random_forest">
 
 export interface ResolvedForestParams extends ResolvedTreeParams {
   readonly n_estimators: number
@@ -55,16 +38,23 @@ export interface RandomForestModel {
 const KIND = "random_forest"
 const FORMAT = "driftgate.random_forest/1"
 
-export const randomForestDefaults = (task: Task): ResolvedForestParams => ({
-  criterion: task === "classification" ? "gini" : "squared_error",
-  max_depth: null,
-  min_samples_split: 2,
-  min_samples_leaf: 1,
-  max_features: task === "classification" ? "sqrt" : 1,
-  n_estimators: 100,
-  bootstrap: true,
-  max_samples: null
-})
+/**
+ * The given params decoded (schema defaults) and the task's criterion and max_features applied, in
+ * model.json's order (n_jobs is not part of the model: it does not change it).
+ */
+export const resolveForestParams = (given: RandomForestParams, task: Task): ResolvedForestParams => {
+  const p = decodeParams(KIND, given)
+  return {
+    criterion: p.criterion ?? defaultCriterion(task),
+    max_depth: p.max_depth,
+    min_samples_split: p.min_samples_split,
+    min_samples_leaf: p.min_samples_leaf,
+    max_features: p.max_features ?? (task === "classification" ? "sqrt" : 1),
+    n_estimators: p.n_estimators,
+    bootstrap: p.bootstrap,
+    max_samples: p.max_samples
+  }
+}
 
 const resolveBootstrapSamples = (maxSamples: number | null, n: number): number => {
   if (maxSamples === null) return n
@@ -84,18 +74,8 @@ export const fitRandomForest = (
   options: FitOptions<RandomForestParams>
 ): RandomForestModel => {
   const nClasses = checkFitInput(KIND, randomForest.tasks, x, y, options)
-  const given = options.params
-  const defaults = randomForestDefaults(options.task)
-  const params: ResolvedForestParams = {
-    ...resolveTreeParams(given, defaults),
-    n_estimators: given.n_estimators ?? defaults.n_estimators,
-    bootstrap: given.bootstrap ?? defaults.bootstrap,
-    max_samples: given.max_samples === undefined ? defaults.max_samples : given.max_samples
-  }
+  const params = resolveForestParams(options.params, options.task)
   const nTrees = params.n_estimators
-  if (!Number.isInteger(nTrees) || nTrees < 1) {
-    throw new LearnerInputError(`n_estimators must be a positive integer, got ${nTrees}`)
-  }
   const seeds = new Float64Array(nTrees)
   for (let t = 0; t < nTrees; t++) seeds[t] = deriveSeed(options.seed, t)
   const job = makeGrowJob(
@@ -110,7 +90,7 @@ export const fitRandomForest = (
     params.bootstrap,
     params.bootstrap ? resolveBootstrapSamples(params.max_samples, x.rows) : x.rows
   )
-  const grown = parallelMapSync(growTree, job, nTrees, resolveThreads(given.n_jobs))
+  const grown = parallelMapSync(growTree, job, nTrees, resolveThreads(options.params.n_jobs))
 
   // scikit-learn averages the importances of the trees that split at least once
   const imp = new Float64Array(x.cols)
@@ -159,8 +139,8 @@ export const predictRandomForest = (model: RandomForestModel, x: Matrix): Float6
 }
 
 export const randomForest: Learner<RandomForestParams, RandomForestModel> = {
-  kind: KIND,
-  tasks: ["classification", "regression"],
+  ...specOf(KIND),
+  format: FORMAT,
   fit: fitRandomForest,
   predict: predictRandomForest,
   predictProba: predictProbaRandomForest

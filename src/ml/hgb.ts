@@ -2,51 +2,20 @@ import { deriveSeed, rng } from "../domain/random.js"
 import { binRows, fitBinThresholds } from "./hgb-binning.js"
 import { HistGrower, type GrownTree } from "./hgb-grower.js"
 import { baselinePrediction, expit, meanLoss, updateGradients, type HgbLossKind } from "./hgb-loss.js"
-import type { FitOptions, Learner, Task } from "./learner.js"
+import type { ParamsInput, ParamsOf } from "../domain/training.js"
+import { decodeParams, specOf, type FitOptions, type Learner, type Task } from "./learner.js"
 import { LearnerInputError, type Matrix } from "./matrix.js"
 
 /**
  * Histogram gradient boosting, a port of scikit-learn 1.2's HistGradientBoostingClassifier
  * (binary log-loss; multiclass: one tree per class per iteration, softmax) and
- * HistGradientBoostingRegressor (squared error). Every field is optional; defaults are scikit-learn's.
+ * HistGradientBoostingRegressor (squared error). Parameters, their defaults (scikit-learn's) and
+ * constraints are declared once, in domain/training.ts.
  */
-export interface HgbParams {
-  readonly learning_rate?: number
-  readonly max_iter?: number
-  /** null: unlimited. */
-  readonly max_leaf_nodes?: number | null
-  /** null: unlimited. */
-  readonly max_depth?: number | null
-  readonly min_samples_leaf?: number
-  readonly l2_regularization?: number
-  /** Bins for non-missing values, 2..255; NaN always has a bin of its own. */
-  readonly max_bins?: number
-  /** "auto": on when the training set has more than 10,000 rows. */
-  readonly early_stopping?: "auto" | boolean
-  /** Held-out share (0 < v < 1) or row count (v >= 1) for early stopping; null: score on the training data. */
-  readonly validation_fraction?: number | null
-  readonly n_iter_no_change?: number
-  readonly tol?: number
-  /** Only the loss is supported (scikit-learn's default). */
-  readonly scoring?: "loss"
-}
-
-export type ResolvedHgbParams = { readonly [K in keyof HgbParams]-?: Exclude<HgbParams[K], undefined> }
-
-export const hgbDefaults: ResolvedHgbParams = {
-  learning_rate: 0.1,
-  max_iter: 100,
-  max_leaf_nodes: 31,
-  max_depth: null,
-  min_samples_leaf: 20,
-  l2_regularization: 0,
-  max_bins: 255,
-  early_stopping: "auto",
-  validation_fraction: 0.1,
-  n_iter_no_change: 10,
-  tol: 1e-7,
-  scoring: "loss"
-}
+/** Given parameters: every field optional. */
+export type HgbParams = ParamsInput<"hist_gradient_boosting">
+/** Every parameter, defaults filled in: what a fitted model records. */
+export type ResolvedHgbParams = ParamsOf<"hist_gradient_boosting">
 
 /** One tree as flat arrays, nodes in pre-order; leaves have feature -1. */
 export interface HgbTree {
@@ -85,6 +54,7 @@ export interface HgbModel {
   readonly trees: ReadonlyArray<HgbTree>
 }
 
+const KIND = "hist_gradient_boosting"
 const MIN_HESSIAN_TO_SPLIT = 1e-3
 const BINNING_SUBSAMPLE = 200_000
 const NAN_SPLIT_THRESHOLD = Number.MAX_VALUE
@@ -93,45 +63,7 @@ const fail = (message: string, column?: number): never => {
   throw new LearnerInputError(`hist_gradient_boosting: ${message}`, column)
 }
 
-export const resolveHgbParams = (params: HgbParams): ResolvedHgbParams => {
-  const p: ResolvedHgbParams = { ...hgbDefaults, ...stripUndefined(params) }
-  const isInt = (v: number) => Number.isInteger(v)
-  if (!(p.learning_rate > 0) || !Number.isFinite(p.learning_rate))
-    fail(`learning_rate must be > 0, got ${p.learning_rate}`)
-  if (!isInt(p.max_iter) || p.max_iter < 1) fail(`max_iter must be an integer >= 1, got ${p.max_iter}`)
-  if (p.max_leaf_nodes !== null && (!isInt(p.max_leaf_nodes) || p.max_leaf_nodes < 2)) {
-    fail(`max_leaf_nodes must be null or an integer >= 2, got ${p.max_leaf_nodes}`)
-  }
-  if (p.max_depth !== null && (!isInt(p.max_depth) || p.max_depth < 1)) {
-    fail(`max_depth must be null or an integer >= 1, got ${p.max_depth}`)
-  }
-  if (!isInt(p.min_samples_leaf) || p.min_samples_leaf < 1)
-    fail(`min_samples_leaf must be an integer >= 1, got ${p.min_samples_leaf}`)
-  if (!(p.l2_regularization >= 0) || !Number.isFinite(p.l2_regularization))
-    fail(`l2_regularization must be >= 0, got ${p.l2_regularization}`)
-  if (!isInt(p.max_bins) || p.max_bins < 2 || p.max_bins > 255)
-    fail(`max_bins must be an integer in [2, 255], got ${p.max_bins}`)
-  if (p.early_stopping !== "auto" && typeof p.early_stopping !== "boolean")
-    fail(`early_stopping must be "auto", true or false`)
-  const vf = p.validation_fraction
-  if (vf !== null && (!(vf > 0) || (vf >= 1 && !isInt(vf)))) {
-    fail(`validation_fraction must be null, in (0, 1), or an integer row count, got ${vf}`)
-  }
-  if (!isInt(p.n_iter_no_change) || p.n_iter_no_change < 1)
-    fail(`n_iter_no_change must be an integer >= 1, got ${p.n_iter_no_change}`)
-  if (!(p.tol >= 0)) fail(`tol must be >= 0, got ${p.tol}`)
-  if (p.scoring !== "loss") fail(`scoring must be "loss", got ${String(p.scoring)}`)
-  return p
-}
-
-const stripUndefined = (params: HgbParams): HgbParams => {
-  const out: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(params)) {
-    if (!(k in hgbDefaults)) fail(`unknown parameter ${k} (known: ${Object.keys(hgbDefaults).join(", ")})`)
-    if (v !== undefined) out[k] = v
-  }
-  return out as HgbParams
-}
+export const resolveHgbParams = (params: HgbParams): ResolvedHgbParams => decodeParams(KIND, params)
 
 /** Seeded validation split; stratified (largest-remainder allocation per class) for classifiers. */
 const validationSplit = (
@@ -467,8 +399,8 @@ const predict = (model: HgbModel, x: Matrix): Float64Array => {
 }
 
 export const histGradientBoosting: Learner<HgbParams, HgbModel> = {
-  kind: "hist_gradient_boosting",
-  tasks: ["classification", "regression"],
+  ...specOf(KIND),
+  format: "driftgate.hgb/1",
   fit,
   predict,
   predictProba

@@ -1,4 +1,5 @@
-import type { FitOptions, Learner } from "./learner.js"
+import type { ParamsInput } from "../domain/training.js"
+import { decodeParams, specOf, type FitOptions, type Learner } from "./learner.js"
 import { LearnerInputError, type Matrix } from "./matrix.js"
 import { checkFitInput, checkFormat, checkPredictInput } from "./validate.js"
 
@@ -8,17 +9,9 @@ import { checkFitInput, checkFormat, checkPredictInput } from "./validate.js"
  * With an intercept, X and y are centred first so the intercept is not penalised (as scikit-learn).
  */
 
-export interface LinearRegressionParams {
-  /** Default true. */
-  readonly fit_intercept?: boolean
-}
-
-export interface RidgeParams {
-  /** L2 strength, default 1.0 (penalty alpha·||w||², intercept not penalised). */
-  readonly alpha?: number
-  /** Default true. */
-  readonly fit_intercept?: boolean
-}
+/** Given parameters: every field optional (domain/training.ts declares them and their defaults). */
+export type LinearRegressionParams = ParamsInput<"linear_regression">
+export type RidgeParams = ParamsInput<"ridge">
 
 export interface LinearRegressionModel {
   readonly format: "driftgate.linear_regression/1"
@@ -36,9 +29,6 @@ export interface RidgeModel {
   readonly coef: ReadonlyArray<number>
   readonly intercept: number
 }
-
-export const linearRegressionDefaults: Required<LinearRegressionParams> = { fit_intercept: true }
-export const ridgeDefaults: Required<RidgeParams> = { alpha: 1.0, fit_intercept: true }
 
 /** A column is treated as dependent when QR leaves less than this share of its (centred) norm. */
 const RANK_TOLERANCE = 1e-10
@@ -158,7 +148,7 @@ export const fitLinearRegression = (
   options: FitOptions<LinearRegressionParams>
 ): LinearRegressionModel => {
   checkFitInput("linear_regression", linearRegression.tasks, x, y, options)
-  const fitIntercept = options.params.fit_intercept ?? linearRegressionDefaults.fit_intercept
+  const fitIntercept = decodeParams("linear_regression", options.params).fit_intercept
   const c = centre(x, y, fitIntercept)
   const w = leastSquaresQR(c.a, Float64Array.from(c.b), x.rows, x.cols, options, fitIntercept)
   return {
@@ -172,9 +162,7 @@ export const fitLinearRegression = (
 
 export const fitRidge = (x: Matrix, y: Float64Array, options: FitOptions<RidgeParams>): RidgeModel => {
   checkFitInput("ridge", ridge.tasks, x, y, options)
-  const alpha = options.params.alpha ?? ridgeDefaults.alpha
-  if (!(alpha >= 0) || !Number.isFinite(alpha)) throw new LearnerInputError(`ridge: alpha must be ≥ 0, got ${alpha}`)
-  const fitIntercept = options.params.fit_intercept ?? ridgeDefaults.fit_intercept
+  const { alpha, fit_intercept: fitIntercept } = decodeParams("ridge", options.params)
   const n = x.rows,
     p = x.cols,
     d = x.data
@@ -264,15 +252,15 @@ export const predictRidge = (model: RidgeModel, x: Matrix): Float64Array => {
 }
 
 export const linearRegression: Learner<LinearRegressionParams, LinearRegressionModel> = {
-  kind: "linear_regression",
-  tasks: ["regression"],
+  ...specOf("linear_regression"),
+  format: "driftgate.linear_regression/1",
   fit: fitLinearRegression,
   predict: predictLinearRegression
 }
 
 export const ridge: Learner<RidgeParams, RidgeModel> = {
-  kind: "ridge",
-  tasks: ["regression"],
+  ...specOf("ridge"),
+  format: "driftgate.ridge/1",
   fit: fitRidge,
   predict: predictRidge
 }

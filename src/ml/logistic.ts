@@ -1,5 +1,6 @@
-import type { FitOptions, Learner } from "./learner.js"
-import { LearnerInputError, type Matrix } from "./matrix.js"
+import type { ParamsInput } from "../domain/training.js"
+import { decodeParams, specOf, type FitOptions, type Learner } from "./learner.js"
+import type { Matrix } from "./matrix.js"
 import { minimizeLbfgs } from "./lbfgs.js"
 import { checkFitInput, checkFormat, checkPredictInput } from "./validate.js"
 
@@ -9,16 +10,8 @@ import { checkFitInput, checkFormat, checkPredictInput } from "./validate.js"
  * penalised); it is minimised as Σ logloss + ||w||²/(2C), scikit-learn's scaling, so `tol` means
  * the same gradient tolerance as there. No standardisation inside: preprocess first.
  */
-export interface LogisticRegressionParams {
-  /** Inverse L2 strength, default 1.0. */
-  readonly C?: number
-  /** Default true. */
-  readonly fit_intercept?: boolean
-  /** L-BFGS iterations, default 100. */
-  readonly max_iter?: number
-  /** Gradient tolerance (max-norm), default 1e-4. */
-  readonly tol?: number
-}
+/** Given parameters: every field optional (domain/training.ts declares them and their defaults). */
+export type LogisticRegressionParams = ParamsInput<"logistic_regression">
 
 export interface LogisticRegressionModel {
   readonly format: "driftgate.logistic_regression/1"
@@ -33,13 +26,6 @@ export interface LogisticRegressionModel {
   readonly iterations: number
   /** Final objective Σ logloss + ||w||²/(2C). */
   readonly loss: number
-}
-
-export const logisticRegressionDefaults: Required<LogisticRegressionParams> = {
-  C: 1.0,
-  fit_intercept: true,
-  max_iter: 100,
-  tol: 1e-4
 }
 
 const KIND = "logistic_regression"
@@ -60,14 +46,7 @@ export const fitLogisticRegression = (
   options: FitOptions<LogisticRegressionParams>
 ): LogisticRegressionModel => {
   const K = checkFitInput(KIND, logisticRegression.tasks, x, y, options)
-  const d = logisticRegressionDefaults
-  const C = options.params.C ?? d.C
-  const fitIntercept = options.params.fit_intercept ?? d.fit_intercept
-  const maxIter = options.params.max_iter ?? d.max_iter
-  const tol = options.params.tol ?? d.tol
-  if (!(C > 0) || !Number.isFinite(C)) throw new LearnerInputError(`${KIND}: C must be > 0, got ${C}`)
-  if (!Number.isInteger(maxIter) || maxIter < 0) throw new LearnerInputError(`${KIND}: max_iter must be an integer ≥ 0`)
-  if (!(tol >= 0)) throw new LearnerInputError(`${KIND}: tol must be ≥ 0, got ${tol}`)
+  const { C, fit_intercept: fitIntercept, max_iter: maxIter, tol } = decodeParams(KIND, options.params)
   const n = x.rows,
     p = x.cols,
     X = x.data
@@ -250,8 +229,8 @@ export const predictLogisticRegression = (model: LogisticRegressionModel, x: Mat
 }
 
 export const logisticRegression: Learner<LogisticRegressionParams, LogisticRegressionModel> = {
-  kind: KIND,
-  tasks: ["classification"],
+  ...specOf(KIND),
+  format: FORMAT,
   fit: fitLogisticRegression,
   predict: predictLogisticRegression,
   predictProba: predictProbaLogisticRegression

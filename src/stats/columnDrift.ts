@@ -12,6 +12,7 @@
  * A batch costs one pass over the current column plus one sort (numeric); the reference is
  * read from the profile and never re-sorted.
  */
+import type { Severity } from "../domain/config.js"
 import { binnedNumericShares, histogramBinEdges, histogramCountsSorted, type BinRule } from "./binning.js"
 import { chiSquareCategories } from "./chi2.js"
 import { jensenShannonCategories, jensenShannonDistance } from "./jensenShannon.js"
@@ -33,7 +34,8 @@ import { wassersteinNormed, wassersteinSorted } from "./wasserstein.js"
 import { zTestCategories } from "./ztest.js"
 
 export type DriftTestName = "ks" | "wasserstein" | "chisquare" | "z" | "jensenshannon" | "psi"
-export type Severity = "none" | "low" | "medium" | "high"
+/** The drift severity levels of the config and reports (declared once, in the domain). */
+export type { Severity }
 export type ColumnKind = "numeric" | "categorical" | "binary"
 
 export const DEFAULT_THRESHOLDS: Readonly<Record<DriftTestName, number>> = {

@@ -5,14 +5,9 @@ import { rng } from "../../src/domain/random.js"
 import { fromRows, LearnerInputError, takeRows, toColumnMajor, type Matrix } from "../../src/ml/matrix.js"
 import { accuracy } from "../../src/ml/metrics.js"
 import { stratifiedSplit } from "../../src/ml/split.js"
-import {
-  decisionTree,
-  decisionTreeDefaults,
-  growTree,
-  makeGrowJob,
-  resolveMaxFeatures,
-  type DecisionTreeModel
-} from "../../src/ml/tree.js"
+import { decisionTree, decisionTreeDefaults, type DecisionTreeModel } from "../../src/ml/decisionTree.js"
+import { growTree } from "../../src/ml/tree/grower.js"
+import { makeGrowJob, resolveMaxFeatures } from "../../src/ml/tree/params.js"
 import { breastCancer, californiaHousing, iris } from "./data.js"
 
 const x6 = fromRows([[1], [2], [3], [4], [5], [6]])

@@ -1,6 +1,7 @@
 import { type ConfigError, Effect, Either, Layer } from "effect"
 import { TrainingError } from "../../domain/errors.js"
 import { sha256Hex } from "../../domain/hash.js"
+import type { ParamsOf } from "../../domain/training.js"
 import type { Matrix } from "../../ml/matrix.js"
 import { type FittedModel, Trainer } from "../../services/Trainer.js"
 import type { CnnArtifact, CnnMeta, CnnModel } from "./tfjs/cnn.js"
@@ -85,19 +86,7 @@ export const makeTrainerAll = (
             try: async (): Promise<FittedModel> => {
               const { info, cnn } = await ready()
               if (req.imageShape === undefined) throw new Error("a CNN needs the image shape")
-              const p = req.params as {
-                conv: CnnMeta["arch"]["conv"]
-                pool: "max" | "avg"
-                dense: ReadonlyArray<number>
-                dropout: number
-                epochs: number
-                batch_size: number
-                learning_rate: number
-                optimizer: "adam" | "sgd"
-                early_stopping_patience: number
-                fine_tune_learning_rate_factor: number
-                fine_tune_freeze_layers: number
-              }
+              const p = req.params as ParamsOf<"cnn">
               const common = {
                 images: toImages(req.x, req.imageShape),
                 labels: toLabels(req.y),

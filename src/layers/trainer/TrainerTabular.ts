@@ -1,31 +1,15 @@
 import { Effect, Layer } from "effect"
 import { TrainingError } from "../../domain/errors.js"
-import type { ModelKind } from "../../domain/training.js"
-import { decisionTree } from "../../ml/tree.js"
-import { histGradientBoosting } from "../../ml/hgb.js"
+import type { ModelKind, TabularKind } from "../../domain/training.js"
 import type { Learner } from "../../ml/learner.js"
-import { linearRegression, ridge } from "../../ml/linear.js"
-import { logisticRegression } from "../../ml/logistic.js"
-import { LearnerInputError } from "../../ml/matrix.js"
-import { randomForest } from "../../ml/forest.js"
+import { learners } from "../../ml/learners.js"
 import { type FittedModel, Trainer } from "../../services/Trainer.js"
-
-/** kind → learner: adding a learner is one file in src/ml and one row here. */
-export type TabularKind = Exclude<ModelKind, "cnn">
-export const learners: Record<TabularKind, Learner<any, any>> = {
-  decision_tree: decisionTree,
-  random_forest: randomForest,
-  logistic_regression: logisticRegression,
-  linear_regression: linearRegression,
-  ridge,
-  hist_gradient_boosting: histGradientBoosting
-}
 
 const MODEL_FORMAT = "driftgate.model/1"
 
 const tabular = (kind: ModelKind): Learner<any, any> => {
   if (kind === "cnn") throw new Error("cnn models are trained by the tfjs trainer, not the tabular one")
-  return learners[kind]
+  return learners[kind as TabularKind]
 }
 
 const fail = (kind: string, e: unknown) =>
@@ -68,7 +52,7 @@ export const makeTrainerTabular = () =>
             model.task === "classification" && learner.predictProba ? learner.predictProba(model.state, x) : undefined
           return proba === undefined ? { predictions } : { predictions, proba }
         },
-        catch: (e) => fail(model.kind, e instanceof LearnerInputError ? e : e)
+        catch: (e) => fail(model.kind, e)
       }),
     embed: (model) =>
       Effect.fail(new TrainingError({ model: model.kind, message: "embeddings exist for image (CNN) models only" })),
@@ -84,11 +68,19 @@ export const makeTrainerTabular = () =>
           }
           if (doc.format !== MODEL_FORMAT)
             throw new Error(`model.json has format ${String(doc.format)}, expected ${MODEL_FORMAT}`)
-          if (doc.kind === undefined || !(doc.kind in learners))
+          if (doc.kind === undefined || doc.kind === "cnn" || !Object.hasOwn(learners, doc.kind))
             throw new Error(`model.json names an unknown model kind ${String(doc.kind)}`)
+          const learner = learners[doc.kind]
+          if (doc.task === undefined || !learner.tasks.includes(doc.task))
+            throw new Error(`model.json has task ${String(doc.task)}, which ${doc.kind} does not do`)
+          const stateFormat = (doc.state as { format?: unknown } | null | undefined)?.format
+          if (typeof doc.state !== "object" || doc.state === null || stateFormat !== learner.format)
+            throw new Error(
+              `model.json's ${doc.kind} state has format ${String(stateFormat)}, expected ${learner.format}`
+            )
           return {
             kind: doc.kind,
-            task: doc.task!,
+            task: doc.task,
             state: doc.state,
             info: infoOf(doc.state as Record<string, unknown>)
           }
