@@ -39,16 +39,23 @@ export const PANDAS_NA_VALUES: ReadonlySet<string> = new Set([
 ])
 
 export interface TokenOptions {
-  /** Tokens read as missing (an empty or blank cell always is). */
+  /** Tokens read as missing (an empty or blank cell always is); domain/missing.ts's MissingRule.tokens. */
   readonly naValues: ReadonlySet<string>
+  /** Declared missing tokens that are numbers: the same number written otherwise is missing too ("-999.0"). */
+  readonly naNumbers?: ReadonlySet<number>
 }
 
 /**
  * The missing-value rule, in one place so the whole data path shares it: a blank cell or one of
- * `naValues`, compared exactly (quoted or not, as pandas does).
+ * `naValues`, compared exactly (quoted or not, as pandas does), or a number among `naNumbers`.
  */
-export const isMissingToken = (token: string, options: TokenOptions): boolean =>
-  options.naValues.has(token) || token.trim() === ""
+export const isMissingToken = (token: string, options: TokenOptions): boolean => {
+  if (options.naValues.has(token) || token.trim() === "") return true
+  if (options.naNumbers === undefined || options.naNumbers.size === 0) return false
+  const b = new TextEncoder().encode(token)
+  const v = parseNumber(b, 0, b.length)
+  return (lastKind === INT_SYNTAX || lastKind === FLOAT_SYNTAX) && options.naNumbers.has(v)
+}
 
 export interface CsvReadOptions extends TokenOptions {
   /** Columns read as strings from the first row (declared string / bool). */
@@ -361,6 +368,14 @@ class ColumnBuilder {
     const v = parseNumber(b, s, e)
     const kind = lastKind
     if (kind === INT_SYNTAX || kind === FLOAT_SYNTAX) {
+      const na = this.options.naNumbers
+      if (na !== undefined && na.size > 0 && na.has(v)) {
+        const token = utf8.decode(b.subarray(s, e))
+        this.values![row] = NaN
+        this.missingNumeric++
+        this.numericMissingTokens.set(token, (this.numericMissingTokens.get(token) ?? 0) + 1)
+        return
+      }
       this.values![row] = v
       this.numbers++
       if (kind === FLOAT_SYNTAX) this.intLike = false

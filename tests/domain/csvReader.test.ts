@@ -122,6 +122,15 @@ describe("csvReader structure", () => {
     expect(cells(res.table.columns[0]!)).toEqual([null, "abc", "12"])
   })
 
+  it("reads a declared numeric missing token in any spelling of the number, in numeric and string columns", () => {
+    const r = read("x,s\n-999,a\n-999.0,-999\n5,b\n", { naValues: new Set(["-999"]), naNumbers: new Set([-999]) })
+    expect(r.table.columns.map(cells)).toEqual([
+      [null, null, 5],
+      ["a", null, "b"]
+    ])
+    expect(Object.fromEntries(r.missingTokens)).toEqual({ "-999": 2, "-999.0": 1 })
+  })
+
   it("reports non-numbers in a declared numeric column as a dtype violation with their lines", () => {
     const r = read("x,y\n1,a\noops,b\n3,c\nbad,d\n", { numericColumns: new Set(["x"]) })
     expect(r.violations).toEqual([
