@@ -480,8 +480,8 @@ export class CsvColumnReader {
       buf.set(chunk, this.carry.length)
     }
     const used = this.parse(buf, false)
-    // the unfinished record is copied out: `chunk` may be reused by the caller
-    this.carry = used === buf.length ? new Uint8Array(0) : buf.slice(used)
+    // the unfinished record is copied out: `chunk` may be reused by the caller (and a Buffer's slice is a view)
+    this.carry = used === buf.length ? new Uint8Array(0) : Uint8Array.prototype.slice.call(buf, used)
   }
 
   finish(): CsvReadResult {

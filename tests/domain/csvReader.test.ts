@@ -103,6 +103,21 @@ describe("csvReader structure", () => {
     )
   })
 
+  it("does not keep views into a chunk the caller reuses (fs.readSync into one Buffer)", () => {
+    const bytes = fs.readFileSync(path.join(FIXTURES, "numbers.csv"))
+    const whole = readCsvBytes(bytes, opts)
+    for (const size of [5, 16, 33]) {
+      const reused = Buffer.alloc(size)
+      const reader = new CsvColumnReader(opts)
+      for (let i = 0; i < bytes.length; i += size) {
+        const n = bytes.copy(reused, 0, i, i + size)
+        reader.push(reused.subarray(0, n))
+        reused.fill(57) // what the next read would overwrite
+      }
+      expect(reader.finish().table.columns.map(cells)).toEqual(whole.table.columns.map(cells))
+    }
+  })
+
   it("gives each row its starting line (embedded newlines and skipped empty lines shift them)", () => {
     const r = read('a,b\n1,"x\ny"\n\n2,z\n3,w')
     expect(Array.from(r.lines!)).toEqual([2, 5, 6])
