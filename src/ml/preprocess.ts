@@ -107,7 +107,14 @@ export const fitNumericImputer = (
   strategy: "mean" | "median" | "most_frequent",
   column = "?"
 ): NumericImputerState => {
-  const present = values.filter((v) => !Number.isNaN(v))
+  // a plain loop: TypedArray.filter with a callback is ~100x slower at a million rows
+  let m = 0
+  for (let i = 0; i < values.length; i++) if (values[i] === values[i]) m++
+  const present = new Float64Array(m)
+  for (let i = 0, k = 0; i < values.length; i++) {
+    const v = values[i]!
+    if (v === v) present[k++] = v
+  }
   if (present.length === 0) {
     throw new LearnerInputError(`column ${column} has no non-missing values to impute from`)
   }
