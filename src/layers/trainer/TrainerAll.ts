@@ -1,10 +1,11 @@
-import { Effect, Layer } from "effect"
+import { type ConfigError, Effect, Either, Layer } from "effect"
 import { TrainingError } from "../../domain/errors.js"
 import { sha256Hex } from "../../domain/hash.js"
 import type { Matrix } from "../../ml/matrix.js"
 import { type FittedModel, Trainer } from "../../services/Trainer.js"
 import type { CnnArtifact, CnnMeta, CnnModel } from "./tfjs/cnn.js"
-import type { TfBackendInfo } from "./tfjs/backend.js"
+import type { TfBackendInfo, TfBackendPreference } from "./tfjs/backend.js"
+import { tfBackendConfig } from "./tfjs/backendConfig.js"
 import { makeTrainerTabular } from "./TrainerTabular.js"
 
 /** A CNN's fitted state inside model.json: the tfjs model.json, its weights (base64) and metadata. */
@@ -26,7 +27,8 @@ interface CnnState {
 }
 
 const MODEL_FORMAT = "driftgate.model/1"
-const fail = (e: unknown) => new TrainingError({ model: "cnn", message: e instanceof Error ? e.message : String(e) })
+const fail = (e: unknown) =>
+  new TrainingError({ model: "cnn", message: e instanceof Error ? e.message : String(e), cause: e })
 
 const toImages = (x: Matrix, shape: readonly [number, number, number]) => ({
   data: x.data instanceof Float32Array ? x.data : Float32Array.from(x.data),
@@ -40,12 +42,15 @@ const toLabels = (y: Float64Array) => Int32Array.from(y)
  * once (tfjs-node(-gpu) if installed, else wasm with driftgate's gradient kernels, else cpu;
  * DRIFTGATE_TF_BACKEND forces one) and recorded with every CNN it trains.
  */
-export const makeTrainerAll = () => {
+export const makeTrainerAll = (
+  tfBackend: Either.Either<TfBackendPreference, ConfigError.ConfigError> = Either.right("auto")
+) => {
   const tab = makeTrainerTabular()
   let backend: Promise<TfBackendInfo> | undefined
   const ready = async () => {
     backend ??= import("./tfjs/backend.js").then((b) =>
-      b.selectTfBackend((process.env.DRIFTGATE_TF_BACKEND as "auto" | "wasm" | "cpu" | undefined) ?? "auto")
+      // an invalid DRIFTGATE_TF_BACKEND fails the first CNN, not the tabular runs that never use tfjs
+      b.selectTfBackend(Either.getOrThrowWith(tfBackend, (e) => new Error(String(e))))
     )
     const info = await backend
     return { info, cnn: await import("./tfjs/cnn.js") }
@@ -230,4 +235,5 @@ export const makeTrainerAll = () => {
   })
 }
 
-export const TrainerAll = Layer.sync(Trainer, makeTrainerAll)
+/** DRIFTGATE_TF_BACKEND is read through Config when the layer is built. */
+export const TrainerAll = Layer.effect(Trainer, Effect.map(Effect.either(tfBackendConfig), makeTrainerAll))

@@ -1,3 +1,4 @@
+import { Config, Effect, Option, Redacted } from "effect"
 import { createHash, timingSafeEqual } from "node:crypto"
 
 export type AdminCheck = "ok" | "disabled" | "missing" | "wrong"
@@ -19,3 +20,15 @@ export const makeAdminCheck = (token: string | undefined): ((authorization: stri
     return timingSafeEqual(digest(m[1]!.trim()), expected) ? "ok" : "wrong"
   }
 }
+
+/**
+ * The admin token from the variable the serve config names (admin_token_env), read through Effect's
+ * Config: the ConfigProvider in place decides where it comes from (the environment by default).
+ * Unset → undefined (reload disabled).
+ */
+export const readAdminToken = (variable: string): Effect.Effect<string | undefined> =>
+  Config.option(Config.redacted(variable)).pipe(
+    Effect.map((token) => Option.getOrUndefined(Option.map(token, Redacted.value))),
+    // Config.option turns a missing variable into None; a plain string cannot be invalid
+    Effect.orDie
+  )

@@ -9,6 +9,7 @@ import { Registry } from "../../services/Registry.js"
 import { Storage } from "../../services/Storage.js"
 import { Trainer } from "../../services/Trainer.js"
 import { readYamlFile } from "../loadConfig.js"
+import { readAdminToken } from "./adminToken.js"
 import { type LoadOptions, loadModelSet, type ModelSource } from "./modelSet.js"
 import type { PredictionSink } from "./predictionLog.js"
 import { makeServer } from "./server.js"
@@ -36,7 +37,7 @@ export interface ServeOptions {
   readonly port?: number | undefined
   /** Serve only this registered model. */
   readonly model?: string | undefined
-  /** Overrides the admin token otherwise read from the env var the config names. */
+  /** Overrides the admin token otherwise read (through Config) from the variable the config names. */
   readonly adminToken?: string | undefined
   /** Resolves when the server should stop (default: SIGTERM or SIGINT). */
   readonly stop?: Effect.Effect<string> | undefined
@@ -104,7 +105,7 @@ export const serve = Effect.fn("serve.run")(function* (options: ServeOptions = {
     append: (key, text) => Runtime.runPromise(runtime)(storage.append(key, text))
   }
   const initial = yield* loadModelSet(loadOptions)
-  const adminToken = options.adminToken ?? process.env[config.admin_token_env]
+  const adminToken = options.adminToken ?? (yield* readAdminToken(config.admin_token_env))
 
   yield* Effect.scoped(
     Effect.gen(function* () {

@@ -1,0 +1,59 @@
+import type { FastifyInstance } from "fastify"
+import type { ServeMetrics } from "../metrics.js"
+import { describeModel, modelSummary } from "./presentation.js"
+import type { ServedState } from "./state.js"
+
+/** GET /models, /health, /ready and /metrics: what is served, liveness, readiness, Prometheus. */
+export const registerOps = (app: FastifyInstance, state: ServedState, metrics: ServeMetrics): void => {
+  app.get(
+    "/models",
+    {
+      schema: { summary: "The served models: version, stage, algorithm, lineage and input features", tags: ["models"] }
+    },
+    (_request, reply) => {
+      const set = state.current()
+      reply.send({
+        stage: set.stage,
+        loaded_at: set.loadedAt,
+        notes: set.notes,
+        models: [...set.models.values()].sort((a, b) => a.name.localeCompare(b.name)).map(describeModel)
+      })
+    }
+  )
+
+  app.get(
+    "/health",
+    { schema: { summary: "Liveness: 200 while the process serves", tags: ["ops"] } },
+    (_request, reply) => {
+      reply.send({ status: "ok" })
+    }
+  )
+
+  app.get(
+    "/ready",
+    {
+      schema: { summary: "Readiness: 200 when at least one model is loaded, else 503 with the reason", tags: ["ops"] }
+    },
+    (_request, reply) => {
+      const set = state.current()
+      const models = [...set.models.values()].map(modelSummary)
+      const lastReload = state.lastReload()
+      if (models.length > 0) {
+        reply.send({ status: "ready", stage: set.stage, models, notes: set.notes, last_reload: lastReload })
+        return
+      }
+      reply.code(503).send({
+        status: "not_ready",
+        reason: `no model is loaded at stage ${set.stage}${set.notes.length ? `: ${set.notes.join("; ")}` : ""}`,
+        stage: set.stage,
+        models,
+        last_reload: lastReload
+      })
+    }
+  )
+
+  app.get("/metrics", { schema: { summary: "Prometheus metrics", tags: ["ops"] } }, async (_request, reply) => {
+    const text = await metrics.registry.metrics()
+    reply.type(metrics.registry.contentType).send(text)
+  })
+}
