@@ -8,7 +8,8 @@ const all = {
   drift: ["bench/drift.ts"],
   serve: ["bench/serve.ts"],
   cnn: ["bench/cnn.ts"],
-  registry_crash: ["bench/registry_crash.ts", "50"]
+  registry_crash: ["bench/registry_crash.ts", "50"],
+  columnar: ["bench/columnar.ts", "/tmp/driftgate-cal1m.csv"]
 }
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"))
 const names = wanted.length ? wanted : Object.keys(all)
