@@ -1,5 +1,5 @@
 import type { Binned } from "./hgb-binning.js"
-import { hgbKernel, OP_HISTOGRAM, OP_PARTITION, type HgbShared } from "./hgb-kernel.js"
+import { hgbKernel, OP_ADD_LEAVES, OP_HISTOGRAM, OP_PARTITION, type HgbShared } from "./hgb-kernel.js"
 import { sharedArray, startTeam, TEAM_ARGS, toShared, type Team } from "./parallel.js"
 
 /** Tree-growing settings (scikit-learn's TreeGrower arguments). */
@@ -89,6 +89,8 @@ export class HistGrower {
   readonly grad: Float32Array
   /** Hessians, class-major; null when constant. */
   readonly hess: Float32Array | null
+  /** Raw predictions of the training rows, class-major; each grown tree adds its leaf values. */
+  readonly raw: Float64Array
   private heap: GrowNode[] = []
   private nodes: GrowNode[] = []
   private nFinalizedLeaves = 0
@@ -128,7 +130,9 @@ export class HistGrower {
       hess: alloc(Float32Array, opts.hessiansAreConstant ? 1 : K * n),
       histOffset: alloc(Int32Array, this.nFeatures),
       hist: alloc(Float64Array, this.histLength),
-      counts: alloc(Int32Array, 2 * Math.max(1, threads))
+      counts: alloc(Int32Array, 2 * Math.max(1, threads)),
+      raw: alloc(Float64Array, K * n),
+      leafValue: alloc(Float64Array, n)
     }
     shared.dims[0] = n
     shared.dims[1] = this.nFeatures
@@ -143,6 +147,7 @@ export class HistGrower {
     this.part = shared.part
     this.histOffset = shared.histOffset
     this.grad = shared.grad
+    this.raw = shared.raw
     this.hess = opts.hessiansAreConstant ? null : shared.hess
     this.team = useTeam ? startTeam(hgbKernel, shared, threads) : null
     this.args = this.team === null ? new Int32Array(TEAM_ARGS) : this.team.args
@@ -175,9 +180,9 @@ export class HistGrower {
 
   /**
    * Grows tree k of an iteration on gradients grad[k * rows ..] (and hessians), then adds its leaf
-   * values to `raw[rawOffset + i]` for every training row i.
+   * values to raw[k * rows + i] for every training row i.
    */
-  grow(k: number, raw: Float64Array, rawOffset: number): GrownTree {
+  grow(k: number): GrownTree {
     const n = this.n
     const part = this.part
     for (let i = 0; i < n; i++) part[i] = i
@@ -209,13 +214,19 @@ export class HistGrower {
 
     const shrinkage = this.opts.shrinkage
     const nodes = this.nodes
+    const leafValue = this.shared.leafValue
     for (let j = 0; j < nodes.length; j++) {
       const node = nodes[j]!
       if (!node.isLeaf) continue
       node.value *= shrinkage
-      const v = node.value
-      for (let q = node.start; q < node.stop; q++) raw[rawOffset + part[q]!]! += v
+      leafValue.fill(node.value, node.start, node.stop)
     }
+    const a = this.args
+    a[0] = OP_ADD_LEAVES
+    a[1] = 0
+    a[2] = n
+    a[7] = gOff
+    this.step(n, PARALLEL_PARTITION_ROWS)
     return this.emit(root)
   }
 

@@ -26,12 +26,22 @@ export interface HgbShared {
   readonly hist: Float64Array
   /** Per thread: left and right row counts of the last partition. */
   readonly counts: Int32Array
+  /** Raw predictions of the training rows, class-major. */
+  readonly raw: Float64Array
+  /** Per position of part: the value of the leaf holding that row. */
+  readonly leafValue: Float64Array
 }
 
 export const OP_HISTOGRAM = 1
 export const OP_PARTITION = 2
+export const OP_ADD_LEAVES = 3
 
-/** args: [op, start, stop, gradient offset, feature, split bin, missing bin (-1: none goes left)]. */
+/**
+ * args: [op, start, stop, gradient offset, feature, split bin, missing bin (-1: none goes left), raw offset].
+ * OP_HISTOGRAM: histogram of part[start..stop) into hist, features shared out by thread.
+ * OP_PARTITION: each thread splits its range of part[start..stop) into left / right (same positions).
+ * OP_ADD_LEAVES: raw[raw offset + part[q]] += leafValue[q], positions shared out by thread.
+ */
 export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, threads: number): void => {
   const op = args[0]!
   const start = args[1]!
@@ -148,6 +158,16 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
     }
     s.counts[2 * thread] = nl
     s.counts[2 * thread + 1] = nr
+    return
+  }
+  if (op === 3) {
+    const len = stop - start
+    const lo = start + Math.floor((thread * len) / threads)
+    const hi = start + Math.floor(((thread + 1) * len) / threads)
+    const rawOff = args[7]!
+    const raw = s.raw
+    const leafValue = s.leafValue
+    for (let q = lo; q < hi; q++) raw[rawOff + part[q]!] += leafValue[q]!
     return
   }
   throw new Error(`hgbKernel: unknown op ${op}`)

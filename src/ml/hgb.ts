@@ -4,7 +4,7 @@ import { HistGrower, type GrownTree } from "./hgb-grower.js"
 import { baselinePrediction, expit, meanLoss, updateGradients, type HgbLossKind } from "./hgb-loss.js"
 import type { FitOptions, Learner, Task } from "./learner.js"
 import { LearnerInputError, type Matrix } from "./matrix.js"
-import { coreCount } from "./parallel.js"
+import { coreCount, toShared } from "./parallel.js"
 
 /**
  * Histogram gradient boosting, a port of scikit-learn 1.2's HistGradientBoostingClassifier
@@ -296,21 +296,21 @@ const fit = (x: Matrix, y: Float64Array, options: HgbFitOptions): HgbModel => {
 
   const thresholds = fitBinThresholds(x, trainRows, p.max_bins, BINNING_SUBSAMPLE, deriveSeed(seed, 1))
   const nBinsNonMissing = Int32Array.from(thresholds, (t) => t.length + 1)
-  const binnedTrain = binRows(x, trainRows, thresholds)
-  const binnedVal = valRows === null ? null : binRows(x, valRows, thresholds)
+  const threads = options.threads ?? (n >= PARALLEL_MIN_ROWS ? coreCount() : 1)
+  // one shared copy of x for the binning threads, rather than one per call
+  const xb = threads > 1 ? { ...x, data: toShared(x.data) } : x
+  const binnedTrain = binRows(xb, trainRows, thresholds, threads)
+  const binnedVal = valRows === null ? null : binRows(xb, valRows, thresholds, threads)
   const nTrain = trainRows.length
   const yTrain = Float64Array.from(trainRows, (i) => y[i]!)
   const yVal = valRows === null ? null : Float64Array.from(valRows, (i) => y[i]!)
   const nVal = valRows === null ? 0 : valRows.length
 
   const baseline = baselinePrediction(loss, yTrain, nClasses)
-  const raw = new Float64Array(K * nTrain)
-  for (let k = 0; k < K; k++) raw.fill(baseline[k]!, k * nTrain, (k + 1) * nTrain)
   const rawVal = new Float64Array(K * nVal)
   for (let k = 0; k < K; k++) rawVal.fill(baseline[k]!, k * nVal, (k + 1) * nVal)
 
   const hessiansAreConstant = loss === "squared_error"
-  const threads = options.threads ?? (nTrain >= PARALLEL_MIN_ROWS ? coreCount() : 1)
   const grower = new HistGrower(
     binnedTrain,
     nBinsNonMissing,
@@ -330,6 +330,8 @@ const fit = (x: Matrix, y: Float64Array, options: HgbFitOptions): HgbModel => {
   )
   const grad = grower.grad
   const hess = grower.hess
+  const raw = grower.raw
+  for (let k = 0; k < K; k++) raw.fill(baseline[k]!, k * nTrain, (k + 1) * nTrain)
 
   const trainScore: number[] = []
   const validationScore: number[] = []
@@ -350,7 +352,7 @@ const fit = (x: Matrix, y: Float64Array, options: HgbFitOptions): HgbModel => {
       updateGradients(loss, yTrain, raw, grad, hess, nClasses)
       nIter++
       for (let k = 0; k < K; k++) {
-        const tree = grower.grow(k, raw, k * nTrain)
+        const tree = grower.grow(k)
         trees.push(toModelTree(tree, thresholds, nBinsNonMissing))
         if (binnedVal !== null) addBinnedPredictions(tree, binnedVal.bins, nVal, nBinsNonMissing, rawVal, k * nVal)
       }
