@@ -2,11 +2,13 @@
  * driftgate's tabular learners against scikit-learn on the same train/test rows.
  *
  *   /usr/bin/python3 bench/sklearn_reference.py   # writes bench/sklearn_reference.json (splits + figures)
- *   npx tsx bench/ml.ts [--json] [--repeats N] [--skip-slow] [--parallel]
+ *   npx tsx bench/ml.ts [--json] [--repeats N] [--skip-slow] [--parallel] [--scale | --scale-only]
  *
  * Times are fit+predict seconds, median of N runs (default 5) after a warm-up, on this thread
  * (scikit-learn's figures are single-threaded too). --skip-slow leaves out the random forest
- * regressor on california_housing; --parallel adds it with n_jobs=2.
+ * regressor on california_housing; --parallel adds it with n_jobs=2. --scale adds the size rows of
+ * bench/scale_learners.ts (825,600-row fits, 100,000-row predictions, scikit-learn timed alternately in
+ * the same run); --scale-only runs only those. Exits 1 when a target is missed.
  */
 import { existsSync, readFileSync } from "node:fs"
 import { availableParallelism, cpus, loadavg } from "node:os"
@@ -20,6 +22,7 @@ import { logisticRegression } from "../src/ml/logistic.js"
 import { takeRows, type Matrix } from "../src/ml/matrix.js"
 import { accuracy, meanAbsoluteError, r2Score } from "../src/ml/metrics.js"
 import { fitColumnTransformer, transformFrame } from "../src/ml/preprocess.js"
+import { printScale } from "./scale_learners.js"
 
 const root = fileURLToPath(new URL("../", import.meta.url))
 const args = process.argv.slice(2)
@@ -28,6 +31,10 @@ const skipSlow = args.includes("--skip-slow")
 const parallel = args.includes("--parallel")
 const repeatsArg = args.indexOf("--repeats")
 const repeats = repeatsArg >= 0 ? Number(args[repeatsArg + 1]) : 5
+if (args.includes("--scale-only")) {
+  const ok = printScale(repeatsArg >= 0 ? repeats : 3)
+  process.exit(ok ? 0 : 1)
+}
 
 interface SkRow {
   readonly seconds: number
@@ -395,3 +402,5 @@ if (asJson) {
   if (hgb === undefined) console.log("(src/ml/hgb.ts not present: hist_gradient_boosting rows skipped)")
   for (const t of targets) console.log(`${t.pass ? "PASS" : "FAIL"}  ${t.target}`)
 }
+const scaleOk = args.includes("--scale") ? printScale(repeatsArg >= 0 ? repeats : 3) : true
+process.exitCode = targets.every((t) => t.pass) && scaleOk ? 0 : 1

@@ -1,5 +1,6 @@
 import { rng } from "../domain/random.js"
 import type { Matrix } from "./matrix.js"
+import { parallelMapSync, sharedArray } from "./parallel.js"
 
 /** Thresholds are clipped here so +Infinity is reserved for the "split on NaN" case (scikit-learn's ALMOST_INF). */
 export const ALMOST_INF = 1e300
@@ -91,35 +92,68 @@ export interface Binned {
   readonly hasMissing: Uint8Array
 }
 
-export const binRows = (x: Matrix, rows: Uint32Array, thresholds: ReadonlyArray<Float64Array>): Binned => {
+interface BinJob {
+  readonly data: Float64Array
+  readonly cols: number
+  readonly rows: Uint32Array
+  /** Every feature's thresholds, concatenated; feature f's are thr[thrStart[f] .. thrStart[f + 1]). */
+  readonly thr: Float64Array
+  readonly thrStart: Int32Array
+  readonly bins: Uint8Array
+  readonly hasMissing: Uint8Array
+}
+
+/** Bins one feature of every row into job.bins (self-contained: worker threads run it from source). */
+const binFeature = (job: BinJob, f: number): number => {
+  const { data, cols, rows, thr, bins } = job
+  const n = rows.length
+  const t0 = job.thrStart[f]!
+  const nt = job.thrStart[f + 1]! - t0
+  const missingBin = nt + 1
+  const off = f * n
+  let missing = 0
+  for (let k = 0; k < n; k++) {
+    const v = data[rows[k]! * cols + f]!
+    if (v !== v) {
+      bins[off + k] = missingBin
+      missing = 1
+    } else {
+      let lo = 0
+      let hi = nt
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1
+        if (v <= thr[t0 + mid]!) hi = mid
+        else lo = mid + 1
+      }
+      bins[off + k] = lo
+    }
+  }
+  job.hasMissing[f] = missing
+  return missing
+}
+
+/**
+ * Bins the rows `rows` of `x`, one feature per task; with `threads` > 1 the features are shared out
+ * to worker threads and the bins land on shared memory (ready for the tree grower's team).
+ */
+export const binRows = (x: Matrix, rows: Uint32Array, thresholds: ReadonlyArray<Float64Array>, threads = 1): Binned => {
   const n = rows.length
   const cols = x.cols
-  const data = x.data
-  const bins = new Uint8Array(n * cols)
-  const hasMissing = new Uint8Array(cols)
-  for (let f = 0; f < cols; f++) {
-    const thr = thresholds[f]!
-    const nt = thr.length
-    const missingBin = nt + 1
-    const off = f * n
-    let missing = 0
-    for (let k = 0; k < n; k++) {
-      const v = data[rows[k]! * cols + f]!
-      if (v !== v) {
-        bins[off + k] = missingBin
-        missing = 1
-      } else {
-        let lo = 0
-        let hi = nt
-        while (lo < hi) {
-          const mid = (lo + hi) >>> 1
-          if (v <= thr[mid]!) hi = mid
-          else lo = mid + 1
-        }
-        bins[off + k] = lo
-      }
-    }
-    hasMissing[f] = missing
+  const thrStart = new Int32Array(cols + 1)
+  for (let f = 0; f < cols; f++) thrStart[f + 1] = thrStart[f]! + thresholds[f]!.length
+  const thr = new Float64Array(thrStart[cols]!)
+  for (let f = 0; f < cols; f++) thr.set(thresholds[f]!, thrStart[f]!)
+  const parallel = threads > 1 && cols > 1
+  const job: BinJob = {
+    data: x.data,
+    cols,
+    rows,
+    thr,
+    thrStart,
+    bins: parallel ? sharedArray(Uint8Array, n * cols) : new Uint8Array(n * cols),
+    hasMissing: parallel ? sharedArray(Uint8Array, cols) : new Uint8Array(cols)
   }
-  return { rows: n, bins, hasMissing }
+  if (parallel) parallelMapSync(binFeature, job, cols, threads)
+  else for (let f = 0; f < cols; f++) binFeature(job, f)
+  return { rows: n, bins: job.bins, hasMissing: job.hasMissing }
 }

@@ -1,4 +1,6 @@
 import type { Binned } from "./hgb-binning.js"
+import { hgbKernel, OP_ADD_LEAVES, OP_HISTOGRAM, OP_PARTITION, type HgbShared } from "./hgb-kernel.js"
+import { sharedArray, startTeam, TEAM_ARGS, toShared, type Team } from "./parallel.js"
 
 /** Tree-growing settings (scikit-learn's TreeGrower arguments). */
 export interface GrowerOptions {
@@ -53,10 +55,15 @@ class GrowNode {
 /** heapq's order: a node with a larger gain is "smaller", i.e. popped first. */
 const before = (a: GrowNode, b: GrowNode): boolean => a.gain > b.gain
 
+/** Rows at which a node's histogram, or its partition, is worth waking the worker threads for. */
+const PARALLEL_HISTOGRAM_ROWS = 8192
+const PARALLEL_PARTITION_ROWS = 32768
+
 /**
  * Leaf-wise (best-first) histogram tree grower, a port of scikit-learn's TreeGrower + Splitter +
- * HistogramBuilder. One instance serves every tree of a fit: the partition, gathered gradients and
- * histogram pool are allocated once.
+ * HistogramBuilder. One instance serves every tree of a fit: the partition, gradients and histogram
+ * pool are allocated once. With a team of worker threads (`threads` > 1) the large histograms and
+ * partitions are shared out; the trees are the same whatever the thread count.
  */
 export class HistGrower {
   private readonly n: number
@@ -73,9 +80,17 @@ export class HistGrower {
   /** Scratch for subtractSparse: a flag per histogram bin and the list of flagged bins. */
   private readonly binMark: Uint8Array
   private readonly touched: Int32Array
-  private readonly buf: Uint32Array
   private readonly pool: Float64Array[] = []
   private readonly freeSlots: number[] = []
+  private readonly shared: HgbShared
+  private readonly team: Team<HgbShared> | null
+  private readonly args: Int32Array
+  /** Gradients, class-major (k * rows + i), for the caller to fill before each iteration. */
+  readonly grad: Float32Array
+  /** Hessians, class-major; null when constant. */
+  readonly hess: Float32Array | null
+  /** Raw predictions of the training rows, class-major; each grown tree adds its leaf values. */
+  readonly raw: Float64Array
   private heap: GrowNode[] = []
   private nodes: GrowNode[] = []
   private nFinalizedLeaves = 0
@@ -83,67 +98,146 @@ export class HistGrower {
   constructor(
     binned: Binned,
     nBinsNonMissing: Int32Array,
-    private readonly opts: GrowerOptions
+    private readonly opts: GrowerOptions,
+    treesPerIteration: number,
+    threads: number,
+    private readonly parallelMinRows?: number
   ) {
     this.n = binned.rows
     this.nFeatures = nBinsNonMissing.length
-    this.bins = binned.bins
     this.hasMissing = binned.hasMissing
     this.nBinsNonMissing = nBinsNonMissing
     this.stride = opts.hessiansAreConstant ? 2 : 3
-    this.histOffset = new Int32Array(this.nFeatures)
     let total = 0
-    for (let f = 0; f < this.nFeatures; f++) {
-      this.histOffset[f] = total * this.stride
-      total += nBinsNonMissing[f]! + 1
-    }
+    for (let f = 0; f < this.nFeatures; f++) total += nBinsNonMissing[f]! + 1
     this.histLength = total * this.stride
     this.binMark = new Uint8Array(total)
     this.touched = new Int32Array(total)
-    this.part = new Uint32Array(this.n)
-    this.buf = new Uint32Array(this.n)
+    const useTeam = threads > 1
+    const alloc = <T extends Float32Array | Float64Array | Int32Array | Uint32Array>(
+      Ctor: new (length: number) => T,
+      length: number
+    ): T => (useTeam ? sharedArray(Ctor as never, length) : new Ctor(length))
+    const n = this.n
+    const K = treesPerIteration
+    const shared: HgbShared = {
+      dims: alloc(Int32Array, 3),
+      bins: useTeam ? toShared(binned.bins) : binned.bins,
+      part: alloc(Uint32Array, n),
+      left: alloc(Uint32Array, n),
+      right: alloc(Uint32Array, n),
+      grad: alloc(Float32Array, K * n),
+      hess: alloc(Float32Array, opts.hessiansAreConstant ? 1 : K * n),
+      histOffset: alloc(Int32Array, this.nFeatures),
+      hist: alloc(Float64Array, this.histLength),
+      counts: alloc(Int32Array, 2 * Math.max(1, threads)),
+      raw: alloc(Float64Array, K * n),
+      leafValue: alloc(Float64Array, n)
+    }
+    shared.dims[0] = n
+    shared.dims[1] = this.nFeatures
+    shared.dims[2] = this.stride
+    let off = 0
+    for (let f = 0; f < this.nFeatures; f++) {
+      shared.histOffset[f] = off * this.stride
+      off += nBinsNonMissing[f]! + 1
+    }
+    this.shared = shared
+    this.bins = shared.bins
+    this.part = shared.part
+    this.histOffset = shared.histOffset
+    this.grad = shared.grad
+    this.raw = shared.raw
+    this.hess = opts.hessiansAreConstant ? null : shared.hess
+    this.team = useTeam ? startTeam(hgbKernel, shared, threads) : null
+    this.args = this.team === null ? new Int32Array(TEAM_ARGS) : this.team.args
+  }
+
+  /** Threads of the team (1 without one). */
+  get threads(): number {
+    return this.team === null ? 1 : this.team.threads
+  }
+
+  /** Worker steps run so far (0 without a team). */
+  workerSteps(): number {
+    return this.team === null ? 0 : this.team.workerSteps()
+  }
+
+  /** Stops the worker threads; the grower cannot grow afterwards. */
+  close(): void {
+    this.team?.close()
+  }
+
+  /** Runs the step described by `args` on the team when the node is large enough; returns the thread count used. */
+  private step(rows: number, minRows: number): number {
+    if (this.team !== null && rows >= (this.parallelMinRows ?? minRows)) {
+      this.team.run()
+      return this.team.threads
+    }
+    hgbKernel(this.shared, this.args, 0, 1)
+    return 1
   }
 
   /**
-   * Grows one tree on gradients `g` (and hessians `h`, null when constant), then adds its leaf
-   * values to `raw[rawOffset + i]` for every training row i.
+   * Grows tree k of an iteration on gradients grad[k * rows ..] (and hessians), then adds its leaf
+   * values to raw[k * rows + i] for every training row i.
    */
-  grow(g: Float32Array, h: Float32Array | null, raw: Float64Array, rawOffset: number): GrownTree {
+  grow(k: number): GrownTree {
     const n = this.n
     const part = this.part
     for (let i = 0; i < n; i++) part[i] = i
     this.heap = []
     this.nodes = []
     this.nFinalizedLeaves = 0
+    const gOff = k * n
+    this.args[3] = gOff
 
+    const g = this.grad
+    const h = this.hess
     let sumG = 0
-    for (let i = 0; i < n; i++) sumG += g[i]!
+    for (let i = gOff; i < gOff + n; i++) sumG += g[i]!
     let sumH: number
     if (h === null) sumH = n
     else {
       sumH = 0
-      for (let i = 0; i < n; i++) sumH += h[i]!
+      for (let i = gOff; i < gOff + n; i++) sumH += h[i]!
     }
     const root = this.newNode(0, n, 0, sumG, sumH, 0)
     if (n < 2 * this.opts.minSamplesLeaf || sumH < this.opts.minHessianToSplit) {
       this.finalizeLeaf(root)
     } else {
       root.hist = this.acquire()
-      this.buildHistogram(root, this.pool[root.hist]!, g, h)
+      this.buildHistogram(root, this.pool[root.hist]!)
       this.splitOrFinalize(root)
     }
-    while (this.heap.length > 0) this.splitNext(g, h)
+    while (this.heap.length > 0) this.splitNext()
 
     const shrinkage = this.opts.shrinkage
     const nodes = this.nodes
+    const leafValue = this.shared.leafValue
     for (let j = 0; j < nodes.length; j++) {
       const node = nodes[j]!
       if (!node.isLeaf) continue
       node.value *= shrinkage
-      const v = node.value
-      for (let k = node.start; k < node.stop; k++) raw[rawOffset + part[k]!]! += v
+      leafValue.fill(node.value, node.start, node.stop)
     }
+    const a = this.args
+    a[0] = OP_ADD_LEAVES
+    a[1] = 0
+    a[2] = n
+    a[7] = gOff
+    this.step(n, PARALLEL_PARTITION_ROWS)
     return this.emit(root)
+  }
+
+  /** The node's histogram into `hist` (through the shared scratch histogram the kernel writes). */
+  private buildHistogram(node: GrowNode, hist: Float64Array): void {
+    const a = this.args
+    a[0] = OP_HISTOGRAM
+    a[1] = node.start
+    a[2] = node.stop
+    this.step(node.stop - node.start, PARALLEL_HISTOGRAM_ROWS)
+    hist.set(this.shared.hist)
   }
 
   private newNode(start: number, stop: number, depth: number, sumG: number, sumH: number, value: number): GrowNode {
@@ -178,7 +272,7 @@ export class HistGrower {
     else this.heapPush(node)
   }
 
-  private splitNext(g: Float32Array, h: Float32Array | null): void {
+  private splitNext(): void {
     const node = this.heapPop()
     const opts = this.opts
     const nLeft = this.partition(node)
@@ -225,7 +319,7 @@ export class HistGrower {
       const large = small === left ? right : left
       small.hist = this.acquire()
       const hs = this.pool[small.hist]!
-      this.buildHistogram(small, hs, g, h)
+      this.buildHistogram(small, hs)
       if (!large.isLeaf) {
         const hp = this.pool[node.hist]!
         if ((small.stop - small.start) * this.nFeatures * 2 < this.histLength) this.subtractSparse(small, hp, hs)
@@ -274,117 +368,6 @@ export class HistGrower {
 
   private nodeValue(sumG: number, sumH: number): number {
     return -sumG / (sumH + this.opts.l2Regularization + 1e-15)
-  }
-
-  /**
-   * Histogram of the node's rows, four features per pass so each row's index and gradient are loaded
-   * once per pass. Rows within a node stay in ascending order (stable partition), so the gradient and
-   * bin reads move forward through memory; each bin still sums its rows in order, as scikit-learn.
-   */
-  private buildHistogram(node: GrowNode, hist: Float64Array, g: Float32Array, h: Float32Array | null): void {
-    hist.fill(0)
-    const nFeatures = this.nFeatures
-    let f = 0
-    for (; f + 4 <= nFeatures; f += 4) {
-      if (h === null) this.build4g(node, hist, g, f)
-      else this.build4gh(node, hist, g, h, f)
-    }
-    for (; f < nFeatures; f++) {
-      if (h === null) this.build1g(node, hist, g, f)
-      else this.build1gh(node, hist, g, h, f)
-    }
-  }
-
-  private build4g(node: GrowNode, hist: Float64Array, g: Float32Array, f: number): void {
-    const n = this.n
-    const bins = this.bins
-    const part = this.part
-    const c0 = f * n,
-      c1 = c0 + n,
-      c2 = c1 + n,
-      c3 = c2 + n
-    const o0 = this.histOffset[f]!,
-      o1 = this.histOffset[f + 1]!,
-      o2 = this.histOffset[f + 2]!,
-      o3 = this.histOffset[f + 3]!
-    for (let k = node.start; k < node.stop; k++) {
-      const i = part[k]!
-      const gi = g[i]!
-      const b0 = o0 + bins[c0 + i]! * 2
-      const b1 = o1 + bins[c1 + i]! * 2
-      const b2 = o2 + bins[c2 + i]! * 2
-      const b3 = o3 + bins[c3 + i]! * 2
-      hist[b0] += gi
-      hist[b0 + 1] += 1
-      hist[b1] += gi
-      hist[b1 + 1] += 1
-      hist[b2] += gi
-      hist[b2 + 1] += 1
-      hist[b3] += gi
-      hist[b3 + 1] += 1
-    }
-  }
-
-  private build4gh(node: GrowNode, hist: Float64Array, g: Float32Array, h: Float32Array, f: number): void {
-    const n = this.n
-    const bins = this.bins
-    const part = this.part
-    const c0 = f * n,
-      c1 = c0 + n,
-      c2 = c1 + n,
-      c3 = c2 + n
-    const o0 = this.histOffset[f]!,
-      o1 = this.histOffset[f + 1]!,
-      o2 = this.histOffset[f + 2]!,
-      o3 = this.histOffset[f + 3]!
-    for (let k = node.start; k < node.stop; k++) {
-      const i = part[k]!
-      const gi = g[i]!
-      const hi = h[i]!
-      const b0 = o0 + bins[c0 + i]! * 3
-      const b1 = o1 + bins[c1 + i]! * 3
-      const b2 = o2 + bins[c2 + i]! * 3
-      const b3 = o3 + bins[c3 + i]! * 3
-      hist[b0] += gi
-      hist[b0 + 1] += hi
-      hist[b0 + 2] += 1
-      hist[b1] += gi
-      hist[b1 + 1] += hi
-      hist[b1 + 2] += 1
-      hist[b2] += gi
-      hist[b2 + 1] += hi
-      hist[b2 + 2] += 1
-      hist[b3] += gi
-      hist[b3 + 1] += hi
-      hist[b3 + 2] += 1
-    }
-  }
-
-  private build1g(node: GrowNode, hist: Float64Array, g: Float32Array, f: number): void {
-    const bins = this.bins
-    const part = this.part
-    const co = f * this.n
-    const o = this.histOffset[f]!
-    for (let k = node.start; k < node.stop; k++) {
-      const i = part[k]!
-      const b = o + bins[co + i]! * 2
-      hist[b] += g[i]!
-      hist[b + 1] += 1
-    }
-  }
-
-  private build1gh(node: GrowNode, hist: Float64Array, g: Float32Array, h: Float32Array, f: number): void {
-    const bins = this.bins
-    const part = this.part
-    const co = f * this.n
-    const o = this.histOffset[f]!
-    for (let k = node.start; k < node.stop; k++) {
-      const i = part[k]!
-      const b = o + bins[co + i]! * 3
-      hist[b] += g[i]!
-      hist[b + 1] += h[i]!
-      hist[b + 2] += 1
-    }
   }
 
   /**
@@ -493,23 +476,31 @@ export class HistGrower {
 
   /** Stable partition of the node's rows: left rows first, both sides in their previous order. */
   private partition(node: GrowNode): number {
-    const part = this.part
-    const buf = this.buf
-    const bins = this.bins
-    const co = node.feature * this.n
-    const splitBin = node.bin
     const missingBin = node.missingLeft ? this.nBinsNonMissing[node.feature]! : -1
-    const start = node.start
+    const a = this.args
+    a[0] = OP_PARTITION
+    a[1] = node.start
+    a[2] = node.stop
+    a[4] = node.feature
+    a[5] = node.bin
+    a[6] = missingBin
+    const threads = this.step(node.stop - node.start, PARALLEL_PARTITION_ROWS)
+    // each thread's range: left rows in left[lo..], right rows in right[lo..]; concatenated in order
+    const { part, left, right, counts } = this.shared
+    const len = node.stop - node.start
     let nl = 0
-    let nr = 0
-    for (let k = start; k < node.stop; k++) {
-      const i = part[k]!
-      const b = bins[co + i]!
-      if (b <= splitBin || b === missingBin) part[start + nl++] = i
-      else buf[nr++] = i
+    for (let t = 0; t < threads; t++) nl += counts[2 * t]!
+    let l = node.start
+    let r = node.start + nl
+    for (let t = 0; t < threads; t++) {
+      const lo = node.start + Math.floor((t * len) / threads)
+      const cl = counts[2 * t]!
+      const cr = counts[2 * t + 1]!
+      part.set(left.subarray(lo, lo + cl), l)
+      part.set(right.subarray(lo, lo + cr), r)
+      l += cl
+      r += cr
     }
-    const rs = start + nl
-    for (let j = 0; j < nr; j++) part[rs + j] = buf[j]!
     return nl
   }
 

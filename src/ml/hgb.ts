@@ -5,6 +5,7 @@ import { baselinePrediction, expit, meanLoss, updateGradients, type HgbLossKind 
 import type { ParamsInput, ParamsOf } from "../domain/training.js"
 import { decodeParams, specOf, type FitOptions, type Learner, type Task } from "./learner.js"
 import { LearnerInputError, type Matrix } from "./matrix.js"
+import { coreCount, toShared } from "./parallel.js"
 
 /**
  * Histogram gradient boosting, a port of scikit-learn 1.2's HistGradientBoostingClassifier
@@ -150,7 +151,21 @@ const addBinnedPredictions = (
   }
 }
 
-const fit = (x: Matrix, y: Float64Array, options: FitOptions<HgbParams>): HgbModel => {
+/** Fit options plus the thread count (default: every core, for training sets of PARALLEL_MIN_ROWS rows or more). */
+export interface HgbFitOptions extends FitOptions<HgbParams> {
+  readonly threads?: number
+  /** Smallest node (rows) whose histogram or partition is shared out; tests lower it to cover small data. */
+  readonly parallelMinRows?: number
+}
+
+/** Below this many training rows, starting worker threads costs more than it saves. */
+const PARALLEL_MIN_ROWS = 65_536
+
+let lastFit: { readonly threads: number; readonly workerSteps: number } | null = null
+/** Threads used by the last fit and the steps its workers ran (for tests and benchmarks). */
+export const lastHgbFit = () => lastFit
+
+const fit = (x: Matrix, y: Float64Array, options: HgbFitOptions): HgbModel => {
   const p = resolveHgbParams(options.params)
   const { task, seed } = options
   const n = x.rows
@@ -213,37 +228,42 @@ const fit = (x: Matrix, y: Float64Array, options: FitOptions<HgbParams>): HgbMod
 
   const thresholds = fitBinThresholds(x, trainRows, p.max_bins, BINNING_SUBSAMPLE, deriveSeed(seed, 1))
   const nBinsNonMissing = Int32Array.from(thresholds, (t) => t.length + 1)
-  const binnedTrain = binRows(x, trainRows, thresholds)
-  const binnedVal = valRows === null ? null : binRows(x, valRows, thresholds)
+  const threads = options.threads ?? (n >= PARALLEL_MIN_ROWS ? coreCount() : 1)
+  // one shared copy of x for the binning threads, rather than one per call
+  const xb = threads > 1 ? { ...x, data: toShared(x.data) } : x
+  const binnedTrain = binRows(xb, trainRows, thresholds, threads)
+  const binnedVal = valRows === null ? null : binRows(xb, valRows, thresholds, threads)
   const nTrain = trainRows.length
   const yTrain = Float64Array.from(trainRows, (i) => y[i]!)
   const yVal = valRows === null ? null : Float64Array.from(valRows, (i) => y[i]!)
   const nVal = valRows === null ? 0 : valRows.length
 
   const baseline = baselinePrediction(loss, yTrain, nClasses)
-  const raw = new Float64Array(K * nTrain)
-  for (let k = 0; k < K; k++) raw.fill(baseline[k]!, k * nTrain, (k + 1) * nTrain)
   const rawVal = new Float64Array(K * nVal)
   for (let k = 0; k < K; k++) rawVal.fill(baseline[k]!, k * nVal, (k + 1) * nVal)
 
   const hessiansAreConstant = loss === "squared_error"
-  const grad = new Float32Array(K * nTrain)
-  const hess = hessiansAreConstant ? null : new Float32Array(K * nTrain)
-  const gradViews = Array.from({ length: K }, (_, k) => grad.subarray(k * nTrain, (k + 1) * nTrain))
-  const hessViews = Array.from({ length: K }, (_, k) =>
-    hess === null ? null : hess.subarray(k * nTrain, (k + 1) * nTrain)
+  const grower = new HistGrower(
+    binnedTrain,
+    nBinsNonMissing,
+    {
+      maxLeafNodes: p.max_leaf_nodes,
+      maxDepth: p.max_depth,
+      minSamplesLeaf: p.min_samples_leaf,
+      l2Regularization: p.l2_regularization,
+      minHessianToSplit: MIN_HESSIAN_TO_SPLIT,
+      minGainToSplit: 0,
+      shrinkage: p.learning_rate,
+      hessiansAreConstant
+    },
+    K,
+    threads,
+    options.parallelMinRows
   )
-
-  const grower = new HistGrower(binnedTrain, nBinsNonMissing, {
-    maxLeafNodes: p.max_leaf_nodes,
-    maxDepth: p.max_depth,
-    minSamplesLeaf: p.min_samples_leaf,
-    l2Regularization: p.l2_regularization,
-    minHessianToSplit: MIN_HESSIAN_TO_SPLIT,
-    minGainToSplit: 0,
-    shrinkage: p.learning_rate,
-    hessiansAreConstant
-  })
+  const grad = grower.grad
+  const hess = grower.hess
+  const raw = grower.raw
+  for (let k = 0; k < K; k++) raw.fill(baseline[k]!, k * nTrain, (k + 1) * nTrain)
 
   const trainScore: number[] = []
   const validationScore: number[] = []
@@ -259,15 +279,20 @@ const fit = (x: Matrix, y: Float64Array, options: FitOptions<HgbParams>): HgbMod
 
   const trees: HgbTree[] = []
   let nIter = 0
-  for (let iter = 0; iter < p.max_iter; iter++) {
-    updateGradients(loss, yTrain, raw, grad, hess, nClasses)
-    nIter++
-    for (let k = 0; k < K; k++) {
-      const tree = grower.grow(gradViews[k]!, hessViews[k]!, raw, k * nTrain)
-      trees.push(toModelTree(tree, thresholds, nBinsNonMissing))
-      if (binnedVal !== null) addBinnedPredictions(tree, binnedVal.bins, nVal, nBinsNonMissing, rawVal, k * nVal)
+  try {
+    for (let iter = 0; iter < p.max_iter; iter++) {
+      updateGradients(loss, yTrain, raw, grad, hess, nClasses)
+      nIter++
+      for (let k = 0; k < K; k++) {
+        const tree = grower.grow(k)
+        trees.push(toModelTree(tree, thresholds, nBinsNonMissing))
+        if (binnedVal !== null) addBinnedPredictions(tree, binnedVal.bins, nVal, nBinsNonMissing, rawVal, k * nVal)
+      }
+      if (earlyStopping && checkEarlyStopping()) break
     }
-    if (earlyStopping && checkEarlyStopping()) break
+  } finally {
+    lastFit = { threads: grower.threads, workerSteps: grower.workerSteps() }
+    grower.close()
   }
 
   return {

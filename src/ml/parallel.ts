@@ -2,13 +2,86 @@ import { availableParallelism } from "node:os"
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads"
 
 /**
- * Synchronous parallel map for pure, self-contained kernels (learners' fit is synchronous).
+ * Synchronous worker-thread helpers for pure, self-contained kernels (learners' fit is synchronous).
  *
- * The kernel's source text is evaluated in each worker thread, so it must not reference imports or
- * outer variables. The calling thread works too; tasks are handed out through a shared counter and
- * results are stored by index, so the output does not depend on the thread count. The caller blocks
- * on Atomics.wait and reads the workers' results with receiveMessageOnPort. A task a worker could
- * not run (any failure in the worker) is run on the calling thread, so the result is the same.
+ * A kernel's source text is evaluated in each worker thread, so it must not reference imports or
+ * outer variables. Typed arrays reach the workers through SharedArrayBuffers (`toShared`), never as
+ * a structured-clone copy per worker. A kernel that throws in a worker is an error of the caller's
+ * program: it is rethrown on the calling thread with the worker's message, never swallowed.
+ */
+
+/** Where the last parallel call's work ran, for tests and benchmarks (not part of any result). */
+export interface ParallelRunInfo {
+  /** Threads that took part, the calling thread included. */
+  readonly threads: number
+  /** Tasks run per thread; index 0 is the calling thread. */
+  readonly tasksByThread: ReadonlyArray<number>
+  /** Bytes of typed arrays handed to the workers by shared memory. */
+  readonly sharedBytes: number
+}
+
+let lastRun: ParallelRunInfo | null = null
+export const lastParallelRun = (): ParallelRunInfo | null => lastRun
+
+/** Typed arrays larger than this go through a SharedArrayBuffer; smaller ones are cloned. */
+const SHARE_MIN_BYTES = 1 << 16
+
+type Typed =
+  | Int8Array
+  | Uint8Array
+  | Uint8ClampedArray
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | Float32Array
+  | Float64Array
+
+const isTyped = (v: unknown): v is Typed => ArrayBuffer.isView(v) && !(v instanceof DataView)
+
+/** A copy of `a` over a SharedArrayBuffer (or `a` itself when it is already shared). */
+export const toShared = <T extends Typed>(a: T): T => {
+  if (a.buffer instanceof SharedArrayBuffer) return a
+  const Ctor = a.constructor as new (buffer: SharedArrayBuffer) => T
+  const out = new Ctor(new SharedArrayBuffer(a.byteLength))
+  out.set(a as never)
+  return out
+}
+
+/** A zeroed typed array over a new SharedArrayBuffer. */
+export const sharedArray = <T extends Typed>(Ctor: new (buffer: SharedArrayBuffer) => T, length: number): T => {
+  const bytes = (Ctor as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT
+  return new Ctor(new SharedArrayBuffer(Math.max(1, length) * bytes))
+}
+
+/** `shared` with every large typed-array field (one level deep) moved onto shared memory. */
+const shareFields = <S>(shared: S): { value: S; bytes: number } => {
+  if (shared === null || typeof shared !== "object") return { value: shared, bytes: 0 }
+  if (isTyped(shared)) {
+    if (shared.byteLength < SHARE_MIN_BYTES) return { value: shared, bytes: 0 }
+    return { value: toShared(shared) as S, bytes: shared.byteLength }
+  }
+  const out: Record<string, unknown> = {}
+  let bytes = 0
+  for (const [k, v] of Object.entries(shared as Record<string, unknown>)) {
+    if (isTyped(v) && v.byteLength >= SHARE_MIN_BYTES) {
+      out[k] = toShared(v)
+      bytes += v.byteLength
+    } else out[k] = v
+  }
+  return { value: out as S, bytes }
+}
+
+const workerError = (where: string, e: { message: string; stack?: string }): Error => {
+  const err = new Error(`worker thread failed ${where}: ${e.message}`)
+  if (e.stack !== undefined) err.stack = `${err.message}\n--- in the worker ---\n${e.stack}`
+  return err
+}
+
+/**
+ * Parallel map: `kernel(shared, i)` for i in 0..count-1, results by index, so the output does not
+ * depend on the thread count. The calling thread works too; tasks are handed out through a shared
+ * counter. Workers that cannot be started leave their share to the calling thread.
  */
 export const parallelMapSync = <S, R>(
   kernel: (shared: S, index: number) => R,
@@ -23,13 +96,14 @@ export const parallelMapSync = <S, R>(
   const signal = new Int32Array(new SharedArrayBuffer(4))
   const ports: MessagePort[] = []
   const spawned: Worker[] = []
+  const moved = workers > 0 ? shareFields(shared) : { value: shared, bytes: 0 }
   for (let k = 0; k < workers; k++) {
     const { port1, port2 } = new MessageChannel()
     try {
       spawned.push(
-        new Worker(WORKER_SOURCE, {
+        new Worker(MAP_WORKER_SOURCE, {
           eval: true,
-          workerData: { src: kernel.toString(), shared, next, signal, count, port: port2 },
+          workerData: { src: kernel.toString(), shared: moved.value, next, signal, count, port: port2 },
           transferList: [port2]
         })
       )
@@ -39,30 +113,50 @@ export const parallelMapSync = <S, R>(
       break
     }
   }
-  for (;;) {
-    const i = Atomics.add(next, 0, 1)
-    if (i >= count) break
-    results[i] = kernel(shared, i)
-    done[i] = 1
+  const byThread = new Array<number>(ports.length + 1).fill(0)
+  let failure: Error | null = null
+  try {
+    for (;;) {
+      const i = Atomics.add(next, 0, 1)
+      if (i >= count) break
+      results[i] = kernel(moved.value, i)
+      done[i] = 1
+      byThread[0]!++
+    }
+  } catch (e) {
+    // stop handing out tasks, then wait for the workers before rethrowing
+    Atomics.store(next, 0, count)
+    failure = e instanceof Error ? e : new Error(String(e))
   }
   for (let seen = Atomics.load(signal, 0); seen < ports.length; seen = Atomics.load(signal, 0)) {
     Atomics.wait(signal, 0, seen)
   }
-  for (const port of ports) {
-    const msg = receiveMessageOnPort(port)?.message as { out: Array<[number, R]> } | undefined
+  ports.forEach((port, w) => {
+    const msg = receiveMessageOnPort(port)?.message as
+      { out: Array<[number, R]>; error?: { task: number; message: string; stack?: string } } | undefined
     if (msg !== undefined) {
       for (const [i, r] of msg.out) {
         results[i] = r
         done[i] = 1
+        byThread[w + 1]!++
       }
+      if (msg.error !== undefined && failure === null) failure = workerError(`on task ${msg.error.task}`, msg.error)
     }
     port.close()
-  }
+  })
   for (const w of spawned) {
     w.unref()
     void w.terminate()
   }
-  for (let i = 0; i < count; i++) if (done[i] === 0) results[i] = kernel(shared, i)
+  if (failure !== null) throw failure
+  // a worker that died before reporting (it could not start): its tasks run here
+  for (let i = 0; i < count; i++) {
+    if (done[i] === 0) {
+      results[i] = kernel(moved.value, i)
+      byThread[0]!++
+    }
+  }
+  lastRun = { threads: byThread.length, tasksByThread: byThread, sharedBytes: moved.bytes }
   return results
 }
 
@@ -73,23 +167,166 @@ export const resolveThreads = (nJobs: number | null | undefined): number => {
   return nJobs < 0 ? Math.max(1, cores + 1 + nJobs) : Math.floor(nJobs)
 }
 
+/** Cores this process may use. */
+export const coreCount = (): number => availableParallelism()
+
 // Runs in each worker: always signals, even on failure, so the caller never waits forever.
 // __name: the helper esbuild's keepNames (tsx, vitest) inserts into transpiled function bodies.
-const WORKER_SOURCE = `
+const MAP_WORKER_SOURCE = `
 globalThis.__name = globalThis.__name || ((target) => target)
 globalThis.__driftgateWorker = true
 const { workerData } = require("node:worker_threads")
 const { src, shared, next, signal, count, port } = workerData
 const out = []
+let error
+let task = -1
 try {
   const kernel = (0, eval)("(" + src + ")")
   for (;;) {
-    const i = Atomics.add(next, 0, 1)
-    if (i >= count) break
-    try { out.push([i, kernel(shared, i)]) } catch (e) { break }
+    task = Atomics.add(next, 0, 1)
+    if (task >= count) break
+    out.push([task, kernel(shared, task)])
   }
-} catch (e) {}
-try { port.postMessage({ out }) } catch (e) {}
+} catch (e) {
+  Atomics.store(next, 0, count)
+  error = { task, message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined }
+}
+try { port.postMessage({ out, error }) } catch (e) {
+  try { port.postMessage({ out: [], error: { task, message: "could not send results: " + (e && e.message) } }) } catch (_) {}
+}
 Atomics.add(signal, 0, 1)
 Atomics.notify(signal, 0)
+`
+
+// ---------------------------------------------------------------------------------------------
+// A team: worker threads kept for the length of one fit, woken for each step through shared memory
+
+/**
+ * `kernel(shared, args, thread, threads)` runs one step on every thread of the team; `args` is a
+ * small shared Int32Array the caller fills before `run()`. Thread 0 is the calling thread.
+ */
+export type TeamKernel<S> = (shared: S, args: Int32Array, thread: number, threads: number) => void
+
+export interface Team<S> {
+  /** Threads that take part in each step, the calling thread included (1: no workers). */
+  readonly threads: number
+  /** Parameters of the next step, read by the kernel on every thread. */
+  readonly args: Int32Array
+  readonly shared: S
+  /** Runs one step on all threads and returns when every thread is done; rethrows a worker's error. */
+  readonly run: () => void
+  /** Steps run so far with each worker's participation counted (tests check workers really ran). */
+  readonly workerSteps: () => number
+  readonly close: () => void
+}
+
+// control words: generation, threads done, exit flag, worker steps
+const GEN = 0
+const DONE = 1
+const EXIT = 2
+const STEPS = 3
+export const TEAM_ARGS = 16
+
+/**
+ * Starts `threads - 1` workers that wait on shared memory for steps. Every typed array in `shared`
+ * (one level deep) must already live on a SharedArrayBuffer: the team refuses copies, since a copy
+ * per worker is what made forests fail on large data.
+ */
+export const startTeam = <S extends object>(kernel: TeamKernel<S>, shared: S, threads: number): Team<S> => {
+  for (const [k, v] of Object.entries(shared)) {
+    if (isTyped(v) && !(v.buffer instanceof SharedArrayBuffer)) {
+      throw new Error(`startTeam: shared.${k} is not on a SharedArrayBuffer`)
+    }
+  }
+  const ctrl = new Int32Array(new SharedArrayBuffer(16 * 4))
+  const args = new Int32Array(new SharedArrayBuffer(TEAM_ARGS * 4))
+  const n = Math.max(1, Math.floor(threads))
+  const spawned: Worker[] = []
+  const ports: MessagePort[] = []
+  for (let w = 1; w < n; w++) {
+    const { port1, port2 } = new MessageChannel()
+    try {
+      spawned.push(
+        new Worker(TEAM_WORKER_SOURCE, {
+          eval: true,
+          workerData: { src: kernel.toString(), shared, ctrl, args, thread: w, threads: n, port: port2 },
+          transferList: [port2]
+        })
+      )
+      ports.push(port1)
+    } catch (e) {
+      port1.close()
+      closeWorkers(ctrl, spawned, ports)
+      throw e instanceof Error ? e : new Error(String(e))
+    }
+  }
+  const workers = spawned.length
+  let closed = false
+  const run = (): void => {
+    if (closed) throw new Error("team is closed")
+    Atomics.store(ctrl, DONE, 0)
+    Atomics.add(ctrl, GEN, 1)
+    if (workers > 0) Atomics.notify(ctrl, GEN)
+    let failure: unknown = null
+    try {
+      kernel(shared, args, 0, workers + 1)
+    } catch (e) {
+      failure = e
+    }
+    for (let seen = Atomics.load(ctrl, DONE); seen < workers; seen = Atomics.load(ctrl, DONE)) {
+      Atomics.wait(ctrl, DONE, seen)
+    }
+    for (const port of ports) {
+      const msg = receiveMessageOnPort(port)?.message as { message: string; stack?: string } | undefined
+      if (msg !== undefined && failure === null) failure = workerError("in a team step", msg)
+    }
+    if (failure !== null) {
+      closeTeam()
+      throw failure
+    }
+  }
+  const closeTeam = (): void => {
+    if (closed) return
+    closed = true
+    closeWorkers(ctrl, spawned, ports)
+  }
+  return { threads: workers + 1, args, shared, run, workerSteps: () => Atomics.load(ctrl, STEPS), close: closeTeam }
+}
+
+const closeWorkers = (ctrl: Int32Array, spawned: Worker[], ports: MessagePort[]): void => {
+  Atomics.store(ctrl, EXIT, 1)
+  Atomics.add(ctrl, GEN, 1)
+  Atomics.notify(ctrl, GEN)
+  for (const p of ports) p.close()
+  for (const w of spawned) {
+    w.unref()
+    void w.terminate()
+  }
+}
+
+// Waits for a new generation, runs the step, reports; an error is posted and the step still counts
+// as done, so the calling thread never waits forever.
+const TEAM_WORKER_SOURCE = `
+globalThis.__name = globalThis.__name || ((target) => target)
+globalThis.__driftgateWorker = true
+const { workerData } = require("node:worker_threads")
+const { src, shared, ctrl, args, thread, threads, port } = workerData
+let kernel
+let startError
+try { kernel = (0, eval)("(" + src + ")") } catch (e) { startError = e }
+let seen = 0
+for (;;) {
+  Atomics.wait(ctrl, ${GEN}, seen)
+  seen = Atomics.load(ctrl, ${GEN})
+  if (Atomics.load(ctrl, ${EXIT}) === 1) break
+  try {
+    if (startError !== undefined) throw startError
+    kernel(shared, args, thread, threads)
+    Atomics.add(ctrl, ${STEPS}, 1)
+  } catch (e) {
+    try { port.postMessage({ message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined }) } catch (_) {}
+  }
+  Atomics.add(ctrl, ${DONE}, 1)
+  Atomics.notify(ctrl, ${DONE})
+}
 `

@@ -33,4 +33,30 @@ describe("splitIndices", () => {
       )
     )
   })
+
+  it("splits 1,032,000 rows, and 510,000 stratified rows, without overflowing the stack", () => {
+    const check = (n: number, strata?: ReadonlyArray<string>) => {
+      const s = splitIndices(n, { train: 0.8, val: 0.1, test: 0.1 }, 42, strata)
+      // plain loops: an expect() per index would take minutes
+      const seen = new Uint8Array(n)
+      let repeated = 0
+      let unordered = 0
+      for (const part of [s.train, s.val, s.test]) {
+        for (let k = 0; k < part.length; k++) {
+          const i = part[k]!
+          repeated += seen[i]!
+          seen[i] = 1
+          if (k > 0 && !(part[k - 1]! < i)) unordered++
+        }
+      }
+      expect({ repeated, unordered }).toEqual({ repeated: 0, unordered: 0 })
+      expect(s.train.length + s.val.length + s.test.length).toBe(n)
+      return s
+    }
+    const plain = check(1_032_000)
+    expect([plain.train.length, plain.val.length, plain.test.length]).toEqual([825_600, 103_200, 103_200])
+    const labels = Array.from({ length: 510_000 }, (_, i) => (i % 3 === 0 ? "a" : "b"))
+    const strat = check(510_000, labels)
+    expect(strat.train.filter((i) => labels[i] === "a").length).toBe(136_000)
+  })
 })

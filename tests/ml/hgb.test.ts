@@ -3,7 +3,14 @@ import { parse } from "csv-parse/sync"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { rng, shuffleInPlace } from "../../src/domain/random.js"
-import { hgbRawPredict, histGradientBoosting, type HgbModel, type HgbParams } from "../../src/ml/hgb.js"
+import {
+  hgbRawPredict,
+  histGradientBoosting,
+  lastHgbFit,
+  type HgbFitOptions,
+  type HgbModel,
+  type HgbParams
+} from "../../src/ml/hgb.js"
 import { LearnerInputError, takeRows, type Matrix } from "../../src/ml/matrix.js"
 
 const hgb = histGradientBoosting
@@ -206,6 +213,47 @@ describe("histGradientBoosting: model state", () => {
     }
     expect(walk(rowWith(thr)).first).toBe(tree.left[0])
     expect(walk(rowWith(above)).first).toBe(tree.right[0])
+  })
+})
+
+describe("histGradientBoosting: worker threads", () => {
+  // parallelMinRows: 1 shares out every histogram and partition, so small data covers the threaded path
+  const fitWith = (x: Matrix, y: Float64Array, opts: Omit<HgbFitOptions, "threads">, threads: number) => {
+    const model = hgb.fit(x, y, { ...opts, threads, parallelMinRows: 1 } as HgbFitOptions)
+    return { json: JSON.stringify(model), info: lastHgbFit()! }
+  }
+  const x = californiaWithNaN()
+
+  it("gives byte-identical models with 1, 2 and 3 threads (squared error, NaN, early stopping)", () => {
+    const opts = { task: "regression", params: { max_iter: 8 }, seed: 4 } as const
+    const one = fitWith(x, calY, opts, 1)
+    expect(one.info).toEqual({ threads: 1, workerSteps: 0 })
+    for (const threads of [2, 3]) {
+      const many = fitWith(x, calY, opts, threads)
+      expect(many.info.threads).toBe(threads)
+      expect(many.info.workerSteps).toBeGreaterThan(0)
+      expect(many.json).toBe(one.json)
+    }
+  })
+
+  it("gives byte-identical models with 1 and 2 threads for binary and multiclass log-loss (hessians)", () => {
+    const yBin = Float64Array.from(calY, (v) => (v > 2 ? 1 : 0))
+    const yMulti = Float64Array.from(calY, (v) => (v > 3 ? 2 : v > 1.5 ? 1 : 0))
+    const bin = { task: "classification", params: { max_iter: 5 }, seed: 9, nClasses: 2 } as const
+    const multi = { task: "classification", params: { max_iter: 3, max_leaf_nodes: 15 }, seed: 5, nClasses: 3 } as const
+    expect(fitWith(x, yBin, bin, 2).json).toBe(fitWith(x, yBin, bin, 1).json)
+    const m2 = fitWith(x, yMulti, multi, 2)
+    expect(m2.info.workerSteps).toBeGreaterThan(0)
+    expect(m2.json).toBe(fitWith(x, yMulti, multi, 1).json)
+  })
+
+  it("uses no worker threads below 65,536 training rows unless asked", () => {
+    hgb.fit(takeRows(x, range(0, 3000)), calY.subarray(0, 3000), {
+      task: "regression",
+      params: { max_iter: 2 },
+      seed: 0
+    })
+    expect(lastHgbFit()).toEqual({ threads: 1, workerSteps: 0 })
   })
 })
 

@@ -1,23 +1,87 @@
 import { describe, expect, it } from "vitest"
-import { parallelMapSync, resolveThreads } from "../../src/ml/parallel.js"
+import {
+  lastParallelRun,
+  parallelMapSync,
+  resolveThreads,
+  sharedArray,
+  startTeam,
+  toShared
+} from "../../src/ml/parallel.js"
+
+// Kernels run from their source text in the workers: they may use only their arguments and globals.
+// The calling thread's share waits (bounded) until a worker has taken a task, so these tests do not
+// depend on how fast the workers start on a busy machine.
+const isWorker = (): boolean => (globalThis as { __driftgateWorker?: boolean }).__driftgateWorker === true
 
 describe("parallelMapSync", () => {
   it("runs tasks in worker threads and returns results by index", () => {
-    // self-contained kernel: busy work, then report which thread ran it
-    const kernel = (shared: { n: number }, i: number): [number, boolean] => {
-      let s = 0
-      for (let k = 0; k < shared.n; k++) s += Math.sqrt(k + i)
-      return [i, (globalThis as { __driftgateWorker?: boolean }).__driftgateWorker === true && s > 0]
+    const kernel = (shared: { flag: Int32Array }, i: number): [number, boolean] => {
+      const inWorker = (globalThis as { __driftgateWorker?: boolean }).__driftgateWorker === true
+      if (inWorker) {
+        Atomics.store(shared.flag, 0, 1)
+        Atomics.notify(shared.flag, 0)
+      } else Atomics.wait(shared.flag, 0, 0, 20_000)
+      return [i, inWorker]
     }
-    const out = parallelMapSync(kernel, { n: 2_000_000 }, 16, 2)
+    const flag = sharedArray(Int32Array, 1)
+    const out = parallelMapSync(kernel, { flag }, 16, 2)
     expect(out.map((r) => r[0])).toEqual(Array.from({ length: 16 }, (_, i) => i))
-    expect(out.some((r) => r[1])).toBe(true)
+    const byWorker = out.filter((r) => r[1]).length
+    expect(byWorker).toBeGreaterThan(0)
+    const info = lastParallelRun()!
+    expect(info.threads).toBe(2)
+    expect(info.tasksByThread[1]).toBe(byWorker)
+    expect(info.tasksByThread[0]! + info.tasksByThread[1]!).toBe(16)
+    expect(isWorker()).toBe(false)
   })
 
-  it("runs a task on the calling thread when a worker cannot (kernel refers to an outer variable)", () => {
+  it("rethrows a worker's error on the calling thread instead of hiding it", () => {
     const outer = 10
-    const out = parallelMapSync((_: null, i: number) => i * outer, null, 12, 2)
-    expect(out).toEqual(Array.from({ length: 12 }, (_, i) => i * 10))
+    const kernel = (shared: { flag: Int32Array }, i: number): number => {
+      if ((globalThis as { __driftgateWorker?: boolean }).__driftgateWorker === true) {
+        Atomics.store(shared.flag, 0, 1)
+        Atomics.notify(shared.flag, 0)
+        return i * outer // not defined in a worker: the kernel is not self-contained
+      }
+      Atomics.wait(shared.flag, 0, 0, 20_000)
+      return i
+    }
+    const flag = sharedArray(Int32Array, 1)
+    expect(() => parallelMapSync(kernel, { flag }, 12, 2)).toThrow(
+      /worker thread failed on task \d+: outer is not defined/
+    )
+  })
+
+  it("rethrows an error of the calling thread's own task after the workers stop", () => {
+    const kernel = (_: null, i: number): number => {
+      if (i === 0) throw new Error("task 0 is bad")
+      return i
+    }
+    expect(() => parallelMapSync(kernel, null, 4, 2)).toThrow(/task 0 is bad|worker thread failed/)
+  })
+
+  it("hands large typed arrays to the workers through shared memory, not a copy per worker", () => {
+    const n = 600_000
+    const data = new Float64Array(n)
+    for (let i = 0; i < n; i++) data[i] = i % 97
+    // each task sums a slice and reports whether it saw shared memory
+    const kernel = (s: { data: Float64Array; flag: Int32Array }, t: number): [number, boolean] => {
+      if ((globalThis as { __driftgateWorker?: boolean }).__driftgateWorker === true) {
+        Atomics.store(s.flag, 0, 1)
+        Atomics.notify(s.flag, 0)
+      } else Atomics.wait(s.flag, 0, 0, 20_000)
+      let sum = 0
+      for (let i = t * 100_000; i < (t + 1) * 100_000; i++) sum += s.data[i]!
+      return [sum, s.data.buffer instanceof SharedArrayBuffer]
+    }
+    const out = parallelMapSync(kernel, { data, flag: sharedArray(Int32Array, 1) }, 6, 2)
+    for (let t = 0; t < 6; t++) {
+      let expected = 0
+      for (let i = t * 100_000; i < (t + 1) * 100_000; i++) expected += data[i]!
+      expect(out[t]![0]).toBe(expected)
+      expect(out[t]![1]).toBe(true)
+    }
+    expect(lastParallelRun()!.sharedBytes).toBe(n * 8)
   })
 
   it("resolves n_jobs", () => {
@@ -25,5 +89,47 @@ describe("parallelMapSync", () => {
     expect(resolveThreads(undefined)).toBe(1)
     expect(resolveThreads(3)).toBe(3)
     expect(resolveThreads(-1)).toBeGreaterThanOrEqual(1)
+  })
+})
+
+describe("startTeam", () => {
+  // each thread fills its own range of out with thread-specific values
+  const fill = (s: { out: Float64Array }, args: Int32Array, thread: number, threads: number): void => {
+    if (args[0] === 99) throw new Error(`step refused on thread ${thread}`)
+    const n = s.out.length
+    const lo = Math.floor((thread * n) / threads)
+    const hi = Math.floor(((thread + 1) * n) / threads)
+    for (let i = lo; i < hi; i++) s.out[i] = i * args[1]! + thread / 1000
+  }
+
+  it("runs every step on all threads, which share the arrays", () => {
+    const out = sharedArray(Float64Array, 500_000)
+    const team = startTeam(fill, { out }, 3)
+    try {
+      expect(team.threads).toBe(3)
+      for (let step = 1; step <= 4; step++) {
+        team.args[1] = step
+        team.run()
+        for (const i of [0, 166_666, 166_667, 333_333, 333_334, 499_999]) {
+          let thread = 0
+          while (i >= Math.floor(((thread + 1) * 500_000) / 3)) thread++
+          expect(out[i]).toBe(i * step + thread / 1000)
+        }
+      }
+      expect(team.workerSteps()).toBe(8)
+    } finally {
+      team.close()
+    }
+  })
+
+  it("refuses typed arrays that are not shared (they would be copied per worker)", () => {
+    expect(() => startTeam(fill, { out: new Float64Array(10) }, 2)).toThrow(/not on a SharedArrayBuffer/)
+  })
+
+  it("rethrows a worker's error from run() and closes the team", () => {
+    const team = startTeam(fill, { out: toShared(new Float64Array(100)) }, 2)
+    team.args[0] = 99
+    expect(() => team.run()).toThrow(/step refused on thread/)
+    expect(() => team.run()).toThrow(/closed/)
   })
 })

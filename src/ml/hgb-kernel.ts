@@ -1,0 +1,174 @@
+/**
+ * The data-sized steps of histogram gradient boosting, written as one self-contained kernel so that
+ * worker threads can run it from its source text (see parallel.ts's startTeam). The calling thread
+ * runs the same function, alone or as thread 0 of a team, so results cannot depend on the thread
+ * count: a histogram is split between threads by feature (each bin still sums its rows in order)
+ * and a partition by row ranges whose outputs are concatenated in order.
+ *
+ * The kernel must not reference anything outside its body: no imports, no module constants.
+ */
+export interface HgbShared {
+  /** [rows, features, doubles per histogram bin (2: gradient, count; 3: gradient, hessian, count)]. */
+  readonly dims: Int32Array
+  /** Binned features, column-major: bins[f * rows + i]. */
+  readonly bins: Uint8Array
+  /** Row indices, grouped by node. */
+  readonly part: Uint32Array
+  /** Partition scratch: left rows and right rows of each thread's row range. */
+  readonly left: Uint32Array
+  readonly right: Uint32Array
+  /** Gradients and hessians, class-major (k * rows + i); hess has length 1 when hessians are constant. */
+  readonly grad: Float32Array
+  readonly hess: Float32Array
+  /** Offset of feature f's histogram in doubles. */
+  readonly histOffset: Int32Array
+  /** The histogram being built. */
+  readonly hist: Float64Array
+  /** Per thread: left and right row counts of the last partition. */
+  readonly counts: Int32Array
+  /** Raw predictions of the training rows, class-major. */
+  readonly raw: Float64Array
+  /** Per position of part: the value of the leaf holding that row. */
+  readonly leafValue: Float64Array
+}
+
+export const OP_HISTOGRAM = 1
+export const OP_PARTITION = 2
+export const OP_ADD_LEAVES = 3
+
+/**
+ * args: [op, start, stop, gradient offset, feature, split bin, missing bin (-1: none goes left), raw offset].
+ * OP_HISTOGRAM: histogram of part[start..stop) into hist, features shared out by thread.
+ * OP_PARTITION: each thread splits its range of part[start..stop) into left / right (same positions).
+ * OP_ADD_LEAVES: raw[raw offset + part[q]] += leafValue[q], positions shared out by thread.
+ */
+export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, threads: number): void => {
+  const op = args[0]!
+  const start = args[1]!
+  const stop = args[2]!
+  const n = s.dims[0]!
+  const nFeatures = s.dims[1]!
+  const S = s.dims[2]!
+  const bins = s.bins
+  const part = s.part
+  if (op === 1) {
+    const gOff = args[3]!
+    const g = s.grad
+    const h = s.hess
+    const hist = s.hist
+    const histOffset = s.histOffset
+    const fLo = Math.floor((thread * nFeatures) / threads)
+    const fHi = Math.floor(((thread + 1) * nFeatures) / threads)
+    if (fLo === fHi) return
+    hist.fill(0, histOffset[fLo]!, fHi < nFeatures ? histOffset[fHi]! : hist.length)
+    // four features per pass: each row's index and gradient are loaded once per pass
+    let f = fLo
+    for (; f + 4 <= fHi; f += 4) {
+      const c0 = f * n
+      const c1 = c0 + n
+      const c2 = c1 + n
+      const c3 = c2 + n
+      const o0 = histOffset[f]!
+      const o1 = histOffset[f + 1]!
+      const o2 = histOffset[f + 2]!
+      const o3 = histOffset[f + 3]!
+      if (S === 2) {
+        for (let k = start; k < stop; k++) {
+          const i = part[k]!
+          const gi = g[gOff + i]!
+          const b0 = o0 + bins[c0 + i]! * 2
+          const b1 = o1 + bins[c1 + i]! * 2
+          const b2 = o2 + bins[c2 + i]! * 2
+          const b3 = o3 + bins[c3 + i]! * 2
+          hist[b0] += gi
+          hist[b0 + 1] += 1
+          hist[b1] += gi
+          hist[b1 + 1] += 1
+          hist[b2] += gi
+          hist[b2 + 1] += 1
+          hist[b3] += gi
+          hist[b3 + 1] += 1
+        }
+      } else {
+        for (let k = start; k < stop; k++) {
+          const i = part[k]!
+          const gi = g[gOff + i]!
+          const hi = h[gOff + i]!
+          const b0 = o0 + bins[c0 + i]! * 3
+          const b1 = o1 + bins[c1 + i]! * 3
+          const b2 = o2 + bins[c2 + i]! * 3
+          const b3 = o3 + bins[c3 + i]! * 3
+          hist[b0] += gi
+          hist[b0 + 1] += hi
+          hist[b0 + 2] += 1
+          hist[b1] += gi
+          hist[b1 + 1] += hi
+          hist[b1 + 2] += 1
+          hist[b2] += gi
+          hist[b2 + 1] += hi
+          hist[b2 + 2] += 1
+          hist[b3] += gi
+          hist[b3 + 1] += hi
+          hist[b3 + 2] += 1
+        }
+      }
+    }
+    for (; f < fHi; f++) {
+      const co = f * n
+      const o = histOffset[f]!
+      if (S === 2) {
+        for (let k = start; k < stop; k++) {
+          const i = part[k]!
+          const b = o + bins[co + i]! * 2
+          hist[b] += g[gOff + i]!
+          hist[b + 1] += 1
+        }
+      } else {
+        for (let k = start; k < stop; k++) {
+          const i = part[k]!
+          const b = o + bins[co + i]! * 3
+          hist[b] += g[gOff + i]!
+          hist[b + 1] += h[gOff + i]!
+          hist[b + 2] += 1
+        }
+      }
+    }
+    return
+  }
+  if (op === 2) {
+    const co = args[4]! * n
+    const splitBin = args[5]!
+    const missingBin = args[6]!
+    const len = stop - start
+    const lo = start + Math.floor((thread * len) / threads)
+    const hi = start + Math.floor(((thread + 1) * len) / threads)
+    const left = s.left
+    const right = s.right
+    let nl = 0
+    let nr = 0
+    // branch-free: both outputs are written, only one cursor moves (the split is unpredictable)
+    for (let k = lo; k < hi; k++) {
+      const i = part[k]!
+      const b = bins[co + i]!
+      const goLeft = (b <= splitBin ? 1 : 0) | (b === missingBin ? 1 : 0)
+      left[lo + nl] = i
+      right[lo + nr] = i
+      nl += goLeft
+      nr += 1 - goLeft
+    }
+    s.counts[2 * thread] = nl
+    s.counts[2 * thread + 1] = nr
+    return
+  }
+  if (op === 3) {
+    const len = stop - start
+    const lo = start + Math.floor((thread * len) / threads)
+    const hi = start + Math.floor(((thread + 1) * len) / threads)
+    const rawOff = args[7]!
+    const raw = s.raw
+    const leafValue = s.leafValue
+    for (let q = lo; q < hi; q++) raw[rawOff + part[q]!] += leafValue[q]!
+    return
+  }
+  throw new Error(`hgbKernel: unknown op ${op}`)
+}
