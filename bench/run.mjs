@@ -9,6 +9,7 @@ const all = {
   serve: ["bench/serve.ts"],
   cnn: ["bench/cnn.ts"],
   registry_crash: ["bench/registry_crash.ts", "50"],
+  scale: ["bench/scale.ts"],
   columnar: ["bench/columnar.ts", "/tmp/driftgate-cal1m.csv"]
 }
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"))
