@@ -1,6 +1,6 @@
 import { Command, HelpDoc, Options } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import { Console, Effect } from "effect"
+import { Console, Effect, Scheduler } from "effect"
 import { DRIFTGATE_VERSION } from "../version.js"
 import { driftCommand, driftSubcommands } from "./commands/drift.js"
 import { promoteCommand } from "./commands/promote.js"
@@ -54,9 +54,20 @@ const main = Effect.suspend(() => {
     : Console.log(HelpDoc.toAnsiText(subcommandHelp(program, help, Options.all(globalOptions))))
 }).pipe(Effect.provide(NodeContext.layer))
 
+// Effect's default scheduler yields after 2048 operations and resumes on microtasks for up to 2048
+// rounds before it lets the event loop turn: a `run` (synchronous SQLite and learners) would see
+// SIGINT only once it had finished. Yielding every 64 operations, each round on setImmediate, lets
+// Node deliver the signal between two rounds (serve keeps the default scheduler).
+const signalResponsive = Scheduler.make((task) => {
+  setImmediate(task)
+})
+
 // help and messages piped to a file or another program carry no ANSI escapes
 const plainWhenPiped = Console.consoleWith((base) =>
-  Effect.withConsole(main, consoleFor(base, Boolean(process.stdout.isTTY), Boolean(process.stderr.isTTY)))
+  Effect.withConsole(
+    main.pipe(Effect.withScheduler(signalResponsive), Effect.withMaxOpsBeforeYield(64)),
+    consoleFor(base, Boolean(process.stdout.isTTY), Boolean(process.stderr.isTTY))
+  )
 )
 
 // SIGINT/SIGTERM interrupt the fiber: every finalizer runs (the store is closed, the prediction log

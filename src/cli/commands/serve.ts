@@ -1,5 +1,5 @@
 import { Command, Options } from "@effect/cli"
-import { Console, Effect, Option, Ref } from "effect"
+import { Console, Effect, Option, Ref, Scheduler } from "effect"
 import { stopOnSignalIsNormal } from "../exit.js"
 import { workspaceLayer } from "../context.js"
 
@@ -48,7 +48,10 @@ export const serveCommand = Command.make(
       }).pipe(
         Effect.onInterrupt(() =>
           Effect.flatMap(Ref.get(listening), (l) => (l ? Console.error("driftgate serve: stopped") : Effect.void))
-        )
+        ),
+        // requests are served on Effect's default scheduler (microtask rounds), as in the library
+        Effect.withScheduler(Scheduler.defaultScheduler),
+        Effect.withMaxOpsBeforeYield(2048)
       )
     })
 ).pipe(
