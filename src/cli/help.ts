@@ -21,15 +21,15 @@ export const commandName = (c: AnyCommand): string => [...HashSet.values(Descrip
 export const helpTarget = (
   nodes: ReadonlyArray<CommandNode>,
   args: ReadonlyArray<string>
-): ReadonlyArray<AnyCommand> | null => {
+): ReadonlyArray<CommandNode> | null => {
   const at = args.findIndex((a) => a === "--help" || a === "-h")
   if (at < 0 || args.slice(0, at).includes("--")) return null
-  const chain: AnyCommand[] = []
+  const chain: CommandNode[] = []
   let level: ReadonlyArray<CommandNode> = nodes
   for (const arg of args.slice(0, at)) {
     const next = level.find((n) => commandName(n.command) === arg)
     if (next === undefined) continue
-    chain.push(next.command)
+    chain.push(next)
     level = (next.children ?? []).map((command) => ({ command }))
   }
   return chain.length > 0 ? chain : null
@@ -42,14 +42,20 @@ export const helpTarget = (
  */
 export const subcommandHelp = (
   program: { readonly name: string; readonly version: string },
-  chain: ReadonlyArray<AnyCommand>,
+  chain: ReadonlyArray<CommandNode>,
   shared: Options.Options<unknown>
 ): HelpDoc.HelpDoc => {
-  const leaf = chain[chain.length - 1]!
+  const node = chain[chain.length - 1]!
+  const leaf = node.command
+  // a group's own usage stops at its name: the subcommand comes next
+  const own =
+    node.children !== undefined
+      ? Usage.concat(Command.getUsage(leaf), Usage.named(["<command>"], Option.none()))
+      : Command.getUsage(leaf)
   const config = CliConfig.defaultConfig
-  const usage = [program.name, ...chain.slice(0, -1).map(commandName)].reduceRight(
+  const usage = [program.name, ...chain.slice(0, -1).map((n) => commandName(n.command))].reduceRight(
     (rest, name) => Usage.concat(Usage.named([name], Option.none()), rest),
-    Usage.concat(Command.getUsage(leaf), Options.getUsage(shared))
+    Usage.concat(own, Options.getUsage(shared))
   )
   return HelpDoc.blocks([
     HelpDoc.h1(Span.code(program.name)),

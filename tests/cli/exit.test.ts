@@ -1,5 +1,9 @@
 import { ValidationError } from "@effect/cli"
-import { HelpDoc } from "@effect/cli"
+import { HelpDoc, Options } from "@effect/cli"
+import { driftCommand, driftSubcommands } from "../../src/cli/commands/drift.js"
+import { runCommand } from "../../src/cli/commands/run.js"
+import { type CommandNode, helpTarget, subcommandHelp } from "../../src/cli/help.js"
+import { globalOptions } from "../../src/cli/root.js"
 import { Cause, ConfigError, Exit, FiberId } from "effect"
 import { describe, expect, it } from "vitest"
 import { stripAnsi } from "../../src/cli/console.js"
@@ -48,5 +52,31 @@ describe("plain text on a pipe", () => {
     const coloured = HelpDoc.toAnsiText(HelpDoc.h1("USAGE"))
     expect(coloured).toMatch(/\u001b\[/)
     expect(stripAnsi(coloured).trim()).toBe("USAGE")
+  })
+})
+
+describe("help names the whole command path", () => {
+  const nodes: ReadonlyArray<CommandNode> = [
+    { command: runCommand },
+    { command: driftCommand, children: driftSubcommands }
+  ]
+  const usageOf = (args: ReadonlyArray<string>) => {
+    const chain = helpTarget(nodes, args)
+    if (chain === null) return null
+    const text = stripAnsi(
+      HelpDoc.toAnsiText(subcommandHelp({ name: "driftgate", version: "t" }, chain, Options.all(globalOptions)))
+    )
+    return text.split("\n").find((l) => l.startsWith("$ "))
+  }
+  it("for a subcommand of a group, a group, and a top-level command", () => {
+    expect(usageOf(["drift", "prepare-batch", "--help"])).toBe(
+      "$ driftgate drift prepare-batch --config file --input-dir directory [--workspace directory] [--json] [--verbose]"
+    )
+    expect(usageOf(["drift", "-h"])).toBe("$ driftgate drift <command> [--workspace directory] [--json] [--verbose]")
+    expect(usageOf(["run", "--help"])!.startsWith("$ driftgate run --config file")).toBe(true)
+  })
+  it("the root's own help is left to @effect/cli; no help asked, nothing to do", () => {
+    expect(helpTarget(nodes, ["--help"])).toBeNull()
+    expect(helpTarget(nodes, ["drift", "monitor", "--config", "c.yaml"])).toBeNull()
   })
 })
