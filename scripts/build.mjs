@@ -21,7 +21,7 @@ const common = {
 rmSync(new URL("../dist", import.meta.url), { recursive: true, force: true })
 await build({
   ...common,
-  entryPoints: { cli: "src/cli.ts", index: "src/index.ts" },
+  entryPoints: { cli: "src/cli/main.ts", index: "src/index.ts" },
   outdir: "dist",
   splitting: true,
   chunkNames: "chunks/[name]-[hash]"

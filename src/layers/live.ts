@@ -5,8 +5,7 @@ import { ApproverHeadlessCancel } from "./approver/ApproverHeadlessCancel.js"
 import { ApproverPolicy } from "./approver/ApproverPolicy.js"
 import { ApproverTerminal } from "./approver/ApproverTerminal.js"
 import { StorageFs } from "./storage/StorageFs.js"
-import { SqliteDatabaseLive, SqliteDatabaseSnapshot } from "./sqlite/SqliteDatabase.js"
-import { accessSync, constants } from "node:fs"
+import { SqliteDatabaseWorkspace } from "./sqlite/SqliteDatabase.js"
 import { RegistrySqlite } from "./registry/RegistrySqlite.js"
 import { TrackerSqlite } from "./tracker/TrackerSqlite.js"
 import { TrainerAll } from "./trainer/TrainerAll.js"
@@ -26,30 +25,16 @@ export const approverLayer = (mode: ApproveMode | undefined, interactive: boolea
       : ApproverHeadlessCancel
 }
 
-/** A workspace on a read-only mount (or DRIFTGATE_STORE_READONLY=1): the store is read from a snapshot. */
-const readOnlyWorkspace = (ws: string): boolean => {
-  if (process.env.DRIFTGATE_STORE_READONLY === "1") return true
-  try {
-    accessSync(ws, constants.W_OK)
-    return false
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EROFS" || (e as NodeJS.ErrnoException).code === "EACCES"
-  }
-}
-
 /**
  * The production bundle for one workspace: SQLite store (WAL) at <workspace>/store.db, files under
- * <workspace>, the terminal prompt, and the approver chosen by --approve. Built once per command.
+ * <workspace> (a snapshot of the store when the workspace is read-only: DRIFTGATE_STORE_READONLY through
+ * Effect's Config, or a read-only mount), the terminal prompt, and the approver chosen by --approve.
+ * Built once per command.
  */
 export const liveLayer = (options: { readonly workspace: string; readonly approve?: ApproveMode | undefined }) => {
   const ws = path.resolve(options.workspace)
   const store = path.join(ws, "store.db")
-  const base = Layer.mergeAll(
-    readOnlyWorkspace(ws) ? SqliteDatabaseSnapshot(store) : SqliteDatabaseLive(store),
-    StorageFs(ws),
-    PromptTerminal,
-    NodeFileSystem.layer
-  )
+  const base = Layer.mergeAll(SqliteDatabaseWorkspace(store), StorageFs(ws), PromptTerminal, NodeFileSystem.layer)
   const services = Layer.mergeAll(
     TrackerSqlite,
     RegistrySqlite,

@@ -1,6 +1,6 @@
 import type BetterSqlite3 from "better-sqlite3"
-import { Context, Effect, Layer } from "effect"
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs"
+import { Config, ConfigError, Context, Effect, Either, Layer } from "effect"
+import { accessSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { createRequire } from "node:module"
@@ -176,3 +176,40 @@ const makeSnapshot = (source: string) => {
     }
   }
 }
+
+/**
+ * DRIFTGATE_STORE_READONLY: 1/true/yes/on forces the snapshot store, 0/false/no/off or unset (or
+ * empty) does not; anything else is a configuration error naming the variable.
+ */
+export const storeReadOnlyConfig: Config.Config<boolean> = Config.string("DRIFTGATE_STORE_READONLY").pipe(
+  Config.withDefault(""),
+  Config.mapOrFail((raw) => {
+    const v = raw.trim().toLowerCase()
+    if (v === "" || v === "0" || v === "false" || v === "no" || v === "off") return Either.right(false)
+    if (v === "1" || v === "true" || v === "yes" || v === "on") return Either.right(true)
+    return Either.left(
+      ConfigError.InvalidData([], `DRIFTGATE_STORE_READONLY must be 1 or 0 (true or false), not "${raw}"`)
+    )
+  })
+)
+
+/** A workspace folder this process may not write (a read-only mount, or no permission). */
+const notWritable = (dir: string): boolean => {
+  try {
+    accessSync(dir, constants.W_OK)
+    return false
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EROFS" || (e as NodeJS.ErrnoException).code === "EACCES"
+  }
+}
+
+/**
+ * The store of a workspace: opened for writing, or read from a snapshot when the workspace is
+ * read-only (DRIFTGATE_STORE_READONLY, read through Effect's Config, or a read-only mount).
+ */
+export const SqliteDatabaseWorkspace = (path: string) =>
+  Layer.unwrapEffect(
+    Effect.map(storeReadOnlyConfig, (readOnly) =>
+      readOnly || notWritable(dirname(path)) ? SqliteDatabaseSnapshot(path) : SqliteDatabaseLive(path)
+    )
+  )

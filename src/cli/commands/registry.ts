@@ -1,0 +1,55 @@
+import { Args, Command } from "@effect/cli"
+import { Effect } from "effect"
+import { RegistryError, StoreError } from "../../domain/errors.js"
+import { verifyRegistry } from "../../programs/registryVerify.js"
+import { Registry } from "../../services/Registry.js"
+import { print, warnPending, workspaceLayer } from "../context.js"
+import { registryListText, registryRow, registryShowText, registryVerifyText } from "../render/registry.js"
+
+const registryList = Command.make("list", {}, () =>
+  Effect.gen(function* () {
+    yield* warnPending
+    const registry = yield* Registry
+    const models = yield* registry.listModels()
+    const rows = yield* Effect.forEach(models, (m) =>
+      Effect.map(registry.listVersions(m.name), (versions) => registryRow(m.name, versions))
+    )
+    yield* print(rows, () => registryListText(rows))
+  })
+).pipe(Command.withDescription("registered models with their Production version"), Command.provide(workspaceLayer()))
+
+const registryShow = Command.make("show", { name: Args.text({ name: "NAME" }) }, (o) =>
+  Effect.gen(function* () {
+    yield* warnPending
+    const registry = yield* Registry
+    const versions = yield* registry.listVersions(o.name)
+    if (versions.length === 0)
+      return yield* Effect.fail(new RegistryError({ model: o.name, message: `model ${o.name} is not registered` }))
+    const audit = yield* registry.audit(o.name)
+    yield* print({ name: o.name, versions, audit }, () => registryShowText(o.name, versions, audit))
+  })
+).pipe(
+  Command.withDescription("versions, stages, aliases and the audit trail of one model"),
+  Command.provide(workspaceLayer())
+)
+
+const registryVerify = Command.make("verify", {}, () =>
+  Effect.gen(function* () {
+    const result = yield* verifyRegistry()
+    yield* print(result, () => registryVerifyText(result))
+    if (!result.ok)
+      return yield* Effect.fail(
+        new StoreError({ op: "verify", message: `the registry failed verification: ${result.problems[0]}` })
+      )
+  })
+).pipe(
+  Command.withDescription("verify the audit hash chain and the one-Production invariant"),
+  Command.provide(workspaceLayer())
+)
+
+export const registrySubcommands = [registryList, registryShow, registryVerify] as const
+
+export const registryCommand = Command.make("registry").pipe(
+  Command.withDescription("the model registry"),
+  Command.withSubcommands(registrySubcommands)
+)
