@@ -55,11 +55,21 @@ const configErrorText = (e: ConfigError.ConfigError): string =>
   })
 
 let signalEndsCommand = false
+let lastSignal: NodeJS.Signals | null = null
+
+/** Remembers which signal arrived (runMain interrupts on both without saying which). */
+export const recordSignals = (): void => {
+  for (const sig of ["SIGINT", "SIGTERM"] as const)
+    process.on(sig, () => {
+      lastSignal = sig
+    })
+}
 
 /**
  * Said by a command whose documented end is a signal (serve, once it listens): the interruption
- * that follows SIGINT/SIGTERM is then a clean stop, exit 0, not 130. runMain's teardown sees only
- * the exit, so the command says it here.
+ * that follows SIGTERM (how an orchestrator stops a service) is then a clean stop, exit 0. SIGINT
+ * (Ctrl-C) stays an interruption, exit 130, as for every other command — after the same graceful
+ * stop. runMain's teardown sees only the exit, so the command says it here.
  */
 export const stopOnSignalIsNormal: Effect.Effect<void> = Effect.sync(() => {
   signalEndsCommand = true
@@ -67,7 +77,7 @@ export const stopOnSignalIsNormal: Effect.Effect<void> = Effect.sync(() => {
 
 /** NodeRuntime.runMain's teardown: the exit becomes driftgate's exit code; finalizers have all run by now. */
 export const teardown = (exit: Exit.Exit<unknown, unknown>, onExit: (code: number) => void): void => {
-  const code = exitCodeFor(exit, signalEndsCommand)
+  const code = exitCodeFor(exit, signalEndsCommand && lastSignal !== "SIGINT")
   if (code === EXIT_INTERRUPTED) process.stderr.write("driftgate: interrupted\n")
   onExit(code)
 }

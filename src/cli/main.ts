@@ -10,7 +10,7 @@ import { runCommand } from "./commands/run.js"
 import { runsCommand, runsSubcommands } from "./commands/runs.js"
 import { serveCommand } from "./commands/serve.js"
 import { consoleFor } from "./console.js"
-import { failureMessage, teardown } from "./exit.js"
+import { failureMessage, recordSignals, teardown } from "./exit.js"
 import { type CommandNode, helpTarget, subcommandHelp } from "./help.js"
 import { driftgate, globalOptions, hoistSharedOptions } from "./root.js"
 
@@ -72,4 +72,5 @@ const plainWhenPiped = Console.consoleWith((base) =>
 
 // SIGINT/SIGTERM interrupt the fiber: every finalizer runs (the store is closed, the prediction log
 // written) before the teardown maps the exit to driftgate's exit code.
+recordSignals()
 NodeRuntime.runMain(plainWhenPiped, { disableErrorReporting: true, disablePrettyLogger: true, teardown })

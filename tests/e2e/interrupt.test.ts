@@ -85,7 +85,7 @@ describe("SIGINT", () => {
     expect(s.runs).toBe(1)
   }, 120_000)
 
-  it("during serve: requests answered before it are all in the prediction log, the store is closed, exit 0 (serve's documented stop)", async () => {
+  it("during serve: requests answered before it are all in the prediction log, the store is closed, exit 130 (SIGTERM is serve's exit-0 stop)", async () => {
     const ws = tempWorkspace()
     dirs.push(ws)
     const trained = cli(["run", "--config", "configs/iris.yaml", "--approve", "auto", "--workspace", ws])
@@ -112,7 +112,7 @@ describe("SIGINT", () => {
     }
     // the log is flushed every second: these rows are still queued when the signal arrives
     s.child.kill("SIGINT")
-    expect(await s.exit).toBe(0)
+    expect(await s.exit).toBe(130)
     expect(s.stderr()).toContain("driftgate serve: stopped")
     const dir = path.join(ws, "serving/predictions/iris")
     const logged = fs

@@ -173,7 +173,7 @@ describe("driftgate serve (real sockets)", () => {
     expect(files).toEqual([`${logged[0]!.ts.slice(0, 10)}.jsonl`])
   }, 60_000)
 
-  it("starts with zero models (ready 503 with the reason) and stops on SIGINT with exit 0", async () => {
+  it("starts with zero models (ready 503 with the reason) and stops on SIGINT (Ctrl-C) with exit 130, after a graceful stop", async () => {
     const empty = tempWorkspace()
     try {
       const s = await startServe(["--workspace", empty, "--port", "0"])
@@ -186,7 +186,7 @@ describe("driftgate serve (real sockets)", () => {
       expect((await fetch(`${s.url}/health`)).status).toBe(200)
       expect((await post(`${s.url}/admin/reload`, {}, { authorization: "Bearer x" })).status).toBe(403)
       s.child.kill("SIGINT")
-      expect(await s.exit).toBe(0)
+      expect(await s.exit).toBe(130)
     } finally {
       fs.rmSync(empty, { recursive: true, force: true })
     }

@@ -6,8 +6,8 @@ import { workspaceLayer } from "../context.js"
 /**
  * Serving ends on SIGTERM/SIGINT: runMain interrupts the command, the server's scope closes (no new
  * connections, requests in flight answered, the prediction log written) and the store is closed.
- * Once the server listens that is its documented end (exit 0); during start-up it is an
- * interruption like any other (exit 130).
+ * Once the server listens, SIGTERM is its documented end (exit 0); SIGINT (Ctrl-C), or any signal
+ * during start-up, is an interruption like any other (exit 130), after the same graceful stop.
  */
 export const serveCommand = Command.make(
   "serve",
