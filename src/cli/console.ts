@@ -1,6 +1,7 @@
-import { Console } from "effect"
+import { type Console } from "effect"
 
 // CSI sequences (colours, bold, cursor moves) as @effect/printer-ansi writes them.
+// eslint-disable-next-line no-control-regex -- the ESC character is exactly what is matched
 const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g
 
 /** Removes ANSI escape sequences from text. */

@@ -267,6 +267,7 @@ export const decodePipelineConfig = (raw: unknown, file: string): Either.Either<
         )
       }
       const params = yield* decodeStrict(
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the encoded side differs per kind; only the decoded record is read
         paramsSchemaFor[kind] as unknown as Schema.Schema<Record<string, unknown>, any>,
         base.training.params,
         file,

@@ -134,7 +134,7 @@ const parseNumber = (b: Uint8Array, s: number, e: number): number => {
     exp10 = 0,
     digits = 0,
     float = false
-  let c = 0
+  let c: number
   while (s < e && (c = b[s]! - 48) >= 0 && c <= 9) {
     digits++
     if (mant !== 0 || c !== 0) {

@@ -1,4 +1,4 @@
-import { Either, ParseResult, Schema, SchemaAST } from "effect"
+import { Either, ParseResult, Schema, type SchemaAST } from "effect"
 import { ConfigError } from "./errors.js"
 
 const describePath = (path: ReadonlyArray<PropertyKey>): string =>

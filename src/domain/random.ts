@@ -67,6 +67,7 @@ export const deriveSeed = (seed: number, k: number): number => {
 }
 
 /** Fisher–Yates shuffle in place. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any indexable array type (Int32Array, Float64Array, T[])
 export const shuffleInPlace = <T extends { length: number; [i: number]: any }>(arr: T, r: Rng): T => {
   for (let i = arr.length - 1; i > 0; i--) {
     const j = r.int(i + 1)

@@ -132,6 +132,7 @@ export const learnerSpecs = {
   cnn: { tasks: ["image_classification"], params: CnnParams }
 } as const satisfies Record<
   string,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each row keeps its own schema types
   { readonly tasks: ReadonlyArray<TaskType>; readonly params: Schema.Schema<any, any> }
 >
 
@@ -146,6 +147,7 @@ export type ParamsInput<K extends ModelKind> = (typeof learnerSpecs)[K]["params"
 
 export const paramsSchemaFor: { readonly [K in ModelKind]: (typeof learnerSpecs)[K]["params"] } = Object.fromEntries(
   Object.entries(learnerSpecs).map(([k, v]) => [k, v.params])
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the mapped type is exactly what fromEntries builds at run time
 ) as any
 
 /** Which task types a kind can train. */

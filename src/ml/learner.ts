@@ -20,6 +20,7 @@ export interface Learner<Params, Model> {
   readonly kind: TabularKind
   readonly tasks: ReadonlyArray<Task>
   /** What training.params accepts: names, types, constraints and defaults. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the encoded form of the YAML params is not used
   readonly params: Schema.Schema<any, Params>
   /** The tag every fitted model of this learner carries in `format`; another tag is refused. */
   readonly format: string

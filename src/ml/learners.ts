@@ -11,6 +11,7 @@ import { logisticRegression } from "./logistic.js"
  * in domain/training.ts's `learnerSpecs` (tasks and params schema), and one row here; the compiler
  * asks for the rows (both tables are typed by the kinds).
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- learners of different parameter and model types in one table
 export const learners: Readonly<Record<TabularKind, Learner<any, any>>> = {
   decision_tree: decisionTree,
   random_forest: randomForest,

@@ -8,7 +8,6 @@ const path = fileURLToPath(new URL("../../bench/scipy_reference.json", import.me
 const decode = (_key: string, v: unknown): unknown =>
   v === "inf" ? Infinity : v === "-inf" ? -Infinity : v === "nan" ? Number.NaN : v
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const ref: any = JSON.parse(readFileSync(path, "utf8"), decode)
 
 export const sample = (name: string): Float64Array => Float64Array.from(ref.samples[name] as number[])

@@ -7,6 +7,7 @@ import { type FittedModel, Trainer } from "../../services/Trainer.js"
 
 const MODEL_FORMAT = "driftgate.model/1"
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the table holds learners of different parameter and model types
 const tabular = (kind: ModelKind): Learner<any, any> => {
   if (kind === "cnn") throw new Error("cnn models are trained by the tfjs trainer, not the tabular one")
   return learners[kind as TabularKind]

@@ -195,7 +195,7 @@ export function growTree(job: GrowJob, index: number): GrownTree {
   }
 
   let nodeCount = 0
-  let sp = 0
+  let sp: number
   stStart[0] = 0
   stEnd[0] = m
   stDepth[0] = 0
@@ -217,7 +217,7 @@ export function growTree(job: GrowJob, index: number): GrownTree {
 
     // node statistics
     let W = 0,
-      impurity = 0,
+      impurity: number,
       sqTot = 0,
       entTot = 0,
       sumTot = 0

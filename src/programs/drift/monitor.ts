@@ -1,5 +1,5 @@
 import { Clock, Effect } from "effect"
-import { type PipelineConfig, registeredModelName, type Severity } from "../../domain/config.js"
+import { type PipelineConfig, type Severity } from "../../domain/config.js"
 import { DriftGateFailed } from "../../domain/errors.js"
 import { uuidv7 } from "../../domain/ids.js"
 import type { Frame } from "../../domain/table.js"

@@ -1,8 +1,10 @@
 import type { FastifyInstance } from "fastify"
+import type swagger from "@fastify/swagger"
+import type swaggerUi from "@fastify/swagger-ui"
 import { DRIFTGATE_VERSION } from "../../../version.js"
 
-type SwaggerPlugin = typeof import("@fastify/swagger").default
-type SwaggerUiPlugin = typeof import("@fastify/swagger-ui").default
+type SwaggerPlugin = typeof swagger
+type SwaggerUiPlugin = typeof swaggerUi
 
 /** The body of every error answer, as documented in the OpenAPI description. */
 export const errorSchema = {

@@ -1,6 +1,6 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
-import * as tf from "@tensorflow/tfjs"
+import type * as tf from "@tensorflow/tfjs"
 import sharp from "sharp"
 import { beforeAll, describe, expect, it } from "vitest"
 import { rng } from "../../../../src/domain/random.js"

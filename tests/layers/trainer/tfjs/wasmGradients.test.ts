@@ -30,7 +30,7 @@ const gradsOn = (
   data: Array<Float32Array>,
   f: (...xs: Array<tf.Tensor>) => tf.Tensor
 ): Array<Float32Array> => {
-  tf.setBackend(backend)
+  void tf.setBackend(backend)
   return tf.tidy(() => {
     const xs = shapes.map((s, i) => tf.tensor(data[i]!, s))
     const g = tf.grads((...args: Array<tf.Tensor>) =>
@@ -213,7 +213,7 @@ describe("a tiny CNN's full gradient", () => {
 
   /** d loss / d every weight; `fused`: our conv blocks, else tfjs-layers' own ops. */
   const modelGrads = (backend: string, arch: CnnArch, fused: boolean): Array<Float32Array> => {
-    tf.setBackend(backend)
+    void tf.setBackend(backend)
     const m = buildCnn(arch, [13, 11, 2], 3, 5)
     const vars = m.model.trainableWeights.map((w) => w.read() as tf.Variable)
     const out = tf.tidy(() => {
@@ -248,7 +248,7 @@ describe("a tiny CNN's full gradient", () => {
   }
 
   it("leaks no tensors and no wasm memory across a training step", () => {
-    tf.setBackend("wasm")
+    void tf.setBackend("wasm")
     const m = buildCnn(archs[0]!, [13, 11, 2], 3, 5)
     const vars = m.model.trainableWeights.map((w) => w.read() as tf.Variable)
     const optimizer = tf.train.adam(1e-3)
