@@ -60,9 +60,8 @@ export const splitIndices = (
   for (const key of [...groups.keys()].sort()) {
     const idx = shuffleInPlace(groups.get(key)!, r)
     const [a, b] = allocate(idx.length, fractions)
-    train.push(...idx.slice(0, a))
-    val.push(...idx.slice(a, a + b))
-    test.push(...idx.slice(a + b))
+    // a loop, not push(...slice): a spread of a million indices overflows the call stack
+    for (let k = 0; k < idx.length; k++) (k < a ? train : k < a + b ? val : test).push(idx[k]!)
   }
   const asc = (x: number, y: number) => x - y
   return { train: train.sort(asc), val: val.sort(asc), test: test.sort(asc) }
