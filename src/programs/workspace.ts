@@ -37,7 +37,8 @@ export const splitKeys = (splitKey: string) => ({
 
 /** The files of one preprocessed folder (…/preprocessed/<split-id>-<transform hash>/). */
 export const preprocessedKeys = (key: string) => ({
-  csv: (part: SplitPart) => `${key}/${part}.csv`,
+  /** A tabular part: encoded features (Float64 columns) and the target as read (Arrow IPC). */
+  table: (part: SplitPart) => `${key}/${part}.arrow`,
   tensor: (part: SplitPart) => `${key}/${part}.dgt`,
   sidecar: (part: SplitPart) => `${key}/${part}.json`,
   featureMap: `${key}/feature_map.json`,
