@@ -288,8 +288,17 @@ export const validateColumns = (
   options: { readonly requireTarget?: boolean } = {}
 ): ColumnarValidation => {
   const requireTarget = options.requireTarget ?? true
+  // a file that is not well-formed CSV is reported as such, before any contract check (as rows are unreliable)
+  const structural = read.violations.filter((v) => v.rule !== "dtype")
+  if (structural.length > 0) {
+    return {
+      table: { rows: 0, columns: [] },
+      violations: structural,
+      summary: { rows: 0, columns: read.header.length, nullFractions: {} }
+    }
+  }
   // the reader's own dtype findings are restated below in the contract's words (with int and bool checks)
-  const violations: Violation[] = read.violations.filter((v) => v.rule !== "dtype")
+  const violations: Violation[] = []
   const n = read.table.rows
   const lineOf = (i: number): number => (read.lines === null ? i + 2 : read.lines[i]!)
   const wanted = requireTarget ? [...spec.features, spec.target] : [...spec.features]
