@@ -77,6 +77,11 @@ export interface ColumnReadInfo {
   readonly missing: number
   /** Declared numeric columns: tokens that are not numbers (counted as missing too). */
   readonly notNumeric: number
+  /** The first such token, and the lines of the first ones (`maxRowsListed`). */
+  readonly notNumericExample: string
+  readonly notNumericLines: ReadonlyArray<number>
+  /** Each token read as missing in this column ("" for blank cells): how many, and the first lines. */
+  readonly missingTally: ReadonlyMap<string, { count: number; rows: number[] }>
 }
 
 export interface CsvReadResult {
@@ -217,6 +222,8 @@ class ByteDictionary {
   private entryCode = new Int32Array(64)
   entryCount = new Float64Array(64)
   private entries = 0
+  /** The entry the last `code` call found or added (to name the token of a missing cell). */
+  lastEntry = -1
   private table = new Int32Array(256).fill(-1)
   readonly values: string[] = []
   readonly missingTokens: string[] = []
@@ -242,6 +249,7 @@ class ByteDictionary {
           }
         if (same) {
           this.entryCount[k]!++
+          this.lastEntry = k
           return this.entryCode[k]!
         }
       }
@@ -270,6 +278,7 @@ class ByteDictionary {
       this.entryCount = grow(this.entryCount)
     }
     const k = this.entries++
+    this.lastEntry = k
     this.arena.set(b.subarray(s, e), this.used)
     this.offs[k] = this.used
     this.lens[k] = len
@@ -330,6 +339,7 @@ class ColumnBuilder {
   notNumeric = 0
   notNumericExample = ""
   readonly notNumericLines: number[] = []
+  readonly tally = new Map<string, { count: number; rows: number[] }>()
   needsReread = false
 
   constructor(
@@ -359,10 +369,20 @@ class ColumnBuilder {
     }
   }
 
+  /** Counts a missing cell under its token (blank cells as ""), keeping the first lines. */
+  private note(token: string, line: number, maxListed: number): void {
+    const key = token.trim() === "" ? "" : token
+    const t = this.tally.get(key)
+    if (t === undefined) this.tally.set(key, { count: 1, rows: [line] })
+    else if (t.count++ < maxListed) t.rows.push(line)
+  }
+
   /** Stores the cell of row `row` from bytes [s, e); `line` is for violations only. */
   put(b: Uint8Array, s: number, e: number, row: number, line: number, maxListed: number): void {
     if (this.mode === MODE_STRING) {
-      this.codes![row] = this.dict!.code(b, s, e)
+      const code = this.dict!.code(b, s, e)
+      this.codes![row] = code
+      if (code < 0) this.note(this.dict!.tokens[this.dict!.lastEntry]!, line, maxListed)
       return
     }
     const v = parseNumber(b, s, e)
@@ -374,6 +394,7 @@ class ColumnBuilder {
         this.values![row] = NaN
         this.missingNumeric++
         this.numericMissingTokens.set(token, (this.numericMissingTokens.get(token) ?? 0) + 1)
+        this.note(token, line, maxListed)
         return
       }
       this.values![row] = v
@@ -385,6 +406,7 @@ class ColumnBuilder {
       this.values![row] = NaN
       this.missingNumeric++
       this.numericMissingTokens.set("", (this.numericMissingTokens.get("") ?? 0) + 1)
+      this.note("", line, maxListed)
       return
     }
     const token = utf8.decode(b.subarray(s, e))
@@ -392,6 +414,7 @@ class ColumnBuilder {
       this.values![row] = NaN
       this.missingNumeric++
       this.numericMissingTokens.set(token, (this.numericMissingTokens.get(token) ?? 0) + 1)
+      this.note(token, line, maxListed)
       return
     }
     if (this.declaredNumeric) {
@@ -553,7 +576,15 @@ export class CsvColumnReader {
       if (c.needsReread) reread.push(c.name)
       // a re-read column's missing tokens are counted by the second pass
       const missing = c.needsReread ? 0 : c.missingTotal(missingTokens)
-      info.push({ name: c.name, intLike: c.mode === MODE_NUMBER && c.intLike, missing, notNumeric: c.notNumeric })
+      info.push({
+        name: c.name,
+        intLike: c.mode === MODE_NUMBER && c.intLike,
+        missing,
+        notNumeric: c.notNumeric,
+        notNumericExample: c.notNumericExample,
+        notNumericLines: c.notNumericLines,
+        missingTally: c.tally
+      })
       columns.push(c.column(this.rows))
     }
     const lines = this.lines === null ? null : fit(this.lines, this.rows)
@@ -660,7 +691,7 @@ export class CsvColumnReader {
             this.syntax.push({
               column: null,
               rule: "csv_syntax",
-              observed: `a quoted field opened on line ${this.line} is never closed`,
+              observed: `a quoted field opened at line ${this.line} is never closed (it runs to the end of the file)`,
               expected: "well-formed CSV (RFC 4180)",
               rows: [this.line]
             })

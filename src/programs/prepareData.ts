@@ -2,7 +2,11 @@ import { FileSystem } from "@effect/platform"
 import { Effect } from "effect"
 import * as path from "node:path"
 import { stringify as toYaml } from "yaml"
-import { inferSchema, validateTable } from "../domain/contract.js"
+import { inferSchema, readOptionsFor, validateColumns } from "../domain/contract.js"
+import { type ColumnTable, isNumeric, tableColumn } from "../domain/columnTable.js"
+import { encodeIndices, encodeTable, joinParts } from "../domain/arrowIpc.js"
+import { readCsvChunks } from "../domain/csvReader.js"
+import { createHash } from "node:crypto"
 import type { PipelineConfig } from "../domain/config.js"
 import { type DatasetSpec, decodeDatasetSpec } from "../domain/dataset.js"
 import {
@@ -14,7 +18,7 @@ import {
 } from "../domain/errors.js"
 import { canonicalHash, sha256Hex } from "../domain/hash.js"
 import { splitIndices } from "../domain/split.js"
-import { type RawTable, parseCsv, selectRows, writeCsv } from "../domain/table.js"
+import { type RawTable, parseCsv } from "../domain/table.js"
 import { missingComment, missingRule } from "../domain/missing.js"
 import { Prompt } from "../services/Prompt.js"
 import { Storage } from "../services/Storage.js"
@@ -34,6 +38,9 @@ export interface PrepareInput {
 
 export type { PreparedData, SplitInfo } from "./pipelineTypes.js"
 
+const sortedCounts = (out: Record<string, number>): Record<string, number> =>
+  Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)))
+
 const labelCounts = (table: RawTable, target: string): Record<string, number> => {
   const j = table.header.indexOf(target)
   const out: Record<string, number> = {}
@@ -41,14 +48,34 @@ const labelCounts = (table: RawTable, target: string): Record<string, number> =>
     const v = r[j] ?? "(empty)"
     out[v] = (out[v] ?? 0) + 1
   }
-  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)))
+  return sortedCounts(out)
+}
+
+/** The target of each row as text (the stratum of a stratified split), null when missing. */
+const targetLabels = (table: ColumnTable, target: string): Array<string | null> => {
+  const col = tableColumn(table, target)!
+  const out: Array<string | null> = new Array(table.rows)
+  if (isNumeric(col))
+    for (let i = 0; i < table.rows; i++) out[i] = Number.isNaN(col.values[i]) ? null : String(col.values[i])
+  else for (let i = 0; i < table.rows; i++) out[i] = col.codes[i]! < 0 ? null : col.dictionary[col.codes[i]!]!
+  return out
+}
+
+/** Label counts of the rows `idx` (sorted by label, "(empty)" for a missing one). */
+const labelCountsAt = (labels: ReadonlyArray<string | null>, idx: ReadonlyArray<number>): Record<string, number> => {
+  const out: Record<string, number> = {}
+  for (const i of idx) {
+    const v = labels[i] ?? "(empty)"
+    out[v] = (out[v] ?? 0) + 1
+  }
+  return sortedCounts(out)
 }
 
 /** Finds dataset.yaml for the configured dataset only, creating it when asked or allowed to. */
 const ensureSpec = Effect.fn("data.spec")(function* (
   input: PrepareInput,
   dir: string,
-  csvText: string,
+  csvBytes: Uint8Array,
   csvFile: string
 ) {
   const fs = yield* FileSystem.FileSystem
@@ -59,7 +86,8 @@ const ensureSpec = Effect.fn("data.spec")(function* (
     const spec = yield* decodeDatasetSpec(raw, specFile)
     return { spec, specFile, created: false }
   }
-  const parsed = parseCsv(csvText, missingRule())
+  // only when creating dataset.yaml (once per dataset): type inference reads the cells as text
+  const parsed = parseCsv(new TextDecoder("utf-8").decode(csvBytes), missingRule())
   if (parsed._tag === "invalid") {
     return yield* Effect.fail(
       new ContractViolation({ dataset: input.config.dataset, file: csvFile, violations: parsed.violations })
@@ -167,8 +195,7 @@ export const prepareData = Effect.fn("stage.prepare_data")(function* (input: Pre
         })
     )
   )
-  const text = new TextDecoder("utf-8").decode(bytes)
-  const { spec, specFile, created: specCreated } = yield* ensureSpec(input, dir, text, csvFile)
+  const { spec, specFile, created: specCreated } = yield* ensureSpec(input, dir, bytes, csvFile)
   if (spec.task_type !== config.task_type) {
     return yield* Effect.fail(
       new UsageError({
@@ -196,12 +223,11 @@ export const prepareData = Effect.fn("stage.prepare_data")(function* (input: Pre
       specFile,
       specCreated,
       bytes: merged,
-      text: new TextDecoder("utf-8").decode(merged),
       rawFile: csvFile,
       stagedFrom: staging.id
     })
   }
-  return yield* prepareVersion({ config, spec, specFile, specCreated, bytes, text, rawFile: csvFile })
+  return yield* prepareVersion({ config, spec, specFile, specCreated, bytes, rawFile: csvFile })
 })
 
 /** Versions, validates and splits CSV bytes (the raw file, or a merged drift-training version). */
@@ -211,39 +237,50 @@ export const prepareVersion = Effect.fn("data.version")(function* (args: {
   readonly specFile: string
   readonly specCreated: boolean
   readonly bytes: Uint8Array
-  readonly text: string
   readonly rawFile: string
   readonly stagedFrom?: string
 }) {
   const storage = yield* Storage
-  const { config, spec, bytes, text } = args
-  const version = sha256Hex(bytes)
-  const keys = datasetKeys(config.dataset, version)
+  const { config, spec, bytes } = args
 
-  const parsed = parseCsv(text, missingRule(spec))
-  if (parsed._tag === "invalid") {
-    return yield* Effect.fail(
-      new ContractViolation({ dataset: config.dataset, file: args.rawFile, violations: parsed.violations })
-    )
-  }
-  const table = parsed.table
-  const result = validateTable(table, spec, { missing: parsed.missing })
+  // One pass over the bytes: the CSV reader builds typed columns while the same chunks are hashed.
+  const hash = createHash("sha256")
+  const read = readCsvChunks(
+    function* () {
+      const step = 1 << 22
+      for (let o = 0; o < bytes.length; o += step) yield bytes.subarray(o, Math.min(bytes.length, o + step))
+    },
+    { ...readOptionsFor(spec, missingRule(spec)), sizeHint: bytes.length },
+    (chunk) => hash.update(chunk)
+  )
+  const version = hash.digest("hex")
+  const keys = datasetKeys(config.dataset, version)
+  const result = validateColumns(read, spec)
   if (result.violations.length > 0) {
     return yield* Effect.fail(
       new ContractViolation({ dataset: config.dataset, file: args.rawFile, violations: result.violations })
     )
   }
+  // every column of the file goes into the snapshot (declared ones typed by the contract)
+  const validated = new Map(result.table.columns.map((c) => [c.name, c]))
+  const table: ColumnTable = {
+    rows: read.table.rows,
+    columns: read.table.columns.map((c) => validated.get(c.name) ?? c)
+  }
 
   // Snapshot only data that passed validation: a version in the workspace is always a usable one.
-  const snapshotCreated = yield* storage.writeOnce(keys.data, bytes)
+  const snapshotCreated = yield* storage.writeOnce(
+    keys.data,
+    joinParts(encodeTable(table, { dataset: config.dataset, dataset_version: version }))
+  )
   yield* storage.writeOnce(
     keys.manifest,
     JSON.stringify(
       {
         dataset: config.dataset,
         version,
-        rows: table.rows.length,
-        columns: table.header,
+        rows: table.rows,
+        columns: read.header,
         source: args.rawFile,
         ...(args.stagedFrom !== undefined ? { staged_from: args.stagedFrom } : {})
       },
@@ -264,22 +301,19 @@ export const prepareVersion = Effect.fn("data.version")(function* (args: {
   const splitId = canonicalHash(splitSpec).slice(0, 16)
   const splitKey = keys.split(splitId)
   const splitFiles = splitKeys(splitKey)
-  const targetIdx = table.header.indexOf(spec.target)
-  const strata = stratify ? table.rows.map((r) => r[targetIdx] ?? null) : undefined
-  const idx = splitIndices(table.rows.length, config.split, config.random_seed, strata)
-  const parts = {
-    train: selectRows(table, idx.train),
-    val: selectRows(table, idx.val),
-    test: selectRows(table, idx.test)
-  }
+  const labels = stratify || config.task_type === "classification" ? targetLabels(table, spec.target) : undefined
+  const idx = splitIndices(table.rows, config.split, config.random_seed, stratify ? labels : undefined)
   const info = (name: "train" | "val" | "test"): SplitInfo => ({
-    key: splitFiles.csv(name),
-    rows: parts[name].rows.length,
-    ...(config.task_type === "classification" ? { labels: labelCounts(parts[name], spec.target) } : {})
+    key: splitFiles.rows(name),
+    rows: idx[name].length,
+    ...(labels !== undefined ? { labels: labelCountsAt(labels, idx[name]) } : {})
   })
   const splits = { train: info("train"), val: info("val"), test: info("test") }
   for (const name of ["train", "val", "test"] as const) {
-    yield* storage.writeOnce(splits[name].key, writeCsv(table.header, parts[name].rows))
+    yield* storage.writeOnce(
+      splits[name].key,
+      joinParts(encodeIndices(idx[name], { snapshot: keys.data, dataset_version: version, split: name }))
+    )
   }
   yield* storage.writeOnce(
     splitFiles.spec,
@@ -307,7 +341,7 @@ export const prepareVersion = Effect.fn("data.version")(function* (args: {
     specCreated: args.specCreated,
     snapshotKey: keys.data,
     snapshotCreated,
-    rows: table.rows.length,
+    rows: table.rows,
     validation: {
       verdict: "passed" as const,
       nullFractions: result.summary.nullFractions,

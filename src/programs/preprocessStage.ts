@@ -4,10 +4,11 @@ import type { FeatureMap, ImageTransform } from "../domain/featureMap.js"
 import { ImageCodec } from "../services/ImageCodec.js"
 import * as path from "node:path"
 import { canonicalHash } from "../domain/hash.js"
-import { writeCsv } from "../domain/table.js"
-import { fitColumnTransformer, transformFrame } from "../ml/preprocess.js"
+import { encodeTable, joinParts } from "../domain/arrowIpc.js"
+import { type ColumnTable, selectColumns, tableColumn, type TableColumn } from "../domain/columnTable.js"
+import { fitColumnTransformer, transformFrameColumns } from "../ml/preprocess.js"
 import { Storage } from "../services/Storage.js"
-import { classesOf, featureFrame, readFrame } from "./splitData.js"
+import { classesOf, readTable } from "./splitData.js"
 import type { PipelineContext, PreparedData, Preprocessed } from "./pipelineTypes.js"
 import { datasetKeys, preprocessedKeys } from "./workspace.js"
 import { ImageSplitSchema, readWorkspaceJson } from "./workspaceJson.js"
@@ -26,8 +27,8 @@ export const preprocessStage = Effect.fn("stage.preprocessing")(function* (ctx: 
   const storage = yield* Storage
   const spec = p.spec
   const columns = [...spec.features, spec.target]
-  const train = yield* readFrame(p.splits.train.key, spec, columns)
-  const trainX = featureFrame(train, spec.features)
+  const train = yield* readTable(p.splits.train.key, spec, columns)
+  const trainX = selectColumns(train, spec.features)
   const transform = yield* Effect.try({
     try: () => fitColumnTransformer(trainX, ctx.config.preprocessing),
     catch: mlError
@@ -42,26 +43,25 @@ export const preprocessStage = Effect.fn("stage.preprocessing")(function* (ctx: 
   for (const split of ["train", "val", "test"] as const) {
     // An empty val or test split (e.g. split: { train: 0.8, val: 0.2 }) has nothing to transform.
     if (split !== "train" && p.splits[split].rows === 0) continue
-    const frame = split === "train" ? train : yield* readFrame(p.splits[split].key, spec, columns)
+    const frame = split === "train" ? train : yield* readTable(p.splits[split].key, spec, columns)
     const t = yield* Effect.try({
-      try: () => transformFrame(transform, featureFrame(frame, spec.features)),
+      try: () => transformFrameColumns(transform, selectColumns(frame, spec.features)),
       catch: mlError
     })
     unknownCategories[split] = t.unknownCategories
-    const targetCol = frame.columns.find((c) => c.name === spec.target)!
-    const rows: Array<Array<string | null>> = []
-    for (let i = 0; i < frame.rows; i++) {
-      const r: Array<string | null> = []
-      for (let j = 0; j < t.matrix.cols; j++) r.push(String(t.matrix.data[i * t.matrix.cols + j]))
-      const v = targetCol.values[i]
-      r.push(v === null || v === undefined ? null : String(v))
-      rows.push(r)
+    // the encoded features as Float64 columns (column-major, no copy), then the raw target as read
+    const out: ColumnTable = {
+      rows: frame.rows,
+      columns: [
+        ...t.featureNames.map((name, j): TableColumn => ({ name, dtype: "float", values: t.columns[j]! })),
+        tableColumn(frame, spec.target)!
+      ]
     }
-    yield* storage.writeOnce(files.csv(split), writeCsv([...t.featureNames, spec.target], rows))
+    yield* storage.writeOnce(files.table(split), joinParts(encodeTable(out, { target: spec.target })))
   }
 
   const numericRange = (name: string) => {
-    const c = train.columns.find((x) => x.name === name)!
+    const c = tableColumn(train, name)!
     if (c.dtype !== "float" && c.dtype !== "int") return {}
     let min = Infinity,
       max = -Infinity

@@ -3,13 +3,80 @@ import type { DatasetSpec } from "../domain/dataset.js"
 import { ContractViolation } from "../domain/errors.js"
 import { type Frame, parseCsv, toFrame } from "../domain/table.js"
 import { Storage } from "../services/Storage.js"
+import { decodeIndices, decodeTable } from "../domain/arrowIpc.js"
+import { type ColumnTable, isNumeric, selectColumns, tableColumn, takeTableRows } from "../domain/columnTable.js"
 
-/** Reads a CSV from the workspace as a typed frame of the given columns (dtypes from the spec). */
+/** The last snapshot decoded (by location): the stages read train, val and test of the same one in turn. */
+let snapshotCache: { readonly location: string; readonly table: ColumnTable } | undefined
+
+const columnMissing = (c: string) => ({
+  column: c,
+  rule: "column_present",
+  observed: "missing from the header",
+  expected: `a column named "${c}"`,
+  rows: [1]
+})
+
+/**
+ * Reads a split part from the workspace as typed columns: an index file (`<part>.arrow`, rows of the
+ * dataset's Arrow snapshot) or, for CSV files (drift holdouts, workspaces from before the snapshot
+ * was Arrow), through readFrame's CSV path.
+ */
+export const readTable = Effect.fn("data.readTable")(function* (
+  key: string,
+  spec: DatasetSpec,
+  columns: ReadonlyArray<string>
+) {
+  const storage = yield* Storage
+  const corrupt = (message: string) =>
+    new ContractViolation({
+      dataset: spec.name,
+      file: storage.locate(key),
+      violations: [
+        { column: null, rule: "arrow_file", observed: message, expected: "a driftgate Arrow file", rows: [] }
+      ]
+    })
+  const index = yield* storage.read(key)
+  const decoded = yield* Effect.try({ try: () => decodeIndices(index), catch: (e) => corrupt(String(e)) })
+  const snapshotKey = decoded.metadata.snapshot
+  if (snapshotKey === undefined) return yield* Effect.fail(corrupt("no `snapshot` in the index file's metadata"))
+  const location = storage.locate(snapshotKey)
+  let snapshot = snapshotCache?.location === location ? snapshotCache.table : undefined
+  if (snapshot === undefined) {
+    const bytes = yield* storage.read(snapshotKey)
+    snapshot = (yield* Effect.try({ try: () => decodeTable(bytes), catch: (e) => corrupt(String(e)) })).table
+    snapshotCache = { location, table: snapshot }
+  }
+  const absent = columns.filter((c) => tableColumn(snapshot, c) === undefined)
+  if (absent.length > 0) {
+    return yield* Effect.fail(
+      new ContractViolation({ dataset: spec.name, file: storage.locate(key), violations: absent.map(columnMissing) })
+    )
+  }
+  return takeTableRows(selectColumns(snapshot, columns), decoded.rows)
+})
+
+/** A ColumnTable as a Frame: string cells point into the dictionary (no string is made per cell). */
+export const tableToFrame = (t: ColumnTable): Frame => ({
+  rows: t.rows,
+  columns: t.columns.map((c) => {
+    if (isNumeric(c)) return c
+    const values: Array<string | null> = new Array(t.rows)
+    for (let i = 0; i < t.rows; i++) {
+      const k = c.codes[i]!
+      values[i] = k < 0 ? null : c.dictionary[k]!
+    }
+    return { name: c.name, dtype: c.dtype, values }
+  })
+})
+
+/** Reads a split part (or a CSV in the workspace) as a typed frame of the given columns (dtypes from the spec). */
 export const readFrame = Effect.fn("data.readFrame")(function* (
   key: string,
   spec: DatasetSpec,
   columns: ReadonlyArray<string>
 ) {
+  if (key.endsWith(".arrow")) return tableToFrame(yield* readTable(key, spec, columns))
   const storage = yield* Storage
   const text = yield* storage.readText(key)
   const parsed = parseCsv(text)

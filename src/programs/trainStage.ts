@@ -1,7 +1,8 @@
 import { Effect } from "effect"
 import { ContractViolation } from "../domain/errors.js"
 import { sha256Hex } from "../domain/hash.js"
-import { parseCsv } from "../domain/table.js"
+import { decodeTable } from "../domain/arrowIpc.js"
+import { isNumeric } from "../domain/columnTable.js"
 import type { Matrix } from "../ml/matrix.js"
 import { Storage } from "../services/Storage.js"
 import { Tracker } from "../services/Tracker.js"
@@ -17,30 +18,55 @@ import { ImageSidecarSchema, readWorkspaceJson } from "./workspaceJson.js"
 
 export type { Trained } from "./pipelineTypes.js"
 
-/** Reads a preprocessed split (encoded features + raw target) as a matrix and a target vector. */
+/**
+ * Reads a preprocessed split (encoded features + raw target, Arrow IPC) as a row-major matrix (the
+ * learners' layout, src/ml/matrix.ts) and a target vector (class indices for classification).
+ */
 export const readPreprocessed = Effect.fn("data.readPreprocessed")(function* (
   key: string,
   classes: ReadonlyArray<string> | null
 ) {
   const storage = yield* Storage
-  const parsed = parseCsv(yield* storage.readText(key))
-  if (parsed._tag === "invalid") {
-    return yield* Effect.fail(
-      new ContractViolation({ dataset: key, file: storage.locate(key), violations: parsed.violations })
-    )
+  const bytes = yield* storage.read(key)
+  const decoded = yield* Effect.try({
+    try: () => decodeTable(bytes),
+    catch: (e) =>
+      new ContractViolation({
+        dataset: key,
+        file: storage.locate(key),
+        violations: [
+          { column: null, rule: "arrow_file", observed: String(e), expected: "a preprocessed Arrow file", rows: [] }
+        ]
+      })
+  })
+  const { table } = decoded
+  const n = table.rows
+  const features = table.columns.slice(0, -1)
+  const target = table.columns[table.columns.length - 1]!
+  const p = features.length
+  const data = new Float64Array(n * p)
+  for (let j = 0; j < p; j++) {
+    const c = features[j]!
+    if (!isNumeric(c)) return yield* Effect.die(new Error(`${key}: feature ${c.name} is not numeric`))
+    const v = c.values
+    for (let i = 0, o = j; i < n; i++, o += p) data[o] = v[i]!
   }
-  const { header, rows } = parsed.table
-  const p = header.length - 1
-  const data = new Float64Array(rows.length * p)
-  const y = new Float64Array(rows.length)
+  const y = new Float64Array(n)
   const index = classes === null ? undefined : new Map(classes.map((c, i) => [c, i]))
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i]!
-    for (let j = 0; j < p; j++) data[i * p + j] = r[j] === null ? NaN : Number(r[j])
-    const t = r[p]
-    y[i] = t === null || t === undefined ? NaN : index ? (index.get(t) ?? NaN) : Number(t)
+  if (isNumeric(target)) {
+    for (let i = 0; i < n; i++) {
+      const v = target.values[i]!
+      // a numeric label column (0/1) names its classes by their text, as the CSV did
+      y[i] = index === undefined ? v : v !== v ? NaN : (index.get(String(v)) ?? NaN)
+    }
+  } else {
+    const codeClass = target.dictionary.map((d) => (index === undefined ? Number(d) : (index.get(d) ?? NaN)))
+    for (let i = 0; i < n; i++) {
+      const k = target.codes[i]!
+      y[i] = k < 0 ? NaN : codeClass[k]!
+    }
   }
-  return { x: { rows: rows.length, cols: p, data } as Matrix, y, featureNames: header.slice(0, p) }
+  return { x: { rows: n, cols: p, data } as Matrix, y, featureNames: features.map((c) => c.name) }
 })
 
 /** A preprocessed split as a matrix: encoded tabular features, or one flattened image per row. */
@@ -50,7 +76,7 @@ export const readSplit = Effect.fn("data.readSplit")(function* (
   classes: ReadonlyArray<string> | null
 ) {
   const files = preprocessedKeys(pre.key)
-  if (pre.featureMap.image === undefined) return yield* readPreprocessed(files.csv(split), classes)
+  if (pre.featureMap.image === undefined) return yield* readPreprocessed(files.table(split), classes)
   const storage = yield* Storage
   const codec = yield* ImageCodec
   const images = yield* codec.readTensor(yield* storage.read(files.tensor(split)))

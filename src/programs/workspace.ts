@@ -13,7 +13,8 @@ export const datasetKeys = (dataset: string, version: string) => {
   const base = `datasets/${dataset}/${version}`
   return {
     base,
-    data: `${base}/data.csv`,
+    /** The validated snapshot as Arrow IPC (Feather v2): every column of the CSV, typed as dataset.yaml says. */
+    data: `${base}/data.arrow`,
     manifest: `${base}/manifest.json`,
     /** A snapshot copy of one image of an image dataset (relative path inside images/). */
     image: (relative: string) => `${base}/images/${relative}`,
@@ -25,7 +26,9 @@ export const datasetKeys = (dataset: string, version: string) => {
 
 /** The files of one split folder (datasets/<name>/<version>/splits/<split-id>/). */
 export const splitKeys = (splitKey: string) => ({
-  /** A tabular split part (CSV). */
+  /** A tabular split part: its row indices over the snapshot (Arrow IPC, one Uint32 column `row`). */
+  rows: (part: SplitPart) => `${splitKey}/${part}.arrow`,
+  /** A tabular split part as CSV (workspaces written before the Arrow snapshot). */
   csv: (part: SplitPart) => `${splitKey}/${part}.csv`,
   /** An image split part: relative paths and labels (JSON). */
   list: (part: SplitPart) => `${splitKey}/${part}.json`,
@@ -34,7 +37,8 @@ export const splitKeys = (splitKey: string) => ({
 
 /** The files of one preprocessed folder (…/preprocessed/<split-id>-<transform hash>/). */
 export const preprocessedKeys = (key: string) => ({
-  csv: (part: SplitPart) => `${key}/${part}.csv`,
+  /** A tabular part: encoded features (Float64 columns) and the target as read (Arrow IPC). */
+  table: (part: SplitPart) => `${key}/${part}.arrow`,
   tensor: (part: SplitPart) => `${key}/${part}.dgt`,
   sidecar: (part: SplitPart) => `${key}/${part}.json`,
   featureMap: `${key}/feature_map.json`,

@@ -60,3 +60,12 @@ describe("splitIndices", () => {
     expect(strat.train.filter((i) => labels[i] === "a").length).toBe(136_000)
   })
 })
+
+describe("splitIndices at size", () => {
+  it("splits 600,000 rows (no spread of the index arrays into call arguments)", () => {
+    const n = 600_000
+    const s = splitIndices(n, { train: 0.8, val: 0.2, test: 0 }, 3)
+    expect(s.train.length + s.val.length + s.test.length).toBe(n)
+    expect(s.train.length).toBe(n * 0.8)
+  })
+})

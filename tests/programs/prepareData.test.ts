@@ -8,6 +8,7 @@ import { parse } from "yaml"
 import { testLayer } from "../../src/layers/test.js"
 import { loadConfig } from "../../src/programs/loadConfig.js"
 import { prepareData } from "../../src/programs/prepareData.js"
+import { readFrame } from "../../src/programs/splitData.js"
 import { Storage } from "../../src/services/Storage.js"
 
 const root = path.resolve(__dirname, "../..")
@@ -45,16 +46,20 @@ describe("prepareData on in-memory layers", () => {
       const read = Effect.gen(function* () {
         const s = yield* Storage
         const p = yield* prepare(path.join(root, "configs/iris.yaml"))
-        return yield* Effect.all([
-          s.readText(p.splits.train.key),
-          s.readText(p.splits.val.key),
-          s.readText(p.splits.test.key)
+        const files = yield* Effect.all([
+          s.read(p.splits.train.key),
+          s.read(p.splits.val.key),
+          s.read(p.splits.test.key)
         ])
+        // a split part is row indices over the Arrow snapshot; read back, it has the file's columns in order
+        const train = yield* readFrame(p.splits.train.key, p.spec, [...p.spec.features, p.spec.target])
+        return { files, columns: train.columns.map((c) => c.name), rows: train.rows, declared: p.splits.train.rows }
       })
       const a = yield* read.pipe(Effect.provide(testLayer()))
       const b = yield* read.pipe(Effect.provide(testLayer()))
       expect(a).toEqual(b)
-      expect(a[0].split("\n")[0]).toBe("sepal_length_cm,sepal_width_cm,petal_length_cm,petal_width_cm,species")
+      expect(a.columns.join(",")).toBe("sepal_length_cm,sepal_width_cm,petal_length_cm,petal_width_cm,species")
+      expect(a.rows).toBe(a.declared)
     })
   )
 

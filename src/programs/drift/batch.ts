@@ -1,14 +1,16 @@
 import { FileSystem } from "@effect/platform"
 import { Effect } from "effect"
 import * as path from "node:path"
-import { validateTable } from "../../domain/contract.js"
+import { readOptionsFor, validateColumns } from "../../domain/contract.js"
+import { readCsvChunks } from "../../domain/csvReader.js"
+import { createHash } from "node:crypto"
 import type { PipelineConfig } from "../../domain/config.js"
 import { type DatasetSpec, decodeDatasetSpec } from "../../domain/dataset.js"
 import { ContractViolation, DatasetNotFound, UsageError } from "../../domain/errors.js"
-import { sha256Hex } from "../../domain/hash.js"
 import { type Frame, parseCsv, type RawTable } from "../../domain/table.js"
 import { missingRule } from "../../domain/missing.js"
 import { readYamlFile } from "../loadConfig.js"
+import { tableToFrame } from "../splitData.js"
 import { datasetDir } from "../workspace.js"
 
 /** The dataset.yaml of a config's dataset (the data contract batches are checked against). */
@@ -30,6 +32,7 @@ export const loadDatasetSpec = Effect.fn("data.loadSpec")(function* (config: Pip
 export interface LoadedBatch {
   readonly file: string
   readonly sha256: string
+  /** The raw cells, read only for a labelled batch (staging merges them into a new dataset version). */
   readonly table: RawTable
   readonly frame: Frame
 }
@@ -54,16 +57,27 @@ export const readBatch = Effect.fn("drift.readBatch")(function* (
         })
     )
   )
-  const parsed = parseCsv(new TextDecoder().decode(bytes), missingRule(spec))
-  if (parsed._tag === "invalid")
-    return yield* Effect.fail(new ContractViolation({ dataset: spec.name, file: abs, violations: parsed.violations }))
   const { max_rows: _drop, ...constraints } = spec.constraints
-  const result = validateTable(
-    parsed.table,
-    { ...spec, constraints: { ...constraints, min_rows: 1 } },
-    { requireTarget: options.labelled, missing: parsed.missing }
+  const batchSpec = { ...spec, constraints: { ...constraints, min_rows: 1 } }
+  // the same reader and contract as data preparation, hashing the chunks it reads
+  const hash = createHash("sha256")
+  const read = readCsvChunks(
+    function* () {
+      const step = 1 << 22
+      for (let o = 0; o < bytes.length; o += step) yield bytes.subarray(o, Math.min(bytes.length, o + step))
+    },
+    { ...readOptionsFor(spec, missingRule(spec)), sizeHint: bytes.length },
+    (chunk) => hash.update(chunk)
   )
+  const result = validateColumns(read, batchSpec, { requireTarget: options.labelled })
   if (result.violations.length > 0)
     return yield* Effect.fail(new ContractViolation({ dataset: spec.name, file: abs, violations: result.violations }))
-  return { file: abs, sha256: sha256Hex(bytes), table: parsed.table, frame: result.frame } satisfies LoadedBatch
+  let table: RawTable = { header: read.header, rows: [], lines: [] }
+  if (options.labelled) {
+    const parsed = parseCsv(new TextDecoder().decode(bytes), missingRule(spec))
+    if (parsed._tag === "invalid")
+      return yield* Effect.fail(new ContractViolation({ dataset: spec.name, file: abs, violations: parsed.violations }))
+    table = parsed.table
+  }
+  return { file: abs, sha256: hash.digest("hex"), table, frame: tableToFrame(result.table) } satisfies LoadedBatch
 })

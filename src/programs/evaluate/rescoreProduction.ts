@@ -47,7 +47,10 @@ const trainingRowKeys = (bundle: ModelBundle, target: string) =>
   Effect.gen(function* () {
     const split = yield* trainingSplitOf(bundle.runId)
     const inputs = bundle.featureMap.input_features.map((f) => f.name)
-    const frame = yield* readFrame(split.csv("train"), specOfBundle(bundle), [...inputs, target])
+    // index files over the Arrow snapshot; a workspace written before them has train.csv
+    const storage = yield* Storage
+    const key = (yield* storage.exists(split.rows("train"))) ? split.rows("train") : split.csv("train")
+    const frame = yield* readFrame(key, specOfBundle(bundle), [...inputs, target])
     const out = new Set<string>()
     for (let i = 0; i < frame.rows; i++) out.add(rowKey(frame, inputs, target, i))
     return out
