@@ -21,18 +21,30 @@ export interface ModelBundle {
 
 const MetadataSchema = Schema.Record({ key: Schema.String, value: Schema.Unknown })
 
+/**
+ * A model's own files keep the error a model load has always had (serve names the model and the
+ * file with it): TrainingError "cannot parse <file>: …", with the decode failure as its cause.
+ */
+const readArtifactJson = <A, I>(key: string, schema: Schema.Schema<A, I>, what: string) =>
+  readWorkspaceJson(key, schema, what).pipe(
+    Effect.catchTag("WorkspaceFileInvalid", (e) => {
+      const name = key.slice(key.lastIndexOf("/") + 1)
+      return Effect.fail(new TrainingError({ model: name, message: `cannot parse ${name}: ${e.message}`, cause: e }))
+    })
+  )
+
 /** Loads artifacts/<run-id>/model/ (model.json, transform.json, feature_map.json, metadata.json). */
 export const loadBundle = Effect.fn("model.load")(function* (runId: string) {
   const storage = yield* Storage
   const trainer = yield* Trainer
   const keys = artifactKeys(runId)
   const model = yield* Effect.flatMap(storage.readText(keys.model), trainer.decode)
-  const fitted = yield* readWorkspaceJson(keys.transform, TransformSchema, "fitted transform")
+  const fitted = yield* readArtifactJson(keys.transform, TransformSchema, "fitted transform")
   // An image model's transform (decode and scale) is never applied through the bundle: serving and
   // evaluation of images go through ImageCodec, so the field keeps the tabular type its users need.
   const transform = fitted as ColumnTransformerState
-  const featureMap = yield* readWorkspaceJson(keys.featureMap, FeatureMapSchema, "feature map")
-  const metadata = yield* readWorkspaceJson(keys.metadata, MetadataSchema, "model metadata file")
+  const featureMap = yield* readArtifactJson(keys.featureMap, FeatureMapSchema, "feature map")
+  const metadata = yield* readArtifactJson(keys.metadata, MetadataSchema, "model metadata file")
   return { runId, model, transform, featureMap, metadata } satisfies ModelBundle
 })
 
