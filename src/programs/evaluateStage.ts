@@ -58,7 +58,6 @@ export const evaluateStage = Effect.fn("stage.evaluation")(function* (
       production: prod.value,
       splits,
       candidate,
-      candidateMetrics: metrics,
       nClasses
     })
     baseline = r.baseline
@@ -91,7 +90,11 @@ export const evaluateStage = Effect.fn("stage.evaluation")(function* (
         .join(", ")} rows its starting weights never saw`
     )
   }
-  const comparison = compareMetrics(requested, baseline?.candidateMetrics ?? metrics, baseline?.metrics ?? null)
+  // Nothing compared (no Production, or it could not be re-scored): every requested metric has no baseline.
+  const comparison =
+    baseline === null || baseline.unavailable !== null
+      ? compareMetrics(requested, metrics, null)
+      : compareMetrics(requested, baseline.candidateMetrics, baseline.metrics)
   const verdict = overallVerdict(comparison)
   yield* tracker.logMetrics(
     ctx.runId,

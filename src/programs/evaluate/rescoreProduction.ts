@@ -1,5 +1,6 @@
 import { Effect } from "effect"
 import type { SplitMetrics } from "../../domain/comparison.js"
+import { describeError } from "../../domain/describe.js"
 import type { Frame } from "../../domain/table.js"
 import type { ModelVersion } from "../../domain/registry.js"
 import { takeFrameRows } from "../../ml/frame.js"
@@ -145,8 +146,9 @@ const recordedMetrics = (runId: string) =>
 
 /**
  * Production re-scored with its own transform on this run's evaluation rows that it did not train
- * on, beside the candidate on the same rows; when that is impossible (its artifact is gone), its
- * recorded metrics, with a warning.
+ * on, beside the candidate on the same rows. When that is impossible (its artifact is gone or
+ * unreadable) nothing is compared: the baseline says why (relative rules then fail unless they allow
+ * a missing baseline) and carries its recorded metrics for the report only.
  */
 export const rescoreProduction = (args: {
   readonly task: string
@@ -155,7 +157,6 @@ export const rescoreProduction = (args: {
   readonly production: ModelVersion
   readonly splits: ReadonlyArray<SplitPart>
   readonly candidate: CandidatePredictions
-  readonly candidateMetrics: SplitMetrics
   readonly nClasses: number
 }) =>
   Effect.gen(function* () {
@@ -172,20 +173,24 @@ export const rescoreProduction = (args: {
         metrics: rescored.right.m,
         candidateMetrics: rescored.right.cm,
         rows: rescored.right.rows,
-        source: "re-scored with its own transform on this run's evaluation rows that it did not train on"
+        source: "re-scored with its own transform on this run's evaluation rows that it did not train on",
+        unavailable: null
       }
       return { baseline, warning: null }
     }
+    const reason = describeError(rescored.left)
     const baseline: ProductionBaseline = {
       version: v.version,
       runId: v.runId,
-      metrics: yield* recordedMetrics(v.runId),
-      candidateMetrics: args.candidateMetrics,
+      metrics: {},
+      candidateMetrics: {},
       rows: {},
-      source: "recorded metrics (re-scoring failed)"
+      source: "not re-scored: nothing compared (its recorded metrics are shown for information only)",
+      unavailable: reason,
+      recorded: yield* recordedMetrics(v.runId)
     }
     return {
       baseline,
-      warning: `Production version ${v.version} could not be re-scored on this data, so its recorded metrics are used`
+      warning: `Production version ${v.version} could not be re-scored on this data (${reason}): no rows were compared`
     }
   })
