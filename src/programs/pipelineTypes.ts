@@ -130,6 +130,8 @@ export interface Evaluation {
   readonly production: ProductionBaseline | null
   readonly comparison: ReadonlyArray<MetricComparison>
   readonly verdict: OverallVerdict
+  /** The storage key of the evaluation report these figures were written to. */
+  readonly report?: string
 }
 
 export type PromotionOutcome = "approved" | "blocked" | "rejected" | "cancelled"

@@ -68,6 +68,7 @@ export const promote = Effect.fn("stage.promotion")(function* (input: PromotionI
     run_id: runId,
     registered_model: name,
     evaluation_split: config.promotion.evaluation_split,
+    ...(evaluation.report !== undefined ? { evaluation_report: evaluation.report } : {}),
     rules: outcomes.map((o) => ({ id: o.id, passed: o.passed, checks: o.checks })),
     production_before: Option.match(prod, {
       onNone: () => null,
