@@ -45,6 +45,8 @@ export const DatasetSpecSchema = Schema.Struct({
   target: Schema.String,
   schema: Schema.Record({ key: Schema.String, value: Dtype }),
   constraints: Schema.optionalWith(DatasetConstraints, { default: () => ({ min_rows: 1 }) }),
+  /** Binary classification: the class `precision`/`recall` are about (default: the second of the sorted labels). */
+  positive_class: Schema.optional(Schema.String),
   image_properties: Schema.optional(ImageProperties)
 })
 export type DatasetSpec = typeof DatasetSpecSchema.Type
@@ -76,6 +78,16 @@ export const decodeDatasetSpec = (raw: unknown, file: string): Either.Either<Dat
     if (spec.features.includes(spec.target)) {
       return yield* Either.left(
         new ConfigError({ file, key: "features", message: `the target "${spec.target}" is also listed as a feature` })
+      )
+    }
+    const labels = spec.constraints.label_classes
+    if (spec.positive_class !== undefined && labels !== undefined && !labels.includes(spec.positive_class)) {
+      return yield* Either.left(
+        new ConfigError({
+          file,
+          key: "positive_class",
+          message: `"${spec.positive_class}" is not one of constraints.label_classes (${labels.join(", ")})`
+        })
       )
     }
     const dup = spec.features.find((f, i) => spec.features.indexOf(f) !== i)

@@ -10,7 +10,7 @@ import { evaluationReport } from "./evaluate/evaluationReport.js"
 import { type CandidatePredictions, rescoreProduction } from "./evaluate/rescoreProduction.js"
 import type { Evaluation, PipelineContext, PreparedData, Preprocessed, ProductionBaseline } from "./pipelineTypes.js"
 import { writeReport } from "./reports.js"
-import { scorePredictions } from "./scoring.js"
+import { positiveClassIndex, scorePredictions } from "./scoring.js"
 import { readSplit } from "./trainStage.js"
 import { uuidv7 } from "../domain/ids.js"
 import { artifactKeys, reportKeys } from "./workspace.js"
@@ -37,6 +37,7 @@ export const evaluateStage = Effect.fn("stage.evaluation")(function* (
   const task = ctx.config.task_type
   const classes = pre.featureMap.classes
   const nClasses = classes?.length ?? 0
+  const positive = positiveClassIndex(classes, prepared.spec.positive_class)
   const model = yield* Effect.flatMap(storage.readText(artifactKeys(ctx.runId).model), trainer.decode)
   const splits = (["val", "test"] as const).filter((s) => prepared.splits[s].rows > 0)
 
@@ -46,7 +47,7 @@ export const evaluateStage = Effect.fn("stage.evaluation")(function* (
     const { x, y } = yield* readSplit(pre, split, classes)
     const p = yield* trainer.predict(model, x)
     candidate[split] = { y, predictions: p.predictions, proba: p.proba }
-    metrics[split] = scorePredictions(task, y, p.predictions, p.proba, nClasses)
+    metrics[split] = scorePredictions(task, y, p.predictions, p.proba, nClasses, positive)
   }
 
   const name = registeredModelName(ctx.config)

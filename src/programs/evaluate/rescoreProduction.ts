@@ -9,7 +9,7 @@ import { Tracker } from "../../services/Tracker.js"
 import { Trainer } from "../../services/Trainer.js"
 import { loadBundle, type ModelBundle, predictFrame, specOfBundle } from "../modelBundle.js"
 import type { PreparedData, Preprocessed, ProductionBaseline } from "../pipelineTypes.js"
-import { pickRows, scorePredictions } from "../scoring.js"
+import { pickRows, positiveClassIndex, scorePredictions } from "../scoring.js"
 import { readFrame, targetVector } from "../splitData.js"
 import { readSplit } from "../trainStage.js"
 import { artifactKeys, datasetKeys, preprocessedKeys, type SplitPart, splitKeys } from "../workspace.js"
@@ -55,13 +55,20 @@ const trainingRowKeys = (bundle: ModelBundle, target: string) =>
   })
 
 /** The candidate on the kept rows of a split, scored like Production. */
-const candidateOn = (task: string, c: CandidatePredictions[string], keep: ReadonlyArray<number>, nClasses: number) =>
+const candidateOn = (
+  task: string,
+  c: CandidatePredictions[string],
+  keep: ReadonlyArray<number>,
+  nClasses: number,
+  positive: number | undefined
+) =>
   scorePredictions(
     task,
     pickRows(c.y, keep, 1),
     pickRows(c.predictions, keep, 1),
     c.proba ? pickRows(c.proba, keep, nClasses) : undefined,
-    nClasses
+    nClasses,
+    positive
   )
 
 /** Tabular: Production with its own fitted transform on the rows of this run's splits it did not train on. */
@@ -71,7 +78,8 @@ const rescoreTabular = (
   prodRunId: string,
   splits: ReadonlyArray<SplitPart>,
   candidate: CandidatePredictions,
-  nClasses: number
+  nClasses: number,
+  positive: number | undefined
 ) =>
   Effect.gen(function* () {
     const bundle = yield* loadBundle(prodRunId)
@@ -91,14 +99,27 @@ const rescoreTabular = (
         columns: inputs.map((n) => sub.columns.find((c) => c.name === n)!)
       })
       const y = targetVector(sub, spec.target, bundle.featureMap.classes)
-      out.m[split] = scorePredictions(task, y, p.predictions, p.proba, bundle.featureMap.classes?.length ?? 0)
-      out.cm[split] = candidateOn(task, candidate[split]!, keep, nClasses)
+      out.m[split] = scorePredictions(
+        task,
+        y,
+        p.predictions,
+        p.proba,
+        bundle.featureMap.classes?.length ?? 0,
+        positiveClassIndex(bundle.featureMap.classes, spec.positive_class)
+      )
+      out.cm[split] = candidateOn(task, candidate[split]!, keep, nClasses, positive)
     }
     return out
   })
 
 /** Images: Production on this run's evaluation images it did not train on (by relative path). */
-const rescoreImages = (pre: Preprocessed, prodRunId: string, candidate: CandidatePredictions, nClasses: number) =>
+const rescoreImages = (
+  pre: Preprocessed,
+  prodRunId: string,
+  candidate: CandidatePredictions,
+  nClasses: number,
+  positive: number | undefined
+) =>
   Effect.gen(function* () {
     const storage = yield* Storage
     const trainer = yield* Trainer
@@ -123,8 +144,8 @@ const rescoreImages = (pre: Preprocessed, prodRunId: string, candidate: Candidat
       keep.forEach((r, k) => sub.set(all.subarray(r * x.cols, (r + 1) * x.cols), k * x.cols))
       const p = yield* trainer.predict(model, { rows: keep.length, cols: x.cols, data: sub as unknown as Float64Array })
       const y = pickRows(candidate[split]!.y, keep, 1)
-      out.m[split] = scorePredictions("image_classification", y, p.predictions, p.proba, nClasses)
-      out.cm[split] = candidateOn("image_classification", candidate[split]!, keep, nClasses)
+      out.m[split] = scorePredictions("image_classification", y, p.predictions, p.proba, nClasses, positive)
+      out.cm[split] = candidateOn("image_classification", candidate[split]!, keep, nClasses, positive)
     }
     return out
   })
@@ -161,10 +182,11 @@ export const rescoreProduction = (args: {
 }) =>
   Effect.gen(function* () {
     const v = args.production
+    const positive = positiveClassIndex(args.preprocessed.featureMap.classes, args.prepared.spec.positive_class)
     const rescored = yield* Effect.either(
       args.preprocessed.featureMap.image !== undefined
-        ? rescoreImages(args.preprocessed, v.runId, args.candidate, args.nClasses)
-        : rescoreTabular(args.task, args.prepared, v.runId, args.splits, args.candidate, args.nClasses)
+        ? rescoreImages(args.preprocessed, v.runId, args.candidate, args.nClasses, positive)
+        : rescoreTabular(args.task, args.prepared, v.runId, args.splits, args.candidate, args.nClasses, positive)
     )
     if (rescored._tag === "Right") {
       const baseline: ProductionBaseline = {
