@@ -51,6 +51,16 @@ export const DatasetSpecSchema = Schema.Struct({
 })
 export type DatasetSpec = typeof DatasetSpecSchema.Type
 
+/**
+ * Whether the contract lets a feature be empty: its null_fractions entry, else max_null_fraction,
+ * is absent (no limit) or above 0. The target never may.
+ */
+export const contractAllowsNulls = (spec: DatasetSpec, column: string): boolean => {
+  if (column === spec.target) return false
+  const limit = spec.constraints.null_fractions?.[column] ?? spec.constraints.max_null_fraction
+  return limit === undefined || limit > 0
+}
+
 export const decodeDatasetSpec = (raw: unknown, file: string): Either.Either<DatasetSpec, ConfigError> =>
   Either.gen(function* () {
     const spec = yield* decodeStrict(DatasetSpecSchema, raw, file)
