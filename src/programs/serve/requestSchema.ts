@@ -144,7 +144,9 @@ export const fieldErrors = (
   }
   // Unknown keys at the top level (typically a flat row sent without its envelope): one sentence
   // that shows the expected shape and lists those keys once, not one sentence per key.
-  const stray = errors.filter((e) => e.instancePath === "" && e.keyword === "additionalProperties")
+  // (One stray key beside a valid envelope keeps its own entry, named by the key.)
+  const strayErrors = errors.filter((e) => e.instancePath === "" && e.keyword === "additionalProperties")
+  const stray = new Set(strayErrors.map((e) => String(e.params.additionalProperty))).size >= 2 ? strayErrors : []
   if (stray.length > 0) {
     const keys = [...new Set(stray.map((e) => String(e.params.additionalProperty)))]
     const shape =
