@@ -183,6 +183,8 @@ export const PipelineConfigSchema = Schema.Struct({
   promotion: opt(PromotionConfig, (): typeof PromotionConfig.Type => ({ evaluation_split: "val" })),
   deployment: opt(DeploymentConfig, (): typeof DeploymentConfig.Type => ({ allowed_stage: "Production" })),
   drift: opt(DriftConfig, () => Schema.decodeSync(DriftConfig)({})),
+  /** Serving this pipeline's models: `allow_nulls: true` accepts null (imputed) even where the contract forbids empty cells. */
+  serving: Schema.optional(Schema.Struct({ allow_nulls: Schema.optional(Schema.Boolean) })),
   model_analysis: opt(ModelAnalysisConfig, (): typeof ModelAnalysisConfig.Type => ({
     severity: { high: 0.15, medium: 0.05 }
   })),

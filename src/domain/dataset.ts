@@ -50,9 +50,21 @@ export const DatasetSpecSchema = Schema.Struct({
   /** Whether pandas' default missing tokens (NA, NaN, NULL, #N/A, …) apply too; default true. */
   keep_default_na: Schema.optional(Schema.Boolean),
   constraints: Schema.optionalWith(DatasetConstraints, { default: () => ({ min_rows: 1 }) }),
+  /** Binary classification: the class `precision`/`recall` are about (default: the second of the sorted labels). */
+  positive_class: Schema.optional(Schema.String),
   image_properties: Schema.optional(ImageProperties)
 })
 export type DatasetSpec = typeof DatasetSpecSchema.Type
+
+/**
+ * Whether the contract lets a feature be empty: its null_fractions entry, else max_null_fraction,
+ * is absent (no limit) or above 0. The target never may.
+ */
+export const contractAllowsNulls = (spec: DatasetSpec, column: string): boolean => {
+  if (column === spec.target) return false
+  const limit = spec.constraints.null_fractions?.[column] ?? spec.constraints.max_null_fraction
+  return limit === undefined || limit > 0
+}
 
 export const decodeDatasetSpec = (raw: unknown, file: string): Either.Either<DatasetSpec, ConfigError> =>
   Either.gen(function* () {
@@ -81,6 +93,16 @@ export const decodeDatasetSpec = (raw: unknown, file: string): Either.Either<Dat
     if (spec.features.includes(spec.target)) {
       return yield* Either.left(
         new ConfigError({ file, key: "features", message: `the target "${spec.target}" is also listed as a feature` })
+      )
+    }
+    const labels = spec.constraints.label_classes
+    if (spec.positive_class !== undefined && labels !== undefined && !labels.includes(spec.positive_class)) {
+      return yield* Either.left(
+        new ConfigError({
+          file,
+          key: "positive_class",
+          message: `"${spec.positive_class}" is not one of constraints.label_classes (${labels.join(", ")})`
+        })
       )
     }
     const dup = spec.features.find((f, i) => spec.features.indexOf(f) !== i)

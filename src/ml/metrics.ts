@@ -213,14 +213,18 @@ export const r2Score = (yTrue: ArrayLike<number>, yPred: ArrayLike<number>): num
 }
 
 /**
- * accuracy, precision/recall/f1 (macro and weighted), precision and recall (= weighted), and when
- * probabilities are given log_loss and, for two classes with both present in y_true, roc_auc.
+ * accuracy, precision/recall/f1 (macro and weighted), and when probabilities are given log_loss and,
+ * for two classes with both present in y_true, roc_auc. Unqualified `precision` and `recall` mean what
+ * scikit-learn's `precision_score`/`recall_score` mean by default: for two classes, those of the
+ * positive class (`positive`, a class index); with more classes scikit-learn refuses the default, and
+ * they are the weighted averages (the same values as `precision_weighted`/`recall_weighted`).
  */
 export const classificationMetrics = (
   yTrue: Labels,
   yPred: Labels,
   proba: ArrayLike<number> | undefined,
-  nClasses: number
+  nClasses: number,
+  positive = 1
 ): Record<string, number> => {
   const s = precisionRecallF1PerClass(yTrue, yPred, nClasses)
   const out: Record<string, number> = {
@@ -232,8 +236,14 @@ export const classificationMetrics = (
     recall_weighted: averageOf(s.recall, s, "weighted", 1),
     f1_weighted: averageOf(s.f1, s, "weighted", 1)
   }
-  out.precision = out.precision_weighted!
-  out.recall = out.recall_weighted!
+  if (nClasses === 2) {
+    if (positive !== 0 && positive !== 1) throw new LearnerInputError(`positive class index ${positive} is not 0 or 1`)
+    out.precision = s.precision[positive]!
+    out.recall = s.recall[positive]!
+  } else {
+    out.precision = out.precision_weighted!
+    out.recall = out.recall_weighted!
+  }
   if (proba !== undefined) {
     if (nClasses === 2) {
       let pos = 0

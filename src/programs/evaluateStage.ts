@@ -1,4 +1,4 @@
-import { Effect, Option } from "effect"
+import { Clock, Effect, Option } from "effect"
 import { compareMetrics, overallVerdict, type SplitMetrics } from "../domain/comparison.js"
 import { defaultMetrics, registeredModelName } from "../domain/config.js"
 import { Registry } from "../services/Registry.js"
@@ -10,9 +10,10 @@ import { evaluationReport } from "./evaluate/evaluationReport.js"
 import { type CandidatePredictions, rescoreProduction } from "./evaluate/rescoreProduction.js"
 import type { Evaluation, PipelineContext, PreparedData, Preprocessed, ProductionBaseline } from "./pipelineTypes.js"
 import { writeReport } from "./reports.js"
-import { scorePredictions } from "./scoring.js"
+import { positiveClassIndex, scorePredictions } from "./scoring.js"
 import { readSplit } from "./trainStage.js"
-import { artifactKeys } from "./workspace.js"
+import { uuidv7 } from "../domain/ids.js"
+import { artifactKeys, reportKeys } from "./workspace.js"
 
 export type { Evaluation } from "./pipelineTypes.js"
 export type { SplitMetrics } from "../domain/comparison.js"
@@ -25,7 +26,9 @@ export type { SplitMetrics } from "../domain/comparison.js"
 export const evaluateStage = Effect.fn("stage.evaluation")(function* (
   ctx: PipelineContext,
   prepared: PreparedData,
-  pre: Preprocessed
+  pre: Preprocessed,
+  /** A later evaluation of a finished run (promote --run): a new record beside the run's own, never over it. */
+  later?: { readonly reason: string }
 ) {
   const storage = yield* Storage
   const tracker = yield* Tracker
@@ -34,6 +37,7 @@ export const evaluateStage = Effect.fn("stage.evaluation")(function* (
   const task = ctx.config.task_type
   const classes = pre.featureMap.classes
   const nClasses = classes?.length ?? 0
+  const positive = positiveClassIndex(classes, prepared.spec.positive_class)
   const model = yield* Effect.flatMap(storage.readText(artifactKeys(ctx.runId).model), trainer.decode)
   const splits = (["val", "test"] as const).filter((s) => prepared.splits[s].rows > 0)
 
@@ -43,7 +47,7 @@ export const evaluateStage = Effect.fn("stage.evaluation")(function* (
     const { x, y } = yield* readSplit(pre, split, classes)
     const p = yield* trainer.predict(model, x)
     candidate[split] = { y, predictions: p.predictions, proba: p.proba }
-    metrics[split] = scorePredictions(task, y, p.predictions, p.proba, nClasses)
+    metrics[split] = scorePredictions(task, y, p.predictions, p.proba, nClasses, positive)
   }
 
   const name = registeredModelName(ctx.config)
@@ -58,7 +62,6 @@ export const evaluateStage = Effect.fn("stage.evaluation")(function* (
       production: prod.value,
       splits,
       candidate,
-      candidateMetrics: metrics,
       nClasses
     })
     baseline = r.baseline
@@ -91,12 +94,18 @@ export const evaluateStage = Effect.fn("stage.evaluation")(function* (
         .join(", ")} rows its starting weights never saw`
     )
   }
-  const comparison = compareMetrics(requested, baseline?.candidateMetrics ?? metrics, baseline?.metrics ?? null)
+  // Nothing compared (no Production, or it could not be re-scored): every requested metric has no baseline.
+  const comparison =
+    baseline === null || baseline.unavailable !== null
+      ? compareMetrics(requested, metrics, null)
+      : compareMetrics(requested, baseline.candidateMetrics, baseline.metrics)
   const verdict = overallVerdict(comparison)
+  const record = later === undefined ? null : yield* laterEvaluation(ctx.runId, later.reason)
+  // The run's own evaluation is step 0; each later one gets the next step, so none overwrites another.
   yield* tracker.logMetrics(
     ctx.runId,
     Object.entries(metrics).flatMap(([split, m]) =>
-      Object.entries(m).map(([k, value]) => ({ key: `${split}.${k}`, value }))
+      Object.entries(m).map(([k, value]) => ({ key: `${split}.${k}`, value, step: record?.step ?? 0 }))
     )
   )
 
@@ -114,11 +123,46 @@ export const evaluateStage = Effect.fn("stage.evaluation")(function* (
     driftHoldout,
     warnings
   })
-  yield* writeReport(storage, ctx.runId, "evaluation_report.json", report)
-  const evaluation: Evaluation = { metrics, production: baseline, comparison, verdict }
+  if (record === null) yield* writeReport(storage, ctx.runId, EVALUATION_REPORT, report)
+  else {
+    const text = JSON.stringify({ evaluation: record, ...report }, null, 2) + "\n"
+    yield* storage.write(record.report, text)
+    yield* storage.write(reportKeys(ctx.runId).latest(EVALUATION_REPORT), text)
+    yield* tracker.setTags(ctx.runId, { latest_evaluation: record.id, [`evaluation.${record.step}`]: record.id })
+  }
+  const evaluation: Evaluation = {
+    metrics,
+    production: baseline,
+    comparison,
+    verdict,
+    report: record?.report ?? reportKeys(ctx.runId).file(EVALUATION_REPORT)
+  }
   return {
     evaluation,
     driftEvaluation: driftHoldout === null ? undefined : driftHoldout.comparison,
     summary: { metrics: report.metrics, overall_verdict: verdict, production: baseline ? baseline.version : null }
   }
 })
+
+const EVALUATION_REPORT = "evaluation_report.json"
+
+/**
+ * The record of a later evaluation: a new id (UUIDv7), the next step after the run's own (0) and any
+ * earlier ones, and its report's key under reports/<run>/evaluations/<id>/.
+ */
+const laterEvaluation = (runId: string, reason: string) =>
+  Effect.gen(function* () {
+    const storage = yield* Storage
+    const dir = reportKeys(runId).file("evaluations")
+    const earlier = new Set((yield* storage.list(dir)).map((k) => k.slice(dir.length + 1).split("/")[0]))
+    const at = yield* Clock.currentTimeMillis
+    const id = uuidv7(at)
+    return {
+      id,
+      step: earlier.size + 1,
+      reason,
+      evaluated_at: new Date(at).toISOString(),
+      original_report: reportKeys(runId).file(EVALUATION_REPORT),
+      report: `${dir}/${id}/${EVALUATION_REPORT}`
+    }
+  })

@@ -103,7 +103,11 @@ export interface Trained {
   readonly modelSha256: string
 }
 
-/** Production's side of an evaluation: re-scored on rows it did not train on, or its recorded metrics. */
+/**
+ * Production's side of an evaluation: re-scored on the rows it did not train on. When it could not be
+ * re-scored, `unavailable` says why, `metrics`/`candidateMetrics` are empty (nothing was compared) and
+ * `recorded` holds the metrics its own run recorded, for information only (never for a verdict).
+ */
 export interface ProductionBaseline {
   readonly version: number
   readonly runId: string
@@ -112,6 +116,8 @@ export interface ProductionBaseline {
   readonly candidateMetrics: SplitMetrics
   readonly rows: Readonly<Record<string, { readonly compared: number; readonly total: number }>>
   readonly source: string
+  readonly unavailable: string | null
+  readonly recorded?: SplitMetrics
 }
 
 export interface Evaluation {
@@ -124,6 +130,8 @@ export interface Evaluation {
   readonly production: ProductionBaseline | null
   readonly comparison: ReadonlyArray<MetricComparison>
   readonly verdict: OverallVerdict
+  /** The storage key of the evaluation report these figures were written to. */
+  readonly report?: string
 }
 
 export type PromotionOutcome = "approved" | "blocked" | "rejected" | "cancelled"

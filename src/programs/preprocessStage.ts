@@ -1,4 +1,5 @@
 import { Effect } from "effect"
+import { contractAllowsNulls } from "../domain/dataset.js"
 import { TrainingError } from "../domain/errors.js"
 import type { FeatureMap, ImageTransform } from "../domain/featureMap.js"
 import { ImageCodec } from "../services/ImageCodec.js"
@@ -86,7 +87,10 @@ export const preprocessStage = Effect.fn("stage.preprocessing")(function* (ctx: 
         dtype: spec.schema[name]!,
         ...(step?.kind === "categorical" ? { categories: step.categories } : {}),
         ...numericRange(name),
-        nullable: ctx.config.preprocessing.impute !== "none"
+        // A request may send null only where it can be imputed and the contract allows empty cells (or the config says so).
+        nullable:
+          ctx.config.preprocessing.impute !== "none" &&
+          (contractAllowsNulls(spec, name) || ctx.config.serving?.allow_nulls === true)
       }
     }),
     output_features: transform.featureNames,

@@ -12,7 +12,8 @@ import { loadRunContext } from "./runContext.js"
 /**
  * `driftgate promote --run ID`: takes a run that was trained and evaluated earlier (for example in
  * CI with the promotion stage left out), re-evaluates it against the *current* Production, then
- * applies the same rules and approval gate as `run`, and refreshes the deployment manifest.
+ * applies the same rules and approval gate as `run`, and refreshes the deployment manifest. The
+ * re-evaluation is a new record (its own id, report and metric step); the run's own evaluation stays.
  */
 export const promoteRun = Effect.fn("program.promoteRun")(function* (runId: string) {
   const registry = yield* Registry
@@ -47,7 +48,7 @@ export const promoteRun = Effect.fn("program.promoteRun")(function* (runId: stri
     driftEvaluation: undefined,
     promotion: "not_run"
   }
-  const evaluated = yield* evaluateStage(ctx, doc.prepared, doc.preprocessed)
+  const evaluated = yield* evaluateStage(ctx, doc.prepared, doc.preprocessed, { reason: "promote --run" })
   const evaluation = evaluated.evaluation
   ctx.evaluation = evaluation
   ctx.driftEvaluation = evaluated.driftEvaluation
@@ -55,7 +56,7 @@ export const promoteRun = Effect.fn("program.promoteRun")(function* (runId: stri
   const recorded = (yield* tracker.getRun(runId)).metrics
   for (const m of recorded) {
     const [split, key] = m.key.split(".", 2)
-    if (split === "val" && key?.startsWith("robustness_") && evaluation.metrics.val !== undefined)
+    if (m.step === 0 && split === "val" && key?.startsWith("robustness_") && evaluation.metrics.val !== undefined)
       evaluation.metrics.val[key] = m.value
   }
   const result = yield* promoteWithGate(ctx, evaluation).pipe(

@@ -48,27 +48,13 @@ export const promote = Effect.fn("stage.promotion")(function* (input: PromotionI
   const { config, runId, evaluation } = input
   const name = registeredModelName(config)
   const rules = config.promotion.rules ?? defaultRules(config.task_type)
-  const raw = evaluateRules(
+  const outcomes = evaluateRules(
     rules,
     config.promotion.evaluation_split,
     evaluation.metrics,
-    evaluation.production?.metrics,
-    input.driftSeverity,
-    evaluation.production?.candidateMetrics
+    evaluation.production,
+    input.driftSeverity
   )
-  // Relative checks compare on the rows Production did not train on: say so, with the counts.
-  const rows = evaluation.production?.rows ?? {}
-  const outcomes = raw.map((o) => ({
-    ...o,
-    checks: o.checks.map((c) =>
-      c.operator === "max_drop" && rows[c.split] !== undefined
-        ? {
-            ...c,
-            message: `${c.message} (on the ${rows[c.split]!.compared}/${rows[c.split]!.total} ${c.split} rows Production did not train on)`
-          }
-        : c
-    )
-  }))
   const failures: RuleFailure[] = outcomes.flatMap((o) =>
     o.checks.filter((c) => !c.passed).map(({ passed: _p, ...c }) => c)
   )
@@ -82,6 +68,7 @@ export const promote = Effect.fn("stage.promotion")(function* (input: PromotionI
     run_id: runId,
     registered_model: name,
     evaluation_split: config.promotion.evaluation_split,
+    ...(evaluation.report !== undefined ? { evaluation_report: evaluation.report } : {}),
     rules: outcomes.map((o) => ({ id: o.id, passed: o.passed, checks: o.checks })),
     production_before: Option.match(prod, {
       onNone: () => null,

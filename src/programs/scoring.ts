@@ -7,15 +7,34 @@ import { classificationMetrics, regressionMetrics } from "../ml/metrics.js"
 import { type ImageBatch, ImageCodec } from "../services/ImageCodec.js"
 import { type FittedModel, Trainer } from "../services/Trainer.js"
 
+/**
+ * The positive class of a two-class task as a class index, as scikit-learn picks it: the one
+ * dataset.yaml declares (`positive_class`), else the second of the sorted labels (whatever order
+ * `label_classes` lists them in). Undefined for any other number of classes.
+ */
+export const positiveClassIndex = (
+  classes: ReadonlyArray<string> | null | undefined,
+  declared?: string | undefined
+): number | undefined => {
+  if (classes === null || classes === undefined || classes.length !== 2) return undefined
+  const label = declared ?? [...classes].sort()[1]!
+  const i = classes.indexOf(label)
+  return i < 0 ? undefined : i
+}
+
 /** Metrics of predictions against a target: the task's full set (rules may use any of them). */
 export const scorePredictions = (
   task: string,
   y: Float64Array,
   predictions: Float64Array,
   proba: Float64Array | undefined,
-  nClasses: number
+  nClasses: number,
+  /** Two classes: the positive class index (positiveClassIndex). */
+  positive?: number | undefined
 ) =>
-  task !== "regression" ? classificationMetrics(y, predictions, proba, nClasses) : regressionMetrics(y, predictions)
+  task !== "regression"
+    ? classificationMetrics(y, predictions, proba, nClasses, positive)
+    : regressionMetrics(y, predictions)
 
 export const round4 = (v: number) => Math.round(v * 1e4) / 1e4
 
@@ -54,5 +73,12 @@ export const scoreImages = (
     const p = yield* trainer.predict(model, imageMatrix(images))
     const index = new Map(classes.map((c, i) => [c, i]))
     const y = Float64Array.from(files, (f) => index.get(f.label) ?? NaN)
-    return scorePredictions("image_classification", y, p.predictions, p.proba, classes.length)
+    return scorePredictions(
+      "image_classification",
+      y,
+      p.predictions,
+      p.proba,
+      classes.length,
+      positiveClassIndex(classes)
+    )
   })

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either } from "effect"
+import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -147,6 +148,19 @@ describe("drift-adaptive retraining", () => {
     return Effect.gen(function* () {
       const loaded = yield* setup
       const original = (yield* runConfig(loaded.file)).prepared!.version
+      // The raw dataset folder, byte for byte, before staging: staging must never edit it or add to it.
+      const rawDir = path.join(root, "data/raw/breast_cancer")
+      const rawState = () =>
+        fs
+          .readdirSync(rawDir)
+          .sort()
+          .map(
+            (f) =>
+              `${f}:${createHash("sha256")
+                .update(fs.readFileSync(path.join(rawDir, f)))
+                .digest("hex")}`
+          )
+      const rawBefore = rawState()
       const labelled = batchFile({ offset: 0, step: 3, scale: 1.4, columns: SHIFTED, labelled: true })
       const s = yield* stageTraining({
         config: loaded.config,
@@ -177,12 +191,13 @@ describe("drift-adaptive retraining", () => {
         s.baseline.metrics.accuracy!,
         10
       )
-      // The raw file is never edited.
-      expect(fs.readFileSync(path.join(root, "data/raw/breast_cancer/data.csv")).length).toBeGreaterThan(0)
+      // The raw files are never edited: same names, same bytes as before staging and the run.
+      expect(rawState()).toEqual(rawBefore)
 
       yield* unstageTraining({ config: loaded.config, actor: "user:test" })
       const after = yield* runConfig(loaded.file)
       expect(after.prepared!.version).toBe(original)
+      expect(rawState()).toEqual(rawBefore)
     }).pipe(Effect.provide(Layer.merge(testLayer(), Layer.succeed(Approver, scripted.approver))))
   })
 

@@ -40,9 +40,9 @@ describe("image classification through the governed lifecycle (memory layers, tf
         const file = configVariant("fashion_mnist.yaml", (t) =>
           t
             .replace("epochs: 12", "epochs: 3")
-            .replace("threshold: 0.65", "threshold: 0.3")
-            .replace("threshold: 0.60", "threshold: 0.95")
-            .replace("threshold: 0.20", "threshold: 0.9")
+            .replace("threshold: 0.75", "threshold: 0.3")
+            .replace("threshold: 0.55", "threshold: 0.95")
+            .replace("threshold: 0.17", "threshold: 0.9")
         )
         const r = yield* runConfig(file)
         expect(r.status, JSON.stringify(r.report.stages.map((s) => [s.name, s.status, s.error]))).toBe("completed")

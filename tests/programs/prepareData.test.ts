@@ -5,6 +5,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { parse } from "yaml"
+import { describeError } from "../../src/domain/describe.js"
 import { testLayer } from "../../src/layers/test.js"
 import { loadConfig } from "../../src/programs/loadConfig.js"
 import { prepareData } from "../../src/programs/prepareData.js"
@@ -145,8 +146,38 @@ describe("prepareData on in-memory layers", () => {
 
   it.effect("a missing dataset folder is reported with its path", () =>
     Effect.gen(function* () {
+      const dataRoot = fs.mkdtempSync(path.join(os.tmpdir(), "dg-noset-"))
+      const file = path.join(dataRoot, "config.yaml")
+      fs.writeFileSync(
+        file,
+        fs
+          .readFileSync(path.join(root, "configs/iris.yaml"), "utf8")
+          .replace("dataset: iris", `data_root: ${dataRoot}\ndataset: iris`)
+      )
+      const r = yield* Effect.either(prepare(file))
+      expect(Either.isLeft(r) && r.left._tag).toBe("DatasetNotFound")
+      if (Either.isLeft(r) && r.left._tag === "DatasetNotFound") {
+        expect(r.left.path).toBe(path.join(dataRoot, "iris", "data.csv"))
+        expect(r.left.message).toBe("no such dataset folder")
+        expect(describeError(r.left)).toContain(path.join(dataRoot, "iris"))
+      }
+      // The folder exists but holds no data.csv: a different sentence, the same path.
+      fs.mkdirSync(path.join(dataRoot, "iris"))
+      const empty = yield* Effect.either(prepare(file))
+      expect(Either.isLeft(empty) && empty.left._tag === "DatasetNotFound" && empty.left.message).toBe(
+        "the folder has no data.csv"
+      )
+    }).pipe(Effect.provide(testLayer()))
+  )
+
+  it.effect("a dataset name that climbs out of data_root is a config error naming it", () =>
+    Effect.gen(function* () {
       const r = yield* Effect.either(prepare(fixture("path_traversal")))
       expect(Either.isLeft(r) && r.left._tag).toBe("ConfigError")
+      if (Either.isLeft(r)) {
+        expect(describeError(r.left)).toContain('invalid value at "dataset"')
+        expect(describeError(r.left)).toContain("no path separators or '..'")
+      }
     }).pipe(Effect.provide(testLayer()))
   )
 })

@@ -24,7 +24,8 @@ const root = path.resolve(__dirname, "../..")
 const TOKEN = "test-admin-token-0123456789"
 
 // ---- fixtures: two models trained by the real pipeline on in-memory layers ---------------------
-// breast-cancer: random forest classifier, 30 float features, impute median (nullable features).
+// breast-cancer: random forest classifier, 30 float features, impute median, serving.allow_nulls (nullable
+// features; its dataset.yaml forbids empty cells, so without allow_nulls null would be refused).
 // mixed: ridge regressor over int / float / string / bool features, impute none (not nullable).
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "driftgate-serve-test-"))
@@ -44,6 +45,7 @@ promotion:
   rules:
     - { id: min_accuracy, metric: accuracy, operator: ">=", threshold: 0.80 }
 deployment: { registered_model: breast-cancer }
+serving: { allow_nulls: true }
 `
   )
   // spend = 2·age + income/1000 + city effect + 10·member + small noise (LCG, fixed seed)

@@ -28,6 +28,7 @@ interface CnnState {
 }
 
 const MODEL_FORMAT = "driftgate.model/1"
+const CNN_CACHE_SIZE = 8
 const fail = (e: unknown) =>
   new TrainingError({ model: "cnn", message: e instanceof Error ? e.message : String(e), cause: e })
 
@@ -44,7 +45,9 @@ const toLabels = (y: Float64Array) => Int32Array.from(y)
  * DRIFTGATE_TF_BACKEND forces one) and recorded with every CNN it trains.
  */
 export const makeTrainerAll = (
-  tfBackend: Either.Either<TfBackendPreference, ConfigError.ConfigError> = Either.right("auto")
+  tfBackend: Either.Either<TfBackendPreference, ConfigError.ConfigError> = Either.right("auto"),
+  /** Distinct CNN weight sets kept loaded (least recently used beyond it are disposed). */
+  cnnCacheSize = CNN_CACHE_SIZE
 ) => {
   const tab = makeTrainerTabular()
   let backend: Promise<TfBackendInfo> | undefined
@@ -57,21 +60,51 @@ export const makeTrainerAll = (
     return { info, cnn: await import("./tfjs/cnn.js") }
   }
   // Loaded tfjs models are shared by content: a serving reload decodes model.json again (a new state
-  // object) but must not load, and leak, a second copy of the same weights.
-  const loaded = new WeakMap<object, Promise<CnnModel>>()
-  const byContent = new Map<string, Promise<CnnModel>>()
-  const modelOf = (state: CnnState) => {
-    let m = loaded.get(state)
-    if (m === undefined) {
-      const key = sha256Hex(state.modelJson + "\n" + state.weights)
-      m = byContent.get(key)
-      if (m === undefined) {
-        m = ready().then(({ cnn }) => cnn.loadCnn(artifactOf(state)))
-        byContent.set(key, m)
-      }
-      loaded.set(state, m)
+  // object) but must not load, and leak, a second copy of the same weights. At most cnnCacheSize
+  // distinct weight sets stay loaded: every use moves one to the front, the least recently used
+  // beyond the bound is disposed (tfjs tensors are not garbage-collected), and a state whose model
+  // was disposed loads it again on its next use. What is being served is in use, so it stays.
+  interface Entry {
+    readonly key: string
+    readonly model: Promise<CnnModel>
+    disposed: boolean
+  }
+  const keyOf = new WeakMap<object, string>()
+  const byContent = new Map<string, Entry>()
+  const touch = (e: Entry) => {
+    byContent.delete(e.key)
+    byContent.set(e.key, e)
+    while (byContent.size > cnnCacheSize) {
+      const oldest = byContent.values().next().value as Entry
+      byContent.delete(oldest.key)
+      oldest.disposed = true
+      void Promise.all([oldest.model, ready()]).then(
+        ([m, { cnn }]) => cnn.disposeCnn(m),
+        () => undefined
+      )
     }
-    return m
+    return e
+  }
+  const contentKey = (state: CnnState) => {
+    let key = keyOf.get(state)
+    if (key === undefined) {
+      key = sha256Hex(state.modelJson + "\n" + state.weights)
+      keyOf.set(state, key)
+    }
+    return key
+  }
+  const entryOf = (state: CnnState): Entry => {
+    const key = contentKey(state)
+    const cached = byContent.get(key)
+    return touch(cached ?? { key, model: ready().then(({ cnn }) => cnn.loadCnn(artifactOf(state))), disposed: false })
+  }
+  /** The loaded model of a state; loads again if it was evicted while this call waited. */
+  const modelOf = async (state: CnnState): Promise<CnnModel> => {
+    for (;;) {
+      const e = entryOf(state)
+      const m = await e.model
+      if (!e.disposed) return m
+    }
   }
   const artifactOf = (state: CnnState): CnnArtifact => ({
     modelJson: state.modelJson,
@@ -142,7 +175,12 @@ export const makeTrainerAll = (
                 bestEpoch: result.bestEpoch,
                 ...(fineTunedFrom !== undefined ? { fineTunedFrom } : {})
               }
-              loaded.set(state, Promise.resolve(result.model))
+              // Same weights already loaded (the same seed trained twice in one process): keep one copy.
+              const same = byContent.get(contentKey(state))
+              if (same !== undefined) {
+                touch(same)
+                cnn.disposeCnn(result.model)
+              } else touch({ key: contentKey(state), model: Promise.resolve(result.model), disposed: false })
               // Epochs are numbered from 1; bestEpoch is the one whose weights were kept.
               const last = result.history.find((h) => h.epoch === result.bestEpoch) ?? result.history.at(-1)
               return {

@@ -10,7 +10,7 @@ import { type Frame, writeCsv } from "../../domain/table.js"
 import { takeFrameRows } from "../../ml/frame.js"
 import { Storage } from "../../services/Storage.js"
 import { predictFrame } from "../modelBundle.js"
-import { scorePredictions } from "../scoring.js"
+import { positiveClassIndex, scorePredictions } from "../scoring.js"
 import { targetVector } from "../splitData.js"
 import { datasetDir, stagingHistoryKey, stagingKey, stagingKeys } from "../workspace.js"
 import { loadDatasetSpec, readBatch } from "./batch.js"
@@ -108,7 +108,8 @@ export const stageTraining = Effect.fn("program.stageTraining")(function* (args:
     y,
     p.predictions,
     p.proba,
-    ref.bundle.featureMap.classes?.length ?? 0
+    ref.bundle.featureMap.classes?.length ?? 0,
+    positiveClassIndex(ref.bundle.featureMap.classes, spec.positive_class)
   )
 
   const nowMs = yield* Clock.currentTimeMillis

@@ -7,7 +7,7 @@ import { Trainer } from "../../services/Trainer.js"
 import { activeStaging, isImageStaging } from "../drift/stagingState.js"
 import { loadBundle, type ModelBundle, predictFrame } from "../modelBundle.js"
 import type { PreparedData, Preprocessed } from "../pipelineTypes.js"
-import { scoreImages, scorePredictions } from "../scoring.js"
+import { positiveClassIndex, scoreImages, scorePredictions } from "../scoring.js"
 import { readFrame, targetVector } from "../splitData.js"
 import { artifactKeys } from "../workspace.js"
 
@@ -81,7 +81,8 @@ export const evaluateDriftHoldout = (args: {
           y,
           p.predictions,
           p.proba,
-          bundle.featureMap.classes?.length ?? 0
+          bundle.featureMap.classes?.length ?? 0,
+          positiveClassIndex(bundle.featureMap.classes, spec.positive_class)
         )
       })
     const candidate = yield* score(yield* loadBundle(args.runId))

@@ -34,6 +34,8 @@ export const evaluationReport = (args: {
             version: baseline.version,
             run_id: baseline.runId,
             source: baseline.source,
+            unavailable: baseline.unavailable,
+            ...(baseline.recorded !== undefined ? { recorded_metrics: roundAll(baseline.recorded) } : {}),
             compared_rows: baseline.rows,
             metrics: roundAll(baseline.metrics),
             candidate_on_same_rows: roundAll(baseline.candidateMetrics)

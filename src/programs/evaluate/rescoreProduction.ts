@@ -1,5 +1,6 @@
 import { Effect } from "effect"
 import type { SplitMetrics } from "../../domain/comparison.js"
+import { describeError } from "../../domain/describe.js"
 import type { Frame } from "../../domain/table.js"
 import type { ModelVersion } from "../../domain/registry.js"
 import { takeFrameRows } from "../../ml/frame.js"
@@ -8,7 +9,7 @@ import { Tracker } from "../../services/Tracker.js"
 import { Trainer } from "../../services/Trainer.js"
 import { loadBundle, type ModelBundle, predictFrame, specOfBundle } from "../modelBundle.js"
 import type { PreparedData, Preprocessed, ProductionBaseline } from "../pipelineTypes.js"
-import { pickRows, scorePredictions } from "../scoring.js"
+import { pickRows, positiveClassIndex, scorePredictions } from "../scoring.js"
 import { readFrame, targetVector } from "../splitData.js"
 import { readSplit } from "../trainStage.js"
 import { artifactKeys, datasetKeys, preprocessedKeys, type SplitPart, splitKeys } from "../workspace.js"
@@ -57,13 +58,20 @@ const trainingRowKeys = (bundle: ModelBundle, target: string) =>
   })
 
 /** The candidate on the kept rows of a split, scored like Production. */
-const candidateOn = (task: string, c: CandidatePredictions[string], keep: ReadonlyArray<number>, nClasses: number) =>
+const candidateOn = (
+  task: string,
+  c: CandidatePredictions[string],
+  keep: ReadonlyArray<number>,
+  nClasses: number,
+  positive: number | undefined
+) =>
   scorePredictions(
     task,
     pickRows(c.y, keep, 1),
     pickRows(c.predictions, keep, 1),
     c.proba ? pickRows(c.proba, keep, nClasses) : undefined,
-    nClasses
+    nClasses,
+    positive
   )
 
 /** Tabular: Production with its own fitted transform on the rows of this run's splits it did not train on. */
@@ -73,7 +81,8 @@ const rescoreTabular = (
   prodRunId: string,
   splits: ReadonlyArray<SplitPart>,
   candidate: CandidatePredictions,
-  nClasses: number
+  nClasses: number,
+  positive: number | undefined
 ) =>
   Effect.gen(function* () {
     const bundle = yield* loadBundle(prodRunId)
@@ -93,14 +102,27 @@ const rescoreTabular = (
         columns: inputs.map((n) => sub.columns.find((c) => c.name === n)!)
       })
       const y = targetVector(sub, spec.target, bundle.featureMap.classes)
-      out.m[split] = scorePredictions(task, y, p.predictions, p.proba, bundle.featureMap.classes?.length ?? 0)
-      out.cm[split] = candidateOn(task, candidate[split]!, keep, nClasses)
+      out.m[split] = scorePredictions(
+        task,
+        y,
+        p.predictions,
+        p.proba,
+        bundle.featureMap.classes?.length ?? 0,
+        positiveClassIndex(bundle.featureMap.classes, spec.positive_class)
+      )
+      out.cm[split] = candidateOn(task, candidate[split]!, keep, nClasses, positive)
     }
     return out
   })
 
 /** Images: Production on this run's evaluation images it did not train on (by relative path). */
-const rescoreImages = (pre: Preprocessed, prodRunId: string, candidate: CandidatePredictions, nClasses: number) =>
+const rescoreImages = (
+  pre: Preprocessed,
+  prodRunId: string,
+  candidate: CandidatePredictions,
+  nClasses: number,
+  positive: number | undefined
+) =>
   Effect.gen(function* () {
     const storage = yield* Storage
     const trainer = yield* Trainer
@@ -125,8 +147,8 @@ const rescoreImages = (pre: Preprocessed, prodRunId: string, candidate: Candidat
       keep.forEach((r, k) => sub.set(all.subarray(r * x.cols, (r + 1) * x.cols), k * x.cols))
       const p = yield* trainer.predict(model, { rows: keep.length, cols: x.cols, data: sub as unknown as Float64Array })
       const y = pickRows(candidate[split]!.y, keep, 1)
-      out.m[split] = scorePredictions("image_classification", y, p.predictions, p.proba, nClasses)
-      out.cm[split] = candidateOn("image_classification", candidate[split]!, keep, nClasses)
+      out.m[split] = scorePredictions("image_classification", y, p.predictions, p.proba, nClasses, positive)
+      out.cm[split] = candidateOn("image_classification", candidate[split]!, keep, nClasses, positive)
     }
     return out
   })
@@ -148,8 +170,9 @@ const recordedMetrics = (runId: string) =>
 
 /**
  * Production re-scored with its own transform on this run's evaluation rows that it did not train
- * on, beside the candidate on the same rows; when that is impossible (its artifact is gone), its
- * recorded metrics, with a warning.
+ * on, beside the candidate on the same rows. When that is impossible (its artifact is gone or
+ * unreadable) nothing is compared: the baseline says why (relative rules then fail unless they allow
+ * a missing baseline) and carries its recorded metrics for the report only.
  */
 export const rescoreProduction = (args: {
   readonly task: string
@@ -158,15 +181,15 @@ export const rescoreProduction = (args: {
   readonly production: ModelVersion
   readonly splits: ReadonlyArray<SplitPart>
   readonly candidate: CandidatePredictions
-  readonly candidateMetrics: SplitMetrics
   readonly nClasses: number
 }) =>
   Effect.gen(function* () {
     const v = args.production
+    const positive = positiveClassIndex(args.preprocessed.featureMap.classes, args.prepared.spec.positive_class)
     const rescored = yield* Effect.either(
       args.preprocessed.featureMap.image !== undefined
-        ? rescoreImages(args.preprocessed, v.runId, args.candidate, args.nClasses)
-        : rescoreTabular(args.task, args.prepared, v.runId, args.splits, args.candidate, args.nClasses)
+        ? rescoreImages(args.preprocessed, v.runId, args.candidate, args.nClasses, positive)
+        : rescoreTabular(args.task, args.prepared, v.runId, args.splits, args.candidate, args.nClasses, positive)
     )
     if (rescored._tag === "Right") {
       const baseline: ProductionBaseline = {
@@ -175,20 +198,24 @@ export const rescoreProduction = (args: {
         metrics: rescored.right.m,
         candidateMetrics: rescored.right.cm,
         rows: rescored.right.rows,
-        source: "re-scored with its own transform on this run's evaluation rows that it did not train on"
+        source: "re-scored with its own transform on this run's evaluation rows that it did not train on",
+        unavailable: null
       }
       return { baseline, warning: null }
     }
+    const reason = describeError(rescored.left)
     const baseline: ProductionBaseline = {
       version: v.version,
       runId: v.runId,
-      metrics: yield* recordedMetrics(v.runId),
-      candidateMetrics: args.candidateMetrics,
+      metrics: {},
+      candidateMetrics: {},
       rows: {},
-      source: "recorded metrics (re-scoring failed)"
+      source: "not re-scored: nothing compared (its recorded metrics are shown for information only)",
+      unavailable: reason,
+      recorded: yield* recordedMetrics(v.runId)
     }
     return {
       baseline,
-      warning: `Production version ${v.version} could not be re-scored on this data, so its recorded metrics are used`
+      warning: `Production version ${v.version} could not be re-scored on this data (${reason}): no rows were compared`
     }
   })

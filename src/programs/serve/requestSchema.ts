@@ -142,8 +142,33 @@ export const fieldErrors = (
     seen.add(k)
     out.push({ field, message })
   }
+  // Unknown keys at the top level (typically a flat row sent without its envelope): one sentence
+  // that shows the expected shape and lists those keys once, not one sentence per key.
+  // (One stray key beside a valid envelope keeps its own entry, named by the key.)
+  const strayErrors = errors.filter((e) => e.instancePath === "" && e.keyword === "additionalProperties")
+  const stray = new Set(strayErrors.map((e) => String(e.params.additionalProperty))).size >= 2 ? strayErrors : []
+  if (stray.length > 0) {
+    const keys = [...new Set(stray.map((e) => String(e.params.additionalProperty)))]
+    const shape =
+      image === true
+        ? '{"image": "<base64>"} (one image) or {"images": [...]} (a batch)'
+        : image === false
+          ? '{"features": {...}} (one row) or {"rows": [...]} (a batch)'
+          : '{"features": {...}} or {"rows": [...]} (tabular models), {"image": "<base64>"} or {"images": [...]} (image models)'
+    push(
+      "body",
+      `must be ${shape}; it has ${keys.length === 1 ? "the field" : "the fields"} ${keys.join(", ")} at the top level`
+    )
+  }
   for (const e of errors) {
     const path = fieldPath(e.instancePath)
+    // Already said in the one top-level sentence above.
+    if (
+      stray.length > 0 &&
+      path === "" &&
+      ["additionalProperties", "minProperties", "maxProperties"].includes(e.keyword)
+    )
+      continue
     switch (e.keyword) {
       case "required":
         push(join(path, String(e.params.missingProperty)), "is required")

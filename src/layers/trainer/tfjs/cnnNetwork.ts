@@ -93,7 +93,9 @@ export const buildCnn = (arch: CnnArch, inputShape: CnnInputShape, nClasses: num
       biasInitializer: "zeros"
     })
   )
-  const model = tf.sequential({ layers })
+  // A fixed name: tfjs would number it from a process-wide counter (sequential_1, _2 …), so the same
+  // seed would save a different model.json depending on how many models the process built before.
+  const model = tf.sequential({ layers, name: "driftgate_cnn" })
   return { model, arch, inputShape, nClasses }
 }
 
