@@ -26,6 +26,36 @@ export interface ServerOptions {
   readonly log?: ((line: string) => void) | undefined
 }
 
+const errorCode = (e: unknown): string => {
+  const code = (e as { code?: unknown } | null)?.code
+  return typeof code === "string" && /^[A-Z0-9_]{1,32}$/.test(code) ? code : "other"
+}
+
+/**
+ * Write errors of the prediction log on stderr once per outage, not once per row or per flush: the
+ * first failure says what happened; the first success after it says how many rows the outage lost.
+ */
+const makeOutageReport = () => {
+  let lost = 0
+  let failing = false
+  return {
+    failed: (e: unknown, rows: number, log: (line: string) => void) => {
+      lost += rows
+      if (failing) return
+      failing = true
+      log(
+        `driftgate serve: warning: the prediction log cannot be written (${e instanceof Error ? e.message : String(e)}); predictions are still answered, the rows are counted in driftgate_prediction_log_failed_rows_total and this is not repeated until writing works again`
+      )
+    },
+    recovered: (log: (line: string) => void) => {
+      if (!failing) return
+      log(`driftgate serve: the prediction log is written again; ${lost} row(s) were lost meanwhile`)
+      failing = false
+      lost = 0
+    }
+  }
+}
+
 /**
  * Builds the prediction service (not listening): predict, models, health/readiness, metrics,
  * reload, OpenAPI + Swagger UI, and an HTML page (the routes live in ./http/). fastify and its
@@ -45,6 +75,7 @@ export const makeServer = async (options: ServerOptions): Promise<FastifyInstanc
       process.stderr.write(`${line}\n`)
     })
   const initial = options.initial ?? (await options.source.load())
+  const outage = makeOutageReport()
 
   const predictionLog =
     options.predictionSink !== undefined && config.prediction_log.enabled
@@ -57,12 +88,14 @@ export const makeServer = async (options: ServerOptions): Promise<FastifyInstanc
           },
           {
             onDropped: (n) => metrics.logDropped(n),
-            onWritten: (n) => metrics.logWritten(n),
+            onWritten: (n, whole) => {
+              metrics.logWritten(n)
+              if (whole) outage.recovered(log)
+            },
             onError: (e, n) => {
               metrics.logFailed(n)
-              log(
-                `driftgate serve: warning: ${n} prediction log row(s) could not be written: ${e instanceof Error ? e.message : String(e)}`
-              )
+              metrics.logError(errorCode(e))
+              outage.failed(e, n, log)
             }
           }
         )
