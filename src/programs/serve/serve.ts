@@ -13,7 +13,7 @@ import { readAdminToken } from "./adminToken.js"
 import { type LoadOptions, loadModelSet, type ModelSource } from "./modelSet.js"
 import type { PredictionSink } from "./predictionLog.js"
 import { makeLogFileWriter } from "./predictionLogFile.js"
-import { makeServer } from "./server.js"
+import { blankAdminToken, makeServer } from "./server.js"
 
 export const DEFAULT_SERVE_CONFIG = "configs/serve.yaml"
 
@@ -108,6 +108,8 @@ export const serve = Effect.fn("serve.run")(function* (options: ServeOptions = {
     : { append: (key, text) => Runtime.runPromise(runtime)(storage.append(key, text)) }
   const initial = yield* loadModelSet(loadOptions)
   const adminToken = options.adminToken ?? (yield* readAdminToken(config.admin_token_env))
+  const weak = blankAdminToken(adminToken, config.admin_token_env)
+  if (weak !== undefined) return yield* Effect.fail(new UsageError({ message: weak }))
 
   yield* Effect.scoped(
     Effect.gen(function* () {

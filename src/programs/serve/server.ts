@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify"
 import { randomUUID } from "node:crypto"
 import { defaultServeConfig, type ServeConfig } from "../../domain/serveConfig.js"
+import { clientErrorHandler, errorBody, frameworkErrors, serverFactory } from "./http/edges.js"
 import { registerOps } from "./http/ops.js"
 import { registerOpenApi, registerOpenApiDocument } from "./http/openapi.js"
 import { decoratePredictRequest, registerPredict } from "./http/predict.js"
@@ -25,6 +26,16 @@ export interface ServerOptions {
   /** Warnings and unexpected failures (default: stderr). */
   readonly log?: ((line: string) => void) | undefined
 }
+
+/**
+ * A token of spaces (a template that left the variable blank, a stray newline) can never be sent
+ * back in an Authorization header, so it would enable an endpoint nobody can call: refuse it at
+ * start-up. Empty (or unset) means reload is off.
+ */
+export const blankAdminToken = (token: string | undefined, variable: string): string | undefined =>
+  token !== undefined && token !== "" && token.trim() === ""
+    ? `the admin token in ${variable} is only whitespace; set a real token to enable POST /admin/reload, or leave ${variable} empty or unset to disable it`
+    : undefined
 
 const errorCode = (e: unknown): string => {
   const code = (e as { code?: unknown } | null)?.code
@@ -69,6 +80,8 @@ export const makeServer = async (options: ServerOptions): Promise<FastifyInstanc
     import("@fastify/swagger-ui")
   ])
   const config = options.config ?? defaultServeConfig()
+  const weakToken = blankAdminToken(options.adminToken, config.admin_token_env)
+  if (weakToken !== undefined) throw new Error(weakToken)
   const log =
     options.log ??
     ((line: string) => {
@@ -107,8 +120,12 @@ export const makeServer = async (options: ServerOptions): Promise<FastifyInstanc
     logger: false,
     bodyLimit: config.body_limit_bytes,
     requestTimeout: config.request_timeout_ms,
+    serverFactory: serverFactory(config.request_timeout_ms),
+    clientErrorHandler,
+    frameworkErrors,
     genReqId: () => randomUUID(),
-    return503OnClosing: true,
+    // answered below, with the service's error body
+    return503OnClosing: false,
     // strict validation: no coercion ("1.5" is not a number), no silent removal of unknown fields
     ajv: {
       customOptions: {
@@ -124,6 +141,18 @@ export const makeServer = async (options: ServerOptions): Promise<FastifyInstanc
   // Response schemas document the API; JSON.stringify writes the bodies (probabilities have dynamic keys).
   app.setSerializerCompiler(() => (data) => JSON.stringify(data))
   registerErrorHandlers(app, log)
+  let closing = false
+  app.addHook("preClose", (done) => {
+    closing = true
+    done()
+  })
+  app.addHook("onRequest", (request, reply, done) => {
+    if (!closing) return done()
+    void reply
+      .code(503)
+      .header("connection", "close")
+      .send(errorBody("shutting_down", "the server is shutting down; retry on another instance", request.id))
+  })
 
   if (predictionLog !== undefined)
     app.addHook("onClose", async () => {
