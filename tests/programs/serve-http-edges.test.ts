@@ -15,6 +15,7 @@ import { sweepInterval } from "../../src/programs/serve/http/edges.js"
 import type { ModelSource } from "../../src/programs/serve/modelSet.js"
 import { serve, modelSource } from "../../src/programs/serve/serve.js"
 import { makeServer } from "../../src/programs/serve/server.js"
+import { type LogFiles, makeLogFileWriter, nodeLogFiles } from "../../src/programs/serve/predictionLogFile.js"
 
 // The HTTP edges: the request deadline that holds, 405 with Allow, one error body for every refusal
 // (fastify's and Node's own included), a blank admin token refused, and large batches that yield.
@@ -325,6 +326,71 @@ describe("serve: a large batch yields to the event loop", () => {
       expect(counted.json().unknown_categories).toEqual(alone.json().unknown_categories)
     } finally {
       await app.close()
+    }
+  }, 30_000)
+})
+
+describe("serve: a full disk under the prediction log", () => {
+  it("is counted on /metrics by code and said once on stderr, not per row; recovery is said once too", async () => {
+    const ws = fs.mkdtempSync(path.join(os.tmpdir(), "driftgate-serve-enospc-"))
+    const disk = { full: true }
+    const files: LogFiles = {
+      open: async (file) => {
+        const f = await nodeLogFiles.open(file)
+        return {
+          ...f,
+          write: async (buffer, offset, length) => {
+            if (disk.full) throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" })
+            return f.write(buffer, offset, length)
+          }
+        }
+      }
+    }
+    const lines: string[] = []
+    const app = await makeServer({
+      source,
+      config: config({
+        prediction_log: { enabled: true, flush_interval_ms: 60_000, flush_rows: 1, max_queue: 1000 }
+      }),
+      predictionSink: makeLogFileWriter(ws, files),
+      log: (l) => lines.push(l)
+    })
+    const row = { age: 40, income: 50000, city: "paris" }
+    const counter = (text: string, name: string) => Number(new RegExp(`^${name} (\\d+)$`, "m").exec(text)?.[1] ?? 0)
+    /** One request, then wait until the log has handled its row (flush_rows 1: each row is its own append). */
+    const predictAndFlush = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const before = (await app.inject({ method: "GET", url: "/metrics" })).body
+        const handled = (t: string) =>
+          counter(t, "driftgate_prediction_log_failed_rows_total") +
+          counter(t, "driftgate_prediction_log_written_rows_total")
+        expect(
+          (await app.inject({ method: "POST", url: "/predict/mixed", payload: { features: row } })).statusCode
+        ).toBe(200)
+        for (let tries = 0; tries < 500; tries++) {
+          if (handled((await app.inject({ method: "GET", url: "/metrics" })).body) > handled(before)) break
+          await new Promise((r) => setTimeout(r, 10))
+        }
+      }
+    }
+    try {
+      await predictAndFlush(4)
+      const metrics = (await app.inject({ method: "GET", url: "/metrics" })).body
+      expect(metrics).toMatch(/driftgate_prediction_log_errors_total\{code="ENOSPC"\} 4\n/)
+      expect(metrics).toMatch(/driftgate_prediction_log_failed_rows_total 4\n/)
+      expect(lines.filter((l) => l.includes("cannot be written"))).toHaveLength(1)
+      expect(lines[0]).toContain("ENOSPC")
+      disk.full = false
+      await predictAndFlush(2)
+      expect(lines.filter((l) => l.includes("written again"))).toEqual([
+        "driftgate serve: the prediction log is written again; 4 row(s) were lost meanwhile"
+      ])
+      expect(lines).toHaveLength(2)
+      const after = (await app.inject({ method: "GET", url: "/metrics" })).body
+      expect(after).toMatch(/driftgate_prediction_log_written_rows_total 2\n/)
+    } finally {
+      await app.close()
+      fs.rmSync(ws, { recursive: true, force: true })
     }
   }, 30_000)
 })
