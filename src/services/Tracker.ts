@@ -1,7 +1,8 @@
 import { Context, type Effect } from "effect"
 import type { RunNotFound, StoreError } from "../domain/errors.js"
 
-export type RunStatus = "running" | "completed" | "failed" | "blocked" | "cancelled"
+/** `interrupted`: the run's process went away (killed, crashed, machine lost) before it ended the run. */
+export type RunStatus = "running" | "completed" | "failed" | "blocked" | "cancelled" | "interrupted"
 
 export interface RunRecord {
   readonly runId: string
@@ -12,6 +13,12 @@ export interface RunRecord {
   readonly error: string | null
   /** Lineage anchors recorded at run creation (execution_id, config_hash, dataset_version, …). */
   readonly anchors: Readonly<Record<string, string>>
+  /** The process that ran it (null for runs recorded before runs kept it). */
+  readonly process: { readonly pid: number; readonly host: string } | null
+  /** The last sign of life of that process while the run was running. */
+  readonly heartbeatAt: string | null
+  /** When a later command found the process gone and marked the run `interrupted`. */
+  readonly interruptedAt: string | null
 }
 
 export interface MetricRecord {
@@ -59,9 +66,15 @@ export class Tracker extends Context.Tag("driftgate/Tracker")<
     readonly logArtifact: (runId: string, artifact: ArtifactRecord) => Effect.Effect<void, StoreError | RunNotFound>
     readonly endRun: (
       runId: string,
-      status: Exclude<RunStatus, "running">,
+      status: Exclude<RunStatus, "running" | "interrupted">,
       error?: string
     ) => Effect.Effect<void, StoreError | RunNotFound>
+    /**
+     * Marks `interrupted` every `running` run whose process is gone (same host: its pid is no longer
+     * that process; another host: no heartbeat within the bound), with when that was detected and
+     * why; returns them. Every command that opens a store runs it once (the layer does).
+     */
+    readonly recoverInterrupted: () => Effect.Effect<ReadonlyArray<RunRecord>, StoreError>
     readonly getRun: (runId: string) => Effect.Effect<RunDetail, StoreError | RunNotFound>
     readonly listRuns: (filter?: {
       readonly experiment?: string

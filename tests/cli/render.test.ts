@@ -95,7 +95,10 @@ describe("runs renderers", () => {
     startedAt: "2025-01-01T00:00:00.000Z",
     endedAt: "2025-01-01T00:00:02.000Z",
     error: null,
-    anchors: { dataset_version: "a".repeat(64), random_seed: "7" }
+    anchors: { dataset_version: "a".repeat(64), random_seed: "7" },
+    process: { pid: 4242, host: "box" },
+    heartbeatAt: "2025-01-01T00:00:01.000Z",
+    interruptedAt: null
   }
   it("list shows the first 12 characters of the dataset version, or — without one", () => {
     expect(runsListText([])).toBe("no runs recorded yet")

@@ -5,10 +5,10 @@ export const runsListText = (runs: ReadonlyArray<RunRecord>): string =>
   runs.length === 0
     ? "no runs recorded yet"
     : [
-        "run_id                                experiment            status     started_at                dataset_version",
+        "run_id                                experiment            status       started_at                dataset_version",
         ...runs.map(
           (r) =>
-            `${r.runId}  ${r.experiment.padEnd(20)}  ${r.status.padEnd(9)}  ${r.startedAt}  ${(r.anchors.dataset_version ?? "—").slice(0, 12)}`
+            `${r.runId}  ${r.experiment.padEnd(20)}  ${r.status.padEnd(11)}  ${r.startedAt}  ${(r.anchors.dataset_version ?? "—").slice(0, 12)}`
         )
       ].join("\n")
 

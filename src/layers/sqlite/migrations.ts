@@ -126,5 +126,84 @@ export const migrations: ReadonlyArray<Migration> = [
       -- At most one rollback in flight per model.
       CREATE UNIQUE INDEX rollback_intents_one_pending ON rollback_intents(model) WHERE status = 'pending';
     `
+  },
+  {
+    // H9 (orphaned runs). If another migration lands first, renumber this one: it only needs 1 and 2.
+    version: 3,
+    name: "runs_liveness",
+    // A run records which process runs it (pid, host, the process's start time) and a heartbeat, so
+    // that the next command can tell a run whose process is gone and mark it 'interrupted'. SQLite
+    // cannot widen a CHECK in place, and renaming a parent table with foreign keys on rewrites (or
+    // cascades into) its children, so the five tracking tables are copied into new ones together.
+    sql: `
+      CREATE TABLE runs_v3 (
+        run_id TEXT PRIMARY KEY,
+        experiment TEXT NOT NULL REFERENCES experiments(name),
+        status TEXT NOT NULL CHECK (status IN ('running','completed','failed','blocked','cancelled','interrupted')),
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        error TEXT,
+        execution_id TEXT,
+        config_hash TEXT,
+        dataset_version TEXT,
+        random_seed TEXT,
+        driftgate_version TEXT,
+        code_revision TEXT,
+        anchors_json TEXT NOT NULL,
+        pid INTEGER,
+        host TEXT,
+        process_start TEXT,
+        heartbeat_at TEXT,
+        interrupted_at TEXT
+      );
+      INSERT INTO runs_v3 (run_id, experiment, status, started_at, ended_at, error, execution_id, config_hash,
+          dataset_version, random_seed, driftgate_version, code_revision, anchors_json)
+        SELECT run_id, experiment, status, started_at, ended_at, error, execution_id, config_hash,
+          dataset_version, random_seed, driftgate_version, code_revision, anchors_json FROM runs;
+      CREATE TABLE params_v3 (
+        run_id TEXT NOT NULL REFERENCES runs_v3(run_id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (run_id, key)
+      );
+      INSERT INTO params_v3 SELECT run_id, key, value FROM params;
+      CREATE TABLE metrics_v3 (
+        run_id TEXT NOT NULL REFERENCES runs_v3(run_id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        value REAL NOT NULL,
+        step INTEGER NOT NULL DEFAULT 0,
+        at TEXT NOT NULL,
+        PRIMARY KEY (run_id, key, step)
+      );
+      INSERT INTO metrics_v3 SELECT run_id, key, value, step, at FROM metrics;
+      CREATE TABLE tags_v3 (
+        run_id TEXT NOT NULL REFERENCES runs_v3(run_id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (run_id, key)
+      );
+      INSERT INTO tags_v3 SELECT run_id, key, value FROM tags;
+      CREATE TABLE artifacts_v3 (
+        run_id TEXT NOT NULL REFERENCES runs_v3(run_id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        path TEXT NOT NULL,
+        sha256 TEXT,
+        PRIMARY KEY (run_id, name)
+      );
+      INSERT INTO artifacts_v3 SELECT run_id, name, path, sha256 FROM artifacts;
+      DROP TABLE params;
+      DROP TABLE metrics;
+      DROP TABLE tags;
+      DROP TABLE artifacts;
+      DROP TABLE runs;
+      ALTER TABLE runs_v3 RENAME TO runs;
+      ALTER TABLE params_v3 RENAME TO params;
+      ALTER TABLE metrics_v3 RENAME TO metrics;
+      ALTER TABLE tags_v3 RENAME TO tags;
+      ALTER TABLE artifacts_v3 RENAME TO artifacts;
+      CREATE INDEX runs_by_experiment ON runs(experiment, started_at);
+      -- the sweep for orphaned runs reads only these
+      CREATE INDEX runs_running ON runs(run_id) WHERE status = 'running';
+    `
   }
 ]

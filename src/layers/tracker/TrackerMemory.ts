@@ -1,6 +1,7 @@
 import { Clock, Effect, Layer } from "effect"
 import { RunNotFound } from "../../domain/errors.js"
 import { LINEAGE_KEYS } from "../../domain/lineage.js"
+import { currentProcess } from "./runLiveness.js"
 import { type MetricRecord, type RunDetail, type RunRecord, Tracker } from "../../services/Tracker.js"
 
 interface MutableRun {
@@ -16,6 +17,7 @@ const now = Clock.currentTimeMillis.pipe(Effect.map((ms) => new Date(ms).toISOSt
 /** The experiment record in memory, for tests and embedding; same behaviour as TrackerSqlite. */
 export const makeTrackerMemory = Effect.sync(() => {
   const runs = new Map<string, MutableRun>()
+  const here = currentProcess()
   const get = (runId: string) => {
     const r = runs.get(runId)
     return r ? Effect.succeed(r) : Effect.fail(new RunNotFound({ runId }))
@@ -37,7 +39,10 @@ export const makeTrackerMemory = Effect.sync(() => {
           startedAt: at,
           endedAt: null,
           error: null,
-          anchors: { ...anchors }
+          anchors: { ...anchors },
+          process: { pid: here.pid, host: here.host },
+          heartbeatAt: at,
+          interruptedAt: null
         }
         runs.set(runId, { run, params: {}, metrics: new Map(), tags: {}, artifacts: new Map() })
         return run
@@ -72,6 +77,8 @@ export const makeTrackerMemory = Effect.sync(() => {
           r.run = { ...r.run, status, endedAt: at, error: error ?? null }
         })
       ),
+    // A store in memory lives and dies with its process: none of its runs can be orphaned.
+    recoverInterrupted: () => Effect.succeed([]),
     getRun: (runId) => Effect.map(get(runId), detail),
     listRuns: (filter) =>
       Effect.sync(() =>

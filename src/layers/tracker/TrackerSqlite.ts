@@ -1,7 +1,8 @@
-import { Clock, Effect, Layer } from "effect"
+import { Clock, Config, Duration, Effect, Layer, Schedule } from "effect"
 import { RunNotFound } from "../../domain/errors.js"
 import { type RunRecord, type RunStatus, Tracker } from "../../services/Tracker.js"
 import { SqliteDatabase } from "../sqlite/SqliteDatabase.js"
+import { currentProcess, goneReason, processAlive, type RunProcess } from "./runLiveness.js"
 
 interface RunRow {
   run_id: string
@@ -11,6 +12,11 @@ interface RunRow {
   ended_at: string | null
   error: string | null
   anchors_json: string
+  pid: number | null
+  host: string | null
+  process_start: string | null
+  heartbeat_at: string | null
+  interrupted_at: string | null
 }
 
 const toRecord = (r: RunRow): RunRecord => ({
@@ -20,7 +26,10 @@ const toRecord = (r: RunRow): RunRecord => ({
   startedAt: r.started_at,
   endedAt: r.ended_at,
   error: r.error,
-  anchors: JSON.parse(r.anchors_json) as Record<string, string>
+  anchors: JSON.parse(r.anchors_json) as Record<string, string>,
+  process: r.pid !== null && r.host !== null ? { pid: r.pid, host: r.host } : null,
+  heartbeatAt: r.heartbeat_at,
+  interruptedAt: r.interrupted_at
 })
 
 const ANCHOR_COLUMNS = [
@@ -34,11 +43,65 @@ const ANCHOR_COLUMNS = [
 
 const now = Clock.currentTimeMillis.pipe(Effect.map((ms) => new Date(ms).toISOString()))
 
-/** The experiment record in the workspace's store.db. */
-export const TrackerSqlite = Layer.effect(
-  Tracker,
+export interface TrackerSqliteOptions {
+  /** How often a running run's process says it is alive (one UPDATE by primary key). */
+  readonly heartbeatMs?: number
+  /** A run of another host (or from before runs kept their pid) silent this long is interrupted. */
+  readonly staleAfterMs?: number
+  /** This process, and how to tell whether another one is alive (tests replace them). */
+  readonly here?: RunProcess
+  readonly alive?: (p: { readonly pid: number; readonly start: string | null }) => boolean
+}
+
+export const HEARTBEAT_MS = 30_000
+export const STALE_AFTER_MS = 15 * 60_000
+
+/**
+ * The experiment record in the workspace's store.db. Opening it marks the runs whose process is
+ * gone as `interrupted`; while it is open, the runs this process created send a heartbeat.
+ */
+export const makeTrackerSqlite = (options: TrackerSqliteOptions = {}) =>
+  Layer.scoped(
+    Tracker,
+    Effect.gen(function* () {
+      const tracker = yield* trackerOn(options)
+      // Best effort: a read-only snapshot or a busy store leaves the sweep to the next command.
+      yield* Effect.ignore(tracker.recoverInterrupted())
+      return tracker
+    })
+  )
+
+/** DRIFTGATE_RUN_STALE_AFTER_S overrides the bound for runs of other hosts (default 15 min). */
+export const TrackerSqlite = Layer.unwrapEffect(
+  Config.integer("DRIFTGATE_RUN_STALE_AFTER_S").pipe(
+    Config.option,
+    Effect.map((stale) =>
+      makeTrackerSqlite(stale._tag === "Some" && stale.value > 0 ? { staleAfterMs: stale.value * 1000 } : {})
+    ),
+    Effect.orElseSucceed(() => makeTrackerSqlite())
+  )
+)
+
+const trackerOn = (options: TrackerSqliteOptions) =>
   Effect.gen(function* () {
     const { transaction, query } = yield* SqliteDatabase
+    const here = options.here ?? currentProcess()
+    const alive = options.alive ?? processAlive
+    const staleAfterMs = options.staleAfterMs ?? STALE_AFTER_MS
+    /** Runs this process created and has not ended: the heartbeat keeps them alive. */
+    const active = new Set<string>()
+    yield* Effect.gen(function* () {
+      if (active.size === 0) return
+      const at = new Date(yield* Clock.currentTimeMillis).toISOString()
+      yield* query("run.heartbeat", (db) => {
+        const st = db.prepare("UPDATE runs SET heartbeat_at = ? WHERE run_id = ? AND status = 'running'")
+        for (const runId of active) st.run(at, runId)
+      })
+    }).pipe(
+      Effect.ignore,
+      Effect.repeat(Schedule.spaced(Duration.millis(options.heartbeatMs ?? HEARTBEAT_MS))),
+      Effect.forkScoped
+    )
     const mustExist = (runId: string) =>
       query("run.get", (db) => db.prepare("SELECT 1 FROM runs WHERE run_id = ?").get(runId)).pipe(
         Effect.flatMap((row) => (row ? Effect.void : Effect.fail(new RunNotFound({ runId }))))
@@ -50,8 +113,8 @@ export const TrackerSqlite = Layer.effect(
             db.prepare("INSERT OR IGNORE INTO experiments (name, created_at) VALUES (?, ?)").run(experiment, at)
             db.prepare(
               `INSERT INTO runs (run_id, experiment, status, started_at, execution_id, config_hash, dataset_version,
-                 random_seed, driftgate_version, code_revision, anchors_json)
-               VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?)`
+                 random_seed, driftgate_version, code_revision, anchors_json, pid, host, process_start, heartbeat_at)
+               VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
             ).run(
               runId,
               experiment,
@@ -62,9 +125,25 @@ export const TrackerSqlite = Layer.effect(
               anchors.random_seed ?? null,
               anchors.driftgate_version ?? null,
               anchors.code_revision ?? null,
-              JSON.stringify(anchors)
+              JSON.stringify(anchors),
+              here.pid,
+              here.host,
+              here.start,
+              at
             )
-            return { runId, experiment, status: "running" as const, startedAt: at, endedAt: null, error: null, anchors }
+            active.add(runId)
+            return {
+              runId,
+              experiment,
+              status: "running" as const,
+              startedAt: at,
+              endedAt: null,
+              error: null,
+              anchors,
+              process: { pid: here.pid, host: here.host },
+              heartbeatAt: at,
+              interruptedAt: null
+            } satisfies RunRecord
           })
         ),
       logParams: (runId, params) =>
@@ -124,14 +203,66 @@ export const TrackerSqlite = Layer.effect(
           mustExist(runId),
           Effect.flatMap(now, (at) =>
             transaction("run.end", (db) => {
+              // a run wrongly presumed gone (another host's heartbeat was late) still ends as it ended;
+              // interrupted_at stays as the trace of that
               db.prepare("UPDATE runs SET status = ?, ended_at = ?, error = ? WHERE run_id = ?").run(
                 status,
                 at,
                 error ?? null,
                 runId
               )
+              active.delete(runId)
             })
           )
+        ),
+      recoverInterrupted: () =>
+        Effect.flatMap(Clock.currentTimeMillis, (nowMs) =>
+          transaction("run.recover", (db) => {
+            const running = db
+              .prepare(
+                "SELECT run_id, pid, host, process_start, started_at, heartbeat_at FROM runs WHERE status = 'running'"
+              )
+              .all() as Array<{
+              run_id: string
+              pid: number | null
+              host: string | null
+              process_start: string | null
+              started_at: string
+              heartbeat_at: string | null
+            }>
+            if (running.length === 0) return []
+            const at = new Date(nowMs).toISOString()
+            const mark = db.prepare(
+              "UPDATE runs SET status = 'interrupted', interrupted_at = ?, ended_at = ?, error = ? WHERE run_id = ? AND status = 'running'"
+            )
+            const versionsOf = db.prepare("SELECT name, version, stage FROM model_versions WHERE run_id = ?")
+            const marked: RunRecord[] = []
+            for (const r of running) {
+              if (active.has(r.run_id)) continue
+              const lastSeen = r.heartbeat_at ?? r.started_at
+              const why = goneReason(
+                { pid: r.pid, host: r.host, start: r.process_start, lastSeen },
+                here,
+                nowMs,
+                staleAfterMs,
+                alive
+              )
+              if (why === undefined) continue
+              const versions = versionsOf.all(r.run_id) as Array<{ name: string; version: number; stage: string }>
+              const registered =
+                versions.length === 0
+                  ? ""
+                  : ` Before it stopped it had registered ${versions.map((v) => `${v.name} v${v.version} (now ${v.stage})`).join(", ")}; that version and its audit record stand.`
+              mark.run(
+                at,
+                lastSeen,
+                `interrupted: ${why}; detected at ${at} by pid ${here.pid} on ${here.host}.${registered}`,
+                r.run_id
+              )
+              marked.push(toRecord(db.prepare("SELECT * FROM runs WHERE run_id = ?").get(r.run_id) as RunRow))
+            }
+            return marked
+          })
         ),
       getRun: (runId) =>
         query("run.get", (db) => {
@@ -174,4 +305,3 @@ export const TrackerSqlite = Layer.effect(
         })
     })
   })
-)

@@ -13,6 +13,8 @@ export interface ServeMetrics {
   readonly logDropped: (rows: number) => void
   readonly logWritten: (rows: number) => void
   readonly logFailed: (rows: number) => void
+  /** One failed append to the prediction log, by error code (ENOSPC, EROFS, …). */
+  readonly logError: (code: string) => void
 }
 
 export const makeMetrics = (prom: typeof Prom, queued: () => number): ServeMetrics => {
@@ -69,6 +71,12 @@ export const makeMetrics = (prom: typeof Prom, queued: () => number): ServeMetri
     help: "Prediction log rows lost to write errors",
     registers: [registry]
   })
+  const errors = new prom.Counter({
+    name: "driftgate_prediction_log_errors_total",
+    help: "Failed appends to the prediction log (a full disk: code ENOSPC), by error code",
+    labelNames: ["code"] as const,
+    registers: [registry]
+  })
   new prom.Gauge({
     name: "driftgate_prediction_log_queue_rows",
     help: "Prediction log rows waiting to be written",
@@ -114,6 +122,7 @@ export const makeMetrics = (prom: typeof Prom, queued: () => number): ServeMetri
     reload: (outcome) => reloads.inc({ outcome }),
     logDropped: (n) => dropped.inc(n),
     logWritten: (n) => written.inc(n),
-    logFailed: (n) => failed.inc(n)
+    logFailed: (n) => failed.inc(n),
+    logError: (code) => errors.inc({ code })
   }
 }

@@ -4,6 +4,7 @@ import * as path from "node:path"
 import { StorageError } from "../../domain/errors.js"
 import type { Scalar } from "../../ml/frame.js"
 import type { Storage } from "../../services/Storage.js"
+import { PartialAppend } from "./predictionLogFile.js"
 
 type Features = Readonly<Record<string, Scalar>>
 
@@ -36,7 +37,11 @@ export const PREDICTION_LOG_DIR = "serving/predictions"
 export const predictionLogKey = (model: string, ts: string): string =>
   `${PREDICTION_LOG_DIR}/${model}/${ts.slice(0, 10)}.jsonl`
 
-/** Where the batched writer puts lines (appends; creates files and folders as needed). */
+/**
+ * Where the batched writer puts lines (appends; creates files and folders as needed). An append
+ * that fails part-way rejects with a PartialAppend saying how many leading lines the file kept, so
+ * that the counters stay equal to what is in the file; any other rejection means none was kept.
+ */
 export interface PredictionSink {
   readonly append: (key: string, text: string) => Promise<void>
 }
@@ -49,7 +54,9 @@ export interface PredictionLogOptions {
 
 export interface PredictionLogHooks {
   readonly onDropped?: (rows: number) => void
-  readonly onWritten?: (rows: number) => void
+  /** Rows now in the file; `whole` is false when they are the leading lines of an append that then failed. */
+  readonly onWritten?: (rows: number, whole: boolean) => void
+  /** A failed append: `rows` of its rows were lost (its leading whole lines may have been written: see onWritten). */
   readonly onError?: (error: unknown, rows: number) => void
 }
 
@@ -144,10 +151,15 @@ export class PredictionLog {
       try {
         await this.sink.append(key, lines.join("\n") + "\n")
         this.written += lines.length
-        this.hooks.onWritten?.(lines.length)
+        this.hooks.onWritten?.(lines.length, true)
       } catch (error) {
-        this.failed += lines.length
-        this.hooks.onError?.(error, lines.length)
+        const kept = error instanceof PartialAppend ? Math.min(error.linesWritten, lines.length) : 0
+        if (kept > 0) {
+          this.written += kept
+          this.hooks.onWritten?.(kept, false)
+        }
+        this.failed += lines.length - kept
+        this.hooks.onError?.(error instanceof PartialAppend ? error.cause : error, lines.length - kept)
       }
     }
   }
@@ -162,7 +174,15 @@ export class PredictionLog {
 
 // ---- reader -------------------------------------------------------------------------------------
 
-const DATE_FILE = /^(\d{4}-\d{2}-\d{2})\.jsonl$/
+/** `<date>.jsonl`, then `<date>.<n>.jsonl` when a write error left a file that could not be repaired. */
+const DATE_FILE = /^(\d{4}-\d{2}-\d{2})(?:\.(\d{1,6}))?\.jsonl$/
+
+/** Day first, then segment number (lexical order would put `.1.jsonl` before `.jsonl`). */
+const bySegment = (a: string, b: string): number => {
+  const ma = DATE_FILE.exec(a)!
+  const mb = DATE_FILE.exec(b)!
+  return ma[1]!.localeCompare(mb[1]!) || Number(ma[2] ?? 0) - Number(mb[2] ?? 0)
+}
 
 const isRow = Schema.is(PredictionLogRow)
 
@@ -212,7 +232,7 @@ export const readPredictionLog = (
           throw e
         }
         const out: PredictionLogRow[] = []
-        for (const f of files.filter(wanted).sort())
+        for (const f of files.filter(wanted).sort(bySegment))
           parseRows(fs.readFileSync(path.join(dir, f), "utf8"), sinceIso, out)
         return out
       },
@@ -224,7 +244,9 @@ export const readPredictionLog = (
       (k) => k.slice(0, k.lastIndexOf("/")) === prefix && wanted(k.slice(prefix.length + 1))
     )
     const out: PredictionLogRow[] = []
-    for (const k of [...keys].sort()) parseRows(yield* source.readText(k), sinceIso, out)
+    const file = (k: string) => k.slice(prefix.length + 1)
+    for (const k of [...keys].sort((a, b) => bySegment(file(a), file(b))))
+      parseRows(yield* source.readText(k), sinceIso, out)
     return out
   })
 }

@@ -12,7 +12,8 @@ import { readYamlFile } from "../loadConfig.js"
 import { readAdminToken } from "./adminToken.js"
 import { type LoadOptions, loadModelSet, type ModelSource } from "./modelSet.js"
 import type { PredictionSink } from "./predictionLog.js"
-import { makeServer } from "./server.js"
+import { makeLogFileWriter } from "./predictionLogFile.js"
+import { blankAdminToken, makeServer } from "./server.js"
 
 export const DEFAULT_SERVE_CONFIG = "configs/serve.yaml"
 
@@ -101,11 +102,14 @@ export const serve = Effect.fn("serve.run")(function* (options: ServeOptions = {
     maxBatchRows: config.max_batch_rows
   }
   const source = modelSource(runtime, loadOptions)
-  const sink: PredictionSink = {
-    append: (key, text) => Runtime.runPromise(runtime)(storage.append(key, text))
-  }
+  // On disk, the log's own writer (whole lines, repaired after a failed write); elsewhere the Storage.
+  const sink: PredictionSink = path.isAbsolute(storage.root)
+    ? makeLogFileWriter(storage.root)
+    : { append: (key, text) => Runtime.runPromise(runtime)(storage.append(key, text)) }
   const initial = yield* loadModelSet(loadOptions)
   const adminToken = options.adminToken ?? (yield* readAdminToken(config.admin_token_env))
+  const weak = blankAdminToken(adminToken, config.admin_token_env)
+  if (weak !== undefined) return yield* Effect.fail(new UsageError({ message: weak }))
 
   yield* Effect.scoped(
     Effect.gen(function* () {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify"
 import { randomUUID } from "node:crypto"
 import { defaultServeConfig, type ServeConfig } from "../../domain/serveConfig.js"
+import { clientErrorHandler, errorBody, frameworkErrors, serverFactory } from "./http/edges.js"
 import { registerOps } from "./http/ops.js"
 import { registerOpenApi, registerOpenApiDocument } from "./http/openapi.js"
 import { decoratePredictRequest, registerPredict } from "./http/predict.js"
@@ -27,6 +28,46 @@ export interface ServerOptions {
 }
 
 /**
+ * A token of spaces (a template that left the variable blank, a stray newline) can never be sent
+ * back in an Authorization header, so it would enable an endpoint nobody can call: refuse it at
+ * start-up. Empty (or unset) means reload is off.
+ */
+export const blankAdminToken = (token: string | undefined, variable: string): string | undefined =>
+  token !== undefined && token !== "" && token.trim() === ""
+    ? `the admin token in ${variable} is only whitespace; set a real token to enable POST /admin/reload, or leave ${variable} empty or unset to disable it`
+    : undefined
+
+const errorCode = (e: unknown): string => {
+  const code = (e as { code?: unknown } | null)?.code
+  return typeof code === "string" && /^[A-Z0-9_]{1,32}$/.test(code) ? code : "other"
+}
+
+/**
+ * Write errors of the prediction log on stderr once per outage, not once per row or per flush: the
+ * first failure says what happened; the first success after it says how many rows the outage lost.
+ */
+const makeOutageReport = () => {
+  let lost = 0
+  let failing = false
+  return {
+    failed: (e: unknown, rows: number, log: (line: string) => void) => {
+      lost += rows
+      if (failing) return
+      failing = true
+      log(
+        `driftgate serve: warning: the prediction log cannot be written (${e instanceof Error ? e.message : String(e)}); predictions are still answered, the rows are counted in driftgate_prediction_log_failed_rows_total and this is not repeated until writing works again`
+      )
+    },
+    recovered: (log: (line: string) => void) => {
+      if (!failing) return
+      log(`driftgate serve: the prediction log is written again; ${lost} row(s) were lost meanwhile`)
+      failing = false
+      lost = 0
+    }
+  }
+}
+
+/**
  * Builds the prediction service (not listening): predict, models, health/readiness, metrics,
  * reload, OpenAPI + Swagger UI, and an HTML page (the routes live in ./http/). fastify and its
  * plugins are imported here, lazily, so that other commands never load them.
@@ -39,12 +80,15 @@ export const makeServer = async (options: ServerOptions): Promise<FastifyInstanc
     import("@fastify/swagger-ui")
   ])
   const config = options.config ?? defaultServeConfig()
+  const weakToken = blankAdminToken(options.adminToken, config.admin_token_env)
+  if (weakToken !== undefined) throw new Error(weakToken)
   const log =
     options.log ??
     ((line: string) => {
       process.stderr.write(`${line}\n`)
     })
   const initial = options.initial ?? (await options.source.load())
+  const outage = makeOutageReport()
 
   const predictionLog =
     options.predictionSink !== undefined && config.prediction_log.enabled
@@ -57,12 +101,14 @@ export const makeServer = async (options: ServerOptions): Promise<FastifyInstanc
           },
           {
             onDropped: (n) => metrics.logDropped(n),
-            onWritten: (n) => metrics.logWritten(n),
+            onWritten: (n, whole) => {
+              metrics.logWritten(n)
+              if (whole) outage.recovered(log)
+            },
             onError: (e, n) => {
               metrics.logFailed(n)
-              log(
-                `driftgate serve: warning: ${n} prediction log row(s) could not be written: ${e instanceof Error ? e.message : String(e)}`
-              )
+              metrics.logError(errorCode(e))
+              outage.failed(e, n, log)
             }
           }
         )
@@ -74,8 +120,12 @@ export const makeServer = async (options: ServerOptions): Promise<FastifyInstanc
     logger: false,
     bodyLimit: config.body_limit_bytes,
     requestTimeout: config.request_timeout_ms,
+    serverFactory: serverFactory(config.request_timeout_ms),
+    clientErrorHandler,
+    frameworkErrors,
     genReqId: () => randomUUID(),
-    return503OnClosing: true,
+    // answered below, with the service's error body
+    return503OnClosing: false,
     // strict validation: no coercion ("1.5" is not a number), no silent removal of unknown fields
     ajv: {
       customOptions: {
@@ -91,6 +141,18 @@ export const makeServer = async (options: ServerOptions): Promise<FastifyInstanc
   // Response schemas document the API; JSON.stringify writes the bodies (probabilities have dynamic keys).
   app.setSerializerCompiler(() => (data) => JSON.stringify(data))
   registerErrorHandlers(app, log)
+  let closing = false
+  app.addHook("preClose", (done) => {
+    closing = true
+    done()
+  })
+  app.addHook("onRequest", (request, reply, done) => {
+    if (!closing) return done()
+    void reply
+      .code(503)
+      .header("connection", "close")
+      .send(errorBody("shutting_down", "the server is shutting down; retry on another instance", request.id))
+  })
 
   if (predictionLog !== undefined)
     app.addHook("onClose", async () => {

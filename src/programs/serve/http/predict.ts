@@ -3,6 +3,7 @@ import { createHash } from "node:crypto"
 import type { Scalar } from "../../../ml/frame.js"
 import { LearnerInputError } from "../../../ml/matrix.js"
 import { transformRow } from "../../../ml/preprocess.js"
+import type { Predictions } from "../../../services/Trainer.js"
 import type { ServeMetrics } from "../metrics.js"
 import { ImageDecodeError, PredictInputError, type ServedModel } from "../modelSet.js"
 import type { PredictionLog } from "../predictionLog.js"
@@ -140,14 +141,54 @@ const predictImages = async (
   })
 }
 
+/**
+ * Rows per synchronous slice of a large batch: a batch above it is transformed and predicted slice
+ * by slice, yielding to the event loop between slices, so that one raised-`max_batch_rows` request
+ * does not hold every other request (and /health) for seconds. Small batches stay on the sync path.
+ */
+export const PREDICT_CHUNK_ROWS = 512
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+/** Transforms and predicts `rows` in slices of PREDICT_CHUNK_ROWS, yielding between slices. */
+const predictInChunks = async (
+  model: ServedModel,
+  rows: ReadonlyArray<Row>,
+  p: number,
+  onUnknown: (u: Record<string, number>) => void
+): Promise<Predictions> => {
+  const n = rows.length
+  const predictions = new Float64Array(n)
+  let proba: Float64Array | undefined
+  for (let start = 0; start < n; start += PREDICT_CHUNK_ROWS) {
+    if (start > 0) await yieldToEventLoop()
+    const end = Math.min(n, start + PREDICT_CHUNK_ROWS)
+    const data = new Float64Array((end - start) * p)
+    for (let i = start; i < end; i++) {
+      const t = transformRow(model.transform, rows[i]!)
+      finiteOrSay(t.values, model.transform.featureNames, `rows[${i}]`)
+      onUnknown(t.unknownCategories)
+      data.set(t.values, (i - start) * p)
+    }
+    const out = model.predict({ rows: end - start, cols: p, data })
+    predictions.set(out.predictions, start)
+    if (out.proba !== undefined) {
+      const k = out.proba.length / (end - start)
+      proba ??= new Float64Array(n * k)
+      proba.set(out.proba, start * k)
+    }
+  }
+  return proba !== undefined ? { predictions, proba } : { predictions }
+}
+
 /** POST /predict/:name for a tabular model (the hot path): validate, transform, predict synchronously. */
-const predictRows = (
+const predictRows = async (
   deps: PredictDeps,
   model: ServedModel,
   label: Labels,
   request: PredictRequest,
   reply: FastifyReply
-): void => {
+): Promise<void> => {
   const version = label.version
   const body = request.body
   const features = body.features
@@ -169,6 +210,11 @@ const predictRows = (
       finiteOrSay(t.values, model.transform.featureNames, "features")
       unknown = addUnknown(unknown, t.unknownCategories)
       out = model.predict({ rows: 1, cols: p, data: t.values })
+    } else if (body.rows!.length > PREDICT_CHUNK_ROWS) {
+      rows = body.rows!
+      out = await predictInChunks(model, rows, p, (u) => {
+        unknown = addUnknown(unknown, u)
+      })
     } else {
       rows = body.rows!
       const n = rows.length
@@ -276,7 +322,8 @@ export const registerPredict = (app: FastifyInstance, deps: PredictDeps): void =
       const label = state.labels(model)!
       request.dgLabels = label
       if (model.image !== null) return predictImages(deps, model, label, request, reply)
-      predictRows(deps, model, label, request, reply)
+      // the sync path for one row and small batches; only a large batch returns a pending promise
+      return predictRows(deps, model, label, request, reply)
     }
   )
 }

@@ -4,6 +4,7 @@ import { DRIFTGATE_VERSION } from "../../../version.js"
 import type { ModelSet, ServedModel } from "../modelSet.js"
 import { renderIndex } from "../page.js"
 import { type AjvError, type FieldError, fieldErrors } from "../requestSchema.js"
+import { trackRoutes } from "./edges.js"
 
 /** The short error name of a refusal fastify made itself (body parsing, routing). */
 const errorName = (code: string | undefined, status: number): string => {
@@ -75,6 +76,7 @@ export const describeModel = (m: ServedModel) => ({
  * their fields, client faults with fastify's status, anything else 500 with the details only in the log.
  */
 export const registerErrorHandlers = (app: FastifyInstance, log: (line: string) => void): void => {
+  const allowedMethods = trackRoutes(app)
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.validation) {
       const errors = fieldErrors(error.validation as unknown as ReadonlyArray<AjvError>)
@@ -94,13 +96,22 @@ export const registerErrorHandlers = (app: FastifyInstance, log: (line: string) 
       request_id: request.id
     })
   })
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({
-      error: "not_found",
-      message: `no route ${request.method} ${request.url.split("?")[0]}`,
-      request_id: request.id
-    })
-  )
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split("?")[0]!
+    const allow = allowedMethods(path)
+    if (allow.length > 0)
+      return reply
+        .code(405)
+        .header("allow", allow.join(", "))
+        .send({
+          error: "method_not_allowed",
+          message: `${path} does not take ${request.method} (it takes ${allow.join(", ")})`,
+          request_id: request.id
+        })
+    return reply
+      .code(404)
+      .send({ error: "not_found", message: `no route ${request.method} ${path}`, request_id: request.id })
+  })
 }
 
 /** GET /: the HTML page of the served models, under a strict CSP with a per-response nonce. */
