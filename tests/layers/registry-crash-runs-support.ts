@@ -47,7 +47,7 @@ const runCli = (workspace: string, killAfterMs: number | null) =>
       const count = () => (db.prepare("SELECT COUNT(*) AS n FROM runs").get() as { n: number }).n
       const before = count()
       poll = setInterval(() => {
-        let n = before
+        let n: number
         try {
           n = count()
         } catch {

@@ -277,6 +277,7 @@ describe("serve: a large batch yields to the event loop", () => {
   it("is predicted in slices, and a /health request is answered between them", async () => {
     const calls: number[] = []
     let healthDoneAtCall = -1
+    // eslint-disable-next-line prefer-const -- assigned below, after the instrumented model that refers to it
     let app!: FastifyInstance
     // the served model, instrumented: the first slice starts a /health request, which must finish
     // before the last slice (with one synchronous predict it could only run after the whole batch)
