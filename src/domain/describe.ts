@@ -1,4 +1,5 @@
 import type {
+  AlreadyStaged,
   ApprovalCancelled,
   ApprovalRejected,
   ConfigError,
@@ -7,13 +8,19 @@ import type {
   DatasetSpecMissing,
   DriftGateFailed,
   DriftInputError,
+  DriftReferenceMissing,
+  NoDeployedVersion,
+  NotStaged,
   PromotionBlocked,
   RegistryError,
+  RunNotEvaluated,
   RunNotFound,
+  StagingOutdated,
   StorageError,
   StoreError,
   TrainingError,
-  UsageError
+  UsageError,
+  WorkspaceFileInvalid
 } from "./errors.js"
 
 export type DriftgateError =
@@ -32,11 +39,53 @@ export type DriftgateError =
   | RegistryError
   | DriftGateFailed
   | DriftInputError
+  | WorkspaceFileInvalid
+  | NoDeployedVersion
+  | DriftReferenceMissing
+  | AlreadyStaged
+  | NotStaged
+  | StagingOutdated
+  | RunNotEvaluated
+
+export interface DescribeOptions {
+  /** Append the chain of lower-level causes (better-sqlite3, a learner, a JSON parser), one per line. */
+  readonly verbose?: boolean
+}
 
 const MAX_SHOWN = 12
 
-/** One sentence per expected error, naming the file, column, key or rule at fault. */
-export const describeError = (e: DriftgateError): string => {
+/**
+ * One sentence per expected error, naming the file, column, key or rule at fault; with
+ * `verbose`, followed by the causes it wraps ("  caused by: SqliteError: database is locked").
+ */
+export const describeError = (e: DriftgateError, options?: DescribeOptions): string => {
+  const sentence = sentenceOf(e)
+  if (options?.verbose !== true) return sentence
+  return [sentence, ...causeChain(e).map((c) => `  caused by: ${c}`)].join("\n")
+}
+
+const MAX_CAUSES = 8
+
+/** The `cause` chain below an error, outermost first, as "Name: message" lines. */
+export const causeChain = (e: unknown): ReadonlyArray<string> => {
+  const out: string[] = []
+  const seen = new Set<unknown>()
+  let c = typeof e === "object" && e !== null ? (e as { cause?: unknown }).cause : undefined
+  while (c !== undefined && c !== null && !seen.has(c) && out.length < MAX_CAUSES) {
+    seen.add(c)
+    if (c instanceof Error) {
+      const code = (c as { code?: unknown }).code
+      out.push(`${c.name}${typeof code === "string" ? ` (${code})` : ""}: ${c.message}`)
+      c = (c as { cause?: unknown }).cause
+    } else {
+      out.push(typeof c === "object" ? JSON.stringify(c) : String(c))
+      c = undefined
+    }
+  }
+  return out
+}
+
+const sentenceOf = (e: DriftgateError): string => {
   switch (e._tag) {
     case "ContractViolation": {
       const shown = e.violations
@@ -77,6 +126,24 @@ export const describeError = (e: DriftgateError): string => {
       return `drift severity ${e.severity} for ${e.model} reaches fail_on_severity ${e.threshold} (report: ${e.report})`
     case "DriftInputError":
       return e.message
+    case "WorkspaceFileInvalid":
+      return `${e.file} is not a valid ${e.what}: ${e.message}`
+    case "NoDeployedVersion":
+      return `model ${e.model} has no ${e.stage} version ${e.purpose}`
+    case "DriftReferenceMissing":
+      return e.kind === "profile"
+        ? `${e.model} version ${e.version} has no reference profile (${e.key}); retrain it with this driftgate`
+        : `${e.model} version ${e.version} has no reference images (${e.key})`
+    case "AlreadyStaged":
+      return `drift training ${e.id} is already staged for ${e.dataset} (from ${e.batch}); run drift unstage-training first`
+    case "NotStaged":
+      return e.asked !== undefined && e.active !== undefined
+        ? `the staged drift training of ${e.dataset} is ${e.active}, not ${e.asked}`
+        : `no drift training is staged for ${e.dataset}`
+    case "StagingOutdated":
+      return e.message
+    case "RunNotEvaluated":
+      return `run ${e.runId} has no evaluated model in this workspace (no ${e.key}); only runs that reached evaluation can be promoted`
   }
 }
 
@@ -98,10 +165,17 @@ export const exitCodeOf = (e: DriftgateError): number => {
     case "DatasetSpecMissing":
     case "RunNotFound":
     case "RegistryError":
+    case "NoDeployedVersion":
+    case "AlreadyStaged":
+    case "NotStaged":
+    case "StagingOutdated":
+    case "RunNotEvaluated":
       return 64
     case "StorageError":
     case "StoreError":
     case "TrainingError":
+    case "WorkspaceFileInvalid":
+    case "DriftReferenceMissing":
       return 1
   }
 }

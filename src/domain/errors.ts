@@ -1,13 +1,20 @@
 import { Schema } from "effect"
 
+/**
+ * The lower-level failure an error wraps (a better-sqlite3 exception, a learner's throw, a JSON
+ * syntax error), kept so that --verbose can show where it came from; never part of the sentence.
+ */
+const Cause = Schema.optional(Schema.Defect)
+
 /** A config or dataset.yaml that cannot be decoded: names the file and the key path at fault. */
 export class ConfigError extends Schema.TaggedError<ConfigError>()("ConfigError", {
   file: Schema.String,
   key: Schema.optional(Schema.String),
-  message: Schema.String
+  message: Schema.String,
+  cause: Cause
 }) {}
 
-/** Bad command-line usage (exit 64). */
+/** Bad command-line usage (exit 64): a flag, argument or combination the command does not accept. */
 export class UsageError extends Schema.TaggedError<UsageError>()("UsageError", {
   message: Schema.String
 }) {}
@@ -15,7 +22,8 @@ export class UsageError extends Schema.TaggedError<UsageError>()("UsageError", {
 export class DatasetNotFound extends Schema.TaggedError<DatasetNotFound>()("DatasetNotFound", {
   dataset: Schema.String,
   path: Schema.String,
-  message: Schema.String
+  message: Schema.String,
+  cause: Cause
 }) {}
 
 /** dataset.yaml is missing and cannot be created without asking (headless). */
@@ -44,12 +52,14 @@ export class ContractViolation extends Schema.TaggedError<ContractViolation>()("
 export class StorageError extends Schema.TaggedError<StorageError>()("StorageError", {
   op: Schema.String,
   key: Schema.String,
-  message: Schema.String
+  message: Schema.String,
+  cause: Cause
 }) {}
 
 export class StoreError extends Schema.TaggedError<StoreError>()("StoreError", {
   op: Schema.String,
-  message: Schema.String
+  message: Schema.String,
+  cause: Cause
 }) {}
 
 export class RunNotFound extends Schema.TaggedError<RunNotFound>()("RunNotFound", {
@@ -58,7 +68,8 @@ export class RunNotFound extends Schema.TaggedError<RunNotFound>()("RunNotFound"
 
 export class TrainingError extends Schema.TaggedError<TrainingError>()("TrainingError", {
   model: Schema.String,
-  message: Schema.String
+  message: Schema.String,
+  cause: Cause
 }) {}
 
 export const RuleFailure = Schema.Struct({
@@ -108,5 +119,58 @@ export class DriftGateFailed extends Schema.TaggedError<DriftGateFailed>()("Drif
 
 /** A batch that the drift detector refuses (too small, no usable columns). */
 export class DriftInputError extends Schema.TaggedError<DriftInputError>()("DriftInputError", {
+  message: Schema.String,
+  cause: Cause
+}) {}
+
+/** A JSON file driftgate wrote into its workspace that no longer reads back as what it was (exit 1). */
+export class WorkspaceFileInvalid extends Schema.TaggedError<WorkspaceFileInvalid>()("WorkspaceFileInvalid", {
+  file: Schema.String,
+  what: Schema.String,
+  message: Schema.String,
+  cause: Cause
+}) {}
+
+/** The model has no version at its deployment stage, and the command needs one (exit 64). */
+export class NoDeployedVersion extends Schema.TaggedError<NoDeployedVersion>()("NoDeployedVersion", {
+  model: Schema.String,
+  stage: Schema.String,
+  /** How the sentence ends: what the deployed version was needed for. */
+  purpose: Schema.String
+}) {}
+
+/** The deployed version lacks the drift reference trained with it (profile or images), exit 1. */
+export class DriftReferenceMissing extends Schema.TaggedError<DriftReferenceMissing>()("DriftReferenceMissing", {
+  model: Schema.String,
+  version: Schema.Number,
+  kind: Schema.Literal("profile", "images"),
+  key: Schema.String
+}) {}
+
+/** A drift-training batch is already staged for the dataset (exit 64). */
+export class AlreadyStaged extends Schema.TaggedError<AlreadyStaged>()("AlreadyStaged", {
+  dataset: Schema.String,
+  id: Schema.String,
+  batch: Schema.String
+}) {}
+
+/** No drift-training batch is staged (or not the one named) for the dataset (exit 64). */
+export class NotStaged extends Schema.TaggedError<NotStaged>()("NotStaged", {
+  dataset: Schema.String,
+  /** The id asked for, and the id actually staged, when they differ. */
+  asked: Schema.optional(Schema.String),
+  active: Schema.optional(Schema.String)
+}) {}
+
+/** The raw data changed since a drift-training batch was staged against it (exit 64). */
+export class StagingOutdated extends Schema.TaggedError<StagingOutdated>()("StagingOutdated", {
+  dataset: Schema.String,
+  id: Schema.String,
   message: Schema.String
+}) {}
+
+/** `promote --run` for a run that did not reach evaluation in this workspace (exit 64). */
+export class RunNotEvaluated extends Schema.TaggedError<RunNotEvaluated>()("RunNotEvaluated", {
+  runId: Schema.String,
+  key: Schema.String
 }) {}

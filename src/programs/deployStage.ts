@@ -2,10 +2,17 @@ import { Effect } from "effect"
 import { type PipelineConfig, registeredModelName } from "../domain/config.js"
 import { Registry } from "../services/Registry.js"
 import { Storage } from "../services/Storage.js"
-import { writeReport } from "./runPipeline.js"
+import type { PromotionOutcome, PromotionState } from "./pipelineTypes.js"
+import { writeReport } from "./reports.js"
 import { artifactKeys } from "./workspace.js"
 
 export type Readiness = "ready" | "no_production_model" | "promotion_not_approved"
+
+/** What the manifest records about promotion: a decision, or not_run (not reached, or failed otherwise). */
+export type ManifestPromotion = PromotionOutcome | "not_run"
+
+export const manifestPromotion = (state: PromotionState): ManifestPromotion =>
+  state === "approved" || state === "blocked" || state === "rejected" || state === "cancelled" ? state : "not_run"
 
 /**
  * deployment_manifest.json: what `serve` would load for this registered model, whether its artifact
@@ -14,7 +21,7 @@ export type Readiness = "ready" | "no_production_model" | "promotion_not_approve
 export const deploymentManifest = Effect.fn("stage.deployment")(function* (args: {
   readonly runId: string
   readonly config: PipelineConfig
-  readonly promotion: "approved" | "blocked" | "rejected" | "cancelled" | "not_run"
+  readonly promotion: ManifestPromotion
 }) {
   const registry = yield* Registry
   const storage = yield* Storage

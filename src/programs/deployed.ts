@@ -1,6 +1,6 @@
 import { Effect } from "effect"
 import { type PipelineConfig, registeredModelName } from "../domain/config.js"
-import { UsageError } from "../domain/errors.js"
+import { NoDeployedVersion } from "../domain/errors.js"
 import { Registry } from "../services/Registry.js"
 import { Storage } from "../services/Storage.js"
 import { Trainer } from "../services/Trainer.js"
@@ -12,8 +12,7 @@ export const deployedVersion = Effect.fn("registry.deployed")(function* (config:
   const name = registeredModelName(config)
   const stage = config.deployment.allowed_stage
   const version = (yield* registry.getByStage(name, stage))[0]
-  if (version === undefined)
-    return yield* Effect.fail(new UsageError({ message: `model ${name} has no ${stage} version ${purpose}` }))
+  if (version === undefined) return yield* Effect.fail(new NoDeployedVersion({ model: name, stage, purpose }))
   return { name, version }
 })
 

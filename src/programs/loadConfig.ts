@@ -38,7 +38,8 @@ export const readYamlFile = Effect.fn("config.readYaml")(function* (file: string
           message:
             e._tag === "SystemError" && e.reason === "NotFound"
               ? "file not found"
-              : `cannot read the file (${e.message})`
+              : `cannot read the file (${e.message})`,
+          cause: e
         })
     )
   )

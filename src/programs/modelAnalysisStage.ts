@@ -8,10 +8,8 @@ import { Storage } from "../services/Storage.js"
 import { Tracker } from "../services/Tracker.js"
 import { Trainer } from "../services/Trainer.js"
 import { DEFAULT_PERTURBATIONS } from "../vision/perturb.js"
-import type { Evaluation } from "./evaluateStage.js"
-import type { Preprocessed } from "./preprocessStage.js"
-import { writeReport } from "./runPipeline.js"
-import type { PipelineContext } from "./stages.js"
+import type { PipelineContext, PreparedData, Preprocessed } from "./pipelineTypes.js"
+import { writeReport } from "./reports.js"
 import { readSplit } from "./trainStage.js"
 import { artifactKeys } from "./workspace.js"
 
@@ -28,15 +26,18 @@ const JPEG_LEVELS: ReadonlyArray<readonly [1 | 3 | 5, number]> = [
  * drop against clean accuracy with a severity each, into model_analysis_report.json. The largest
  * drop becomes the metric robustness_max_drop on val, so a promotion rule can use it.
  */
-export const modelAnalysisStage = Effect.fn("stage.model_analysis")(function* (ctx: PipelineContext) {
+export const modelAnalysisStage = Effect.fn("stage.model_analysis")(function* (
+  ctx: PipelineContext,
+  prepared: PreparedData,
+  pre: Preprocessed
+) {
   const storage = yield* Storage
   const trainer = yield* Trainer
   const tracker = yield* Tracker
   const codec = yield* ImageCodec
-  const pre = ctx.artifacts.preprocessed as Preprocessed
   const image = pre.featureMap.image!
   const classes = pre.featureMap.classes
-  if (ctx.prepared!.splits.val.rows === 0) {
+  if (prepared.splits.val.rows === 0) {
     return yield* Effect.fail(
       new UsageError({
         message: "model_analysis perturbs the validation images, and this split has none (set split.val above 0)"
@@ -108,7 +109,7 @@ export const modelAnalysisStage = Effect.fn("stage.model_analysis")(function* (c
     worst: worst ? worst.name : null,
     perturbations: results.map((r) => ({ ...r, accuracy: round(r.accuracy), drop: round(r.drop) }))
   })
-  const evaluation = ctx.artifacts.evaluation as Evaluation | undefined
+  const evaluation = ctx.evaluation
   if (evaluation?.metrics.val !== undefined) {
     evaluation.metrics.val.robustness_max_drop = maxDrop
     evaluation.metrics.val.robustness_mean_drop = meanDrop

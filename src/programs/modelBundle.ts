@@ -1,12 +1,14 @@
-import { Effect } from "effect"
+import { Effect, Schema } from "effect"
 import type { DatasetSpec } from "../domain/dataset.js"
 import { TrainingError } from "../domain/errors.js"
-import type { FeatureMap } from "../domain/featureMap.js"
+import { type FeatureMap, FeatureMapSchema } from "../domain/featureMap.js"
 import type { Frame } from "../domain/table.js"
 import { type ColumnTransformerState, transformFrame } from "../ml/preprocess.js"
 import { Storage } from "../services/Storage.js"
 import { type FittedModel, Trainer } from "../services/Trainer.js"
+import { TransformSchema } from "./pipelineTypes.js"
 import { artifactKeys } from "./workspace.js"
+import { readWorkspaceJson } from "./workspaceJson.js"
 
 /** Everything needed to use a trained model on raw rows: the model, its fitted transform, its contract. */
 export interface ModelBundle {
@@ -17,11 +19,7 @@ export interface ModelBundle {
   readonly metadata: Readonly<Record<string, unknown>>
 }
 
-const parseJson = <A>(what: string, text: string) =>
-  Effect.try({
-    try: () => JSON.parse(text) as A,
-    catch: (e) => new TrainingError({ model: what, message: `cannot parse ${what}: ${String(e)}` })
-  })
+const MetadataSchema = Schema.Record({ key: Schema.String, value: Schema.Unknown })
 
 /** Loads artifacts/<run-id>/model/ (model.json, transform.json, feature_map.json, metadata.json). */
 export const loadBundle = Effect.fn("model.load")(function* (runId: string) {
@@ -29,15 +27,12 @@ export const loadBundle = Effect.fn("model.load")(function* (runId: string) {
   const trainer = yield* Trainer
   const keys = artifactKeys(runId)
   const model = yield* Effect.flatMap(storage.readText(keys.model), trainer.decode)
-  const transform = yield* Effect.flatMap(storage.readText(keys.transform), (t) =>
-    parseJson<ColumnTransformerState>("transform.json", t)
-  )
-  const featureMap = yield* Effect.flatMap(storage.readText(keys.featureMap), (t) =>
-    parseJson<FeatureMap>("feature_map.json", t)
-  )
-  const metadata = yield* Effect.flatMap(storage.readText(keys.metadata), (t) =>
-    parseJson<Record<string, unknown>>("metadata.json", t)
-  )
+  const fitted = yield* readWorkspaceJson(keys.transform, TransformSchema, "fitted transform")
+  // An image model's transform (decode and scale) is never applied through the bundle: serving and
+  // evaluation of images go through ImageCodec, so the field keeps the tabular type its users need.
+  const transform = fitted as ColumnTransformerState
+  const featureMap = yield* readWorkspaceJson(keys.featureMap, FeatureMapSchema, "feature map")
+  const metadata = yield* readWorkspaceJson(keys.metadata, MetadataSchema, "model metadata file")
   return { runId, model, transform, featureMap, metadata } satisfies ModelBundle
 })
 
@@ -59,7 +54,8 @@ export const predictFrame = Effect.fn("model.predictFrame")(function* (bundle: M
   const trainer = yield* Trainer
   const t = yield* Effect.try({
     try: () => transformFrame(bundle.transform, frame),
-    catch: (e) => new TrainingError({ model: bundle.model.kind, message: e instanceof Error ? e.message : String(e) })
+    catch: (e) =>
+      new TrainingError({ model: bundle.model.kind, message: e instanceof Error ? e.message : String(e), cause: e })
   })
   const p = yield* trainer.predict(bundle.model, t.matrix)
   return { ...p, unknownCategories: t.unknownCategories }

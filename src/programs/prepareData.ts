@@ -5,16 +5,22 @@ import { stringify as toYaml } from "yaml"
 import { inferSchema, validateTable } from "../domain/contract.js"
 import type { PipelineConfig } from "../domain/config.js"
 import { type DatasetSpec, decodeDatasetSpec } from "../domain/dataset.js"
-import { ContractViolation, DatasetNotFound, DatasetSpecMissing, UsageError } from "../domain/errors.js"
+import {
+  ContractViolation,
+  DatasetNotFound,
+  DatasetSpecMissing,
+  StagingOutdated,
+  UsageError
+} from "../domain/errors.js"
 import { canonicalHash, sha256Hex } from "../domain/hash.js"
 import { splitIndices } from "../domain/split.js"
 import { type RawTable, parseCsv, selectRows, writeCsv } from "../domain/table.js"
 import { Prompt } from "../services/Prompt.js"
 import { Storage } from "../services/Storage.js"
 import { readYamlFile } from "./loadConfig.js"
-import { datasetKeys } from "./workspace.js"
-import { activeStaging } from "./drift/staging.js"
-import { isImageStaging } from "./drift/imageStaging.js"
+import { datasetDir, datasetKeys, splitKeys } from "./workspace.js"
+import { activeStaging, isImageStaging } from "./drift/stagingState.js"
+import type { PreparedData, SplitInfo } from "./pipelineTypes.js"
 import { prepareImages } from "./prepareImages.js"
 
 export interface PrepareInput {
@@ -25,38 +31,7 @@ export interface PrepareInput {
   readonly task?: "classification" | "regression" | undefined
 }
 
-export interface SplitInfo {
-  readonly key: string
-  readonly rows: number
-  readonly labels?: Readonly<Record<string, number>>
-}
-
-export interface PreparedData {
-  readonly dataset: string
-  /** SHA-256 of the raw CSV bytes. */
-  readonly version: string
-  readonly rawFile: string
-  readonly spec: DatasetSpec
-  readonly specFile: string
-  readonly specCreated: boolean
-  readonly snapshotKey: string
-  readonly snapshotCreated: boolean
-  readonly rows: number
-  readonly validation: {
-    readonly verdict: "passed"
-    readonly nullFractions: Readonly<Record<string, number>>
-    readonly labels?: Readonly<Record<string, number>>
-  }
-  readonly splitId: string
-  readonly splitKey: string
-  readonly splits: { readonly train: SplitInfo; readonly val: SplitInfo; readonly test: SplitInfo }
-  /** Set when a drift-training batch was staged into this version (see drift stage-training). */
-  readonly stagedFrom?: string
-}
-
-/** Where a config's raw dataset lives: <config dir>/<data_root>/<dataset>/. */
-export const datasetDir = (config: PipelineConfig, configDir: string) =>
-  path.resolve(configDir, config.data_root, config.dataset)
+export type { PreparedData, SplitInfo } from "./pipelineTypes.js"
 
 const labelCounts = (table: RawTable, target: string): Record<string, number> => {
   const j = table.header.indexOf(target)
@@ -164,7 +139,7 @@ export const prepareData = Effect.fn("stage.prepare_data")(function* (input: Pre
         })
       )
     }
-    return yield* prepareImages({ config, spec, specFile, dir })
+    return (yield* prepareImages({ config, spec, specFile, dir })) satisfies PreparedData
   }
   const csvFile = path.join(dir, "data.csv")
   if (!(yield* fs.exists(csvFile).pipe(Effect.orElseSucceed(() => false)))) {
@@ -178,13 +153,17 @@ export const prepareData = Effect.fn("stage.prepare_data")(function* (input: Pre
       })
     )
   }
-  const bytes = yield* fs
-    .readFile(csvFile)
-    .pipe(
-      Effect.mapError(
-        (e) => new DatasetNotFound({ dataset: config.dataset, path: csvFile, message: `cannot read it (${e.message})` })
-      )
+  const bytes = yield* fs.readFile(csvFile).pipe(
+    Effect.mapError(
+      (e) =>
+        new DatasetNotFound({
+          dataset: config.dataset,
+          path: csvFile,
+          message: `cannot read it (${e.message})`,
+          cause: e
+        })
     )
+  )
   const text = new TextDecoder("utf-8").decode(bytes)
   const { spec, specFile, created: specCreated } = yield* ensureSpec(input, dir, text, csvFile)
   if (spec.task_type !== config.task_type) {
@@ -200,7 +179,9 @@ export const prepareData = Effect.fn("stage.prepare_data")(function* (input: Pre
     const rawVersion = sha256Hex(bytes)
     if (staging.base_version !== rawVersion) {
       return yield* Effect.fail(
-        new UsageError({
+        new StagingOutdated({
+          dataset: config.dataset,
+          id: staging.id,
           message: `${csvFile} changed since drift training ${staging.id} was staged against version ${staging.base_version.slice(0, 12)}; run drift unstage-training and stage the batch again`
         })
       )
@@ -279,6 +260,7 @@ export const prepareVersion = Effect.fn("data.version")(function* (args: {
   }
   const splitId = canonicalHash(splitSpec).slice(0, 16)
   const splitKey = keys.split(splitId)
+  const splitFiles = splitKeys(splitKey)
   const targetIdx = table.header.indexOf(spec.target)
   const strata = stratify ? table.rows.map((r) => r[targetIdx] ?? null) : undefined
   const idx = splitIndices(table.rows.length, config.split, config.random_seed, strata)
@@ -288,7 +270,7 @@ export const prepareVersion = Effect.fn("data.version")(function* (args: {
     test: selectRows(table, idx.test)
   }
   const info = (name: "train" | "val" | "test"): SplitInfo => ({
-    key: `${splitKey}/${name}.csv`,
+    key: splitFiles.csv(name),
     rows: parts[name].rows.length,
     ...(config.task_type === "classification" ? { labels: labelCounts(parts[name], spec.target) } : {})
   })
@@ -297,7 +279,7 @@ export const prepareVersion = Effect.fn("data.version")(function* (args: {
     yield* storage.writeOnce(splits[name].key, writeCsv(table.header, parts[name].rows))
   }
   yield* storage.writeOnce(
-    `${splitKey}/split.json`,
+    splitFiles.spec,
     JSON.stringify(
       {
         split_id: splitId,

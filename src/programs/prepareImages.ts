@@ -3,24 +3,17 @@ import { Effect } from "effect"
 import * as path from "node:path"
 import type { PipelineConfig } from "../domain/config.js"
 import type { DatasetSpec } from "../domain/dataset.js"
-import { ContractViolation, DatasetNotFound } from "../domain/errors.js"
+import { ContractViolation, DatasetNotFound, StagingOutdated } from "../domain/errors.js"
 import { canonicalHash } from "../domain/hash.js"
 import { splitIndices } from "../domain/split.js"
 import { ImageCodec } from "../services/ImageCodec.js"
 import { Storage } from "../services/Storage.js"
-import type { PreparedData, SplitInfo } from "./prepareData.js"
-import { datasetKeys } from "./workspace.js"
-import { activeStaging } from "./drift/staging.js"
-import { isImageStaging } from "./drift/imageStaging.js"
-import { UsageError } from "../domain/errors.js"
+import type { PreparedData, SplitInfo } from "./pipelineTypes.js"
+import { datasetKeys, splitKeys } from "./workspace.js"
+import type { ImageSplit } from "./workspaceJson.js"
+import { activeStaging, isImageStaging } from "./drift/stagingState.js"
 
-/** A split of an image dataset: relative paths and labels (images stay where they are). */
-export interface ImageSplit {
-  readonly paths: ReadonlyArray<string>
-  /** Absolute file each image is decoded from (raw images, or staged drift images). */
-  readonly sources?: ReadonlyArray<string>
-  readonly labels: ReadonlyArray<string>
-}
+export type { ImageSplit } from "./workspaceJson.js"
 
 const counts = (labels: ReadonlyArray<string>) => {
   const out: Record<string, number> = {}
@@ -92,7 +85,9 @@ export const prepareImages = Effect.fn("data.prepareImages")(function* (args: {
   const staged = staging !== null && isImageStaging(staging) ? staging : null
   if (staged !== null && staged.base_version !== scan.version) {
     return yield* Effect.fail(
-      new UsageError({
+      new StagingOutdated({
+        dataset: config.dataset,
+        id: staged.id,
         message: `${root} changed since drift training ${staged.id} was staged; run drift unstage-training and stage the batch again`
       })
     )
@@ -106,7 +101,7 @@ export const prepareImages = Effect.fn("data.prepareImages")(function* (args: {
   let created = false
   for (const f of all) {
     const bytes = yield* fs.readFile(f.source).pipe(Effect.orDie)
-    if (yield* storage.writeOnce(`${keys.base}/images/${f.path}`, bytes)) created = true
+    if (yield* storage.writeOnce(keys.image(f.path), bytes)) created = true
   }
   yield* storage.writeOnce(
     keys.manifest,
@@ -136,11 +131,12 @@ export const prepareImages = Effect.fn("data.prepareImages")(function* (args: {
   }
   const splitId = canonicalHash(splitSpec).slice(0, 16)
   const splitKey = keys.split(splitId)
+  const splitFiles = splitKeys(splitKey)
   const labels = all.map((f) => f.label)
   const idx = splitIndices(all.length, config.split, config.random_seed, config.split.stratify ? labels : undefined)
   const info = (name: "train" | "val" | "test"): SplitInfo => {
     const ls = idx[name].map((i) => labels[i]!)
-    return { key: `${splitKey}/${name}.json`, rows: ls.length, labels: counts(ls) }
+    return { key: splitFiles.list(name), rows: ls.length, labels: counts(ls) }
   }
   const splits = { train: info("train"), val: info("val"), test: info("test") }
   for (const name of ["train", "val", "test"] as const) {
@@ -152,7 +148,7 @@ export const prepareImages = Effect.fn("data.prepareImages")(function* (args: {
     yield* storage.writeOnce(splits[name].key, JSON.stringify(split) + "\n")
   }
   yield* storage.writeOnce(
-    `${splitKey}/split.json`,
+    splitFiles.spec,
     JSON.stringify(
       {
         split_id: splitId,

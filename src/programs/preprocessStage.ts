@@ -2,35 +2,28 @@ import { Effect } from "effect"
 import { TrainingError } from "../domain/errors.js"
 import type { FeatureMap, ImageTransform } from "../domain/featureMap.js"
 import { ImageCodec } from "../services/ImageCodec.js"
-import type { ImageSplit } from "./prepareImages.js"
 import * as path from "node:path"
 import { canonicalHash } from "../domain/hash.js"
 import { writeCsv } from "../domain/table.js"
-import { type ColumnTransformerState, fitColumnTransformer, transformFrame } from "../ml/preprocess.js"
+import { fitColumnTransformer, transformFrame } from "../ml/preprocess.js"
 import { Storage } from "../services/Storage.js"
 import { classesOf, featureFrame, readFrame } from "./splitData.js"
-import type { PipelineContext } from "./stages.js"
-import { datasetKeys } from "./workspace.js"
+import type { PipelineContext, PreparedData, Preprocessed } from "./pipelineTypes.js"
+import { datasetKeys, preprocessedKeys } from "./workspace.js"
+import { ImageSplitSchema, readWorkspaceJson } from "./workspaceJson.js"
 
-export interface Preprocessed {
-  readonly key: string
-  readonly transform: ColumnTransformerState | ImageTransform
-  readonly transformHash: string
-  readonly featureMap: FeatureMap
-  readonly unknownCategories: Readonly<Record<string, Readonly<Record<string, number>>>>
-}
+export type { Preprocessed } from "./pipelineTypes.js"
 
 const mlError = (e: unknown) =>
-  new TrainingError({ model: "preprocessing", message: e instanceof Error ? e.message : String(e) })
+  new TrainingError({ model: "preprocessing", message: e instanceof Error ? e.message : String(e), cause: e })
 
 /**
  * Fits the column transformer on train only, applies it to val and test, and writes preprocessed/
  * plus feature_map.json — the input contract for serving and drift.
  */
-export const preprocessStage = Effect.fn("stage.preprocessing")(function* (ctx: PipelineContext) {
-  if (ctx.config.task_type === "image_classification") return yield* preprocessImages(ctx)
+export const preprocessStage = Effect.fn("stage.preprocessing")(function* (ctx: PipelineContext, p: PreparedData) {
+  if (ctx.config.task_type === "image_classification") return yield* preprocessImages(ctx, p)
   const storage = yield* Storage
-  const p = ctx.prepared!
   const spec = p.spec
   const columns = [...spec.features, spec.target]
   const train = yield* readFrame(p.splits.train.key, spec, columns)
@@ -41,6 +34,7 @@ export const preprocessStage = Effect.fn("stage.preprocessing")(function* (ctx: 
   })
   const transformHash = canonicalHash(transform)
   const key = datasetKeys(p.dataset, p.version).preprocessed(p.splitId, transformHash)
+  const files = preprocessedKeys(key)
   const classes =
     ctx.config.task_type === "classification" ? classesOf(spec, Object.keys(p.validation.labels ?? {})) : null
 
@@ -63,7 +57,7 @@ export const preprocessStage = Effect.fn("stage.preprocessing")(function* (ctx: 
       r.push(v === null || v === undefined ? null : String(v))
       rows.push(r)
     }
-    yield* storage.writeOnce(`${key}/${split}.csv`, writeCsv([...t.featureNames, spec.target], rows))
+    yield* storage.writeOnce(files.csv(split), writeCsv([...t.featureNames, spec.target], rows))
   }
 
   const numericRange = (name: string) => {
@@ -99,24 +93,26 @@ export const preprocessStage = Effect.fn("stage.preprocessing")(function* (ctx: 
     transform_hash: transformHash,
     preprocessing: ctx.config.preprocessing
   }
-  yield* storage.write(`${key}/feature_map.json`, JSON.stringify(featureMap, null, 2) + "\n")
-  yield* storage.write(`${key}/transform.json`, JSON.stringify(transform) + "\n")
-  ctx.artifacts.preprocessed = { key, transform, transformHash, featureMap, unknownCategories } satisfies Preprocessed
+  yield* storage.write(files.featureMap, JSON.stringify(featureMap, null, 2) + "\n")
+  yield* storage.write(files.transform, JSON.stringify(transform) + "\n")
+  const preprocessed: Preprocessed = { key, transform, transformHash, featureMap, unknownCategories }
   return {
-    preprocessed: key,
-    features_in: spec.features.length,
-    features_out: transform.featureNames.length,
-    transform_hash: transformHash,
-    unknown_categories: unknownCategories
+    preprocessed,
+    summary: {
+      preprocessed: key,
+      features_in: spec.features.length,
+      features_out: transform.featureNames.length,
+      transform_hash: transformHash,
+      unknown_categories: unknownCategories
+    }
   }
 })
 
 /** Image preprocessing: decode and resize each split with sharp into a DGT1 tensor file + sidecar. */
-const preprocessImages = (ctx: PipelineContext) =>
+const preprocessImages = (ctx: PipelineContext, p: PreparedData) =>
   Effect.gen(function* () {
     const storage = yield* Storage
     const codec = yield* ImageCodec
-    const p = ctx.prepared!
     const props = p.spec.image_properties!
     const transform: ImageTransform = {
       format: "driftgate.image_transform/1",
@@ -126,15 +122,16 @@ const preprocessImages = (ctx: PipelineContext) =>
     }
     const transformHash = canonicalHash(transform)
     const key = datasetKeys(p.dataset, p.version).preprocessed(p.splitId, transformHash)
+    const files = preprocessedKeys(key)
     const classes = classesOf(p.spec, Object.keys(p.validation.labels ?? {}))
     for (const split of ["train", "val", "test"] as const) {
       if (split !== "train" && p.splits[split].rows === 0) continue
-      const s = JSON.parse(yield* storage.readText(p.splits[split].key)) as ImageSplit
-      if (yield* storage.exists(`${key}/${split}.json`)) continue
+      const s = yield* readWorkspaceJson(p.splits[split].key, ImageSplitSchema, "image split list")
+      if (yield* storage.exists(files.sidecar(split))) continue
       const images = yield* codec.decode(s.sources ?? s.paths.map((f) => path.join(p.rawFile, f)), props)
-      yield* storage.writeOnce(`${key}/${split}.dgt`, codec.writeTensor(images))
+      yield* storage.writeOnce(files.tensor(split), codec.writeTensor(images))
       yield* storage.writeOnce(
-        `${key}/${split}.json`,
+        files.sidecar(split),
         JSON.stringify({ shape: images.shape, classes, labels: s.labels, paths: s.paths }) + "\n"
       )
     }
@@ -151,14 +148,11 @@ const preprocessImages = (ctx: PipelineContext) =>
       preprocessing: { scale: "x/255", impute: "none", encode: "none" },
       image: { height: props.target_size[0], width: props.target_size[1], channels: props.channels }
     }
-    yield* storage.write(`${key}/feature_map.json`, JSON.stringify(featureMap, null, 2) + "\n")
-    yield* storage.write(`${key}/transform.json`, JSON.stringify(transform) + "\n")
-    ctx.artifacts.preprocessed = {
-      key,
-      transform,
-      transformHash,
-      featureMap,
-      unknownCategories: {}
-    } satisfies Preprocessed
-    return { preprocessed: key, image: featureMap.image, classes: classes.length, transform_hash: transformHash }
+    yield* storage.write(files.featureMap, JSON.stringify(featureMap, null, 2) + "\n")
+    yield* storage.write(files.transform, JSON.stringify(transform) + "\n")
+    const preprocessed: Preprocessed = { key, transform, transformHash, featureMap, unknownCategories: {} }
+    return {
+      preprocessed,
+      summary: { preprocessed: key, image: featureMap.image, classes: classes.length, transform_hash: transformHash }
+    }
   })

@@ -3,13 +3,11 @@ import { registeredModelName } from "../domain/config.js"
 import { RegistryError } from "../domain/errors.js"
 import { Registry } from "../services/Registry.js"
 import { Tracker } from "../services/Tracker.js"
-import { deploymentManifest } from "./deployStage.js"
-import { type Evaluation, evaluateStage } from "./evaluateStage.js"
-import { promote } from "./promoteStage.js"
-import { gateContext } from "./drift/gate.js"
-import type { MetricComparison } from "../services/Approver.js"
+import { deploymentManifest, manifestPromotion } from "./deployStage.js"
+import { evaluateStage } from "./evaluateStage.js"
+import type { PipelineContext } from "./pipelineTypes.js"
+import { promoteWithGate } from "./promoteStage.js"
 import { loadRunContext } from "./runContext.js"
-import type { PipelineContext } from "./stages.js"
 
 /**
  * `driftgate promote --run ID`: takes a run that was trained and evaluated earlier (for example in
@@ -36,15 +34,23 @@ export const promoteRun = Effect.fn("program.promoteRun")(function* (runId: stri
     input: {
       loaded: { config, file: doc.config_file, dir: doc.config_dir, hash: doc.config_hash },
       codeRevision: doc.anchors.code_revision ?? "unknown",
-      driftgateVersion: doc.anchors.driftgate_version ?? "unknown"
+      driftgateVersion: doc.anchors.driftgate_version ?? "unknown",
+      fineTune: doc.fine_tune
     },
-    anchors: doc.anchors,
+    anchors: { ...doc.anchors },
     config,
+    fineTune: doc.fine_tune,
     prepared: doc.prepared,
-    artifacts: { preprocessed: doc.preprocessed, trained: true, ...(doc.staged ? { staged: doc.staged } : {}) }
+    preprocessed: doc.preprocessed,
+    trained: undefined,
+    evaluation: undefined,
+    driftEvaluation: undefined,
+    promotion: "not_run"
   }
-  yield* evaluateStage(ctx)
-  const evaluation = ctx.artifacts.evaluation as Evaluation
+  const evaluated = yield* evaluateStage(ctx, doc.prepared, doc.preprocessed)
+  const evaluation = evaluated.evaluation
+  ctx.evaluation = evaluation
+  ctx.driftEvaluation = evaluated.driftEvaluation
   // Metrics from stages that are not re-run here (model_analysis's robustness) come from the run's record.
   const recorded = (yield* tracker.getRun(runId)).metrics
   for (const m of recorded) {
@@ -52,31 +58,9 @@ export const promoteRun = Effect.fn("program.promoteRun")(function* (runId: stri
     if (split === "val" && key?.startsWith("robustness_") && evaluation.metrics.val !== undefined)
       evaluation.metrics.val[key] = m.value
   }
-  // The same gate context as in run: the latest drift check, drift rules, held-out drift comparison.
-  const gate = yield* gateContext(ctx)
-  const result = yield* promote({
-    runId,
-    config,
-    anchors: doc.anchors,
-    evaluation,
-    driftSummary: gate.driftSummary,
-    driftSeverity: gate.driftSeverity,
-    driftEvaluation: (ctx.artifacts.driftEvaluation as ReadonlyArray<MetricComparison> | undefined) ?? null,
-    ...(doc.prepared?.stagedFrom ? { extraTags: { drift_staging_id: doc.prepared.stagedFrom } } : {})
-  }).pipe(
-    Effect.tapError((e) =>
-      deploymentManifest({
-        runId,
-        config,
-        promotion:
-          e._tag === "PromotionBlocked"
-            ? "blocked"
-            : e._tag === "ApprovalRejected"
-              ? "rejected"
-              : e._tag === "ApprovalCancelled"
-                ? "cancelled"
-                : "not_run"
-      }).pipe(Effect.ignore)
+  const result = yield* promoteWithGate(ctx, evaluation).pipe(
+    Effect.tapError(() =>
+      deploymentManifest({ runId, config, promotion: manifestPromotion(ctx.promotion) }).pipe(Effect.ignore)
     )
   )
   const manifest = yield* deploymentManifest({ runId, config, promotion: "approved" })

@@ -9,14 +9,18 @@ import {
 } from "../domain/errors.js"
 import { lineageProblems } from "../domain/lineage.js"
 import { evaluateRules } from "../domain/rules.js"
-import { Approver, type MetricComparison } from "../services/Approver.js"
+import type { MetricComparison } from "../domain/comparison.js"
+import { Approver } from "../services/Approver.js"
 import { Registry } from "../services/Registry.js"
 import { Storage } from "../services/Storage.js"
 import { Tracker } from "../services/Tracker.js"
-import type { Evaluation } from "./evaluateStage.js"
-import { writeReport } from "./runPipeline.js"
 import type { PipelineConfig } from "../domain/config.js"
+import { gateContext } from "./drift/gate.js"
+import type { Evaluation, PipelineContext, PromotionOutcome, PromotionState, StageError } from "./pipelineTypes.js"
+import { writeReport } from "./reports.js"
 import { artifactKeys } from "./workspace.js"
+
+export type { PromotionOutcome } from "./pipelineTypes.js"
 
 export interface PromotionInput {
   readonly runId: string
@@ -30,8 +34,6 @@ export interface PromotionInput {
   readonly driftEvaluation?: ReadonlyArray<MetricComparison> | null
   readonly extraTags?: Readonly<Record<string, string>>
 }
-
-export type PromotionOutcome = "approved" | "blocked" | "rejected" | "cancelled"
 
 /**
  * Rules first (every failing rule listed; any failure blocks and nothing is registered), then the
@@ -163,4 +165,44 @@ export const promote = Effect.fn("stage.promotion")(function* (input: PromotionI
     aliases: version.aliases
   })
   return { outcome: "approved" as const, version }
+})
+
+/** How a failed promotion ended: the gate's decision, or "failed" for anything else (a store error …). */
+export const promotionStateOf = (e: StageError): PromotionState =>
+  e._tag === "PromotionBlocked"
+    ? "blocked"
+    : e._tag === "ApprovalRejected"
+      ? "rejected"
+      : e._tag === "ApprovalCancelled"
+        ? "cancelled"
+        : "failed"
+
+/**
+ * Promotion of an evaluated run, the one path `run` and `promote --run` share: the drift context
+ * for the gate (latest check, drift rules, held-out drift comparison), the rules and the approver;
+ * the outcome is recorded in `ctx.promotion` whichever way it ends.
+ */
+export const promoteWithGate = Effect.fn("pipeline.promote")(function* (ctx: PipelineContext, evaluation: Evaluation) {
+  ctx.promotion = "pending"
+  const result = yield* Effect.gen(function* () {
+    const gate = yield* gateContext(ctx)
+    return yield* promote({
+      runId: ctx.runId,
+      config: ctx.config,
+      anchors: ctx.anchors,
+      evaluation,
+      driftEvaluation: ctx.driftEvaluation ?? null,
+      driftSummary: gate.driftSummary,
+      driftSeverity: gate.driftSeverity,
+      ...(ctx.prepared?.stagedFrom ? { extraTags: { drift_staging_id: ctx.prepared.stagedFrom } } : {})
+    })
+  }).pipe(
+    Effect.tapError((e) =>
+      Effect.sync(() => {
+        ctx.promotion = promotionStateOf(e)
+      })
+    )
+  )
+  ctx.promotion = result.outcome
+  return result
 })

@@ -5,22 +5,23 @@ import { describeError } from "../domain/describe.js"
 import { UsageError } from "../domain/errors.js"
 import { Storage } from "../services/Storage.js"
 import { Tracker } from "../services/Tracker.js"
-import type { LoadedConfig } from "./loadConfig.js"
-import { type PreparedData, prepareData } from "./prepareData.js"
+import { prepareData } from "./prepareData.js"
+import type {
+  PipelineContext,
+  PreparedData,
+  RunInput,
+  StageError,
+  StageRequirements,
+  StageSummary
+} from "./pipelineTypes.js"
 import { type StageName, type StageReport, type StageStatus, overallStatus, statusOf } from "./runReport.js"
-import { type PipelineContext, type StageError, type StageRequirements, stageTable } from "./stages.js"
+import { stageTable } from "./stages.js"
 import { saveRunContext } from "./runContext.js"
 import { deployedVersion } from "./deployed.js"
+import { writeReport } from "./reports.js"
 import { reportKeys } from "./workspace.js"
 
-export interface RunInput {
-  readonly loaded: LoadedConfig
-  readonly target?: string | undefined
-  readonly task?: "classification" | "regression" | undefined
-  readonly codeRevision: string
-  readonly driftgateVersion: string
-  readonly fineTune?: boolean
-}
+export type { RunInput } from "./pipelineTypes.js"
 
 export interface RunResult {
   readonly runId: string
@@ -69,7 +70,9 @@ export const runPipeline = Effect.fn("pipeline.run")(function* (input: RunInput)
   }
   if (input.fineTune === true) {
     // A usage error before anything is written: fine-tuning needs a deployed model to start from.
-    yield* deployedVersion(config, "to start --fine-tune from; run without --fine-tune first")
+    yield* deployedVersion(config, "to start --fine-tune from; run without --fine-tune first").pipe(
+      Effect.catchTag("NoDeployedVersion", (e) => Effect.fail(new UsageError({ message: describeError(e) })))
+    )
   }
   const startMs = yield* Clock.currentTimeMillis
   const executionId = uuidv7(startMs)
@@ -110,15 +113,25 @@ export const runPipeline = Effect.fn("pipeline.run")(function* (input: RunInput)
       : {})
   })
 
-  const ctx: PipelineContext = { runId, executionId, input, anchors, config, prepared: undefined, artifacts: {} }
+  const ctx: PipelineContext = {
+    runId,
+    executionId,
+    input,
+    anchors,
+    config,
+    fineTune: input.fineTune === true,
+    prepared: undefined,
+    preprocessed: undefined,
+    trained: undefined,
+    evaluation: undefined,
+    driftEvaluation: undefined,
+    promotion: "not_run"
+  }
   const stages: StageReport[] = []
   let decisive: StageError | undefined
   let halted = false
 
-  const runStage = <E extends StageError>(
-    name: StageName,
-    body: Effect.Effect<Readonly<Record<string, unknown>> | undefined, E, StageRequirements>
-  ) =>
+  const runStage = <E extends StageError>(name: StageName, body: Effect.Effect<StageSummary, E, StageRequirements>) =>
     Effect.gen(function* () {
       if (halted) {
         stages.push({
@@ -204,7 +217,7 @@ export const runPipeline = Effect.fn("pipeline.run")(function* (input: RunInput)
     anchors: { ...anchors }
   }
   yield* writeReport(storage, runId, "run_report.json", report)
-  if (ctx.artifacts.evaluation !== undefined) yield* saveRunContext(ctx)
+  if (ctx.evaluation !== undefined) yield* saveRunContext(ctx)
   yield* tracker.logArtifact(runId, {
     name: "run_report.json",
     path: reportKeys(runId).file("run_report.json"),
@@ -225,14 +238,5 @@ export const runPipeline = Effect.fn("pipeline.run")(function* (input: RunInput)
 const rank = (s: StageStatus) =>
   s === "failed" ? 3 : s === "cancelled" || s === "rejected" ? 2 : s === "blocked" ? 1 : 0
 const statusOfNullable = (e: StageError) => statusOf(e)
-
-/** Writes a report under reports/<run-id>/ and copies it to reports/latest/. */
-export const writeReport = (storage: Storage["Type"], runId: string, name: string, value: unknown) =>
-  Effect.gen(function* () {
-    const text = JSON.stringify(value, null, 2) + "\n"
-    const keys = reportKeys(runId)
-    yield* storage.write(keys.file(name), text)
-    yield* storage.write(keys.latest(name), text)
-  })
 
 export const describeStageError = describeError

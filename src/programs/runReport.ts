@@ -1,4 +1,4 @@
-import type { StageError } from "./stages.js"
+import type { StageError } from "./pipelineTypes.js"
 
 export type StageName =
   "data_preparation" | "preprocessing" | "training" | "evaluation" | "model_analysis" | "promotion" | "deployment"

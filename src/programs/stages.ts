@@ -1,103 +1,73 @@
-import type { FileSystem } from "@effect/platform"
 import { Effect } from "effect"
-import type { PipelineConfig, PipelineStage } from "../domain/config.js"
-import type { DriftgateError } from "../domain/describe.js"
+import type { PipelineStage } from "../domain/config.js"
 import { UsageError } from "../domain/errors.js"
-import type { Approver } from "../services/Approver.js"
-import type { Prompt } from "../services/Prompt.js"
-import type { Registry } from "../services/Registry.js"
-import type { Storage } from "../services/Storage.js"
-import type { Tracker } from "../services/Tracker.js"
-import type { Trainer } from "../services/Trainer.js"
-import type { DriftDetector } from "../services/DriftDetector.js"
-import type { ImageCodec } from "../services/ImageCodec.js"
-import { deploymentManifest } from "./deployStage.js"
-import { type Evaluation, evaluateStage } from "./evaluateStage.js"
-import type { PreparedData } from "./prepareData.js"
-import { preprocessStage } from "./preprocessStage.js"
-import { promote } from "./promoteStage.js"
-import type { RunInput } from "./runPipeline.js"
-import { trainStage } from "./trainStage.js"
+import { deploymentManifest, manifestPromotion } from "./deployStage.js"
+import { evaluateStage } from "./evaluateStage.js"
 import { modelAnalysisStage } from "./modelAnalysisStage.js"
-import { gateContext } from "./drift/gate.js"
-import type { MetricComparison } from "../services/Approver.js"
+import type { PipelineContext, StageImpl } from "./pipelineTypes.js"
+import { preprocessStage } from "./preprocessStage.js"
+import { promoteWithGate } from "./promoteStage.js"
+import { trainStage } from "./trainStage.js"
 
-export type StageError = DriftgateError
+export type { PipelineContext, StageError, StageImpl, StageRequirements } from "./pipelineTypes.js"
 
-/** What the stages of one run share: ids, anchors, and the keys of what earlier stages wrote. */
-export interface PipelineContext {
-  readonly runId: string
-  readonly executionId: string
-  readonly input: RunInput
-  readonly anchors: Record<string, string>
-  readonly config: PipelineConfig
-  prepared: PreparedData | undefined
-  artifacts: Record<string, unknown>
-}
-
-/** The services a stage may ask for (all provided by the live and test bundles). */
-export type StageRequirements =
-  Storage | Tracker | Prompt | Approver | Registry | Trainer | DriftDetector | ImageCodec | FileSystem.FileSystem
-
-export type StageImpl = (
-  ctx: PipelineContext
-) => Effect.Effect<Readonly<Record<string, unknown>> | undefined, StageError, StageRequirements>
-
-const needs = (ctx: PipelineContext, key: string, stage: string, before: string) =>
-  ctx.artifacts[key] === undefined
+/** What an earlier stage produced, or the sentence saying which stage must run first. */
+const need = <A>(value: A | undefined, stage: string, before: string) =>
+  value === undefined
     ? Effect.fail(
         new UsageError({
           message: `stage ${stage} needs ${before} to run first in the same run (check stages: in the config)`
         })
       )
-    : Effect.void
+    : Effect.succeed(value)
+
+/** Data preparation always runs first and a failure halts the run, so later stages always find it. */
+const prepared = (ctx: PipelineContext, stage: string) => need(ctx.prepared, stage, "data preparation")
 
 export const stageTable: Record<PipelineStage, StageImpl> = {
-  preprocessing: (ctx) => preprocessStage(ctx),
-  training: (ctx) => Effect.zipRight(needs(ctx, "preprocessed", "training", "preprocessing"), trainStage(ctx)),
-  evaluation: (ctx) => Effect.zipRight(needs(ctx, "trained", "evaluation", "training"), evaluateStage(ctx)),
+  preprocessing: (ctx) =>
+    Effect.gen(function* () {
+      const out = yield* preprocessStage(ctx, yield* prepared(ctx, "preprocessing"))
+      ctx.preprocessed = out.preprocessed
+      return out.summary
+    }),
+  training: (ctx) =>
+    Effect.gen(function* () {
+      const pre = yield* need(ctx.preprocessed, "training", "preprocessing")
+      const out = yield* trainStage(ctx, yield* prepared(ctx, "training"), pre)
+      ctx.trained = out.trained
+      return out.summary
+    }),
+  evaluation: (ctx) =>
+    Effect.gen(function* () {
+      yield* need(ctx.trained, "evaluation", "training")
+      const pre = yield* need(ctx.preprocessed, "evaluation", "preprocessing")
+      const out = yield* evaluateStage(ctx, yield* prepared(ctx, "evaluation"), pre)
+      ctx.evaluation = out.evaluation
+      ctx.driftEvaluation = out.driftEvaluation
+      return out.summary
+    }),
   model_analysis: (ctx) =>
     ctx.config.task_type !== "image_classification"
       ? Effect.fail(new UsageError({ message: "stage model_analysis applies to image models only" }))
-      : Effect.zipRight(needs(ctx, "trained", "model_analysis", "training"), modelAnalysisStage(ctx)),
+      : Effect.gen(function* () {
+          yield* need(ctx.trained, "model_analysis", "training")
+          const pre = yield* need(ctx.preprocessed, "model_analysis", "preprocessing")
+          return yield* modelAnalysisStage(ctx, yield* prepared(ctx, "model_analysis"), pre)
+        }),
   promotion: (ctx) =>
-    Effect.zipRight(
-      needs(ctx, "evaluation", "promotion", "evaluation"),
-      Effect.gen(function* () {
-        ctx.artifacts.promotion = "pending"
-        const gate = yield* gateContext(ctx)
-        const r = yield* promote({
-          runId: ctx.runId,
-          config: ctx.config,
-          anchors: ctx.anchors,
-          evaluation: ctx.artifacts.evaluation as Evaluation,
-          driftEvaluation: (ctx.artifacts.driftEvaluation as ReadonlyArray<MetricComparison> | undefined) ?? null,
-          driftSummary: gate.driftSummary,
-          driftSeverity: gate.driftSeverity,
-          ...(ctx.prepared?.stagedFrom ? { extraTags: { drift_staging_id: ctx.prepared.stagedFrom } } : {})
-        }).pipe(
-          Effect.tapError((e) =>
-            Effect.sync(() => {
-              ctx.artifacts.promotion =
-                e._tag === "PromotionBlocked"
-                  ? "blocked"
-                  : e._tag === "ApprovalRejected"
-                    ? "rejected"
-                    : e._tag === "ApprovalCancelled"
-                      ? "cancelled"
-                      : "failed"
-            })
-          )
-        )
-        ctx.artifacts.promotion = "approved"
-        return { outcome: r.outcome, version: r.version.version, stage: r.version.stage, aliases: r.version.aliases }
-      })
-    ),
+    Effect.gen(function* () {
+      const evaluation = yield* need(ctx.evaluation, "promotion", "evaluation")
+      const r = yield* promoteWithGate(ctx, evaluation)
+      return { outcome: r.outcome, version: r.version.version, stage: r.version.stage, aliases: r.version.aliases }
+    }),
   deployment: (ctx) =>
     Effect.gen(function* () {
-      const p = ctx.artifacts.promotion
-      const promotion = p === "approved" || p === "blocked" || p === "rejected" || p === "cancelled" ? p : "not_run"
-      const m = yield* deploymentManifest({ runId: ctx.runId, config: ctx.config, promotion })
+      const m = yield* deploymentManifest({
+        runId: ctx.runId,
+        config: ctx.config,
+        promotion: manifestPromotion(ctx.promotion)
+      })
       return { readiness: m.readiness, version: m.version, artifact_exists: m.artifact_exists, warnings: m.warnings }
     })
 }

@@ -11,9 +11,11 @@ import { DriftDetector } from "../services/DriftDetector.js"
 import { featureFrame, readFrame } from "./splitData.js"
 import { ImageCodec } from "../services/ImageCodec.js"
 import { deployedModel } from "./deployed.js"
-import type { Preprocessed } from "./preprocessStage.js"
-import type { PipelineContext } from "./stages.js"
-import { artifactKeys } from "./workspace.js"
+import type { PipelineContext, PreparedData, Preprocessed, Trained } from "./pipelineTypes.js"
+import { artifactKeys, preprocessedKeys, type SplitPart } from "./workspace.js"
+import { ImageSidecarSchema, readWorkspaceJson } from "./workspaceJson.js"
+
+export type { Trained } from "./pipelineTypes.js"
 
 /** Reads a preprocessed split (encoded features + raw target) as a matrix and a target vector. */
 export const readPreprocessed = Effect.fn("data.readPreprocessed")(function* (
@@ -44,14 +46,15 @@ export const readPreprocessed = Effect.fn("data.readPreprocessed")(function* (
 /** A preprocessed split as a matrix: encoded tabular features, or one flattened image per row. */
 export const readSplit = Effect.fn("data.readSplit")(function* (
   pre: Preprocessed,
-  split: "train" | "val" | "test",
+  split: SplitPart,
   classes: ReadonlyArray<string> | null
 ) {
-  if (pre.featureMap.image === undefined) return yield* readPreprocessed(`${pre.key}/${split}.csv`, classes)
+  const files = preprocessedKeys(pre.key)
+  if (pre.featureMap.image === undefined) return yield* readPreprocessed(files.csv(split), classes)
   const storage = yield* Storage
   const codec = yield* ImageCodec
-  const images = yield* codec.readTensor(yield* storage.read(`${pre.key}/${split}.dgt`))
-  const side = JSON.parse(yield* storage.readText(`${pre.key}/${split}.json`)) as { labels: ReadonlyArray<string> }
+  const images = yield* codec.readTensor(yield* storage.read(files.tensor(split)))
+  const side = yield* readWorkspaceJson(files.sidecar(split), ImageSidecarSchema, "preprocessed image split sidecar")
   const index = new Map((classes ?? []).map((c, i) => [c, i]))
   const [n, h, w, c] = images.shape
   const y = Float64Array.from(side.labels, (l) => index.get(l) ?? NaN)
@@ -62,29 +65,27 @@ export const readSplit = Effect.fn("data.readSplit")(function* (
   }
 })
 
-export interface Trained {
-  readonly modelKey: string
-  readonly modelSha256: string
-}
-
 /**
  * Fits the configured learner on the preprocessed train split and writes the artifact under
  * artifacts/<run-id>/model/ (keyed by run: a later run on the same data never overwrites it).
  */
-export const trainStage = Effect.fn("stage.training")(function* (ctx: PipelineContext) {
+export const trainStage = Effect.fn("stage.training")(function* (
+  ctx: PipelineContext,
+  prepared: PreparedData,
+  pre: Preprocessed
+) {
   const storage = yield* Storage
   const tracker = yield* Tracker
   const trainer = yield* Trainer
   const detector = yield* DriftDetector
   const codec = yield* ImageCodec
-  const pre = ctx.artifacts.preprocessed as Preprocessed
   const training = ctx.config.training!
   const classes = pre.featureMap.classes
   const { x, y, featureNames } = yield* readSplit(pre, "train", classes)
   const image = pre.featureMap.image
   const validation =
-    image !== undefined && ctx.prepared!.splits.val.rows > 0 ? yield* readSplit(pre, "val", classes) : undefined
-  const initial = ctx.input.fineTune === true ? yield* productionModel(ctx) : undefined
+    image !== undefined && prepared.splits.val.rows > 0 ? yield* readSplit(pre, "val", classes) : undefined
+  const initial = ctx.fineTune ? yield* productionModel(ctx) : undefined
   const prompt = yield* Prompt
   const bar =
     image !== undefined
@@ -123,7 +124,7 @@ export const trainStage = Effect.fn("stage.training")(function* (ctx: PipelineCo
     random_seed: ctx.config.random_seed,
     dataset: pre.featureMap.dataset,
     dataset_version: pre.featureMap.dataset_version,
-    split_id: ctx.prepared!.splitId,
+    split_id: prepared.splitId,
     transform_hash: pre.transformHash,
     feature_names: featureNames,
     classes,
@@ -141,8 +142,8 @@ export const trainStage = Effect.fn("stage.training")(function* (ctx: PipelineCo
   yield* storage.writeOnce(keys.metadata, JSON.stringify(metadata, null, 2) + "\n")
   // The drift reference travels with the model: monitoring never re-reads the training CSV.
   if (image === undefined) {
-    const spec = ctx.prepared!.spec
-    const trainRaw = yield* readFrame(ctx.prepared!.splits.train.key, spec, spec.features)
+    const spec = prepared.spec
+    const trainRaw = yield* readFrame(prepared.splits.train.key, spec, spec.features)
     const profile = yield* detector.profile(featureFrame(trainRaw, spec.features), ctx.config.random_seed)
     yield* storage.writeOnce(keys.profile, JSON.stringify(profile) + "\n")
   } else {
@@ -181,14 +182,17 @@ export const trainStage = Effect.fn("stage.training")(function* (ctx: PipelineCo
   ] as const) {
     yield* tracker.logArtifact(ctx.runId, { name, path: key, sha256: name === "model.json" ? modelSha256 : null })
   }
-  ctx.artifacts.trained = { modelKey: keys.model, modelSha256 } satisfies Trained
+  const trained: Trained = { modelKey: keys.model, modelSha256 }
   return {
-    model: training.model,
-    artifact: keys.dir,
-    model_sha256: modelSha256,
-    fit_seconds: Number(fitSeconds.toFixed(3)),
-    rows: x.rows,
-    ...model.info
+    trained,
+    summary: {
+      model: training.model,
+      artifact: keys.dir,
+      model_sha256: modelSha256,
+      fit_seconds: Number(fitSeconds.toFixed(3)),
+      rows: x.rows,
+      ...model.info
+    }
   }
 })
 

@@ -1,15 +1,45 @@
+import * as path from "node:path"
+import type { PipelineConfig } from "../domain/config.js"
+
 /** The workspace layout on disk (DESIGN.md), in one place so writers and readers agree. */
+
+/** Where a config's raw dataset lives: <config dir>/<data_root>/<dataset>/ (outside the workspace, never written). */
+export const datasetDir = (config: PipelineConfig, configDir: string) =>
+  path.resolve(configDir, config.data_root, config.dataset)
+
+export type SplitPart = "train" | "val" | "test"
+
 export const datasetKeys = (dataset: string, version: string) => {
   const base = `datasets/${dataset}/${version}`
   return {
     base,
     data: `${base}/data.csv`,
     manifest: `${base}/manifest.json`,
+    /** A snapshot copy of one image of an image dataset (relative path inside images/). */
+    image: (relative: string) => `${base}/images/${relative}`,
     split: (splitId: string) => `${base}/splits/${splitId}`,
     preprocessed: (splitId: string, transformHash: string) =>
       `${base}/preprocessed/${splitId}-${transformHash.slice(0, 16)}`
   }
 }
+
+/** The files of one split folder (datasets/<name>/<version>/splits/<split-id>/). */
+export const splitKeys = (splitKey: string) => ({
+  /** A tabular split part (CSV). */
+  csv: (part: SplitPart) => `${splitKey}/${part}.csv`,
+  /** An image split part: relative paths and labels (JSON). */
+  list: (part: SplitPart) => `${splitKey}/${part}.json`,
+  spec: `${splitKey}/split.json`
+})
+
+/** The files of one preprocessed folder (…/preprocessed/<split-id>-<transform hash>/). */
+export const preprocessedKeys = (key: string) => ({
+  csv: (part: SplitPart) => `${key}/${part}.csv`,
+  tensor: (part: SplitPart) => `${key}/${part}.dgt`,
+  sidecar: (part: SplitPart) => `${key}/${part}.json`,
+  featureMap: `${key}/feature_map.json`,
+  transform: `${key}/transform.json`
+})
 
 export const artifactKeys = (runId: string) => ({
   dir: `artifacts/${runId}/model`,
@@ -30,7 +60,27 @@ export const reportKeys = (runId: string) => ({
 export const driftKeys = (model: string) => ({
   dir: `drift/${model}`,
   report: (stamp: string, ext: "json" | "html") => `drift/${model}/${stamp}.${ext}`,
-  history: `drift/${model}/history.jsonl`
+  history: `drift/${model}/history.jsonl`,
+  /** A prepared image batch (tensor file) and its sidecar. */
+  batch: (stamp: string, ext: "dgt" | "json") => `drift/${model}/batches/${stamp}.${ext}`
 })
 
+/** The active drift-training staging of a dataset (present only while one is staged). */
 export const stagingKey = (dataset: string) => `datasets/${dataset}/staged.json`
+
+/** Everything one drift-training staging wrote, and the dataset's staging history. */
+export const stagingKeys = (dataset: string, id: string) => {
+  const dir = `datasets/${dataset}/staging/${id}`
+  return {
+    dir,
+    record: `${dir}/staging.json`,
+    merged: `${dir}/merged.csv`,
+    holdout: `${dir}/holdout.csv`,
+    image: (relative: string) => `${dir}/images/${relative}`
+  }
+}
+
+export const stagingHistoryKey = (dataset: string) => `datasets/${dataset}/staging/history.jsonl`
+
+/** Where the prediction service logs the rows it served for a model (one JSONL file a day). */
+export const servingLogDir = (model: string) => `serving/predictions/${model}/`

@@ -1,13 +1,7 @@
 import { Context, type Effect } from "effect"
+import type { MetricComparison } from "../domain/comparison.js"
 
-export interface MetricComparison {
-  readonly metric: string
-  readonly split: string
-  readonly candidate: number | null
-  readonly production: number | null
-  readonly delta: number | null
-  readonly verdict: "better" | "worse" | "equal" | "no_baseline"
-}
+export type { MetricComparison } from "../domain/comparison.js"
 
 /** What the approver is shown: the candidate, how it compares with Production, the latest drift. */
 export interface PromotionRequest {

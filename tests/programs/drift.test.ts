@@ -166,7 +166,7 @@ describe("drift-adaptive retraining", () => {
           actor: "user:test"
         })
       )
-      expect(Either.isLeft(again) && again.left._tag).toBe("UsageError")
+      expect(Either.isLeft(again) && again.left._tag).toBe("AlreadyStaged")
 
       const r = yield* runConfig(loaded.file)
       expect(r.prepared!.version).toBe(s.merged_version)

@@ -139,7 +139,7 @@ describe("runPipeline on in-memory layers", () => {
       const { code_revision: _drop, ...anchors } = r.context.anchors
       const loaded = r.context.config
       const out = yield* Effect.either(
-        promote({ runId: r.runId, config: loaded, anchors, evaluation: r.context.artifacts.evaluation as Evaluation })
+        promote({ runId: r.runId, config: loaded, anchors, evaluation: r.context.evaluation as Evaluation })
       )
       expect(out._tag).toBe("Left")
       if (out._tag === "Left") {

@@ -76,9 +76,10 @@ export const makeSqliteDatabase = (db: BetterSqlite3.Database, path: string) =>
     transaction: (op, f) =>
       Effect.try({
         try: () => db.transaction(f).immediate(db),
-        catch: (e) => new StoreError({ op, message: message(e) })
+        catch: (e) => new StoreError({ op, message: message(e), cause: e })
       }),
-    query: (op, f) => Effect.try({ try: () => f(db), catch: (e) => new StoreError({ op, message: message(e) }) })
+    query: (op, f) =>
+      Effect.try({ try: () => f(db), catch: (e) => new StoreError({ op, message: message(e), cause: e }) })
   })
 
 /** Opens `<path>` for the lifetime of the layer and closes it on release. */
@@ -88,7 +89,7 @@ export const SqliteDatabaseLive = (path: string) =>
     Effect.acquireRelease(
       Effect.try({
         try: () => makeSqliteDatabase(openDatabase(path), path),
-        catch: (e) => new StoreError({ op: "open", message: `cannot open the store ${path}: ${message(e)}` })
+        catch: (e) => new StoreError({ op: "open", message: `cannot open the store ${path}: ${message(e)}`, cause: e })
       }),
       ({ db }) =>
         Effect.sync(() => {
@@ -109,7 +110,7 @@ export const SqliteDatabaseSnapshot = (path: string) =>
     Effect.acquireRelease(
       Effect.try({
         try: () => makeSnapshot(path),
-        catch: (e) => new StoreError({ op: "open", message: `cannot read the store ${path}: ${message(e)}` })
+        catch: (e) => new StoreError({ op: "open", message: `cannot read the store ${path}: ${message(e)}`, cause: e })
       }),
       (s) => Effect.sync(() => s.close())
     ).pipe(Effect.map((s) => s.service))
@@ -164,7 +165,8 @@ const makeSnapshot = (source: string) => {
           message: `the store ${source} is read-only here (read-only workspace); make registry changes where the workspace is writable`
         })
       ),
-    query: (op, f) => Effect.try({ try: () => f(refresh()), catch: (e) => new StoreError({ op, message: message(e) }) })
+    query: (op, f) =>
+      Effect.try({ try: () => f(refresh()), catch: (e) => new StoreError({ op, message: message(e), cause: e }) })
   })
   return {
     service,

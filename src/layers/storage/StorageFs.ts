@@ -18,7 +18,7 @@ export const makeStorageFs = (root: string) => {
   }
   const attempt = <A>(op: string, key: string, f: (p: string) => A) =>
     Effect.flatMap(resolveKey(op, key), (p) =>
-      Effect.try({ try: () => f(p), catch: (e) => new StorageError({ op, key, message: message(e) }) })
+      Effect.try({ try: () => f(p), catch: (e) => new StorageError({ op, key, message: message(e), cause: e }) })
     )
   const atomicWrite = (p: string, data: Uint8Array | string, exclusive: boolean): boolean => {
     fs.mkdirSync(path.dirname(p), { recursive: true })

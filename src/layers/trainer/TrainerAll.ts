@@ -27,7 +27,8 @@ interface CnnState {
 }
 
 const MODEL_FORMAT = "driftgate.model/1"
-const fail = (e: unknown) => new TrainingError({ model: "cnn", message: e instanceof Error ? e.message : String(e) })
+const fail = (e: unknown) =>
+  new TrainingError({ model: "cnn", message: e instanceof Error ? e.message : String(e), cause: e })
 
 const toImages = (x: Matrix, shape: readonly [number, number, number]) => ({
   data: x.data instanceof Float32Array ? x.data : Float32Array.from(x.data),

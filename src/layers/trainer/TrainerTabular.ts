@@ -29,7 +29,7 @@ const tabular = (kind: ModelKind): Learner<any, any> => {
 }
 
 const fail = (kind: string, e: unknown) =>
-  new TrainingError({ model: kind, message: e instanceof Error ? e.message : String(e) })
+  new TrainingError({ model: kind, message: e instanceof Error ? e.message : String(e), cause: e })
 
 /** Facts worth recording from a fitted model's state (iterations, convergence, trees). */
 const infoOf = (state: Record<string, unknown>): Record<string, string | number | boolean> => {

@@ -8,7 +8,7 @@ import { ContractViolation, DatasetNotFound, UsageError } from "../../domain/err
 import { sha256Hex } from "../../domain/hash.js"
 import { type Frame, parseCsv, type RawTable } from "../../domain/table.js"
 import { readYamlFile } from "../loadConfig.js"
-import { datasetDir } from "../prepareData.js"
+import { datasetDir } from "../workspace.js"
 
 /** The dataset.yaml of a config's dataset (the data contract batches are checked against). */
 export const loadDatasetSpec = Effect.fn("data.loadSpec")(function* (config: PipelineConfig, configDir: string) {

@@ -5,8 +5,8 @@ import { Registry } from "../../services/Registry.js"
 import { UsageError } from "../../domain/errors.js"
 import { describeError } from "../../domain/describe.js"
 import { featureFrame, readFrame } from "../splitData.js"
-import type { PipelineContext } from "../stages.js"
-import { deployedReference, latestDrift } from "./monitor.js"
+import type { PipelineContext } from "../pipelineTypes.js"
+import { deployedReference, latestDrift } from "./reference.js"
 import { driftOneLine } from "./report.js"
 
 /**

@@ -2,9 +2,8 @@ import { FileSystem } from "@effect/platform"
 import { Clock, Effect } from "effect"
 import * as path from "node:path"
 import { type PipelineConfig, registeredModelName, type Severity } from "../../domain/config.js"
-import { ContractViolation, DriftInputError, UsageError } from "../../domain/errors.js"
+import { ContractViolation, DriftInputError, DriftReferenceMissing, UsageError } from "../../domain/errors.js"
 import { stampOf } from "./stamp.js"
-import type { Matrix } from "../../ml/matrix.js"
 import { mmdTest, type MmdResult } from "../../stats/mmd.js"
 import { channelWasserstein, pyramidDiagnostics, type PyramidDiagnostics } from "../../stats/pyramid.js"
 import { ImageCodec, type ImageBatch } from "../../services/ImageCodec.js"
@@ -12,15 +11,10 @@ import { deployedVersion } from "../deployed.js"
 import { Storage } from "../../services/Storage.js"
 import { Trainer } from "../../services/Trainer.js"
 import { artifactKeys, driftKeys } from "../workspace.js"
+import { imageMatrix } from "../scoring.js"
 import { loadDatasetSpec } from "./batch.js"
 import { recordDriftCheck } from "./monitor.js"
 import { SEVERITY_ORDER, type DriftDecision } from "./report.js"
-
-const asMatrix = (b: ImageBatch): Matrix => ({
-  rows: b.shape[0],
-  cols: b.shape[1] * b.shape[2] * b.shape[3],
-  data: b.data as unknown as Float64Array
-})
 
 /** Rows [0, n) of a batch, evenly spaced when it has more (deterministic). */
 const sample = (b: ImageBatch, max: number): ImageBatch => {
@@ -71,10 +65,10 @@ export const prepareImageBatch = Effect.fn("program.prepareImageBatch")(function
   )
   const model = registeredModelName(args.config)
   const stamp = stampOf(new Date(yield* Clock.currentTimeMillis).toISOString())
-  const key = `${driftKeys(model).dir}/batches/${stamp}.dgt`
+  const key = driftKeys(model).batch(stamp, "dgt")
   yield* storage.write(key, codec.writeTensor(batch))
   yield* storage.write(
-    key.replace(/\.dgt$/, ".json"),
+    driftKeys(model).batch(stamp, "json"),
     JSON.stringify({
       source: dir,
       version: scan.version,
@@ -132,7 +126,7 @@ export const monitorImageDrift = Effect.fn("program.imageDriftMonitor")(function
   const keys = artifactKeys(version.runId)
   if (!(yield* storage.exists(keys.imageReference)))
     return yield* Effect.fail(
-      new UsageError({ message: `${name} version ${version.version} has no reference images (${keys.imageReference})` })
+      new DriftReferenceMissing({ model: name, version: version.version, kind: "images", key: keys.imageReference })
     )
   const reference = yield* Effect.flatMap(storage.read(keys.imageReference), codec.readTensor)
   // A batch made by prepare-batch lives in the workspace; any other path is read from disk.
@@ -145,7 +139,7 @@ export const monitorImageDrift = Effect.fn("program.imageDriftMonitor")(function
     : yield* fs.readFile(file).pipe(Effect.mapError(unreadable))
   const full = yield* codec
     .readTensor(bytes)
-    .pipe(Effect.mapError((e) => new DriftInputError({ message: `${file}: ${e.message}` })))
+    .pipe(Effect.mapError((e) => new DriftInputError({ message: `${file}: ${e.message}`, cause: e })))
   const [, rh, rw, rc] = reference.shape
   const [n, h, w, c] = full.shape
   if (h !== rh || w !== rw || c !== rc) {
@@ -175,8 +169,8 @@ export const monitorImageDrift = Effect.fn("program.imageDriftMonitor")(function
         : maxW >= t.wasserstein_medium / 2
           ? "low"
           : "none"
-  const refEmb = yield* trainer.embed(model, asMatrix(reference))
-  const batchEmb = yield* trainer.embed(model, asMatrix(batch))
+  const refEmb = yield* trainer.embed(model, imageMatrix(reference))
+  const batchEmb = yield* trainer.embed(model, imageMatrix(batch))
   const test = mmdTest(refEmb, batchEmb, { permutations: t.mmd_permutations, seed: config.random_seed })
   // The permutation test is always run here (permutations ≥ 10), so the p-value exists.
   const pValue = test.pValue ?? 1

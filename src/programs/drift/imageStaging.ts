@@ -4,60 +4,14 @@ import type { PipelineConfig } from "../../domain/config.js"
 import { ContractViolation, UsageError } from "../../domain/errors.js"
 import { uuidv7 } from "../../domain/ids.js"
 import { splitIndices } from "../../domain/split.js"
-import type { Matrix } from "../../ml/matrix.js"
-import { ImageCodec, type ImageBatch } from "../../services/ImageCodec.js"
+import type { ImageStaging, StagedImage } from "../../domain/staging.js"
+import { ImageCodec } from "../../services/ImageCodec.js"
 import { Storage } from "../../services/Storage.js"
-import { Trainer } from "../../services/Trainer.js"
 import { imageDatasetVersion } from "../../vision/version.js"
-import { scorePredictions } from "../evaluateStage.js"
-import { stagingKey } from "../workspace.js"
-import { loadDatasetSpec } from "./batch.js"
-import type { Staging } from "./staging.js"
 import { deployedModel } from "../deployed.js"
-
-export interface StagedImage {
-  /** Path in the merged dataset ("drift-<id>/<class>/<file>"). */
-  readonly path: string
-  /** Where the bytes are read from (the copy in the workspace when it is on disk). */
-  readonly source: string
-  readonly label: string
-  readonly sha256: string
-}
-
-/** staged.json for an image dataset. */
-export interface ImageStaging extends Omit<Staging, "merged_key" | "holdout_key"> {
-  readonly kind: "images"
-  readonly train_files: ReadonlyArray<StagedImage>
-  readonly holdout_files: ReadonlyArray<StagedImage>
-}
-
-export const isImageStaging = (s: Staging | ImageStaging): s is ImageStaging => (s as ImageStaging).kind === "images"
-
-const asMatrix = (b: ImageBatch): Matrix => ({
-  rows: b.shape[0],
-  cols: b.shape[1] * b.shape[2] * b.shape[3],
-  data: b.data as unknown as Float64Array
-})
-
-/** Decodes staged images and scores a model on them (held-out drift evaluation). */
-export const scoreImages = (
-  model: Parameters<Trainer["Type"]["predict"]>[0],
-  files: ReadonlyArray<StagedImage>,
-  classes: ReadonlyArray<string>,
-  props: NonNullable<import("../../domain/dataset.js").DatasetSpec["image_properties"]>
-) =>
-  Effect.gen(function* () {
-    const codec = yield* ImageCodec
-    const trainer = yield* Trainer
-    const images = yield* codec.decode(
-      files.map((f) => f.source),
-      props
-    )
-    const p = yield* trainer.predict(model, asMatrix(images))
-    const index = new Map(classes.map((c, i) => [c, i]))
-    const y = Float64Array.from(files, (f) => index.get(f.label) ?? NaN)
-    return scorePredictions("image_classification", y, p.predictions, p.proba, classes.length)
-  })
+import { scoreImages } from "../scoring.js"
+import { stagingHistoryKey, stagingKey, stagingKeys } from "../workspace.js"
+import { loadDatasetSpec } from "./batch.js"
 
 /**
  * stage-training for images: a labelled folder (class subfolders) is validated like training data,
@@ -109,11 +63,11 @@ export const stageImageTraining = Effect.fn("program.stageImageTraining")(functi
   }
   const nowMs = yield* Clock.currentTimeMillis
   const id = uuidv7(nowMs)
-  const base = `datasets/${config.dataset}/staging/${id}/images`
+  const files = stagingKeys(config.dataset, id)
   const copy = (i: number) =>
     Effect.gen(function* () {
       const f = labelled[i]!
-      const key = `${base}/${f.path}`
+      const key = files.image(f.path)
       const bytes = new Uint8Array(
         yield* Effect.promise(() => import("node:fs/promises").then((m) => m.readFile(f.absolutePath)))
       )
@@ -158,10 +112,10 @@ export const stageImageTraining = Effect.fn("program.stageImageTraining")(functi
     train_files: trainFiles,
     holdout_files: holdoutFiles
   }
-  yield* storage.write(`datasets/${config.dataset}/staging/${id}/staging.json`, JSON.stringify(staging, null, 2) + "\n")
+  yield* storage.write(files.record, JSON.stringify(staging, null, 2) + "\n")
   yield* storage.write(stagingKey(config.dataset), JSON.stringify(staging, null, 2) + "\n")
   yield* storage.append(
-    `datasets/${config.dataset}/staging/history.jsonl`,
+    stagingHistoryKey(config.dataset),
     JSON.stringify({ at: staging.created_at, action: "staged", id, by: args.actor, batch: dir }) + "\n"
   )
   return staging

@@ -1,74 +1,22 @@
 import { Clock, Effect } from "effect"
 import { type PipelineConfig, registeredModelName, type Severity } from "../../domain/config.js"
-import { DriftGateFailed, DriftInputError, UsageError } from "../../domain/errors.js"
+import { DriftGateFailed } from "../../domain/errors.js"
 import { uuidv7 } from "../../domain/ids.js"
 import type { Frame } from "../../domain/table.js"
-import { parseProfile, type ReferenceProfile } from "../../stats/profile.js"
 import { DriftDetector } from "../../services/DriftDetector.js"
 import { Prompt } from "../../services/Prompt.js"
-import { deployedVersion } from "../deployed.js"
 import { Storage } from "../../services/Storage.js"
 import { Tracker } from "../../services/Tracker.js"
-import { loadBundle, type ModelBundle } from "../modelBundle.js"
-import { artifactKeys, driftKeys } from "../workspace.js"
+import { driftKeys } from "../workspace.js"
 import { loadDatasetSpec, readBatch } from "./batch.js"
 import { renderDriftHtml } from "./html.js"
+import { deployedReference } from "./reference.js"
 import { stampOf } from "./stamp.js"
 import { atLeast, DRIFT_ACTIONS, type DriftDecision, type DriftHistoryLine, type DriftReport } from "./report.js"
 
 export type BatchSource =
   | { readonly kind: "file"; readonly path: string }
   | { readonly kind: "serving_log"; readonly frame: Frame; readonly since: string | null; readonly path: string }
-
-/** The model version drift is measured against (the deployed stage), with its bundle and reference profile. */
-export const deployedReference = Effect.fn("drift.reference")(function* (config: PipelineConfig) {
-  const storage = yield* Storage
-  const { name, version } = yield* deployedVersion(
-    config,
-    "to compare against; promote one first (driftgate run … --approve auto)"
-  )
-  const bundle = yield* loadBundle(version.runId)
-  const key = artifactKeys(version.runId).profile
-  if (!(yield* storage.exists(key))) {
-    return yield* Effect.fail(
-      new UsageError({
-        message: `${name} version ${version.version} has no reference profile (${key}); retrain it with this driftgate`
-      })
-    )
-  }
-  const text = yield* storage.readText(key)
-  const profile: ReferenceProfile = yield* Effect.try({
-    try: () => parseProfile(JSON.parse(text)),
-    catch: (e) =>
-      new DriftInputError({ message: `${storage.locate(key)}: ${e instanceof Error ? e.message : String(e)}` })
-  })
-  return { name, version, bundle: bundle as ModelBundle, profile }
-})
-
-/** The latest drift check of a model, one line, for the approval gate. */
-export const latestDrift = Effect.fn("drift.latest")(function* (model: string) {
-  const lines = yield* readHistory(model)
-  return lines.at(-1) ?? null
-})
-
-export const readHistory = Effect.fn("drift.history")(function* (model: string) {
-  const storage = yield* Storage
-  const key = driftKeys(model).history
-  if (!(yield* storage.exists(key))) return [] as DriftHistoryLine[]
-  const text = yield* storage.readText(key)
-  // A decision is appended as a second line with the same id: the last word wins.
-  const byId = new Map<string, DriftHistoryLine>()
-  for (const line of text.split("\n")) {
-    if (line.trim() === "") continue
-    try {
-      const h = JSON.parse(line) as DriftHistoryLine
-      byId.set(h.id, { ...byId.get(h.id), ...h })
-    } catch {
-      /* a torn last line after a crash is skipped */
-    }
-  }
-  return [...byId.values()].sort((a, b) => a.at.localeCompare(b.at))
-})
 
 /**
  * `drift monitor`: the batch is validated with the training contract, compared column by column
@@ -83,10 +31,7 @@ export const monitorDrift = Effect.fn("program.driftMonitor")(function* (args: {
   readonly source: BatchSource
   readonly actor: string
 }) {
-  const storage = yield* Storage
-  const tracker = yield* Tracker
   const detector = yield* DriftDetector
-  const prompt = yield* Prompt
   const { config } = args
   const ref = yield* deployedReference(config)
   const inputs = ref.bundle.featureMap.input_features.map((f) => f.name)

@@ -2,60 +2,21 @@ import { FileSystem } from "@effect/platform"
 import { Clock, Effect } from "effect"
 import * as path from "node:path"
 import type { PipelineConfig } from "../../domain/config.js"
-import { ContractViolation, UsageError } from "../../domain/errors.js"
+import { AlreadyStaged, ContractViolation, NotStaged, UsageError } from "../../domain/errors.js"
 import { sha256Hex } from "../../domain/hash.js"
 import { uuidv7 } from "../../domain/ids.js"
 import { splitIndices } from "../../domain/split.js"
 import { type Frame, writeCsv } from "../../domain/table.js"
 import { takeFrameRows } from "../../ml/frame.js"
 import { Storage } from "../../services/Storage.js"
-import { scorePredictions } from "../evaluateStage.js"
 import { predictFrame } from "../modelBundle.js"
-import { datasetDir } from "../prepareData.js"
+import { scorePredictions } from "../scoring.js"
 import { targetVector } from "../splitData.js"
-import { stagingKey } from "../workspace.js"
+import { datasetDir, stagingHistoryKey, stagingKey, stagingKeys } from "../workspace.js"
 import { loadDatasetSpec, readBatch } from "./batch.js"
-import { type ImageStaging, stageImageTraining } from "./imageStaging.js"
-import { deployedReference } from "./monitor.js"
-
-/** staged.json: an active drift-training staging of one dataset. */
-export interface Staging {
-  readonly format: "driftgate.staging/1"
-  readonly id: string
-  readonly created_at: string
-  readonly actor: string
-  readonly dataset: string
-  /** The raw CSV's version the staging was made against. */
-  readonly base_version: string
-  /** The version of raw + the batch's training part (what the next run trains on). */
-  readonly merged_version: string
-  readonly merged_key: string
-  readonly holdout_key: string
-  readonly batch: {
-    readonly file: string
-    readonly sha256: string
-    readonly rows: number
-    readonly train_rows: number
-    readonly holdout_rows: number
-    readonly holdout: number
-  }
-  readonly baseline: {
-    readonly model: string
-    readonly version: number
-    readonly run_id: string
-    readonly metrics: Readonly<Record<string, number>>
-  }
-}
-
-const stagingDir = (dataset: string, id: string) => `datasets/${dataset}/staging/${id}`
-const historyKey = (dataset: string) => `datasets/${dataset}/staging/history.jsonl`
-
-export const activeStaging = Effect.fn("drift.activeStaging")(function* (dataset: string) {
-  const storage = yield* Storage
-  const key = stagingKey(dataset)
-  if (!(yield* storage.exists(key))) return null
-  return JSON.parse(yield* storage.readText(key)) as Staging | ImageStaging
-})
+import { stageImageTraining } from "./imageStaging.js"
+import { deployedReference } from "./reference.js"
+import { activeStaging, type Staging } from "./stagingState.js"
 
 /**
  * `drift stage-training`: a labelled drifted batch (columns in any order) is validated with the
@@ -78,9 +39,7 @@ export const stageTraining = Effect.fn("program.stageTraining")(function* (args:
   const existing = yield* activeStaging(config.dataset)
   if (existing !== null) {
     return yield* Effect.fail(
-      new UsageError({
-        message: `drift training ${existing.id} is already staged for ${config.dataset} (from ${existing.batch.file}); run drift unstage-training first`
-      })
+      new AlreadyStaged({ dataset: config.dataset, id: existing.id, batch: existing.batch.file })
     )
   }
   if (config.task_type === "image_classification") {
@@ -154,7 +113,7 @@ export const stageTraining = Effect.fn("program.stageTraining")(function* (args:
 
   const nowMs = yield* Clock.currentTimeMillis
   const id = uuidv7(nowMs)
-  const dir = stagingDir(config.dataset, id)
+  const files = stagingKeys(config.dataset, id)
   const staging: Staging = {
     format: "driftgate.staging/1",
     id,
@@ -163,8 +122,8 @@ export const stageTraining = Effect.fn("program.stageTraining")(function* (args:
     dataset: config.dataset,
     base_version: sha256Hex(rawBytes),
     merged_version: sha256Hex(mergedBytes),
-    merged_key: `${dir}/merged.csv`,
-    holdout_key: `${dir}/holdout.csv`,
+    merged_key: files.merged,
+    holdout_key: files.holdout,
     batch: {
       file: batch.file,
       sha256: batch.sha256,
@@ -177,11 +136,11 @@ export const stageTraining = Effect.fn("program.stageTraining")(function* (args:
   }
   yield* storage.writeOnce(staging.merged_key, mergedBytes)
   yield* storage.writeOnce(staging.holdout_key, holdoutCsv)
-  yield* storage.write(`${dir}/staging.json`, JSON.stringify(staging, null, 2) + "\n")
+  yield* storage.write(files.record, JSON.stringify(staging, null, 2) + "\n")
   // staged.json last: until it exists, nothing uses the staging.
   yield* storage.write(stagingKey(config.dataset), JSON.stringify(staging, null, 2) + "\n")
   yield* storage.append(
-    historyKey(config.dataset),
+    stagingHistoryKey(config.dataset),
     JSON.stringify({ at: staging.created_at, action: "staged", id, by: args.actor, batch: batch.file }) + "\n"
   )
   return staging
@@ -195,17 +154,14 @@ export const unstageTraining = Effect.fn("program.unstageTraining")(function* (a
 }) {
   const storage = yield* Storage
   const active = yield* activeStaging(args.config.dataset)
-  if (active === null)
-    return yield* Effect.fail(new UsageError({ message: `no drift training is staged for ${args.config.dataset}` }))
+  if (active === null) return yield* Effect.fail(new NotStaged({ dataset: args.config.dataset }))
   if (args.id !== undefined && args.id !== active.id) {
-    return yield* Effect.fail(
-      new UsageError({ message: `the staged drift training of ${args.config.dataset} is ${active.id}, not ${args.id}` })
-    )
+    return yield* Effect.fail(new NotStaged({ dataset: args.config.dataset, asked: args.id, active: active.id }))
   }
   yield* storage.remove(stagingKey(args.config.dataset))
   const at = new Date(yield* Clock.currentTimeMillis).toISOString()
   yield* storage.append(
-    historyKey(args.config.dataset),
+    stagingHistoryKey(args.config.dataset),
     JSON.stringify({ at, action: "unstaged", id: active.id, by: args.actor }) + "\n"
   )
   return active

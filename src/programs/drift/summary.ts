@@ -3,8 +3,9 @@ import { type PipelineConfig, registeredModelName } from "../../domain/config.js
 import { frameFromRecords } from "../../ml/frame.js"
 import { Storage } from "../../services/Storage.js"
 import { readPredictionLog } from "../serve/predictionLog.js"
-import { deployedReference, readHistory } from "./monitor.js"
+import { deployedReference, readHistory } from "./reference.js"
 import type { DriftHistoryLine } from "./report.js"
+import { servingLogDir } from "../workspace.js"
 
 const SPARK = "▁▂▃▄▅▆▇█"
 
@@ -31,5 +32,5 @@ export const servingLogBatch = Effect.fn("drift.servingLog")(function* (
     rows.map((r) => r.features),
     schema
   )
-  return { frame, path: storage.locate(`serving/predictions/${ref.name}/`), rows: rows.length }
+  return { frame, path: storage.locate(servingLogDir(ref.name)), rows: rows.length }
 })

@@ -1,0 +1,191 @@
+import { Effect } from "effect"
+import type { SplitMetrics } from "../../domain/comparison.js"
+import type { Frame } from "../../domain/table.js"
+import type { ModelVersion } from "../../domain/registry.js"
+import { takeFrameRows } from "../../ml/frame.js"
+import { Storage } from "../../services/Storage.js"
+import { Tracker } from "../../services/Tracker.js"
+import { Trainer } from "../../services/Trainer.js"
+import { loadBundle, type ModelBundle, predictFrame, specOfBundle } from "../modelBundle.js"
+import type { PreparedData, Preprocessed, ProductionBaseline } from "../pipelineTypes.js"
+import { pickRows, scorePredictions } from "../scoring.js"
+import { readFrame, targetVector } from "../splitData.js"
+import { readSplit } from "../trainStage.js"
+import { artifactKeys, datasetKeys, preprocessedKeys, type SplitPart, splitKeys } from "../workspace.js"
+import { ImageSplitSchema, ImageSidecarSchema, ModelOriginSchema, readWorkspaceJson } from "../workspaceJson.js"
+
+/** The candidate's predictions on each evaluated split, kept to score it again on a subset of rows. */
+export type CandidatePredictions = Record<
+  string,
+  { readonly y: Float64Array; readonly predictions: Float64Array; readonly proba: Float64Array | undefined }
+>
+
+interface Rescored {
+  readonly m: SplitMetrics
+  readonly cm: SplitMetrics
+  readonly rows: Record<string, { compared: number; total: number }>
+}
+
+/** A row's identity for leakage checks: its input cells and target, as text. */
+const rowKey = (frame: Frame, inputs: ReadonlyArray<string>, target: string, i: number): string =>
+  [...inputs, target]
+    .map((n) => {
+      const c = frame.columns.find((x) => x.name === n)
+      const v = c?.values[i]
+      return v === null || v === undefined || (typeof v === "number" && Number.isNaN(v)) ? "" : String(v)
+    })
+    .join("\u0001")
+
+/** Where a model's training split lives, from its metadata.json. */
+const trainingSplitOf = (runId: string) =>
+  Effect.map(readWorkspaceJson(artifactKeys(runId).metadata, ModelOriginSchema, "model metadata file"), (meta) =>
+    splitKeys(datasetKeys(meta.dataset, meta.dataset_version).split(meta.split_id))
+  )
+
+/** The rows a model was trained on (from its recorded split), as row keys. */
+const trainingRowKeys = (bundle: ModelBundle, target: string) =>
+  Effect.gen(function* () {
+    const split = yield* trainingSplitOf(bundle.runId)
+    const inputs = bundle.featureMap.input_features.map((f) => f.name)
+    const frame = yield* readFrame(split.csv("train"), specOfBundle(bundle), [...inputs, target])
+    const out = new Set<string>()
+    for (let i = 0; i < frame.rows; i++) out.add(rowKey(frame, inputs, target, i))
+    return out
+  })
+
+/** The candidate on the kept rows of a split, scored like Production. */
+const candidateOn = (task: string, c: CandidatePredictions[string], keep: ReadonlyArray<number>, nClasses: number) =>
+  scorePredictions(
+    task,
+    pickRows(c.y, keep, 1),
+    pickRows(c.predictions, keep, 1),
+    c.proba ? pickRows(c.proba, keep, nClasses) : undefined,
+    nClasses
+  )
+
+/** Tabular: Production with its own fitted transform on the rows of this run's splits it did not train on. */
+const rescoreTabular = (
+  task: string,
+  prepared: PreparedData,
+  prodRunId: string,
+  splits: ReadonlyArray<SplitPart>,
+  candidate: CandidatePredictions,
+  nClasses: number
+) =>
+  Effect.gen(function* () {
+    const bundle = yield* loadBundle(prodRunId)
+    const spec = prepared.spec
+    const inputs = bundle.featureMap.input_features.map((f) => f.name)
+    const seen = yield* trainingRowKeys(bundle, spec.target)
+    const out: Rescored = { m: {}, cm: {}, rows: {} }
+    for (const split of splits) {
+      const frame = yield* readFrame(prepared.splits[split].key, spec, [...inputs, spec.target])
+      const keep: number[] = []
+      for (let i = 0; i < frame.rows; i++) if (!seen.has(rowKey(frame, inputs, spec.target, i))) keep.push(i)
+      out.rows[split] = { compared: keep.length, total: frame.rows }
+      if (keep.length === 0) continue
+      const sub = takeFrameRows(frame, keep)
+      const p = yield* predictFrame(bundle, {
+        rows: sub.rows,
+        columns: inputs.map((n) => sub.columns.find((c) => c.name === n)!)
+      })
+      const y = targetVector(sub, spec.target, bundle.featureMap.classes)
+      out.m[split] = scorePredictions(task, y, p.predictions, p.proba, bundle.featureMap.classes?.length ?? 0)
+      out.cm[split] = candidateOn(task, candidate[split]!, keep, nClasses)
+    }
+    return out
+  })
+
+/** Images: Production on this run's evaluation images it did not train on (by relative path). */
+const rescoreImages = (pre: Preprocessed, prodRunId: string, candidate: CandidatePredictions, nClasses: number) =>
+  Effect.gen(function* () {
+    const storage = yield* Storage
+    const trainer = yield* Trainer
+    const trainSplit = yield* trainingSplitOf(prodRunId)
+    const seen = new Set(
+      (yield* readWorkspaceJson(trainSplit.list("train"), ImageSplitSchema, "image split list")).paths
+    )
+    const model = yield* Effect.flatMap(storage.readText(artifactKeys(prodRunId).model), trainer.decode)
+    const out: Rescored = { m: {}, cm: {}, rows: {} }
+    for (const split of Object.keys(candidate) as Array<"val" | "test">) {
+      const side = yield* readWorkspaceJson(
+        preprocessedKeys(pre.key).sidecar(split),
+        ImageSidecarSchema,
+        "preprocessed image split sidecar"
+      )
+      const keep = side.paths.flatMap((p, i) => (seen.has(p) ? [] : [i]))
+      out.rows[split] = { compared: keep.length, total: side.paths.length }
+      if (keep.length === 0) continue
+      const { x } = yield* readSplit(pre, split, pre.featureMap.classes)
+      const sub = new Float32Array(keep.length * x.cols)
+      const all = x.data as unknown as Float32Array
+      keep.forEach((r, k) => sub.set(all.subarray(r * x.cols, (r + 1) * x.cols), k * x.cols))
+      const p = yield* trainer.predict(model, { rows: keep.length, cols: x.cols, data: sub as unknown as Float64Array })
+      const y = pickRows(candidate[split]!.y, keep, 1)
+      out.m[split] = scorePredictions("image_classification", y, p.predictions, p.proba, nClasses)
+      out.cm[split] = candidateOn("image_classification", candidate[split]!, keep, nClasses)
+    }
+    return out
+  })
+
+/** What Production recorded when it was evaluated (val.* and test.* metrics of its run). */
+const recordedMetrics = (runId: string) =>
+  Effect.gen(function* () {
+    const tracker = yield* Tracker
+    const detail = yield* Effect.either(tracker.getRun(runId))
+    const recorded: SplitMetrics = {}
+    if (detail._tag === "Right") {
+      for (const m of detail.right.metrics) {
+        const [split, key] = m.key.split(".", 2)
+        if ((split === "val" || split === "test") && key) (recorded[split] ??= {})[key] = m.value
+      }
+    }
+    return recorded
+  })
+
+/**
+ * Production re-scored with its own transform on this run's evaluation rows that it did not train
+ * on, beside the candidate on the same rows; when that is impossible (its artifact is gone), its
+ * recorded metrics, with a warning.
+ */
+export const rescoreProduction = (args: {
+  readonly task: string
+  readonly prepared: PreparedData
+  readonly preprocessed: Preprocessed
+  readonly production: ModelVersion
+  readonly splits: ReadonlyArray<SplitPart>
+  readonly candidate: CandidatePredictions
+  readonly candidateMetrics: SplitMetrics
+  readonly nClasses: number
+}) =>
+  Effect.gen(function* () {
+    const v = args.production
+    const rescored = yield* Effect.either(
+      args.preprocessed.featureMap.image !== undefined
+        ? rescoreImages(args.preprocessed, v.runId, args.candidate, args.nClasses)
+        : rescoreTabular(args.task, args.prepared, v.runId, args.splits, args.candidate, args.nClasses)
+    )
+    if (rescored._tag === "Right") {
+      const baseline: ProductionBaseline = {
+        version: v.version,
+        runId: v.runId,
+        metrics: rescored.right.m,
+        candidateMetrics: rescored.right.cm,
+        rows: rescored.right.rows,
+        source: "re-scored with its own transform on this run's evaluation rows that it did not train on"
+      }
+      return { baseline, warning: null }
+    }
+    const baseline: ProductionBaseline = {
+      version: v.version,
+      runId: v.runId,
+      metrics: yield* recordedMetrics(v.runId),
+      candidateMetrics: args.candidateMetrics,
+      rows: {},
+      source: "recorded metrics (re-scoring failed)"
+    }
+    return {
+      baseline,
+      warning: `Production version ${v.version} could not be re-scored on this data, so its recorded metrics are used`
+    }
+  })
