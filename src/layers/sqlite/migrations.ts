@@ -126,5 +126,27 @@ export const migrations: ReadonlyArray<Migration> = [
       -- At most one rollback in flight per model.
       CREATE UNIQUE INDEX rollback_intents_one_pending ON rollback_intents(model) WHERE status = 'pending';
     `
+  },
+  {
+    version: 3,
+    name: "artifact_files",
+    sql: `
+      -- Every file of a registered version with its SHA-256, written in the registering transaction.
+      -- Versions registered before this migration have none: files_recorded = 0 says so.
+      ALTER TABLE model_versions ADD COLUMN files_recorded INTEGER NOT NULL DEFAULT 0;
+      CREATE TABLE artifact_files (
+        name TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        file TEXT NOT NULL,
+        sha256 TEXT NOT NULL CHECK (length(sha256) = 64),
+        bytes INTEGER NOT NULL CHECK (bytes >= 0),
+        PRIMARY KEY (name, version, file),
+        FOREIGN KEY (name, version) REFERENCES model_versions(name, version)
+      );
+      CREATE TRIGGER artifact_files_no_update BEFORE UPDATE ON artifact_files
+      BEGIN SELECT RAISE(ABORT, 'artifact_files is append-only: recorded digests cannot be changed'); END;
+      CREATE TRIGGER artifact_files_no_delete BEFORE DELETE ON artifact_files
+      BEGIN SELECT RAISE(ABORT, 'artifact_files is append-only: recorded digests cannot be deleted'); END;
+    `
   }
 ]
