@@ -5,11 +5,11 @@ import { execFileSync } from "node:child_process"
 import * as path from "node:path"
 import { describeError, exitCodeOf } from "./domain/describe.js"
 import { RegistryError, StoreError, UsageError } from "./domain/errors.js"
-import { replayProblems } from "./domain/registry.js"
 import { monitorDrift } from "./programs/drift/monitor.js"
 import { monitorImageDrift, prepareImageBatch } from "./programs/drift/imageDrift.js"
 import { stageTraining, unstageTraining } from "./programs/drift/staging.js"
 import { driftSummary, servingLogBatch } from "./programs/drift/summary.js"
+import { verifyStore } from "./programs/verifyStore.js"
 import { promoteRun } from "./programs/promoteRun.js"
 import { describeIntent, rollback } from "./programs/rollback.js"
 import { Registry } from "./services/Registry.js"
@@ -176,7 +176,7 @@ const runsList = Command.make(
               )
             ].join("\n")
       )
-    }).pipe(Effect.provide(liveLayer({ workspace: resolveWorkspace(o.workspace) })))
+    }).pipe(Effect.provide(liveLayer({ workspace: resolveWorkspace(o.workspace), existing: true })))
 ).pipe(Command.withDescription("list tracked runs, newest first"))
 
 const runsShow = Command.make(
@@ -203,7 +203,7 @@ const runsShow = Command.make(
           ...d.artifacts.map((a) => `  ${a.name}: ${a.path}`)
         ].join("\n")
       )
-    }).pipe(Effect.provide(liveLayer({ workspace: resolveWorkspace(o.workspace) })))
+    }).pipe(Effect.provide(liveLayer({ workspace: resolveWorkspace(o.workspace), existing: true })))
 ).pipe(Command.withDescription("show one run: anchors, params, metrics, tags, artifacts"))
 
 const runs = Command.make("runs").pipe(
@@ -334,7 +334,7 @@ const registryList = Command.make("list", { workspace: workspaceOpt, json: jsonO
             )
           ].join("\n")
     )
-  }).pipe(Effect.provide(liveLayer({ workspace: resolveWorkspace(o.workspace) })))
+  }).pipe(Effect.provide(liveLayer({ workspace: resolveWorkspace(o.workspace), existing: true })))
 ).pipe(Command.withDescription("registered models with their Production version"))
 
 const registryShow = Command.make(
@@ -363,41 +363,32 @@ const registryShow = Command.make(
           )
         ].join("\n")
       )
-    }).pipe(Effect.provide(liveLayer({ workspace: resolveWorkspace(o.workspace) })))
+    }).pipe(Effect.provide(liveLayer({ workspace: resolveWorkspace(o.workspace), existing: true })))
 ).pipe(Command.withDescription("versions, stages, aliases and the audit trail of one model"))
 
 const registryVerify = Command.make("verify", { workspace: workspaceOpt, json: jsonOpt, verbose: verboseOpt }, (o) =>
   Effect.gen(function* () {
-    const registry = yield* Registry
-    const verdict = yield* registry.verify()
-    const pending = yield* registry.pendingRollbacks()
-    const problems = [...verdict.problems]
-    const audit = yield* registry.audit()
-    for (const m of yield* registry.listModels()) {
-      const versions = yield* registry.listVersions(m.name)
-      const prod = versions.filter((v) => v.stage === "Production")
-      if (prod.length > 1)
-        problems.push(
-          `model ${m.name} has ${prod.length} Production versions (${prod.map((v) => v.version).join(", ")})`
-        )
-      problems.push(...replayProblems(audit, m.name, versions))
-    }
-    const result = { ok: problems.length === 0, audit_records: verdict.records, problems, pending_rollbacks: pending }
-    yield* out(o.json, result, () =>
+    const v = yield* verifyStore()
+    yield* out(o.json, v, () =>
       [
-        result.ok
-          ? `audit chain verified: ${verdict.records} record(s); stages and aliases match the audit log; at most one Production version per model`
-          : `registry verification FAILED`,
-        ...problems.map((p) => `  - ${p}`),
-        ...pending.map((i) => `  pending: ${describeIntent(i)}`)
+        v.ok
+          ? `registry verified: ${v.audit_records} audit record(s); ${v.checked.join("; ")}`
+          : `registry verification FAILED (${v.problems.length} problem(s))`,
+        ...v.problems.map((p) => `  - ${p}`),
+        ...v.notes.map((n) => `  note: ${n}`),
+        ...v.pending_rollbacks.map((i) => `  pending: ${describeIntent(i)}`)
       ].join("\n")
     )
-    if (!result.ok)
+    if (!v.ok)
       return yield* Effect.fail(
-        new StoreError({ op: "verify", message: `the registry failed verification: ${problems[0]}` })
+        new StoreError({ op: "verify", message: `the registry failed verification: ${v.problems[0]}` })
       )
-  }).pipe(Effect.provide(liveLayer({ workspace: resolveWorkspace(o.workspace) })))
-).pipe(Command.withDescription("verify the audit hash chain and the one-Production invariant"))
+  }).pipe(Effect.provide(liveLayer({ workspace: resolveWorkspace(o.workspace), existing: true })))
+).pipe(
+  Command.withDescription(
+    "verify the store: SQLite integrity, the audit chain and its anchors, stages, one Production, every artifact's SHA-256"
+  )
+)
 
 const registryCmd = Command.make("registry").pipe(
   Command.withDescription("the model registry"),
@@ -565,7 +556,7 @@ const driftSummaryCmd = Command.make(
     Effect.gen(function* () {
       const loaded = yield* loadConfig(o.config)
       const s = yield* driftSummary(loaded.config).pipe(
-        Effect.provide(liveLayer({ workspace: resolveWorkspace(o.workspace, loaded.config.workspace) }))
+        Effect.provide(liveLayer({ workspace: resolveWorkspace(o.workspace, loaded.config.workspace), existing: true }))
       )
       yield* out(o.json, s, () =>
         s.checks.length === 0

@@ -5,7 +5,7 @@ import { ApproverHeadlessCancel } from "./approver/ApproverHeadlessCancel.js"
 import { ApproverPolicy } from "./approver/ApproverPolicy.js"
 import { ApproverTerminal } from "./approver/ApproverTerminal.js"
 import { StorageFs } from "./storage/StorageFs.js"
-import { SqliteDatabaseLive, SqliteDatabaseSnapshot } from "./sqlite/SqliteDatabase.js"
+import { SqliteDatabaseExisting, SqliteDatabaseLive, SqliteDatabaseSnapshot } from "./sqlite/SqliteDatabase.js"
 import { accessSync, constants } from "node:fs"
 import { RegistrySqlite } from "./registry/RegistrySqlite.js"
 import { TrackerSqlite } from "./tracker/TrackerSqlite.js"
@@ -41,11 +41,20 @@ const readOnlyWorkspace = (ws: string): boolean => {
  * The production bundle for one workspace: SQLite store (WAL) at <workspace>/store.db, files under
  * <workspace>, the terminal prompt, and the approver chosen by --approve. Built once per command.
  */
-export const liveLayer = (options: { readonly workspace: string; readonly approve?: ApproveMode | undefined }) => {
+export const liveLayer = (options: {
+  readonly workspace: string
+  readonly approve?: ApproveMode | undefined
+  /** Read-only commands: a missing store is an error (StoreMissing), never created. */
+  readonly existing?: boolean
+}) => {
   const ws = path.resolve(options.workspace)
   const store = path.join(ws, "store.db")
   const base = Layer.mergeAll(
-    readOnlyWorkspace(ws) ? SqliteDatabaseSnapshot(store) : SqliteDatabaseLive(store),
+    readOnlyWorkspace(ws)
+      ? SqliteDatabaseSnapshot(store)
+      : options.existing === true
+        ? SqliteDatabaseExisting(store)
+        : SqliteDatabaseLive(store),
     StorageFs(ws),
     PromptTerminal,
     NodeFileSystem.layer

@@ -104,7 +104,7 @@ export const serve = Effect.fn("serve.run")(function* (options: ServeOptions = {
   const sink: PredictionSink = {
     append: (key, text) => Runtime.runPromise(runtime)(storage.append(key, text))
   }
-  const initial = yield* loadModelSet(loadOptions)
+  const initial = yield* loadModelSet({ ...loadOptions, onMismatch: "skip" })
   const adminToken = options.adminToken ?? (yield* readAdminToken(config.admin_token_env))
 
   yield* Effect.scoped(
