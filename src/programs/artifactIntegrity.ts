@@ -17,7 +17,7 @@ const REQUIRED = ["model.json", "transform.json", "feature_map.json", "metadata.
 export const digestModelFolder = Effect.fn("artifacts.digest")(function* (runId: string) {
   const storage = yield* Storage
   const dir = artifactKeys(runId).dir
-  const keys = yield* storage.list(`${dir}/`)
+  const keys = yield* storage.list(dir)
   const files: ArtifactFile[] = []
   for (const key of keys) {
     const file = key.slice(dir.length + 1)

@@ -132,8 +132,8 @@ export const verifyStore = Effect.fn("program.verifyStore")(function* () {
   checked.push("the store is not empty beside existing artifacts or reports")
   if (models.length === 0 && audit.length === 0) {
     const runs = (yield* step("the tracked runs", tracker.listRuns({ limit: 1 }))) ?? []
-    const artifacts = (yield* step("artifacts/", storage.list("artifacts/"))) ?? []
-    const reports = (yield* step("reports/", storage.list("reports/"))) ?? []
+    const artifacts = (yield* step("artifacts/", storage.list("artifacts"))) ?? []
+    const reports = (yield* step("reports/", storage.list("reports"))) ?? []
     const folders = (keys: ReadonlyArray<string>) => new Set(keys.map((k) => k.split("/")[1])).size
     if (runs.length === 0 && (artifacts.length > 0 || reports.length > 0))
       problems.push(
