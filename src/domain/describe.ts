@@ -159,7 +159,9 @@ const sentenceOf = (e: DriftgateError): string => {
     case "StaleComparison":
       return e.action === "promotion"
         ? `promotion of ${e.model} refused: run ${e.subject} was compared with ${versionName(e.comparedWith)} but Production is now ${versionName(e.current)}; re-evaluate it against the current Production (driftgate promote --run ${e.subject})`
-        : `rollback of ${e.model} refused: intent ${e.subject} replaces ${versionName(e.comparedWith)} but Production is now ${versionName(e.current)}; abandon it (rollback --abandon --reason TEXT) and start again`
+        : e.subject.startsWith("to version ")
+          ? `rollback of ${e.model} ${e.subject} refused: it was to replace ${versionName(e.comparedWith)} but Production is now ${versionName(e.current)}; look at the registry again and rerun`
+          : `rollback of ${e.model} refused: intent ${e.subject} replaces ${versionName(e.comparedWith)} but Production is now ${versionName(e.current)}; abandon it (rollback --abandon --reason TEXT) and start again`
     case "StoreMissing":
       return e.workspaceExists
         ? `there is no store at ${e.path}: nothing has run in the workspace ${e.workspace} yet (read-only commands never create one)`
