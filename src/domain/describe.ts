@@ -60,6 +60,12 @@ export interface DescribeOptions {
 
 const MAX_SHOWN = 12
 
+/** What is wrong with a registered file, without naming the version (callers do). */
+export const mismatchReason = (e: ArtifactMismatch): string =>
+  e.problem === "missing"
+    ? `its file ${e.file} is missing (registered with SHA-256 ${e.recorded.slice(0, 12)}…)`
+    : `its file ${e.file} was modified after registration (SHA-256 recorded ${e.recorded.slice(0, 12)}…, found ${(e.found ?? "").slice(0, 12)}…)`
+
 const versionName = (v: number | null) => (v === null ? "no Production version" : `version ${v}`)
 
 /**
@@ -153,9 +159,7 @@ const sentenceOf = (e: DriftgateError): string => {
     case "RunNotEvaluated":
       return `run ${e.runId} has no evaluated model in this workspace (no ${e.key}); only runs that reached evaluation can be promoted`
     case "ArtifactMismatch":
-      return e.problem === "missing"
-        ? `${e.model} version ${e.version} is refused: its file ${e.file} is missing (registered with SHA-256 ${e.recorded.slice(0, 12)}…)`
-        : `${e.model} version ${e.version} is refused: its file ${e.file} was modified after registration (SHA-256 recorded ${e.recorded.slice(0, 12)}…, found ${(e.found ?? "").slice(0, 12)}…)`
+      return `${e.model} version ${e.version} is refused: ${mismatchReason(e)}`
     case "StaleComparison":
       return e.action === "promotion"
         ? `promotion of ${e.model} refused: run ${e.subject} was compared with ${versionName(e.comparedWith)} but Production is now ${versionName(e.current)}; re-evaluate it against the current Production (driftgate promote --run ${e.subject})`

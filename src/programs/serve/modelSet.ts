@@ -1,5 +1,5 @@
 import { Cause, Clock, Effect, Exit, Runtime } from "effect"
-import { describeError } from "../../domain/describe.js"
+import { describeError, mismatchReason } from "../../domain/describe.js"
 import { StorageError, TrainingError } from "../../domain/errors.js"
 import type { FeatureMap } from "../../domain/featureMap.js"
 import type { ModelVersion, Stage } from "../../domain/registry.js"
@@ -336,16 +336,17 @@ export const loadModelSet = Effect.fn("serve.loadModels")(function* (options: Lo
     const verified = yield* Effect.either(requireVerifiedFiles(newest))
     if (verified._tag === "Left") {
       const e = verified.left
+      const reason = e._tag === "ArtifactMismatch" ? mismatchReason(e) : describeError(e)
       if (e._tag !== "ArtifactMismatch" || options.onMismatch !== "skip") {
         return yield* Effect.fail(
           new StorageError({
             op: "load",
-            key: e._tag === "ArtifactMismatch" ? e.file : artifactKeys(newest.runId).dir,
-            message: `model ${name} version ${newest.version} cannot be served: ${describeError(e)}`
+            key: artifactKeys(newest.runId).dir,
+            message: `model ${name} version ${newest.version} cannot be served: ${reason}`
           })
         )
       }
-      notes.push(`model ${name} version ${newest.version} is not served: ${describeError(e)}`)
+      notes.push(`model ${name} version ${newest.version} is not served: ${reason}`)
       continue
     }
     const served = yield* Effect.flatMap(loadBundle(newest.runId), (bundle) =>
