@@ -16,21 +16,25 @@ export class Pipeline extends Context.Tag("driftgate/cli/Pipeline")<Pipeline, Lo
 export const resolveWorkspace = (flag: Option.Option<string>, fromConfig?: string): string =>
   path.resolve(Option.getOrUndefined(flag) ?? fromConfig ?? ".driftgate")
 
-const forWorkspace = (workspace: string, approve: ApproveMode | undefined) =>
-  Layer.merge(liveLayer({ workspace, approve }), Layer.succeed(Workspace, workspace))
+const forWorkspace = (workspace: string, approve: ApproveMode | undefined, existing = false) =>
+  Layer.merge(liveLayer({ workspace, approve, existing }), Layer.succeed(Workspace, workspace))
 
 /** The live services for the workspace the shared options name: for commands without --config. */
 export const workspaceLayer = (approve?: ApproveMode) =>
   Layer.unwrapEffect(Effect.map(driftgate, (root) => forWorkspace(resolveWorkspace(root.workspace), approve)))
 
+/** For read-only commands: a missing store is StoreMissing (exit 1), never created. */
+export const existingWorkspaceLayer = () =>
+  Layer.unwrapEffect(Effect.map(driftgate, (root) => forWorkspace(resolveWorkspace(root.workspace), undefined, true)))
+
 /** Loads --config first (a bad config is exit 64 before the store is touched), then the live services. */
-export const pipelineLayer = (file: string, approve?: ApproveMode) =>
+export const pipelineLayer = (file: string, approve?: ApproveMode, existing = false) =>
   Layer.unwrapEffect(
     Effect.gen(function* () {
       const root = yield* driftgate
       const loaded = yield* loadConfig(file)
       return Layer.merge(
-        forWorkspace(resolveWorkspace(root.workspace, loaded.config.workspace), approve),
+        forWorkspace(resolveWorkspace(root.workspace, loaded.config.workspace), approve, existing),
         Layer.succeed(Pipeline, loaded)
       )
     })

@@ -1,5 +1,6 @@
 import type {
   AlreadyStaged,
+  ArtifactMismatch,
   ApprovalCancelled,
   ApprovalRejected,
   ConfigError,
@@ -15,9 +16,11 @@ import type {
   RegistryError,
   RunNotEvaluated,
   RunNotFound,
+  StaleComparison,
   StagingOutdated,
   StorageError,
   StoreError,
+  StoreMissing,
   TrainingError,
   UsageError,
   WorkspaceFileInvalid
@@ -46,6 +49,9 @@ export type DriftgateError =
   | NotStaged
   | StagingOutdated
   | RunNotEvaluated
+  | ArtifactMismatch
+  | StaleComparison
+  | StoreMissing
 
 export interface DescribeOptions {
   /** Append the chain of lower-level causes (better-sqlite3, a learner, a JSON parser), one per line. */
@@ -53,6 +59,14 @@ export interface DescribeOptions {
 }
 
 const MAX_SHOWN = 12
+
+/** What is wrong with a registered file, without naming the version (callers do). */
+export const mismatchReason = (e: ArtifactMismatch): string =>
+  e.problem === "missing"
+    ? `its file ${e.file} is missing (registered with SHA-256 ${e.recorded.slice(0, 12)}…)`
+    : `its file ${e.file} was modified after registration (SHA-256 recorded ${e.recorded.slice(0, 12)}…, found ${(e.found ?? "").slice(0, 12)}…)`
+
+const versionName = (v: number | null) => (v === null ? "no Production version" : `version ${v}`)
 
 /**
  * One sentence per expected error, naming the file, column, key or rule at fault; with
@@ -144,6 +158,18 @@ const sentenceOf = (e: DriftgateError): string => {
       return e.message
     case "RunNotEvaluated":
       return `run ${e.runId} has no evaluated model in this workspace (no ${e.key}); only runs that reached evaluation can be promoted`
+    case "ArtifactMismatch":
+      return `${e.model} version ${e.version} is refused: ${mismatchReason(e)}`
+    case "StaleComparison":
+      return e.action === "promotion"
+        ? `promotion of ${e.model} refused: run ${e.subject} was compared with ${versionName(e.comparedWith)} but Production is now ${versionName(e.current)}; re-evaluate it against the current Production (driftgate promote --run ${e.subject})`
+        : e.subject.startsWith("to version ")
+          ? `rollback of ${e.model} ${e.subject} refused: it was to replace ${versionName(e.comparedWith)} but Production is now ${versionName(e.current)}; look at the registry again and rerun`
+          : `rollback of ${e.model} refused: intent ${e.subject} replaces ${versionName(e.comparedWith)} but Production is now ${versionName(e.current)}; abandon it (rollback --abandon --reason TEXT) and start again`
+    case "StoreMissing":
+      return e.workspaceExists
+        ? `there is no store at ${e.path}: nothing has run in the workspace ${e.workspace} yet (read-only commands never create one)`
+        : `the workspace ${e.workspace} does not exist (no store at ${e.path}); check --workspace or DRIFTGATE_WORKSPACE (read-only commands never create one)`
   }
 }
 
@@ -152,6 +178,7 @@ export const exitCodeOf = (e: DriftgateError): number => {
   switch (e._tag) {
     case "PromotionBlocked":
     case "DriftGateFailed":
+    case "StaleComparison":
       return 2
     case "ApprovalRejected":
     case "ApprovalCancelled":
@@ -176,6 +203,8 @@ export const exitCodeOf = (e: DriftgateError): number => {
     case "TrainingError":
     case "WorkspaceFileInvalid":
     case "DriftReferenceMissing":
+    case "ArtifactMismatch":
+    case "StoreMissing":
       return 1
   }
 }

@@ -174,3 +174,39 @@ export class RunNotEvaluated extends Schema.TaggedError<RunNotEvaluated>()("RunN
   runId: Schema.String,
   key: Schema.String
 }) {}
+
+/**
+ * A registered version's file no longer matches the SHA-256 recorded when it was registered, or is
+ * gone (exit 1): the version is refused wherever it would be loaded.
+ */
+export class ArtifactMismatch extends Schema.TaggedError<ArtifactMismatch>()("ArtifactMismatch", {
+  model: Schema.String,
+  version: Schema.Number,
+  /** The file's workspace key (artifacts/<run-id>/model/<file>). */
+  file: Schema.String,
+  problem: Schema.Literal("modified", "missing"),
+  recorded: Schema.String,
+  found: Schema.NullOr(Schema.String)
+}) {}
+
+/**
+ * Compare-and-set: Production changed between the comparison (or the rollback's intent) and the
+ * registry transaction that would act on it (exit 2); nothing was changed.
+ */
+export class StaleComparison extends Schema.TaggedError<StaleComparison>()("StaleComparison", {
+  model: Schema.String,
+  action: Schema.Literal("promotion", "rollback"),
+  /** The Production version the decision was based on (null: there was none). */
+  comparedWith: Schema.NullOr(Schema.Number),
+  /** The Production version now (null: there is none). */
+  current: Schema.NullOr(Schema.Number),
+  /** The run being promoted, or the rollback intent id. */
+  subject: Schema.String
+}) {}
+
+/** A read-only command pointed at a workspace without a store: nothing is created (exit 1). */
+export class StoreMissing extends Schema.TaggedError<StoreMissing>()("StoreMissing", {
+  path: Schema.String,
+  workspace: Schema.String,
+  workspaceExists: Schema.Boolean
+}) {}

@@ -31,10 +31,20 @@ export const approverLayer = (mode: ApproveMode | undefined, interactive: boolea
  * Effect's Config, or a read-only mount), the terminal prompt, and the approver chosen by --approve.
  * Built once per command.
  */
-export const liveLayer = (options: { readonly workspace: string; readonly approve?: ApproveMode | undefined }) => {
+export const liveLayer = (options: {
+  readonly workspace: string
+  readonly approve?: ApproveMode | undefined
+  /** Read-only commands: a missing store is an error (StoreMissing), never created. */
+  readonly existing?: boolean
+}) => {
   const ws = path.resolve(options.workspace)
   const store = path.join(ws, "store.db")
-  const base = Layer.mergeAll(SqliteDatabaseWorkspace(store), StorageFs(ws), PromptTerminal, NodeFileSystem.layer)
+  const base = Layer.mergeAll(
+    SqliteDatabaseWorkspace(store, { existing: options.existing === true }),
+    StorageFs(ws),
+    PromptTerminal,
+    NodeFileSystem.layer
+  )
   const services = Layer.mergeAll(
     TrackerSqlite,
     RegistrySqlite,

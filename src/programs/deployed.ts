@@ -4,15 +4,20 @@ import { NoDeployedVersion } from "../domain/errors.js"
 import { Registry } from "../services/Registry.js"
 import { Storage } from "../services/Storage.js"
 import { Trainer } from "../services/Trainer.js"
+import { requireVerifiedFiles } from "./artifactIntegrity.js"
 import { artifactKeys } from "./workspace.js"
 
-/** The version of a pipeline's registered model at its deployment stage; `purpose` ends the error sentence. */
+/**
+ * The version of a pipeline's registered model at its deployment stage, its files checked against
+ * the digests recorded at registration; `purpose` ends the error sentence.
+ */
 export const deployedVersion = Effect.fn("registry.deployed")(function* (config: PipelineConfig, purpose: string) {
   const registry = yield* Registry
   const name = registeredModelName(config)
   const stage = config.deployment.allowed_stage
   const version = (yield* registry.getByStage(name, stage))[0]
   if (version === undefined) return yield* Effect.fail(new NoDeployedVersion({ model: name, stage, purpose }))
+  yield* requireVerifiedFiles(version)
   return { name, version }
 })
 

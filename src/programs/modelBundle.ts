@@ -2,10 +2,12 @@ import { Effect, Schema } from "effect"
 import type { DatasetSpec } from "../domain/dataset.js"
 import { TrainingError } from "../domain/errors.js"
 import { type FeatureMap, FeatureMapSchema } from "../domain/featureMap.js"
+import type { ModelVersion } from "../domain/registry.js"
 import type { Frame } from "../domain/table.js"
 import { type ColumnTransformerState, transformFrame } from "../ml/preprocess.js"
 import { Storage } from "../services/Storage.js"
 import { type FittedModel, Trainer } from "../services/Trainer.js"
+import { requireVerifiedFiles } from "./artifactIntegrity.js"
 import { TransformSchema } from "./pipelineTypes.js"
 import { artifactKeys } from "./workspace.js"
 import { readWorkspaceJson } from "./workspaceJson.js"
@@ -46,6 +48,15 @@ export const loadBundle = Effect.fn("model.load")(function* (runId: string) {
   const featureMap = yield* readArtifactJson(keys.featureMap, FeatureMapSchema, "feature map")
   const metadata = yield* readArtifactJson(keys.metadata, MetadataSchema, "model metadata file")
   return { runId, model, transform, featureMap, metadata } satisfies ModelBundle
+})
+
+/**
+ * A registered version's bundle, after checking every file against the SHA-256 recorded when it was
+ * registered: a modified or missing file is refused (ArtifactMismatch) before anything is decoded.
+ */
+export const loadVersionBundle = Effect.fn("model.loadVersion")(function* (version: ModelVersion) {
+  yield* requireVerifiedFiles(version)
+  return yield* loadBundle(version.runId)
 })
 
 /** The input columns of a bundle as a DatasetSpec-like schema, to read raw CSVs for it. */

@@ -15,6 +15,7 @@ import { Registry } from "../services/Registry.js"
 import { Storage } from "../services/Storage.js"
 import { Tracker } from "../services/Tracker.js"
 import type { PipelineConfig } from "../domain/config.js"
+import { filesToRegister, writeRegistration } from "./artifactIntegrity.js"
 import { gateContext } from "./drift/gate.js"
 import type { Evaluation, PipelineContext, PromotionOutcome, PromotionState, StageError } from "./pipelineTypes.js"
 import { writeReport } from "./reports.js"
@@ -75,7 +76,7 @@ export const promote = Effect.fn("stage.promotion")(function* (input: PromotionI
       onSome: (v) => ({ version: v.version, run_id: v.runId })
     })
   }
-  const decide = (outcome: PromotionOutcome, extra: Record<string, unknown>) =>
+  const decide = (outcome: PromotionOutcome | "stale_comparison", extra: Record<string, unknown>) =>
     Effect.gen(function* () {
       yield* writeReport(storage, runId, "promotion_decision.json", { ...base, outcome, ...extra })
       yield* tracker.setTags(runId, { promotion: outcome })
@@ -131,20 +132,31 @@ export const promote = Effect.fn("stage.promotion")(function* (input: PromotionI
     )
   }
 
-  const version = yield* registry.promote({
-    name,
-    runId,
-    artifactPath: artifactKeys(runId).dir,
-    tags: { ...input.anchors, ...(input.extraTags ?? {}) },
-    actor: decision.by,
-    reason: decision.reason,
-    stage: config.deployment.allowed_stage,
-    details: {
-      approver: approver.name,
-      ...("policy" in decision ? { policy: decision.policy } : {}),
-      verdict: evaluation.verdict
-    }
-  })
+  // The files are digested now, as they are registered; the transaction refuses a stale comparison.
+  const files = yield* filesToRegister(name, runId)
+  const version = yield* registry
+    .promote({
+      name,
+      runId,
+      artifactPath: artifactKeys(runId).dir,
+      tags: { ...input.anchors, ...(input.extraTags ?? {}) },
+      actor: decision.by,
+      reason: decision.reason,
+      stage: config.deployment.allowed_stage,
+      details: {
+        approver: approver.name,
+        ...("policy" in decision ? { policy: decision.policy } : {}),
+        verdict: evaluation.verdict
+      },
+      files,
+      comparedWith: evaluation.production?.version ?? null
+    })
+    .pipe(
+      Effect.tapErrorTag("StaleComparison", (e) =>
+        decide("stale_comparison", { ...decisionFields, production_now: e.current, compared_with: e.comparedWith })
+      )
+    )
+  yield* writeRegistration(version, files)
   yield* decide("approved", {
     ...decisionFields,
     version: version.version,
@@ -156,7 +168,7 @@ export const promote = Effect.fn("stage.promotion")(function* (input: PromotionI
 
 /** How a failed promotion ended: the gate's decision, or "failed" for anything else (a store error …). */
 export const promotionStateOf = (e: StageError): PromotionState =>
-  e._tag === "PromotionBlocked"
+  e._tag === "PromotionBlocked" || e._tag === "StaleComparison"
     ? "blocked"
     : e._tag === "ApprovalRejected"
       ? "rejected"

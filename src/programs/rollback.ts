@@ -4,6 +4,7 @@ import { RegistryError, UsageError } from "../domain/errors.js"
 import type { RollbackIntent } from "../domain/registry.js"
 import { Prompt } from "../services/Prompt.js"
 import { Registry } from "../services/Registry.js"
+import { requireDeployable } from "./artifactIntegrity.js"
 import { deploymentManifest } from "./deployStage.js"
 
 export interface RollbackRequest {
@@ -45,6 +46,8 @@ export const rollback = Effect.fn("program.rollback")(function* (req: RollbackRe
       yield* registry.abandonRollback(intent.id, reason, req.actor)
       return { action: "abandoned" as const, intent, version: null }
     }
+    const target = Option.getOrUndefined(yield* registry.getVersion(name, intent.toVersion))
+    if (target !== undefined) yield* requireDeployable(target)
     const v = yield* registry.completeRollback(intent.id, req.actor)
     yield* deploymentManifest({ runId: `rollback-${intent.id}`, config: req.config, promotion: "approved" })
     return { action: "resumed" as const, intent, version: v }
@@ -100,7 +103,17 @@ export const rollback = Effect.fn("program.rollback")(function* (req: RollbackRe
     }
   }
   if (reason.trim() === "") return yield* Effect.fail(new UsageError({ message: "--reason may not be empty" }))
-  const intent = yield* registry.beginRollback({ name, toVersion: target, reason, actor: req.actor })
+  // The target's files are checked before any stage moves: a rollback never deploys a gone or edited model.
+  const targetVersion = versions.find((v) => v.version === target)
+  if (targetVersion !== undefined) yield* requireDeployable(targetVersion)
+  // Compare-and-set: the intent replaces the Production version the operator saw.
+  const intent = yield* registry.beginRollback({
+    name,
+    toVersion: target,
+    reason,
+    actor: req.actor,
+    replacing: current?.version ?? null
+  })
   const v = yield* registry.completeRollback(intent.id)
   yield* deploymentManifest({ runId: `rollback-${intent.id}`, config: req.config, promotion: "approved" })
   return { action: "rolled_back" as const, intent, version: v, previous: current ?? null }

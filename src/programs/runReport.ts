@@ -15,7 +15,7 @@ export interface StageReport {
 }
 
 export const statusOf = (e: StageError): StageStatus =>
-  e._tag === "PromotionBlocked"
+  e._tag === "PromotionBlocked" || e._tag === "StaleComparison"
     ? "blocked"
     : e._tag === "ApprovalCancelled"
       ? "cancelled"

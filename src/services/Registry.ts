@@ -1,5 +1,6 @@
 import { Context, type Effect, type Option } from "effect"
-import type { RegistryError, StoreError } from "../domain/errors.js"
+import type { ArtifactFile } from "../domain/artifacts.js"
+import type { RegistryError, StaleComparison, StoreError } from "../domain/errors.js"
 import type {
   AuditEntry,
   AuditRecord,
@@ -21,6 +22,26 @@ export interface PromoteInput {
   readonly stage?: "Production" | "Staging"
   readonly aliases?: ReadonlyArray<string>
   readonly details?: Readonly<Record<string, unknown>>
+  /**
+   * Every file of the version's model folder with its SHA-256, recorded in the same transaction
+   * (and in the promote audit record). Absent: the version is registered unverifiable.
+   */
+  readonly files?: ReadonlyArray<ArtifactFile>
+  /**
+   * Compare-and-set: the Production version the candidate was compared with (null: there was none).
+   * If Production is another version when the transaction runs, it fails with StaleComparison and
+   * changes nothing. Absent: no check.
+   */
+  readonly comparedWith?: number | null
+}
+
+/** What the store says about itself beyond the audit chain: its own integrity and its anchors. */
+export interface StoreInspection {
+  /** Checks that ran, in words ("SQLite integrity_check", …). */
+  readonly checked: ReadonlyArray<string>
+  readonly problems: ReadonlyArray<string>
+  /** Facts worth saying that are not failures (an old store without an anchor file, …). */
+  readonly notes: ReadonlyArray<string>
 }
 
 /**
@@ -40,7 +61,7 @@ export class Registry extends Context.Tag("driftgate/Registry")<
      * archives the previous holder of that stage, moves the aliases (default: ["champion"] for Production, none for Staging) and appends
      * the audit records. Refused (RegistryError) when a lineage anchor is missing.
      */
-    readonly promote: (input: PromoteInput) => Effect.Effect<ModelVersion, RegistryError | StoreError>
+    readonly promote: (input: PromoteInput) => Effect.Effect<ModelVersion, RegistryError | StaleComparison | StoreError>
     /** Moves a version to a stage (archiving the current Production when the target is Production). */
     readonly transition: (input: {
       readonly name: string
@@ -63,12 +84,18 @@ export class Registry extends Context.Tag("driftgate/Registry")<
       readonly toVersion: number
       readonly reason: string
       readonly actor: string
-    }) => Effect.Effect<RollbackIntent, RegistryError | StoreError>
-    /** Rollback, step 2: in one transaction, the target to Production, the current to Archived, the audit record, the intent completed. */
+      /** Compare-and-set: the Production version the operator saw and confirmed replacing (null: none). */
+      readonly replacing?: number | null
+    }) => Effect.Effect<RollbackIntent, RegistryError | StaleComparison | StoreError>
+    /**
+     * Rollback, step 2: in one transaction, the target to Production, the current to Archived, the
+     * audit record, the intent completed. StaleComparison when Production is no longer the version
+     * the intent recorded replacing.
+     */
     readonly completeRollback: (
       intentId: string,
       actor?: string
-    ) => Effect.Effect<ModelVersion, RegistryError | StoreError>
+    ) => Effect.Effect<ModelVersion, RegistryError | StaleComparison | StoreError>
     readonly abandonRollback: (
       intentId: string,
       reason: string,
@@ -77,5 +104,12 @@ export class Registry extends Context.Tag("driftgate/Registry")<
     readonly pendingRollbacks: () => Effect.Effect<ReadonlyArray<RollbackIntent>, StoreError>
     readonly audit: (name?: string) => Effect.Effect<ReadonlyArray<AuditRecord>, StoreError>
     readonly verify: () => Effect.Effect<ChainVerdict, StoreError>
+    /** The files recorded for a version; None when it was registered before hashes were recorded (or without them). */
+    readonly artifactFiles: (
+      name: string,
+      version: number
+    ) => Effect.Effect<Option.Option<ReadonlyArray<ArtifactFile>>, StoreError>
+    /** The store's own integrity and the chain's anchor outside it (see docs/registry.md). */
+    readonly inspectStore: () => Effect.Effect<StoreInspection, StoreError>
   }
 >() {}

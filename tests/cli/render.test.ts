@@ -70,17 +70,26 @@ describe("registry renderers", () => {
   })
 
   it("verify says what was checked, or FAILED with every problem", () => {
-    expect(registryVerifyText({ ok: true, audit_records: 4, problems: [], pending_rollbacks: [] })).toBe(
-      "audit chain verified: 4 record(s); stages and aliases match the audit log; at most one Production version per model"
-    )
+    expect(
+      registryVerifyText({
+        ok: true,
+        audit_records: 4,
+        problems: [],
+        notes: [],
+        checked: ["SQLite integrity_check ok"],
+        pending_rollbacks: []
+      })
+    ).toBe("registry verified: 4 audit record(s)\n  ok: SQLite integrity_check ok")
     const failed = registryVerifyText({
       ok: false,
       audit_records: 4,
       problems: ["model iris has 2 Production versions (1, 2)", "record 3: hash mismatch"],
+      notes: [],
+      checked: [],
       pending_rollbacks: []
     }).split("\n")
     expect(failed).toEqual([
-      "registry verification FAILED",
+      "registry verification FAILED (2 problem(s))",
       "  - model iris has 2 Production versions (1, 2)",
       "  - record 3: hash mismatch"
     ])

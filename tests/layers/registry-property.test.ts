@@ -71,7 +71,12 @@ const step = (op: Op) =>
           .pipe(Effect.as("recorded"))
       case "rollback": {
         // A rollback left pending by an earlier step is found and finished first, as the CLI does.
-        for (const p of yield* r.pendingRollbacks()) if (p.model === op.model) yield* r.completeRollback(p.id)
+        // Compare-and-set: a pending rollback whose Production has moved since is refused, then dropped.
+        for (const p of yield* r.pendingRollbacks())
+          if (p.model === op.model)
+            yield* r
+              .completeRollback(p.id)
+              .pipe(Effect.catchTag("StaleComparison", () => r.abandonRollback(p.id, "Production moved", "oncall")))
         const intent = yield* r.beginRollback({
           name: op.model,
           toVersion: yield* resolvePick(op.model, op.to),

@@ -520,7 +520,7 @@ describe("serve: reload", () => {
         const res = await reload(app, `Bearer ${TOKEN}`)
         expect(res.statusCode).toBe(503)
         expect(res.json().message).toMatch(
-          /^reload failed, still serving the previous models: workspace load of artifacts\/.+\/model failed: model mixed version 1 cannot be served: cannot parse transform\.json/
+          /^reload failed, still serving the previous models: workspace load of artifacts\/.+\/model failed: model mixed version 1 cannot be served: its file artifacts\/.+\/model\/transform\.json was modified after registration/
         )
         expect(res.json().models.map((m: { name: string }) => m.name)).toEqual(["breast-cancer", "mixed"])
         expect((await predict(app, "mixed", { features: mixedRow })).statusCode).toBe(200)

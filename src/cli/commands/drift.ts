@@ -80,7 +80,7 @@ const summary = Command.make("summary", { config: configOption }, () =>
   })
 ).pipe(
   Command.withDescription("drift history per model, as a table and a trend line"),
-  Command.provide((o) => pipelineLayer(o.config))
+  Command.provide((o) => pipelineLayer(o.config, undefined, true))
 )
 
 const stage = Command.make(

@@ -1,9 +1,9 @@
 import { Args, Command } from "@effect/cli"
 import { Effect } from "effect"
 import { RegistryError, StoreError } from "../../domain/errors.js"
-import { verifyRegistry } from "../../programs/registryVerify.js"
+import { verifyStore } from "../../programs/verifyStore.js"
 import { Registry } from "../../services/Registry.js"
-import { print, warnPending, workspaceLayer } from "../context.js"
+import { print, warnPending, existingWorkspaceLayer } from "../context.js"
 import { registryListText, registryRow, registryShowText, registryVerifyText } from "../render/registry.js"
 
 const registryList = Command.make("list", {}, () =>
@@ -16,7 +16,10 @@ const registryList = Command.make("list", {}, () =>
     )
     yield* print(rows, () => registryListText(rows))
   })
-).pipe(Command.withDescription("registered models with their Production version"), Command.provide(workspaceLayer()))
+).pipe(
+  Command.withDescription("registered models with their Production version"),
+  Command.provide(existingWorkspaceLayer())
+)
 
 const registryShow = Command.make("show", { name: Args.text({ name: "NAME" }) }, (o) =>
   Effect.gen(function* () {
@@ -30,12 +33,12 @@ const registryShow = Command.make("show", { name: Args.text({ name: "NAME" }) },
   })
 ).pipe(
   Command.withDescription("versions, stages, aliases and the audit trail of one model"),
-  Command.provide(workspaceLayer())
+  Command.provide(existingWorkspaceLayer())
 )
 
 const registryVerify = Command.make("verify", {}, () =>
   Effect.gen(function* () {
-    const result = yield* verifyRegistry()
+    const result = yield* verifyStore()
     yield* print(result, () => registryVerifyText(result))
     if (!result.ok)
       return yield* Effect.fail(
@@ -43,8 +46,10 @@ const registryVerify = Command.make("verify", {}, () =>
       )
   })
 ).pipe(
-  Command.withDescription("verify the audit hash chain and the one-Production invariant"),
-  Command.provide(workspaceLayer())
+  Command.withDescription(
+    "verify the store: SQLite integrity, the audit chain and its anchor, one Production per model, every artifact digest"
+  ),
+  Command.provide(existingWorkspaceLayer())
 )
 
 export const registrySubcommands = [registryList, registryShow, registryVerify] as const

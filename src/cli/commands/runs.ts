@@ -1,7 +1,7 @@
 import { Args, Command, Options } from "@effect/cli"
 import { Effect, Option } from "effect"
 import { Tracker } from "../../services/Tracker.js"
-import { print, workspaceLayer } from "../context.js"
+import { print, existingWorkspaceLayer } from "../context.js"
 import { runShowText, runsListText } from "../render/runs.js"
 
 const runsList = Command.make(
@@ -22,7 +22,7 @@ const runsList = Command.make(
       })
       yield* print(runs, () => runsListText(runs))
     })
-).pipe(Command.withDescription("list tracked runs, newest first"), Command.provide(workspaceLayer()))
+).pipe(Command.withDescription("list tracked runs, newest first"), Command.provide(existingWorkspaceLayer()))
 
 const runsShow = Command.make("show", { runId: Args.text({ name: "RUN_ID" }) }, (o) =>
   Effect.gen(function* () {
@@ -32,7 +32,7 @@ const runsShow = Command.make("show", { runId: Args.text({ name: "RUN_ID" }) }, 
   })
 ).pipe(
   Command.withDescription("show one run: anchors, params, metrics, tags, artifacts"),
-  Command.provide(workspaceLayer())
+  Command.provide(existingWorkspaceLayer())
 )
 
 export const runsSubcommands = [runsList, runsShow] as const

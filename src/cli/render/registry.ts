@@ -1,6 +1,6 @@
 import type { AuditRecord, ModelVersion } from "../../domain/registry.js"
 import { describeIntent } from "../../programs/rollback.js"
-import type { RegistryVerification } from "../../programs/registryVerify.js"
+import type { StoreVerdict } from "../../programs/verifyStore.js"
 
 /** One row of `driftgate registry list` (also its JSON). */
 export interface RegistryRow {
@@ -53,11 +53,15 @@ export const registryShowText = (
     )
   ].join("\n")
 
-export const registryVerifyText = (v: RegistryVerification): string =>
+export const registryVerifyText = (
+  v: Pick<StoreVerdict, "ok" | "audit_records" | "problems" | "notes" | "checked" | "pending_rollbacks">
+): string =>
   [
     v.ok
-      ? `audit chain verified: ${v.audit_records} record(s); stages and aliases match the audit log; at most one Production version per model`
-      : `registry verification FAILED`,
+      ? `registry verified: ${v.audit_records} audit record(s)`
+      : `registry verification FAILED (${v.problems.length} problem(s))`,
+    ...(v.ok ? v.checked.map((c) => `  ok: ${c}`) : []),
     ...v.problems.map((p) => `  - ${p}`),
+    ...v.notes.map((n) => `  note: ${n}`),
     ...v.pending_rollbacks.map((i) => `  pending: ${describeIntent(i)}`)
   ].join("\n")

@@ -1,5 +1,6 @@
 import { Clock, Effect, Either, Layer, Option, Ref } from "effect"
-import { RegistryError, StoreError } from "../../domain/errors.js"
+import type { ArtifactFile } from "../../domain/artifacts.js"
+import { RegistryError, StaleComparison, StoreError } from "../../domain/errors.js"
 import { uuidv7 } from "../../domain/ids.js"
 import {
   type AuditRecord,
@@ -30,14 +31,19 @@ export interface RegistryMemoryState {
   readonly audit: ReadonlyArray<AuditRecord>
   /** In creation order. */
   readonly intents: ReadonlyMap<string, RollbackIntent>
+  /** Per "<model>@<version>", the files recorded at registration (absent: none recorded). */
+  readonly files: ReadonlyMap<string, ReadonlyArray<ArtifactFile>>
 }
+
+const fileKey = (name: string, version: number) => `${name}@${version}`
 
 export const emptyRegistryMemoryState: RegistryMemoryState = {
   models: new Map(),
   versions: new Map(),
   aliases: new Map(),
   audit: [],
-  intents: new Map()
+  intents: new Map(),
+  files: new Map()
 }
 
 const withAliases = (
@@ -63,6 +69,7 @@ const draft = (base: RegistryMemoryState) => {
   const versions = new Map(base.versions)
   const aliases = new Map(base.aliases)
   const intents = new Map(base.intents)
+  const files = new Map(base.files)
   const appended: AuditRecord[] = []
   const constraint = (message: string): never => {
     throw new Error(`constraint failed: ${message}`)
@@ -129,13 +136,23 @@ const draft = (base: RegistryMemoryState) => {
       const i = intents.get(id)
       if (i === undefined) constraint(`no intent ${id}`)
       else intents.set(id, { ...i, status })
-    }
+    },
+    insertFiles: (name, version, list) => {
+      if (!(versions.get(name) ?? []).some((v) => v.version === version)) constraint(`no version ${version} of ${name}`)
+      if (files.has(fileKey(name, version))) constraint(`files of ${name} version ${version} are already recorded`)
+      files.set(
+        fileKey(name, version),
+        [...list].sort((a, b) => (a.file < b.file ? -1 : 1))
+      )
+    },
+    files: (name, version) => files.get(fileKey(name, version))
   }
   const commit = (): RegistryMemoryState => ({
     models,
     versions,
     aliases,
     intents,
+    files,
     audit: appended.length === 0 ? base.audit : [...base.audit, ...appended]
   })
   return { tx, commit }
@@ -145,20 +162,31 @@ const isoNow = Effect.map(Clock.currentTimeMillis, (ms) => ({ ms, at: new Date(m
 
 const make = (ref: Ref.Ref<RegistryMemoryState>) => {
   /** Atomic: the draft is built and committed inside one Ref.modify, or the state stays as it was. */
-  const write = <A>(op: string, f: (tx: RegistryTx) => A): Effect.Effect<A, RegistryError | StoreError> =>
-    Ref.modify(ref, (state): [Either.Either<A, RegistryError | StoreError>, RegistryMemoryState] => {
+  const write = <A>(
+    op: string,
+    f: (tx: RegistryTx) => A
+  ): Effect.Effect<A, RegistryError | StaleComparison | StoreError> =>
+    Ref.modify(ref, (state): [Either.Either<A, RegistryError | StaleComparison | StoreError>, RegistryMemoryState] => {
       const d = draft(state)
       try {
         const a = f(d.tx)
         return [Either.right(a), d.commit()]
       } catch (e) {
         const error =
-          e instanceof RegistryError
+          e instanceof RegistryError || e instanceof StaleComparison
             ? e
             : new StoreError({ op: `registry.${op}`, message: e instanceof Error ? e.message : String(e) })
         return [Either.left(error), state]
       }
     }).pipe(Effect.flatMap((r) => (Either.isRight(r) ? Effect.succeed(r.right) : Effect.fail(r.left))))
+
+  /** For operations that only a rule can refuse, never a compare-and-set. */
+  const ruled = <A>(op: string, f: (tx: RegistryTx) => A): Effect.Effect<A, RegistryError | StoreError> =>
+    write(op, f).pipe(
+      Effect.catchTag("StaleComparison", (e) =>
+        Effect.fail(new StoreError({ op: `registry.${op}`, message: e.message, cause: e }))
+      )
+    )
 
   const read = <A>(f: (s: RegistryMemoryState) => A): Effect.Effect<A, StoreError> => Effect.map(Ref.get(ref), f)
 
@@ -172,11 +200,11 @@ const make = (ref: Ref.Ref<RegistryMemoryState>) => {
     getProduction: (name) =>
       read((s) => Option.fromNullable(withAliases(s, name).find((v) => v.stage === "Production"))),
     promote: (input) => Effect.flatMap(isoNow, ({ at }) => write("promote", (tx) => promoteTx(tx, input, at))),
-    transition: (input) => Effect.flatMap(isoNow, ({ at }) => write("transition", (tx) => transitionTx(tx, input, at))),
-    setAlias: (input) => Effect.flatMap(isoNow, ({ at }) => write("setAlias", (tx) => setAliasTx(tx, input, at))),
+    transition: (input) => Effect.flatMap(isoNow, ({ at }) => ruled("transition", (tx) => transitionTx(tx, input, at))),
+    setAlias: (input) => Effect.flatMap(isoNow, ({ at }) => ruled("setAlias", (tx) => setAliasTx(tx, input, at))),
     record: (entry) =>
       Effect.flatMap(isoNow, ({ at }) =>
-        write("record", (tx) => appendAudit(tx, at, entry)).pipe(
+        ruled("record", (tx) => appendAudit(tx, at, entry)).pipe(
           Effect.catchTag("RegistryError", (e) =>
             Effect.fail(new StoreError({ op: "registry.record", message: e.message }))
           )
@@ -192,7 +220,7 @@ const make = (ref: Ref.Ref<RegistryMemoryState>) => {
       ),
     abandonRollback: (intentId, reason, actor) =>
       Effect.flatMap(isoNow, ({ at }) =>
-        write("abandonRollback", (tx) => abandonRollbackTx(tx, intentId, reason, actor, at))
+        ruled("abandonRollback", (tx) => abandonRollbackTx(tx, intentId, reason, actor, at))
       ),
     pendingRollbacks: () =>
       read((s) =>
@@ -203,7 +231,10 @@ const make = (ref: Ref.Ref<RegistryMemoryState>) => {
           )
       ),
     audit: (name) => read((s) => (name === undefined ? s.audit : s.audit.filter((r) => r.model === name))),
-    verify: () => read((s) => verifyChain(s.audit))
+    verify: () => read((s) => verifyChain(s.audit)),
+    artifactFiles: (name, version) => read((s) => Option.fromNullable(s.files.get(fileKey(name, version)))),
+    // Nothing outside the state to check: no database file, no anchor file.
+    inspectStore: () => Effect.succeed({ checked: [], problems: [], notes: [] })
   })
 }
 

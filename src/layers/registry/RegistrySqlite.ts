@@ -1,6 +1,9 @@
 import type BetterSqlite3 from "better-sqlite3"
-import { Clock, Effect, Layer, Option } from "effect"
-import { RegistryError, StoreError } from "../../domain/errors.js"
+import { Clock, Effect, Either, Layer, Option, Schema } from "effect"
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs"
+import { dirname, join } from "node:path"
+import { anchorProblems, type ArtifactFile, AuditHeadFile } from "../../domain/artifacts.js"
+import { RegistryError, StaleComparison, StoreError } from "../../domain/errors.js"
 import { canonicalJson } from "../../domain/hash.js"
 import { uuidv7 } from "../../domain/ids.js"
 import {
@@ -33,6 +36,7 @@ interface VersionRow {
   tags_json: string
   created_at: string
   updated_at: string
+  files_recorded: number
 }
 
 interface AuditRow {
@@ -117,7 +121,13 @@ const statements = (db: BetterSqlite3.Database) => ({
     `INSERT INTO rollback_intents (id, model, from_version, to_version, reason, actor, created_at, status)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
   ),
-  setIntentStatus: db.prepare("UPDATE rollback_intents SET status = ? WHERE id = ?")
+  setIntentStatus: db.prepare("UPDATE rollback_intents SET status = ? WHERE id = ?"),
+  filesRecorded: db.prepare("SELECT files_recorded FROM model_versions WHERE name = ? AND version = ?"),
+  markFilesRecorded: db.prepare("UPDATE model_versions SET files_recorded = 1 WHERE name = ? AND version = ?"),
+  files: db.prepare("SELECT file, sha256, bytes FROM artifact_files WHERE name = ? AND version = ? ORDER BY file"),
+  insertFile: db.prepare("INSERT INTO artifact_files (name, version, file, sha256, bytes) VALUES (?, ?, ?, ?, ?)"),
+  anyFilesRecorded: db.prepare("SELECT 1 FROM model_versions WHERE files_recorded = 1 LIMIT 1"),
+  chain: db.prepare("SELECT seq, hash FROM audit_log ORDER BY seq")
 })
 type Statements = ReturnType<typeof statements>
 
@@ -183,8 +193,43 @@ const makeTx = (s: Statements): RegistryTx => ({
   },
   insertIntent: (i) =>
     void s.insertIntent.run(i.id, i.model, i.fromVersion, i.toVersion, i.reason, i.actor, i.createdAt, i.status),
-  setIntentStatus: (id, status) => void s.setIntentStatus.run(status, id)
+  setIntentStatus: (id, status) => void s.setIntentStatus.run(status, id),
+  insertFiles: (name, version, files) => {
+    for (const f of files) s.insertFile.run(name, version, f.file, f.sha256, f.bytes)
+    s.markFilesRecorded.run(name, version)
+  },
+  files: (name, version) => readFiles(s, name, version)
 })
+
+const readFiles = (s: Statements, name: string, version: number): ReadonlyArray<ArtifactFile> | undefined => {
+  const row = s.filesRecorded.get(name, version) as { files_recorded: number } | undefined
+  if (row === undefined || row.files_recorded !== 1) return undefined
+  return s.files.all(name, version) as Array<ArtifactFile>
+}
+
+/** Replaces `path` with `text` atomically (temp file, fsync, rename): a reader sees the old head or the new. */
+const writeAtomically = (path: string, text: string) => {
+  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`
+  try {
+    const fd = openSync(tmp, "w")
+    try {
+      writeSync(fd, text)
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+    renameSync(tmp, path)
+  } catch (e) {
+    rmSync(tmp, { force: true })
+    throw e
+  }
+}
+
+const decodeHead = Schema.decodeUnknownEither(Schema.parseJson(AuditHeadFile))
+
+/** <workspace>/audit-head beside store.db; none for an in-memory database. */
+export const auditHeadPath = (storePath: string): string | null =>
+  storePath === ":memory:" || storePath === "" ? null : join(dirname(storePath), "audit-head")
 
 const isoNow = Effect.map(Clock.currentTimeMillis, (ms) => ({ ms, at: new Date(ms).toISOString() }))
 
@@ -206,34 +251,122 @@ export const RegistrySqlite: Layer.Layer<Registry, never, SqliteDatabase> = Laye
       return s
     }
 
-    const read = <A>(op: string, f: (s: Statements) => A) => sql.query(`registry.${op}`, (db) => f(stmts(db)))
+    const read = <A>(op: string, f: (s: Statements, db: BetterSqlite3.Database) => A) =>
+      sql.query(`registry.${op}`, (db) => f(stmts(db), db))
 
-    /** One transaction; a RegistryError thrown inside rolls it back and comes out typed. */
-    const write = <A>(op: string, f: (tx: RegistryTx) => A): Effect.Effect<A, RegistryError | StoreError> =>
+    const headPath = auditHeadPath(sql.path)
+
+    /**
+     * The chain's anchor outside the database: after a change commits, the head is read and written
+     * to audit-head under the write lock, so concurrent writers leave the newest head, never an
+     * older one. A crash before this leaves an older head, which verify accepts (it only detects a
+     * log that ends before its anchor); a failure here does not undo the committed change.
+     */
+    const anchor = (): Effect.Effect<void> =>
+      headPath === null
+        ? Effect.void
+        : sql
+            .transaction("registry.anchor", (db) => {
+              const last = stmts(db).lastAudit.get() as { seq: number; hash: string } | undefined
+              if (last === undefined) return
+              const head: AuditHeadFile = {
+                format: "driftgate.audit_head/1",
+                seq: last.seq,
+                hash: last.hash,
+                at: new Date().toISOString()
+              }
+              writeAtomically(headPath, JSON.stringify(head) + "\n")
+            })
+            .pipe(Effect.ignore)
+
+    type Refusal = RegistryError | StaleComparison
+
+    /** One transaction; a refusal thrown inside rolls it back and comes out typed. */
+    const write = <A>(op: string, f: (tx: RegistryTx) => A): Effect.Effect<A, Refusal | StoreError> =>
       Effect.suspend(() => {
-        let refusal: RegistryError | undefined
+        let refusal: Refusal | undefined
         return sql
           .transaction(`registry.${op}`, (db) => {
             try {
               return f(makeTx(stmts(db)))
             } catch (e) {
-              if (e instanceof RegistryError) refusal = e
+              if (e instanceof RegistryError || e instanceof StaleComparison) refusal = e
               throw e
             }
           })
           .pipe(
-            Effect.catchTag("StoreError", (e): Effect.Effect<never, RegistryError | StoreError> =>
+            Effect.catchTag("StoreError", (e): Effect.Effect<never, Refusal | StoreError> =>
               refusal === undefined ? Effect.fail(e) : Effect.fail(refusal)
-            )
+            ),
+            Effect.tap(() => anchor())
           )
       })
 
-    const storeOnly = <A>(op: string, f: (tx: RegistryTx) => A): Effect.Effect<A, StoreError> =>
+    /** For operations that only a rule (RegistryError) can refuse, never a compare-and-set. */
+    const ruled = <A>(op: string, f: (tx: RegistryTx) => A): Effect.Effect<A, RegistryError | StoreError> =>
       write(op, f).pipe(
+        Effect.catchTag("StaleComparison", (e) =>
+          Effect.fail(new StoreError({ op: `registry.${op}`, message: e.message, cause: e }))
+        )
+      )
+
+    const storeOnly = <A>(op: string, f: (tx: RegistryTx) => A): Effect.Effect<A, StoreError> =>
+      ruled(op, f).pipe(
         Effect.catchTag("RegistryError", (e) =>
           Effect.fail(new StoreError({ op: `registry.${op}`, message: e.message }))
         )
       )
+
+    const inspectStore = () =>
+      read("inspect", (s, db) => {
+        const checked: string[] = []
+        const problems: string[] = []
+        const notes: string[] = []
+        const attempt = (what: string, f: () => void) => {
+          checked.push(what)
+          try {
+            f()
+          } catch (e) {
+            problems.push(`${what} could not run: ${e instanceof Error ? e.message : String(e)}`)
+          }
+        }
+        attempt("SQLite integrity_check", () => {
+          const rows = db.pragma("integrity_check") as Array<{ integrity_check: string }>
+          const bad = rows.map((r) => r.integrity_check).filter((m) => m !== "ok")
+          for (const m of bad.slice(0, 10)) problems.push(`SQLite integrity_check: ${m}`)
+          if (bad.length > 10) problems.push(`SQLite integrity_check: and ${bad.length - 10} more`)
+        })
+        attempt("SQLite foreign_key_check", () => {
+          const rows = db.pragma("foreign_key_check") as Array<{ table: string; rowid: number; parent: string }>
+          for (const r of rows.slice(0, 10))
+            problems.push(`SQLite foreign_key_check: row ${r.rowid} of ${r.table} points at a missing ${r.parent} row`)
+          if (rows.length > 10) problems.push(`SQLite foreign_key_check: and ${rows.length - 10} more`)
+        })
+        if (headPath !== null) {
+          attempt(`chain anchor ${headPath}`, () => {
+            const chain = s.chain.all() as Array<{ seq: number; hash: string }>
+            if (!existsSync(headPath)) {
+              if (chain.length === 0) return
+              if (s.anyFilesRecorded.get() !== undefined)
+                problems.push(
+                  `${headPath} is missing, but this store was written by a driftgate that keeps it after every registry change: it was deleted`
+                )
+              else
+                notes.push(
+                  `${headPath} does not exist (store written before the chain was anchored): the tail of the audit log cannot be checked`
+                )
+              return
+            }
+            const head = decodeHead(readFileSync(headPath, "utf8"))
+            if (Either.isLeft(head)) {
+              problems.push(`${headPath} is not a valid audit head (it was edited or damaged)`)
+              return
+            }
+            problems.push(...anchorProblems(head.right, headPath, chain))
+          })
+        }
+        return { checked, problems, notes }
+      })
 
     return Registry.of({
       listModels: () =>
@@ -250,8 +383,8 @@ export const RegistrySqlite: Layer.Layer<Registry, never, SqliteDatabase> = Laye
         read("getProduction", (s) => Option.fromNullable(readVersions(s, name).find((v) => v.stage === "Production"))),
       promote: (input) => Effect.flatMap(isoNow, ({ at }) => write("promote", (tx) => promoteTx(tx, input, at))),
       transition: (input) =>
-        Effect.flatMap(isoNow, ({ at }) => write("transition", (tx) => transitionTx(tx, input, at))),
-      setAlias: (input) => Effect.flatMap(isoNow, ({ at }) => write("setAlias", (tx) => setAliasTx(tx, input, at))),
+        Effect.flatMap(isoNow, ({ at }) => ruled("transition", (tx) => transitionTx(tx, input, at))),
+      setAlias: (input) => Effect.flatMap(isoNow, ({ at }) => ruled("setAlias", (tx) => setAliasTx(tx, input, at))),
       record: (entry) => Effect.flatMap(isoNow, ({ at }) => storeOnly("record", (tx) => appendAudit(tx, at, entry))),
       beginRollback: (input) =>
         Effect.flatMap(isoNow, ({ at, ms }) =>
@@ -263,14 +396,16 @@ export const RegistrySqlite: Layer.Layer<Registry, never, SqliteDatabase> = Laye
         ),
       abandonRollback: (intentId, reason, actor) =>
         Effect.flatMap(isoNow, ({ at }) =>
-          write("abandonRollback", (tx) => abandonRollbackTx(tx, intentId, reason, actor, at))
+          ruled("abandonRollback", (tx) => abandonRollbackTx(tx, intentId, reason, actor, at))
         ),
       pendingRollbacks: () => read("pendingRollbacks", (s) => (s.pending.all() as Array<IntentRow>).map(toIntent)),
       audit: (name) =>
         read("audit", (s) =>
           ((name === undefined ? s.audit.all() : s.auditOf.all(name)) as Array<AuditRow>).map(toAudit)
         ),
-      verify: () => read("verify", (s) => verifyChain((s.audit.all() as Array<AuditRow>).map(toAudit)))
+      verify: () => read("verify", (s) => verifyChain((s.audit.all() as Array<AuditRow>).map(toAudit))),
+      artifactFiles: (name, version) => read("artifactFiles", (s) => Option.fromNullable(readFiles(s, name, version))),
+      inspectStore
     })
   })
 )

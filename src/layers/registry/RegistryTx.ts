@@ -1,3 +1,4 @@
+import type { ArtifactFile } from "../../domain/artifacts.js"
 import type { AuditRecord, ModelVersion, RegisteredModel, RollbackIntent, Stage } from "../../domain/registry.js"
 
 /** A version as stored: aliases live in their own table and are joined on read. */
@@ -14,6 +15,10 @@ export interface RegistryTx {
   /** The model's versions, ascending by version number, with their aliases. */
   readonly versions: (name: string) => ReadonlyArray<ModelVersion>
   readonly insertVersion: (version: StoredVersion) => void
+  /** Records a version's files (once, when it is registered). */
+  readonly insertFiles: (name: string, version: number, files: ReadonlyArray<ArtifactFile>) => void
+  /** A version's recorded files, in file-name order; undefined when none were recorded. */
+  readonly files: (name: string, version: number) => ReadonlyArray<ArtifactFile> | undefined
   readonly setStage: (name: string, version: number, stage: Stage, at: string) => void
   readonly aliasTarget: (name: string, alias: string) => number | undefined
   readonly setAlias: (name: string, alias: string, version: number) => void

@@ -1,5 +1,5 @@
 import { Schema } from "effect"
-import { RegistryError } from "../../domain/errors.js"
+import { RegistryError, StaleComparison } from "../../domain/errors.js"
 import { canonicalJson } from "../../domain/hash.js"
 import { lineageProblems } from "../../domain/lineage.js"
 import {
@@ -29,6 +29,13 @@ const refuse = (model: string, message: string): never => {
 }
 
 export const CHAMPION = "champion"
+
+const SHA256 = /^[0-9a-f]{64}$/
+/** A file name inside the model folder: no path separators, no dot segments. */
+const FILE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/
+
+const productionOf = (tx: RegistryTx, name: string): number | null =>
+  tx.versions(name).find((v) => v.stage === "Production")?.version ?? null
 
 /** Appends one record, chained to the newest record read inside the same transaction. */
 export const appendAudit = (tx: RegistryTx, at: string, e: AuditEntry): AuditRecord => {
@@ -148,6 +155,26 @@ export const promoteTx = (tx: RegistryTx, input: PromoteInput, at: string): Mode
   // A Staging candidate must not take the champion alias from the version being served.
   const aliases = [...new Set(input.aliases ?? (stage === "Production" ? [CHAMPION] : []))]
   for (const a of aliases) if (!NAME.test(a)) refuse(name, `"${a}" is not a valid alias`)
+  const files = input.files === undefined ? undefined : [...input.files].sort((a, b) => (a.file < b.file ? -1 : 1))
+  for (const f of files ?? []) {
+    if (!FILE.test(f.file) || !SHA256.test(f.sha256) || !Number.isInteger(f.bytes) || f.bytes < 0)
+      refuse(name, `artifact file ${JSON.stringify(f.file)} has no valid name, SHA-256 and size`)
+  }
+  if (files !== undefined && new Set(files.map((f) => f.file)).size !== files.length)
+    refuse(name, "an artifact file is listed twice")
+  // Compare-and-set, read inside the write lock: the comparison is only valid against this Production.
+  if (input.comparedWith !== undefined) {
+    const current = productionOf(tx, name)
+    if (current !== input.comparedWith) {
+      throw new StaleComparison({
+        model: name,
+        action: "promotion",
+        comparedWith: input.comparedWith,
+        current,
+        subject: input.runId
+      })
+    }
+  }
 
   if (tx.getModel(name) === undefined) {
     tx.insertModel({ name, createdAt: at, description: null })
@@ -176,6 +203,7 @@ export const promoteTx = (tx: RegistryTx, input: PromoteInput, at: string): Mode
     createdAt: at,
     updatedAt: at
   })
+  if (files !== undefined) tx.insertFiles(name, version, files)
   appendAudit(tx, at, {
     actor: input.actor,
     action: "promote",
@@ -184,7 +212,14 @@ export const promoteTx = (tx: RegistryTx, input: PromoteInput, at: string): Mode
     fromStage: "None",
     toStage: stage,
     reason: input.reason,
-    details: { ...input.details, run_id: input.runId, artifact_path: input.artifactPath }
+    details: {
+      ...input.details,
+      run_id: input.runId,
+      artifact_path: input.artifactPath,
+      // The digests enter the hash chain too: rewriting them in the table alone is detected.
+      ...(files !== undefined ? { files: Object.fromEntries(files.map((f) => [f.file, f.sha256])) } : {}),
+      ...(input.comparedWith !== undefined ? { compared_with: input.comparedWith } : {})
+    }
   })
   for (const alias of aliases) moveAlias(tx, at, name, alias, version, input.actor, input.reason)
   return reread(tx, name, version)
@@ -240,6 +275,7 @@ export interface BeginRollbackInput {
   readonly toVersion: number
   readonly reason: string
   readonly actor: string
+  readonly replacing?: number | null
 }
 
 export const beginRollbackTx = (tx: RegistryTx, input: BeginRollbackInput, at: string, id: string): RollbackIntent => {
@@ -254,6 +290,15 @@ export const beginRollbackTx = (tx: RegistryTx, input: BeginRollbackInput, at: s
     )
   }
   const production = tx.versions(name).find((v) => v.stage === "Production")
+  if (input.replacing !== undefined && (production?.version ?? null) !== input.replacing) {
+    throw new StaleComparison({
+      model: name,
+      action: "rollback",
+      comparedWith: input.replacing,
+      current: production?.version ?? null,
+      subject: `to version ${input.toVersion}`
+    })
+  }
   const intent: RollbackIntent = {
     id,
     model: name,
@@ -296,8 +341,18 @@ export const completeRollbackTx = (
   // Whoever finishes it (e.g. --resume after a crash) is the actor; the intent keeps who started it.
   const actor = completedBy ?? intent.actor
   const target = requireVersion(tx, name, toVersion)
-  // Whatever is in Production now (not necessarily intent.fromVersion) makes way for the target.
+  // Compare-and-set: the intent replaces the version it recorded; if Production moved since, the
+  // operator's decision was about another state, so nothing moves.
   const production = tx.versions(name).find((v) => v.stage === "Production")
+  if ((production?.version ?? null) !== intent.fromVersion) {
+    throw new StaleComparison({
+      model: name,
+      action: "rollback",
+      comparedWith: intent.fromVersion,
+      current: production?.version ?? null,
+      subject: intentId
+    })
+  }
   const details = { intent_id: intentId, ...(actor !== intent.actor ? { started_by: intent.actor } : {}) }
   archiveHolders(tx, at, name, "Production", toVersion, actor, `rolled back to version ${toVersion}`, details)
   if (target.stage !== "Production") tx.setStage(name, toVersion, "Production", at)

@@ -4,7 +4,7 @@ import { accessSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { createRequire } from "node:module"
-import { StoreError } from "../../domain/errors.js"
+import { StoreError, StoreMissing } from "../../domain/errors.js"
 import { type Migration, migrations as allMigrations } from "./migrations.js"
 
 /** The workspace's SQLite handle (WAL, foreign keys on, busy timeout), migrated on open. */
@@ -95,6 +95,20 @@ export const SqliteDatabaseLive = (path: string) =>
         Effect.sync(() => {
           if (db.open) db.close()
         })
+    )
+  )
+
+/**
+ * The store of a workspace that must already exist: read-only commands (registry list|show|verify,
+ * runs, drift summary) use it, so a mistyped --workspace is one sentence naming the path, never a
+ * fresh empty store created there. An existing store opens (and migrates) as with SqliteDatabaseLive.
+ */
+export const SqliteDatabaseExisting = (path: string) =>
+  Layer.unwrapEffect(
+    Effect.suspend(() =>
+      existsSync(path)
+        ? Effect.succeed(SqliteDatabaseLive(path))
+        : Effect.fail(new StoreMissing({ path, workspace: dirname(path), workspaceExists: existsSync(dirname(path)) }))
     )
   )
 
@@ -207,9 +221,13 @@ const notWritable = (dir: string): boolean => {
  * The store of a workspace: opened for writing, or read from a snapshot when the workspace is
  * read-only (DRIFTGATE_STORE_READONLY, read through Effect's Config, or a read-only mount).
  */
-export const SqliteDatabaseWorkspace = (path: string) =>
+export const SqliteDatabaseWorkspace = (path: string, options: { readonly existing?: boolean } = {}) =>
   Layer.unwrapEffect(
     Effect.map(storeReadOnlyConfig, (readOnly) =>
-      readOnly || notWritable(dirname(path)) ? SqliteDatabaseSnapshot(path) : SqliteDatabaseLive(path)
+      readOnly || notWritable(dirname(path))
+        ? SqliteDatabaseSnapshot(path)
+        : options.existing === true
+          ? SqliteDatabaseExisting(path)
+          : SqliteDatabaseLive(path)
     )
   )

@@ -128,7 +128,6 @@ export const migrations: ReadonlyArray<Migration> = [
     `
   },
   {
-    // H9 (orphaned runs). If another migration lands first, renumber this one: it only needs 1 and 2.
     version: 3,
     name: "runs_liveness",
     // A run records which process runs it (pid, host, the process's start time) and a heartbeat, so
@@ -204,6 +203,28 @@ export const migrations: ReadonlyArray<Migration> = [
       CREATE INDEX runs_by_experiment ON runs(experiment, started_at);
       -- the sweep for orphaned runs reads only these
       CREATE INDEX runs_running ON runs(run_id) WHERE status = 'running';
+    `
+  },
+  {
+    version: 4,
+    name: "artifact_files",
+    sql: `
+      -- Every file of a registered version with its SHA-256, written in the registering transaction.
+      -- Versions registered before this migration have none: files_recorded = 0 says so.
+      ALTER TABLE model_versions ADD COLUMN files_recorded INTEGER NOT NULL DEFAULT 0;
+      CREATE TABLE artifact_files (
+        name TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        file TEXT NOT NULL,
+        sha256 TEXT NOT NULL CHECK (length(sha256) = 64),
+        bytes INTEGER NOT NULL CHECK (bytes >= 0),
+        PRIMARY KEY (name, version, file),
+        FOREIGN KEY (name, version) REFERENCES model_versions(name, version)
+      );
+      CREATE TRIGGER artifact_files_no_update BEFORE UPDATE ON artifact_files
+      BEGIN SELECT RAISE(ABORT, 'artifact_files is append-only: recorded digests cannot be changed'); END;
+      CREATE TRIGGER artifact_files_no_delete BEFORE DELETE ON artifact_files
+      BEGIN SELECT RAISE(ABORT, 'artifact_files is append-only: recorded digests cannot be deleted'); END;
     `
   }
 ]

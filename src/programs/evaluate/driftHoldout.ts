@@ -5,6 +5,7 @@ import type { ModelVersion } from "../../domain/registry.js"
 import { Storage } from "../../services/Storage.js"
 import { Trainer } from "../../services/Trainer.js"
 import { activeStaging, isImageStaging } from "../drift/stagingState.js"
+import { requireVerifiedFiles } from "../artifactIntegrity.js"
 import { loadBundle, type ModelBundle, predictFrame } from "../modelBundle.js"
 import type { PreparedData, Preprocessed } from "../pipelineTypes.js"
 import { positiveClassIndex, scoreImages, scorePredictions } from "../scoring.js"
@@ -41,6 +42,7 @@ export const evaluateDriftHoldout = (args: {
     const { prepared, requested, production: prod } = args
     const staging = yield* activeStaging(args.config.dataset)
     if (staging === null || staging.id !== prepared.stagedFrom) return null
+    if (Option.isSome(prod)) yield* requireVerifiedFiles(prod.value)
     const spec = prepared.spec
     const compare = (candidate: Record<string, number>, production: Record<string, number> | null) =>
       compareMetrics(

@@ -7,6 +7,7 @@ import { takeFrameRows } from "../../ml/frame.js"
 import { Storage } from "../../services/Storage.js"
 import { Tracker } from "../../services/Tracker.js"
 import { Trainer } from "../../services/Trainer.js"
+import { requireVerifiedFiles } from "../artifactIntegrity.js"
 import { loadBundle, type ModelBundle, predictFrame, specOfBundle } from "../modelBundle.js"
 import type { PreparedData, Preprocessed, ProductionBaseline } from "../pipelineTypes.js"
 import { pickRows, positiveClassIndex, scorePredictions } from "../scoring.js"
@@ -185,6 +186,8 @@ export const rescoreProduction = (args: {
 }) =>
   Effect.gen(function* () {
     const v = args.production
+    // A tampered Production is refused, never replaced by its recorded metrics below.
+    yield* requireVerifiedFiles(v)
     const positive = positiveClassIndex(args.preprocessed.featureMap.classes, args.prepared.spec.positive_class)
     const rescored = yield* Effect.either(
       args.preprocessed.featureMap.image !== undefined

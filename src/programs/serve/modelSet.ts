@@ -1,4 +1,5 @@
 import { Cause, Clock, Effect, Exit, Runtime } from "effect"
+import { describeError, mismatchReason } from "../../domain/describe.js"
 import { StorageError, TrainingError } from "../../domain/errors.js"
 import type { FeatureMap } from "../../domain/featureMap.js"
 import type { ModelVersion, Stage } from "../../domain/registry.js"
@@ -9,6 +10,7 @@ import { Registry } from "../../services/Registry.js"
 import { ImageCodec } from "../../services/ImageCodec.js"
 import { type Predictions, Trainer } from "../../services/Trainer.js"
 import { loadBundle, type ModelBundle } from "../modelBundle.js"
+import { requireVerifiedFiles } from "../artifactIntegrity.js"
 import { artifactKeys } from "../workspace.js"
 import { imageRequestSchemas, requestSchemas, type RequestSchemas } from "./requestSchema.js"
 
@@ -83,6 +85,12 @@ export interface LoadOptions {
   /** Only these models (default: every registered model with a version at the stage). */
   readonly models?: ReadonlyArray<string> | undefined
   readonly maxBatchRows: number
+  /**
+   * A version whose files do not match the digests recorded at registration is never served. "fail"
+   * (default, a reload): the whole load fails, so the server keeps its previous set. "skip" (start-up):
+   * that model is left out with a note saying why (/ready shows it) and the others are served.
+   */
+  readonly onMismatch?: "fail" | "skip" | undefined
 }
 
 const UUID_V7 = /^([0-9a-f]{8})-([0-9a-f]{4})-7/
@@ -323,6 +331,22 @@ export const loadModelSet = Effect.fn("serve.loadModels")(function* (options: Lo
     const newest = [...versions].sort((a, b) => b.version - a.version)[0]
     if (newest === undefined) {
       notes.push(`model ${name} has no ${options.stage} version`)
+      continue
+    }
+    const verified = yield* Effect.either(requireVerifiedFiles(newest))
+    if (verified._tag === "Left") {
+      const e = verified.left
+      const reason = e._tag === "ArtifactMismatch" ? mismatchReason(e) : describeError(e)
+      if (e._tag !== "ArtifactMismatch" || options.onMismatch !== "skip") {
+        return yield* Effect.fail(
+          new StorageError({
+            op: "load",
+            key: artifactKeys(newest.runId).dir,
+            message: `model ${name} version ${newest.version} cannot be served: ${reason}`
+          })
+        )
+      }
+      notes.push(`model ${name} version ${newest.version} is not served: ${reason}`)
       continue
     }
     const served = yield* Effect.flatMap(loadBundle(newest.runId), (bundle) =>

@@ -106,7 +106,7 @@ export const serve = Effect.fn("serve.run")(function* (options: ServeOptions = {
   const sink: PredictionSink = path.isAbsolute(storage.root)
     ? makeLogFileWriter(storage.root)
     : { append: (key, text) => Runtime.runPromise(runtime)(storage.append(key, text)) }
-  const initial = yield* loadModelSet(loadOptions)
+  const initial = yield* loadModelSet({ ...loadOptions, onMismatch: "skip" })
   const adminToken = options.adminToken ?? (yield* readAdminToken(config.admin_token_env))
   const weak = blankAdminToken(adminToken, config.admin_token_env)
   if (weak !== undefined) return yield* Effect.fail(new UsageError({ message: weak }))
