@@ -2,6 +2,7 @@ import type {
   AlreadyStaged,
   ApprovalCancelled,
   ApprovalRejected,
+  Cancelled,
   ConfigError,
   ContractViolation,
   DatasetNotFound,
@@ -36,6 +37,7 @@ export type DriftgateError =
   | PromotionBlocked
   | ApprovalRejected
   | ApprovalCancelled
+  | Cancelled
   | RegistryError
   | DriftGateFailed
   | DriftInputError
@@ -120,6 +122,8 @@ const sentenceOf = (e: DriftgateError): string => {
       return `no run with id ${e.runId} in this workspace`
     case "TrainingError":
       return `training ${e.model} failed: ${e.message}`
+    case "Cancelled":
+      return e.message
     case "RegistryError":
       return `registry, model ${e.model}: ${e.message}`
     case "DriftGateFailed":
@@ -155,6 +159,7 @@ export const exitCodeOf = (e: DriftgateError): number => {
       return 2
     case "ApprovalRejected":
     case "ApprovalCancelled":
+    case "Cancelled":
       return 3
     case "ContractViolation":
     case "DatasetNotFound":
