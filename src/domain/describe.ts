@@ -148,7 +148,15 @@ const sentenceOf = (e: DriftgateError): string => {
       return e.message
     case "RunNotEvaluated":
       return `run ${e.runId} has no evaluated model in this workspace (no ${e.key}); only runs that reached evaluation can be promoted`
+    default:
+      return unmapped(e)
   }
+}
+
+/** A tagged error outside the union (a class added without a case here): its tag and message, never "undefined". */
+const unmapped = (e: never): string => {
+  const { _tag, message } = e as { readonly _tag: unknown; readonly message?: unknown }
+  return `${String(_tag)}${typeof message === "string" && message !== "" ? `: ${message}` : ""}`
 }
 
 /** DESIGN.md: 0 done · 1 unexpected · 2 blocked by a rule · 3 rejected/cancelled · 4 data validation · 64 usage/config. */
@@ -181,6 +189,9 @@ export const exitCodeOf = (e: DriftgateError): number => {
     case "TrainingError":
     case "WorkspaceFileInvalid":
     case "DriftReferenceMissing":
+      return 1
+    default:
+      // Anything outside the union is an unexpected failure: it must never exit 0.
       return 1
   }
 }
