@@ -1,6 +1,10 @@
 // npm run bench: every benchmark in turn (none is part of npm test). Pass names to run a subset:
 //   npm run bench -- ml drift
+// scikit-learn's figures are measured afresh into bench/out/ (compared with in the same run); the
+// committed bench/sklearn_reference.json changes only with --update-reference:
+//   npm run bench -- ml --update-reference
 import { spawnSync } from "node:child_process"
+import { referencePlan } from "./referencePlan.mjs"
 
 const all = {
   startup: ["bench/startup.ts"],
@@ -18,14 +22,21 @@ const build = spawnSync("npm", ["run", "build"], { stdio: "inherit" })
 if (build.status !== 0) process.exit(build.status ?? 1)
 // Peers measured in the same run where they exist here (Debian's python3-sklearn / python3-scipy).
 const hasSklearn = spawnSync("/usr/bin/python3", ["-c", "import sklearn"], { stdio: "ignore" }).status === 0
+const plan = referencePlan(process.argv.slice(2), hasSklearn)
 let failed = 0
 for (const name of names) {
-  if (name === "ml" && hasSklearn) {
-    console.log("\n=== scikit-learn reference (same run) ===")
-    spawnSync("/usr/bin/python3", ["bench/sklearn_reference.py"], { stdio: "inherit" })
+  if (name === "ml" && plan.python !== null) {
+    console.log(`\n=== scikit-learn reference (same run, written to ${plan.reference}) ===`)
+    const py = spawnSync("/usr/bin/python3", plan.python, { stdio: "inherit" })
+    if (py.status !== 0) {
+      // No fresh peer figures: the comparison cannot be made, so the ml bench counts as failed.
+      failed++
+      console.error(`scikit-learn reference exited ${py.status}; ml bench not run`)
+      continue
+    }
   } else if (name === "ml")
-    console.log("(no /usr/bin/python3 with sklearn: comparing with the committed bench/sklearn_reference.json)")
-  const argv = all[name]
+    console.log(`(no /usr/bin/python3 with sklearn: comparing with the committed ${plan.reference})`)
+  const argv = name === "ml" ? [...all.ml, "--reference", plan.reference] : all[name]
   if (!argv) {
     console.error(`unknown benchmark ${name} (known: ${Object.keys(all).join(", ")})`)
     process.exit(64)

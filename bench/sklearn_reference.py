@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """scikit-learn reference figures for bench/ml.ts.
 
-Run with Debian's python: /usr/bin/python3 bench/sklearn_reference.py
-Writes bench/sklearn_reference.json: for each dataset the exact train/test row indices used
+Run with Debian's python: /usr/bin/python3 bench/sklearn_reference.py [--update-reference]
+Writes bench/out/sklearn_reference.json (or, with --update-reference only, the committed
+bench/sklearn_reference.json): for each dataset the exact train/test row indices used
 (so the TypeScript bench fits on the same rows), the quality figures and the fit+predict time
 (median of 5 after one warm-up; forests single-threaded, n_jobs=None). The machine's load average is
 recorded too: on a shared machine, timings (HistGradientBoosting's OpenMP threads above all) swing with it.
@@ -11,6 +12,7 @@ import json
 import os
 import platform
 import statistics
+import sys
 import time
 
 import csv
@@ -116,6 +118,13 @@ def california_housing():
     return out
 
 
+def output_path(argv):
+    """Fresh figures go to bench/out/; the committed reference is rewritten only on --update-reference."""
+    if "--update-reference" in argv:
+        return os.path.join(ROOT, "bench", "sklearn_reference.json")
+    return os.path.join(ROOT, "bench", "out", "sklearn_reference.json")
+
+
 def main():
     result = {
         "generated_by": "bench/sklearn_reference.py",
@@ -128,7 +137,8 @@ def main():
         "load_average": os.getloadavg(),
         "datasets": {"breast_cancer": breast_cancer(), "california_housing": california_housing()},
     }
-    path = os.path.join(ROOT, "bench", "sklearn_reference.json")
+    path = output_path(sys.argv[1:])
+    os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as fh:
         json.dump(result, fh, indent=1)
         fh.write("\n")
@@ -136,6 +146,7 @@ def main():
         for k, v in d.items():
             if isinstance(v, dict):
                 print(ds, k, {kk: vv for kk, vv in v.items() if kk not in ("coef",)})
+    print(f"written to {os.path.relpath(path, ROOT)}")
 
 
 if __name__ == "__main__":

@@ -224,6 +224,7 @@ export const decodePipelineConfig = (raw: unknown, file: string): Either.Either<
         new ConfigError({ file, message: "the config must be a YAML mapping of keys to values" })
       )
     }
+    yield* knownModel(raw as Record<string, unknown>, file)
     const base = yield* decodeStrict(PipelineConfigSchema, raw, file)
     const stages = new Set(base.stages)
     if (
@@ -290,6 +291,24 @@ export const decodePipelineConfig = (raw: unknown, file: string): Either.Either<
     }
     return training === undefined ? (base as PipelineConfig) : ({ ...base, training } as PipelineConfig)
   })
+
+/**
+ * `training.model` names a learner driftgate has: one sentence listing the known kinds (the schema's
+ * own message would name only the first literal: `Expected "decision_tree", actual "xgboost"`).
+ */
+const knownModel = (raw: Record<string, unknown>, file: string): Either.Either<void, ConfigError> => {
+  const training = raw.training
+  if (training === null || typeof training !== "object" || !("model" in training)) return Either.void
+  const model = (training as { readonly model: unknown }).model
+  if (typeof model === "string" && (ModelKind.literals as ReadonlyArray<string>).includes(model)) return Either.void
+  return Either.left(
+    new ConfigError({
+      file,
+      key: "training.model",
+      message: `training.model: unknown model ${JSON.stringify(model)} (known: ${ModelKind.literals.join(", ")})`
+    })
+  )
+}
 
 /** SHA-256 of the canonical JSON of the decoded config (comments and key order do not matter). */
 export const configHash = (config: PipelineConfig): string => canonicalHash(config)

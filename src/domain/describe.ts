@@ -3,6 +3,7 @@ import type {
   ArtifactMismatch,
   ApprovalCancelled,
   ApprovalRejected,
+  Cancelled,
   ConfigError,
   ContractViolation,
   DatasetNotFound,
@@ -39,6 +40,7 @@ export type DriftgateError =
   | PromotionBlocked
   | ApprovalRejected
   | ApprovalCancelled
+  | Cancelled
   | RegistryError
   | DriftGateFailed
   | DriftInputError
@@ -134,6 +136,8 @@ const sentenceOf = (e: DriftgateError): string => {
       return `no run with id ${e.runId} in this workspace`
     case "TrainingError":
       return `training ${e.model} failed: ${e.message}`
+    case "Cancelled":
+      return e.message
     case "RegistryError":
       return `registry, model ${e.model}: ${e.message}`
     case "DriftGateFailed":
@@ -170,7 +174,15 @@ const sentenceOf = (e: DriftgateError): string => {
       return e.workspaceExists
         ? `there is no store at ${e.path}: nothing has run in the workspace ${e.workspace} yet (read-only commands never create one)`
         : `the workspace ${e.workspace} does not exist (no store at ${e.path}); check --workspace or DRIFTGATE_WORKSPACE (read-only commands never create one)`
+    default:
+      return unmapped(e)
   }
+}
+
+/** A tagged error outside the union (a class added without a case here): its tag and message, never "undefined". */
+const unmapped = (e: never): string => {
+  const { _tag, message } = e as { readonly _tag: unknown; readonly message?: unknown }
+  return `${String(_tag)}${typeof message === "string" && message !== "" ? `: ${message}` : ""}`
 }
 
 /** DESIGN.md: 0 done · 1 unexpected · 2 blocked by a rule · 3 rejected/cancelled · 4 data validation · 64 usage/config. */
@@ -182,6 +194,7 @@ export const exitCodeOf = (e: DriftgateError): number => {
       return 2
     case "ApprovalRejected":
     case "ApprovalCancelled":
+    case "Cancelled":
       return 3
     case "ContractViolation":
     case "DatasetNotFound":
@@ -205,6 +218,9 @@ export const exitCodeOf = (e: DriftgateError): number => {
     case "DriftReferenceMissing":
     case "ArtifactMismatch":
     case "StoreMissing":
+      return 1
+    default:
+      // Anything outside the union is an unexpected failure: it must never exit 0.
       return 1
   }
 }

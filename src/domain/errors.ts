@@ -103,6 +103,11 @@ export class ApprovalCancelled extends Schema.TaggedError<ApprovalCancelled>()("
   reason: Schema.String
 }) {}
 
+/** The operator declined an interactive confirmation (rollback's "Move version N to Production?"); nothing changed (exit 3). */
+export class Cancelled extends Schema.TaggedError<Cancelled>()("Cancelled", {
+  message: Schema.String
+}) {}
+
 /** A registry operation that breaks a rule (unknown version, missing lineage, rollback to current …). */
 export class RegistryError extends Schema.TaggedError<RegistryError>()("RegistryError", {
   model: Schema.String,

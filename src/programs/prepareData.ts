@@ -36,6 +36,32 @@ export interface PrepareInput {
   readonly task?: "classification" | "regression" | undefined
 }
 
+/**
+ * --target/--task only create a missing dataset.yaml; given when it exists, they must say what it
+ * says (a silent disagreement would train on a target the operator did not ask for).
+ */
+const flagsAgree = (
+  input: PrepareInput,
+  spec: { readonly target: string; readonly task_type: string },
+  specFile: string
+): Effect.Effect<void, UsageError> => {
+  const clashes = [
+    ...(input.target !== undefined && input.target !== spec.target
+      ? [`--target ${input.target} but ${specFile} says target: ${spec.target}`]
+      : []),
+    ...(input.task !== undefined && input.task !== spec.task_type
+      ? [`--task ${input.task} but ${specFile} says task_type: ${spec.task_type}`]
+      : [])
+  ]
+  return clashes.length === 0
+    ? Effect.void
+    : Effect.fail(
+        new UsageError({
+          message: `${clashes.join("; ")} (the flags only create a missing dataset.yaml: drop them or edit the file)`
+        })
+      )
+}
+
 export type { PreparedData, SplitInfo } from "./pipelineTypes.js"
 
 const sortedCounts = (out: Record<string, number>): Record<string, number> =>
@@ -84,6 +110,7 @@ const ensureSpec = Effect.fn("data.spec")(function* (
   if (yield* fs.exists(specFile).pipe(Effect.orElseSucceed(() => false))) {
     const raw = yield* readYamlFile(specFile)
     const spec = yield* decodeDatasetSpec(raw, specFile)
+    yield* flagsAgree(input, spec, specFile)
     return { spec, specFile, created: false }
   }
   // only when creating dataset.yaml (once per dataset): type inference reads the cells as text
@@ -163,6 +190,7 @@ export const prepareData = Effect.fn("stage.prepare_data")(function* (input: Pre
       )
     }
     const spec = yield* decodeDatasetSpec(yield* readYamlFile(specFile), specFile)
+    yield* flagsAgree(input, spec, specFile)
     if (spec.task_type !== "image_classification") {
       return yield* Effect.fail(
         new UsageError({

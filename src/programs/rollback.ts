@@ -1,6 +1,6 @@
 import { Effect, Option } from "effect"
 import { type PipelineConfig, registeredModelName } from "../domain/config.js"
-import { RegistryError, UsageError } from "../domain/errors.js"
+import { Cancelled, RegistryError, UsageError } from "../domain/errors.js"
 import type { RollbackIntent } from "../domain/registry.js"
 import { Prompt } from "../services/Prompt.js"
 import { Registry } from "../services/Registry.js"
@@ -42,7 +42,13 @@ export const rollback = Effect.fn("program.rollback")(function* (req: RollbackRe
         })
       )
     if (req.abandon) {
-      const reason = req.reason ?? "abandoned by operator"
+      const reason = req.reason?.trim() ?? ""
+      if (reason === "")
+        return yield* Effect.fail(
+          new UsageError({
+            message: `rollback --abandon needs --reason TEXT (recorded in the audit log) to drop ${describeIntent(intent)}`
+          })
+        )
       yield* registry.abandonRollback(intent.id, reason, req.actor)
       return { action: "abandoned" as const, intent, version: null }
     }
@@ -98,8 +104,7 @@ export const rollback = Effect.fn("program.rollback")(function* (req: RollbackRe
         `Move version ${target} to Production${current ? ` and archive version ${current.version}` : ""}?`,
         ["yes", "no"] as const
       )
-      if (ok !== "yes")
-        return yield* Effect.fail(new UsageError({ message: "rollback not confirmed; nothing changed" }))
+      if (ok !== "yes") return yield* Effect.fail(new Cancelled({ message: "rollback not confirmed; nothing changed" }))
     }
   }
   if (reason.trim() === "") return yield* Effect.fail(new UsageError({ message: "--reason may not be empty" }))

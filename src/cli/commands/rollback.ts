@@ -17,7 +17,9 @@ export const rollbackCommand = Command.make(
     reason: Options.text("reason").pipe(Options.withDescription("why (recorded in the audit log)"), Options.optional),
     yes: Options.boolean("yes").pipe(Options.withDescription("do not ask for confirmation")),
     resume: Options.boolean("resume").pipe(Options.withDescription("finish an interrupted rollback")),
-    abandon: Options.boolean("abandon").pipe(Options.withDescription("abandon an interrupted rollback"))
+    abandon: Options.boolean("abandon").pipe(
+      Options.withDescription("abandon an interrupted rollback (needs --reason)")
+    )
   },
   (o) =>
     Effect.gen(function* () {
