@@ -14,7 +14,9 @@ const all = {
   cnn: ["bench/cnn.ts"],
   registry_crash: ["bench/registry_crash.ts", "50"],
   scale: ["bench/scale.ts"],
-  columnar: ["bench/columnar.ts", "/tmp/driftgate-cal1m.csv"]
+  columnar: ["bench/columnar.ts", "/tmp/driftgate-cal1m.csv"],
+  // scikit-learn parity values the tests read (tests/ml/parity_reference.json), regenerated and diffed
+  parity: ["bench/parity.mjs"]
 }
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"))
 const names = wanted.length ? wanted : Object.keys(all)

@@ -6,6 +6,7 @@ import { accuracy } from "../../src/ml/metrics.js"
 import { fitStandardScaler } from "../../src/ml/preprocess.js"
 import { stratifiedSplit } from "../../src/ml/split.js"
 import { breastCancer, iris } from "./data.js"
+import { parity } from "./parityReference.js"
 
 /** Standardises every column with statistics from `fit` (population std, like StandardScaler). */
 const standardise = (fit: Matrix, ...apply: Matrix[]): Matrix[] => {
@@ -23,16 +24,9 @@ const clf = (nClasses: number) => ({ task: "classification" as const, seed: 0, n
 
 describe("logistic regression", () => {
   it("binary: matches scikit-learn's coefficients on standardised breast_cancer (all rows)", () => {
-    // /usr/bin/python3, sklearn 1.2.1: LogisticRegression().fit(StandardScaler().fit_transform(X), y), y = malignant;
+    // tests/ml/parity_reference.py (sklearn 1.2.1): LogisticRegression().fit(StandardScaler().fit_transform(X), y), y = malignant;
     // n_iter_ = 34. Both stop at max|grad| ≤ 1e-4, the same optimum is reached (agreement ~1e-7).
-    const coef = [
-      0.36317071884095314, 0.38770299104054523, 0.35111443761001804, 0.43555896063886573, 0.16176493207758014,
-      -0.5625954840414786, 0.859897586721816, 0.9622217513117595, -0.07616774713570613, -0.3221858530362298,
-      1.2910347918788763, -0.2689252641805707, 0.6598868525569133, 1.0125008744744661, 0.27717046138327184,
-      -0.7362824023081549, -0.11052646668591742, 0.3335098977038844, -0.2959022504275028, -0.6809152776928897,
-      1.02936114077441, 1.3145931189362223, 0.8233170629440396, 1.0105935570535356, 0.6707313505247239,
-      -0.044658876800196826, 0.8733006390307522, 0.9119581542295906, 0.8878969365933743, 0.47983137114315544
-    ]
+    const { coef, intercept } = parity.logistic.binary_breast_cancer
     const d = breastCancer()
     const [x] = standardise(d.x, d.x)
     const m = logisticRegression.fit(x!, d.y, { ...clf(2), params: {} })
@@ -40,25 +34,20 @@ describe("logistic regression", () => {
     expect(m.iterations).toBeGreaterThan(5)
     expect(m.iterations).toBeLessThanOrEqual(100)
     m.coef[0]!.forEach((c, j) => expect(Math.abs(c - coef[j]!)).toBeLessThan(1e-5))
-    expect(Math.abs(m.intercept[0]! - -0.2145657309430091)).toBeLessThan(1e-5)
+    expect(Math.abs(m.intercept[0]! - intercept)).toBeLessThan(1e-5)
   })
 
   it("multinomial: matches scikit-learn's coefficients on standardised iris", () => {
-    // /usr/bin/python3, sklearn 1.2.1: LogisticRegression().fit(StandardScaler().fit_transform(X), y); n_iter_ = 25
-    const coef = [
-      [-1.0740414858360166, 1.1600634216479495, -1.9306286585787176, -1.8116887259627759],
-      [0.5878005069939081, -0.3618237688810136, -0.36346274208575297, -0.8261928890080615],
-      [0.4862409788421074, -0.7982396527669364, 2.294091400664472, 2.637881614970837]
-    ]
-    const intercept = [-0.20531680969928326, 2.074865246085572, -1.8695484363862835]
+    // tests/ml/parity_reference.py (sklearn 1.2.1): LogisticRegression().fit(StandardScaler().fit_transform(X), y); n_iter_ = 25
+    const { coef, intercept, train_accuracy } = parity.logistic.multinomial_iris
     const d = iris()
     const [x] = standardise(d.x, d.x)
     const m = logisticRegression.fit(x!, d.y, { ...clf(3), params: {} })
     expect(m.converged).toBe(true)
     m.coef.forEach((row, k) => row.forEach((c, j) => expect(Math.abs(c - coef[k]![j]!)).toBeLessThan(1e-5)))
     m.intercept.forEach((b, k) => expect(Math.abs(b - intercept[k]!)).toBeLessThan(1e-5))
-    // scikit-learn's training accuracy: 0.9733333333333334
-    expect(accuracy(d.y, logisticRegression.predict(m, x!))).toBeCloseTo(0.9733333333333334, 12)
+    // scikit-learn's training accuracy
+    expect(accuracy(d.y, logisticRegression.predict(m, x!))).toBeCloseTo(train_accuracy, 12)
     const p = logisticRegression.predictProba!(m, x!)
     for (let i = 0; i < x!.rows; i++) expect(p[3 * i]! + p[3 * i + 1]! + p[3 * i + 2]!).toBeCloseTo(1, 12)
   })

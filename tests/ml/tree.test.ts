@@ -9,6 +9,7 @@ import { decisionTree, decisionTreeDefaults, type DecisionTreeModel } from "../.
 import { growTree } from "../../src/ml/tree/grower.js"
 import { makeGrowJob, resolveMaxFeatures } from "../../src/ml/tree/params.js"
 import { breastCancer, californiaHousing, iris } from "./data.js"
+import { parity } from "./parityReference.js"
 
 const x6 = fromRows([[1], [2], [3], [4], [5], [6]])
 const clf = (x: Matrix, y: number[], params = {}, seed = 0, nClasses = 2): DecisionTreeModel =>
@@ -81,14 +82,12 @@ describe("decision tree: exact small cases", () => {
 })
 
 describe("decision tree: against scikit-learn 1.2.1", () => {
-  // /usr/bin/python3: DecisionTree{Classifier,Regressor}(random_state=s).fit(X, y) on all rows; tree_.node_count,
+  // tests/ml/parity_reference.py: DecisionTree{Classifier,Regressor}(random_state=s).fit(X, y) on all rows; tree_.node_count,
   // tree_.threshold, tree_.feature. scikit-learn stores thresholds as float32, hence the 1e-6 tolerance.
   it("breast_cancer, gini and entropy: same node count and root split", () => {
     const d = breastCancer()
-    for (const [criterion, nodes, threshold, feature] of [
-      ["gini", 43, 16.795000076293945, 20],
-      ["entropy", 39, 105.95000076293945, 22]
-    ] as const) {
+    for (const criterion of ["gini", "entropy"] as const) {
+      const { node_count: nodes, threshold, feature } = parity.tree.breast_cancer_root[criterion]
       const m = decisionTree.fit(d.x, d.y, { task: "classification", params: { criterion }, seed: 0, nClasses: 2 })
       expect(m.tree.nodeCount).toBe(nodes)
       expect(m.tree.feature[0]).toBe(feature)
@@ -99,12 +98,10 @@ describe("decision tree: against scikit-learn 1.2.1", () => {
   it("california_housing regression, max_depth=6: same structure", () => {
     const d = californiaHousing()
     const m = decisionTree.fit(d.x, d.y, { task: "regression", params: { max_depth: 6 }, seed: 0 })
-    expect(m.tree.nodeCount).toBe(127)
-    expect(m.tree.feature.slice(0, 7)).toEqual([0, 0, 2, 0, 2, 5, -1])
-    const sk = [
-      5.035149812698364, 3.074299931526184, 4.3141889572143555, 2.2146999835968018, 3.3236942291259766,
-      3.1290770769119263
-    ]
+    const ref = parity.tree.california_depth6
+    expect(m.tree.nodeCount).toBe(ref.node_count)
+    expect(m.tree.feature.slice(0, 7)).toEqual(ref.feature_first7)
+    const sk = ref.threshold_first6
     sk.forEach((t, i) => expect(Math.abs(m.tree.threshold[i]! - t)).toBeLessThan(1e-6 * Math.abs(t)))
   })
 })
