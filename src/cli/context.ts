@@ -2,7 +2,7 @@ import { Console, Context, Effect, Layer, Option } from "effect"
 import * as path from "node:path"
 import { type ApproveMode, liveLayer } from "../layers/live.js"
 import { type LoadedConfig, loadConfig } from "../programs/loadConfig.js"
-import { describeIntent } from "../programs/rollback.js"
+import { pendingRollbackSentence } from "../programs/rollback.js"
 import { Registry } from "../services/Registry.js"
 import { driftgate } from "./root.js"
 
@@ -16,8 +16,24 @@ export class Pipeline extends Context.Tag("driftgate/cli/Pipeline")<Pipeline, Lo
 export const resolveWorkspace = (flag: Option.Option<string>, fromConfig?: string): string =>
   path.resolve(Option.getOrUndefined(flag) ?? fromConfig ?? ".driftgate")
 
-const forWorkspace = (workspace: string, approve: ApproveMode | undefined, existing = false) =>
-  Layer.merge(liveLayer({ workspace, approve, existing }), Layer.succeed(Workspace, workspace))
+/**
+ * Reports interrupted rollbacks once, on stderr, for every command that opens the store (DESIGN:
+ * finishable after a power cut): built with the layer, so no command can forget it.
+ */
+const warnPending = (config: string | undefined) =>
+  Layer.effectDiscard(
+    Effect.gen(function* () {
+      const registry = yield* Registry
+      for (const i of yield* registry.pendingRollbacks())
+        yield* Console.error(`driftgate: warning: ${pendingRollbackSentence(i, config)}`)
+    })
+  )
+
+const forWorkspace = (workspace: string, approve: ApproveMode | undefined, existing = false, config?: string) =>
+  Layer.merge(
+    Layer.provideMerge(warnPending(config), liveLayer({ workspace, approve, existing })),
+    Layer.succeed(Workspace, workspace)
+  )
 
 /** The live services for the workspace the shared options name: for commands without --config. */
 export const workspaceLayer = (approve?: ApproveMode) =>
@@ -34,7 +50,7 @@ export const pipelineLayer = (file: string, approve?: ApproveMode, existing = fa
       const root = yield* driftgate
       const loaded = yield* loadConfig(file)
       return Layer.merge(
-        forWorkspace(resolveWorkspace(root.workspace, loaded.config.workspace), approve, existing),
+        forWorkspace(resolveWorkspace(root.workspace, loaded.config.workspace), approve, existing, file),
         Layer.succeed(Pipeline, loaded)
       )
     })
@@ -43,14 +59,3 @@ export const pipelineLayer = (file: string, approve?: ApproveMode, existing = fa
 /** Prints `value` as JSON under --json, else the human text. */
 export const print = (value: unknown, human: () => string) =>
   Effect.flatMap(driftgate, (root) => Console.log(root.json ? JSON.stringify(value, null, 2) : human()))
-
-/** Reports interrupted rollbacks on every registry-touching command (DESIGN: finishable after a power cut). */
-export const warnPending = Effect.gen(function* () {
-  const registry = yield* Registry
-  const pending = yield* registry.pendingRollbacks()
-  for (const i of pending) {
-    yield* Console.error(
-      `driftgate: warning: ${describeIntent(i)}; finish it with \`driftgate rollback --config <config> --resume\` or drop it with \`--abandon --reason TEXT\``
-    )
-  }
-})

@@ -4,7 +4,11 @@ import { describe, expect, it } from "vitest"
 import { cli, root, tempWorkspace } from "./helpers.js"
 import { createHash } from "node:crypto"
 import { createRequire } from "node:module"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, ManagedRuntime } from "effect"
+import { liveLayer } from "../../src/layers/live.js"
+import { defaultServeConfig } from "../../src/domain/serveConfig.js"
+import { modelSource } from "../../src/programs/serve/serve.js"
+import { makeServer } from "../../src/programs/serve/server.js"
 import { SqliteDatabaseLive } from "../../src/layers/sqlite/SqliteDatabase.js"
 import { RegistrySqlite } from "../../src/layers/registry/RegistrySqlite.js"
 import { Registry } from "../../src/services/Registry.js"
@@ -205,6 +209,37 @@ describe("the governed lifecycle through the CLI (SQLite + file system)", () => 
     expect(list.code).toBe(0)
     expect(list.stderr).toContain("interrupted rollback of iris to version 1")
     expect(list.stderr).toContain("--resume")
+    // Every command that opens the store says it, once, in one sentence: read-only ones and drift too.
+    const sentence = (config: string) =>
+      `is pending, so version 2 is still the one deployed; finish it with \`driftgate rollback --config ${config} --resume\` or drop it with \`driftgate rollback --config ${config} --abandon --reason TEXT\``
+    const runs = cli(["runs", "list", "--workspace", ws])
+    expect(runs.code, runs.stderr).toBe(0)
+    expect(runs.stderr).toContain("interrupted rollback of iris to version 1")
+    expect(runs.stderr).toContain(sentence("<config>"))
+    expect(runs.stderr.split("interrupted rollback of iris").length - 1).toBe(1)
+    const summary = cli(["drift", "summary", "--config", "configs/iris.yaml", "--workspace", ws])
+    expect(summary.stderr).toContain("interrupted rollback of iris to version 1")
+    expect(summary.stderr).toContain(sentence("configs/iris.yaml"))
+    // serve shows it on /ready (with the reason) and per model on /models
+    const served = ManagedRuntime.make(liveLayer({ workspace: ws, approve: undefined, existing: true }))
+    try {
+      const source = modelSource(await served.runtime(), { stage: "Production", maxBatchRows: 20 })
+      const app = await makeServer({ source, config: defaultServeConfig(), adminToken: undefined, log: () => {} })
+      try {
+        const ready = (await app.inject({ method: "GET", url: "/ready" })).json()
+        expect(ready.pending_rollbacks).toHaveLength(1)
+        expect(ready.pending_rollbacks[0]).toMatchObject({ model: "iris", from_version: 2, to_version: 1 })
+        expect(ready.reason).toContain("iris to version 1")
+        const models = (await app.inject({ method: "GET", url: "/models" })).json()
+        const iris = models.models.find((m: { name: string }) => m.name === "iris")
+        expect(iris.version).toBe(2)
+        expect(iris.pending_rollback).toMatchObject({ model: "iris", to_version: 1, reason: "power cut test" })
+      } finally {
+        await app.close()
+      }
+    } finally {
+      await served.dispose()
+    }
     const blocked = cli([
       "rollback",
       "--config",

@@ -4,7 +4,7 @@ import { prepareImageBatch } from "../../programs/drift/imageDrift.js"
 import { monitorAny, monitorSourceOf } from "../../programs/drift/monitorAny.js"
 import { stageTraining, unstageTraining } from "../../programs/drift/staging.js"
 import { driftSummary } from "../../programs/drift/summary.js"
-import { Pipeline, pipelineLayer, print, warnPending } from "../context.js"
+import { Pipeline, pipelineLayer, print } from "../context.js"
 import { actor } from "../env.js"
 import {
   driftSummaryText,
@@ -40,7 +40,6 @@ const monitor = Command.make(
         fromServingLog: o.fromServingLog,
         since: Option.getOrUndefined(o.since)
       })
-      yield* warnPending
       const r = yield* monitorAny({ config: loaded.config, configDir: loaded.dir, source, actor: yield* actor })
       if (r.kind === "image") yield* print(r.report, () => imageDriftText(r.report))
       else yield* print(r.report, () => tabularDriftText(r.report))

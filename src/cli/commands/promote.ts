@@ -1,7 +1,7 @@
 import { Command, Options } from "@effect/cli"
 import { Effect, Option } from "effect"
 import { promoteRun } from "../../programs/promoteRun.js"
-import { print, warnPending, workspaceLayer } from "../context.js"
+import { print, workspaceLayer } from "../context.js"
 import { promotedText } from "../render/lifecycle.js"
 import { approveOption } from "./options.js"
 
@@ -10,7 +10,6 @@ export const promoteCommand = Command.make(
   { run: Options.text("run").pipe(Options.withDescription("id of an evaluated run")), approve: approveOption },
   (o) =>
     Effect.gen(function* () {
-      yield* warnPending
       const r = yield* promoteRun(o.run)
       yield* print({ run_id: o.run, version: r.version, manifest: r.manifest }, () => promotedText(o.run, r))
     })

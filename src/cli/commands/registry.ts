@@ -3,12 +3,11 @@ import { Effect } from "effect"
 import { RegistryError, StoreError } from "../../domain/errors.js"
 import { verifyStore } from "../../programs/verifyStore.js"
 import { Registry } from "../../services/Registry.js"
-import { print, warnPending, existingWorkspaceLayer } from "../context.js"
+import { print, existingWorkspaceLayer } from "../context.js"
 import { registryListText, registryRow, registryShowText, registryVerifyText } from "../render/registry.js"
 
 const registryList = Command.make("list", {}, () =>
   Effect.gen(function* () {
-    yield* warnPending
     const registry = yield* Registry
     const models = yield* registry.listModels()
     const rows = yield* Effect.forEach(models, (m) =>
@@ -23,7 +22,6 @@ const registryList = Command.make("list", {}, () =>
 
 const registryShow = Command.make("show", { name: Args.text({ name: "NAME" }) }, (o) =>
   Effect.gen(function* () {
-    yield* warnPending
     const registry = yield* Registry
     const versions = yield* registry.listVersions(o.name)
     if (versions.length === 0)

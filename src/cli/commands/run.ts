@@ -2,7 +2,7 @@ import { Command, Options } from "@effect/cli"
 import { Effect, Option } from "effect"
 import { runPipeline } from "../../programs/runPipeline.js"
 import { DRIFTGATE_VERSION } from "../../version.js"
-import { Pipeline, pipelineLayer, print, Workspace, warnPending } from "../context.js"
+import { Pipeline, pipelineLayer, print, Workspace } from "../context.js"
 import { codeRevision } from "../env.js"
 import { runSummary, runText } from "../render/run.js"
 import { approveOption, configOption } from "./options.js"
@@ -28,7 +28,6 @@ export const runCommand = Command.make(
     Effect.gen(function* () {
       const loaded = yield* Pipeline
       const workspace = yield* Workspace
-      yield* warnPending
       const result = yield* runPipeline({
         loaded,
         target: Option.getOrUndefined(o.target),

@@ -2,7 +2,7 @@ import { Cause, Clock, Effect, Exit, Runtime } from "effect"
 import { describeError, mismatchReason } from "../../domain/describe.js"
 import { StorageError, TrainingError } from "../../domain/errors.js"
 import type { FeatureMap } from "../../domain/featureMap.js"
-import type { ModelVersion, Stage } from "../../domain/registry.js"
+import type { ModelVersion, RollbackIntent, Stage } from "../../domain/registry.js"
 import type { Scalar } from "../../ml/frame.js"
 import type { Matrix } from "../../ml/matrix.js"
 import { type ColumnTransformerState, transformRow } from "../../ml/preprocess.js"
@@ -73,6 +73,11 @@ export interface ModelSet {
   readonly loadedAt: string
   /** Why a requested model is not in the set (not registered, nothing at the stage). */
   readonly notes: ReadonlyArray<string>
+  /**
+   * Interrupted rollbacks of the served models (or of any model when all are served): the version
+   * served is the pre-rollback one until `driftgate rollback --resume` (or `--abandon`) finishes them.
+   */
+  readonly pendingRollbacks?: ReadonlyArray<RollbackIntent> | undefined
 }
 
 /** Loads (and reloads) the model set; rejects with an Error whose message says why. */
@@ -366,6 +371,14 @@ export const loadModelSet = Effect.fn("serve.loadModels")(function* (options: Lo
     models.set(name, served)
   }
   if (names.length === 0) notes.push("no model is registered")
+  const wanted = new Set(names)
+  const pendingRollbacks = (yield* registry.pendingRollbacks()).filter((i) => wanted.has(i.model))
   const now = yield* Clock.currentTimeMillis
-  return { stage: options.stage, models, loadedAt: new Date(now).toISOString(), notes } satisfies ModelSet
+  return {
+    stage: options.stage,
+    models,
+    loadedAt: new Date(now).toISOString(),
+    notes,
+    pendingRollbacks
+  } satisfies ModelSet
 })

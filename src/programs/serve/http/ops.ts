@@ -1,7 +1,21 @@
 import type { FastifyInstance } from "fastify"
+import { pendingRollbackJson } from "../../rollback.js"
+import type { ModelSet } from "../modelSet.js"
 import type { ServeMetrics } from "../metrics.js"
 import { describeModel, modelSummary } from "./presentation.js"
 import type { ServedState } from "./state.js"
+
+const pendingOf = (set: ModelSet) => (set.pendingRollbacks ?? []).map(pendingRollbackJson)
+
+/** Why /ready reports pending rollbacks: the versions served are the pre-rollback ones. */
+const pendingReason = (set: ModelSet) => {
+  const pending = set.pendingRollbacks ?? []
+  return pending.length === 0
+    ? {}
+    : {
+        reason: `${pending.length} interrupted rollback(s) pending (${pending.map((i) => `${i.model} to version ${i.toVersion}`).join(", ")}): the versions served are the pre-rollback ones until \`driftgate rollback --config <config> --resume\` (or \`--abandon --reason TEXT\`) finishes them`
+      }
+}
 
 /** GET /models, /health, /ready and /metrics: what is served, liveness, readiness, Prometheus. */
 export const registerOps = (app: FastifyInstance, state: ServedState, metrics: ServeMetrics): void => {
@@ -12,11 +26,15 @@ export const registerOps = (app: FastifyInstance, state: ServedState, metrics: S
     },
     (_request, reply) => {
       const set = state.current()
+      const pending = pendingOf(set)
       reply.send({
         stage: set.stage,
         loaded_at: set.loadedAt,
         notes: set.notes,
-        models: [...set.models.values()].sort((a, b) => a.name.localeCompare(b.name)).map(describeModel)
+        pending_rollbacks: pending,
+        models: [...set.models.values()]
+          .sort((a, b) => a.name.localeCompare(b.name))
+          .map((m) => ({ ...describeModel(m), pending_rollback: pending.find((p) => p.model === m.name) ?? null }))
       })
     }
   )
@@ -39,7 +57,15 @@ export const registerOps = (app: FastifyInstance, state: ServedState, metrics: S
       const models = [...set.models.values()].map(modelSummary)
       const lastReload = state.lastReload()
       if (models.length > 0) {
-        reply.send({ status: "ready", stage: set.stage, models, notes: set.notes, last_reload: lastReload })
+        reply.send({
+          status: "ready",
+          ...pendingReason(set),
+          stage: set.stage,
+          models,
+          notes: set.notes,
+          pending_rollbacks: pendingOf(set),
+          last_reload: lastReload
+        })
         return
       }
       reply.code(503).send({
@@ -47,6 +73,7 @@ export const registerOps = (app: FastifyInstance, state: ServedState, metrics: S
         reason: `no model is loaded at stage ${set.stage}${set.notes.length ? `: ${set.notes.join("; ")}` : ""}`,
         stage: set.stage,
         models,
+        pending_rollbacks: pendingOf(set),
         last_reload: lastReload
       })
     }
