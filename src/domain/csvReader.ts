@@ -1,5 +1,6 @@
 import type { Violation } from "./errors.js"
 import type { ColumnTable, TableColumn } from "./columnTable.js"
+import { PANDAS_DEFAULT_NA } from "./missing.js"
 
 /**
  * A streaming, byte-level RFC 4180 reader that builds typed columns directly (see columnTable.ts):
@@ -15,28 +16,8 @@ import type { ColumnTable, TableColumn } from "./columnTable.js"
  * so the column is named in `reread` and a second pass (`stringColumns` + `onlyColumns`) reads it.
  */
 
-/** pandas' default missing-value tokens (read_csv's STR_NA_VALUES). */
-export const PANDAS_NA_VALUES: ReadonlySet<string> = new Set([
-  "",
-  "#N/A",
-  "#N/A N/A",
-  "#NA",
-  "-1.#IND",
-  "-1.#QNAN",
-  "-NaN",
-  "-nan",
-  "1.#IND",
-  "1.#QNAN",
-  "<NA>",
-  "N/A",
-  "NA",
-  "NULL",
-  "NaN",
-  "None",
-  "n/a",
-  "nan",
-  "null"
-])
+/** pandas' default missing-value tokens, as a set (the one list is domain/missing.ts's). */
+export const PANDAS_NA_VALUES: ReadonlySet<string> = new Set(PANDAS_DEFAULT_NA)
 
 export interface TokenOptions {
   /** Tokens read as missing (an empty or blank cell always is); domain/missing.ts's MissingRule.tokens. */
