@@ -41,6 +41,11 @@ const message = (e: { readonly _tag: string; readonly message?: string }): strin
  * its recorded SHA-256, and that the store is not empty beside a workspace that has been used.
  * Every check runs even when an earlier one fails; everything found is reported at once.
  */
+/** Appends without spreading: a damaged store can report one problem per audit record. */
+const append = (into: string[], items: ReadonlyArray<string>): void => {
+  for (const item of items) into.push(item)
+}
+
 export const verifyStore = Effect.fn("program.verifyStore")(function* () {
   const registry = yield* Registry
   const storage = yield* Storage
@@ -61,14 +66,14 @@ export const verifyStore = Effect.fn("program.verifyStore")(function* () {
 
   const inspection = yield* step("the store", registry.inspectStore())
   if (inspection !== undefined) {
-    checked.push(...inspection.checked)
-    problems.push(...inspection.problems)
-    notes.push(...inspection.notes)
+    append(checked, inspection.checked)
+    append(problems, inspection.problems)
+    append(notes, inspection.notes)
   }
 
   checked.push("audit hash chain")
   const chain = yield* step("the audit chain", registry.verify())
-  if (chain !== undefined) problems.push(...chain.problems)
+  if (chain !== undefined) append(problems, chain.problems)
   const audit: ReadonlyArray<AuditRecord> = (yield* step("the audit log", registry.audit())) ?? []
   const models = (yield* step("the registered models", registry.listModels())) ?? []
   const pending = (yield* step("the pending rollbacks", registry.pendingRollbacks())) ?? []
@@ -81,7 +86,7 @@ export const verifyStore = Effect.fn("program.verifyStore")(function* () {
     const prod = list.filter((v) => v.stage === "Production")
     if (prod.length > 1)
       problems.push(`model ${m.name} has ${prod.length} Production versions (${prod.map((v) => v.version).join(", ")})`)
-    problems.push(...replayProblems(audit, m.name, list))
+    append(problems, replayProblems(audit, m.name, list))
     for (const v of list) {
       const check = yield* step(`the files of ${m.name} version ${v.version}`, checkVersionFiles(v))
       if (check === undefined) {
@@ -89,7 +94,11 @@ export const verifyStore = Effect.fn("program.verifyStore")(function* () {
         continue
       }
       versions.push({ model: m.name, version: v.version, stage: v.stage, files: check.status })
-      if (check.status === "failed") problems.push(...check.problems.map((p) => describeError(p)))
+      if (check.status === "failed")
+        append(
+          problems,
+          check.problems.map((p) => describeError(p))
+        )
       if (check.status === "unverifiable") {
         notes.push(`${m.name} version ${v.version}: unverifiable (registered before hashes were recorded)`)
         continue
@@ -124,7 +133,7 @@ export const verifyStore = Effect.fn("program.verifyStore")(function* () {
         problems.push(
           `${storage.locate(regKey)} names ${reg.right.model} version ${reg.right.version} (run ${reg.right.run_id}), not ${m.name} version ${v.version} (run ${v.runId})`
         )
-      problems.push(...anchorProblems(reg.right.audit, storage.locate(regKey), audit))
+      append(problems, anchorProblems(reg.right.audit, storage.locate(regKey), audit))
     }
   }
 
