@@ -5,6 +5,10 @@
  * random moment and compares with the complete lines in the file (every line must parse).
  *
  *   npx tsx bench/serve_log_kill.ts [kills=10] [rows per second=2000] [flush_interval_ms=1000] [flush_rows=2000]
+ *
+ * Target (docs/serving.md): no unparsable line, and no kill loses more than the rows accepted in one
+ * flush interval or flush_rows, whichever is fewer, plus 50 ms of rows for the kill's own timing.
+ * Exits 1 when a kill loses more or a line does not parse.
  */
 import { spawn } from "node:child_process"
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeSync } from "node:fs"
@@ -13,6 +17,7 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { PredictionLog } from "../src/programs/serve/predictionLog.js"
 import { makeLogFileWriter } from "../src/programs/serve/predictionLogFile.js"
+import { exitOnTargets } from "./targets.js"
 
 const [mode, ...args] = process.argv.slice(2)
 
@@ -106,4 +111,13 @@ if (mode === "child") {
     `rows lost per SIGKILL: median ${sorted[Math.floor(sorted.length / 2)]}, max ${sorted[sorted.length - 1]}, min ${sorted[0]}`
   )
   console.log(`unparsable lines: ${unparsable}`)
+  const bound = Math.min((rate * interval) / 1000, flushRows) + rate * 0.05
+  exitOnTargets([
+    { name: "every logged line parses", ok: unparsable === 0, detail: `${unparsable} unparsable` },
+    {
+      name: "rows lost per SIGKILL",
+      ok: sorted.length === 0 ? undefined : sorted[sorted.length - 1]! <= bound,
+      detail: sorted.length === 0 ? "no kill ran" : `max ${sorted[sorted.length - 1]} (bound ${Math.round(bound)})`
+    }
+  ])
 }
