@@ -6,6 +6,7 @@
  * Huffman tables built from the data with Annex K.2's length limit). Independent of the reader: it
  * shares no code with src/vision/dng.
  */
+import { deflateSync } from "node:zlib"
 
 export interface DngWriteOptions {
   readonly width: number
@@ -16,7 +17,9 @@ export interface DngWriteOptions {
   readonly cfaPattern?: ReadonlyArray<number>
   readonly cfaRepeat?: readonly [number, number]
   readonly bitsPerSample?: number
-  readonly compression?: "none" | "lj92"
+  readonly compression?: "none" | "lj92" | "deflate"
+  /** TIFF Predictor 2 (horizontal differencing) before deflate. */
+  readonly horizontalDifferencing?: boolean
   readonly predictor?: number
   /** Components per lossless JPEG pixel (DNG writers often code a CFA row as width/2 × 2). */
   readonly ljComponents?: number
@@ -289,6 +292,12 @@ export const writeDng = (o: DngWriteOptions): DngFile => {
         const jw = (bw * spp) / nc
         if (!Number.isInteger(jw)) throw new Error(`a ${bw}-wide block cannot be coded with ${nc} components`)
         blocks.push(encodeLj92(s, jw, rows, nc, bps, o.predictor ?? 1, o.restartRows ?? 0))
+      } else if (o.compression === "deflate") {
+        if (o.horizontalDifferencing)
+          for (let r = rows - 1; r >= 0; r--)
+            for (let i = bw * spp - 1; i >= spp; i--)
+              s[r * bw * spp + i] = (s[r * bw * spp + i] - s[r * bw * spp + i - spp]) & 0xffff
+        blocks.push(new Uint8Array(deflateSync(packRows(s, bw * spp, rows, bps, big))))
       } else blocks.push(packRows(s, bw * spp, rows, bps, big))
     }
 
@@ -301,7 +310,8 @@ export const writeDng = (o: DngWriteOptions): DngFile => {
   raw.set(256, [4, [W]])
   raw.set(257, [4, [H]])
   raw.set(258, [3, new Array<number>(spp).fill(bps)])
-  raw.set(259, [3, [lj ? 7 : 1]])
+  raw.set(259, [3, [lj ? 7 : o.compression === "deflate" ? 8 : 1]])
+  if (o.horizontalDifferencing) raw.set(317, [3, [2]])
   raw.set(262, [3, [kind === "cfa" ? 32803 : 34892]])
   raw.set(277, [3, [spp]])
   raw.set(284, [3, [1]])

@@ -365,7 +365,9 @@ const decodePixels = (l: RawLayout, options: DngOptions): Uint16Array => {
   for (const blk of bs) stored += blk.data.length
   // Each sample takes at least one bit in every encoding we decode (a 1-bit Huffman code at best), so
   // a file cannot make us allocate more than its size allows.
-  if (total > MAX_SAMPLES || (compression !== 8 && total > stored * 8))
+  // Deflate expands at most 1032:1 (zlib's limit).
+  const bound = compression === 8 ? (stored * 1032 * 8) / bps : stored * 8
+  if (total > MAX_SAMPLES || total > bound)
     throw new DngError(
       countTag,
       `${bs.length} ${tiled ? "tile(s)" : "strip(s)"} of ${stored} bytes cannot hold a ${W}×${H} raw image`
