@@ -236,6 +236,16 @@ describe("round trips through tests/tools/dngWriter.ts", () => {
     expect(Array.from(r.image.data)).toEqual(Array.from(data))
   })
 
+  it("16-bit little-endian samples at an odd address decode the same (the unaligned path)", () => {
+    const data = noise(W * H, 16, 11)
+    const f = writeDng({ width: W, height: H, data, bitsPerSample: 16 })
+    const shifted = new Uint8Array(f.bytes.length + 1)
+    shifted.set(f.bytes, 1)
+    const r = decodeDng(shifted.subarray(1))
+    if (!r.ok) throw new Error(r.message)
+    expect(Array.from(r.image.data)).toEqual(Array.from(data))
+  })
+
   it("deflate without an inflate function is refused naming Compression", () => {
     const f = writeDng({ width: 8, height: 8, data: noise(64, 16, 1), compression: "deflate" })
     expect(decodeDng(f.bytes)).toMatchObject({ ok: false, tag: "Compression" })

@@ -441,7 +441,10 @@ const unpack = (
   if (bps === 8) {
     for (let i = 0; i < out.length; i++) out[i] = d[i]
   } else if (bps === 16) {
-    if (little) for (let i = 0, j = 0; i < out.length; i++, j += 2) out[i] = d[j] | (d[j + 1] << 8)
+    // Little-endian data at an even address is already a Uint16Array on every platform Node runs on.
+    if (little && (d.byteOffset & 1) === 0 && new Uint8Array(new Uint16Array([1]).buffer)[0] === 1)
+      out.set(new Uint16Array(d.buffer, d.byteOffset, out.length))
+    else if (little) for (let i = 0, j = 0; i < out.length; i++, j += 2) out[i] = d[j] | (d[j + 1] << 8)
     else for (let i = 0, j = 0; i < out.length; i++, j += 2) out[i] = (d[j] << 8) | d[j + 1]
   } else {
     const m = (1 << bps) - 1
