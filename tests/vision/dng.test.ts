@@ -437,6 +437,19 @@ describe("malformed DNGs", () => {
     }
   })
 
+  it("the shipped corrupt corpus (tests/fixtures/raw/corrupt): each file refused naming its tag, well under a second", () => {
+    const dir = join(fixtures, "corrupt")
+    const expected = JSON.parse(readFileSync(join(dir, "expected_tags.json"), "utf8")) as Record<string, string>
+    expect(Object.keys(expected).length).toBeGreaterThanOrEqual(8)
+    for (const [file, tag] of Object.entries(expected)) {
+      const t0 = performance.now()
+      const r = decodeDng(read(join(dir, file)))
+      expect(performance.now() - t0, file).toBeLessThan(1000)
+      expect(r.ok, file).toBe(false)
+      if (!r.ok) expect(r.tag, `${file}: ${r.message}`).toBe(tag)
+    }
+  })
+
   it("random truncations and byte flips of valid files never throw, and finish", () => {
     const seeds = [
       valid(),
