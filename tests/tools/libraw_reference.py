@@ -7,8 +7,9 @@ Needs Debian's libraw-bin (unprocessed_raw, dcraw_emu, raw-identify). Writes
   tests/fixtures/raw/libraw_reference.json  - per DNG: LibRaw's raw plane (unprocessed_raw: the sensor
       values as stored, full image with margins) as size, margins, sum and SHA-256 of its
       little-endian uint16 bytes; the full plane (base64) for the layout fixtures
-  tests/fixtures/raw/dcraw_emu_linear.json  - `dcraw_emu -4 -q 0 -w` (linear 16-bit sRGB, bilinear
-      demosaic, camera white balance, no auto-brightening) for three fixtures and one crop per scene
+  tests/fixtures/raw/dcraw_emu_linear.json  - `dcraw_emu -4 -q 0 -w -c 0` (linear 16-bit sRGB, bilinear
+      demosaic, camera white balance, no auto-brightening; -c 0: the white level is WhiteLevel, not
+      LibRaw's default of the data maximum whenever that exceeds 0.75 × WhiteLevel) for three fixtures and one crop per scene
   tests/fixtures/raw/raw_identify_350d.txt  - `raw-identify -v` of the real 350D header (metadata test)
 Same output as `-T` (TIFF); PPM is written to stdout because it needs no TIFF parser here.
 """
@@ -86,11 +87,11 @@ def main():
     for path in picks:
         if "error" in files[os.path.relpath(path, ROOT)]:
             continue
-        out = subprocess.run(["dcraw_emu", "-4", "-q", "0", "-w", "-Z", "-", path], capture_output=True, check=True).stdout
+        out = subprocess.run(["dcraw_emu", "-4", "-q", "0", "-w", "-c", "0", "-Z", "-", path], capture_output=True, check=True).stdout
         px, w, h, ch = netpbm(out)
         linear[os.path.relpath(path, ROOT)] = {"width": w, "height": h, "rgb": base64.b64encode(px.tobytes()).decode()}
     with open(os.path.join(OUT, "dcraw_emu_linear.json"), "w") as fh:
-        json.dump({"libraw": version(), "command": "dcraw_emu -4 -q 0 -w -Z - <file> (same pixels as -4 -T -q 0 -w)",
+        json.dump({"libraw": version(), "command": "dcraw_emu -4 -q 0 -w -c 0 -Z - <file> (same pixels as -4 -T -q 0 -w -c 0)",
                    "layout": "height x width x 3 interleaved, little-endian uint16, base64", "files": linear},
                   fh, indent=1, sort_keys=True)
         fh.write("\n")
