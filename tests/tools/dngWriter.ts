@@ -23,6 +23,8 @@ export interface DngWriteOptions {
   readonly predictor?: number
   /** Components per lossless JPEG pixel (DNG writers often code a CFA row as width/2 × 2). */
   readonly ljComponents?: number
+  /** LJ92 point transform Pt (the low Pt bits are dropped; T.81 H.1.2.1). */
+  readonly pointTransform?: number
   /** Rows between restart markers (0: none). */
   readonly restartRows?: number
   readonly tile?: readonly [number, number]
@@ -154,10 +156,12 @@ export const encodeLj92 = (
   nc: number,
   precision: number,
   predictor = 1,
-  restartRows = 0
+  restartRows = 0,
+  pointTransform = 0
 ): Uint8Array => {
   const rowLen = width * nc
-  const initial = 1 << (precision - 1)
+  const initial = 1 << (precision - pointTransform - 1)
+  if (pointTransform > 0) samples = samples.map((v) => v >> pointTransform)
   const diffs = new Int32Array(samples.length)
   const freq = new Array<number>(17).fill(0)
   for (let row = 0; row < height; row++) {
@@ -208,7 +212,7 @@ export const encodeLj92 = (
   // SOS: Ss = predictor, Se = 0, Ah/Al = 0
   w.raw(0xff, 0xda, 0, 6 + 2 * nc, nc)
   for (let i = 0; i < nc; i++) w.raw(i, 0x00)
-  w.raw(predictor, 0, 0)
+  w.raw(predictor, 0, pointTransform)
   let rst = 0
   for (let row = 0; row < height; row++) {
     if (restartRows > 0 && row > 0 && row % restartRows === 0) {
@@ -291,7 +295,7 @@ export const writeDng = (o: DngWriteOptions): DngFile => {
         const nc = o.ljComponents ?? spp
         const jw = (bw * spp) / nc
         if (!Number.isInteger(jw)) throw new Error(`a ${bw}-wide block cannot be coded with ${nc} components`)
-        blocks.push(encodeLj92(s, jw, rows, nc, bps, o.predictor ?? 1, o.restartRows ?? 0))
+        blocks.push(encodeLj92(s, jw, rows, nc, bps, o.predictor ?? 1, o.restartRows ?? 0, o.pointTransform ?? 0))
       } else if (o.compression === "deflate") {
         if (o.horizontalDifferencing)
           for (let r = rows - 1; r >= 0; r--)

@@ -246,6 +246,37 @@ describe("round trips through tests/tools/dngWriter.ts", () => {
     expect(Array.from(r.image.data)).toEqual(Array.from(data))
   })
 
+  it("LJ92 point transform: the decoder shifts back what the encoder dropped", () => {
+    const data = noise(W * H, 14, 12).map((v) => v & ~3)
+    for (const predictor of [1, 4, 7]) {
+      const f = writeDng({
+        width: W,
+        height: H,
+        data,
+        bitsPerSample: 14,
+        compression: "lj92",
+        pointTransform: 2,
+        predictor
+      })
+      const r = decodeDng(f.bytes)
+      if (!r.ok) throw new Error(r.message)
+      expect(Array.from(r.image.data)).toEqual(Array.from(data))
+    }
+    const bad = writeDng({
+      width: 8,
+      height: 8,
+      data: new Uint16Array(64),
+      bitsPerSample: 12,
+      compression: "lj92",
+      pointTransform: 11
+    })
+    expect(decodeDng(bad.bytes)).toMatchObject({
+      ok: false,
+      tag: "StripByteCounts",
+      message: expect.stringMatching(/point transform 11/)
+    })
+  })
+
   it("deflate without an inflate function is refused naming Compression", () => {
     const f = writeDng({ width: 8, height: 8, data: noise(64, 16, 1), compression: "deflate" })
     expect(decodeDng(f.bytes)).toMatchObject({ ok: false, tag: "Compression" })

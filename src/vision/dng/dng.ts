@@ -3,6 +3,8 @@
  * metadata the ISP needs (vision/raw.ts), decodes strips or tiles (uncompressed 8–16-bit, packed
  * 10/12/14-bit, or lossless JPEG), applies LinearizationTable, ActiveArea and DefaultCrop with the CFA
  * and black-level phases moved to the crop's origin. Pure: bytes in, a result out, never a throw.
+ * Not applied (the ISP may read them later): OpcodeList1–3, DefaultScale, BaselineExposure, the
+ * camera calibration matrices; the EXIF IFD is not walked.
  */
 import type { CfaColor, RawImage, RawMetadata } from "../raw.js"
 import { decodeLj92Into, lj92Frame } from "./lj92.js"
