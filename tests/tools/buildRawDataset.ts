@@ -159,6 +159,15 @@ const main = async (): Promise<void> => {
     },
     black_2x2: { ...base, bitsPerSample: 16, blackLevel: [250, 256, 257, 260], blackRepeat: [2, 2] }
   }
+  // Two components per JPEG pixel (a CFA row coded as width/2 × 2, as some DNG writers do).
+  variants.lj92_two_components = { ...base, compression: "lj92", bitsPerSample: 12, tile: [16, 64], ljComponents: 2 }
+  variants.lj92_two_components_full_width = {
+    ...base,
+    compression: "lj92",
+    bitsPerSample: 14,
+    tile: [64, 32],
+    ljComponents: 2
+  }
   for (let p = 2; p <= 7; p++)
     variants[`lj92_predictor${p}`] = { ...base, compression: "lj92", bitsPerSample: 12, tile: [32, 32], predictor: p }
   const manifest: Record<string, unknown> = {}
