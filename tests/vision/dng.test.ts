@@ -277,6 +277,45 @@ describe("round trips through tests/tools/dngWriter.ts", () => {
     })
   })
 
+  it("any size, depth, layout and encoding round-trips (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          width: fc.integer({ min: 1, max: 40 }),
+          height: fc.integer({ min: 1, max: 40 }),
+          bits: fc.integer({ min: 8, max: 16 }),
+          encoding: fc.constantFrom("none", "lj92", "deflate"),
+          predictor: fc.integer({ min: 1, max: 7 }),
+          tile: fc.option(fc.tuple(fc.constantFrom(16, 32, 48), fc.constantFrom(16, 32, 48))),
+          strip: fc.integer({ min: 1, max: 40 }),
+          bigEndian: fc.boolean(),
+          linear: fc.boolean(),
+          seed: fc.nat()
+        }),
+        (o) => {
+          const spp = o.linear ? 3 : 1
+          const r = rng(o.seed)
+          const data = Uint16Array.from({ length: o.width * o.height * spp }, () => r.int(2 ** o.bits))
+          const f = writeDng({
+            width: o.width,
+            height: o.height,
+            data,
+            kind: o.linear ? "linear" : "cfa",
+            bitsPerSample: o.encoding === "deflate" ? (o.bits > 8 ? 16 : 8) : o.bits,
+            compression: o.encoding as "none" | "lj92" | "deflate",
+            predictor: o.predictor,
+            bigEndian: o.bigEndian,
+            ...(o.tile === null ? { rowsPerStrip: o.strip } : { tile: o.tile })
+          })
+          const d = decodeDng(f.bytes, { inflate: (b) => inflateSync(b) })
+          if (!d.ok) throw new Error(`${d.tag}: ${d.message}`)
+          return d.image.data.length === data.length && d.image.data.every((v, i) => v === data[i])
+        }
+      ),
+      { numRuns: 300, seed: 42 }
+    )
+  })
+
   it("deflate without an inflate function is refused naming Compression", () => {
     const f = writeDng({ width: 8, height: 8, data: noise(64, 16, 1), compression: "deflate" })
     expect(decodeDng(f.bytes)).toMatchObject({ ok: false, tag: "Compression" })
