@@ -260,8 +260,10 @@ const packRows = (s: Uint16Array, perRow: number, rows: number, bps: number, big
 type Value = readonly [type: number, values: ReadonlyArray<number> | string]
 const TYPE_SIZE: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 7: 1, 9: 4, 10: 8, 11: 4, 12: 8 }
 
+/** x as num/den with the largest power-of-ten denominator (≤ 10^6) that keeps num in 31 bits. */
 const rational = (x: number, signed: boolean): [number, number] => {
-  const den = 10000
+  let den = 1_000_000
+  while (den > 1 && Math.abs(x) * den >= 2 ** 31 - 1) den /= 10
   const num = Math.round(x * den)
   return [signed ? num : Math.max(0, num), den]
 }

@@ -11,6 +11,7 @@ Needs Debian's libraw-bin (unprocessed_raw, dcraw_emu, raw-identify). Writes
       demosaic, camera white balance, no auto-brightening; -c 0: the white level is WhiteLevel, not
       LibRaw's default of the data maximum whenever that exceeds 0.75 × WhiteLevel) for three fixtures and one crop per scene
   tests/fixtures/raw/raw_identify_350d.txt  - `raw-identify -v` of the real 350D header (metadata test)
+  tests/fixtures/raw/raw_identify_china_001.txt - the same for one dataset file (what LibRaw reads of its tags)
 Same output as `-T` (TIFF); PPM is written to stdout because it needs no TIFF parser here.
 """
 import base64
@@ -96,11 +97,13 @@ def main():
                   fh, indent=1, sort_keys=True)
         fh.write("\n")
 
-    raw = subprocess.run(["raw-identify", "-v", HEADER], capture_output=True, check=True).stdout
-    # RawDataUniqueID is binary: keep the text lines only.
-    ident = "\n".join(l for l in raw.decode("latin-1").splitlines() if not l.startswith("RawDataUniqueID")) + "\n"
-    with open(os.path.join(OUT, "raw_identify_350d.txt"), "w") as fh:
-        fh.write(ident.replace(HEADER, "exiftool_canon350d_header_only.dng"))
+    for src, name in ((HEADER, "raw_identify_350d.txt"),
+                      (os.path.join(ROOT, "data/raw/dng_scenes/images/china/china_001.dng"), "raw_identify_china_001.txt")):
+        raw = subprocess.run(["raw-identify", "-v", src], capture_output=True, check=True).stdout
+        # RawDataUniqueID is binary: keep the text lines only.
+        ident = "\n".join(l for l in raw.decode("latin-1").splitlines() if not l.startswith("RawDataUniqueID")) + "\n"
+        with open(os.path.join(OUT, name), "w") as fh:
+            fh.write(ident.replace(src, os.path.basename(src)))
     print(f"LibRaw {version()}: {len(files)} DNGs, {len(linear)} linear renders")
 
 

@@ -159,6 +159,39 @@ describe("metadata of the real Canon EOS 350D header (against LibRaw's raw-ident
   })
 })
 
+describe("metadata of a dataset file, against LibRaw's raw-identify -v", () => {
+  const ident = readFileSync(join(fixtures, "raw_identify_china_001.txt"), "latin1")
+  const grab = (re: RegExp): RegExpMatchArray => {
+    const m = ident.match(re)
+    if (m === null) throw new Error(`raw-identify output lacks ${re}`)
+    return m
+  }
+  const r = readDngMetadata(read(join(root, "data/raw/dng_scenes/images/china/china_001.dng")))
+  if (!r.ok) throw new Error(r.message)
+  const meta = r.meta
+
+  it("size, CFA, black level, as-shot multipliers and colour matrix 2", () => {
+    const [, w, h] = grab(/Image size:\s+(\d+) x (\d+)/).map(Number)
+    expect([meta.width, meta.height]).toEqual([w, h])
+    const pattern = grab(/Filter pattern: ([RGB]{4})/)[1]
+    expect(meta.cfaPattern).toEqual([...pattern].map((ch) => "RGB".indexOf(ch)))
+    expect(meta.blackLevel).toEqual([Number(grab(/^black: (\d+)/m)[1])])
+    const [, r0, g0, b0] = grab(/As shot\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)/).map(Number)
+    expect(1 / meta.asShotNeutral![0]).toBeCloseTo(r0 / g0, 4)
+    expect(1 / meta.asShotNeutral![2]).toBeCloseTo(b0 / g0, 4)
+    const lines = ident.split("\n")
+    const at = lines.indexOf("DNG color matrix 2:")
+    const cm2 = lines
+      .slice(at + 1, at + 4)
+      .join(" ")
+      .trim()
+      .split(/\s+/)
+      .map(Number)
+    meta.colorMatrix2!.forEach((v, i) => expect(v).toBeCloseTo(cm2[i], 4))
+    expect(meta.camera).toBe(grab(/UniqueCameraModel: =([^=]+)=/)[1])
+  })
+})
+
 // ---------- round trips through the independent writer ----------
 
 const noise = (n: number, bits: number, seed: number): Uint16Array => {
