@@ -466,6 +466,17 @@ const corrupt: Array<[string, () => Uint8Array, string, RegExp]> = [
     /truncated|ends/
   ],
   [
+    "restart markers missing",
+    () => {
+      const b = valid({ compression: "lj92", restartRows: 3 }).bytes.slice()
+      // Turn every RSTn into stuffed data (FF 00): the intervals then run together.
+      for (let i = 8; i + 1 < b.length; i++) if (b[i] === 0xff && b[i + 1] >= 0xd0 && b[i + 1] <= 0xd7) b[i + 1] = 0
+      return b
+    },
+    "StripByteCounts",
+    /restart marker missing before row 3/
+  ],
+  [
     "unsupported compression",
     () => valid({ rawTags: new Map([[259, [3, [34713]]]]) }).bytes,
     "Compression",

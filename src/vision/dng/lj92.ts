@@ -148,10 +148,35 @@ export const decodeLj92Into = (d: Uint8Array, tag: string, out: Uint16Array, out
   const restartRows = restart / width
   const luts = tableOf.map((t) => tables[t]!.lookup)
   const n = d.length
-  let pos = scan
+  // Unstuff the entropy-coded data once (FF 00 → FF, fill bytes dropped), split at RSTn markers, so
+  // the hot loop below reads plain bytes.
+  const clean = new Uint8Array(n - scan)
+  const segments: Array<number> = [0]
+  let q = 0
+  for (let p = scan; p < n;) {
+    const b = d[p]
+    if (b !== 0xff) {
+      clean[q++] = b
+      p++
+      continue
+    }
+    const nx = p + 1 < n ? d[p + 1] : -1
+    if (nx === 0x00) {
+      clean[q++] = 0xff
+      p += 2
+    } else if (nx === 0xff) p++
+    else if (nx >= 0xd0 && nx <= 0xd7) {
+      segments.push(q, q)
+      p += 2
+    } else break // EOI (or any other marker): the scan ends
+  }
+  segments.push(q)
+  let segment = 0
+  let pos = 0
+  let end = segments[1]
   let acc = 0
   let bits = 0
-  // Zero bytes fed in place of data (at a marker or past the end): consuming any of them means truncation.
+  // Zero bytes fed past the end of an interval: consuming any of them means truncation.
   let phantom = 0
   const mask = (1 << (precision - pointTransform)) - 1
   const initial = 1 << (precision - pointTransform - 1)
@@ -160,32 +185,25 @@ export const decodeLj92Into = (d: Uint8Array, tag: string, out: Uint16Array, out
     // Restart resets prediction: the row after RSTn is treated as the first line (T.81 H.1.2.1).
     const firstLine = restartRows > 0 ? row % restartRows === 0 : row === 0
     if (row > 0 && firstLine) {
+      segment += 2
+      if (segment + 1 >= segments.length)
+        throw new DngError(tag, `lossless JPEG: restart marker missing before row ${row}`)
+      pos = segments[segment]
+      end = segments[segment + 1]
       bits = 0
       acc = 0
       phantom = 0
-      while (pos + 1 < n && d[pos] === 0xff && d[pos + 1] === 0xff) pos++
-      if (pos + 1 < n && d[pos] === 0xff && d[pos + 1] >= 0xd0 && d[pos + 1] <= 0xd7) pos += 2
-      else throw new DngError(tag, `lossless JPEG: restart marker missing before row ${row}`)
     }
     const prev = rowStart - rowLen
     for (let x = 0; x < width; x++) {
       for (let c = 0; c < nc; c++) {
-        if (bits < 16) {
-          while (bits <= 16) {
-            let b = 0
-            if (pos < n) {
-              b = d[pos]
-              if (b === 0xff) {
-                if (pos + 1 < n && d[pos + 1] === 0x00) pos += 2
-                else {
-                  b = 0 // a marker: feed zeros until the row loop consumes it
-                  phantom++
-                }
-              } else pos++
-            } else phantom++
-            acc = ((acc << 8) | b) >>> 0
-            bits += 8
+        while (bits <= 16) {
+          if (pos < end) acc = ((acc << 8) | clean[pos++]) >>> 0
+          else {
+            acc = (acc << 8) >>> 0
+            phantom++
           }
+          bits += 8
         }
         const e = luts[c][(acc >>> (bits - 16)) & 0xffff]
         if (e === 0) throw new DngError(tag, `lossless JPEG: invalid Huffman code at row ${row}`)
@@ -195,18 +213,11 @@ export const decodeLj92Into = (d: Uint8Array, tag: string, out: Uint16Array, out
         if (s === 16) diff = 32768
         else if (s > 0) {
           while (bits < s) {
-            let b = 0
-            if (pos < n) {
-              b = d[pos]
-              if (b === 0xff) {
-                if (pos + 1 < n && d[pos + 1] === 0x00) pos += 2
-                else {
-                  b = 0
-                  phantom++
-                }
-              } else pos++
-            } else phantom++
-            acc = ((acc << 8) | b) >>> 0
+            if (pos < end) acc = ((acc << 8) | clean[pos++]) >>> 0
+            else {
+              acc = (acc << 8) >>> 0
+              phantom++
+            }
             bits += 8
           }
           const v = (acc >>> (bits - s)) & ((1 << s) - 1)
