@@ -21,7 +21,8 @@ const common = {
 rmSync(new URL("../dist", import.meta.url), { recursive: true, force: true })
 await build({
   ...common,
-  entryPoints: { cli: "src/cli/main.ts", index: "src/index.ts" },
+  // cnn-worker: the data-parallel CNN replica (src/layers/trainer/tfjs/cnnPool.ts starts it from dist/)
+  entryPoints: { cli: "src/cli/main.ts", index: "src/index.ts", "cnn-worker": "src/layers/trainer/tfjs/cnnWorker.ts" },
   outdir: "dist",
   splitting: true,
   chunkNames: "chunks/[name]-[hash]"

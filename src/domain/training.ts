@@ -113,7 +113,12 @@ export const CnnParams = Schema.Struct({
   early_stopping_patience: opt(PositiveInt, 3),
   /** With run --fine-tune: learning rate multiplier and how many leading layers stay frozen. */
   fine_tune_learning_rate_factor: opt(Schema.Number.pipe(Schema.greaterThan(0), Schema.lessThanOrEqualTo(1)), 0.1),
-  fine_tune_freeze_layers: opt(Schema.Int.pipe(Schema.greaterThanOrEqualTo(0)), 0)
+  fine_tune_freeze_layers: opt(Schema.Int.pipe(Schema.greaterThanOrEqualTo(0)), 0),
+  /**
+   * Data-parallel threads on the wasm backend; unset: every core, but at least 16 rows of a batch
+   * per thread. Deterministic for a given count (other counts differ by float summation order).
+   */
+  threads: Schema.optional(PositiveInt)
 })
 
 type TaskType = "classification" | "regression" | "image_classification"

@@ -24,6 +24,8 @@ interface CnnState {
     imagesPerSecond: number
   }>
   readonly bestEpoch: number
+  /** Threads that computed each training step (data-parallel wasm replicas; absent in older models). */
+  readonly threads?: number
   readonly fineTunedFrom?: string
 }
 
@@ -131,6 +133,7 @@ export const makeTrainerAll = (
                 optimizer: p.optimizer,
                 earlyStoppingPatience: p.early_stopping_patience,
                 seed: req.seed,
+                ...(p.threads !== undefined ? { threads: p.threads } : {}),
                 onEpoch: (
                   epoch: number,
                   s: { loss: number; valLoss: number; valAccuracy: number; imagesPerSecond: number }
@@ -173,6 +176,7 @@ export const makeTrainerAll = (
                 backend: `${info.name} (${info.provider}${info.threads !== undefined ? `, ${info.threads} threads` : ""}${info.simd ? ", simd" : ""})`,
                 history: result.history.map((h) => ({ ...h })),
                 bestEpoch: result.bestEpoch,
+                threads: result.threads,
                 ...(fineTunedFrom !== undefined ? { fineTunedFrom } : {})
               }
               // Same weights already loaded (the same seed trained twice in one process): keep one copy.
@@ -191,6 +195,7 @@ export const makeTrainerAll = (
                   backend: info.name,
                   epochs_run: result.history.length,
                   best_epoch: result.bestEpoch,
+                  threads: result.threads,
                   stopped_early: result.stoppedEarly,
                   first_batch_loss: Number(result.firstBatchLoss.toFixed(6)),
                   images_per_second: Math.round(
@@ -212,7 +217,7 @@ export const makeTrainerAll = (
               const state = model.state as CnnState
               const m = await modelOf(state)
               const [h, w, c] = state.meta.inputShape
-              const proba = cnn.predictProba(m, toImages(x, [h, w, c]))
+              const proba = await cnn.predictProbaParallel(m, toImages(x, [h, w, c]))
               const k = state.meta.nClasses
               const predictions = new Float64Array(x.rows)
               for (let i = 0; i < x.rows; i++) {
@@ -232,7 +237,7 @@ export const makeTrainerAll = (
               const { cnn } = await ready()
               const state = model.state as CnnState
               const [h, w, c] = state.meta.inputShape
-              const e = cnn.embed(await modelOf(state), toImages(x, [h, w, c]))
+              const e = await cnn.embedParallel(await modelOf(state), toImages(x, [h, w, c]))
               return { rows: e.rows, cols: e.cols, data: Float64Array.from(e.data) }
             },
             catch: fail

@@ -23,3 +23,4 @@ export {
   type TrainCnnOptions,
   type TrainCnnResult
 } from "./cnnTrain.js"
+export { availableCores, closeCnnPools, defaultThreads, embedParallel, predictProbaParallel } from "./cnnPool.js"

@@ -108,7 +108,9 @@ export const forward = (
   x: tf.Tensor,
   training: boolean,
   dropoutSeed: number,
-  upTo?: number
+  upTo?: number,
+  /** x is rows [start, start + n) of a batch of `batch` rows: cut dropout masks from the batch's mask. */
+  rows?: { readonly batch: number; readonly start: number }
 ): tf.Tensor => {
   let y = x
   const layers = m.model.layers
@@ -118,7 +120,18 @@ export const forward = (
     const layer = layers[i]!
     const kind = layer.getClassName()
     if (kind === "Dropout") {
-      if (training) y = tf.dropout(y, layer.getConfig()["rate"] as number, undefined, dropoutSeed)
+      if (!training) continue
+      const rate = layer.getConfig()["rate"] as number
+      if (rows === undefined) y = tf.dropout(y, rate, undefined, dropoutSeed)
+      else {
+        // tf.dropout's own multiplier, drawn for the whole batch, then this shard's rows
+        const keep = 1 - rate
+        const full = tf.div(
+          tf.floor(tf.add(tf.randomUniform([rows.batch, ...y.shape.slice(1)], 0, 1, "float32", dropoutSeed), keep)),
+          keep
+        )
+        y = tf.mul(y, tf.slice(full, rows.start, y.shape[0]))
+      }
       continue
     }
     if (kind === "Conv2D" && fused) {

@@ -15,6 +15,8 @@ import {
   labelTensor,
   readyBackend
 } from "./cnnNetwork.js"
+import { defaultThreads, forgetModel, openTrainingSession, type TrainingSession } from "./cnnPool.js"
+import { layerWeights, shardGradients } from "./cnnShard.js"
 
 export interface EpochStats {
   readonly epoch: number
@@ -41,6 +43,13 @@ export interface TrainCnnOptions {
   /** Stop after this many epochs without a lower validation loss; undefined: never stop early. */
   readonly earlyStoppingPatience?: number
   readonly seed: number
+  /**
+   * Data-parallel threads on the wasm backend (the main thread and threads − 1 workers, each with a
+   * model replica, gradients averaged through shared memory). Default: every core, but at least 16
+   * rows of a batch per thread (1 for tiny batches). Deterministic for a given thread count; other
+   * counts differ only by float summation order. Other backends always use 1.
+   */
+  readonly threads?: number
   readonly onEpoch?: (epoch: number, stats: Omit<EpochStats, "epoch">) => void
 }
 
@@ -54,6 +63,8 @@ export interface TrainCnnResult {
   readonly firstBatchLoss: number
   /** The tfjs backend that trained it, e.g. "wasm": record it with the run. */
   readonly backend: string
+  /** Threads that computed each step's gradients (1 without workers). */
+  readonly threads: number
 }
 
 const snapshot = (m: CnnModel): Array<Float32Array> =>
@@ -67,6 +78,35 @@ const restore = (m: CnnModel, weights: ReadonlyArray<Float32Array>): void => {
   const tensors = weights.map((data, i) => tf.tensor(data, current[i]!.shape))
   m.model.setWeights(tensors)
   tf.dispose(tensors)
+}
+
+/** One data-parallel step: every rank's gradients, summed, then one optimizer step here. */
+const parallelStep = (
+  session: TrainingSession,
+  m: CnnModel,
+  vars: ReadonlyArray<tf.Variable>,
+  varSizes: ReadonlyArray<number>,
+  optimizer: tf.Optimizer,
+  o: FitOptions,
+  index: Int32Array,
+  start: number,
+  end: number,
+  dropoutSeed: number
+): number => {
+  const { grads, lossSum } = session.step(start, end, dropoutSeed, (lo, hi, out) =>
+    shardGradients(m, vars, { images: o.images, labels: o.labels, index, start, end, lo, hi, dropoutSeed }, out)
+  )
+  tf.tidy(() => {
+    let at = 0
+    const named = vars.map((v, k) => {
+      const tensor = tf.tensor(grads.subarray(at, at + varSizes[k]!), v.shape)
+      at += varSizes[k]!
+      return { name: v.name, tensor }
+    })
+    optimizer.applyGradients(named)
+  })
+  session.publish()
+  return lossSum / (end - start)
 }
 
 const shuffleInPlace = (index: Int32Array, r: Rng): void => {
@@ -94,9 +134,21 @@ const fit = async (m: CnnModel, o: FitOptions): Promise<TrainCnnResult> => {
   if (!(o.batchSize >= 1) || !(o.epochs >= 0) || !(n >= 1))
     throw new Error("trainCnn needs images, epochs ≥ 0 and batchSize ≥ 1.")
 
+  if (o.threads !== undefined && !(Number.isInteger(o.threads) && o.threads >= 1))
+    throw new Error(`threads must be a whole number ≥ 1, got ${o.threads}`)
   for (const layer of m.model.layers) layer.trainable = !(o.frozen?.has(layer.name) ?? false)
+  forgetModel(m)
+  const all = layerWeights(m)
+  const trainable = all.flatMap((w, i) => (w.trainable ? [i] : []))
+  const threads = backend === "wasm" ? (o.threads ?? defaultThreads(o.batchSize)) : 1
+  const session: TrainingSession | undefined =
+    threads > 1 ? await openTrainingSession(m, trainable, o.images, o.labels, threads) : undefined
   // an explicit variable list: the default is every trainable variable in the engine
-  const vars = m.model.trainableWeights.map((w) => w.read() as tf.Variable)
+  const vars =
+    session === undefined
+      ? m.model.trainableWeights.map((w) => w.read() as tf.Variable)
+      : trainable.map((i) => all[i]!.read() as tf.Variable)
+  const varSizes = vars.map((v) => v.size)
   const optimizer = o.optimizer === "adam" ? tf.train.adam(o.learningRate) : tf.train.sgd(o.learningRate)
   const r = rng(o.seed)
   const index = Int32Array.from({ length: n }, (_, i) => i)
@@ -110,26 +162,33 @@ const fit = async (m: CnnModel, o: FitOptions): Promise<TrainCnnResult> => {
   try {
     for (let epoch = 1; epoch <= o.epochs; epoch++) {
       shuffleInPlace(index, r)
+      session?.setIndex(index)
       let lossSum = 0
       const t0 = performance.now()
       for (let start = 0; start < n; start += o.batchSize) {
         const end = Math.min(n, start + o.batchSize)
         const dropoutSeed = r.int(2 ** 31 - 1)
-        const loss = tf.tidy(() => {
-          const x = batchTensor(o.images, index, start, end)
-          const y = labelTensor(o.labels, index, start, end, m.nClasses)
-          const cost = optimizer.minimize(
-            () => tf.losses.softmaxCrossEntropy(y, forward(m, x, true, dropoutSeed)) as tf.Scalar,
-            true,
-            vars
-          )
-          return cost!.dataSync()[0]!
-        })
+        const loss = session
+          ? parallelStep(session, m, vars, varSizes, optimizer, o, index, start, end, dropoutSeed)
+          : tf.tidy(() => {
+              const x = batchTensor(o.images, index, start, end)
+              const y = labelTensor(o.labels, index, start, end, m.nClasses)
+              const cost = optimizer.minimize(
+                () => tf.losses.softmaxCrossEntropy(y, forward(m, x, true, dropoutSeed)) as tf.Scalar,
+                true,
+                vars
+              )
+              return cost!.dataSync()[0]!
+            })
         if (Number.isNaN(firstBatchLoss)) firstBatchLoss = loss
         lossSum += loss * (end - start)
       }
       const seconds = (performance.now() - t0) / 1000
-      const val = hasVal ? evaluateCnn(m, o.valImages!, o.valLabels!) : { loss: Number.NaN, accuracy: Number.NaN }
+      const val = !hasVal
+        ? { loss: Number.NaN, accuracy: Number.NaN }
+        : session
+          ? session.evaluate(o.valImages!, o.valLabels!)
+          : evaluateCnn(m, o.valImages!, o.valLabels!)
       const stats = { loss: lossSum / n, valLoss: val.loss, valAccuracy: val.accuracy, imagesPerSecond: n / seconds }
       history.push({ epoch, ...stats })
       o.onEpoch?.(epoch, stats)
@@ -148,10 +207,11 @@ const fit = async (m: CnnModel, o: FitOptions): Promise<TrainCnnResult> => {
       await new Promise((resolve) => setImmediate(resolve))
     }
   } finally {
+    session?.close()
     optimizer.dispose()
   }
   if (bestWeights !== undefined && bestEpoch !== history.length) restore(m, bestWeights)
-  return { model: m, history, bestEpoch, stoppedEarly, firstBatchLoss, backend }
+  return { model: m, history, bestEpoch, stoppedEarly, firstBatchLoss, backend, threads: session?.threads ?? 1 }
 }
 
 /**
