@@ -15,6 +15,7 @@ import { imageMatrix } from "../scoring.js"
 import { loadDatasetSpec } from "./batch.js"
 import { recordDriftCheck } from "./monitor.js"
 import { SEVERITY_ORDER, type DriftDecision } from "./report.js"
+import { decodePipelineImages, isRawPipeline, validateRawFolder } from "../rawImages.js"
 
 /** Rows [0, n) of a batch, evenly spaced when it has more (deterministic). */
 const sample = (b: ImageBatch, max: number): ImageBatch => {
@@ -52,14 +53,18 @@ export const prepareImageBatch = Effect.fn("program.prepareImageBatch")(function
   if (!(yield* fs.exists(dir).pipe(Effect.orElseSucceed(() => false))))
     return yield* Effect.fail(new UsageError({ message: `--input-dir ${dir} does not exist` }))
   // Flat folders and partial class sets are fine for a batch; unreadable files and wrong formats are not.
-  const problems = (yield* codec.validate(dir, { ...spec.image_properties, min_images_per_class: 1 }, undefined, {
-    allowFlat: true
-  })).filter((v) => v.rule === "image_readable" || v.rule === "image_format")
+  const batchProps = { ...spec.image_properties, min_images_per_class: 1 }
+  const problems = isRawPipeline(args.config)
+    ? yield* validateRawFolder(dir, batchProps, undefined, { allowFlat: true })
+    : (yield* codec.validate(dir, batchProps, undefined, { allowFlat: true })).filter(
+        (v) => v.rule === "image_readable" || v.rule === "image_format"
+      )
   if (problems.length > 0)
     return yield* Effect.fail(new ContractViolation({ dataset: spec.name, file: dir, violations: problems }))
   const scan = yield* codec.scan(dir)
   if (scan.files.length === 0) return yield* Effect.fail(new DriftInputError({ message: `${dir} holds no images` }))
-  const batch = yield* codec.decode(
+  const batch = yield* decodePipelineImages(
+    args.config,
     scan.files.map((f) => f.absolutePath),
     spec.image_properties
   )
