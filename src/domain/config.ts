@@ -273,12 +273,18 @@ export const decodePipelineConfig = (raw: unknown, file: string): Either.Either<
     }
     if ("isp" in (raw as Record<string, unknown>) && format !== "raw_dng") {
       return yield* Either.left(
-        new ConfigError({ file, key: "isp", message: `the isp section applies to image_format: raw_dng pipelines only` })
+        new ConfigError({
+          file,
+          key: "isp",
+          message: `the isp section applies to image_format: raw_dng pipelines only`
+        })
       )
     }
     // A raw pipeline always carries its ISP parameters (defaults filled in), so the config hash covers them.
     const withIsp =
-      base.image_format === "raw_dng" && base.isp === undefined ? { ...base, isp: Schema.decodeSync(IspConfig)({}) } : base
+      base.image_format === "raw_dng" && base.isp === undefined
+        ? { ...base, isp: Schema.decodeSync(IspConfig)({}) }
+        : base
     let training: PipelineConfig["training"]
     if (base.training !== undefined) {
       const kind = base.training.model

@@ -158,15 +158,15 @@ export const IspConfig = Schema.Struct({
   /** Extra scenarios, added to the defaults (a scenario with a default's name replaces it). */
   scenarios: opt(Schema.Array(IspScenario), (): ReadonlyArray<IspScenario> => []),
   /**
-   * Drift evidence: a scenario explains the batch when its signature is within `max_distance` of the
-   * observed one and closer than `max_relative` × the observed signature's own length.
+   * Drift evidence: a scenario explains the batch when what its best-fitting multiple leaves of the
+   * observed signature is within `max_distance` and within `max_relative` × the observed signature's length.
    */
   scenario_match: opt(
     Schema.Struct({
-      max_distance: opt(Schema.Number.pipe(Schema.greaterThan(0)), () => 0.05),
+      max_distance: opt(Schema.Number.pipe(Schema.greaterThan(0)), () => 0.1),
       max_relative: opt(Schema.Number.pipe(Schema.between(0.01, 1)), () => 0.5)
     }),
-    () => ({ max_distance: 0.05, max_relative: 0.5 })
+    () => ({ max_distance: 0.1, max_relative: 0.5 })
   ),
   /** Accuracy drops for the per-parameter severity of ISP sensitivity. */
   severity: opt(

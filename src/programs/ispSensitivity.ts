@@ -108,7 +108,13 @@ export const ispSensitivityStage = Effect.fn("stage.isp_sensitivity")(function* 
     }
     const worst = rows.reduce((a, b) => (b.drop > a.drop ? b : a), rows[0]!)
     const maxDrop = Math.max(0, worst.drop)
-    parameters.push({ parameter: p, values: rows, max_drop: maxDrop, worst_value: worst.value, severity: severityOf(maxDrop) })
+    parameters.push({
+      parameter: p,
+      values: rows,
+      max_drop: maxDrop,
+      worst_value: worst.value,
+      severity: severityOf(maxDrop)
+    })
   }
   const overall = parameters.reduce((a, b) => (b.max_drop > a.max_drop ? b : a), parameters[0]!)
   const maxDrop = overall.max_drop

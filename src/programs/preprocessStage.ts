@@ -135,7 +135,11 @@ const preprocessImages = (ctx: PipelineContext, p: PreparedData) =>
       if (split !== "train" && p.splits[split].rows === 0) continue
       const s = yield* readWorkspaceJson(p.splits[split].key, ImageSplitSchema, "image split list")
       if (yield* storage.exists(files.sidecar(split))) continue
-      const images = yield* decodePipelineImages(ctx.config, s.sources ?? s.paths.map((f) => path.join(p.rawFile, f)), props)
+      const images = yield* decodePipelineImages(
+        ctx.config,
+        s.sources ?? s.paths.map((f) => path.join(p.rawFile, f)),
+        props
+      )
       yield* storage.writeOnce(files.tensor(split), codec.writeTensor(images))
       yield* storage.writeOnce(
         files.sidecar(split),

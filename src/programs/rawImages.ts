@@ -156,7 +156,13 @@ export const validateRawFolder = (
       }
       const bytes = yield* Effect.either(fs.readFile(f.absolutePath))
       if (bytes._tag === "Left") {
-        violations.push({ column: f.path, rule: "dng_readable", observed: bytes.left.message, expected: "a DNG", rows: [] })
+        violations.push({
+          column: f.path,
+          rule: "dng_readable",
+          observed: bytes.left.message,
+          expected: "a DNG",
+          rows: []
+        })
         continue
       }
       const d = decodeDng(bytes.right)
@@ -173,7 +179,13 @@ export const validateRawFolder = (
       // A tiny render proves the ISP takes the file (a non-Bayer CFA, say, is refused here, not in training).
       const r = renderForModel(d.image, { target_size: [1, 1], channels: 3 }, params)
       if (!r.ok) {
-        violations.push({ column: f.path, rule: "dng_renderable", observed: r.message, expected: "a Bayer or LinearRaw DNG", rows: [] })
+        violations.push({
+          column: f.path,
+          rule: "dng_renderable",
+          observed: r.message,
+          expected: "a Bayer or LinearRaw DNG",
+          rows: []
+        })
         continue
       }
       if (f.label !== null) usable.set(f.label, (usable.get(f.label) ?? 0) + 1)
