@@ -15,6 +15,8 @@ const all = {
   registry_crash: ["bench/registry_crash.ts", "50"],
   scale: ["bench/scale.ts"],
   columnar: ["bench/columnar.ts", "/tmp/driftgate-cal1m.csv"],
+  // DNG decode (and the ISP) beside LibRaw's dcraw_emu on the same files
+  isp: ["bench/isp.ts"],
   // scikit-learn parity values the tests read (tests/ml/parity_reference.json), regenerated and diffed
   parity: ["bench/parity.mjs"]
 }

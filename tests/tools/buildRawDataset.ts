@@ -159,6 +159,15 @@ const main = async (): Promise<void> => {
     },
     black_2x2: { ...base, bitsPerSample: 16, blackLevel: [250, 256, 257, 260], blackRepeat: [2, 2] }
   }
+  // Two components per JPEG pixel (a CFA row coded as width/2 × 2, as some DNG writers do).
+  variants.lj92_two_components = { ...base, compression: "lj92", bitsPerSample: 12, tile: [16, 64], ljComponents: 2 }
+  variants.lj92_two_components_full_width = {
+    ...base,
+    compression: "lj92",
+    bitsPerSample: 14,
+    tile: [64, 32],
+    ljComponents: 2
+  }
   for (let p = 2; p <= 7; p++)
     variants[`lj92_predictor${p}`] = { ...base, compression: "lj92", bitsPerSample: 12, tile: [32, 32], predictor: p }
   const manifest: Record<string, unknown> = {}
@@ -176,6 +185,39 @@ const main = async (): Promise<void> => {
   }
   writeFileSync(join(fx, "manifest.json"), JSON.stringify(manifest, null, 1) + "\n")
   console.log(`tests/fixtures/raw/dng: ${Object.keys(variants).length} fixtures`)
+
+  // A corrupt corpus (for the folder-level validation: every file named with its tag, exit 4).
+  const bad = join(root, "tests/fixtures/raw/corrupt")
+  rmSync(bad, { recursive: true, force: true })
+  mkdirSync(bad, { recursive: true })
+  const good = (o: Partial<DngWriteOptions> = {}) => writeDng({ ...base, bitsPerSample: 16, ...o })
+  const u32 = (b: Uint8Array, at: number, v: number): Uint8Array => {
+    const c = b.slice()
+    new DataView(c.buffer).setUint32(at, v, true)
+    return c
+  }
+  const next = (b: Uint8Array, ifdAt: number): number => ifdAt + 2 + 12 * new DataView(b.buffer).getUint16(ifdAt, true)
+  const lj = good({ compression: "lj92", bitsPerSample: 12, tile: [64, 64] })
+  const corpus: Record<string, readonly [Uint8Array, string]> = {
+    truncated_ifd: [good().bytes.slice(0, good().rawIfdAt + 30), "SubIFDs"],
+    truncated_pixels: [good({ rawTags: new Map([[279, [4, [SIZE * SIZE * 2 + 4096]]]]) }).bytes, "StripByteCounts"],
+    offset_past_end: [good({ rawTags: new Map([[273, [4, [1 << 24]]]]) }).bytes, "StripOffsets"],
+    ifd_loop: [u32(lj.bytes, next(lj.bytes, lj.ifd0At), lj.ifd0At), "IFD0 chain"],
+    unsupported_compression: [good({ rawTags: new Map([[259, [3, [34892]]]]) }).bytes, "Compression"],
+    float_raw: [good({ rawTags: new Map([[339, [3, [3]]]]) }).bytes, "SampleFormat"],
+    lj92_cut: [
+      good({ compression: "lj92", bitsPerSample: 12, tile: [64, 64], rawTags: new Map([[325, [4, [2000]]]]) }).bytes,
+      "TileByteCounts"
+    ],
+    not_a_dng: [new TextEncoder().encode("this is not a DNG file\n"), "TIFF header"]
+  }
+  const expected: Record<string, string> = {}
+  for (const [name, [bytes, tag]] of Object.entries(corpus)) {
+    writeFileSync(join(bad, `${name}.dng`), bytes)
+    expected[`${name}.dng`] = tag
+  }
+  writeFileSync(join(bad, "expected_tags.json"), JSON.stringify(expected, null, 1) + "\n")
+  console.log(`tests/fixtures/raw/corrupt: ${Object.keys(corpus).length} malformed DNGs`)
 }
 
 await main()

@@ -6,6 +6,7 @@
  * Huffman tables built from the data with Annex K.2's length limit). Independent of the reader: it
  * shares no code with src/vision/dng.
  */
+import { deflateSync } from "node:zlib"
 
 export interface DngWriteOptions {
   readonly width: number
@@ -16,10 +17,14 @@ export interface DngWriteOptions {
   readonly cfaPattern?: ReadonlyArray<number>
   readonly cfaRepeat?: readonly [number, number]
   readonly bitsPerSample?: number
-  readonly compression?: "none" | "lj92"
+  readonly compression?: "none" | "lj92" | "deflate"
+  /** TIFF Predictor 2 (horizontal differencing) before deflate. */
+  readonly horizontalDifferencing?: boolean
   readonly predictor?: number
   /** Components per lossless JPEG pixel (DNG writers often code a CFA row as width/2 × 2). */
   readonly ljComponents?: number
+  /** LJ92 point transform Pt (the low Pt bits are dropped; T.81 H.1.2.1). */
+  readonly pointTransform?: number
   /** Rows between restart markers (0: none). */
   readonly restartRows?: number
   readonly tile?: readonly [number, number]
@@ -151,10 +156,12 @@ export const encodeLj92 = (
   nc: number,
   precision: number,
   predictor = 1,
-  restartRows = 0
+  restartRows = 0,
+  pointTransform = 0
 ): Uint8Array => {
   const rowLen = width * nc
-  const initial = 1 << (precision - 1)
+  const initial = 1 << (precision - pointTransform - 1)
+  if (pointTransform > 0) samples = samples.map((v) => v >> pointTransform)
   const diffs = new Int32Array(samples.length)
   const freq = new Array<number>(17).fill(0)
   for (let row = 0; row < height; row++) {
@@ -205,7 +212,7 @@ export const encodeLj92 = (
   // SOS: Ss = predictor, Se = 0, Ah/Al = 0
   w.raw(0xff, 0xda, 0, 6 + 2 * nc, nc)
   for (let i = 0; i < nc; i++) w.raw(i, 0x00)
-  w.raw(predictor, 0, 0)
+  w.raw(predictor, 0, pointTransform)
   let rst = 0
   for (let row = 0; row < height; row++) {
     if (restartRows > 0 && row > 0 && row % restartRows === 0) {
@@ -288,7 +295,13 @@ export const writeDng = (o: DngWriteOptions): DngFile => {
         const nc = o.ljComponents ?? spp
         const jw = (bw * spp) / nc
         if (!Number.isInteger(jw)) throw new Error(`a ${bw}-wide block cannot be coded with ${nc} components`)
-        blocks.push(encodeLj92(s, jw, rows, nc, bps, o.predictor ?? 1, o.restartRows ?? 0))
+        blocks.push(encodeLj92(s, jw, rows, nc, bps, o.predictor ?? 1, o.restartRows ?? 0, o.pointTransform ?? 0))
+      } else if (o.compression === "deflate") {
+        if (o.horizontalDifferencing)
+          for (let r = rows - 1; r >= 0; r--)
+            for (let i = bw * spp - 1; i >= spp; i--)
+              s[r * bw * spp + i] = (s[r * bw * spp + i] - s[r * bw * spp + i - spp]) & 0xffff
+        blocks.push(new Uint8Array(deflateSync(packRows(s, bw * spp, rows, bps, big))))
       } else blocks.push(packRows(s, bw * spp, rows, bps, big))
     }
 
@@ -301,7 +314,8 @@ export const writeDng = (o: DngWriteOptions): DngFile => {
   raw.set(256, [4, [W]])
   raw.set(257, [4, [H]])
   raw.set(258, [3, new Array<number>(spp).fill(bps)])
-  raw.set(259, [3, [lj ? 7 : 1]])
+  raw.set(259, [3, [lj ? 7 : o.compression === "deflate" ? 8 : 1]])
+  if (o.horizontalDifferencing) raw.set(317, [3, [2]])
   raw.set(262, [3, [kind === "cfa" ? 32803 : 34892]])
   raw.set(277, [3, [spp]])
   raw.set(284, [3, [1]])

@@ -3,6 +3,8 @@
  * metadata the ISP needs (vision/raw.ts), decodes strips or tiles (uncompressed 8–16-bit, packed
  * 10/12/14-bit, or lossless JPEG), applies LinearizationTable, ActiveArea and DefaultCrop with the CFA
  * and black-level phases moved to the crop's origin. Pure: bytes in, a result out, never a throw.
+ * Not applied (the ISP may read them later): OpcodeList1–3, DefaultScale, BaselineExposure, the
+ * camera calibration matrices; the EXIF IFD is not walked.
  */
 import type { CfaColor, RawImage, RawMetadata } from "../raw.js"
 import { decodeLj92Into, lj92Frame } from "./lj92.js"
@@ -365,7 +367,9 @@ const decodePixels = (l: RawLayout, options: DngOptions): Uint16Array => {
   for (const blk of bs) stored += blk.data.length
   // Each sample takes at least one bit in every encoding we decode (a 1-bit Huffman code at best), so
   // a file cannot make us allocate more than its size allows.
-  if (total > MAX_SAMPLES || (compression !== 8 && total > stored * 8))
+  // Deflate expands at most 1032:1 (zlib's limit).
+  const bound = compression === 8 ? (stored * 1032 * 8) / bps : stored * 8
+  if (total > MAX_SAMPLES || total > bound)
     throw new DngError(
       countTag,
       `${bs.length} ${tiled ? "tile(s)" : "strip(s)"} of ${stored} bytes cannot hold a ${W}×${H} raw image`
@@ -439,7 +443,10 @@ const unpack = (
   if (bps === 8) {
     for (let i = 0; i < out.length; i++) out[i] = d[i]
   } else if (bps === 16) {
-    if (little) for (let i = 0, j = 0; i < out.length; i++, j += 2) out[i] = d[j] | (d[j + 1] << 8)
+    // Little-endian data at an even address is already a Uint16Array on every platform Node runs on.
+    if (little && (d.byteOffset & 1) === 0 && new Uint8Array(new Uint16Array([1]).buffer)[0] === 1)
+      out.set(new Uint16Array(d.buffer, d.byteOffset, out.length))
+    else if (little) for (let i = 0, j = 0; i < out.length; i++, j += 2) out[i] = d[j] | (d[j + 1] << 8)
     else for (let i = 0, j = 0; i < out.length; i++, j += 2) out[i] = (d[j] << 8) | d[j + 1]
   } else {
     const m = (1 << bps) - 1

@@ -122,6 +122,8 @@ const parse = (d: Uint8Array, tag: string): Parsed => {
       const predictor = d[seg + 1 + 2 * ns]
       const pointTransform = d[seg + 3 + 2 * ns] & 0x0f
       if (predictor < 1 || predictor > 7) throw new DngError(tag, `lossless JPEG predictor ${predictor} (1–7 allowed)`)
+      if (pointTransform >= frame.precision - 1)
+        throw new DngError(tag, `lossless JPEG point transform ${pointTransform} leaves no bits of ${frame.precision}`)
       return { frame, tables, tableOf, predictor, pointTransform, restart, scan: end }
     } else if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
       throw new DngError(tag, `JPEG process SOF${marker - 0xc0} is not lossless JPEG (SOF3)`)
