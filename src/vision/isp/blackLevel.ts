@@ -25,16 +25,23 @@ export const blackLevel = (raw: RawImage): Float64Array => {
   const dH = m.blackDeltaH
   const dV = m.blackDeltaV
   const data = raw.data
+  // Black and white per (site, sample) resolved once: the loop below only indexes arrays.
+  const siteBlack = new Float64Array(sites * spp)
+  const siteWhite = new Float64Array(spp)
+  for (let site = 0; site < sites; site++) for (let s = 0; s < spp; s++) siteBlack[site * spp + s] = black(site, s)
+  for (let s = 0; s < spp; s++) siteWhite[s] = white(s)
+  const hasH = dH.length === w
+  const hasV = dV.length === h
   for (let y = 0; y < h; y++) {
-    const rowDelta = dV.length === h ? dV[y]! : 0
+    const rowDelta = hasV ? dV[y]! : 0
     const siteRow = (y % bR) * bC
+    let i = y * w * spp
     for (let x = 0; x < w; x++) {
-      const delta = rowDelta + (dH.length === w ? dH[x]! : 0)
-      const site = siteRow + (x % bC)
-      for (let s = 0; s < spp; s++) {
-        const b = black(site, s) + delta
-        const range = white(s) - b
-        const i = (y * w + x) * spp + s
+      const delta = hasH ? rowDelta + dH[x]! : rowDelta
+      const site = (siteRow + (x % bC)) * spp
+      for (let s = 0; s < spp; s++, i++) {
+        const b = siteBlack[site + s]! + delta
+        const range = siteWhite[s]! - b
         const v = range > 0 ? (data[i]! - b) / range : 0
         out[i] = v < 0 ? 0 : v > 1 ? 1 : v
       }

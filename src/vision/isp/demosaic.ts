@@ -28,7 +28,13 @@ const padded = (cfa: Float64Array, w: number, h: number, pad: number): { p: Floa
   const p = new Float64Array(pw * ph)
   for (let y = 0; y < ph; y++) {
     const sy = mirror(y - pad, h) * w
-    for (let x = 0; x < pw; x++) p[y * pw + x] = cfa[sy + mirror(x - pad, w)]!
+    const row = y * pw
+    // The interior of the row is a plain copy; only the pad columns mirror.
+    p.set(cfa.subarray(sy, sy + w), row + pad)
+    for (let x = 0; x < pad; x++) {
+      p[row + x] = cfa[sy + mirror(x - pad, w)]!
+      p[row + pad + w + x] = cfa[sy + mirror(w + x, w)]!
+    }
   }
   return { p, pw }
 }
@@ -48,20 +54,16 @@ export const demosaicBilinear = (
       const k = (y + 1) * pw + x + 1
       const o = (y * w + x) * 3
       const centre = p[k]!
-      const cross = (p[k - 1]! + p[k + 1]! + p[k - pw]! + p[k + pw]!) / 4
-      const diag = (p[k - pw - 1]! + p[k - pw + 1]! + p[k + pw - 1]! + p[k + pw + 1]!) / 4
-      const horiz = (p[k - 1]! + p[k + 1]!) / 2
-      const vert = (p[k - pw]! + p[k + pw]!) / 2
       if (c === 1) {
         out[o + 1] = centre
         // Which of red/blue lies left-right of this green site.
         const hc = pattern[(y & 1) * 2 + ((x + 1) & 1)]!
-        out[o + hc] = horiz
-        out[o + (2 - hc)] = vert
+        out[o + hc] = (p[k - 1]! + p[k + 1]!) / 2
+        out[o + (2 - hc)] = (p[k - pw]! + p[k + pw]!) / 2
       } else {
         out[o + c] = centre
-        out[o + 1] = cross
-        out[o + (2 - c)] = diag
+        out[o + 1] = (p[k - 1]! + p[k + 1]! + p[k - pw]! + p[k + pw]!) / 4
+        out[o + (2 - c)] = (p[k - pw - 1]! + p[k - pw + 1]! + p[k + pw - 1]! + p[k + pw + 1]!) / 4
       }
     }
   }
