@@ -2,6 +2,7 @@ import { Either, Schema } from "effect"
 import { decodeStrict } from "./decode.js"
 import { ConfigError } from "./errors.js"
 import { canonicalHash } from "./hash.js"
+import { IspConfig } from "./isp.js"
 import { EvaluationSplit, PromotionRule } from "./rules.js"
 import { kindTasks, ModelKind, paramsSchemaFor } from "./training.js"
 
@@ -185,6 +186,9 @@ export const PipelineConfigSchema = Schema.Struct({
   drift: opt(DriftConfig, () => Schema.decodeSync(DriftConfig)({})),
   /** Serving this pipeline's models: `allow_nulls: true` accepts null (imputed) even where the contract forbids empty cells. */
   serving: Schema.optional(Schema.Struct({ allow_nulls: Schema.optional(Schema.Boolean) })),
+  /** raw_dng: the images are DNG camera raws rendered by the ISP (the `isp` section) before the CNN. */
+  image_format: Schema.optional(Schema.Literal("standard", "raw_dng")),
+  isp: Schema.optional(IspConfig),
   model_analysis: opt(ModelAnalysisConfig, (): typeof ModelAnalysisConfig.Type => ({
     severity: { high: 0.15, medium: 0.05 }
   })),
@@ -257,6 +261,30 @@ export const decodePipelineConfig = (raw: unknown, file: string): Either.Either<
         })
       )
     }
+    const format = (raw as Record<string, unknown>).image_format
+    if (format === "raw_dng" && base.task_type !== "image_classification") {
+      return yield* Either.left(
+        new ConfigError({
+          file,
+          key: "image_format",
+          message: `image_format raw_dng applies to image_classification pipelines only`
+        })
+      )
+    }
+    if ("isp" in (raw as Record<string, unknown>) && format !== "raw_dng") {
+      return yield* Either.left(
+        new ConfigError({
+          file,
+          key: "isp",
+          message: `the isp section applies to image_format: raw_dng pipelines only`
+        })
+      )
+    }
+    // A raw pipeline always carries its ISP parameters (defaults filled in), so the config hash covers them.
+    const withIsp =
+      base.image_format === "raw_dng" && base.isp === undefined
+        ? { ...base, isp: Schema.decodeSync(IspConfig)({}) }
+        : base
     let training: PipelineConfig["training"]
     if (base.training !== undefined) {
       const kind = base.training.model
@@ -289,7 +317,7 @@ export const decodePipelineConfig = (raw: unknown, file: string): Either.Either<
         ids.add(r.id)
       }
     }
-    return training === undefined ? (base as PipelineConfig) : ({ ...base, training } as PipelineConfig)
+    return training === undefined ? (withIsp as PipelineConfig) : ({ ...withIsp, training } as PipelineConfig)
   })
 
 /**

@@ -23,7 +23,7 @@ export const DatasetConstraints = Schema.Struct({
 /** Image datasets: images/<class>/*.{png,jpg,jpeg} beside dataset.yaml. */
 export const ImageProperties = Schema.Struct({
   expected_formats: Schema.optionalWith(
-    Schema.Array(Schema.Literal("png", "jpg", "jpeg", "webp", "tiff")).pipe(Schema.minItems(1)),
+    Schema.Array(Schema.Literal("png", "jpg", "jpeg", "webp", "tiff", "dng")).pipe(Schema.minItems(1)),
     { default: () => ["png", "jpg", "jpeg"] as const }
   ),
   min_images_per_class: Schema.optionalWith(Schema.Int.pipe(Schema.greaterThanOrEqualTo(1)), { default: () => 1 }),

@@ -1,4 +1,5 @@
 import { Schema } from "effect"
+import { IspParams } from "./isp.js"
 import { Dtype } from "./dataset.js"
 
 /**
@@ -37,6 +38,8 @@ export const ImageTransformSchema = Schema.Struct({
   format: Schema.Literal("driftgate.image_transform/1"),
   target_size: Schema.Tuple(Schema.Number, Schema.Number),
   channels: Schema.Literal(1, 3),
-  scale: Schema.Literal("x/255")
+  scale: Schema.Literal("x/255"),
+  /** Raw (DNG) models: the ISP parameters every input is rendered with before resizing. */
+  isp: Schema.optional(IspParams)
 })
 export interface ImageTransform extends Schema.Schema.Type<typeof ImageTransformSchema> {}

@@ -12,6 +12,8 @@ import type { PipelineContext, PreparedData, Preprocessed } from "./pipelineType
 import { writeReport } from "./reports.js"
 import { readSplit } from "./trainStage.js"
 import { artifactKeys } from "./workspace.js"
+import { ispSensitivityStage } from "./ispSensitivity.js"
+import { isRawPipeline } from "./rawImages.js"
 
 /** JPEG re-encoding quality per severity level (sharp/mozjpeg). */
 const JPEG_LEVELS: ReadonlyArray<readonly [1 | 3 | 5, number]> = [
@@ -31,6 +33,8 @@ export const modelAnalysisStage = Effect.fn("stage.model_analysis")(function* (
   prepared: PreparedData,
   pre: Preprocessed
 ) {
+  // Raw pipelines: the analysis is ISP sensitivity (each ISP parameter within its bounds).
+  if (isRawPipeline(ctx.config)) return yield* ispSensitivityStage(ctx, prepared, pre)
   const storage = yield* Storage
   const trainer = yield* Trainer
   const tracker = yield* Tracker

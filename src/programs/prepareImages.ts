@@ -12,6 +12,7 @@ import type { PreparedData, SplitInfo } from "./pipelineTypes.js"
 import { datasetKeys, splitKeys } from "./workspace.js"
 import type { ImageSplit } from "./workspaceJson.js"
 import { activeStaging, isImageStaging } from "./drift/stagingState.js"
+import { isRawPipeline, validateRawFolder } from "./rawImages.js"
 
 export type { ImageSplit } from "./workspaceJson.js"
 
@@ -47,7 +48,9 @@ export const prepareImages = Effect.fn("data.prepareImages")(function* (args: {
     )
   }
   const props = spec.image_properties!
-  const violations = yield* codec.validate(root, props, spec.constraints.label_classes)
+  const violations = isRawPipeline(config)
+    ? yield* validateRawFolder(root, props, spec.constraints.label_classes)
+    : yield* codec.validate(root, props, spec.constraints.label_classes)
   const scan = yield* codec.scan(root).pipe(
     Effect.mapError(
       (e) =>

@@ -13,6 +13,8 @@ import { classesOf, readTable } from "./splitData.js"
 import type { PipelineContext, PreparedData, Preprocessed } from "./pipelineTypes.js"
 import { datasetKeys, preprocessedKeys } from "./workspace.js"
 import { ImageSplitSchema, readWorkspaceJson } from "./workspaceJson.js"
+import { decodePipelineImages, ispConfigOf, isRawPipeline } from "./rawImages.js"
+import { ispParamsOf } from "../domain/isp.js"
 
 export type { Preprocessed } from "./pipelineTypes.js"
 
@@ -122,7 +124,8 @@ const preprocessImages = (ctx: PipelineContext, p: PreparedData) =>
       format: "driftgate.image_transform/1",
       target_size: props.target_size,
       channels: props.channels,
-      scale: "x/255"
+      scale: "x/255",
+      ...(isRawPipeline(ctx.config) ? { isp: ispParamsOf(ispConfigOf(ctx.config)) } : {})
     }
     const transformHash = canonicalHash(transform)
     const key = datasetKeys(p.dataset, p.version).preprocessed(p.splitId, transformHash)
@@ -132,7 +135,11 @@ const preprocessImages = (ctx: PipelineContext, p: PreparedData) =>
       if (split !== "train" && p.splits[split].rows === 0) continue
       const s = yield* readWorkspaceJson(p.splits[split].key, ImageSplitSchema, "image split list")
       if (yield* storage.exists(files.sidecar(split))) continue
-      const images = yield* codec.decode(s.sources ?? s.paths.map((f) => path.join(p.rawFile, f)), props)
+      const images = yield* decodePipelineImages(
+        ctx.config,
+        s.sources ?? s.paths.map((f) => path.join(p.rawFile, f)),
+        props
+      )
       yield* storage.writeOnce(files.tensor(split), codec.writeTensor(images))
       yield* storage.writeOnce(
         files.sidecar(split),

@@ -17,6 +17,14 @@ export const imageDriftText = (report: ImageDriftReport): string =>
     `  pixel Wasserstein per channel: ${report.pixel_wasserstein.per_channel.map((v) => v.toFixed(4)).join(", ")} (${report.pixel_wasserstein.severity})`,
     `  embedding MMD² ${report.embedding_mmd.mmd2.toExponential(3)}, permutation p-value ${report.embedding_mmd.pValue.toFixed(4)} (${report.embedding_mmd.severity})`,
     `  multi-scale: ratio ${report.multiscale.ratio.toFixed(2)}${report.drifted ? ` → reads as ${report.multiscale.reading} drift` : " (no drift to localise)"}`,
+    ...(report.isp_scenarios
+      ? [
+          `  ISP scenarios: ${report.isp_scenarios.sentence}`,
+          ...(report.isp_scenarios.closest
+            ? ["  response: adjust ISP (the config's isp: section), retrain, fine-tune or accept"]
+            : [])
+        ]
+      : []),
     `report: ${report.files.html}`
   ].join("\n")
 

@@ -15,6 +15,9 @@ import { imageMatrix } from "../scoring.js"
 import { loadDatasetSpec } from "./batch.js"
 import { recordDriftCheck } from "./monitor.js"
 import { SEVERITY_ORDER, type DriftDecision } from "./report.js"
+import { decodePipelineImages, ispConfigOf, isRawPipeline, validateRawFolder } from "../rawImages.js"
+import { driftSignature, referenceRaws, scenarioEvidence, type ScenarioEvidence } from "./ispScenarios.js"
+import { DRIFT_ACTIONS } from "./report.js"
 
 /** Rows [0, n) of a batch, evenly spaced when it has more (deterministic). */
 const sample = (b: ImageBatch, max: number): ImageBatch => {
@@ -52,14 +55,18 @@ export const prepareImageBatch = Effect.fn("program.prepareImageBatch")(function
   if (!(yield* fs.exists(dir).pipe(Effect.orElseSucceed(() => false))))
     return yield* Effect.fail(new UsageError({ message: `--input-dir ${dir} does not exist` }))
   // Flat folders and partial class sets are fine for a batch; unreadable files and wrong formats are not.
-  const problems = (yield* codec.validate(dir, { ...spec.image_properties, min_images_per_class: 1 }, undefined, {
-    allowFlat: true
-  })).filter((v) => v.rule === "image_readable" || v.rule === "image_format")
+  const batchProps = { ...spec.image_properties, min_images_per_class: 1 }
+  const problems = isRawPipeline(args.config)
+    ? yield* validateRawFolder(dir, batchProps, undefined, { allowFlat: true })
+    : (yield* codec.validate(dir, batchProps, undefined, { allowFlat: true })).filter(
+        (v) => v.rule === "image_readable" || v.rule === "image_format"
+      )
   if (problems.length > 0)
     return yield* Effect.fail(new ContractViolation({ dataset: spec.name, file: dir, violations: problems }))
   const scan = yield* codec.scan(dir)
   if (scan.files.length === 0) return yield* Effect.fail(new DriftInputError({ message: `${dir} holds no images` }))
-  const batch = yield* codec.decode(
+  const batch = yield* decodePipelineImages(
+    args.config,
     scan.files.map((f) => f.absolutePath),
     spec.image_properties
   )
@@ -99,6 +106,8 @@ export interface ImageDriftReport {
     readonly drifted: boolean
   }
   readonly multiscale: PyramidDiagnostics
+  /** Raw pipelines: which ISP scenario (camera or processing change) the batch looks like, if any. */
+  readonly isp_scenarios?: ScenarioEvidence
   readonly severity: Severity
   readonly drifted: boolean
   readonly decision: DriftDecision | null
@@ -186,6 +195,18 @@ export const monitorImageDrift = Effect.fn("program.imageDriftMonitor")(function
   const multiscale = pyramidDiagnostics(reference, batch, { levels: 3 })
   const severity = worst(wSeverity, mSeverity)
   const drifted = severity !== "none"
+  const raw = isRawPipeline(config)
+  // Only a drifted batch needs explaining.
+  const evidence: ScenarioEvidence | undefined =
+    raw && drifted
+      ? yield* scenarioEvidence({
+          raws: yield* referenceRaws(version.runId, 60),
+          props: { target_size: [rh, rw], channels: rc as 1 | 3 },
+          isp: ispConfigOf(config),
+          observed: driftSignature(reference, batch),
+          seed: config.random_seed
+        })
+      : undefined
   const recorded = yield* recordDriftCheck({
     config,
     actor: args.actor,
@@ -208,7 +229,8 @@ export const monitorImageDrift = Effect.fn("program.imageDriftMonitor")(function
       { key: "drift.rows", value: n }
     ],
     anchors: { model_run_id: version.runId },
-    summary: `pixel Wasserstein ${maxW.toFixed(3)}, MMD² ${mmd.mmd2.toExponential(2)} (p ${mmd.pValue.toFixed(3)}), ${multiscale.reading} drift`,
+    summary: `pixel Wasserstein ${maxW.toFixed(3)}, MMD² ${mmd.mmd2.toExponential(2)} (p ${mmd.pValue.toFixed(3)}), ${multiscale.reading} drift${evidence ? `; ISP scenarios: ${evidence.sentence}` : ""}`,
+    ...(raw ? { actions: ["adjust_isp", ...DRIFT_ACTIONS] as const } : {}),
     render: (id, at, files, decision) => {
       const report: ImageDriftReport = {
         format: "driftgate.image_drift_report/1",
@@ -222,6 +244,7 @@ export const monitorImageDrift = Effect.fn("program.imageDriftMonitor")(function
         pixel_wasserstein: { per_channel: perChannel, max: maxW, severity: wSeverity },
         embedding_mmd: { ...mmd, severity: mSeverity, drifted: mmdDrifted },
         multiscale,
+        ...(evidence ? { isp_scenarios: evidence } : {}),
         severity,
         drifted,
         decision,
@@ -246,6 +269,13 @@ export const renderImageDriftHtml = (r: ImageDriftReport): string => `<!doctype 
 <tr><td>embedding MMD² (RBF, bandwidth ${r.embedding_mmd.bandwidth.toFixed(3)})</td><td>${r.embedding_mmd.mmd2.toExponential(3)}, permutation p-value ${r.embedding_mmd.pValue.toFixed(4)} (${r.embedding_mmd.permutations} permutations)</td><td>${esc(r.embedding_mmd.severity)}</td></tr>
 <tr><td>Gaussian pyramid (fine/global ratio)</td><td>${r.multiscale.levels.map((l) => `level ${l.level} (${l.height}×${l.width}): ${l.distance.toFixed(4)}`).join("; ")}; ratio ${r.multiscale.ratio.toFixed(2)}</td><td>${r.drifted ? `${esc(r.multiscale.reading)} drift` : "no drift to localise"}</td></tr>
 </table>
-<p><b>Decision:</b> ${r.decision ? `${esc(r.decision.action)} — “${esc(r.decision.reason)}” (${esc(r.decision.by)})` : "none recorded"}</p>
+${r.isp_scenarios ? renderScenarioHtml(r.isp_scenarios) : ""}<p><b>Decision:</b> ${r.decision ? `${esc(r.decision.action)} — “${esc(r.decision.reason)}” (${esc(r.decision.by)})` : "none recorded"}</p>
 </body></html>
+`
+
+const renderScenarioHtml = (e: ScenarioEvidence): string => `<h2>ISP scenarios</h2>
+<p>${esc(e.sentence)}${e.closest ? " — response: <b>adjust ISP</b> (the isp: section of the config), retrain, fine-tune or accept" : ""}</p>
+<table><tr><th>scenario</th><th>distance</th></tr>
+${e.ranked.map((s) => `<tr><td>${esc(s.description)}</td><td>${s.distance.toFixed(4)}</td></tr>`).join("\n")}
+</table>
 `

@@ -12,7 +12,14 @@ import { loadDatasetSpec, readBatch } from "./batch.js"
 import { renderDriftHtml } from "./html.js"
 import { deployedReference } from "./reference.js"
 import { stampOf } from "./stamp.js"
-import { atLeast, DRIFT_ACTIONS, type DriftDecision, type DriftHistoryLine, type DriftReport } from "./report.js"
+import {
+  atLeast,
+  DRIFT_ACTIONS,
+  type DriftAction,
+  type DriftDecision,
+  type DriftHistoryLine,
+  type DriftReport
+} from "./report.js"
 
 export type BatchSource =
   | { readonly kind: "file"; readonly path: string }
@@ -127,6 +134,8 @@ export const recordDriftCheck = <R>(args: {
   readonly metrics: ReadonlyArray<{ readonly key: string; readonly value: number }>
   readonly anchors: Readonly<Record<string, string>>
   readonly summary: string
+  /** The responses offered (default DRIFT_ACTIONS). */
+  readonly actions?: ReadonlyArray<DriftAction>
   readonly render: (
     id: string,
     at: string,
@@ -184,7 +193,7 @@ export const recordDriftCheck = <R>(args: {
       yield* prompt.say(
         `Drift severity ${args.severity} for ${args.model} version ${args.version}: ${args.summary}. Report: ${located.html}`
       )
-      const action = yield* prompt.choose("Response", DRIFT_ACTIONS)
+      const action = yield* prompt.choose("Response", args.actions ?? DRIFT_ACTIONS)
       const reason = yield* prompt.ask("Reason (required)", {
         validate: (a) => (a.trim().length >= 3 ? undefined : "a reason is required")
       })
@@ -200,7 +209,9 @@ export const recordDriftCheck = <R>(args: {
           "next: driftgate drift stage-training --config <config> --batch LABELLED, then driftgate run --config <config>",
         fine_tune:
           "next: driftgate drift stage-training --config <config> --batch LABELLED_DIR, then driftgate run --config <config> --fine-tune",
-        rollback: "next: driftgate rollback --config <config> (pick the version, give the reason)"
+        rollback: "next: driftgate rollback --config <config> (pick the version, give the reason)",
+        adjust_isp:
+          "next: change the isp: section of <config> (the report names the closest scenario), then driftgate run --config <config>"
       }
       if (next[action] !== undefined) yield* prompt.say(next[action]!)
       yield* storage.append(keys.history, JSON.stringify({ ...history, decision }) + "\n")

@@ -6,7 +6,7 @@ import { Storage } from "../../services/Storage.js"
 import { deployedVersion } from "../deployed.js"
 import { loadBundle, type ModelBundle } from "../modelBundle.js"
 import { artifactKeys, driftKeys } from "../workspace.js"
-import { DRIFT_ACTIONS, type DriftHistoryLine } from "./report.js"
+import { ALL_DRIFT_ACTIONS, type DriftHistoryLine } from "./report.js"
 
 /** The model version drift is measured against (the deployed stage), with its bundle and reference profile. */
 export const deployedReference = Effect.fn("drift.reference")(function* (config: PipelineConfig) {
@@ -48,7 +48,7 @@ const HistoryLineSchema = Schema.Struct({
   severity: Severity,
   decision: Schema.NullOr(
     Schema.Struct({
-      action: Schema.Literal(...DRIFT_ACTIONS),
+      action: Schema.Literal(...ALL_DRIFT_ACTIONS),
       reason: Schema.String,
       by: Schema.String,
       at: Schema.String

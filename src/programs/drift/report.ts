@@ -6,7 +6,9 @@ export const atLeast = (s: Severity, threshold: Severity) =>
   SEVERITY_ORDER.indexOf(s) >= SEVERITY_ORDER.indexOf(threshold)
 
 export const DRIFT_ACTIONS = ["retrain", "fine_tune", "collect_more_data", "accept", "rollback"] as const
-export type DriftAction = (typeof DRIFT_ACTIONS)[number]
+/** Every response a decision may record: raw pipelines also offer adjust_isp (change the isp: section). */
+export const ALL_DRIFT_ACTIONS = [...DRIFT_ACTIONS, "adjust_isp"] as const
+export type DriftAction = (typeof ALL_DRIFT_ACTIONS)[number]
 
 export interface DriftDecision {
   readonly action: DriftAction

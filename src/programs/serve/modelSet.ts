@@ -1,4 +1,4 @@
-import { Cause, Clock, Effect, Exit, Runtime } from "effect"
+import { Cause, Clock, Effect, Exit, Option, Runtime, Schema } from "effect"
 import { describeError, mismatchReason } from "../../domain/describe.js"
 import { StorageError, TrainingError } from "../../domain/errors.js"
 import type { FeatureMap } from "../../domain/featureMap.js"
@@ -13,6 +13,8 @@ import { loadBundle, type ModelBundle } from "../modelBundle.js"
 import { requireVerifiedFiles } from "../artifactIntegrity.js"
 import { artifactKeys } from "../workspace.js"
 import { imageRequestSchemas, requestSchemas, type RequestSchemas } from "./requestSchema.js"
+import { decodeRawBytes } from "../rawImages.js"
+import { ImageTransformSchema } from "../../domain/featureMap.js"
 
 /** Values the model cannot take (non-finite after the transform, …): the client's fault, a 422. */
 export class PredictInputError extends Error {
@@ -236,6 +238,10 @@ export const makeServedImageModel = Effect.fn("serve.prepareImageModel")(functio
   const size = height * width * channels
   const model = bundle.model
   const run = Runtime.runPromiseExit(runtime)
+  // A raw (DNG) model renders uploads through the ISP it was trained with.
+  // (the bundle types its transform as the tabular one; an image model's is the image transform)
+  const imageTransform = Schema.decodeUnknownOption(ImageTransformSchema)(bundle.transform)
+  const isp = Option.isSome(imageTransform) ? imageTransform.value.isp : undefined
   const properties = {
     expected_formats: ["png", "jpg", "jpeg"],
     min_images_per_class: 1,
@@ -254,7 +260,12 @@ export const makeServedImageModel = Effect.fn("serve.prepareImageModel")(functio
     const decoded = await run(
       Effect.forEach(
         images,
-        (bytes) => Effect.exit(codec.decode([bytes], properties, { maxPixels: MAX_UPLOAD_PIXELS })),
+        (bytes) =>
+          Effect.exit(
+            isp !== undefined
+              ? decodeRawBytes([bytes], properties, isp)
+              : codec.decode([bytes], properties, { maxPixels: MAX_UPLOAD_PIXELS })
+          ),
         { concurrency: 8 }
       )
     )
