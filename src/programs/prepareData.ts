@@ -4,7 +4,7 @@ import * as path from "node:path"
 import { stringify as toYaml } from "yaml"
 import { inferSchemaColumns, readOptionsFor, validateColumns } from "../domain/contract.js"
 import { type ColumnTable, isNumeric, tableColumn } from "../domain/columnTable.js"
-import { encodeIndices, encodeTable, joinParts } from "../domain/arrowIpc.js"
+import { encodeIndices, encodeTable } from "../domain/arrowIpc.js"
 import { type CsvReadOptions, type CsvReadResult, mergeReread, readCsvChunks, rereadPass } from "../domain/csvReader.js"
 import { createHash } from "node:crypto"
 import type { PipelineConfig } from "../domain/config.js"
@@ -350,7 +350,7 @@ export const prepareVersion = Effect.fn("data.version")(function* (args: {
   // Snapshot only data that passed validation: a version in the workspace is always a usable one.
   const snapshotCreated = yield* storage.writeOnce(
     keys.data,
-    joinParts(encodeTable(table, { dataset: config.dataset, dataset_version: version }))
+    encodeTable(table, { dataset: config.dataset, dataset_version: version })
   )
   yield* storage.writeOnce(
     keys.manifest,
@@ -391,7 +391,7 @@ export const prepareVersion = Effect.fn("data.version")(function* (args: {
   for (const name of ["train", "val", "test"] as const) {
     yield* storage.writeOnce(
       splits[name].key,
-      joinParts(encodeIndices(idx[name], { snapshot: keys.data, dataset_version: version, split: name }))
+      encodeIndices(idx[name], { snapshot: keys.data, dataset_version: version, split: name })
     )
   }
   yield* storage.writeOnce(
