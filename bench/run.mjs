@@ -1,5 +1,6 @@
 // npm run bench: every benchmark in turn (none is part of npm test). Pass names to run a subset:
 //   npm run bench -- ml drift
+// One name followed by other words passes them to that benchmark: npm run bench -- scale 1m
 // scikit-learn's figures are measured afresh into bench/out/ (compared with in the same run); the
 // committed bench/sklearn_reference.json changes only with --update-reference:
 //   npm run bench -- ml --update-reference
@@ -19,7 +20,10 @@ const all = {
   parity: ["bench/parity.mjs"]
 }
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"))
-const names = wanted.length ? wanted : Object.keys(all)
+// with one benchmark named, the words after it are its own arguments (npm run bench -- scale 1m)
+const single = wanted.length > 1 && wanted[0] in all && wanted.slice(1).every((a) => !(a in all))
+const names = wanted.length ? (single ? [wanted[0]] : wanted) : Object.keys(all)
+const extra = single ? wanted.slice(1) : []
 const build = spawnSync("npm", ["run", "build"], { stdio: "inherit" })
 if (build.status !== 0) process.exit(build.status ?? 1)
 // Peers measured in the same run where they exist here (Debian's python3-sklearn / python3-scipy).
@@ -38,7 +42,8 @@ for (const name of names) {
     }
   } else if (name === "ml")
     console.log(`(no /usr/bin/python3 with sklearn: comparing with the committed ${plan.reference})`)
-  const argv = name === "ml" ? [...all.ml, "--reference", plan.reference] : all[name]
+  const argv =
+    name === "ml" ? [...all.ml, "--reference", plan.reference, ...extra] : all[name] && [...all[name], ...extra]
   if (!argv) {
     console.error(`unknown benchmark ${name} (known: ${Object.keys(all).join(", ")})`)
     process.exit(64)
