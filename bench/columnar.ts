@@ -2,6 +2,7 @@
 // (bench/columnar_reference.py): read + SHA-256 in one pass, write the table as Arrow IPC,
 // fit + apply the column transformer (median impute, standard scale).
 //   npm run bench -- columnar [FILE]     (default: bench/scale_data.ts's 1M-row California file, made when absent)
+import { spawnSync } from "node:child_process"
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import { decodeTable, encodeTable } from "../src/domain/arrowIpc.js"
