@@ -1,7 +1,7 @@
 // The columnar data path on a large CSV, stage by stage, beside pandas doing the same work
 // (bench/columnar_reference.py): read + SHA-256 in one pass, write the table as Arrow IPC,
 // fit + apply the column transformer (median impute, standard scale).
-//   node bench/scaleData.mjs 50 /tmp/cal1m.csv && node --import tsx bench/columnar.ts /tmp/cal1m.csv
+//   npm run bench -- columnar [FILE]     (default: bench/scale_data.ts's 1M-row California file, made when absent)
 import { spawnSync } from "node:child_process"
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
@@ -9,11 +9,10 @@ import { decodeTable, encodeTable } from "../src/domain/arrowIpc.js"
 import { selectColumns } from "../src/domain/columnTable.js"
 import { CsvColumnReader, PANDAS_NA_VALUES } from "../src/domain/csvReader.js"
 import { fitColumnTransformer, transformFrameColumns } from "../src/ml/preprocess.js"
+import { ensureScaleFile } from "./scale_data.js"
 
-const file = process.argv[2] ?? "/tmp/cal1m.csv"
-if (!fs.existsSync(file)) {
-  spawnSync(process.execPath, [new URL("./scaleData.mjs", import.meta.url).pathname, "50", file], { stdio: "inherit" })
-}
+// one generator for every scale bench (bench/scale_data.ts: seeded jittered replicas of the shipped file)
+const file = process.argv[2] ?? ensureScaleFile("1m")
 const times: Record<string, number> = {}
 const time = <T>(name: string, f: () => T): T => {
   const t0 = performance.now()

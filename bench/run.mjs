@@ -1,5 +1,6 @@
 // npm run bench: every benchmark in turn (none is part of npm test). Pass names to run a subset:
 //   npm run bench -- ml drift
+// One name followed by other words passes them to that benchmark: npm run bench -- scale 1m
 // scikit-learn's figures are measured afresh into bench/out/ (compared with in the same run); the
 // committed bench/sklearn_reference.json changes only with --update-reference:
 //   npm run bench -- ml --update-reference
@@ -14,14 +15,17 @@ const all = {
   cnn: ["bench/cnn.ts"],
   registry_crash: ["bench/registry_crash.ts", "50"],
   scale: ["bench/scale.ts"],
-  columnar: ["bench/columnar.ts", "/tmp/driftgate-cal1m.csv"],
+  columnar: ["bench/columnar.ts"],
   // DNG decode (and the ISP) beside LibRaw's dcraw_emu on the same files
   isp: ["bench/isp.ts"],
   // scikit-learn parity values the tests read (tests/ml/parity_reference.json), regenerated and diffed
   parity: ["bench/parity.mjs"]
 }
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"))
-const names = wanted.length ? wanted : Object.keys(all)
+// with one benchmark named, the words after it are its own arguments (npm run bench -- scale 1m)
+const single = wanted.length > 1 && wanted[0] in all && wanted.slice(1).every((a) => !(a in all))
+const names = wanted.length ? (single ? [wanted[0]] : wanted) : Object.keys(all)
+const extra = single ? wanted.slice(1) : []
 const build = spawnSync("npm", ["run", "build"], { stdio: "inherit" })
 if (build.status !== 0) process.exit(build.status ?? 1)
 // Peers measured in the same run where they exist here (Debian's python3-sklearn / python3-scipy).
@@ -40,7 +44,8 @@ for (const name of names) {
     }
   } else if (name === "ml")
     console.log(`(no /usr/bin/python3 with sklearn: comparing with the committed ${plan.reference})`)
-  const argv = name === "ml" ? [...all.ml, "--reference", plan.reference] : all[name]
+  const argv =
+    name === "ml" ? [...all.ml, "--reference", plan.reference, ...extra] : all[name] && [...all[name], ...extra]
   if (!argv) {
     console.error(`unknown benchmark ${name} (known: ${Object.keys(all).join(", ")})`)
     process.exit(64)

@@ -2,6 +2,7 @@ import { Command, HelpDoc, Options } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Scheduler } from "effect"
 import { DRIFTGATE_VERSION } from "../version.js"
+import { dataCommand, dataSubcommands } from "./commands/data.js"
 import { driftCommand, driftSubcommands } from "./commands/drift.js"
 import { promoteCommand } from "./commands/promote.js"
 import { registryCommand, registrySubcommands } from "./commands/registry.js"
@@ -21,6 +22,7 @@ const commands: ReadonlyArray<CommandNode> = [
   { command: registryCommand, children: registrySubcommands },
   { command: runsCommand, children: runsSubcommands },
   { command: driftCommand, children: driftSubcommands },
+  { command: dataCommand, children: dataSubcommands },
   { command: serveCommand }
 ]
 
@@ -39,6 +41,7 @@ const app = driftgate.pipe(
     registryCommand,
     runsCommand,
     driftCommand,
+    dataCommand,
     serveCommand
   ])
 )

@@ -40,29 +40,34 @@ export const splitIndices = (
   strata?: ReadonlyArray<string | null>
 ): SplitIndices => {
   const r = rng(seed)
-  const train: number[] = [],
-    val: number[] = [],
-    test: number[] = []
-  const groups = new Map<string, number[]>()
-  if (strata === undefined)
-    groups.set(
-      "",
-      Array.from({ length: n }, (_, i) => i)
-    )
-  else {
+  // Each row's part (0 train, 1 val, 2 test), then the parts collected in row order: sorted without a
+  // sort, and no data-sized spread or per-row array growth (a million rows take one pass each).
+  const part = new Uint8Array(n)
+  const assign = (idx: ArrayLike<number>) => {
+    const [a, b] = allocate(idx.length, fractions)
+    for (let k = 0; k < idx.length; k++) part[idx[k]!] = k < a ? 0 : k < a + b ? 1 : 2
+  }
+  if (strata === undefined) {
+    const idx = new Uint32Array(n)
+    for (let i = 0; i < n; i++) idx[i] = i
+    assign(shuffleInPlace(idx, r))
+  } else {
+    const groups = new Map<string, number[]>()
     for (let i = 0; i < n; i++) {
       const k = strata[i] ?? "\u0000null"
       let g = groups.get(k)
       if (g === undefined) groups.set(k, (g = []))
       g.push(i)
     }
+    for (const key of [...groups.keys()].sort()) assign(shuffleInPlace(groups.get(key)!, r))
   }
-  for (const key of [...groups.keys()].sort()) {
-    const idx = shuffleInPlace(groups.get(key)!, r)
-    const [a, b] = allocate(idx.length, fractions)
-    // a loop, not push(...slice): spreading a data-sized array into call arguments overflows the stack
-    for (let k = 0; k < idx.length; k++) (k < a ? train : k < a + b ? val : test).push(idx[k]!)
+  const sizes = [0, 0, 0]
+  for (let i = 0; i < n; i++) sizes[part[i]!]!++
+  const out: [number[], number[], number[]] = [new Array(sizes[0]), new Array(sizes[1]), new Array(sizes[2])]
+  const fill = [0, 0, 0]
+  for (let i = 0; i < n; i++) {
+    const p = part[i]!
+    out[p][fill[p]!++] = i
   }
-  const asc = (x: number, y: number) => x - y
-  return { train: train.sort(asc), val: val.sort(asc), test: test.sort(asc) }
+  return { train: out[0], val: out[1], test: out[2] }
 }

@@ -101,6 +101,52 @@ export interface NumericImputerState {
   readonly value: number
 }
 
+/**
+ * The k-th smallest of `a` (0-based), reordering `a` so that a[i] <= a[k] for i < k and a[i] >= a[k]
+ * for i > k (Hoare partitions around a median of three; after 64 rounds, a sort of what is left, so
+ * no input is quadratic). NaN must not be present.
+ */
+export const nthSmallest = (a: Float64Array, k: number): number => {
+  let lo = 0,
+    hi = a.length - 1,
+    rounds = 0
+  while (hi > lo) {
+    if (++rounds > 64) {
+      a.subarray(lo, hi + 1).sort()
+      break
+    }
+    const mid = (lo + hi) >>> 1
+    const x = a[lo]!,
+      y = a[mid]!,
+      z = a[hi]!
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y
+    let i = lo,
+      j = hi
+    while (i <= j) {
+      while (a[i]! < pivot) i++
+      while (a[j]! > pivot) j--
+      if (i <= j) {
+        const t = a[i]!
+        a[i] = a[j]!
+        a[j] = t
+        i++
+        j--
+      }
+    }
+    if (k <= j) hi = j
+    else if (k >= i) lo = i
+    else break
+  }
+  return a[k]!
+}
+
+/** Whether the sorted order (-0 before +0) has -0 at both positions `p` and `q` of these values (whose middle is 0). */
+const signedZeroAt = (a: Float64Array, p: number, q: number): boolean => {
+  let below = 0
+  for (let i = 0; i < a.length; i++) if (a[i]! < 0 || Object.is(a[i], -0)) below++
+  return below > p && below > q
+}
+
 /** Fill value for NaNs: mean, median or most frequent (smallest on ties) of the non-missing values. */
 export const fitNumericImputer = (
   values: Float64Array,
@@ -118,15 +164,27 @@ export const fitNumericImputer = (
   if (present.length === 0) {
     throw new LearnerInputError(`column ${column} has no non-missing values to impute from`)
   }
-  present.sort()
   let value: number
+  if (strategy === "median") {
+    // selection, not a sort: the same value as the sorted array's middle, in linear time
+    const m = present.length >> 1
+    const hi = nthSmallest(present, m)
+    if (present.length % 2 === 1) value = hi
+    else {
+      // after selection everything left of m is <= present[m]: the sorted array's m-1'th is their largest
+      let lo = present[0]!
+      for (let i = 1; i < m; i++) if (present[i]! > lo) lo = present[i]!
+      value = (lo + hi) / 2
+    }
+    // a sort puts -0 before +0: the middle is -0 exactly when more than m values are negative or -0
+    if (value === 0) value = signedZeroAt(present, present.length % 2 === 1 ? m : m - 1, m) ? -0 : 0
+    return { strategy, value }
+  }
+  present.sort()
   if (strategy === "mean") {
     let s = 0
     for (let i = 0; i < present.length; i++) s += present[i]!
     value = s / present.length
-  } else if (strategy === "median") {
-    const m = present.length >> 1
-    value = present.length % 2 === 1 ? present[m]! : (present[m - 1]! + present[m]!) / 2
   } else {
     let best = present[0]!,
       bestCount = 0

@@ -2,10 +2,10 @@ import { FileSystem } from "@effect/platform"
 import { Effect } from "effect"
 import * as path from "node:path"
 import { stringify as toYaml } from "yaml"
-import { inferSchema, readOptionsFor, validateColumns } from "../domain/contract.js"
+import { inferSchemaColumns, readOptionsFor, validateColumns } from "../domain/contract.js"
 import { type ColumnTable, isNumeric, tableColumn } from "../domain/columnTable.js"
-import { encodeIndices, encodeTable, joinParts } from "../domain/arrowIpc.js"
-import { readCsvChunks } from "../domain/csvReader.js"
+import { encodeIndices, encodeTable } from "../domain/arrowIpc.js"
+import { type CsvReadOptions, type CsvReadResult, mergeReread, readCsvChunks, rereadPass } from "../domain/csvReader.js"
 import { createHash } from "node:crypto"
 import type { PipelineConfig } from "../domain/config.js"
 import { type DatasetSpec, decodeDatasetSpec } from "../domain/dataset.js"
@@ -18,7 +18,6 @@ import {
 } from "../domain/errors.js"
 import { canonicalHash, sha256Hex } from "../domain/hash.js"
 import { splitIndices } from "../domain/split.js"
-import { type RawTable, parseCsv } from "../domain/table.js"
 import { missingComment, missingRule } from "../domain/missing.js"
 import { Prompt } from "../services/Prompt.js"
 import { Storage } from "../services/Storage.js"
@@ -67,16 +66,6 @@ export type { PreparedData, SplitInfo } from "./pipelineTypes.js"
 const sortedCounts = (out: Record<string, number>): Record<string, number> =>
   Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)))
 
-const labelCounts = (table: RawTable, target: string): Record<string, number> => {
-  const j = table.header.indexOf(target)
-  const out: Record<string, number> = {}
-  for (const r of table.rows) {
-    const v = r[j] ?? "(empty)"
-    out[v] = (out[v] ?? 0) + 1
-  }
-  return sortedCounts(out)
-}
-
 /** The target of each row as text (the stratum of a stratified split), null when missing. */
 const targetLabels = (table: ColumnTable, target: string): Array<string | null> => {
   const col = tableColumn(table, target)!
@@ -97,6 +86,30 @@ const labelCountsAt = (labels: ReadonlyArray<string | null>, idx: ReadonlyArray<
   return sortedCounts(out)
 }
 
+/** The bytes in 4 MiB pieces, as a file streams (the reader and the hash take the same pieces). */
+const chunksOf = (bytes: Uint8Array) =>
+  function* (): Generator<Uint8Array> {
+    const step = 1 << 22
+    for (let o = 0; o < bytes.length; o += step) yield bytes.subarray(o, Math.min(bytes.length, o + step))
+  }
+
+/** A whole read of the raw file and its SHA-256, taken in the same pass (reused by prepareVersion when it fits). */
+export interface HashedRead {
+  readonly read: CsvReadResult
+  readonly version: string
+}
+
+/**
+ * Whether a read is what readOptionsFor(spec) would have produced: every declared column numeric
+ * exactly when the spec says float/int (an undeclared reader only leaves a column numeric when every
+ * present cell was a number, and makes the rest dictionaries, as declared string/bool columns are).
+ */
+const typedAsDeclared = (read: CsvReadResult, spec: DatasetSpec): boolean =>
+  read.table.columns.every((c) => {
+    const dtype = spec.schema[c.name]
+    return dtype === undefined || isNumeric(c) === (dtype === "float" || dtype === "int")
+  })
+
 /** Finds dataset.yaml for the configured dataset only, creating it when asked or allowed to. */
 const ensureSpec = Effect.fn("data.spec")(function* (
   input: PrepareInput,
@@ -111,16 +124,29 @@ const ensureSpec = Effect.fn("data.spec")(function* (
     const raw = yield* readYamlFile(specFile)
     const spec = yield* decodeDatasetSpec(raw, specFile)
     yield* flagsAgree(input, spec, specFile)
-    return { spec, specFile, created: false }
+    return { spec, specFile, created: false, hashed: undefined }
   }
-  // only when creating dataset.yaml (once per dataset): type inference reads the cells as text
-  const parsed = parseCsv(new TextDecoder("utf-8").decode(csvBytes), missingRule())
-  if (parsed._tag === "invalid") {
+  // Only when creating dataset.yaml (once per dataset): type inference on the columnar reader, hashing the
+  // same chunks; the read is kept for prepareVersion. A classification target is read as text, so its
+  // labels are the cells as written.
+  const rule = missingRule()
+  const early = input.task === "classification" && input.target !== undefined ? [input.target] : []
+  const options: CsvReadOptions = {
+    naValues: rule.tokens,
+    naNumbers: rule.numbers,
+    sizeHint: csvBytes.length,
+    stringColumns: new Set(early)
+  }
+  const hash = createHash("sha256")
+  let read = readCsvChunks(chunksOf(csvBytes), options, (chunk) => hash.update(chunk))
+  const version = hash.digest("hex")
+  const structural = read.violations.filter((v) => v.rule !== "dtype")
+  if (structural.length > 0) {
     return yield* Effect.fail(
-      new ContractViolation({ dataset: input.config.dataset, file: csvFile, violations: parsed.violations })
+      new ContractViolation({ dataset: input.config.dataset, file: csvFile, violations: structural })
     )
   }
-  const header = parsed.table.header
+  const header = read.header
   let target = input.target
   let task = input.task
   if (target === undefined || task === undefined) {
@@ -139,11 +165,20 @@ const ensureSpec = Effect.fn("data.spec")(function* (
       new UsageError({ message: `--target ${target}: ${csvFile} has no such column (columns: ${header.join(", ")})` })
     )
   }
-  const schema = inferSchema(parsed.table)
+  const asRead = tableColumn(read.table, target)
+  if (task === "classification" && asRead !== undefined && isNumeric(asRead))
+    read = mergeReread(read, rereadPass(chunksOf(csvBytes), options, [target]))
+  let inferred = inferSchemaColumns(read)
+  if (inferred.reread.length > 0) {
+    read = mergeReread(read, rereadPass(chunksOf(csvBytes), options, inferred.reread))
+    inferred = inferSchemaColumns(read)
+  }
+  const schema = Object.fromEntries(header.map((h) => [h, inferred.schema[h]!]))
   if (task === "classification" && schema[target] === "float") schema[target] = "string"
+  const targetColumn = tableColumn(read.table, target)
   const labels =
-    task === "classification"
-      ? Object.keys(labelCounts(parsed.table, target)).filter((l) => l !== "(empty)")
+    task === "classification" && targetColumn !== undefined && !isNumeric(targetColumn)
+      ? [...targetColumn.dictionary].sort((a, b) => a.localeCompare(b))
       : undefined
   const spec = {
     name: input.config.dataset,
@@ -154,18 +189,20 @@ const ensureSpec = Effect.fn("data.spec")(function* (
     na_values: [],
     keep_default_na: true,
     constraints: {
-      min_rows: Math.min(parsed.table.rows.length, 10),
+      min_rows: Math.min(read.table.rows, 10),
       max_null_fraction: 0.1,
       ...(labels ? { label_classes: labels } : {})
     }
   }
   const decoded = yield* decodeDatasetSpec(spec, specFile)
-  const text = `# Created by driftgate from ${path.basename(csvFile)}; review the schema and constraints.\n${missingComment(header, parsed.missing)}${toYaml(spec)}`
+  const tally = header.map((h) => read.info.find((i) => i.name === h)?.missingTally ?? new Map())
+  const text = `# Created by driftgate from ${path.basename(csvFile)}; review the schema and constraints.\n${missingComment(header, tally)}${toYaml(spec)}`
   yield* fs.writeFileString(`${specFile}.tmp`, text).pipe(
     Effect.zipRight(fs.rename(`${specFile}.tmp`, specFile)),
     Effect.mapError((e) => new UsageError({ message: `cannot write ${specFile}: ${e.message}` }))
   )
-  return { spec: decoded, specFile, created: true }
+  const hashed: HashedRead = { read, version }
+  return { spec: decoded, specFile, created: true, hashed }
 })
 
 /**
@@ -223,7 +260,7 @@ export const prepareData = Effect.fn("stage.prepare_data")(function* (input: Pre
         })
     )
   )
-  const { spec, specFile, created: specCreated } = yield* ensureSpec(input, dir, bytes, csvFile)
+  const { spec, specFile, created: specCreated, hashed } = yield* ensureSpec(input, dir, bytes, csvFile)
   if (spec.task_type !== config.task_type) {
     return yield* Effect.fail(
       new UsageError({
@@ -255,7 +292,15 @@ export const prepareData = Effect.fn("stage.prepare_data")(function* (input: Pre
       stagedFrom: staging.id
     })
   }
-  return yield* prepareVersion({ config, spec, specFile, specCreated, bytes, rawFile: csvFile })
+  return yield* prepareVersion({
+    config,
+    spec,
+    specFile,
+    specCreated,
+    bytes,
+    rawFile: csvFile,
+    ...(hashed !== undefined ? { hashed } : {})
+  })
 })
 
 /** Versions, validates and splits CSV bytes (the raw file, or a merged drift-training version). */
@@ -267,21 +312,27 @@ export const prepareVersion = Effect.fn("data.version")(function* (args: {
   readonly bytes: Uint8Array
   readonly rawFile: string
   readonly stagedFrom?: string
+  /** The read that created dataset.yaml: used instead of a second pass when its columns are typed as the spec says. */
+  readonly hashed?: HashedRead
 }) {
   const storage = yield* Storage
   const { config, spec, bytes } = args
 
   // One pass over the bytes: the CSV reader builds typed columns while the same chunks are hashed.
-  const hash = createHash("sha256")
-  const read = readCsvChunks(
-    function* () {
-      const step = 1 << 22
-      for (let o = 0; o < bytes.length; o += step) yield bytes.subarray(o, Math.min(bytes.length, o + step))
-    },
-    { ...readOptionsFor(spec, missingRule(spec)), sizeHint: bytes.length },
-    (chunk) => hash.update(chunk)
-  )
-  const version = hash.digest("hex")
+  let read: CsvReadResult
+  let version: string
+  if (args.hashed !== undefined && typedAsDeclared(args.hashed.read, spec)) {
+    read = args.hashed.read
+    version = args.hashed.version
+  } else {
+    const hash = createHash("sha256")
+    read = readCsvChunks(
+      chunksOf(bytes),
+      { ...readOptionsFor(spec, missingRule(spec)), sizeHint: bytes.length },
+      (chunk) => hash.update(chunk)
+    )
+    version = hash.digest("hex")
+  }
   const keys = datasetKeys(config.dataset, version)
   const result = validateColumns(read, spec)
   if (result.violations.length > 0) {
@@ -299,7 +350,7 @@ export const prepareVersion = Effect.fn("data.version")(function* (args: {
   // Snapshot only data that passed validation: a version in the workspace is always a usable one.
   const snapshotCreated = yield* storage.writeOnce(
     keys.data,
-    joinParts(encodeTable(table, { dataset: config.dataset, dataset_version: version }))
+    encodeTable(table, { dataset: config.dataset, dataset_version: version })
   )
   yield* storage.writeOnce(
     keys.manifest,
@@ -340,7 +391,7 @@ export const prepareVersion = Effect.fn("data.version")(function* (args: {
   for (const name of ["train", "val", "test"] as const) {
     yield* storage.writeOnce(
       splits[name].key,
-      joinParts(encodeIndices(idx[name], { snapshot: keys.data, dataset_version: version, split: name }))
+      encodeIndices(idx[name], { snapshot: keys.data, dataset_version: version, split: name })
     )
   }
   yield* storage.writeOnce(

@@ -5,7 +5,7 @@ import type { FeatureMap, ImageTransform } from "../domain/featureMap.js"
 import { ImageCodec } from "../services/ImageCodec.js"
 import * as path from "node:path"
 import { canonicalHash } from "../domain/hash.js"
-import { encodeTable, joinParts } from "../domain/arrowIpc.js"
+import { encodeTable } from "../domain/arrowIpc.js"
 import { type ColumnTable, selectColumns, tableColumn, type TableColumn } from "../domain/columnTable.js"
 import { fitColumnTransformer, transformFrameColumns } from "../ml/preprocess.js"
 import { Storage } from "../services/Storage.js"
@@ -60,7 +60,7 @@ export const preprocessStage = Effect.fn("stage.preprocessing")(function* (ctx: 
         tableColumn(frame, spec.target)!
       ]
     }
-    yield* storage.writeOnce(files.table(split), joinParts(encodeTable(out, { target: spec.target })))
+    yield* storage.writeOnce(files.table(split), encodeTable(out, { target: spec.target }))
   }
 
   const numericRange = (name: string) => {

@@ -25,7 +25,8 @@ const columnMissing = (c: string) => ({
 export const readTable = Effect.fn("data.readTable")(function* (
   key: string,
   spec: DatasetSpec,
-  columns: ReadonlyArray<string>
+  /** The columns wanted, in this order, or every column of the snapshot ("all"). */
+  columns: ReadonlyArray<string> | "all"
 ) {
   const storage = yield* Storage
   const corrupt = (message: string) =>
@@ -47,6 +48,7 @@ export const readTable = Effect.fn("data.readTable")(function* (
     snapshot = (yield* Effect.try({ try: () => decodeTable(bytes), catch: (e) => corrupt(String(e)) })).table
     snapshotCache = { location, table: snapshot }
   }
+  if (columns === "all") return takeTableRows(snapshot, decoded.rows)
   const absent = columns.filter((c) => tableColumn(snapshot, c) === undefined)
   if (absent.length > 0) {
     return yield* Effect.fail(

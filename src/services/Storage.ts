@@ -2,6 +2,12 @@ import { Context, type Effect } from "effect"
 import type { StorageError } from "../domain/errors.js"
 
 /**
+ * What a write takes: text, bytes, or bytes in pieces written one after another (an Arrow file as its
+ * writer's buffers: joining 75 MB into one new buffer first would cost a copy of the whole file).
+ */
+export type StorageData = Uint8Array | string | ReadonlyArray<Uint8Array>
+
+/**
  * The workspace's files, addressed by relative POSIX keys ("datasets/iris/<sha>/data.csv").
  * Writes are atomic (temp file + rename): a reader sees the old bytes or the new, never half.
  */
@@ -12,9 +18,9 @@ export class Storage extends Context.Tag("driftgate/Storage")<
     readonly root: string
     readonly read: (key: string) => Effect.Effect<Uint8Array, StorageError>
     readonly readText: (key: string) => Effect.Effect<string, StorageError>
-    readonly write: (key: string, data: Uint8Array | string) => Effect.Effect<void, StorageError>
+    readonly write: (key: string, data: StorageData) => Effect.Effect<void, StorageError>
     /** Writes only if the key is absent (immutable, content-addressed data); true when it wrote. */
-    readonly writeOnce: (key: string, data: Uint8Array | string) => Effect.Effect<boolean, StorageError>
+    readonly writeOnce: (key: string, data: StorageData) => Effect.Effect<boolean, StorageError>
     /** Appends to a file (logs), creating it when absent. */
     readonly append: (key: string, data: string) => Effect.Effect<void, StorageError>
     readonly exists: (key: string) => Effect.Effect<boolean, StorageError>

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest"
 import type { AuditRecord, ModelVersion } from "../../src/domain/registry.js"
 import { registryListText, registryRow, registryShowText, registryVerifyText } from "../../src/cli/render/registry.js"
 import { runShowText, runsListText } from "../../src/cli/render/runs.js"
+import { exportText } from "../../src/cli/render/data.js"
 import { driftSummaryText, unstagedTrainingText } from "../../src/cli/render/drift.js"
 import type { RunDetail } from "../../src/services/Tracker.js"
 
@@ -183,6 +184,26 @@ describe("drift renderers", () => {
   it("unstaging says which staging and dataset", () => {
     expect(unstagedTrainingText({ id: "st-1", dataset: "iris" })).toBe(
       "unstaged drift training st-1; the next run of iris uses the original data again"
+    )
+  })
+})
+
+describe("data renderers", () => {
+  it("data export: what went where, with rows, columns, dataset version and bytes", () => {
+    const text = exportText({
+      run_id: "r1",
+      split: "val",
+      format: "csv",
+      rows: 206400,
+      columns: ["a", "b", "y"],
+      dataset: "california",
+      dataset_version: "4c56fab851de58b72b40",
+      source: "/ws/datasets/california/4c56/splits/x/val.arrow",
+      out: "/tmp/val.csv",
+      bytes: 18_080_090
+    })
+    expect(text).toBe(
+      "wrote run r1's val split (206,400 rows × 3 columns, dataset california 4c56fab851de) to /tmp/val.csv as csv (18,080,090 bytes)"
     )
   })
 })

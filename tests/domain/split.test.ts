@@ -1,5 +1,6 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
+import { rng, shuffleInPlace } from "../../src/domain/random.js"
 import { splitIndices } from "../../src/domain/split.js"
 
 describe("splitIndices", () => {
@@ -68,4 +69,51 @@ describe("splitIndices at size", () => {
     expect(s.train.length + s.val.length + s.test.length).toBe(n)
     expect(s.train.length).toBe(n * 0.8)
   })
+})
+
+describe("splitIndices keeps the rows of the sort-based split it replaced", () => {
+  // the previous implementation (shuffle each stratum, slice, push, sort): splits already in workspaces came from it
+  const previous = (n: number, f: { train: number; val: number; test: number }, seed: number, strata?: string[]) => {
+    const r = rng(seed)
+    const parts: [number[], number[], number[]] = [[], [], []]
+    const groups = new Map<string, number[]>()
+    if (strata === undefined)
+      groups.set(
+        "",
+        Array.from({ length: n }, (_, i) => i)
+      )
+    else
+      strata.forEach((s, i) => {
+        const g = groups.get(s) ?? []
+        g.push(i)
+        groups.set(s, g)
+      })
+    for (const key of [...groups.keys()].sort()) {
+      const idx = shuffleInPlace(groups.get(key)!, r)
+      const exact = [idx.length * f.train, idx.length * f.val, idx.length * f.test]
+      const base = exact.map(Math.floor)
+      let left = idx.length - base[0]! - base[1]! - base[2]!
+      const order = [0, 1, 2].sort((a, b) => exact[b]! - base[b]! - (exact[a]! - base[a]!) || a - b)
+      for (const k of order) {
+        if (left <= 0) break
+        if ((k === 1 && f.val === 0) || (k === 2 && f.test === 0)) continue
+        base[k]!++
+        left--
+      }
+      base[0]! += left
+      idx.forEach((i, k) => parts[k < base[0]! ? 0 : k < base[0]! + base[1]! ? 1 : 2].push(i))
+    }
+    const asc = (x: number, y: number) => x - y
+    return { train: parts[0].sort(asc), val: parts[1].sort(asc), test: parts[2].sort(asc) }
+  }
+  for (const [n, f, seed, classes] of [
+    [1000, { train: 0.7, val: 0.15, test: 0.15 }, 1, 0],
+    [997, { train: 0.8, val: 0.2, test: 0 }, 42, 0],
+    [5000, { train: 0.6, val: 0.2, test: 0.2 }, 7, 3],
+    [333, { train: 0.5, val: 0.25, test: 0.25 }, 9, 5]
+  ] as const)
+    it(`${n} rows, ${classes} strata, seed ${seed}`, () => {
+      const strata = classes === 0 ? undefined : Array.from({ length: n }, (_, i) => `c${(i * 7919) % classes}`)
+      expect(splitIndices(n, f, seed, strata)).toEqual(previous(n, f, seed, strata))
+    })
 })

@@ -3,7 +3,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { parse } from "yaml"
-import { decodeIndices } from "../../src/domain/arrowIpc.js"
+import { decodeIndices, decodeTable } from "../../src/domain/arrowIpc.js"
 import { missingRule } from "../../src/domain/missing.js"
 import { parseCsv, selectRows, writeCsv } from "../../src/domain/table.js"
 import { cli, root, tempWorkspace } from "./helpers.js"
@@ -106,5 +106,37 @@ describe("a real R export with NA cells runs with no edits", () => {
     expect(r.stderr).toContain(`line ${bad + 1}`)
     expect(fs.existsSync(path.join(dir, "data/raw/penguins/dataset.yaml"))).toBe(false)
     expect(fs.existsSync(path.join(dir, "ws/datasets/penguins"))).toBe(false)
+  })
+})
+
+describe("driftgate data export", () => {
+  it("writes a run's split as the CSV pandas' reference hashed (the raw rows, missing cells empty), and as Arrow", () => {
+    const dir = project(path.join(root, "data/raw/penguins/data.csv"))
+    const r = run(dir)
+    expect(r.code, r.stderr).toBe(0)
+    const runId = JSON.parse(r.stdout).run_id as string
+    const ws = path.join(dir, "ws")
+    for (const s of ["train", "val"] as const) {
+      const out = path.join(dir, `${s}.csv`)
+      const e = cli(["data", "export", runId, "--split", s, "--out", out, "--workspace", ws, "--json"])
+      expect(e.code, e.stderr).toBe(0)
+      expect(JSON.parse(e.stdout)).toMatchObject({ run_id: runId, split: s, format: "csv", out })
+      const sha = createHash("sha256").update(fs.readFileSync(out)).digest("hex")
+      expect(sha, `${s}.csv`).toBe(penguins.driftgate_split.sha256[s])
+      if (s === "train") continue
+      // to standard output: the same bytes
+      const piped = cli(["data", "export", runId, "--split", s, "--workspace", ws])
+      expect(createHash("sha256").update(piped.stdout).digest("hex")).toBe(sha)
+    }
+    const arrow = path.join(dir, "val.arrow")
+    const a = cli(["data", "export", runId, "--format", "arrow", "--out", arrow, "--workspace", ws])
+    expect(a.code, a.stderr).toBe(0)
+    const { table } = decodeTable(fs.readFileSync(arrow))
+    const csvRows = fs.readFileSync(path.join(dir, "val.csv"), "utf8").trim().split("\n").length - 1
+    expect(table.rows).toBe(csvRows)
+    const none = cli(["data", "export", "no-such-run", "--workspace", ws])
+    expect(none.code).toBe(64)
+    expect(none.stderr.trim().split("\n")).toHaveLength(1)
+    expect(none.stderr).toContain("no-such-run")
   })
 })

@@ -3,9 +3,14 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { randomBytes } from "node:crypto"
 import { StorageError } from "../../domain/errors.js"
-import { Storage, checkKey } from "../../services/Storage.js"
+import { Storage, type StorageData, checkKey } from "../../services/Storage.js"
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e))
+
+/** Writes every byte (writeSync may write less than asked). */
+const writeAll = (fd: number, data: Uint8Array): void => {
+  for (let o = 0; o < data.byteLength;) o += fs.writeSync(fd, data, o, data.byteLength - o)
+}
 
 /** Workspace files on the local disk under `root`; writes go to a temp file, fsync, then rename. */
 export const makeStorageFs = (root: string) => {
@@ -20,13 +25,15 @@ export const makeStorageFs = (root: string) => {
     Effect.flatMap(resolveKey(op, key), (p) =>
       Effect.try({ try: () => f(p), catch: (e) => new StorageError({ op, key, message: message(e), cause: e }) })
     )
-  const atomicWrite = (p: string, data: Uint8Array | string, exclusive: boolean): boolean => {
+  const atomicWrite = (p: string, data: StorageData, exclusive: boolean): boolean => {
     fs.mkdirSync(path.dirname(p), { recursive: true })
     if (exclusive && fs.existsSync(p)) return false
     const tmp = `${p}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`
     const fd = fs.openSync(tmp, "w")
     try {
-      fs.writeSync(fd, typeof data === "string" ? Buffer.from(data, "utf8") : data)
+      if (typeof data === "string") writeAll(fd, Buffer.from(data, "utf8"))
+      else if (data instanceof Uint8Array) writeAll(fd, data)
+      else for (const part of data) writeAll(fd, part)
       fs.fsyncSync(fd)
     } finally {
       fs.closeSync(fd)
@@ -61,7 +68,12 @@ export const makeStorageFs = (root: string) => {
   }
   return Storage.of({
     root: abs,
-    read: (key) => attempt("read", key, (p) => new Uint8Array(fs.readFileSync(p))),
+    // the file's own buffer as a plain Uint8Array view (no copy of a 75 MB snapshot)
+    read: (key) =>
+      attempt("read", key, (p) => {
+        const b = fs.readFileSync(p)
+        return new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
+      }),
     readText: (key) => attempt("read", key, (p) => fs.readFileSync(p, "utf8")),
     write: (key, data) =>
       attempt("write", key, (p) => {

@@ -1,6 +1,6 @@
 import { Effect, Layer } from "effect"
 import { StorageError } from "../../domain/errors.js"
-import { Storage, checkKey } from "../../services/Storage.js"
+import { Storage, type StorageData, checkKey } from "../../services/Storage.js"
 
 /** Workspace files in memory, for tests and embedding; same key rules as StorageFs. */
 export const makeStorageMemory = () => {
@@ -19,7 +19,19 @@ export const makeStorageMemory = () => {
         return v ? Effect.succeed(v) : Effect.fail(new StorageError({ op, key, message: `no such file: ${key}` }))
       })
     )
-  const bytes = (d: Uint8Array | string) => (typeof d === "string" ? enc.encode(d) : new Uint8Array(d))
+  const bytes = (d: StorageData): Uint8Array => {
+    if (typeof d === "string") return enc.encode(d)
+    if (d instanceof Uint8Array) return new Uint8Array(d)
+    let n = 0
+    for (const p of d) n += p.byteLength
+    const out = new Uint8Array(n)
+    let o = 0
+    for (const p of d) {
+      out.set(p, o)
+      o += p.byteLength
+    }
+    return out
+  }
   const under = (prefix: string) => (k: string) =>
     prefix === "" || k === prefix || k.startsWith(prefix.endsWith("/") ? prefix : `${prefix}/`)
   return Storage.of({
