@@ -15,6 +15,9 @@ import { imageMatrix } from "../scoring.js"
 import { loadDatasetSpec } from "./batch.js"
 import { recordDriftCheck } from "./monitor.js"
 import { SEVERITY_ORDER, type DriftDecision } from "./report.js"
+import { renderSvgs } from "../reports/charts.js"
+import { imageDriftChartSpecs, renderImageDriftHtml } from "./imageHtml.js"
+import { imageDriftVisuals, pixelHistograms, type PixelHistograms } from "./imageVisuals.js"
 
 /** Rows [0, n) of a batch, evenly spaced when it has more (deterministic). */
 const sample = (b: ImageBatch, max: number): ImageBatch => {
@@ -99,10 +102,24 @@ export interface ImageDriftReport {
     readonly drifted: boolean
   }
   readonly multiscale: PyramidDiagnostics
+  /** Per-channel pixel counts of the reference and the compared batch images. */
+  readonly pixel_histograms: PixelHistograms
+  /** ISP drift scenarios ranked by distance to the batch (raw pipelines), when computed. */
+  readonly scenarios?: ScenarioEvidence
   readonly severity: Severity
   readonly drifted: boolean
   readonly decision: DriftDecision | null
   readonly files: { readonly json: string; readonly html: string }
+}
+
+/**
+ * Which ISP scenario (warm/cool white balance, noise, gamma, sharpening, …) best explains a batch:
+ * entries closest first, each with a name (`name`, `label`, `scenario` or `id`) and a `distance`.
+ */
+export interface ScenarioEvidence {
+  readonly closest: string | null
+  readonly message?: string
+  readonly ranking: ReadonlyArray<Readonly<Record<string, unknown>>>
 }
 
 const worst = (a: Severity, b: Severity): Severity => (SEVERITY_ORDER.indexOf(a) >= SEVERITY_ORDER.indexOf(b) ? a : b)
@@ -186,6 +203,12 @@ export const monitorImageDrift = Effect.fn("program.imageDriftMonitor")(function
   const multiscale = pyramidDiagnostics(reference, batch, { levels: 3 })
   const severity = worst(wSeverity, mSeverity)
   const drifted = severity !== "none"
+  const histograms = pixelHistograms(reference, batch)
+  const visuals = imageDriftVisuals(reference, batch, multiscale.levels.length)
+  // The page's charts; one that cannot be drawn leaves its place empty, the check stands.
+  const svgs = yield* renderSvgs(imageDriftChartSpecs({ pixel_histograms: histograms, multiscale })).pipe(
+    Effect.orElseSucceed(() => ({}) as Record<string, string>)
+  )
   const recorded = yield* recordDriftCheck({
     config,
     actor: args.actor,
@@ -222,30 +245,14 @@ export const monitorImageDrift = Effect.fn("program.imageDriftMonitor")(function
         pixel_wasserstein: { per_channel: perChannel, max: maxW, severity: wSeverity },
         embedding_mmd: { ...mmd, severity: mSeverity, drifted: mmdDrifted },
         multiscale,
+        pixel_histograms: histograms,
         severity,
         drifted,
         decision,
         files
       }
-      return { json: report, html: renderImageDriftHtml(report) }
+      return { json: report, html: renderImageDriftHtml(report, visuals, svgs) }
     }
   })
   return { report: recorded.report as ImageDriftReport, gate: recorded.gate }
 })
-
-const esc = (s: unknown) =>
-  String(s).replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]!)
-
-export const renderImageDriftHtml = (r: ImageDriftReport): string => `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Image drift: ${esc(r.model)} v${r.version}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:900px;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:.3rem .6rem;text-align:left}</style></head><body>
-<h1>Image drift report: ${esc(r.model)} version ${r.version} — severity ${esc(r.severity)}</h1>
-<p>${esc(r.created_at)} · batch ${esc(r.batch.path)} (${r.batch.images} images, ${r.batch.compared} compared) · reference: ${r.reference.images} training images of run ${esc(r.run_id)}</p>
-<table><tr><th>signal</th><th>value</th><th>verdict</th></tr>
-<tr><td>pixel Wasserstein per channel</td><td>${r.pixel_wasserstein.per_channel.map((v) => v.toFixed(4)).join(", ")}</td><td>${esc(r.pixel_wasserstein.severity)}</td></tr>
-<tr><td>embedding MMD² (RBF, bandwidth ${r.embedding_mmd.bandwidth.toFixed(3)})</td><td>${r.embedding_mmd.mmd2.toExponential(3)}, permutation p-value ${r.embedding_mmd.pValue.toFixed(4)} (${r.embedding_mmd.permutations} permutations)</td><td>${esc(r.embedding_mmd.severity)}</td></tr>
-<tr><td>Gaussian pyramid (fine/global ratio)</td><td>${r.multiscale.levels.map((l) => `level ${l.level} (${l.height}×${l.width}): ${l.distance.toFixed(4)}`).join("; ")}; ratio ${r.multiscale.ratio.toFixed(2)}</td><td>${r.drifted ? `${esc(r.multiscale.reading)} drift` : "no drift to localise"}</td></tr>
-</table>
-<p><b>Decision:</b> ${r.decision ? `${esc(r.decision.action)} — “${esc(r.decision.reason)}” (${esc(r.decision.by)})` : "none recorded"}</p>
-</body></html>
-`
