@@ -310,7 +310,8 @@ export const overlayHistogram = (args: {
     mark: { type: "line", interpolate: "step" },
     encoding: {
       x: { field: "x", type: "quantitative", title: args.xTitle, scale: { domain: [0, 1], nice: false } },
-      y: { field: "share", type: "quantitative", title: "share of pixels" },
+      // A square-root scale: a spike at black (backgrounds) would otherwise flatten the rest.
+      y: { field: "share", type: "quantitative", title: "share of pixels (√ scale)", scale: { type: "sqrt" } },
       color: {
         field: "series",
         type: "nominal",
