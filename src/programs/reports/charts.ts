@@ -225,67 +225,82 @@ export const histogramChart = (args: {
 })
 
 /**
- * Candidate against Production per metric: one strip per metric, each on its own scale (accuracy
- * and log-loss do not share an axis), padded so that equal values still read as two marks: the
- * candidate a filled dot, Production a ring around its value, a line between them.
+ * Candidate against Production per metric in one view (one view renders in a tenth of the time of
+ * one per metric): each metric's change as a share of Production's value, a bar from Production (0)
+ * to the candidate, green when better, red when worse (the verdict knows which metrics are errors),
+ * and both values written beside it.
  */
 export const comparisonChart = (args: {
   readonly title: string
-  readonly rows: ReadonlyArray<{ readonly metric: string; readonly candidate: number; readonly production: number }>
+  readonly rows: ReadonlyArray<{
+    readonly metric: string
+    readonly candidate: number
+    readonly production: number
+    readonly verdict: string
+  }>
 }): ChartSpec => {
-  const strip = (r: (typeof args.rows)[number]) => {
-    const lo = Math.min(r.candidate, r.production),
-      hi = Math.max(r.candidate, r.production)
-    const pad = Math.max((hi - lo) * 0.6, Math.abs(hi) * 0.02, 1e-3)
-    const x = {
-      field: "value",
-      type: "quantitative" as const,
-      title: null,
-      scale: { domain: [lo - pad, hi + pad], nice: false, zero: false },
-      axis: { tickCount: 4, grid: false }
-    }
-    const y = { field: "metric", type: "nominal" as const, title: null, axis: { labelLimit: 220 } }
-    return {
-      width: 360,
-      height: { step: 22 },
-      data: {
-        values: [
-          { metric: r.metric, model: "production", value: r.production },
-          { metric: r.metric, model: "candidate", value: r.candidate }
-        ]
-      },
-      layer: [
-        {
-          mark: { type: "rule" as const, color: COLORS.guide },
-          encoding: { x: { ...x, aggregate: "min" as const }, x2: { field: "value", aggregate: "max" as const }, y }
-        },
-        ...(["production", "candidate"] as const).map((model) => ({
-          transform: [{ filter: `datum.model === '${model}'` }],
-          mark:
-            model === "candidate"
-              ? { type: "point" as const, filled: true, size: 70 }
-              : { type: "point" as const, filled: false, size: 200, strokeWidth: 2.5 },
-          encoding: {
-            x,
-            y,
-            color: {
-              field: "model",
-              type: "nominal" as const,
-              scale: { domain: ["candidate", "production"], range: [COLORS.candidate, COLORS.production] },
-              title: null
-            },
-            tooltip: [
-              { field: "metric", type: "nominal" as const },
-              { field: "model", type: "nominal" as const },
-              { field: "value", type: "quantitative" as const, format: ".4f" }
-            ]
-          }
-        }))
-      ]
-    }
+  const values = args.rows.map((r) => ({
+    metric: r.metric,
+    change:
+      r.production === 0 ? r.candidate - r.production : ((r.candidate - r.production) / Math.abs(r.production)) * 100,
+    verdict: r.verdict,
+    values: `${fmtValue(r.production)} → ${fmtValue(r.candidate)}`
+  }))
+  const y = {
+    field: "metric",
+    type: "nominal" as const,
+    sort: args.rows.map((r) => r.metric),
+    title: null,
+    axis: { labelLimit: 240 }
   }
-  return { ...base, title: args.title, vconcat: args.rows.map(strip), spacing: 6 } as ChartSpec
+  const extent = Math.max(0.5, ...values.map((v) => Math.abs(v.change)))
+  const x = {
+    field: "change",
+    type: "quantitative" as const,
+    title: "candidate − Production, % of Production's value",
+    scale: { domain: [-extent * 1.1, extent * 1.1] }
+  }
+  return {
+    ...base,
+    title: args.title,
+    width: 320,
+    height: { step: 22 },
+    data: { values },
+    layer: [
+      { mark: { type: "rule", color: "#555" }, encoding: { x: { datum: 0, type: "quantitative" } } },
+      {
+        mark: { type: "bar", height: 12 },
+        encoding: {
+          y,
+          x,
+          x2: { datum: 0 },
+          color: {
+            field: "verdict",
+            type: "nominal",
+            title: "candidate is",
+            legend: { orient: "bottom", direction: "horizontal" },
+            scale: { domain: ["better", "equal", "worse"], range: ["#2e7d32", "#9e9e9e", "#c62828"] }
+          },
+          tooltip: [
+            { field: "metric", type: "nominal" },
+            { field: "values", type: "nominal", title: "Production → candidate" },
+            { field: "change", type: "quantitative", format: "+.2f", title: "change, %" }
+          ]
+        }
+      },
+      {
+        mark: { type: "point", filled: true, size: 40, color: COLORS.candidate },
+        encoding: { y, x }
+      },
+      {
+        mark: { type: "text", align: "left", dx: 6, fontSize: 11, color: "#333" },
+        encoding: { y, x: { value: 320 }, text: { field: "values", type: "nominal" } }
+      }
+    ]
+  }
 }
+
+const fmtValue = (v: number): string => (Number.isInteger(v) ? String(v) : v.toFixed(4))
 
 /** Reference and batch shares per bin of one quantity, as two lines (per-channel pixel histograms). */
 export const overlayHistogram = (args: {

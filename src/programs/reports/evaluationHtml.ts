@@ -33,7 +33,7 @@ export const evaluationChartSpecs = (r: EvaluationReport): Record<string, ChartS
   const specs: Record<string, ChartSpec> = {}
   const compared = r.comparison.flatMap((c) =>
     c.candidate !== null && c.production !== null
-      ? [{ metric: `${c.metric} (${c.split})`, candidate: c.candidate, production: c.production }]
+      ? [{ metric: `${c.metric} (${c.split})`, candidate: c.candidate, production: c.production, verdict: c.verdict }]
       : []
   )
   if (compared.length > 0) {
@@ -153,7 +153,7 @@ const comparisonSection = (r: EvaluationReport, svgs: Readonly<Record<string, st
     .map(([s, n]) => `${n.compared}/${n.total} ${esc(s)}`)
     .join(", ")
   return `<p>Production version ${esc(p.version)} (run ${esc(p.run_id)}) re-scored with its own transform on ${compared || "no"} rows it did not train on; the candidate scored on the same rows.${p.unavailable !== null ? ` <b>Not compared:</b> ${esc(p.unavailable)}` : ""}</p>
-${figure(svgs, "comparison", "Each row one metric on its own scale: blue the candidate, orange Production.")}
+${figure(svgs, "comparison", "Each row one metric: the bar goes from Production (0) to the candidate, as a share of Production's value; green better, red worse (lower is better for error metrics). Right: Production → candidate.")}
 <div class="scroll"><table><thead><tr><th>metric</th><th>split</th><th>candidate</th><th>production</th><th>delta</th><th>verdict</th></tr></thead><tbody>
 ${rows}
 </tbody></table></div>`
