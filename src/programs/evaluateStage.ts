@@ -5,8 +5,10 @@ import { Registry } from "../services/Registry.js"
 import { Storage } from "../services/Storage.js"
 import { Tracker } from "../services/Tracker.js"
 import { Trainer } from "../services/Trainer.js"
+import { type SplitDiagnostics, splitDiagnostics } from "./evaluate/diagnostics.js"
 import { evaluateDriftHoldout } from "./evaluate/driftHoldout.js"
 import { evaluationReport } from "./evaluate/evaluationReport.js"
+import { evaluationHtml } from "./reports/evaluationHtml.js"
 import { type CandidatePredictions, rescoreProduction } from "./evaluate/rescoreProduction.js"
 import type { Evaluation, PipelineContext, PreparedData, Preprocessed, ProductionBaseline } from "./pipelineTypes.js"
 import { writeReport } from "./reports.js"
@@ -42,12 +44,14 @@ export const evaluateStage = Effect.fn("stage.evaluation")(function* (
   const splits = (["val", "test"] as const).filter((s) => prepared.splits[s].rows > 0)
 
   const metrics: SplitMetrics = {}
+  const diagnostics: Record<string, SplitDiagnostics> = {}
   const candidate: CandidatePredictions = {}
   for (const split of splits) {
     const { x, y } = yield* readSplit(pre, split, classes)
     const p = yield* trainer.predict(model, x)
     candidate[split] = { y, predictions: p.predictions, proba: p.proba }
     metrics[split] = scorePredictions(task, y, p.predictions, p.proba, nClasses, positive)
+    diagnostics[split] = splitDiagnostics({ task, y, predictions: p.predictions, proba: p.proba, classes, positive })
   }
 
   const name = registeredModelName(ctx.config)
@@ -93,6 +97,7 @@ export const evaluateStage = Effect.fn("stage.evaluation")(function* (
         .map(([s, r]) => `${r.compared}/${r.total} ${s}`)
         .join(", ")} rows its starting weights never saw`
     )
+    warnings.push("the plots (confusion matrix, curves) cover every val/test row, seen by its starting weights or not")
   }
   // Nothing compared (no Production, or it could not be re-scored): every requested metric has no baseline.
   const comparison =
@@ -109,7 +114,7 @@ export const evaluateStage = Effect.fn("stage.evaluation")(function* (
     )
   )
 
-  const report = evaluationReport({
+  const drafted = evaluationReport({
     runId: ctx.runId,
     registeredModel: name,
     task,
@@ -121,13 +126,36 @@ export const evaluateStage = Effect.fn("stage.evaluation")(function* (
     comparison,
     verdict,
     driftHoldout,
-    warnings
+    warnings,
+    diagnostics
   })
-  if (record === null) yield* writeReport(storage, ctx.runId, EVALUATION_REPORT, report)
-  else {
+  // The page is a view of the JSON: a chart that cannot be drawn is a warning, never a failed run.
+  const page = yield* Effect.either(evaluationHtml(drafted))
+  const report =
+    page._tag === "Right"
+      ? drafted
+      : {
+          ...drafted,
+          warnings: [
+            ...drafted.warnings,
+            `${EVALUATION_HTML} not written: chart ${page.left.chart}: ${page.left.message}`
+          ]
+        }
+  const html = page._tag === "Right" ? page.right : null
+  if (record === null) {
+    yield* writeReport(storage, ctx.runId, EVALUATION_REPORT, report)
+    if (html !== null) {
+      yield* storage.write(reportKeys(ctx.runId).file(EVALUATION_HTML), html)
+      yield* storage.write(reportKeys(ctx.runId).latest(EVALUATION_HTML), html)
+    }
+  } else {
     const text = JSON.stringify({ evaluation: record, ...report }, null, 2) + "\n"
     yield* storage.write(record.report, text)
     yield* storage.write(reportKeys(ctx.runId).latest(EVALUATION_REPORT), text)
+    if (html !== null) {
+      yield* storage.write(record.report.replace(/evaluation_report\.json$/, EVALUATION_HTML), html)
+      yield* storage.write(reportKeys(ctx.runId).latest(EVALUATION_HTML), html)
+    }
     yield* tracker.setTags(ctx.runId, { latest_evaluation: record.id, [`evaluation.${record.step}`]: record.id })
   }
   const evaluation: Evaluation = {
@@ -145,6 +173,8 @@ export const evaluateStage = Effect.fn("stage.evaluation")(function* (
 })
 
 const EVALUATION_REPORT = "evaluation_report.json"
+/** Written beside the JSON: the same report with its charts, one self-contained file. */
+const EVALUATION_HTML = "evaluation_report.html"
 
 /**
  * The record of a later evaluation: a new id (UUIDv7), the next step after the run's own (0) and any

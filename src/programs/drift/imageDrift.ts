@@ -18,6 +18,9 @@ import { SEVERITY_ORDER, type DriftDecision } from "./report.js"
 import { decodePipelineImages, ispConfigOf, isRawPipeline, validateRawFolder } from "../rawImages.js"
 import { driftSignature, referenceRaws, scenarioEvidence, type ScenarioEvidence } from "./ispScenarios.js"
 import { DRIFT_ACTIONS } from "./report.js"
+import { renderSvgs } from "../reports/charts.js"
+import { imageDriftChartSpecs, renderImageDriftHtml } from "./imageHtml.js"
+import { imageDriftVisuals, pixelHistograms, type PixelHistograms } from "./imageVisuals.js"
 
 /** Rows [0, n) of a batch, evenly spaced when it has more (deterministic). */
 const sample = (b: ImageBatch, max: number): ImageBatch => {
@@ -108,6 +111,8 @@ export interface ImageDriftReport {
   readonly multiscale: PyramidDiagnostics
   /** Raw pipelines: which ISP scenario (camera or processing change) the batch looks like, if any. */
   readonly isp_scenarios?: ScenarioEvidence
+  /** Per-channel pixel counts of the reference and the compared batch images. */
+  readonly pixel_histograms: PixelHistograms
   readonly severity: Severity
   readonly drifted: boolean
   readonly decision: DriftDecision | null
@@ -207,6 +212,12 @@ export const monitorImageDrift = Effect.fn("program.imageDriftMonitor")(function
           seed: config.random_seed
         })
       : undefined
+  const histograms = pixelHistograms(reference, batch)
+  const visuals = imageDriftVisuals(reference, batch, multiscale.levels.length)
+  // The page's charts; one that cannot be drawn leaves its place empty, the check stands.
+  const svgs = yield* renderSvgs(
+    imageDriftChartSpecs({ pixel_histograms: histograms, multiscale, ...(evidence ? { isp_scenarios: evidence } : {}) })
+  ).pipe(Effect.orElseSucceed(() => ({}) as Record<string, string>))
   const recorded = yield* recordDriftCheck({
     config,
     actor: args.actor,
@@ -245,37 +256,14 @@ export const monitorImageDrift = Effect.fn("program.imageDriftMonitor")(function
         embedding_mmd: { ...mmd, severity: mSeverity, drifted: mmdDrifted },
         multiscale,
         ...(evidence ? { isp_scenarios: evidence } : {}),
+        pixel_histograms: histograms,
         severity,
         drifted,
         decision,
         files
       }
-      return { json: report, html: renderImageDriftHtml(report) }
+      return { json: report, html: renderImageDriftHtml(report, visuals, svgs) }
     }
   })
   return { report: recorded.report as ImageDriftReport, gate: recorded.gate }
 })
-
-const esc = (s: unknown) =>
-  String(s).replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]!)
-
-export const renderImageDriftHtml = (r: ImageDriftReport): string => `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Image drift: ${esc(r.model)} v${r.version}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:900px;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:.3rem .6rem;text-align:left}</style></head><body>
-<h1>Image drift report: ${esc(r.model)} version ${r.version} — severity ${esc(r.severity)}</h1>
-<p>${esc(r.created_at)} · batch ${esc(r.batch.path)} (${r.batch.images} images, ${r.batch.compared} compared) · reference: ${r.reference.images} training images of run ${esc(r.run_id)}</p>
-<table><tr><th>signal</th><th>value</th><th>verdict</th></tr>
-<tr><td>pixel Wasserstein per channel</td><td>${r.pixel_wasserstein.per_channel.map((v) => v.toFixed(4)).join(", ")}</td><td>${esc(r.pixel_wasserstein.severity)}</td></tr>
-<tr><td>embedding MMD² (RBF, bandwidth ${r.embedding_mmd.bandwidth.toFixed(3)})</td><td>${r.embedding_mmd.mmd2.toExponential(3)}, permutation p-value ${r.embedding_mmd.pValue.toFixed(4)} (${r.embedding_mmd.permutations} permutations)</td><td>${esc(r.embedding_mmd.severity)}</td></tr>
-<tr><td>Gaussian pyramid (fine/global ratio)</td><td>${r.multiscale.levels.map((l) => `level ${l.level} (${l.height}×${l.width}): ${l.distance.toFixed(4)}`).join("; ")}; ratio ${r.multiscale.ratio.toFixed(2)}</td><td>${r.drifted ? `${esc(r.multiscale.reading)} drift` : "no drift to localise"}</td></tr>
-</table>
-${r.isp_scenarios ? renderScenarioHtml(r.isp_scenarios) : ""}<p><b>Decision:</b> ${r.decision ? `${esc(r.decision.action)} — “${esc(r.decision.reason)}” (${esc(r.decision.by)})` : "none recorded"}</p>
-</body></html>
-`
-
-const renderScenarioHtml = (e: ScenarioEvidence): string => `<h2>ISP scenarios</h2>
-<p>${esc(e.sentence)}${e.closest ? " — response: <b>adjust ISP</b> (the isp: section of the config), retrain, fine-tune or accept" : ""}</p>
-<table><tr><th>scenario</th><th>distance</th></tr>
-${e.ranked.map((s) => `<tr><td>${esc(s.description)}</td><td>${s.distance.toFixed(4)}</td></tr>`).join("\n")}
-</table>
-`

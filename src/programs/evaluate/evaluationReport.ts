@@ -1,9 +1,35 @@
 import type { MetricComparison, OverallVerdict, SplitMetrics } from "../../domain/comparison.js"
 import type { ProductionBaseline } from "../pipelineTypes.js"
 import { round4, roundAll } from "../scoring.js"
+import type { SplitDiagnostics } from "./diagnostics.js"
 import type { DriftHoldout } from "./driftHoldout.js"
 
-/** evaluation_report.json: metrics rounded to 4 decimals; the unrounded values stay in the tracker. */
+const round6 = (v: number) => Math.round(v * 1e6) / 1e6
+
+/** Every number in a plain JSON value rounded to 6 decimals (curve points; counts stay integers). */
+const roundDeep = <A>(v: A): A =>
+  (typeof v === "number"
+    ? round6(v)
+    : Array.isArray(v)
+      ? v.map(roundDeep)
+      : v !== null && typeof v === "object"
+        ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, roundDeep(x)]))
+        : v) as A
+
+const bySplit = <K extends keyof SplitDiagnostics>(
+  diagnostics: Readonly<Record<string, SplitDiagnostics>>,
+  key: K
+): Record<string, NonNullable<SplitDiagnostics[K]>> | null => {
+  const entries = Object.entries(diagnostics).flatMap(([split, d]) =>
+    d[key] === undefined ? [] : [[split, roundDeep(d[key])] as const]
+  )
+  return entries.length === 0 ? null : Object.fromEntries(entries)
+}
+
+/**
+ * evaluation_report.json: metrics rounded to 4 decimals (the unrounded values stay in the tracker),
+ * curve and plot points to 6.
+ */
 export const evaluationReport = (args: {
   readonly runId: string
   readonly registeredModel: string
@@ -17,6 +43,8 @@ export const evaluationReport = (args: {
   readonly verdict: OverallVerdict
   readonly driftHoldout: DriftHoldout | null
   readonly warnings: ReadonlyArray<string>
+  /** Per evaluated split: per-class scores, confusion matrix, curves, or regression points. */
+  readonly diagnostics: Readonly<Record<string, SplitDiagnostics>>
 }) => {
   const { baseline, driftHoldout } = args
   return {
@@ -27,6 +55,11 @@ export const evaluationReport = (args: {
     splits: args.splits,
     requested_metrics: args.requested,
     metrics: roundAll(args.metrics),
+    // Classifiers: per split. Null for a regressor (and regression_plots null for a classifier).
+    per_class: bySplit(args.diagnostics, "per_class"),
+    confusion_matrix: bySplit(args.diagnostics, "confusion_matrix"),
+    curves: bySplit(args.diagnostics, "curves"),
+    regression_plots: bySplit(args.diagnostics, "regression"),
     production:
       baseline === null
         ? null
@@ -64,3 +97,5 @@ export const evaluationReport = (args: {
     warnings: args.warnings
   }
 }
+
+export type EvaluationReport = ReturnType<typeof evaluationReport>
