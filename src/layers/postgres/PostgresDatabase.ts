@@ -23,6 +23,8 @@ export class PostgresDatabase extends Context.Tag("driftgate/PostgresDatabase")<
       text: string,
       values?: ReadonlyArray<unknown>
     ) => Effect.Effect<ReadonlyArray<R>, StoreError>
+    /** Several reads on the pool (no transaction), failing as one StoreError. */
+    readonly run: <A>(op: string, f: (pool: Pg.Pool) => Promise<A>) => Effect.Effect<A, StoreError>
     /**
      * Runs `f` between BEGIN and COMMIT on one pooled client; anything thrown rolls it back (the
      * thrown value is the StoreError's cause). A connection lost mid-way is rolled back by the server.
@@ -124,6 +126,9 @@ export const makePool = (url: string, options: PostgresOptions = {}): Pg.Pool =>
   // An idle client losing its connection (server restart) must not crash the process: the pool
   // drops it and the next query connects afresh.
   pool.on("error", () => undefined)
+  // Same for a client that is checked out: the query in flight fails with the error; the event
+  // itself must not become an uncaught exception.
+  pool.on("connect", (client) => void client.on("error", () => undefined))
   return pool
 }
 
@@ -175,6 +180,8 @@ export const makePostgresDatabase = (pool: Pg.Pool, where: string, password?: st
         try: async () => (await pool.query<R>(sql, values as Array<unknown> | undefined)).rows,
         catch: (e) => fail(op, e)
       }),
+    run: <A>(op: string, f: (pool: Pg.Pool) => Promise<A>) =>
+      Effect.tryPromise({ try: () => f(pool), catch: (e) => fail(op, e) }),
     transaction: <A>(op: string, f: (client: Pg.PoolClient) => Promise<A>) =>
       Effect.tryPromise({
         try: async () => {

@@ -432,7 +432,7 @@ export const RegistryPostgres: Layer.Layer<Registry, never, PostgresDatabase> = 
         read("listModels", async (db) =>
           (
             await db.query<{ name: string; created_at: string; description: string | null }>(
-              "SELECT name, created_at, description FROM registered_models ORDER BY name"
+              'SELECT name, created_at, description FROM registered_models ORDER BY name COLLATE "C"'
             )
           ).rows.map((r): RegisteredModel => ({ name: r.name, createdAt: r.created_at, description: r.description }))
         ),
@@ -485,7 +485,9 @@ export const RegistryPostgres: Layer.Layer<Registry, never, PostgresDatabase> = 
       pendingRollbacks: () =>
         read("pendingRollbacks", async (db) =>
           (
-            await db.query<IntentRow>("SELECT * FROM rollback_intents WHERE status = 'pending' ORDER BY created_at, id")
+            await db.query<IntentRow>(
+              `SELECT * FROM rollback_intents WHERE status = 'pending' ORDER BY created_at COLLATE "C", id COLLATE "C"`
+            )
           ).rows.map(toIntent)
         ),
       audit,
