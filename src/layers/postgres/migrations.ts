@@ -174,5 +174,17 @@ export const pgMigrations: ReadonlyArray<PgMigration> = [
         written_at TEXT NOT NULL
       );
     `
+  },
+  {
+    version: 3,
+    name: "store_imports",
+    sql: `
+      -- Each SQLite store copied in by \`driftgate store migrate\`: a rerun after an interruption resumes.
+      CREATE TABLE store_imports (
+        source TEXT PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        completed_at TEXT
+      );
+    `
   }
 ]
