@@ -16,6 +16,7 @@ export const globalOptions = {
     Options.optional
   ),
   store: Options.text("store").pipe(
+    Options.withPseudoName("url"),
     Options.withDescription(
       "a shared store, postgres://user@host:port/db (default: $DRIFTGATE_STORE_URL, the config's store:, or the workspace's store.db)"
     ),
