@@ -5,7 +5,16 @@ import { build } from "esbuild"
 import { readFileSync, rmSync } from "node:fs"
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"))
-const external = ["better-sqlite3", "sharp", "fastify", "@fastify/*", "prom-client", "@tensorflow/*", "autocannon"]
+const external = [
+  "better-sqlite3",
+  "pg",
+  "sharp",
+  "fastify",
+  "@fastify/*",
+  "prom-client",
+  "@tensorflow/*",
+  "autocannon"
+]
 const common = {
   bundle: true,
   platform: "node",

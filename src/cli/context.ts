@@ -29,19 +29,46 @@ const warnPending = (config: string | undefined) =>
     })
   )
 
-const forWorkspace = (workspace: string, approve: ApproveMode | undefined, existing = false, config?: string) =>
+/** Where the registry and tracker live: --store (or DRIFTGATE_STORE_URL), then the config's store:, else store.db. */
+export interface StoreChoice {
+  readonly store?: string | undefined
+  readonly artifacts?: string | undefined
+}
+
+const forWorkspace = (
+  workspace: string,
+  approve: ApproveMode | undefined,
+  existing = false,
+  config?: string,
+  store: StoreChoice = {}
+) =>
   Layer.merge(
-    Layer.provideMerge(warnPending(config), liveLayer({ workspace, approve, existing })),
+    Layer.provideMerge(
+      warnPending(config),
+      liveLayer({ workspace, approve, existing, store: store.store, artifacts: store.artifacts })
+    ),
     Layer.succeed(Workspace, workspace)
   )
 
 /** The live services for the workspace the shared options name: for commands without --config. */
 export const workspaceLayer = (approve?: ApproveMode) =>
-  Layer.unwrapEffect(Effect.map(driftgate, (root) => forWorkspace(resolveWorkspace(root.workspace), approve)))
+  Layer.unwrapEffect(
+    Effect.map(driftgate, (root) =>
+      forWorkspace(resolveWorkspace(root.workspace), approve, false, undefined, {
+        store: Option.getOrUndefined(root.store)
+      })
+    )
+  )
 
 /** For read-only commands: a missing store is StoreMissing (exit 1), never created. */
 export const existingWorkspaceLayer = () =>
-  Layer.unwrapEffect(Effect.map(driftgate, (root) => forWorkspace(resolveWorkspace(root.workspace), undefined, true)))
+  Layer.unwrapEffect(
+    Effect.map(driftgate, (root) =>
+      forWorkspace(resolveWorkspace(root.workspace), undefined, true, undefined, {
+        store: Option.getOrUndefined(root.store)
+      })
+    )
+  )
 
 /** Loads --config first (a bad config is exit 64 before the store is touched), then the live services. */
 export const pipelineLayer = (file: string, approve?: ApproveMode, existing = false) =>
@@ -50,7 +77,10 @@ export const pipelineLayer = (file: string, approve?: ApproveMode, existing = fa
       const root = yield* driftgate
       const loaded = yield* loadConfig(file)
       return Layer.merge(
-        forWorkspace(resolveWorkspace(root.workspace, loaded.config.workspace), approve, existing, file),
+        forWorkspace(resolveWorkspace(root.workspace, loaded.config.workspace), approve, existing, file, {
+          store: Option.getOrUndefined(root.store) ?? loaded.config.store,
+          artifacts: loaded.config.artifacts
+        }),
         Layer.succeed(Pipeline, loaded)
       )
     })

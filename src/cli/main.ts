@@ -10,6 +10,7 @@ import { rollbackCommand } from "./commands/rollback.js"
 import { runCommand } from "./commands/run.js"
 import { runsCommand, runsSubcommands } from "./commands/runs.js"
 import { serveCommand } from "./commands/serve.js"
+import { storeCommand, storeSubcommands } from "./commands/store.js"
 import { consoleFor } from "./console.js"
 import { failureMessage, recordSignals, teardown } from "./exit.js"
 import { type CommandNode, helpTarget, subcommandHelp } from "./help.js"
@@ -23,7 +24,8 @@ const commands: ReadonlyArray<CommandNode> = [
   { command: runsCommand, children: runsSubcommands },
   { command: driftCommand, children: driftSubcommands },
   { command: dataCommand, children: dataSubcommands },
-  { command: serveCommand }
+  { command: serveCommand },
+  { command: storeCommand, children: storeSubcommands }
 ]
 
 const app = driftgate.pipe(
@@ -42,7 +44,8 @@ const app = driftgate.pipe(
     runsCommand,
     driftCommand,
     dataCommand,
-    serveCommand
+    serveCommand,
+    storeCommand
   ])
 )
 

@@ -15,6 +15,14 @@ export const globalOptions = {
     Options.withFallbackConfig(Config.nonEmptyString("DRIFTGATE_WORKSPACE")),
     Options.optional
   ),
+  store: Options.text("store").pipe(
+    Options.withPseudoName("url"),
+    Options.withDescription(
+      "a shared store, postgres://user@host:port/db (default: $DRIFTGATE_STORE_URL, the config's store:, or the workspace's store.db)"
+    ),
+    Options.withFallbackConfig(Config.nonEmptyString("DRIFTGATE_STORE_URL")),
+    Options.optional
+  ),
   json: Options.boolean("json").pipe(Options.withDescription("print a machine-readable JSON result on stdout")),
   verbose: Options.boolean("verbose").pipe(Options.withDescription("print stack traces of unexpected failures"))
 }
@@ -23,7 +31,7 @@ export const driftgate = Command.make("driftgate", globalOptions).pipe(
   Command.withDescription("local-first, drift-aware MLOps lifecycle for supervised learning")
 )
 
-const SHARED_WITH_VALUE = new Set(["--workspace"])
+const SHARED_WITH_VALUE = new Set(["--workspace", "--store"])
 const SHARED_FLAGS = new Set(["--json", "--verbose"])
 
 /**

@@ -170,6 +170,14 @@ export const PipelineConfigSchema = Schema.Struct({
   task_type: TaskType,
   random_seed: opt(Schema.Int.pipe(Schema.between(0, 2 ** 32 - 1)), () => 42),
   workspace: Schema.optional(Schema.String),
+  /** A shared store (postgres://user@host:port/db) instead of the workspace's store.db; see docs/scaling.md. */
+  store: Schema.optional(
+    Schema.String.pipe(
+      Schema.pattern(/^postgres(ql)?:\/\//i, { message: () => "store: must be a postgres:// or postgresql:// URL" })
+    )
+  ),
+  /** With a shared store: a directory every host mounts for artifacts, reports and drift history (default: in the store). */
+  artifacts: Schema.optional(Schema.String),
   /** Folder that holds <dataset>/data.csv and dataset.yaml; relative to the config file. */
   data_root: opt(Schema.String, () => "../data/raw"),
   dataset: DatasetName,

@@ -14,9 +14,9 @@ const withEnv = (env: Record<string, string>) =>
 /** Parses `args` with the root's shared options, as the CLI does, and returns what a subcommand would read. */
 const parseShared = (args: ReadonlyArray<string>, env: Record<string, string>) =>
   Effect.gen(function* () {
-    const seen = yield* Ref.make<Option.Option<{ workspace: Option.Option<string>; json: boolean; verbose: boolean }>>(
-      Option.none()
-    )
+    const seen = yield* Ref.make<
+      Option.Option<{ workspace: Option.Option<string>; store: Option.Option<string>; json: boolean; verbose: boolean }>
+    >(Option.none())
     const root = Command.make("driftgate", globalOptions, (o) => Ref.set(seen, Option.some(o)))
     yield* Command.run(root, { name: "driftgate", version: "test" })(["node", "driftgate", ...args])
     return Option.getOrThrow(yield* Ref.get(seen))
@@ -107,4 +107,29 @@ describe("other environment through Config", () => {
       expect(yield* withEnv({ USER: "" })(actor)).toBe("user:operator")
     })
   )
+})
+
+describe("the store: --store, then DRIFTGATE_STORE_URL (through Config), then the config's store:", () => {
+  const store = (args: ReadonlyArray<string>, env: Record<string, string>) =>
+    Effect.map(parseShared(args, env), (o) => o.store)
+  it.effect("the flag wins; the environment fills in a missing flag; an empty variable counts as unset", () =>
+    Effect.gen(function* () {
+      expect(
+        yield* store(["--store", "postgres://a@h:1/flag"], { DRIFTGATE_STORE_URL: "postgres://a@h:1/env" })
+      ).toEqual(Option.some("postgres://a@h:1/flag"))
+      expect(yield* store([], { DRIFTGATE_STORE_URL: "postgres://a@h:1/env" })).toEqual(
+        Option.some("postgres://a@h:1/env")
+      )
+      expect(yield* store([], { DRIFTGATE_STORE_URL: "" })).toEqual(Option.none())
+    })
+  )
+  it("--store typed after the subcommand moves to the root like --workspace", () => {
+    expect(hoistSharedOptions(["runs", "show", "--store", "postgres://x/db", "ID"])).toEqual([
+      "--store",
+      "postgres://x/db",
+      "runs",
+      "show",
+      "ID"
+    ])
+  })
 })

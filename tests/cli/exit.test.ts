@@ -70,9 +70,11 @@ describe("help names the whole command path", () => {
   }
   it("for a subcommand of a group, a group, and a top-level command", () => {
     expect(usageOf(["drift", "prepare-batch", "--help"])).toBe(
-      "$ driftgate drift prepare-batch --config file --input-dir directory [--workspace directory] [--json] [--verbose]"
+      "$ driftgate drift prepare-batch --config file --input-dir directory [--workspace directory] [--store url] [--json] [--verbose]"
     )
-    expect(usageOf(["drift", "-h"])).toBe("$ driftgate drift <command> [--workspace directory] [--json] [--verbose]")
+    expect(usageOf(["drift", "-h"])).toBe(
+      "$ driftgate drift <command> [--workspace directory] [--store url] [--json] [--verbose]"
+    )
     expect(usageOf(["run", "--help"])!.startsWith("$ driftgate run --config file")).toBe(true)
   })
   it("the root's own help is left to @effect/cli; no help asked, nothing to do", () => {

@@ -4,29 +4,12 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Registry } from "../../src/services/Registry.js"
-import { registryProblems, spawnChild, sqliteRegistry, watch } from "./registry-crash-support.js"
+import { promoteConcurrently, registryProblems, sqliteRegistry } from "./registry-crash-support.js"
 
 const dirs: string[] = []
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true })
 })
-
-/**
- * Starts one OS process per entry of `counts` on the same store.db, waits until every one has the
- * store open, releases them together and returns the versions each one registered.
- */
-const promoteConcurrently = async (path: string, model: string, counts: ReadonlyArray<number>) => {
-  const children = counts.map((n) => {
-    const child = spawnChild(["promote", path, model, String(n)])
-    return { child, out: watch(child) }
-  })
-  await Promise.all(children.map(({ out }) => out.waitFor((l) => l === "ready", 30_000)))
-  for (const { child } of children) child.stdin.write("go\n")
-  const done = await Promise.all(children.map(({ out }) => out.waitFor((l) => l.startsWith("done "), 30_000)))
-  const exits = await Promise.all(children.map(({ out }) => out.exited))
-  expect(exits.map((e) => e.code)).toEqual(counts.map(() => 0))
-  return done.map((l) => JSON.parse(l.slice("done ".length)) as Array<number>)
-}
 
 describe("RegistrySqlite shared by several processes", () => {
   it("concurrent promotions of one model: every version registered once, exactly one in Production, one unforked chain", async () => {

@@ -1,5 +1,5 @@
 /**
- * A second process on the same store.db, for the concurrency and crash tests.
+ * A second process on the same store.db (or PostgreSQL URL), for the concurrency and crash tests.
  *   promote <db> <model> <count>     print "ready", wait for "go" on stdin, promote <count> times,
  *                                    print "done <versions as JSON>"
  *   crash-loop <db> <model> <seed> [stall]
@@ -14,7 +14,7 @@ import { writeSync } from "node:fs"
 import { createInterface } from "node:readline"
 import { rng } from "../../src/domain/random.js"
 import { Registry } from "../../src/services/Registry.js"
-import { promoteInput, sqliteRegistry } from "./registry-crash-support.js"
+import { promoteInput, storeRegistry } from "./registry-crash-support.js"
 
 const say = (line: string) => void writeSync(1, line + "\n")
 
@@ -79,7 +79,7 @@ const crashLoop = (seed: number, stall: boolean) =>
 
 const program = mode === "promote" ? promoteMany(Number(arg ?? "1")) : crashLoop(Number(arg ?? "1"), flag === "stall")
 
-Effect.runPromise(program.pipe(Effect.provide(sqliteRegistry(path)))).then(
+Effect.runPromise(program.pipe(Effect.provide(storeRegistry(path)))).then(
   () => process.exit(0),
   (e: unknown) => {
     console.error(e)

@@ -3,7 +3,8 @@
  * the registry's invariants as one check, child-process plumbing and the SIGKILL crash trials.
  */
 import { replayProblems } from "../../src/domain/registry.js"
-import { Effect, Layer } from "effect"
+import { Context, Effect, Layer } from "effect"
+import type { StoreError } from "../../src/domain/errors.js"
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { dirname, resolve } from "node:path"
@@ -12,6 +13,8 @@ import { uuidv7 } from "../../src/domain/ids.js"
 import { rng } from "../../src/domain/random.js"
 import { RegistrySqlite } from "../../src/layers/registry/RegistrySqlite.js"
 import { SqliteDatabase, SqliteDatabaseLive } from "../../src/layers/sqlite/SqliteDatabase.js"
+import { isPostgresUrl, PostgresDatabase, PostgresDatabaseLive } from "../../src/layers/postgres/PostgresDatabase.js"
+import { RegistryPostgres } from "../../src/layers/registry/RegistryPostgres.js"
 import { type PromoteInput, Registry } from "../../src/services/Registry.js"
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..")
@@ -72,6 +75,53 @@ export const registryProblems = Effect.gen(function* () {
 /** The registry on a store file, with the database handle exposed for checks that go around it. */
 export const sqliteRegistry = (path: string) => RegistrySqlite.pipe(Layer.provideMerge(SqliteDatabaseLive(path)))
 
+/** The registry on a PostgreSQL URL, with its handle exposed the same way. */
+export const postgresRegistry = (url: string) => RegistryPostgres.pipe(Layer.provideMerge(PostgresDatabaseLive(url)))
+
+/**
+ * The registry on `target` (a store.db path or a postgres:// URL) and one raw query around it, for
+ * the checks that must not trust the layer's own read path.
+ */
+export const storeRegistry = (target: string): Layer.Layer<Registry | RawQuery, StoreError> => {
+  if (isPostgresUrl(target)) {
+    const db = PostgresDatabaseLive(target)
+    const raw = Layer.effect(
+      RawQuery,
+      Effect.map(PostgresDatabase, (pg) => ({
+        all: (sql: string, ...values: ReadonlyArray<unknown>) => {
+          let i = 0
+          return pg.query(
+            "raw",
+            sql.replace(/\?/g, () => `$${++i}`),
+            values
+          )
+        }
+      }))
+    )
+    return Layer.merge(RegistryPostgres, raw).pipe(Layer.provide(db))
+  }
+  const db = SqliteDatabaseLive(target)
+  const raw = Layer.effect(
+    RawQuery,
+    Effect.map(SqliteDatabase, (sql) => ({
+      all: (text: string, ...values: ReadonlyArray<unknown>) =>
+        sql.query("raw", (d) => d.prepare(text).all(...values) as ReadonlyArray<Record<string, unknown>>)
+    }))
+  )
+  return Layer.merge(RegistrySqlite, raw).pipe(Layer.provide(db))
+}
+
+/** A raw query on whichever store a test runs against ("?" placeholders). */
+export class RawQuery extends Context.Tag("test/RawQuery")<
+  RawQuery,
+  {
+    readonly all: (
+      sql: string,
+      ...values: ReadonlyArray<unknown>
+    ) => Effect.Effect<ReadonlyArray<Record<string, unknown>>, StoreError>
+  }
+>() {}
+
 /** `node --import tsx` is what `npx tsx` runs, without npx's own start-up. */
 export const spawnChild = (args: ReadonlyArray<string>): ChildProcessWithoutNullStreams =>
   spawn(process.execPath, ["--import", "tsx", CHILD, ...args], { cwd: REPO_ROOT, stdio: ["pipe", "pipe", "pipe"] })
@@ -123,6 +173,28 @@ export const watch = (child: ChildProcessWithoutNullStreams) => {
   return { lines, stderr: () => stderr, exited, waitFor }
 }
 
+/**
+ * Starts one OS process per entry of `counts` on the same store (a store.db path or a postgres:// URL), waits until every one has the
+ * store open, releases them together and returns the versions each one registered.
+ */
+export const promoteConcurrently = async (path: string, model: string, counts: ReadonlyArray<number>) => {
+  const children = counts.map((n) => {
+    const child = spawnChild(["promote", path, model, String(n)])
+    return { child, out: watch(child) }
+  })
+  await Promise.all(children.map(({ out }) => out.waitFor((l) => l === "ready", 120_000)))
+  for (const { child } of children) child.stdin.write("go\n")
+  const done = await Promise.all(children.map(({ out }) => out.waitFor((l) => l.startsWith("done "), 120_000)))
+  const exits = await Promise.all(children.map(({ out }) => out.exited))
+  // plain code, not vitest's expect: the crash child and the bench import this module too
+  const failed = exits.map((e, i) => ({ ...e, i })).filter((e) => e.code !== 0)
+  if (failed.length > 0)
+    throw new Error(
+      `child process(es) ${failed.map((e) => e.i).join(", ")} exited with ${failed.map((e) => e.code ?? e.signal).join(", ")}: ${children[failed[0]!.i]!.out.stderr()}`
+    )
+  return done.map((l) => JSON.parse(l.slice("done ".length)) as Array<number>)
+}
+
 export interface CrashTrial {
   readonly trial: number
   /** Killed right after the child reported a begun rollback, rather than at a random moment. */
@@ -153,7 +225,7 @@ const MODEL = "crashy"
 const inspect = (path: string, inFlight: string | undefined) =>
   Effect.gen(function* () {
     const registry = yield* Registry
-    const sql = yield* SqliteDatabase
+    const sql = yield* RawQuery
     const problems: string[] = []
     let chainFailed = false
     const check = (when: string) =>
@@ -173,22 +245,16 @@ const inspect = (path: string, inFlight: string | undefined) =>
       })
     yield* check("after the kill")
     // Around the API as well, in case a read path hid a second Production row.
-    const doubled = yield* sql.query("count", (db) =>
-      db.prepare("SELECT name FROM model_versions WHERE stage = 'Production' GROUP BY name HAVING COUNT(*) > 1").all()
+    const doubled = yield* sql.all(
+      "SELECT name FROM model_versions WHERE stage = 'Production' GROUP BY name HAVING COUNT(*) > 1"
     )
     if (doubled.length > 0) problems.push("after the kill: two Production rows in model_versions")
 
     const pending = yield* registry.pendingRollbacks()
     let missed = 0
     if (inFlight !== undefined && !pending.some((i) => i.id === inFlight)) {
-      const status = yield* sql.query(
-        "status",
-        (db) =>
-          (
-            db.prepare("SELECT status FROM rollback_intents WHERE id = ?").get(inFlight) as
-              { status: string } | undefined
-          )?.status
-      )
+      const status = (yield* sql.all("SELECT status FROM rollback_intents WHERE id = ?", inFlight))[0]?.["status"] as
+        string | undefined
       // Killed after the commit but before the child printed "completed": not a miss.
       if (status !== "completed" && status !== "abandoned") {
         missed = 1
@@ -210,7 +276,7 @@ const inspect = (path: string, inFlight: string | undefined) =>
     if (pending.length > 0) yield* check("after recovery")
     const versions = (yield* registry.listVersions(MODEL)).length
     return { problems, chainFailed, pending: pending.map((i) => i.id), missed, versions }
-  }).pipe(Effect.provide(sqliteRegistry(path)))
+  }).pipe(Effect.provide(storeRegistry(path)))
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -247,7 +313,7 @@ export const runCrashTrials = async (options: {
       ...(stalled ? ["stall"] : [])
     ])
     const out = watch(child)
-    await out.waitFor((l) => l === "ready", 30_000)
+    await out.waitFor((l) => l === "ready", 120_000)
     const killAfterMs = Math.round(random.next() * (options.maxKillDelayMs ?? 250))
     if (stalled) await out.waitFor((l) => l.startsWith("began "), 30_000)
     else await sleep(killAfterMs)

@@ -7,8 +7,11 @@ import type { StoreError } from "../../src/domain/errors.js"
 import { type AuditRecord, GENESIS_HASH, verifyChain } from "../../src/domain/registry.js"
 import { makeRegistryMemoryWithState } from "../../src/layers/registry/RegistryMemory.js"
 import { SqliteDatabase } from "../../src/layers/sqlite/SqliteDatabase.js"
+import { PostgresDatabase, PostgresDatabaseLive } from "../../src/layers/postgres/PostgresDatabase.js"
+import { RegistryPostgres } from "../../src/layers/registry/RegistryPostgres.js"
 import { Registry } from "../../src/services/Registry.js"
 import { promoteInput, registryProblems, sqliteRegistry } from "./registry-crash-support.js"
+import { cleanUpDatabases, freshDatabase, PG_URL } from "./pg-support.js"
 
 /** What a test may do behind the registry's back: rewrite a stored audit record's reason. */
 class Tamper extends Context.Tag("test/RegistryTamper")<
@@ -40,7 +43,34 @@ const sqliteLayer = (path: string) => {
   return Layer.merge(db, sqliteTamper.pipe(Layer.provide(db)))
 }
 
-type TestLayer = Layer.Layer<Registry | Tamper | SqliteDatabase, StoreError> | Layer.Layer<Registry | Tamper>
+const pgTamper = Layer.effect(
+  Tamper,
+  Effect.map(PostgresDatabase, (pg) => ({
+    rewriteReason: (seq: number, reason: string) =>
+      Effect.zipRight(
+        pg.query("tamper", "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update"),
+        pg.query("tamper", "UPDATE audit_log SET reason = $1 WHERE seq = $2", [reason, seq])
+      )
+  }))
+)
+
+/** A fresh database on the test server (DRIFTGATE_TEST_PG_URL), shared by the registry and the tamper hook. */
+const pgLayer = () =>
+  Layer.unwrapEffect(
+    Effect.map(
+      Effect.promise(() => freshDatabase()),
+      (url) => {
+        const db = PostgresDatabaseLive(url)
+        return Layer.merge(RegistryPostgres.pipe(Layer.provide(db)), pgTamper.pipe(Layer.provide(db)))
+      }
+    )
+  )
+cleanUpDatabases()
+
+type TestLayer =
+  | Layer.Layer<Registry | Tamper | SqliteDatabase, StoreError>
+  | Layer.Layer<Registry | Tamper, StoreError>
+  | Layer.Layer<Registry | Tamper>
 
 const implementations: ReadonlyArray<{
   readonly name: string
@@ -71,7 +101,12 @@ const implementations: ReadonlyArray<{
           )
         )
       )
-  }
+  },
+  // The same suite on PostgreSQL when a test server is configured (tests/layers/registry-postgres.test.ts
+  // says so, or fails under CI=true, when it is not).
+  ...(PG_URL === ""
+    ? []
+    : [{ name: "RegistryPostgres (a fresh database on DRIFTGATE_TEST_PG_URL)", sqlite: false, layer: pgLayer }])
 ]
 
 /** Every invariant holds (chain, one Production, contiguous versions, audit explains state). */
