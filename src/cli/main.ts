@@ -9,6 +9,7 @@ import { rollbackCommand } from "./commands/rollback.js"
 import { runCommand } from "./commands/run.js"
 import { runsCommand, runsSubcommands } from "./commands/runs.js"
 import { serveCommand } from "./commands/serve.js"
+import { uiCommand } from "./commands/ui.js"
 import { consoleFor } from "./console.js"
 import { failureMessage, recordSignals, teardown } from "./exit.js"
 import { type CommandNode, helpTarget, subcommandHelp } from "./help.js"
@@ -21,7 +22,8 @@ const commands: ReadonlyArray<CommandNode> = [
   { command: registryCommand, children: registrySubcommands },
   { command: runsCommand, children: runsSubcommands },
   { command: driftCommand, children: driftSubcommands },
-  { command: serveCommand }
+  { command: serveCommand },
+  { command: uiCommand }
 ]
 
 const app = driftgate.pipe(
@@ -39,7 +41,8 @@ const app = driftgate.pipe(
     registryCommand,
     runsCommand,
     driftCommand,
-    serveCommand
+    serveCommand,
+    uiCommand
   ])
 )
 
