@@ -409,7 +409,12 @@ export const driftChartSpec = (prefix: string, v: DriftView): Record<string, unk
       {
         mark: { type: "line", color: "#57606a" },
         encoding: {
-          x: { field: "at", type: "temporal", title: "checked at (UTC)", axis: { format: "%Y-%m-%d %H:%M" } },
+          x: {
+            field: "at",
+            type: "temporal",
+            title: "checked at (UTC)",
+            axis: { format: "%m-%d %H:%M:%S", labelAngle: -30 }
+          },
           y: { field: "share", type: "quantitative", title: "drifted share", scale: { domain: [0, 1] } }
         }
       },

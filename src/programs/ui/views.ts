@@ -89,6 +89,13 @@ export const runsView = Effect.fn("ui.runs")(function* (params: RunsParams) {
   return { params, page, statuses: STATUSES, metricColumns } satisfies RunsView
 })
 
+/** The files in a workspace folder (Storage keys have no trailing slash; a sibling with the same prefix is not in it). */
+const filesIn = (dir: string) =>
+  Effect.map(
+    Effect.flatMap(Storage, (s) => s.list(dir)),
+    (keys) => keys.filter((k) => k.startsWith(`${dir}/`))
+  )
+
 /** A JSON file of the workspace, or undefined when absent or not JSON (the page then says it is missing). */
 const readJson = (key: string) =>
   Effect.gen(function* () {
@@ -162,7 +169,7 @@ export const confusionMatrices = (evaluation: unknown): ConfusionMatrix[] => {
 /** The files a run's page may offer for download: its reports folder and the artifacts the tracker lists. */
 export const runFiles = Effect.fn("ui.runFiles")(function* (detail: RunDetail) {
   const storage = yield* Storage
-  const reports = yield* storage.list(`${reportKeys(detail.run.runId).dir}/`)
+  const reports = yield* filesIn(reportKeys(detail.run.runId).dir)
   const artifacts: string[] = []
   for (const a of detail.artifacts) if (yield* storage.exists(a.path)) artifacts.push(a.path)
   const keys = [...new Set([...reports, ...artifacts])]
@@ -280,7 +287,7 @@ export const modelView = Effect.fn("ui.model")(function* (name: string) {
 })
 
 export interface DriftPoint extends DriftHistoryLine {
-  /** The report's workspace key (HTML), when it is inside this model's drift folder. */
+  /** The report's workspace key (its HTML, else its JSON), when it is inside this model's drift folder. */
   readonly reportKey: string | undefined
 }
 
@@ -307,7 +314,9 @@ export interface DriftView {
 const reportKeyOf = (model: string, report: string, present: ReadonlyArray<string>): string | undefined => {
   const base = report.slice(Math.max(report.lastIndexOf("/"), report.lastIndexOf("\\")) + 1)
   const key = `${driftKeys(model).dir}/${base}`
-  return present.includes(key) ? key : undefined
+  // the history names the JSON or the HTML of a check: a person gets the HTML when it is there
+  const html = key.replace(/\.json$/, ".html")
+  return present.includes(html) ? html : present.includes(key) ? key : undefined
 }
 
 /** Models with a drift history. */
@@ -322,10 +331,9 @@ export const driftModels = Effect.fn("ui.driftModels")(function* () {
 })
 
 export const driftView = Effect.fn("ui.drift")(function* (model: string) {
-  const storage = yield* Storage
   const registry = yield* Registry
   const history = yield* readHistory(model)
-  const present = history.length > 0 ? yield* storage.list(`${driftKeys(model).dir}/`) : []
+  const present = history.length > 0 ? yield* filesIn(driftKeys(model).dir) : []
   const points = history.map((h) => ({ ...h, reportKey: reportKeyOf(model, h.report, present) }))
   let shareThreshold: number | undefined
   const latestColumns: Array<DriftView["latestColumns"][number]> = []
@@ -365,8 +373,7 @@ export const allowedFile = Effect.fn("ui.file")(function* (
     const files = yield* runFiles(detail.value)
     return files.some((f) => f.key === from.key) ? from.key : undefined
   }
-  const storage = yield* Storage
-  const present = yield* storage.list(`${driftKeys(from.model).dir}/`)
+  const present = yield* filesIn(driftKeys(from.model).dir)
   const history = yield* readHistory(from.model)
   const keys = new Set(
     history.flatMap((h) => {
