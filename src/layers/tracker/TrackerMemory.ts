@@ -22,8 +22,7 @@ interface MutableRun {
 /** Code-unit order, as SQLite's BINARY collation sorts. */
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 const durationMs = (r: RunRecord) => (r.endedAt === null ? null : Date.parse(r.endedAt) - Date.parse(r.startedAt))
-const newestFirst = (a: RunRecord, b: RunRecord) =>
-  cmp(b.startedAt, a.startedAt) || cmp(b.runId, a.runId)
+const newestFirst = (a: RunRecord, b: RunRecord) => cmp(b.startedAt, a.startedAt) || cmp(b.runId, a.runId)
 
 /** The same orders as TrackerSqlite's SORT_SQL (sign: 1 ascending, -1 descending). */
 const comparators: Record<RunSort, (sign: number) => (a: RunRecord, b: RunRecord) => number> = {
