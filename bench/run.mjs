@@ -14,6 +14,7 @@ const all = {
   cnn: ["bench/cnn.ts"],
   registry_crash: ["bench/registry_crash.ts", "50"],
   scale: ["bench/scale.ts"],
+  ui: ["bench/ui.ts"],
   columnar: ["bench/columnar.ts", "/tmp/driftgate-cal1m.csv"],
   // scikit-learn parity values the tests read (tests/ml/parity_reference.json), regenerated and diffed
   parity: ["bench/parity.mjs"]
