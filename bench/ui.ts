@@ -10,6 +10,7 @@
  *
  *   npx tsx bench/ui.ts [runs=10000]
  */
+import type BetterSqlite3 from "better-sqlite3"
 import { Effect, Layer, ManagedRuntime } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { createRequire } from "node:module"
@@ -73,7 +74,7 @@ const time = async (f: () => unknown | Promise<unknown>, reps = 15) => {
 }
 
 const require = createRequire(import.meta.url)
-const Database = require("better-sqlite3") as typeof import("better-sqlite3")
+const Database = require("better-sqlite3") as typeof BetterSqlite3
 const db = new Database(store, { readonly: true })
 const bare = db.prepare("SELECT * FROM runs ORDER BY started_at DESC, run_id DESC LIMIT 50 OFFSET ?")
 
