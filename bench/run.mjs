@@ -18,6 +18,7 @@ const all = {
   columnar: ["bench/columnar.ts"],
   // DNG decode (and the ISP) beside LibRaw's dcraw_emu on the same files
   isp: ["bench/isp.ts"],
+  ui: ["bench/ui.ts"],
   // scikit-learn parity values the tests read (tests/ml/parity_reference.json), regenerated and diffed
   parity: ["bench/parity.mjs"]
 }

@@ -11,6 +11,7 @@ import { runCommand } from "./commands/run.js"
 import { runsCommand, runsSubcommands } from "./commands/runs.js"
 import { serveCommand } from "./commands/serve.js"
 import { storeCommand, storeSubcommands } from "./commands/store.js"
+import { uiCommand } from "./commands/ui.js"
 import { consoleFor } from "./console.js"
 import { failureMessage, recordSignals, teardown } from "./exit.js"
 import { type CommandNode, helpTarget, subcommandHelp } from "./help.js"
@@ -25,7 +26,8 @@ const commands: ReadonlyArray<CommandNode> = [
   { command: driftCommand, children: driftSubcommands },
   { command: dataCommand, children: dataSubcommands },
   { command: serveCommand },
-  { command: storeCommand, children: storeSubcommands }
+  { command: storeCommand, children: storeSubcommands },
+  { command: uiCommand }
 ]
 
 const app = driftgate.pipe(
@@ -45,7 +47,8 @@ const app = driftgate.pipe(
     driftCommand,
     dataCommand,
     serveCommand,
-    storeCommand
+    storeCommand,
+    uiCommand
   ])
 )
 

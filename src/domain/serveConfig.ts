@@ -16,6 +16,14 @@ export const PredictionLogConfig = Schema.Struct({
 })
 export type PredictionLogConfig = typeof PredictionLogConfig.Type
 
+/** The dashboard at /ui (read-only). */
+export const UiConfig = Schema.Struct({
+  enabled: opt(Schema.Boolean, () => true),
+  /** Every dashboard request needs the admin token (bearer header, or the sign-in form's cookie); no token set → closed. */
+  require_token: opt(Schema.Boolean, () => false)
+})
+export type UiConfig = typeof UiConfig.Type
+
 /** configs/serve.yaml: the prediction service. Every key is optional; unknown keys are errors. */
 export const ServeConfigSchema = Schema.Struct({
   host: opt(Schema.String.pipe(Schema.minLength(1)), () => "127.0.0.1"),
@@ -36,6 +44,7 @@ export const ServeConfigSchema = Schema.Struct({
   request_timeout_ms: opt(IntAtLeast(1), () => 10_000),
   max_batch_rows: opt(Schema.Int.pipe(Schema.between(1, 100_000)), () => 1000),
   prediction_log: opt(PredictionLogConfig, () => Schema.decodeSync(PredictionLogConfig)({})),
+  ui: opt(UiConfig, () => Schema.decodeSync(UiConfig)({})),
   /** Environment variable holding the bearer token of POST /admin/reload (unset: reload disabled). */
   admin_token_env: opt(
     Schema.String.pipe(

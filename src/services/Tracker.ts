@@ -42,6 +42,43 @@ export interface RunDetail {
   readonly artifacts: ReadonlyArray<ArtifactRecord>
 }
 
+/** How a page of runs is ordered; `duration` puts runs without an end last. */
+export type RunSort = "started_at" | "experiment" | "status" | "duration"
+
+/** One page of runs, filtered and sorted by the store (a dashboard over 10,000 runs never loads them all). */
+export interface RunQuery {
+  readonly experiment?: string | undefined
+  readonly status?: RunStatus | undefined
+  /** A dataset name (the run's `dataset` tag) or a prefix of its dataset version. */
+  readonly dataset?: string | undefined
+  readonly sort?: RunSort | undefined
+  /** Default true: newest, longest, last name first. */
+  readonly descending?: boolean | undefined
+  readonly offset?: number | undefined
+  /** Default 50, at most 500. */
+  readonly limit?: number | undefined
+  /** Metric keys (step 0) to return with each run, e.g. ["val.accuracy"]. */
+  readonly metrics?: ReadonlyArray<string> | undefined
+}
+
+export interface RunSummary {
+  readonly run: RunRecord
+  readonly tags: Readonly<Record<string, string>>
+  /** The metrics the query asked for that the run has. */
+  readonly metrics: Readonly<Record<string, number>>
+}
+
+export interface RunPage {
+  /** Runs matching the filters, all pages together. */
+  readonly total: number
+  readonly runs: ReadonlyArray<RunSummary>
+  /** Every experiment (pipeline) and dataset name in the store, for filter choices. */
+  readonly experiments: ReadonlyArray<string>
+  readonly datasets: ReadonlyArray<string>
+}
+
+export const RUN_PAGE_MAX = 500
+
 /** The experiment record: runs, params, metrics (with step), tags and artifacts. */
 export class Tracker extends Context.Tag("driftgate/Tracker")<
   Tracker,
@@ -80,5 +117,7 @@ export class Tracker extends Context.Tag("driftgate/Tracker")<
       readonly experiment?: string
       readonly limit?: number
     }) => Effect.Effect<ReadonlyArray<RunRecord>, StoreError>
+    /** A page of runs with their tags and the metrics asked for, and the total that match. */
+    readonly queryRuns: (query: RunQuery) => Effect.Effect<RunPage, StoreError>
   }
 >() {}

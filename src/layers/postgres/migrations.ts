@@ -186,5 +186,16 @@ export const pgMigrations: ReadonlyArray<PgMigration> = [
         completed_at TEXT
       );
     `
+  },
+  {
+    version: 4,
+    name: "run_pages",
+    // The dashboard's run list: one page sorted and filtered by the store (queryRuns), as in SQLite's migration 5.
+    sql: `
+      CREATE INDEX runs_by_started ON runs(started_at, run_id);
+      CREATE INDEX runs_by_status ON runs(status, started_at);
+      CREATE INDEX runs_by_dataset_version ON runs(dataset_version);
+      CREATE INDEX tags_by_key_value ON tags(key, value);
+    `
   }
 ]

@@ -226,5 +226,16 @@ export const migrations: ReadonlyArray<Migration> = [
       CREATE TRIGGER artifact_files_no_delete BEFORE DELETE ON artifact_files
       BEGIN SELECT RAISE(ABORT, 'artifact_files is append-only: recorded digests cannot be deleted'); END;
     `
+  },
+  {
+    version: 5,
+    name: "run_pages",
+    // The dashboard's run list: one page sorted and filtered by the store (queryRuns), fast at 10,000 runs.
+    sql: `
+      CREATE INDEX runs_by_started ON runs(started_at, run_id);
+      CREATE INDEX runs_by_status ON runs(status, started_at);
+      CREATE INDEX runs_by_dataset_version ON runs(dataset_version);
+      CREATE INDEX tags_by_key_value ON tags(key, value);
+    `
   }
 ]

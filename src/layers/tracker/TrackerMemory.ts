@@ -2,7 +2,14 @@ import { Clock, Effect, Layer } from "effect"
 import { RunNotFound } from "../../domain/errors.js"
 import { LINEAGE_KEYS } from "../../domain/lineage.js"
 import { currentProcess } from "./runLiveness.js"
-import { type MetricRecord, type RunDetail, type RunRecord, Tracker } from "../../services/Tracker.js"
+import {
+  type MetricRecord,
+  RUN_PAGE_MAX,
+  type RunDetail,
+  type RunRecord,
+  type RunSort,
+  Tracker
+} from "../../services/Tracker.js"
 
 interface MutableRun {
   run: RunRecord
@@ -10,6 +17,24 @@ interface MutableRun {
   metrics: Map<string, MetricRecord>
   tags: Record<string, string>
   artifacts: Map<string, { name: string; path: string; sha256: string | null }>
+}
+
+/** Code-unit order, as SQLite's BINARY collation sorts. */
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+const durationMs = (r: RunRecord) => (r.endedAt === null ? null : Date.parse(r.endedAt) - Date.parse(r.startedAt))
+const newestFirst = (a: RunRecord, b: RunRecord) => cmp(b.startedAt, a.startedAt) || cmp(b.runId, a.runId)
+
+/** The same orders as TrackerSqlite's SORT_SQL (sign: 1 ascending, -1 descending). */
+const comparators: Record<RunSort, (sign: number) => (a: RunRecord, b: RunRecord) => number> = {
+  started_at: (sign) => (a, b) => sign * (cmp(a.startedAt, b.startedAt) || cmp(a.runId, b.runId)),
+  experiment: (sign) => (a, b) => sign * cmp(a.experiment, b.experiment) || newestFirst(a, b),
+  status: (sign) => (a, b) => sign * cmp(a.status, b.status) || newestFirst(a, b),
+  duration: (sign) => (a, b) => {
+    const da = durationMs(a)
+    const db = durationMs(b)
+    if (da === null || db === null) return (da === null ? 1 : 0) - (db === null ? 1 : 0) || newestFirst(a, b)
+    return sign * (da - db) || newestFirst(a, b)
+  }
 }
 
 const now = Clock.currentTimeMillis.pipe(Effect.map((ms) => new Date(ms).toISOString()))
@@ -87,7 +112,42 @@ export const makeTrackerMemory = Effect.sync(() => {
           .filter((r) => filter?.experiment === undefined || r.experiment === filter.experiment)
           .sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.runId.localeCompare(a.runId))
           .slice(0, filter?.limit ?? 1000)
-      )
+      ),
+    queryRuns: (q) =>
+      Effect.sync(() => {
+        const all = [...runs.values()]
+        const matching = all.filter(
+          (r) =>
+            (q.experiment === undefined || r.run.experiment === q.experiment) &&
+            (q.status === undefined || r.run.status === q.status) &&
+            (q.dataset === undefined ||
+              r.tags["dataset"] === q.dataset ||
+              (r.run.anchors["dataset_version"] ?? "").startsWith(q.dataset))
+        )
+        const sign = q.descending === false ? 1 : -1
+        const order = comparators[q.sort ?? "started_at"](sign)
+        matching.sort((a, b) => order(a.run, b.run))
+        const limit = Math.max(1, Math.min(RUN_PAGE_MAX, Math.floor(q.limit ?? 50)))
+        const offset = Math.max(0, Math.floor(q.offset ?? 0))
+        const keys = q.metrics ?? []
+        return {
+          total: matching.length,
+          runs: matching.slice(offset, offset + limit).map((r) => ({
+            run: r.run,
+            tags: { ...r.tags },
+            metrics: Object.fromEntries(
+              keys.flatMap((k) => {
+                const m = r.metrics.get(`${k}\u00000`)
+                return m === undefined ? [] : [[k, m.value] as const]
+              })
+            )
+          })),
+          experiments: [...new Set(all.map((r) => r.run.experiment))].sort(cmp),
+          datasets: [
+            ...new Set(all.flatMap((r) => (r.tags["dataset"] === undefined ? [] : [r.tags["dataset"]])))
+          ].sort()
+        }
+      })
   })
 })
 

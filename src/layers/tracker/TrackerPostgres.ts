@@ -1,6 +1,6 @@
 import { Clock, Config, Duration, Effect, Layer, Schedule } from "effect"
 import { RunNotFound } from "../../domain/errors.js"
-import { type RunRecord, type RunStatus, Tracker } from "../../services/Tracker.js"
+import { RUN_PAGE_MAX, type RunRecord, type RunStatus, type RunSummary, Tracker } from "../../services/Tracker.js"
 import { PostgresDatabase } from "../postgres/PostgresDatabase.js"
 import { currentProcess, goneReason, processAlive, type RunProcess } from "./runLiveness.js"
 import { HEARTBEAT_MS, STALE_AFTER_MS } from "./TrackerSqlite.js"
@@ -19,6 +19,15 @@ interface RunRow {
   heartbeat_at: string | null
   interrupted_at: string | null
 }
+
+/** The same orders as the SQLite tracker (run ids compared bytewise, as SQLite does). */
+const SORT_SQL = {
+  started_at: (dir: string) => `started_at ${dir}, run_id COLLATE "C" ${dir}`,
+  experiment: (dir: string) => `experiment COLLATE "C" ${dir}, started_at DESC, run_id COLLATE "C" DESC`,
+  status: (dir: string) => `status COLLATE "C" ${dir}, started_at DESC, run_id COLLATE "C" DESC`,
+  duration: (dir: string) =>
+    `ended_at IS NULL, round(extract(epoch from (ended_at::timestamptz - started_at::timestamptz)) * 1000) ${dir}, started_at DESC, run_id COLLATE "C" DESC`
+} as const
 
 const toRecord = (r: RunRow): RunRecord => ({
   runId: r.run_id,
@@ -316,6 +325,73 @@ const trackerOn = (options: TrackerPostgresOptions) =>
                 [filter?.limit ?? 1000]
               ),
           (rows) => rows.map(toRecord)
-        )
+        ),
+      queryRuns: (q) =>
+        pg.run("run.page", async () => {
+          const where: string[] = []
+          const args: Array<string | number> = []
+          const arg = (v: string | number) => {
+            args.push(v)
+            return `$${args.length}`
+          }
+          if (q.experiment !== undefined) where.push(`experiment = ${arg(q.experiment)}`)
+          if (q.status !== undefined) where.push(`status = ${arg(q.status)}`)
+          if (q.dataset !== undefined) {
+            const d = arg(q.dataset)
+            where.push(
+              `(substr(dataset_version, 1, length(${d})) = ${d} OR run_id IN (SELECT run_id FROM tags WHERE key = 'dataset' AND value = ${d}))`
+            )
+          }
+          const clause = where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""
+          const total = Number(
+            (await pg.pool.query<{ n: string }>(`SELECT count(*) AS n FROM runs ${clause}`, args)).rows[0]!.n
+          )
+          const limit = Math.max(1, Math.min(RUN_PAGE_MAX, Math.floor(q.limit ?? 50)))
+          const offset = Math.max(0, Math.floor(q.offset ?? 0))
+          const order = SORT_SQL[q.sort ?? "started_at"](q.descending === false ? "ASC" : "DESC")
+          const rows = (
+            await pg.pool.query<RunRow>(
+              `SELECT * FROM runs ${clause} ORDER BY ${order} LIMIT ${arg(limit)} OFFSET ${arg(offset)}`,
+              args
+            )
+          ).rows
+          const ids = rows.map((r) => r.run_id)
+          const tags = new Map<string, Record<string, string>>(ids.map((id) => [id, {}]))
+          const metrics = new Map<string, Record<string, number>>(ids.map((id) => [id, {}]))
+          if (ids.length > 0) {
+            for (const t of (
+              await pg.pool.query<{ run_id: string; key: string; value: string }>(
+                "SELECT run_id, key, value FROM tags WHERE run_id = ANY($1)",
+                [ids]
+              )
+            ).rows)
+              tags.get(t.run_id)![t.key] = t.value
+            const keys = q.metrics ?? []
+            if (keys.length > 0)
+              for (const m of (
+                await pg.pool.query<{ run_id: string; key: string; value: number }>(
+                  "SELECT run_id, key, value FROM metrics WHERE step = 0 AND run_id = ANY($1) AND key = ANY($2)",
+                  [ids, keys]
+                )
+              ).rows)
+                metrics.get(m.run_id)![m.key] = Number(m.value)
+          }
+          const experiments = (
+            await pg.pool.query<{ experiment: string }>(
+              'SELECT DISTINCT experiment COLLATE "C" AS experiment FROM runs ORDER BY 1'
+            )
+          ).rows.map((r) => r.experiment)
+          const datasets = (
+            await pg.pool.query<{ value: string }>(
+              `SELECT DISTINCT value COLLATE "C" AS value FROM tags WHERE key = 'dataset' ORDER BY 1`
+            )
+          ).rows.map((r) => r.value)
+          const runs: RunSummary[] = rows.map((r) => ({
+            run: toRecord(r),
+            tags: tags.get(r.run_id)!,
+            metrics: metrics.get(r.run_id)!
+          }))
+          return { total, runs, experiments, datasets }
+        })
     })
   })

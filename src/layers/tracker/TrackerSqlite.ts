@@ -1,6 +1,6 @@
 import { Clock, Config, Duration, Effect, Layer, Schedule } from "effect"
 import { RunNotFound } from "../../domain/errors.js"
-import { type RunRecord, type RunStatus, Tracker } from "../../services/Tracker.js"
+import { RUN_PAGE_MAX, type RunRecord, type RunStatus, type RunSummary, Tracker } from "../../services/Tracker.js"
 import { SqliteDatabase } from "../sqlite/SqliteDatabase.js"
 import { currentProcess, goneReason, processAlive, type RunProcess } from "./runLiveness.js"
 
@@ -40,6 +40,15 @@ const ANCHOR_COLUMNS = [
   "driftgate_version",
   "code_revision"
 ] as const
+
+/** ORDER BY of each sort (durations rounded to whole milliseconds, so equal ones tie), the run id last so pages never overlap (values are fixed here, never from input). */
+const SORT_SQL = {
+  started_at: (dir: string) => `started_at ${dir}, run_id ${dir}`,
+  experiment: (dir: string) => `experiment ${dir}, started_at DESC, run_id DESC`,
+  status: (dir: string) => `status ${dir}, started_at DESC, run_id DESC`,
+  duration: (dir: string) =>
+    `ended_at IS NULL, round((julianday(ended_at) - julianday(started_at)) * 86400000) ${dir}, started_at DESC, run_id DESC`
+} as const
 
 const now = Clock.currentTimeMillis.pipe(Effect.map((ms) => new Date(ms).toISOString()))
 
@@ -302,6 +311,73 @@ const trackerOn = (options: TrackerSqliteOptions) =>
                   .all(filter.experiment, limit)
               : db.prepare("SELECT * FROM runs ORDER BY started_at DESC, run_id DESC LIMIT ?").all(limit)
           return (rows as RunRow[]).map(toRecord)
+        }),
+      queryRuns: (q) =>
+        query("run.page", (db) => {
+          const where: string[] = []
+          const args: Array<string | number> = []
+          if (q.experiment !== undefined) {
+            where.push("experiment = ?")
+            args.push(q.experiment)
+          }
+          if (q.status !== undefined) {
+            where.push("status = ?")
+            args.push(q.status)
+          }
+          if (q.dataset !== undefined) {
+            where.push(
+              "(substr(dataset_version, 1, length(?)) = ? OR run_id IN (SELECT run_id FROM tags WHERE key = 'dataset' AND value = ?))"
+            )
+            args.push(q.dataset, q.dataset, q.dataset)
+          }
+          const clause = where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""
+          const total = (db.prepare(`SELECT count(*) AS n FROM runs ${clause}`).get(...args) as { n: number }).n
+          const limit = Math.max(1, Math.min(RUN_PAGE_MAX, Math.floor(q.limit ?? 50)))
+          const offset = Math.max(0, Math.floor(q.offset ?? 0))
+          const order = SORT_SQL[q.sort ?? "started_at"](q.descending === false ? "ASC" : "DESC")
+          const rows = db
+            .prepare(`SELECT * FROM runs ${clause} ORDER BY ${order} LIMIT ? OFFSET ?`)
+            .all(...args, limit, offset) as RunRow[]
+          const ids = rows.map((r) => r.run_id)
+          const tags = new Map<string, Record<string, string>>(ids.map((id) => [id, {}]))
+          const metrics = new Map<string, Record<string, number>>(ids.map((id) => [id, {}]))
+          if (ids.length > 0) {
+            const marks = ids.map(() => "?").join(",")
+            for (const t of db
+              .prepare(`SELECT run_id, key, value FROM tags WHERE run_id IN (${marks})`)
+              .all(...ids) as Array<{
+              run_id: string
+              key: string
+              value: string
+            }>)
+              tags.get(t.run_id)![t.key] = t.value
+            const keys = q.metrics ?? []
+            if (keys.length > 0) {
+              const keyMarks = keys.map(() => "?").join(",")
+              for (const m of db
+                .prepare(
+                  `SELECT run_id, key, value FROM metrics WHERE step = 0 AND run_id IN (${marks}) AND key IN (${keyMarks})`
+                )
+                .all(...ids, ...keys) as Array<{ run_id: string; key: string; value: number }>)
+                metrics.get(m.run_id)![m.key] = m.value
+            }
+          }
+          const experiments = (
+            db.prepare("SELECT DISTINCT experiment FROM runs ORDER BY experiment").all() as Array<{
+              experiment: string
+            }>
+          ).map((r) => r.experiment)
+          const datasets = (
+            db.prepare("SELECT DISTINCT value FROM tags WHERE key = 'dataset' ORDER BY value").all() as Array<{
+              value: string
+            }>
+          ).map((r) => r.value)
+          const runs: RunSummary[] = rows.map((r) => ({
+            run: toRecord(r),
+            tags: tags.get(r.run_id)!,
+            metrics: metrics.get(r.run_id)!
+          }))
+          return { total, runs, experiments, datasets }
         })
     })
   })

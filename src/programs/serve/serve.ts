@@ -8,6 +8,7 @@ import type { ImageCodec } from "../../services/ImageCodec.js"
 import { type Registry } from "../../services/Registry.js"
 import { Storage } from "../../services/Storage.js"
 import { type Trainer } from "../../services/Trainer.js"
+import { type Tracker } from "../../services/Tracker.js"
 import { readYamlFile } from "../loadConfig.js"
 import { readAdminToken } from "./adminToken.js"
 import { type LoadOptions, loadModelSet, type ModelSource } from "./modelSet.js"
@@ -96,6 +97,7 @@ export const serve = Effect.fn("serve.run")(function* (options: ServeOptions = {
   }
   const storage = yield* Storage
   const runtime = yield* Effect.runtime<Registry | Storage | Trainer | ImageCodec>()
+  const uiRuntime = yield* Effect.runtime<Registry | Storage | Tracker>()
   const loadOptions = {
     stage: config.allowed_stage,
     models: options.model !== undefined ? [options.model] : config.models,
@@ -114,7 +116,9 @@ export const serve = Effect.fn("serve.run")(function* (options: ServeOptions = {
   yield* Effect.scoped(
     Effect.gen(function* () {
       const app = yield* Effect.acquireRelease(
-        Effect.promise(() => makeServer({ source, initial, config, adminToken, predictionSink: sink })),
+        Effect.promise(() =>
+          makeServer({ source, initial, config, adminToken, predictionSink: sink, ui: { runtime: uiRuntime } })
+        ),
         (app) => Effect.promise(() => app.close())
       )
       const address = yield* Effect.tryPromise({
@@ -126,6 +130,10 @@ export const serve = Effect.fn("serve.run")(function* (options: ServeOptions = {
       })
       const models = [...initial.models.values()].map((m) => `${m.name} v${m.version}`)
       yield* Console.log(`driftgate serve: listening on ${address}`)
+      if (config.ui.enabled)
+        yield* Console.error(
+          `driftgate serve: dashboard at ${address}/ui${config.ui.require_token ? ` (needs the admin token from ${config.admin_token_env})` : ""}`
+        )
       yield* Console.error(
         `driftgate serve: ${models.length ? `serving ${models.join(", ")} (${config.allowed_stage})` : `no model loaded (${initial.notes.join("; ") || `nothing at stage ${config.allowed_stage}`}); /ready answers 503 until a reload finds one`}; workspace ${storage.root}; reload ${adminToken ? "enabled" : `disabled (${config.admin_token_env} not set)`}`
       )

@@ -11,6 +11,7 @@ import { makeServedState } from "./http/state.js"
 import { makeMetrics } from "./metrics.js"
 import type { ModelSet, ModelSource } from "./modelSet.js"
 import { PredictionLog, type PredictionSink } from "./predictionLog.js"
+import type { UiOptions } from "../ui/routes.js"
 
 export interface ServerOptions {
   /** Loads the model set; called again by POST /admin/reload. */
@@ -23,6 +24,8 @@ export interface ServerOptions {
   readonly adminToken?: string | undefined
   /** Where the prediction log goes; absent (or prediction_log.enabled false) → no log. */
   readonly predictionSink?: PredictionSink | undefined
+  /** The dashboard's services (/ui); absent → no dashboard (config ui.enabled decides too). */
+  readonly ui?: { readonly runtime: UiOptions["runtime"] } | undefined
   /** Warnings and unexpected failures (default: stderr). */
   readonly log?: ((line: string) => void) | undefined
 }
@@ -165,5 +168,16 @@ export const makeServer = async (options: ServerOptions): Promise<FastifyInstanc
   registerReload(app, state, options.adminToken, config.admin_token_env)
   registerOpenApiDocument(app)
   registerPage(app, state.current)
+  if (options.ui !== undefined && config.ui.enabled) {
+    const { registerUi } = await import("../ui/routes.js")
+    await registerUi(app, {
+      runtime: options.ui.runtime,
+      served: () =>
+        new Map([...state.current().models.values()].map((m) => [m.name, { version: m.version, stage: m.stage }])),
+      requireToken: config.ui.require_token,
+      adminToken: options.adminToken,
+      adminTokenEnv: config.admin_token_env
+    })
+  }
   return app
 }
