@@ -34,7 +34,7 @@ export interface ScaleRow {
 }
 
 /** A numeric CSV (header, then numbers) into a row-major matrix of all but the last column, and that column. */
-const loadNumericCsv = (path: string): { x: Float64Array; y: Float64Array; rows: number; cols: number } => {
+export const loadNumericCsv = (path: string): { x: Float64Array; y: Float64Array; rows: number; cols: number } => {
   const text = readFileSync(path, "latin1")
   const headerEnd = text.indexOf("\n")
   const cols = text.slice(0, headerEnd).split(",").length - 1
