@@ -1,7 +1,7 @@
 /**
  * A small driver for profiling the learners at size (not a benchmark: no peer, no target).
  *
- *   node --cpu-prof --cpu-prof-dir=bench/out/prof --import tsx bench/hgb_profile.ts [hgb|rf|predict] [--threads N]
+ *   node --cpu-prof --cpu-prof-dir=bench/out/prof --import tsx bench/hgb_profile.ts [hgb|rf] [--threads N] [--iter N]
  *
  * Loads bench/out/california_1m.csv (bench/scale_data.ts), fits on the first 825,600 rows as bench/ml.ts
  * --scale-only does, and prints the fit time.
@@ -16,6 +16,8 @@ const args = process.argv.slice(2)
 const what = args[0] ?? "hgb"
 const ti = args.indexOf("--threads")
 const threads = ti >= 0 ? Number(args[ti + 1]) : undefined
+const ii = args.indexOf("--iter")
+const maxIter = ii >= 0 ? Number(args[ii + 1]) : 100
 const d = loadNumericCsv(ensureScaleFile("1m"))
 const nTrain = Math.round(d.rows * 0.8)
 const x: Matrix = { rows: nTrain, cols: d.cols, data: d.x.subarray(0, nTrain * d.cols) }
@@ -42,7 +44,7 @@ if (what === "rf") {
 } else {
   const m = histGradientBoosting.fit(x, y, {
     task: "regression",
-    params: { max_iter: 100 },
+    params: { max_iter: maxIter },
     seed: 42,
     ...(threads !== undefined ? { threads } : {})
   })
