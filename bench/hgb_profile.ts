@@ -32,7 +32,7 @@ const cpu = (): string => {
 if (what === "rf") {
   const m = randomForest.fit(x, y, {
     task: "regression",
-    params: { n_estimators: 10, max_depth: 12, n_jobs: threads ?? 1 },
+    params: { n_estimators: maxIter, max_depth: 12, n_jobs: threads ?? 1 },
     seed: 42
   })
   const t1 = performance.now()
