@@ -90,12 +90,12 @@ def learner_mode(path: str, learner: str, seed: int, predict_rows: int) -> dict:
         model = RandomForestRegressor(n_estimators=10, max_depth=12, n_jobs=2, random_state=seed)
     else:
         raise SystemExit(f"unknown learner {learner} (hgb, rf)")
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     model.fit(X, y)
-    fit_s = time.perf_counter() - t
-    t = time.perf_counter()
+    fit_s, fit_cpu_s = time.perf_counter() - t, time.process_time() - c
+    t, c = time.perf_counter(), time.process_time()
     pred = model.predict(Xp)
-    predict_s = time.perf_counter() - t
+    predict_s, predict_cpu_s = time.perf_counter() - t, time.process_time() - c
     out = {
         "mode": "learner",
         "learner": learner,
@@ -103,6 +103,9 @@ def learner_mode(path: str, learner: str, seed: int, predict_rows: int) -> dict:
         "predict_rows": int(len(yp)),
         "fit_s": fit_s,
         "predict_s": predict_s,
+        # CPU seconds of every thread (OpenMP's included): comparable across machine loads, unlike wall time
+        "fit_cpu_s": fit_cpu_s,
+        "predict_cpu_s": predict_cpu_s,
         "r2": float(r2_score(yp, pred)),
         "peak_rss_mb": peak_rss_mb(),
     }

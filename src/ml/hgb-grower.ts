@@ -124,7 +124,6 @@ export class HistGrower {
       dims: alloc(Int32Array, 3),
       bins: useTeam ? toShared(binned.bins) : binned.bins,
       part: alloc(Uint32Array, n),
-      left: alloc(Uint32Array, n),
       right: alloc(Uint32Array, n),
       grad: alloc(Float32Array, K * n),
       hess: alloc(Float32Array, opts.hessiansAreConstant ? 1 : K * n),
@@ -485,21 +484,23 @@ export class HistGrower {
     a[5] = node.bin
     a[6] = missingBin
     const threads = this.step(node.stop - node.start, PARALLEL_PARTITION_ROWS)
-    // each thread's range: left rows in left[lo..], right rows in right[lo..]; concatenated in order
-    const { part, left, right, counts } = this.shared
+    // each thread's range [lo, hi): left rows in part[lo..], right rows in right[lo..]; concatenated in
+    // order. A thread's left rows move down (never past the next thread's range), then the right rows follow.
+    const { part, right, counts } = this.shared
     const len = node.stop - node.start
-    let nl = 0
-    for (let t = 0; t < threads; t++) nl += counts[2 * t]!
     let l = node.start
-    let r = node.start + nl
     for (let t = 0; t < threads; t++) {
       const lo = node.start + Math.floor((t * len) / threads)
       const cl = counts[2 * t]!
-      const cr = counts[2 * t + 1]!
-      part.set(left.subarray(lo, lo + cl), l)
-      part.set(right.subarray(lo, lo + cr), r)
+      if (lo !== l) part.copyWithin(l, lo, lo + cl)
       l += cl
-      r += cr
+    }
+    const nl = l - node.start
+    for (let t = 0; t < threads; t++) {
+      const lo = node.start + Math.floor((t * len) / threads)
+      const cr = counts[2 * t + 1]!
+      part.set(right.subarray(lo, lo + cr), l)
+      l += cr
     }
     return nl
   }

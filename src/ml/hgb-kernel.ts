@@ -14,8 +14,7 @@ export interface HgbShared {
   readonly bins: Uint8Array
   /** Row indices, grouped by node. */
   readonly part: Uint32Array
-  /** Partition scratch: left rows and right rows of each thread's row range. */
-  readonly left: Uint32Array
+  /** Partition scratch: the right rows of each thread's row range (its left rows stay in part). */
   readonly right: Uint32Array
   /** Gradients and hessians, class-major (k * rows + i); hess has length 1 when hessians are constant. */
   readonly grad: Float32Array
@@ -39,7 +38,8 @@ export const OP_ADD_LEAVES = 3
 /**
  * args: [op, start, stop, gradient offset, feature, split bin, missing bin (-1: none goes left), raw offset].
  * OP_HISTOGRAM: histogram of part[start..stop) into hist, features shared out by thread.
- * OP_PARTITION: each thread splits its range of part[start..stop) into left / right (same positions).
+ * OP_PARTITION: each thread splits its range [lo, hi) of part[start..stop): left rows to part[lo..], right
+ * rows to right[lo..], both in their previous order.
  * OP_ADD_LEAVES: raw[raw offset + part[q]] += leafValue[q], positions shared out by thread.
  */
 export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, threads: number): void => {
@@ -142,16 +142,16 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
     const len = stop - start
     const lo = start + Math.floor((thread * len) / threads)
     const hi = start + Math.floor(((thread + 1) * len) / threads)
-    const left = s.left
     const right = s.right
     let nl = 0
     let nr = 0
-    // branch-free: both outputs are written, only one cursor moves (the split is unpredictable)
+    // branch-free: both outputs are written, only one cursor moves (the split is unpredictable). Left
+    // rows are compacted in place (position lo + nl <= k was already read), right rows go to scratch.
     for (let k = lo; k < hi; k++) {
       const i = part[k]!
       const b = bins[co + i]!
       const goLeft = (b <= splitBin ? 1 : 0) | (b === missingBin ? 1 : 0)
-      left[lo + nl] = i
+      part[lo + nl] = i
       right[lo + nr] = i
       nl += goLeft
       nr += 1 - goLeft

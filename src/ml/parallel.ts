@@ -226,6 +226,13 @@ const DONE = 1
 const EXIT = 2
 const STEPS = 3
 export const TEAM_ARGS = 16
+/**
+ * Polls of a control word before a thread sleeps on it (about 50 µs: Atomics.load costs ~25 ns): a fit runs thousands of
+ * short steps, and a futex wake-up per step costs more than the step on a quiet machine. Bounded, so
+ * that on a loaded machine the team sleeps instead of burning the cores others need (OpenMP's
+ * unbounded spinning is what makes scikit-learn crawl under load).
+ */
+const SPIN = 2_000
 
 /**
  * Starts `threads - 1` workers that wait on shared memory for steps. Every typed array in `shared`
@@ -273,6 +280,8 @@ export const startTeam = <S extends object>(kernel: TeamKernel<S>, shared: S, th
     } catch (e) {
       failure = e
     }
+    // the workers usually finish within microseconds of this thread: spin briefly before sleeping
+    for (let spin = 0; spin < SPIN && Atomics.load(ctrl, DONE) < workers; spin++);
     for (let seen = Atomics.load(ctrl, DONE); seen < workers; seen = Atomics.load(ctrl, DONE)) {
       Atomics.wait(ctrl, DONE, seen)
     }
@@ -316,6 +325,7 @@ let startError
 try { kernel = (0, eval)("(" + src + ")") } catch (e) { startError = e }
 let seen = 0
 for (;;) {
+  for (let spin = 0; spin < ${SPIN} && Atomics.load(ctrl, ${GEN}) === seen; spin++);
   Atomics.wait(ctrl, ${GEN}, seen)
   seen = Atomics.load(ctrl, ${GEN})
   if (Atomics.load(ctrl, ${EXIT}) === 1) break

@@ -44,7 +44,8 @@ export const readPreprocessed = Effect.fn("data.readPreprocessed")(function* (
   const features = table.columns.slice(0, -1)
   const target = table.columns[table.columns.length - 1]!
   const p = features.length
-  const data = new Float64Array(n * p)
+  // on shared memory: a learner's worker threads read it as it is, without a copy of the whole matrix
+  const data = new Float64Array(new SharedArrayBuffer(Math.max(1, n * p) * Float64Array.BYTES_PER_ELEMENT), 0, n * p)
   for (let j = 0; j < p; j++) {
     const c = features[j]!
     if (!isNumeric(c)) return yield* Effect.die(new Error(`${key}: feature ${c.name} is not numeric`))

@@ -36,6 +36,8 @@ export interface GrowJob {
   readonly seeds: Float64Array
   /** Rows sorted by each feature (p × n, column-major argsort): large nodes scan it instead of sorting. */
   readonly order: Int32Array
+  /** The values in that order: sortedX[f * n + q] = x[f * n + order[f * n + q]] (read in sequence by the scan). */
+  readonly sortedX: Float64Array
 }
 
 export interface GrownTree {
@@ -122,7 +124,9 @@ export function growTree(job: GrowJob, index: number): GrownTree {
   const nodeImp = new Float64Array(cap)
   const Xf = new Float64Array(m)
   const order = job.order
-  const mark = new Int32Array(n).fill(-1)
+  const sortedX = job.sortedX
+  // 1 for the rows of the node being scanned (a byte per row: the scan's random reads stay in cache)
+  const mark = new Uint8Array(n)
   const features = new Int32Array(p)
   for (let j = 0; j < p; j++) features[j] = j
   const tot = new Float64Array(nOut)
@@ -273,7 +277,7 @@ export function growTree(job: GrowJob, index: number): GrownTree {
     if (!(depth >= maxDepth || nNode < minSplit || nNode < 2 * minLeaf || impurity <= EPS)) {
       // a large node collects its rows from the presorted order (O(n)) rather than sorting (O(m log m))
       const scan = nNode * Math.log2(nNode) > SCAN_FACTOR * n
-      if (scan) for (let k = start; k < end; k++) mark[samples[k]!] = node
+      if (scan) for (let k = start; k < end; k++) mark[samples[k]!] = 1
       let bestProxy = -Infinity
       let fi = p,
         visited = 0,
@@ -291,9 +295,9 @@ export function growTree(job: GrowJob, index: number): GrownTree {
         if (scan) {
           for (let q = 0, k = start; q < n; q++) {
             const s = order[off + q]!
-            if (mark[s] === node) {
+            if (mark[s] === 1) {
               samples[k] = s
-              Xf[k] = X[off + s]!
+              Xf[k] = sortedX[off + q]!
               k++
             }
           }
@@ -403,6 +407,7 @@ export function growTree(job: GrowJob, index: number): GrownTree {
           }
         }
       }
+      if (scan) for (let k = start; k < end; k++) mark[samples[k]!] = 0
       if (bestPos < end && bestFeat !== lastSorted) {
         // samples are sorted by another feature: partition them around the chosen threshold
         const off = bestFeat * n

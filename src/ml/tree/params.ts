@@ -1,6 +1,7 @@
 import type { MaxFeatures, TreeCriterion } from "../../domain/training.js"
 import type { Task } from "../learner.js"
 import { LearnerInputError } from "../matrix.js"
+import { argsortColumn, argsortScratch } from "./argsort.js"
 import type { GrowJob } from "./grower.js"
 
 /**
@@ -74,12 +75,10 @@ export const makeGrowJob = (
     2 * minSamplesLeaf
   )
   const order = new Int32Array(n * p)
-  const idx = Array.from({ length: n }, (_, i) => i)
-  for (let j = 0; j < p; j++) {
-    const off = j * n
-    idx.sort((a, b) => xCol[off + a]! - xCol[off + b]! || a - b)
-    for (let i = 0; i < n; i++) order[off + i] = idx[i]!
-  }
+  const scratch = argsortScratch(n)
+  for (let j = 0; j < p; j++) argsortColumn(xCol, j * n, n, order, j * n, scratch)
+  const sortedX = new Float64Array(n * p)
+  for (let q = 0; q < n * p; q++) sortedX[q] = xCol[q - (q % n) + order[q]!]!
   return {
     x: xCol,
     n,
@@ -87,6 +86,7 @@ export const makeGrowJob = (
     y,
     nClasses,
     order,
+    sortedX,
     criterion: criterionCode(params.criterion, task),
     maxDepth: max_depth === null ? 2147483647 : max_depth,
     minSamplesSplit,
