@@ -140,11 +140,11 @@ export const nthSmallest = (a: Float64Array, k: number): number => {
   return a[k]!
 }
 
-/** Whether the sorted order (-0 before +0) has -0 at both positions `p` and `q` of these values (whose middle is 0). */
-const signedZeroAt = (a: Float64Array, p: number, q: number): boolean => {
+/** How many values sort before +0: the negatives and the -0s (a sort puts -0 before +0). */
+const belowPositiveZero = (a: Float64Array): number => {
   let below = 0
   for (let i = 0; i < a.length; i++) if (a[i]! < 0 || Object.is(a[i], -0)) below++
-  return below > p && below > q
+  return below
 }
 
 /** Fill value for NaNs: mean, median or most frequent (smallest on ties) of the non-missing values. */
@@ -168,16 +168,18 @@ export const fitNumericImputer = (
   if (strategy === "median") {
     // selection, not a sort: the same value as the sorted array's middle, in linear time
     const m = present.length >> 1
-    const hi = nthSmallest(present, m)
+    let hi = nthSmallest(present, m)
+    // Selection compares -0 equal to +0, a sort puts -0 first: a zero at sorted position p is -0
+    // exactly when more than p values are negative or -0.
+    const signed = (zero: number, p: number): number => (zero === 0 ? (belowPositiveZero(present) > p ? -0 : 0) : zero)
+    hi = signed(hi, m)
     if (present.length % 2 === 1) value = hi
     else {
       // after selection everything left of m is <= present[m]: the sorted array's m-1'th is their largest
       let lo = present[0]!
       for (let i = 1; i < m; i++) if (present[i]! > lo) lo = present[i]!
-      value = (lo + hi) / 2
+      value = (signed(lo, m - 1) + hi) / 2
     }
-    // a sort puts -0 before +0: the middle is -0 exactly when more than m values are negative or -0
-    if (value === 0) value = signedZeroAt(present, present.length % 2 === 1 ? m : m - 1, m) ? -0 : 0
     return { strategy, value }
   }
   present.sort()

@@ -32,6 +32,22 @@ describe("median imputer by selection", () => {
     )
   })
 
+  it("a middle pair whose sum rounds to -0 stays -0 (subnormals): the sign fix applies to zeros, not to a zero mean", () => {
+    // found by the property above: sorted -7e-323, -7e-323, 6.4e-323, 1 → (-7e-323 + 6.4e-323) / 2 = -0
+    const v = Float64Array.from([1, 6.4e-323, -7e-323, -7e-323])
+    expect(Object.is(fitNumericImputer(v, "median").value, sortedMedian(v))).toBe(true)
+    expect(Object.is(sortedMedian(v), -0)).toBe(true)
+    for (const zeros of [
+      [-0, 0, -0, 0],
+      [-0, -0, 0, 1],
+      [0, 0, -0, -1],
+      [-0, 0, 0]
+    ]) {
+      const z = Float64Array.from(zeros)
+      expect(Object.is(fitNumericImputer(z, "median").value, sortedMedian(z))).toBe(true)
+    }
+  })
+
   it("on 1,000,001 and 1,000,000 values with many ties, and on sorted and reversed input", () => {
     const r = rng(5)
     for (const n of [1_000_001, 1_000_000]) {
