@@ -89,6 +89,8 @@ describe("raw DNG pipeline through the CLI", () => {
     expect(plain.stdout).toContain("severity none")
     expect(plain.stdout).not.toContain("ISP scenarios")
     const warm = monitor("warm")
+    // flagged from the pixel signal (model-independent), whatever the embedding's MMD says
+    expect(warm.stdout).toMatch(/pixel Wasserstein per channel: .* \((medium|high)\)/)
     expect(warm.code, warm.stderr).toBe(2)
     expect(warm.stdout).toMatch(/ISP scenarios: closest: warm white balance \(distance 0\.\d{3}, confidence/)
     expect(warm.stdout).toContain("adjust ISP")
