@@ -1,6 +1,7 @@
+import { escapeHtml } from "../serve/page.js"
+
 /** Text from data (labels, column names, reasons, paths) made safe inside HTML text and quoted attributes. */
-export const esc = (s: unknown): string =>
-  String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!)
+export const esc = (s: unknown): string => escapeHtml(String(s))
 
 /** A number for a table cell: 4 decimals, tiny values in exponent form, "—" for none. */
 export const fmt = (v: number | null | undefined, digits = 4): string =>

@@ -20,7 +20,7 @@ import {
   runPage,
   runsPage
 } from "./pages.js"
-import { renderVegaLite } from "./svgChart.js"
+import { type ChartSpec, renderSvg } from "../reports/charts.js"
 import {
   allowedFile,
   compareView,
@@ -226,7 +226,13 @@ export const registerUi = async (app: FastifyInstance, options: UiOptions): Prom
     ui.get(`${prefix}/drift`, (_request, reply) => page(reply, driftModels(), (v) => driftIndexPage(prefix, v)))
     ui.get<{ Params: { name: string } }>(`${prefix}/drift/:name`, (request, reply) =>
       page(reply, driftView(request.params.name), async (v) =>
-        driftPage(prefix, v, v.points.length > 0 ? await renderVegaLite(driftChartSpec(prefix, v)) : "")
+        driftPage(
+          prefix,
+          v,
+          v.points.length > 0
+            ? await Effect.runPromise(renderSvg("drift history", driftChartSpec(prefix, v) as unknown as ChartSpec))
+            : ""
+        )
       )
     )
     ui.get<{ Params: { name: string }; Querystring: Record<string, unknown> }>(
