@@ -1,11 +1,12 @@
 import { FileSystem } from "@effect/platform"
-import { Cause, Console, Effect, Exit, Option, Runtime } from "effect"
+import { Cause, Console, Effect, Exit, Option, Runtime, Stream } from "effect"
 import * as path from "node:path"
 import { describeError, type DriftgateError } from "../../domain/describe.js"
 import { UsageError } from "../../domain/errors.js"
+import { headLabel, sameHead } from "../../domain/registry.js"
 import { decodeServeConfig, type ServeConfig } from "../../domain/serveConfig.js"
 import type { ImageCodec } from "../../services/ImageCodec.js"
-import { type Registry } from "../../services/Registry.js"
+import { Registry } from "../../services/Registry.js"
 import { Storage } from "../../services/Storage.js"
 import { type Trainer } from "../../services/Trainer.js"
 import { type Tracker } from "../../services/Tracker.js"
@@ -15,6 +16,8 @@ import { type LoadOptions, loadModelSet, type ModelSource } from "./modelSet.js"
 import type { PredictionSink } from "./predictionLog.js"
 import { makeLogFileWriter } from "./predictionLogFile.js"
 import { blankAdminToken, makeServer } from "./server.js"
+import type { ServedState } from "./http/state.js"
+import type { ServeMetrics } from "./metrics.js"
 
 export const DEFAULT_SERVE_CONFIG = "configs/serve.yaml"
 
@@ -43,6 +46,13 @@ export interface ServeOptions {
   readonly adminToken?: string | undefined
   /** Resolves when the server should stop (default: SIGTERM or SIGINT). */
   readonly stop?: Effect.Effect<string> | undefined
+  /**
+   * Follow the registry (default true): when its head moves (a promotion, rollback or alias change,
+   * from any process sharing the store), reload through the same path as POST /admin/reload.
+   */
+  readonly follow?: boolean | undefined
+  /** Polling interval when following by polling (SQLite, memory, or PostgreSQL while reconnecting); default 1000. */
+  readonly pollMs?: number | undefined
 }
 
 /** Resolves on the first SIGTERM or SIGINT, and then stops listening for them (a second one kills). */
@@ -84,6 +94,42 @@ export const modelSource = (
 })
 
 /**
+ * Follows the registry: each time its head moves past the head the served set was loaded at, reloads
+ * through the served state's one reload path (atomic swap; on failure the previous models stay and
+ * the failure is counted). Says on stderr (and in driftgate_registry_follow_mode) how it follows.
+ */
+export const followRegistry = (
+  registry: Registry["Type"],
+  state: ServedState,
+  metrics: ServeMetrics,
+  pollMs?: number
+): Effect.Effect<void> =>
+  registry.changes(pollMs !== undefined ? { pollMs } : undefined).pipe(
+    Stream.runForEach((event) => {
+      if (event._tag === "Mode") {
+        metrics.followMode(event.mode)
+        return Console.error(
+          `driftgate serve: following the registry by ${event.mode === "listen" ? "LISTEN" : "polling"}: ${event.reason}`
+        )
+      }
+      const servedHead = state.current().registryHead
+      if (servedHead !== undefined && (sameHead(servedHead, event.head) || servedHead.seq > event.head.seq))
+        return Effect.void
+      return Effect.promise(() => state.reload()).pipe(
+        Effect.flatMap((r) =>
+          r.ok
+            ? Console.error(
+                `driftgate serve: registry moved to ${headLabel(event.head)}; serving ${[...r.set.models.values()].map((m) => `${m.name} v${m.version}`).join(", ") || "no model"}`
+              )
+            : Console.error(
+                `driftgate serve: registry moved to ${headLabel(event.head)} but the reload failed, still serving the previous models: ${r.error}`
+              )
+        )
+      )
+    })
+  )
+
+/**
  * `driftgate serve`: loads the models at the allowed stage from the Registry, serves them over HTTP
  * until SIGTERM/SIGINT, then stops accepting, finishes the requests in flight, writes the rest of the
  * prediction log and returns.
@@ -113,11 +159,24 @@ export const serve = Effect.fn("serve.run")(function* (options: ServeOptions = {
   const weak = blankAdminToken(adminToken, config.admin_token_env)
   if (weak !== undefined) return yield* Effect.fail(new UsageError({ message: weak }))
 
+  const registry = yield* Registry
+
   yield* Effect.scoped(
     Effect.gen(function* () {
+      let served: { state: ServedState; metrics: ServeMetrics } | undefined
       const app = yield* Effect.acquireRelease(
         Effect.promise(() =>
-          makeServer({ source, initial, config, adminToken, predictionSink: sink, ui: { runtime: uiRuntime } })
+          makeServer({
+            source,
+            initial,
+            config,
+            adminToken,
+            predictionSink: sink,
+            ui: { runtime: uiRuntime },
+            onState: (state, metrics) => {
+              served = { state, metrics }
+            }
+          })
         ),
         (app) => Effect.promise(() => app.close())
       )
@@ -137,6 +196,8 @@ export const serve = Effect.fn("serve.run")(function* (options: ServeOptions = {
       yield* Console.error(
         `driftgate serve: ${models.length ? `serving ${models.join(", ")} (${config.allowed_stage})` : `no model loaded (${initial.notes.join("; ") || `nothing at stage ${config.allowed_stage}`}); /ready answers 503 until a reload finds one`}; workspace ${storage.root}; reload ${adminToken ? "enabled" : `disabled (${config.admin_token_env} not set)`}`
       )
+      if (options.follow !== false && served !== undefined)
+        yield* Effect.forkScoped(followRegistry(registry, served.state, served.metrics, options.pollMs))
       const signal = yield* options.stop ?? shutdownSignal
       yield* Console.error(`driftgate serve: ${signal}: finishing requests in flight, writing the prediction log`)
     })
