@@ -119,9 +119,12 @@ export class Registry extends Context.Tag("driftgate/Registry")<
      * Follows the registry: the head on subscribing and again whenever it moves (changes made by
      * other processes included), and how changes are learnt (Mode events). PostgreSQL: LISTEN on the
      * registry channel, polling every `pollMs` while that connection is down and reconnecting with
-     * backoff; SQLite and memory: polling every `pollMs` (default 1000). Never fails: a failed read
-     * is retried at the next interval.
+     * backoff; SQLite and memory: polling every `pollMs` (default 1000). `poll`: poll on PostgreSQL
+     * too. Never fails: a failed read is retried at the next interval.
      */
-    readonly changes: (options?: { readonly pollMs?: number }) => Stream.Stream<RegistryFollowEvent>
+    readonly changes: (options?: {
+      readonly pollMs?: number | undefined
+      readonly poll?: boolean | undefined
+    }) => Stream.Stream<RegistryFollowEvent>
   }
 >() {}

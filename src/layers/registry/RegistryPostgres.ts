@@ -17,7 +17,7 @@ import {
 } from "../../domain/registry.js"
 import { Registry } from "../../services/Registry.js"
 import { PostgresDatabase } from "../postgres/PostgresDatabase.js"
-import { type ChannelListener, listenChanges } from "./follow.js"
+import { type ChannelListener, listenChanges, pollChanges } from "./follow.js"
 import {
   abandonRollbackTx,
   appendAudit,
@@ -543,11 +543,13 @@ export const RegistryPostgres: Layer.Layer<Registry, never, PostgresDatabase> = 
         }),
       head: () => read("head", readHead),
       changes: (options) =>
-        listenChanges({
-          readHead: () => readHead(pg.pool),
-          connect: () => listenOn(pg.pool),
-          ...(options?.pollMs !== undefined ? { pollMs: options.pollMs } : {})
-        })
+        options?.poll === true
+          ? pollChanges(read("head", readHead), options.pollMs)
+          : listenChanges({
+              readHead: () => readHead(pg.pool),
+              connect: () => listenOn(pg.pool),
+              ...(options?.pollMs !== undefined ? { pollMs: options.pollMs } : {})
+            })
     })
   })
 )

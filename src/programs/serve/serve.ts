@@ -1,5 +1,5 @@
 import { FileSystem } from "@effect/platform"
-import { Cause, Console, Effect, Exit, Option, Runtime, Stream } from "effect"
+import { Cause, Config, Console, Effect, Exit, Option, Runtime, Stream } from "effect"
 import * as path from "node:path"
 import { describeError, type DriftgateError } from "../../domain/describe.js"
 import { UsageError } from "../../domain/errors.js"
@@ -20,6 +20,21 @@ import type { ServedState } from "./http/state.js"
 import type { ServeMetrics } from "./metrics.js"
 
 export const DEFAULT_SERVE_CONFIG = "configs/serve.yaml"
+
+export type FollowMode = "auto" | "poll" | "off"
+
+/** DRIFTGATE_REGISTRY_FOLLOW: auto (default, also when empty), poll or off; anything else is a usage error. */
+export const followModeConfig = Effect.gen(function* () {
+  const raw = Option.getOrElse(
+    yield* Config.string("DRIFTGATE_REGISTRY_FOLLOW").pipe(Config.option, Effect.orElseSucceed(Option.none<string>)),
+    () => ""
+  ).trim()
+  if (raw === "") return "auto" as FollowMode
+  if (raw === "auto" || raw === "poll" || raw === "off") return raw as FollowMode
+  return yield* Effect.fail(
+    new UsageError({ message: `DRIFTGATE_REGISTRY_FOLLOW is "${raw}": it must be auto, poll or off` })
+  )
+})
 
 /**
  * Reads and strictly decodes a serve config. `file` absent → configs/serve.yaml when it exists in
@@ -47,10 +62,12 @@ export interface ServeOptions {
   /** Resolves when the server should stop (default: SIGTERM or SIGINT). */
   readonly stop?: Effect.Effect<string> | undefined
   /**
-   * Follow the registry (default true): when its head moves (a promotion, rollback or alias change,
-   * from any process sharing the store), reload through the same path as POST /admin/reload.
+   * Following the registry: when its head moves (a promotion, rollback or alias change, from any
+   * process sharing the store), reload through the same path as POST /admin/reload. "auto" (default):
+   * LISTEN on PostgreSQL, polling otherwise; "poll": polling everywhere; "off": only
+   * POST /admin/reload. Default: DRIFTGATE_REGISTRY_FOLLOW (through Config), else "auto".
    */
-  readonly follow?: boolean | undefined
+  readonly follow?: FollowMode | undefined
   /** Polling interval when following by polling (SQLite, memory, or PostgreSQL while reconnecting); default 1000. */
   readonly pollMs?: number | undefined
 }
@@ -102,9 +119,10 @@ export const followRegistry = (
   registry: Registry["Type"],
   state: ServedState,
   metrics: ServeMetrics,
+  poll: boolean,
   pollMs?: number
 ): Effect.Effect<void> =>
-  registry.changes(pollMs !== undefined ? { pollMs } : undefined).pipe(
+  registry.changes({ poll, pollMs }).pipe(
     Stream.runForEach((event) => {
       if (event._tag === "Mode") {
         metrics.followMode(event.mode)
@@ -160,6 +178,7 @@ export const serve = Effect.fn("serve.run")(function* (options: ServeOptions = {
   if (weak !== undefined) return yield* Effect.fail(new UsageError({ message: weak }))
 
   const registry = yield* Registry
+  const follow = options.follow ?? (yield* followModeConfig)
 
   yield* Effect.scoped(
     Effect.gen(function* () {
@@ -196,8 +215,14 @@ export const serve = Effect.fn("serve.run")(function* (options: ServeOptions = {
       yield* Console.error(
         `driftgate serve: ${models.length ? `serving ${models.join(", ")} (${config.allowed_stage})` : `no model loaded (${initial.notes.join("; ") || `nothing at stage ${config.allowed_stage}`}); /ready answers 503 until a reload finds one`}; workspace ${storage.root}; reload ${adminToken ? "enabled" : `disabled (${config.admin_token_env} not set)`}`
       )
-      if (options.follow !== false && served !== undefined)
-        yield* Effect.forkScoped(followRegistry(registry, served.state, served.metrics, options.pollMs))
+      if (follow !== "off" && served !== undefined)
+        yield* Effect.forkScoped(
+          followRegistry(registry, served.state, served.metrics, follow === "poll", options.pollMs)
+        )
+      else
+        yield* Console.error(
+          "driftgate serve: not following the registry (DRIFTGATE_REGISTRY_FOLLOW=off): POST /admin/reload reloads"
+        )
       const signal = yield* options.stop ?? shutdownSignal
       yield* Console.error(`driftgate serve: ${signal}: finishing requests in flight, writing the prediction log`)
     })
