@@ -147,6 +147,7 @@ const runMode = async (
     }
   }
   const loops = probes.flatMap((p) => Array.from({ length: clients }, () => client(p)))
+  const started = performance.now()
 
   const layer = RegistryPostgres.pipe(Layer.provide(PostgresDatabaseLive(url)))
   const results: Round[] = []
@@ -193,8 +194,10 @@ const runMode = async (
   )
   stop = true
   await Promise.all(loops)
+  const seconds = (performance.now() - started) / 1000
+  const rps = probes.map((p) => p.ok / seconds)
   const codes = await Promise.all(serves.map((s) => s.stop()))
-  return { results, missed, probes, codes }
+  return { results, missed, probes, codes, rps }
 }
 
 const main = async () => {
@@ -228,7 +231,7 @@ const main = async () => {
       const failed = r.probes.reduce((n, p) => n + p.failed, 0)
       const ok = r.probes.reduce((n, p) => n + p.ok, 0)
       say(
-        `${name}: commit → all ${replicas} serving: p50 ${percentile(ms, 50).toFixed(1)} ms, p99 ${percentile(ms, 99).toFixed(1)} ms, max ${Math.max(...ms).toFixed(1)} ms over ${ms.length} promotions; requests answered ${ok}, failed ${failed}; per replica per promotion min ${Math.min(...requests)}`
+        `${name}: commit → all ${replicas} serving: p50 ${percentile(ms, 50).toFixed(1)} ms, p99 ${percentile(ms, 99).toFixed(1)} ms, max ${Math.max(...ms).toFixed(1)} ms over ${ms.length} promotions; requests answered ${ok}, failed ${failed}; per replica per promotion min ${Math.min(...requests)}; per replica ${r.rps.map((x) => x.toFixed(0)).join(" / ")} req/s`
       )
       return { ms, requests, failed }
     }
