@@ -4,7 +4,7 @@
  * the new version within a few seconds without an admin reload; /ready names the registry version
  * (the audit head) they serve. Needs DRIFTGATE_TEST_PG_URL and the built CLI.
  */
-import { afterAll, expect, it } from "vitest"
+import { afterAll, describe, expect, it } from "vitest"
 import { spawn } from "node:child_process"
 import { type ServeProcess, startServe } from "../../bench/serve/process.js"
 import { cleanUpDatabases, describePg, freshDatabase } from "../layers/pg-support.js"
@@ -139,4 +139,45 @@ describePg("serve replicas on one PostgreSQL store", () => {
     }
     running.length = 0
   }, 300_000)
+})
+
+describe("serve follows a workspace's SQLite registry", () => {
+  it("a run promoted by another process on the same workspace is served without an admin reload (polling)", async () => {
+    const ws = tempWorkspace()
+    const first = cli(["run", "--config", "configs/iris.yaml", "--workspace", ws, "--approve", "auto"])
+    expect(first.code, first.stderr).toBe(0)
+    const s = await startServe(spawn, bin, root, ["--workspace", ws, "--port", "0", "--host", "127.0.0.1"])
+    running.push(s)
+    expect((await ready(s.url)).models.map((m) => m.version)).toEqual([1])
+    const second = cli(["run", "--config", "configs/iris.yaml", "--workspace", ws, "--approve", "auto"])
+    expect(second.code, second.stderr).toBe(0)
+    const committed = Date.now()
+    let r = await ready(s.url)
+    while (!r.models.some((m) => m.version === 2) && Date.now() - committed < 5_000) {
+      await new Promise((res) => setTimeout(res, 25))
+      r = await ready(s.url)
+    }
+    expect(
+      r.models.map((m) => m.version),
+      s.stderr()
+    ).toEqual([2])
+    const audit = (
+      JSON.parse(cli(["registry", "show", "iris", "--workspace", ws, "--json"]).stdout) as {
+        audit: Array<{ seq: number; hash: string }>
+      }
+    ).audit
+    const last = audit[audit.length - 1]!
+    expect(r.registry).toEqual({ seq: last.seq, hash: last.hash.slice(0, 12) })
+    expect(s.stderr()).toContain("following the registry by polling")
+    expect(await s.stop()).toBe(0)
+    running.splice(running.indexOf(s), 1)
+  }, 120_000)
+
+  it("DRIFTGATE_REGISTRY_FOLLOW must be auto, poll or off: another value is one sentence, exit 64", () => {
+    const ws = tempWorkspace()
+    const r = cli(["serve", "--workspace", ws, "--port", "0"], { env: { DRIFTGATE_REGISTRY_FOLLOW: "sometimes" } })
+    expect(r.code).toBe(64)
+    expect(r.stderr.trim().split("\n")).toHaveLength(1)
+    expect(r.stderr).toContain('DRIFTGATE_REGISTRY_FOLLOW is "sometimes": it must be auto, poll or off')
+  })
 })
