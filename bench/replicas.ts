@@ -23,7 +23,7 @@ import { createRequire } from "node:module"
 import { cpus, loadavg, tmpdir } from "node:os"
 import { mkdtempSync, rmSync } from "node:fs"
 import * as path from "node:path"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Option } from "effect"
 import type * as Pg from "pg"
 import { PostgresDatabaseLive } from "../src/layers/postgres/PostgresDatabase.js"
 import { RegistryPostgres } from "../src/layers/registry/RegistryPostgres.js"
@@ -157,7 +157,9 @@ const runMode = async (
       Effect.gen(function* () {
         const registry = yield* Registry
         for (let i = 0; i < rounds; i++) {
-          const target = versions[i % 2]!
+          // The version not in Production now (each mode starts wherever the last one left off).
+          const current = yield* registry.getProduction("iris")
+          const target = Option.isSome(current) && current.value.version === versions[0] ? versions[1] : versions[0]
           for (const p of probes) {
             p.seen = new Map()
             p.armedAt = performance.now()
@@ -250,7 +252,7 @@ const main = async () => {
       detail:
         listen.missed.length > 0
           ? listen.missed.join("; ")
-          : `p99 ${percentile(l.ms, 99).toFixed(1)} ms < ${targetP99} ms (p50 ${percentile(l.ms, 50).toFixed(1)} ms; polling peer p50 ${percentile(p.ms, 50).toFixed(0)} ms, p99 ${percentile(p.ms, 99).toFixed(0)} ms)`
+          : `p99 ${percentile(l.ms, 99).toFixed(1)} ms, target < ${targetP99} ms (p50 ${percentile(l.ms, 50).toFixed(1)} ms; polling peer p50 ${percentile(p.ms, 50).toFixed(0)} ms, p99 ${percentile(p.ms, 99).toFixed(0)} ms)`
     })
     checks.push({
       name: "no failed request on any replica while promotions land",
