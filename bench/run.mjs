@@ -19,6 +19,8 @@ const all = {
   // DNG decode (and the ISP) beside LibRaw's dcraw_emu on the same files
   isp: ["bench/isp.ts"],
   ui: ["bench/ui.ts"],
+  // serve replicas following a PostgreSQL registry: promotion commit → all replicas serving it
+  replicas: ["bench/replicas.ts"],
   // scikit-learn parity values the tests read (tests/ml/parity_reference.json), regenerated and diffed
   parity: ["bench/parity.mjs"]
 }

@@ -60,6 +60,28 @@ export interface AuditRecord extends AuditEntry {
 
 export const GENESIS_HASH = "0".repeat(64)
 
+/** The registry's version: the audit chain's head (seq 0 and the genesis hash for an empty log). */
+export interface RegistryHead {
+  readonly seq: number
+  readonly hash: string
+}
+
+export const EMPTY_HEAD: RegistryHead = { seq: 0, hash: GENESIS_HASH }
+
+export const sameHead = (a: RegistryHead, b: RegistryHead): boolean => a.seq === b.seq && a.hash === b.hash
+
+/** A head as people read it: "seq 12 (3fa9c1d2e4b5)". */
+export const headLabel = (h: RegistryHead): string => `seq ${h.seq} (${h.hash.slice(0, 12)})`
+
+/**
+ * What following the registry reports: a head (emitted when it differs from the last one, the
+ * first one on subscribing), and how changes are being learnt ("listen": a PostgreSQL
+ * notification channel; "poll": reading the head every interval).
+ */
+export type RegistryFollowEvent =
+  | { readonly _tag: "Head"; readonly head: RegistryHead; readonly via: "listen" | "poll" }
+  | { readonly _tag: "Mode"; readonly mode: "listen" | "poll"; readonly reason: string }
+
 /** SHA-256 over the previous record's hash and this record's canonical content. */
 export const auditHash = (r: Omit<AuditRecord, "hash">): string =>
   sha256Hex(

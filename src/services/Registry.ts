@@ -1,4 +1,4 @@
-import { Context, type Effect, type Option } from "effect"
+import { Context, type Effect, type Option, type Stream } from "effect"
 import type { ArtifactFile } from "../domain/artifacts.js"
 import type { RegistryError, StaleComparison, StoreError } from "../domain/errors.js"
 import type {
@@ -7,6 +7,8 @@ import type {
   ChainVerdict,
   ModelVersion,
   RegisteredModel,
+  RegistryFollowEvent,
+  RegistryHead,
   RollbackIntent,
   Stage
 } from "../domain/registry.js"
@@ -111,5 +113,18 @@ export class Registry extends Context.Tag("driftgate/Registry")<
     ) => Effect.Effect<Option.Option<ReadonlyArray<ArtifactFile>>, StoreError>
     /** The store's own integrity and the chain's anchor outside it (see docs/registry.md). */
     readonly inspectStore: () => Effect.Effect<StoreInspection, StoreError>
+    /** The registry's version: the audit chain's head (every change appends to the chain). */
+    readonly head: () => Effect.Effect<RegistryHead, StoreError>
+    /**
+     * Follows the registry: the head on subscribing and again whenever it moves (changes made by
+     * other processes included), and how changes are learnt (Mode events). PostgreSQL: LISTEN on the
+     * registry channel, polling every `pollMs` while that connection is down and reconnecting with
+     * backoff; SQLite and memory: polling every `pollMs` (default 1000). `poll`: poll on PostgreSQL
+     * too. Never fails: a failed read is retried at the next interval.
+     */
+    readonly changes: (options?: {
+      readonly pollMs?: number | undefined
+      readonly poll?: boolean | undefined
+    }) => Stream.Stream<RegistryFollowEvent>
   }
 >() {}

@@ -4,8 +4,10 @@ import { RegistryError, StaleComparison, StoreError } from "../../domain/errors.
 import { uuidv7 } from "../../domain/ids.js"
 import {
   type AuditRecord,
+  EMPTY_HEAD,
   type ModelVersion,
   type RegisteredModel,
+  type RegistryHead,
   type RollbackIntent,
   verifyChain
 } from "../../domain/registry.js"
@@ -20,6 +22,7 @@ import {
 } from "./operations.js"
 import type { RegistryTx, StoredVersion } from "./RegistryTx.js"
 import { Registry } from "../../services/Registry.js"
+import { pollChanges } from "./follow.js"
 
 /** The whole registry as immutable data: an operation builds a new state or leaves this one as it was. */
 export interface RegistryMemoryState {
@@ -189,6 +192,10 @@ const make = (ref: Ref.Ref<RegistryMemoryState>) => {
     )
 
   const read = <A>(f: (s: RegistryMemoryState) => A): Effect.Effect<A, StoreError> => Effect.map(Ref.get(ref), f)
+  const memoryHead = (s: RegistryMemoryState): RegistryHead => {
+    const last = s.audit[s.audit.length - 1]
+    return last === undefined ? EMPTY_HEAD : { seq: last.seq, hash: last.hash }
+  }
 
   return Registry.of({
     listModels: () =>
@@ -234,7 +241,9 @@ const make = (ref: Ref.Ref<RegistryMemoryState>) => {
     verify: () => read((s) => verifyChain(s.audit)),
     artifactFiles: (name, version) => read((s) => Option.fromNullable(s.files.get(fileKey(name, version)))),
     // Nothing outside the state to check: no database file, no anchor file.
-    inspectStore: () => Effect.succeed({ checked: [], problems: [], notes: [] })
+    inspectStore: () => Effect.succeed({ checked: [], problems: [], notes: [] }),
+    head: () => read(memoryHead),
+    changes: (options) => pollChanges(read(memoryHead), options?.pollMs)
   })
 }
 

@@ -1,4 +1,5 @@
 import { Clock, Effect, Layer, Option } from "effect"
+import { createRequire } from "node:module"
 import type * as Pg from "pg"
 import type { ArtifactFile } from "../../domain/artifacts.js"
 import { RegistryError, StaleComparison, StoreError } from "../../domain/errors.js"
@@ -6,14 +7,17 @@ import { canonicalJson } from "../../domain/hash.js"
 import { uuidv7 } from "../../domain/ids.js"
 import {
   type AuditRecord,
+  EMPTY_HEAD,
   type ModelVersion,
   type RegisteredModel,
+  type RegistryHead,
   type RollbackIntent,
   type Stage,
   verifyChain
 } from "../../domain/registry.js"
 import { Registry } from "../../services/Registry.js"
 import { PostgresDatabase } from "../postgres/PostgresDatabase.js"
+import { type ChannelListener, listenChanges, pollChanges } from "./follow.js"
 import {
   abandonRollbackTx,
   appendAudit,
@@ -27,6 +31,8 @@ import type { RegistryTx, StoredVersion } from "./RegistryTx.js"
 
 /** The channel every registry change NOTIFYs in its own transaction (serve replicas LISTEN on it). */
 export const REGISTRY_CHANNEL = "driftgate_registry"
+
+const pgModule = () => createRequire(import.meta.url)("pg") as typeof Pg
 
 /**
  * One lock for every registry write: the audit chain is one sequence across all models, so its
@@ -534,7 +540,56 @@ export const RegistryPostgres: Layer.Layer<Registry, never, PostgresDatabase> = 
             `the audit chain's anchor is the PostgreSQL store itself (no audit-head file beside a shared store); its triggers and the server's access control keep the log append-only`
           )
           return { checked, problems, notes }
-        })
+        }),
+      head: () => read("head", readHead),
+      changes: (options) =>
+        options?.poll === true
+          ? pollChanges(read("head", readHead), options.pollMs)
+          : listenChanges({
+              readHead: () => readHead(pg.pool),
+              connect: () => listenOn(pg.pool),
+              ...(options?.pollMs !== undefined ? { pollMs: options.pollMs } : {})
+            })
     })
   })
 )
+
+const readHead = async (db: Queryable): Promise<RegistryHead> => {
+  const row = (
+    await db.query<{ seq: number; hash: string }>("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+  ).rows[0]
+  return row === undefined ? EMPTY_HEAD : { seq: Number(row.seq), hash: row.hash }
+}
+
+/**
+ * A dedicated connection (not one of the pool's: it is held for as long as the subscription lives)
+ * that LISTENs on the registry channel, made with the pool's own settings (URL, connect timeout).
+ */
+export const listenOn = async (pool: Pg.Pool): Promise<ChannelListener> => {
+  const { Client } = pgModule()
+  const client = new Client({ ...pool.options, application_name: "driftgate-follow" })
+  const lostHandlers: Array<(reason: string) => void> = []
+  let lost: string | undefined
+  const lose = (reason: string) => {
+    if (lost !== undefined) return
+    lost = reason
+    for (const f of lostHandlers) f(reason)
+  }
+  client.on("error", (e) => lose(e.message))
+  client.on("end", () => lose("the connection ended"))
+  try {
+    await client.connect()
+    await client.query(`LISTEN ${REGISTRY_CHANNEL}`)
+  } catch (e) {
+    await client.end().catch(() => undefined)
+    throw e
+  }
+  return {
+    onNotify: (f) => void client.on("notification", (n) => (n.channel === REGISTRY_CHANNEL ? f() : undefined)),
+    onLost: (f) => {
+      if (lost !== undefined) f(lost)
+      else lostHandlers.push(f)
+    },
+    close: () => client.end()
+  }
+}

@@ -8,8 +8,10 @@ import { canonicalJson } from "../../domain/hash.js"
 import { uuidv7 } from "../../domain/ids.js"
 import {
   type AuditRecord,
+  EMPTY_HEAD,
   type ModelVersion,
   type RegisteredModel,
+  type RegistryHead,
   type RollbackIntent,
   type Stage,
   verifyChain
@@ -25,6 +27,7 @@ import {
 } from "./operations.js"
 import type { RegistryTx } from "./RegistryTx.js"
 import { Registry } from "../../services/Registry.js"
+import { pollChanges } from "./follow.js"
 import { SqliteDatabase } from "../sqlite/SqliteDatabase.js"
 
 interface VersionRow {
@@ -255,6 +258,10 @@ export const RegistrySqlite: Layer.Layer<Registry, never, SqliteDatabase> = Laye
       sql.query(`registry.${op}`, (db) => f(stmts(db), db))
 
     const headPath = auditHeadPath(sql.path)
+    const head = read("head", (s): RegistryHead => {
+      const last = s.lastAudit.get() as { seq: number; hash: string } | undefined
+      return last === undefined ? EMPTY_HEAD : { seq: last.seq, hash: last.hash }
+    })
 
     /**
      * The chain's anchor outside the database: after a change commits, the head is read and written
@@ -405,7 +412,9 @@ export const RegistrySqlite: Layer.Layer<Registry, never, SqliteDatabase> = Laye
         ),
       verify: () => read("verify", (s) => verifyChain((s.audit.all() as Array<AuditRow>).map(toAudit))),
       artifactFiles: (name, version) => read("artifactFiles", (s) => Option.fromNullable(readFiles(s, name, version))),
-      inspectStore
+      inspectStore,
+      head: () => head,
+      changes: (options) => pollChanges(head, options?.pollMs)
     })
   })
 )

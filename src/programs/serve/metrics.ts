@@ -15,6 +15,10 @@ export interface ServeMetrics {
   readonly logFailed: (rows: number) => void
   /** One failed append to the prediction log, by error code (ENOSPC, EROFS, …). */
   readonly logError: (code: string) => void
+  /** The audit head's seq of the registry version served. */
+  readonly registrySeq: (seq: number) => void
+  /** How the server learns registry changes now ("listen" or "poll"). */
+  readonly followMode: (mode: "listen" | "poll") => void
 }
 
 export const makeMetrics = (prom: typeof Prom, queued: () => number): ServeMetrics => {
@@ -87,6 +91,17 @@ export const makeMetrics = (prom: typeof Prom, queued: () => number): ServeMetri
   })
   reloads.inc({ outcome: "success" }, 0)
   reloads.inc({ outcome: "failure" }, 0)
+  const headSeq = new prom.Gauge({
+    name: "driftgate_registry_head_seq",
+    help: "Audit head sequence number of the registry version served",
+    registers: [registry]
+  })
+  const follow = new prom.Gauge({
+    name: "driftgate_registry_follow_mode",
+    help: "1 for how registry changes are learnt now (listen: PostgreSQL notifications; poll: reading the head)",
+    labelNames: ["mode"] as const,
+    registers: [registry]
+  })
 
   // labelled children cached by label values: prom-client hashes the labels on every call otherwise
   type Child = {
@@ -123,6 +138,11 @@ export const makeMetrics = (prom: typeof Prom, queued: () => number): ServeMetri
     logDropped: (n) => dropped.inc(n),
     logWritten: (n) => written.inc(n),
     logFailed: (n) => failed.inc(n),
-    logError: (code) => errors.inc({ code })
+    logError: (code) => errors.inc({ code }),
+    registrySeq: (seq) => headSeq.set(seq),
+    followMode: (mode) => {
+      follow.set({ mode }, 1)
+      follow.set({ mode: mode === "listen" ? "poll" : "listen" }, 0)
+    }
   }
 }

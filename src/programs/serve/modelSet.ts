@@ -2,7 +2,7 @@ import { Cause, Clock, Effect, Exit, Option, Runtime, Schema } from "effect"
 import { describeError, mismatchReason } from "../../domain/describe.js"
 import { StorageError, TrainingError } from "../../domain/errors.js"
 import type { FeatureMap } from "../../domain/featureMap.js"
-import type { ModelVersion, RollbackIntent, Stage } from "../../domain/registry.js"
+import type { ModelVersion, RegistryHead, RollbackIntent, Stage } from "../../domain/registry.js"
 import type { Scalar } from "../../ml/frame.js"
 import type { Matrix } from "../../ml/matrix.js"
 import { type ColumnTransformerState, transformRow } from "../../ml/preprocess.js"
@@ -80,6 +80,11 @@ export interface ModelSet {
    * served is the pre-rollback one until `driftgate rollback --resume` (or `--abandon`) finishes them.
    */
   readonly pendingRollbacks?: ReadonlyArray<RollbackIntent> | undefined
+  /**
+   * The registry's head read before the models were: the set reflects at least this version of
+   * the registry (/ready reports it; following the registry reloads when the head moves past it).
+   */
+  readonly registryHead?: RegistryHead | undefined
 }
 
 /** Loads (and reloads) the model set; rejects with an Error whose message says why. */
@@ -333,6 +338,7 @@ export const makeServedImageModel = Effect.fn("serve.prepareImageModel")(functio
  */
 export const loadModelSet = Effect.fn("serve.loadModels")(function* (options: LoadOptions) {
   const registry = yield* Registry
+  const registryHead = yield* registry.head()
   const registered = (yield* registry.listModels()).map((m) => m.name)
   const known = new Set(registered)
   const names = options.models === undefined ? [...registered].sort() : [...new Set(options.models)]
@@ -390,6 +396,7 @@ export const loadModelSet = Effect.fn("serve.loadModels")(function* (options: Lo
     models,
     loadedAt: new Date(now).toISOString(),
     notes,
-    pendingRollbacks
+    pendingRollbacks,
+    registryHead
   } satisfies ModelSet
 })

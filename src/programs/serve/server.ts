@@ -7,8 +7,8 @@ import { registerOpenApi, registerOpenApiDocument } from "./http/openapi.js"
 import { decoratePredictRequest, registerPredict } from "./http/predict.js"
 import { registerErrorHandlers, registerPage } from "./http/presentation.js"
 import { registerReload } from "./http/reload.js"
-import { makeServedState } from "./http/state.js"
-import { makeMetrics } from "./metrics.js"
+import { makeServedState, type ServedState } from "./http/state.js"
+import { makeMetrics, type ServeMetrics } from "./metrics.js"
 import type { ModelSet, ModelSource } from "./modelSet.js"
 import { PredictionLog, type PredictionSink } from "./predictionLog.js"
 import type { UiOptions } from "../ui/routes.js"
@@ -28,6 +28,8 @@ export interface ServerOptions {
   readonly ui?: { readonly runtime: UiOptions["runtime"] } | undefined
   /** Warnings and unexpected failures (default: stderr). */
   readonly log?: ((line: string) => void) | undefined
+  /** Receives the served state and the metrics once built (serve follows the registry through them). */
+  readonly onState?: ((state: ServedState, metrics: ServeMetrics) => void) | undefined
 }
 
 /**
@@ -118,6 +120,7 @@ export const makeServer = async (options: ServerOptions): Promise<FastifyInstanc
       : undefined
   const metrics = makeMetrics(prom, () => predictionLog?.queued ?? 0)
   const state = makeServedState(initial, options.source, metrics)
+  options.onState?.(state, metrics)
 
   const app = Fastify({
     logger: false,

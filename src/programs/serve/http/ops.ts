@@ -17,6 +17,10 @@ const pendingReason = (set: ModelSet) => {
       }
 }
 
+/** The registry version a set was loaded from: the audit head's seq and the first 12 hex of its hash. */
+const registryVersion = (set: ModelSet) =>
+  set.registryHead === undefined ? null : { seq: set.registryHead.seq, hash: set.registryHead.hash.slice(0, 12) }
+
 /** GET /models, /health, /ready and /metrics: what is served, liveness, readiness, Prometheus. */
 export const registerOps = (app: FastifyInstance, state: ServedState, metrics: ServeMetrics): void => {
   app.get(
@@ -64,7 +68,8 @@ export const registerOps = (app: FastifyInstance, state: ServedState, metrics: S
           models,
           notes: set.notes,
           pending_rollbacks: pendingOf(set),
-          last_reload: lastReload
+          last_reload: lastReload,
+          registry: registryVersion(set)
         })
         return
       }
@@ -74,7 +79,8 @@ export const registerOps = (app: FastifyInstance, state: ServedState, metrics: S
         stage: set.stage,
         models,
         pending_rollbacks: pendingOf(set),
-        last_reload: lastReload
+        last_reload: lastReload,
+        registry: registryVersion(set)
       })
     }
   )

@@ -56,6 +56,7 @@ export const makeServedState = (initial: ModelSet, source: ModelSource, metrics:
     }
     current = { ...loaded, models }
     metrics.setModels([...models.values()].map(modelSummary))
+    if (loaded.registryHead !== undefined) metrics.registrySeq(loaded.registryHead.seq)
     return current
   }
   current = swap(current)
