@@ -225,14 +225,20 @@ export const registerUi = async (app: FastifyInstance, options: UiOptions): Prom
     )
     ui.get(`${prefix}/drift`, (_request, reply) => page(reply, driftModels(), (v) => driftIndexPage(prefix, v)))
     ui.get<{ Params: { name: string } }>(`${prefix}/drift/:name`, (request, reply) =>
-      page(reply, driftView(request.params.name), async (v) =>
-        driftPage(
-          prefix,
-          v,
-          v.points.length > 0
-            ? await Effect.runPromise(renderSvg("drift history", driftChartSpec(prefix, v) as unknown as ChartSpec))
-            : ""
-        )
+      page(
+        reply,
+        // The chart is drawn in the same effect; one that cannot be drawn leaves its place empty.
+        Effect.flatMap(driftView(request.params.name), (v) =>
+          Effect.map(
+            v.points.length > 0
+              ? renderSvg("drift history", driftChartSpec(prefix, v) as unknown as ChartSpec).pipe(
+                  Effect.orElseSucceed(() => "")
+                )
+              : Effect.succeed(""),
+            (svg) => ({ v, svg })
+          )
+        ),
+        ({ v, svg }) => driftPage(prefix, v, svg)
       )
     )
     ui.get<{ Params: { name: string }; Querystring: Record<string, unknown> }>(
