@@ -192,8 +192,9 @@ export const pgMigrations: ReadonlyArray<PgMigration> = [
     name: "run_pages",
     // The dashboard's run list: one page sorted and filtered by the store (queryRuns), as in SQLite's migration 5.
     sql: `
-      CREATE INDEX runs_by_started ON runs(started_at, run_id);
-      CREATE INDEX runs_by_status ON runs(status, started_at);
+      -- bytewise ("C") like the queries' ORDER BY, so a cluster with a locale collation still uses them
+      CREATE INDEX runs_by_started ON runs(started_at COLLATE "C", run_id COLLATE "C");
+      CREATE INDEX runs_by_status ON runs(status COLLATE "C", started_at COLLATE "C");
       CREATE INDEX runs_by_dataset_version ON runs(dataset_version);
       CREATE INDEX tags_by_key_value ON tags(key, value);
     `

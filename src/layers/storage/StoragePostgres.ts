@@ -71,9 +71,10 @@ export const makeStoragePostgres = (root: string, pg: PostgresDatabase["Type"]) 
     return digest
   }
 
-  const readShared = async (key: string): Promise<Uint8Array> => {
+  /** `via`: the client of a transaction in progress (an append must not wait for a second pooled connection). */
+  const readShared = async (key: string, via: Pick<Pg.PoolClient, "query"> = pg.pool): Promise<Uint8Array> => {
     const head = (
-      await pg.pool.query<{ sha256: string; bytes: number; chunks: number }>(
+      await via.query<{ sha256: string; bytes: number; chunks: number }>(
         "SELECT f.sha256, b.bytes, b.chunks FROM files f JOIN blobs b ON b.sha256 = f.sha256 WHERE f.key = $1",
         [key]
       )
@@ -81,7 +82,7 @@ export const makeStoragePostgres = (root: string, pg: PostgresDatabase["Type"]) 
     if (head === undefined)
       throw new StorageError({ op: "read", key, message: `no such file in the shared store at ${pg.where}` })
     const rows = (
-      await pg.pool.query<{ idx: number; data: Buffer }>(
+      await via.query<{ idx: number; data: Buffer }>(
         "SELECT idx, data FROM blob_chunks WHERE sha256 = $1 ORDER BY idx",
         [head.sha256]
       )
@@ -136,7 +137,7 @@ export const makeStoragePostgres = (root: string, pg: PostgresDatabase["Type"]) 
               // one appender per key at a time: read, extend, store the new blob
               await c.query("SELECT pg_advisory_xact_lock(hashtext($1))", [key])
               const exists = (await c.query("SELECT 1 FROM files WHERE key = $1", [key])).rows.length > 0
-              const before = exists ? await readShared(key) : new Uint8Array()
+              const before = exists ? await readShared(key, c) : new Uint8Array()
               const digest = await putBlob(c, new Uint8Array(Buffer.concat([before, Buffer.from(data, "utf8")])))
               await c.query(
                 "INSERT INTO files (key, sha256, written_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO UPDATE SET sha256 = excluded.sha256, written_at = excluded.written_at",

@@ -22,11 +22,11 @@ interface RunRow {
 
 /** The same orders as the SQLite tracker (run ids compared bytewise, as SQLite does). */
 const SORT_SQL = {
-  started_at: (dir: string) => `started_at ${dir}, run_id COLLATE "C" ${dir}`,
-  experiment: (dir: string) => `experiment COLLATE "C" ${dir}, started_at DESC, run_id COLLATE "C" DESC`,
-  status: (dir: string) => `status COLLATE "C" ${dir}, started_at DESC, run_id COLLATE "C" DESC`,
+  started_at: (dir: string) => `started_at COLLATE "C" ${dir}, run_id COLLATE "C" ${dir}`,
+  experiment: (dir: string) => `experiment COLLATE "C" ${dir}, started_at COLLATE "C" DESC, run_id COLLATE "C" DESC`,
+  status: (dir: string) => `status COLLATE "C" ${dir}, started_at COLLATE "C" DESC, run_id COLLATE "C" DESC`,
   duration: (dir: string) =>
-    `ended_at IS NULL, round(extract(epoch from (ended_at::timestamptz - started_at::timestamptz)) * 1000) ${dir}, started_at DESC, run_id COLLATE "C" DESC`
+    `ended_at IS NULL, round(extract(epoch from (ended_at::timestamptz - started_at::timestamptz)) * 1000) ${dir}, started_at COLLATE "C" DESC, run_id COLLATE "C" DESC`
 } as const
 
 const toRecord = (r: RunRow): RunRecord => ({

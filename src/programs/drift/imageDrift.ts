@@ -214,7 +214,7 @@ export const monitorImageDrift = Effect.fn("program.imageDriftMonitor")(function
       : undefined
   const histograms = pixelHistograms(reference, batch)
   const visuals = imageDriftVisuals(reference, batch, multiscale.levels.length)
-  // The page's charts; one that cannot be drawn leaves its place empty, the check stands.
+  // The page's charts; if they cannot be drawn the page has none, the check stands.
   const svgs = yield* renderSvgs(
     imageDriftChartSpecs({ pixel_histograms: histograms, multiscale, ...(evidence ? { isp_scenarios: evidence } : {}) })
   ).pipe(Effect.orElseSucceed(() => ({}) as Record<string, string>))

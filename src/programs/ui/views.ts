@@ -54,7 +54,8 @@ export const runsParams = (q: Readonly<Record<string, unknown>>): RunsParams => 
   const status = text(q["status"])
   const sort = text(q["sort"])
   return {
-    page: Number.isInteger(page) && page >= 1 ? page : 1,
+    // bounded so the offset stays a safe integer (a huge page number is an empty page, not a store error)
+    page: Number.isInteger(page) && page >= 1 ? Math.min(page, 1_000_000) : 1,
     per: (PAGE_SIZES as ReadonlyArray<number>).includes(per) ? per : 50,
     experiment: text(q["experiment"]),
     status: STATUSES.includes(status as RunStatus) ? (status as RunStatus) : undefined,
