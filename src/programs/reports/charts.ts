@@ -171,8 +171,14 @@ export const scatterChart = (args: {
   const values = args.x.values.map((x, i) => ({ x, y: args.y.values[i]! }))
   const xs = args.x.values,
     ys = args.y.values
-  const lo = Math.min(...xs, ...(args.line === "identity" ? ys : [])),
-    hi = Math.max(...xs, ...(args.line === "identity" ? ys : []))
+  // a loop, not Math.min(...xs): the points are sampled today, but a spread of a data-sized array overflows
+  let lo = Infinity,
+    hi = -Infinity
+  for (const v of args.line === "identity" ? [xs, ys] : [xs])
+    for (const x of v) {
+      if (x < lo) lo = x
+      if (x > hi) hi = x
+    }
   const guide =
     args.line === "identity"
       ? [
