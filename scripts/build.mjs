@@ -25,6 +25,10 @@ const common = {
   define: { __DRIFTGATE_VERSION__: JSON.stringify(pkg.version) },
   // esbuild's ESM output needs a require for the few CJS dependencies it inlines.
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  // whitespace and syntax only: a third less source for V8 to parse at every start (bench/startup.ts);
+  // identifiers keep their names, so stack traces under --verbose still read
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: "warning"
 }
 rmSync(new URL("../dist", import.meta.url), { recursive: true, force: true })

@@ -1,8 +1,8 @@
 import { Console, Context, Effect, Layer, Option } from "effect"
 import * as path from "node:path"
-import { type ApproveMode, liveLayer } from "../layers/live.js"
-import { type LoadedConfig, loadConfig } from "../programs/loadConfig.js"
-import { pendingRollbackSentence } from "../programs/rollback.js"
+import type { ApproveMode } from "../layers/live.js"
+import type { LoadedConfig } from "../programs/loadConfig.js"
+import { pendingRollbackSentence } from "../domain/rollbackText.js"
 import { Registry } from "../services/Registry.js"
 import { driftgate } from "./root.js"
 
@@ -35,6 +35,8 @@ export interface StoreChoice {
   readonly artifacts?: string | undefined
 }
 
+const liveModule = () => import("../layers/live.js")
+
 const forWorkspace = (
   workspace: string,
   approve: ApproveMode | undefined,
@@ -45,7 +47,13 @@ const forWorkspace = (
   Layer.merge(
     Layer.provideMerge(
       warnPending(config),
-      liveLayer({ workspace, approve, existing, store: store.store, artifacts: store.artifacts })
+      // loaded when a command runs, not when the CLI starts: `--help` and the usage errors never
+      // evaluate the learners, drift, the stores or apache-arrow (bench/startup.ts)
+      Layer.unwrapEffect(
+        Effect.map(Effect.promise(liveModule), (live) =>
+          live.liveLayer({ workspace, approve, existing, store: store.store, artifacts: store.artifacts })
+        )
+      )
     ),
     Layer.succeed(Workspace, workspace)
   )
@@ -75,6 +83,7 @@ export const pipelineLayer = (file: string, approve?: ApproveMode, existing = fa
   Layer.unwrapEffect(
     Effect.gen(function* () {
       const root = yield* driftgate
+      const { loadConfig } = yield* Effect.promise(() => import("../programs/loadConfig.js"))
       const loaded = yield* loadConfig(file)
       return Layer.merge(
         forWorkspace(resolveWorkspace(root.workspace, loaded.config.workspace), approve, existing, file, {

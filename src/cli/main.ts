@@ -1,5 +1,6 @@
 import { Command, HelpDoc, Options } from "@effect/cli"
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Console, Effect, Scheduler } from "effect"
 import { DRIFTGATE_VERSION } from "../version.js"
 import { dataCommand, dataSubcommands } from "./commands/data.js"

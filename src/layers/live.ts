@@ -1,5 +1,5 @@
 import type { FileSystem } from "@effect/platform"
-import { NodeFileSystem } from "@effect/platform-node"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { type ConfigError, Layer } from "effect"
 import type { StoreError, StoreMissing } from "../domain/errors.js"
 import type { Approver } from "../services/Approver.js"

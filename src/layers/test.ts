@@ -1,4 +1,4 @@
-import { NodeFileSystem } from "@effect/platform-node"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { Layer } from "effect"
 import type { Decision } from "../services/Approver.js"
 import { ApproverScripted } from "./approver/ApproverScripted.js"

@@ -1,7 +1,7 @@
 import { Effect, Option } from "effect"
 import { type PipelineConfig, registeredModelName } from "../domain/config.js"
 import { Cancelled, RegistryError, UsageError } from "../domain/errors.js"
-import type { RollbackIntent } from "../domain/registry.js"
+import { describeIntent } from "../domain/rollbackText.js"
 import { Prompt } from "../services/Prompt.js"
 import { Registry } from "../services/Registry.js"
 import { requireDeployable } from "./artifactIntegrity.js"
@@ -18,25 +18,6 @@ export interface RollbackRequest {
   /** Abandon an interrupted rollback, with this reason. */
   readonly abandon?: boolean
 }
-
-export const describeIntent = (i: RollbackIntent) =>
-  `an interrupted rollback of ${i.model} to version ${i.toVersion} (intent ${i.id}, started ${i.createdAt} by ${i.actor}: "${i.reason}")`
-
-/** One sentence: what is pending and the two commands that finish it (`config`: the pipeline config, when known). */
-export const pendingRollbackSentence = (i: RollbackIntent, config = "<config>") =>
-  `${describeIntent(i)} is pending, so version ${i.fromVersion ?? "(none)"} is still the one deployed; finish it with \`driftgate rollback --config ${config} --resume\` or drop it with \`driftgate rollback --config ${config} --abandon --reason TEXT\``
-
-/** The JSON form serve shows on /ready and /models. */
-export const pendingRollbackJson = (i: RollbackIntent) => ({
-  model: i.model,
-  intent: i.id,
-  from_version: i.fromVersion,
-  to_version: i.toVersion,
-  started_at: i.createdAt,
-  actor: i.actor,
-  reason: i.reason,
-  message: pendingRollbackSentence(i)
-})
 
 /**
  * Restores a previous version: an intent record first, then the transition (one transaction that

@@ -3,7 +3,6 @@ import { Effect, Option } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { UsageError } from "../../domain/errors.js"
-import { exportSplit } from "../../programs/exportSplit.js"
 import { existingWorkspaceLayer, print } from "../context.js"
 import { exportText } from "../render/data.js"
 
@@ -82,6 +81,7 @@ const dataExport = Command.make(
   },
   (o) =>
     Effect.gen(function* () {
+      const { exportSplit } = yield* Effect.promise(() => import("../../programs/exportSplit.js"))
       const e = yield* exportSplit(o.runId, o.split, o.format)
       if (Option.isNone(o.out)) {
         if (o.format === "arrow" && process.stdout.isTTY)

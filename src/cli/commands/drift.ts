@@ -1,9 +1,5 @@
 import { Command, Options } from "@effect/cli"
 import { Effect, Option } from "effect"
-import { prepareImageBatch } from "../../programs/drift/imageDrift.js"
-import { monitorAny, monitorSourceOf } from "../../programs/drift/monitorAny.js"
-import { stageTraining, unstageTraining } from "../../programs/drift/staging.js"
-import { driftSummary } from "../../programs/drift/summary.js"
 import { Pipeline, pipelineLayer, print } from "../context.js"
 import { actor } from "../env.js"
 import {
@@ -35,6 +31,7 @@ const monitor = Command.make(
   (o) =>
     Effect.gen(function* () {
       const loaded = yield* Pipeline
+      const { monitorAny, monitorSourceOf } = yield* Effect.promise(() => import("../../programs/drift/monitorAny.js"))
       const source = yield* monitorSourceOf(loaded.config, {
         batch: Option.getOrUndefined(o.batch),
         fromServingLog: o.fromServingLog,
@@ -63,6 +60,7 @@ const prepareBatch = Command.make(
   (o) =>
     Effect.gen(function* () {
       const loaded = yield* Pipeline
+      const { prepareImageBatch } = yield* Effect.promise(() => import("../../programs/drift/imageDrift.js"))
       const r = yield* prepareImageBatch({ config: loaded.config, configDir: loaded.dir, inputDir: o.inputDir })
       yield* print(r, () => preparedBatchText(r, o.config))
     })
@@ -74,6 +72,7 @@ const prepareBatch = Command.make(
 const summary = Command.make("summary", { config: configOption }, () =>
   Effect.gen(function* () {
     const loaded = yield* Pipeline
+    const { driftSummary } = yield* Effect.promise(() => import("../../programs/drift/summary.js"))
     const s = yield* driftSummary(loaded.config)
     yield* print(s, () => driftSummaryText(s))
   })
@@ -99,6 +98,7 @@ const stage = Command.make(
   (o) =>
     Effect.gen(function* () {
       const loaded = yield* Pipeline
+      const { stageTraining } = yield* Effect.promise(() => import("../../programs/drift/staging.js"))
       const s = yield* stageTraining({
         config: loaded.config,
         configDir: loaded.dir,
@@ -121,6 +121,7 @@ const unstage = Command.make(
   (o) =>
     Effect.gen(function* () {
       const loaded = yield* Pipeline
+      const { unstageTraining } = yield* Effect.promise(() => import("../../programs/drift/staging.js"))
       const s = yield* unstageTraining({ config: loaded.config, id: Option.getOrUndefined(o.id), actor: yield* actor })
       yield* print({ unstaged: s.id, dataset: s.dataset }, () => unstagedTrainingText(s))
     })

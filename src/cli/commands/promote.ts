@@ -1,6 +1,5 @@
 import { Command, Options } from "@effect/cli"
 import { Effect, Option } from "effect"
-import { promoteRun } from "../../programs/promoteRun.js"
 import { print, workspaceLayer } from "../context.js"
 import { promotedText } from "../render/lifecycle.js"
 import { approveOption } from "./options.js"
@@ -10,6 +9,7 @@ export const promoteCommand = Command.make(
   { run: Options.text("run").pipe(Options.withDescription("id of an evaluated run")), approve: approveOption },
   (o) =>
     Effect.gen(function* () {
+      const { promoteRun } = yield* Effect.promise(() => import("../../programs/promoteRun.js"))
       const r = yield* promoteRun(o.run)
       yield* print({ run_id: o.run, version: r.version, manifest: r.manifest }, () => promotedText(o.run, r))
     })

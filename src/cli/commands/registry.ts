@@ -1,7 +1,6 @@
 import { Args, Command } from "@effect/cli"
 import { Effect } from "effect"
 import { RegistryError, StoreError } from "../../domain/errors.js"
-import { verifyStore } from "../../programs/verifyStore.js"
 import { Registry } from "../../services/Registry.js"
 import { print, existingWorkspaceLayer } from "../context.js"
 import { registryListText, registryRow, registryShowText, registryVerifyText } from "../render/registry.js"
@@ -36,6 +35,7 @@ const registryShow = Command.make("show", { name: Args.text({ name: "NAME" }) },
 
 const registryVerify = Command.make("verify", {}, () =>
   Effect.gen(function* () {
+    const { verifyStore } = yield* Effect.promise(() => import("../../programs/verifyStore.js"))
     const result = yield* verifyStore()
     yield* print(result, () => registryVerifyText(result))
     if (!result.ok)

@@ -1,6 +1,5 @@
 import { Command, Options } from "@effect/cli"
 import { Effect, Option } from "effect"
-import { rollback } from "../../programs/rollback.js"
 import { Pipeline, pipelineLayer, print } from "../context.js"
 import { actor } from "../env.js"
 import { rollbackText } from "../render/lifecycle.js"
@@ -24,6 +23,7 @@ export const rollbackCommand = Command.make(
   (o) =>
     Effect.gen(function* () {
       const loaded = yield* Pipeline
+      const { rollback } = yield* Effect.promise(() => import("../../programs/rollback.js"))
       const r = yield* rollback({
         config: loaded.config,
         version: Option.getOrUndefined(o.version),

@@ -1,6 +1,5 @@
 import { Command, Options } from "@effect/cli"
 import { Effect, Option } from "effect"
-import { runPipeline } from "../../programs/runPipeline.js"
 import { DRIFTGATE_VERSION } from "../../version.js"
 import { Pipeline, pipelineLayer, print, Workspace } from "../context.js"
 import { codeRevision } from "../env.js"
@@ -28,6 +27,7 @@ export const runCommand = Command.make(
     Effect.gen(function* () {
       const loaded = yield* Pipeline
       const workspace = yield* Workspace
+      const { runPipeline } = yield* Effect.promise(() => import("../../programs/runPipeline.js"))
       const result = yield* runPipeline({
         loaded,
         target: Option.getOrUndefined(o.target),

@@ -1,9 +1,6 @@
 import { Command, Options } from "@effect/cli"
 import { Effect } from "effect"
 import { StoreError } from "../../domain/errors.js"
-import { connectTimeoutConfig, isPostgresUrl } from "../../layers/postgres/PostgresDatabase.js"
-import { migrateStore } from "../../layers/postgres/migrateStore.js"
-import { verifyStore } from "../../programs/verifyStore.js"
 import { existingWorkspaceLayer, print, resolveWorkspace } from "../context.js"
 import { registryVerifyText } from "../render/registry.js"
 import { driftgate } from "../root.js"
@@ -20,6 +17,10 @@ const storeMigrate = Command.make(
   },
   (o) =>
     Effect.gen(function* () {
+      const { connectTimeoutConfig, isPostgresUrl } = yield* Effect.promise(
+        () => import("../../layers/postgres/PostgresDatabase.js")
+      )
+      const { migrateStore } = yield* Effect.promise(() => import("../../layers/postgres/migrateStore.js"))
       const root = yield* driftgate
       if (!isPostgresUrl(o.to))
         return yield* Effect.fail(
@@ -56,6 +57,7 @@ const storeMigrate = Command.make(
 /** The same checks as `registry verify`, on whichever store --store (or the workspace) names. */
 const storeVerify = Command.make("verify", {}, () =>
   Effect.gen(function* () {
+    const { verifyStore } = yield* Effect.promise(() => import("../../programs/verifyStore.js"))
     const result = yield* verifyStore()
     yield* print(result, () => registryVerifyText(result))
     if (!result.ok)

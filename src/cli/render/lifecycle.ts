@@ -1,6 +1,7 @@
 import type { Effect } from "effect"
 import type { promoteRun } from "../../programs/promoteRun.js"
-import { describeIntent, type rollback } from "../../programs/rollback.js"
+import { describeIntent } from "../../domain/rollbackText.js"
+import type { rollback } from "../../programs/rollback.js"
 
 export type Promoted = Effect.Effect.Success<ReturnType<typeof promoteRun>>
 export type RolledBack = Effect.Effect.Success<ReturnType<typeof rollback>>

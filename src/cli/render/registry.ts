@@ -1,5 +1,5 @@
 import type { AuditRecord, ModelVersion } from "../../domain/registry.js"
-import { describeIntent } from "../../programs/rollback.js"
+import { describeIntent } from "../../domain/rollbackText.js"
 import type { StoreVerdict } from "../../programs/verifyStore.js"
 
 /** One row of `driftgate registry list` (also its JSON). */

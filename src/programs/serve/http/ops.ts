@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify"
-import { pendingRollbackJson } from "../../rollback.js"
+import { pendingRollbackJson } from "../../../domain/rollbackText.js"
 import type { ModelSet } from "../modelSet.js"
 import type { ServeMetrics } from "../metrics.js"
 import { describeModel, modelSummary } from "./presentation.js"
