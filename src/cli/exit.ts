@@ -1,5 +1,5 @@
 import { ValidationError } from "@effect/cli"
-import { Cause, ConfigError, Effect, Exit, Option } from "effect"
+import { Cause, ConfigError, Console, Effect, Exit, Option, Ref, Scheduler } from "effect"
 import { describeError, type DriftgateError, exitCodeOf } from "../domain/describe.js"
 
 /**
@@ -81,3 +81,29 @@ export const teardown = (exit: Exit.Exit<unknown, unknown>, onExit: (code: numbe
   if (code === EXIT_INTERRUPTED) process.stderr.write("driftgate: interrupted\n")
   onExit(code)
 }
+
+/**
+ * A command that listens until a signal (serve, ui). `run` gets the effect to wait on once the server
+ * listens: it marks SIGTERM as the normal end (above) and never completes, so runMain's interruption
+ * stops the server through its scope. "<command>: stopped" is printed only when it had been listening
+ * (a signal during start-up is an interruption like any other). Requests are served on Effect's default
+ * scheduler (microtask rounds), as in the library, not the CLI's signal-responsive one.
+ */
+export const listenUntilSignal = <E, R>(
+  command: string,
+  run: (untilSignal: Effect.Effect<never>) => Effect.Effect<void, E, R>,
+  onStopping: Effect.Effect<void> = Effect.void
+): Effect.Effect<void, E, R> =>
+  Effect.flatMap(Ref.make(false), (listening) =>
+    run(
+      Effect.zipRight(Effect.zipRight(Ref.set(listening, true), stopOnSignalIsNormal), Effect.never).pipe(
+        Effect.onInterrupt(() => onStopping)
+      )
+    ).pipe(
+      Effect.onInterrupt(() =>
+        Effect.flatMap(Ref.get(listening), (l) => (l ? Console.error(`driftgate ${command}: stopped`) : Effect.void))
+      ),
+      Effect.withScheduler(Scheduler.defaultScheduler),
+      Effect.withMaxOpsBeforeYield(2048)
+    )
+  )

@@ -1,6 +1,6 @@
 import { Command, Options } from "@effect/cli"
-import { Console, Effect, Option, Ref, Scheduler } from "effect"
-import { stopOnSignalIsNormal } from "../exit.js"
+import { Console, Effect, Option } from "effect"
+import { listenUntilSignal } from "../exit.js"
 import { workspaceLayer } from "../context.js"
 
 /**
@@ -30,28 +30,17 @@ export const serveCommand = Command.make(
     Effect.gen(function* () {
       // loaded on demand: fastify and the serving code stay out of every other command's start-up
       const { serve } = yield* Effect.promise(() => import("../../programs/serve/serve.js"))
-      const listening = yield* Ref.make(false)
-      const untilSignal = Effect.zipRight(
-        Effect.zipRight(Ref.set(listening, true), stopOnSignalIsNormal),
-        Effect.never
-      ).pipe(
-        Effect.onInterrupt(() =>
-          Console.error("driftgate serve: stopping: finishing requests in flight, writing the prediction log")
-        )
-      )
-      yield* serve({
-        configFile: Option.getOrUndefined(o.config),
-        host: Option.getOrUndefined(o.host),
-        port: Option.getOrUndefined(o.port),
-        model: Option.getOrUndefined(o.model),
-        stop: untilSignal
-      }).pipe(
-        Effect.onInterrupt(() =>
-          Effect.flatMap(Ref.get(listening), (l) => (l ? Console.error("driftgate serve: stopped") : Effect.void))
-        ),
-        // requests are served on Effect's default scheduler (microtask rounds), as in the library
-        Effect.withScheduler(Scheduler.defaultScheduler),
-        Effect.withMaxOpsBeforeYield(2048)
+      yield* listenUntilSignal(
+        "serve",
+        (stop) =>
+          serve({
+            configFile: Option.getOrUndefined(o.config),
+            host: Option.getOrUndefined(o.host),
+            port: Option.getOrUndefined(o.port),
+            model: Option.getOrUndefined(o.model),
+            stop
+          }),
+        Console.error("driftgate serve: stopping: finishing requests in flight, writing the prediction log")
       )
     })
 ).pipe(

@@ -1,6 +1,6 @@
 import { Command, Options } from "@effect/cli"
-import { Console, Effect, Option, Ref, Scheduler } from "effect"
-import { stopOnSignalIsNormal } from "../exit.js"
+import { Effect, Option } from "effect"
+import { listenUntilSignal } from "../exit.js"
 import { existingWorkspaceLayer } from "../context.js"
 
 /** The dashboard without serving models: stops like `serve` (SIGTERM once listening is exit 0). */
@@ -24,19 +24,13 @@ export const uiCommand = Command.make(
     Effect.gen(function* () {
       // fastify and the pages load only for this command
       const { serveUi } = yield* Effect.promise(() => import("../../programs/ui/standalone.js"))
-      const listening = yield* Ref.make(false)
-      const untilSignal = Effect.zipRight(Effect.zipRight(Ref.set(listening, true), stopOnSignalIsNormal), Effect.never)
-      yield* serveUi({
-        configFile: Option.getOrUndefined(o.config),
-        host: Option.getOrUndefined(o.host),
-        port: Option.getOrUndefined(o.port),
-        stop: untilSignal
-      }).pipe(
-        Effect.onInterrupt(() =>
-          Effect.flatMap(Ref.get(listening), (l) => (l ? Console.error("driftgate ui: stopped") : Effect.void))
-        ),
-        Effect.withScheduler(Scheduler.defaultScheduler),
-        Effect.withMaxOpsBeforeYield(2048)
+      yield* listenUntilSignal("ui", (stop) =>
+        serveUi({
+          configFile: Option.getOrUndefined(o.config),
+          host: Option.getOrUndefined(o.host),
+          port: Option.getOrUndefined(o.port),
+          stop
+        })
       )
     })
 ).pipe(
