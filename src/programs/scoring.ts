@@ -1,11 +1,13 @@
 import { Effect } from "effect"
 import type { SplitMetrics } from "../domain/comparison.js"
 import type { ImageProperties } from "../domain/dataset.js"
+import type { PipelineConfig } from "../domain/config.js"
 import type { StagedImage } from "../domain/staging.js"
 import type { Matrix } from "../ml/matrix.js"
 import { classificationMetrics, regressionMetrics } from "../ml/metrics.js"
-import { type ImageBatch, ImageCodec } from "../services/ImageCodec.js"
+import type { ImageBatch } from "../services/ImageCodec.js"
 import { type FittedModel, Trainer } from "../services/Trainer.js"
+import { decodePipelineImages } from "./rawImages.js"
 
 /**
  * The positive class of a two-class task as a class index, as scikit-learn picks it: the one
@@ -58,15 +60,17 @@ export const imageMatrix = (b: ImageBatch): Matrix => ({
 
 /** Decodes staged images and scores a model on them (held-out drift evaluation, staging baseline). */
 export const scoreImages = (
+  config: PipelineConfig,
   model: FittedModel,
   files: ReadonlyArray<StagedImage>,
   classes: ReadonlyArray<string>,
   props: ImageProperties
 ) =>
   Effect.gen(function* () {
-    const codec = yield* ImageCodec
     const trainer = yield* Trainer
-    const images = yield* codec.decode(
+    // the pipeline's own decoder: the ISP for DNGs (raw_dng), sharp for the others
+    const images = yield* decodePipelineImages(
+      config,
       files.map((f) => f.source),
       props
     )

@@ -2,7 +2,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { writeShiftedBatch } from "../tools/rawBatch.js"
-import { cli, root, tempWorkspace } from "./helpers.js"
+import { cli, cliAsync, root, tempWorkspace } from "./helpers.js"
 
 const config = path.join(root, "configs/dng_scenes.yaml")
 const images = path.join(root, "data/raw/dng_scenes/images")
@@ -34,9 +34,9 @@ describe("raw DNG pipeline through the CLI", () => {
     expect(Date.now() - started).toBeLessThan(60_000)
   }, 120_000)
 
-  it("run → ISP sensitivity → promotion; a warmer-WB batch is flagged with warm WB closest, an unperturbed one is not", () => {
+  it("run → ISP sensitivity → promotion; a warmer-WB batch is flagged with warm WB closest, an unperturbed one is not; staged and retrained", async () => {
     const ws = tempWorkspace()
-    const run = cli(["run", "--config", config, "--workspace", ws, "--approve", "auto", "--json"])
+    const run = await cliAsync(["run", "--config", config, "--workspace", ws, "--approve", "auto", "--json"])
     expect(run.code, run.stderr).toBe(0)
     const latest = path.join(ws, "reports/latest")
     const sensitivity = JSON.parse(fs.readFileSync(path.join(latest, "isp_sensitivity_report.json"), "utf8")) as {
@@ -94,5 +94,44 @@ describe("raw DNG pipeline through the CLI", () => {
     expect(warm.code, warm.stderr).toBe(2)
     expect(warm.stdout).toMatch(/ISP scenarios: closest: warm white balance \(distance 0\.\d{3}, confidence/)
     expect(warm.stdout).toContain("adjust ISP")
+
+    // Retrain on the drift: the warm batch, labelled (class folders), is staged — validated and scored
+    // through the ISP like training data, not handed to the 8-bit image codec — and the next run trains
+    // on the merged DNGs and judges the candidate on the held-out warm DNGs.
+    for (const c of classes)
+      writeShiftedBatch(
+        sources.filter((s) => path.basename(path.dirname(s)) === c),
+        path.join(batches, "warm-labelled", c),
+        { red: 1.25, blue: 0.8 }
+      )
+    const staged = cli([
+      "drift",
+      "stage-training",
+      "--config",
+      config,
+      "--workspace",
+      ws,
+      "--batch",
+      path.join(batches, "warm-labelled"),
+      "--holdout",
+      "0.3",
+      "--json"
+    ])
+    expect(staged.code, staged.stderr).toBe(0)
+    const staging = JSON.parse(staged.stdout) as {
+      batch: { train_rows: number; holdout_rows: number }
+      baseline: { metrics: { accuracy: number } }
+    }
+    expect(staging.batch.train_rows + staging.batch.holdout_rows).toBe(sources.length)
+    expect(staging.baseline.metrics.accuracy).toBeGreaterThan(1 / classes.length)
+    const retrain = await cliAsync(["run", "--config", config, "--workspace", ws, "--approve", "cancel", "--json"])
+    expect([0, 2, 3], retrain.stderr).toContain(retrain.code)
+    const evaluation = JSON.parse(fs.readFileSync(path.join(latest, "evaluation_report.json"), "utf8")) as {
+      drift_holdout: { rows: number; candidate: { accuracy: number }; production: { accuracy: number } }
+    }
+    expect(evaluation.drift_holdout.rows).toBe(staging.batch.holdout_rows)
+    // the report rounds to 4 decimals; the staging record keeps the full value
+    expect(evaluation.drift_holdout.production.accuracy).toBeCloseTo(staging.baseline.metrics.accuracy, 4)
+    expect(evaluation.drift_holdout.candidate.accuracy).toBeGreaterThan(1 / classes.length)
   }, 600_000)
 })

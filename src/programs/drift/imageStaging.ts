@@ -9,6 +9,7 @@ import { ImageCodec } from "../../services/ImageCodec.js"
 import { Storage } from "../../services/Storage.js"
 import { imageDatasetVersion } from "../../vision/version.js"
 import { deployedModel } from "../deployed.js"
+import { isRawPipeline, validateRawFolder } from "../rawImages.js"
 import { scoreImages } from "../scoring.js"
 import { stagingHistoryKey, stagingKey, stagingKeys } from "../workspace.js"
 import { loadDatasetSpec } from "./batch.js"
@@ -33,11 +34,10 @@ export const stageImageTraining = Effect.fn("program.stageImageTraining")(functi
   const props = spec.image_properties!
   const dir = path.resolve(args.batch)
   // A drifted batch rarely covers every class: only unreadable files, wrong formats and unknown classes count.
-  const violations = (yield* codec.validate(
-    dir,
-    { ...props, min_images_per_class: 1 },
-    spec.constraints.label_classes
-  )).filter((v) => v.rule !== "min_images_per_class")
+  const batchProps = { ...props, min_images_per_class: 1 }
+  const violations = (yield* isRawPipeline(config)
+    ? validateRawFolder(dir, batchProps, spec.constraints.label_classes)
+    : codec.validate(dir, batchProps, spec.constraints.label_classes)).filter((v) => v.rule !== "min_images_per_class")
   if (violations.length > 0)
     return yield* Effect.fail(new ContractViolation({ dataset: spec.name, file: dir, violations }))
   const scan = yield* codec.scan(dir)
@@ -89,7 +89,7 @@ export const stageImageTraining = Effect.fn("program.stageImageTraining")(functi
 
   const { name, version: prod, model } = yield* deployedModel(config, "to measure the baseline with")
   const classes = [...(spec.constraints.label_classes ?? raw.classes)]
-  const metrics = yield* scoreImages(model, holdoutFiles, classes, props)
+  const metrics = yield* scoreImages(config, model, holdoutFiles, classes, props)
 
   const staging: ImageStaging = {
     format: "driftgate.staging/1",
