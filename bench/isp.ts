@@ -127,7 +127,7 @@ for (const [name, bytes] of Object.entries(files)) {
   if (!check.image.data.every((v, i) => v === mosaic[i]))
     throw new Error(`${name}: decoded values differ from the written mosaic`)
   // Reading the file is timed on both sides: LibRaw's unpack reads from its (page-cached) file too.
-  const ours = fastest(() => decodeDng(new Uint8Array(readFileSync(path))))
+  const ours = fastest(() => decodeDng(readFileSync(path)))
   const mp = (W * H) / 1e6
   const theirs = hasLibraw ? librawUnpack(path) : undefined
   const ratio = theirs === undefined ? undefined : ours / theirs
@@ -179,7 +179,7 @@ let ispMissed = 0
 for (const name of Object.keys(files)) {
   const path = join(dir, `${name}.dng`)
   const once = () => {
-    const d = decodeDng(new Uint8Array(readFileSync(path)))
+    const d = decodeDng(readFileSync(path))
     if (!d.ok) throw new Error(`${name}: ${d.message}`)
     const out = renderRaw(d.image, ispParams)
     if (!out.ok) throw new Error(`${name}: ${out.message}`)

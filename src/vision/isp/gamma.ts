@@ -5,27 +5,48 @@
  */
 import type { IspParams } from "../../domain/isp.js"
 
-const STEPS = 65536
-const EXACT_BELOW = 1 / 256
+export const GAMMA_STEPS = 65536
+export const GAMMA_EXACT_BELOW = 1 / 256
 
-export const encodeGamma = (rgb: Float64Array, p: IspParams["gamma"]): Float32Array => {
-  const out = new Float32Array(rgb.length)
+export interface GammaCurve {
+  /** The exact curve (used below GAMMA_EXACT_BELOW). */
+  readonly curve: (v: number) => number
+  /** curve(i / GAMMA_STEPS) for i = 0 … GAMMA_STEPS. */
+  readonly table: Float64Array
+}
+
+// Tables are pure functions of the parameters: built once per curve and kept (a few per process).
+const tables = new Map<string, GammaCurve>()
+
+export const gammaCurve = (p: IspParams["gamma"]): GammaCurve => {
+  const key = `${p.curve}:${p.value}`
+  const hit = tables.get(key)
+  if (hit !== undefined) return hit
   const inv = 1 / p.value
   const curve =
     p.curve === "srgb"
       ? (v: number) => (v <= 0.0031308 ? 12.92 * v : 1.055 * Math.pow(v, 1 / 2.4) - 0.055)
       : (v: number) => Math.pow(v, inv)
-  const table = new Float64Array(STEPS + 1)
-  for (let i = 0; i <= STEPS; i++) table[i] = curve(i / STEPS)
-  for (let i = 0; i < rgb.length; i++) {
-    const raw = rgb[i]!
-    const v = raw > 0 ? (raw < 1 ? raw : 1) : 0
-    if (v < EXACT_BELOW) out[i] = curve(v)
-    else {
-      const f = v * STEPS
-      const j = Math.floor(f)
-      out[i] = j >= STEPS ? table[STEPS]! : table[j]! + (f - j) * (table[j + 1]! - table[j]!)
-    }
-  }
+  const table = new Float64Array(GAMMA_STEPS + 1)
+  for (let i = 0; i <= GAMMA_STEPS; i++) table[i] = curve(i / GAMMA_STEPS)
+  const made = { curve, table }
+  if (tables.size >= 64) tables.clear()
+  tables.set(key, made)
+  return made
+}
+
+/** One value through the curve: clipped, then the table (or the exact curve near 0). */
+export const gammaOf = (table: Float64Array, curve: (v: number) => number, raw: number): number => {
+  const v = raw > 0 ? (raw < 1 ? raw : 1) : 0
+  if (v < GAMMA_EXACT_BELOW) return curve(v)
+  const f = v * GAMMA_STEPS
+  const j = Math.floor(f)
+  return j >= GAMMA_STEPS ? table[GAMMA_STEPS]! : table[j]! + (f - j) * (table[j + 1]! - table[j]!)
+}
+
+export const encodeGamma = (rgb: Float64Array, p: IspParams["gamma"]): Float32Array => {
+  const out = new Float32Array(rgb.length)
+  const { table, curve } = gammaCurve(p)
+  for (let i = 0; i < rgb.length; i++) out[i] = gammaOf(table, curve, rgb[i]!)
   return out
 }
