@@ -53,7 +53,7 @@ export const gammaOf = (table: Float64Array, down: number, curve: (v: number) =>
     } while (v < GAMMA_EXACT_BELOW)
   }
   const f = v * GAMMA_STEPS
-  const j = Math.floor(f)
+  const j = f | 0 // f < 65 537: a truncation is the floor
   return scale * (j >= GAMMA_STEPS ? table[GAMMA_STEPS]! : table[j]! + (f - j) * (table[j + 1]! - table[j]!))
 }
 
