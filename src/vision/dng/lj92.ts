@@ -155,10 +155,13 @@ const parse = (d: Uint8Array, tag: string): Parsed => {
   throw new DngError(tag, "lossless JPEG data ends before its scan (SOS)")
 }
 
-// The unstuffed entropy-coded bytes of the stream being decoded, reused from one tile to the next.
+// The unstuffed entropy-coded bytes of the stream being decoded, reused from one tile to the next;
+// a stream larger than KEEP (a whole-image strip) gets its own buffer, so no large one stays alive.
+const KEEP = 1 << 20
 let scratch = new Uint8Array(0)
 const scratchBytes = (n: number): Uint8Array => {
-  if (scratch.length < n) scratch = new Uint8Array(Math.max(n, 2 * scratch.length))
+  if (n > KEEP) return new Uint8Array(n)
+  if (scratch.length < n) scratch = new Uint8Array(Math.min(KEEP, Math.max(n, 2 * scratch.length)))
   return scratch
 }
 
