@@ -381,20 +381,32 @@ const decodePixels = (l: RawLayout, options: DngOptions): Uint16Array => {
     throw new DngError("Predictor", `Predictor ${predictor} is not supported with Compression ${compression}`)
   const out = new Uint16Array(total)
   const rowSamples = W * spp
+  // Blocks decode into one scratch buffer reused from block to block (or, for a strip that spans the
+  // image's width, straight into the image), so a tiled file allocates nothing per tile.
+  let scratch = new Uint16Array(0)
+  const scratchOf = (n: number): Uint16Array => {
+    if (scratch.length < n) scratch = new Uint16Array(n)
+    return scratch
+  }
   for (let b = 0; b < bs.length; b++) {
     const blk = bs[b]
     const tag = countTag
     const blockSamples = blk.w * spp
+    const copyW = Math.min(blk.w, W - blk.x) * spp
+    const copyH = Math.min(blk.h, H - blk.y)
+    // A strip as wide as the image lands where it belongs: rows of the block are rows of the image.
+    const direct = blk.x === 0 && blockSamples === rowSamples
     let samples: Uint16Array
+    let at = 0
     if (compression === 7) {
       const f = lj92Frame(blk.data, tag)
       const n = f.width * f.height * f.components
-      if (n < blockSamples * Math.min(blk.h, H - blk.y))
+      if (n < blockSamples * copyH)
         throw new DngError(
           tag,
           `lossless JPEG frame ${f.width}×${f.height}×${f.components} does not fill ${tiff.has(raw, 324) ? "tile" : "strip"} ${b} (${blk.w}×${blk.h})`
         )
-      samples = new Uint16Array(n)
+      samples = scratchOf(n)
       decodeLj92Into(blk.data, tag, samples, 0)
     } else {
       let data = blk.data
@@ -408,12 +420,22 @@ const decodePixels = (l: RawLayout, options: DngOptions): Uint16Array => {
           )
         }
       }
-      samples = unpack(data, blockSamples, blk.h, bps, tiff.little, tag, b)
-      if (predictor === 2) undoHorizontalDifference(samples, blk.w, blk.h, spp, bps)
+      // Rows past the image's bottom (tile padding) are checked for length but not decoded into it.
+      const need = Math.ceil((blockSamples * bps) / 8) * blk.h
+      if (data.length < need)
+        throw new DngError(
+          tag,
+          `block ${b} has ${data.length} bytes; ${blk.h} rows of ${blockSamples} ${bps}-bit samples need ${need}`
+        )
+      if (direct) {
+        samples = out
+        at = blk.y * rowSamples
+      } else samples = scratchOf(blockSamples * copyH)
+      unpack(data, blockSamples, copyH, bps, tiff.little, samples, at)
+      if (predictor === 2) undoHorizontalDifference(samples, at, blk.w, copyH, spp, bps)
+      if (direct) continue
     }
     // Copy the block's rows into the image, cropping tile padding at the right and bottom edges.
-    const copyW = Math.min(blk.w, W - blk.x) * spp
-    const copyH = Math.min(blk.h, H - blk.y)
     for (let r = 0; r < copyH; r++) {
       const src = r * blockSamples
       out.set(samples.subarray(src, src + copyW), (blk.y + r) * rowSamples + blk.x * spp)
@@ -423,38 +445,33 @@ const decodePixels = (l: RawLayout, options: DngOptions): Uint16Array => {
   return out
 }
 
-/** Uncompressed rows: 8 or 16 bits in the file's byte order, other depths packed MSB first, rows byte-aligned. */
+/** Uncompressed rows into `out` from `at`: 8 or 16 bits in the file's byte order, other depths packed MSB first, rows byte-aligned. */
 const unpack = (
   d: Uint8Array,
   perRow: number,
   rows: number,
   bps: number,
   little: boolean,
-  tag: string,
-  block: number
-): Uint16Array => {
+  out: Uint16Array,
+  at: number
+): void => {
   const rowBytes = Math.ceil((perRow * bps) / 8)
-  if (d.length < rowBytes * rows)
-    throw new DngError(
-      tag,
-      `block ${block} has ${d.length} bytes; ${rows} rows of ${perRow} ${bps}-bit samples need ${rowBytes * rows}`
-    )
-  const out = new Uint16Array(perRow * rows)
+  const n = perRow * rows
   if (bps === 8) {
-    for (let i = 0; i < out.length; i++) out[i] = d[i]
+    for (let i = 0; i < n; i++) out[at + i] = d[i]
   } else if (bps === 16) {
     // Little-endian data at an even address is already a Uint16Array on every platform Node runs on.
-    if (little && (d.byteOffset & 1) === 0 && new Uint8Array(new Uint16Array([1]).buffer)[0] === 1)
-      out.set(new Uint16Array(d.buffer, d.byteOffset, out.length))
-    else if (little) for (let i = 0, j = 0; i < out.length; i++, j += 2) out[i] = d[j] | (d[j + 1] << 8)
-    else for (let i = 0, j = 0; i < out.length; i++, j += 2) out[i] = (d[j] << 8) | d[j + 1]
+    if (little && (d.byteOffset & 1) === 0 && LITTLE_ENDIAN_HOST)
+      out.set(new Uint16Array(d.buffer, d.byteOffset, n), at)
+    else if (little) for (let i = 0, j = 0; i < n; i++, j += 2) out[at + i] = d[j] | (d[j + 1] << 8)
+    else for (let i = 0, j = 0; i < n; i++, j += 2) out[at + i] = (d[j] << 8) | d[j + 1]
   } else {
     const m = (1 << bps) - 1
     for (let r = 0; r < rows; r++) {
       let p = r * rowBytes
       let acc = 0
       let bits = 0
-      const o = r * perRow
+      const o = at + r * perRow
       for (let i = 0; i < perRow; i++) {
         while (bits < bps) {
           acc = ((acc << 8) | d[p++]) & 0xffffff
@@ -465,13 +482,14 @@ const unpack = (
       }
     }
   }
-  return out
 }
 
-const undoHorizontalDifference = (s: Uint16Array, w: number, h: number, spp: number, bps: number): void => {
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
+
+const undoHorizontalDifference = (s: Uint16Array, at: number, w: number, h: number, spp: number, bps: number): void => {
   const m = bps === 8 ? 0xff : 0xffff
   for (let r = 0; r < h; r++) {
-    const o = r * w * spp
+    const o = at + r * w * spp
     for (let i = spp; i < w * spp; i++) s[o + i] = (s[o + i] + s[o + i - spp]) & m
   }
 }

@@ -16,7 +16,16 @@ export interface Lj92Frame {
 interface Huffman {
   /** 16-bit lookahead → (code length << 8) | category; 0 marks a code that does not exist. */
   readonly lookup: Uint16Array
+  /**
+   * FAST_BITS-bit lookahead → the whole difference when its code and extra bits fit in FAST_BITS:
+   * (difference << 8) | bits consumed; 0 when they do not (then `lookup` decodes it). 16 KB, so it
+   * stays in the L1 cache where the 128 KB `lookup` does not.
+   */
+  readonly fast: Int32Array
 }
+
+const FAST_BITS = 12
+const FAST_MASK = (1 << FAST_BITS) - 1
 
 const buildHuffman = (counts: ArrayLike<number>, symbols: ArrayLike<number>, tag: string): Huffman => {
   const lookup = new Uint16Array(65536)
@@ -33,7 +42,20 @@ const buildHuffman = (counts: ArrayLike<number>, symbols: ArrayLike<number>, tag
     }
     code <<= 1
   }
-  return { lookup }
+  const fast = new Int32Array(1 << FAST_BITS)
+  for (let i = 0; i < fast.length; i++) {
+    const e = lookup[i << (16 - FAST_BITS)]
+    const len = e >> 8
+    const sym = e & 0xff
+    if (e === 0 || len > FAST_BITS) continue
+    if (sym === 0 || sym === 16) fast[i] = ((sym === 16 ? 32768 : 0) << 8) | len
+    else if (len + sym <= FAST_BITS) {
+      const v = (i >> (FAST_BITS - len - sym)) & ((1 << sym) - 1)
+      const diff = v < 1 << (sym - 1) ? v - (1 << sym) + 1 : v
+      fast[i] = (diff << 8) | (len + sym)
+    }
+  }
+  return { lookup, fast }
 }
 
 /** Read the frame header only (dimensions and components), to size the output before decoding. */
@@ -133,6 +155,68 @@ const parse = (d: Uint8Array, tag: string): Parsed => {
   throw new DngError(tag, "lossless JPEG data ends before its scan (SOS)")
 }
 
+// The unstuffed entropy-coded bytes of the stream being decoded, reused from one tile to the next;
+// a stream larger than KEEP (a whole-image strip) gets its own buffer, so no large one stays alive.
+const KEEP = 1 << 20
+let scratch = new Uint8Array(0)
+const scratchBytes = (n: number): Uint8Array => {
+  if (n > KEEP) return new Uint8Array(n)
+  if (scratch.length < n) scratch = new Uint8Array(Math.min(KEEP, Math.max(n, 2 * scratch.length)))
+  return scratch
+}
+
+/**
+ * Add one row's prediction to its differences, in place in `out` from `at` (`nc` interleaved components).
+ * Predictor 0 marks the first line of the scan or of a restart interval: the first pixel predicts from
+ * `initial`, the others from the left. Otherwise the first pixel predicts from above and the rest by
+ * T.81's predictor 1–7 (Ra left, Rb above, Rc above-left).
+ */
+const predictRow = (
+  out: Uint16Array,
+  at: number,
+  rowLen: number,
+  nc: number,
+  diffs: Int32Array,
+  predictor: number,
+  initial: number,
+  pt: number,
+  mask: number
+): void => {
+  if (predictor === 0) {
+    for (let i = 0; i < nc; i++) out[at + i] = ((initial + diffs[i]) & mask) << pt
+    for (let i = nc; i < rowLen; i++) out[at + i] = (((out[at + i - nc] >> pt) + diffs[i]) & mask) << pt
+    return
+  }
+  const up = at - rowLen
+  for (let i = 0; i < nc; i++) out[at + i] = (((out[up + i] >> pt) + diffs[i]) & mask) << pt
+  switch (predictor) {
+    case 1:
+      for (let i = nc; i < rowLen; i++) out[at + i] = (((out[at + i - nc] >> pt) + diffs[i]) & mask) << pt
+      break
+    case 2:
+      for (let i = nc; i < rowLen; i++) out[at + i] = (((out[up + i] >> pt) + diffs[i]) & mask) << pt
+      break
+    case 3:
+      for (let i = nc; i < rowLen; i++) out[at + i] = (((out[up + i - nc] >> pt) + diffs[i]) & mask) << pt
+      break
+    default:
+      for (let i = nc; i < rowLen; i++) {
+        const ra = out[at + i - nc] >> pt
+        const rb = out[up + i] >> pt
+        const rc = out[up + i - nc] >> pt
+        const pred =
+          predictor === 4
+            ? ra + rb - rc
+            : predictor === 5
+              ? ra + ((rb - rc) >> 1)
+              : predictor === 6
+                ? rb + ((ra - rc) >> 1)
+                : (ra + rb) >> 1
+        out[at + i] = ((pred + diffs[i]) & mask) << pt
+      }
+  }
+}
+
 /**
  * Decode one lossless JPEG stream into `out` from index `outAt` (stream order); returns the frame.
  * Throws when the entropy-coded data ends before the last sample.
@@ -146,20 +230,22 @@ export const decodeLj92Into = (d: Uint8Array, tag: string, out: Uint16Array, out
   if (restart % width !== 0)
     throw new DngError(tag, `lossless JPEG restart interval ${restart} is not a whole number of ${width}-pixel rows`)
   const restartRows = restart / width
-  const luts = tableOf.map((t) => tables[t]!.lookup)
+  const tables_ = tableOf.map((t) => tables[t]!)
+  const table0 = tables_[0]!
   const n = d.length
   // Unstuff the entropy-coded data once (FF 00 → FF, fill bytes dropped), split at RSTn markers, so
   // the hot loop below reads plain bytes.
-  const clean = new Uint8Array(n - scan)
+  const clean = scratchBytes(n - scan)
   const segments: Array<number> = [0]
   let q = 0
   for (let p = scan; p < n;) {
-    const b = d[p]
-    if (b !== 0xff) {
-      clean[q++] = b
-      p++
-      continue
-    }
+    // Plain bytes up to the next 0xFF are copied in one go.
+    const ff = d.indexOf(0xff, p)
+    const stop = ff < 0 ? n : ff
+    clean.set(d.subarray(p, stop), q)
+    q += stop - p
+    p = stop
+    if (p >= n) break
     const nx = p + 1 < n ? d[p + 1] : -1
     if (nx === 0x00) {
       clean[q++] = 0xff
@@ -180,6 +266,9 @@ export const decodeLj92Into = (d: Uint8Array, tag: string, out: Uint16Array, out
   let phantom = 0
   const mask = (1 << (precision - pointTransform)) - 1
   const initial = 1 << (precision - pointTransform - 1)
+  const pt = pointTransform
+  // One row's differences, decoded first; prediction then runs over the row with the predictor fixed.
+  const diffs = new Int32Array(rowLen)
   let rowStart = outAt
   for (let row = 0; row < height; row++) {
     // Restart resets prediction: the row after RSTn is treated as the first line (T.81 H.1.2.1).
@@ -194,22 +283,28 @@ export const decodeLj92Into = (d: Uint8Array, tag: string, out: Uint16Array, out
       acc = 0
       phantom = 0
     }
-    const prev = rowStart - rowLen
-    for (let x = 0; x < width; x++) {
-      for (let c = 0; c < nc; c++) {
-        while (bits <= 16) {
-          if (pos < end) acc = ((acc << 8) | clean[pos++]) >>> 0
-          else {
-            acc = (acc << 8) >>> 0
-            phantom++
-          }
-          bits += 8
+    for (let i = 0, c = 0; i < rowLen; i++) {
+      // Keep at least 17 bits buffered: a 16-bit code lookahead plus one.
+      while (bits <= 16) {
+        if (pos < end) acc = ((acc << 8) | clean[pos++]) >>> 0
+        else {
+          acc = (acc << 8) >>> 0
+          phantom++
         }
-        const e = luts[c][(acc >>> (bits - 16)) & 0xffff]
+        bits += 8
+      }
+      const t = nc === 1 ? table0 : tables_[c]
+      if (++c === nc) c = 0
+      const f = t.fast[(acc >>> (bits - FAST_BITS)) & FAST_MASK]
+      let diff = 0
+      if (f !== 0) {
+        bits -= f & 0xff
+        diff = f >> 8
+      } else {
+        const e = t.lookup[(acc >>> (bits - 16)) & 0xffff]
         if (e === 0) throw new DngError(tag, `lossless JPEG: invalid Huffman code at row ${row}`)
         bits -= e >> 8
         const s = e & 0xff
-        let diff = 0
         if (s === 16) diff = 32768
         else if (s > 0) {
           while (bits < s) {
@@ -224,41 +319,11 @@ export const decodeLj92Into = (d: Uint8Array, tag: string, out: Uint16Array, out
           bits -= s
           diff = v < 1 << (s - 1) ? v - (1 << s) + 1 : v
         }
-        const i = rowStart + x * nc + c
-        let pred: number
-        if (firstLine) pred = x === 0 ? initial : out[i - nc] >> pointTransform
-        else if (x === 0) pred = out[i - rowLen] >> pointTransform
-        else {
-          const ra = out[i - nc] >> pointTransform
-          const rb = out[prev + x * nc + c] >> pointTransform
-          const rc = out[prev + (x - 1) * nc + c] >> pointTransform
-          switch (predictor) {
-            case 1:
-              pred = ra
-              break
-            case 2:
-              pred = rb
-              break
-            case 3:
-              pred = rc
-              break
-            case 4:
-              pred = ra + rb - rc
-              break
-            case 5:
-              pred = ra + ((rb - rc) >> 1)
-              break
-            case 6:
-              pred = rb + ((ra - rc) >> 1)
-              break
-            default:
-              pred = (ra + rb) >> 1
-          }
-        }
-        out[i] = ((pred + diff) & mask) << pointTransform
       }
+      diffs[i] = diff
     }
     if (phantom * 8 > bits) throw new DngError(tag, `lossless JPEG data ends at row ${row} of ${height} (truncated)`)
+    predictRow(out, rowStart, rowLen, nc, diffs, firstLine ? 0 : predictor, initial, pt, mask)
     rowStart += rowLen
   }
   return frame

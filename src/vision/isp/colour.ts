@@ -163,17 +163,3 @@ export const srgbFromCamera = (meta: RawMetadata, mode: ColourMode): Mat3 => {
   }
   return invert(camFromSrgb) ?? IDENTITY
 }
-
-/** Applies a 3×3 to interleaved RGB in place. */
-export const applyMatrix = (rgb: Float64Array, m: Mat3): Float64Array => {
-  const [a, b, c, d, e, f, g, h, i] = m
-  for (let k = 0; k < rgb.length; k += 3) {
-    const r = rgb[k]!,
-      gg = rgb[k + 1]!,
-      bb = rgb[k + 2]!
-    rgb[k] = a * r + b * gg + c * bb
-    rgb[k + 1] = d * r + e * gg + f * bb
-    rgb[k + 2] = g * r + h * gg + i * bb
-  }
-  return rgb
-}

@@ -1,31 +1,65 @@
 /**
  * Stage 7, gamma: clip linear sRGB to [0, 1], then x^(1/γ) or the sRGB transfer curve (IEC 61966-2-1).
  * Above 1/256 the curve is read from a 65 536-step table with linear interpolation (error below 1e-7 for γ ≤ 4,
- * under one float32 step of the output); below, where the curve bends hardest, it is computed exactly.
+ * under one float32 step of the output). Below, where the curve bends hardest: the power curve is
+ * scale-free, (256·x)^(1/γ) = 256^(1/γ) · x^(1/γ), so x is multiplied by 256 until it reaches the table
+ * and the result divided back (error below 1e-8); the sRGB curve is linear there up to 0.0031308 and
+ * computed exactly above.
  */
 import type { IspParams } from "../../domain/isp.js"
 
-const STEPS = 65536
-const EXACT_BELOW = 1 / 256
+export const GAMMA_STEPS = 65536
+export const GAMMA_EXACT_BELOW = 1 / 256
 
-export const encodeGamma = (rgb: Float64Array, p: IspParams["gamma"]): Float32Array => {
-  const out = new Float32Array(rgb.length)
+export interface GammaCurve {
+  /** The exact curve. */
+  readonly curve: (v: number) => number
+  /** Power curve: 256^(−1/γ), the factor one ×256 step below the table takes off; sRGB curve: 0. */
+  readonly down: number
+  /** curve(i / GAMMA_STEPS) for i = 0 … GAMMA_STEPS. */
+  readonly table: Float64Array
+}
+
+// Tables are pure functions of the parameters: built once per curve and kept (a few per process).
+const tables = new Map<string, GammaCurve>()
+
+export const gammaCurve = (p: IspParams["gamma"]): GammaCurve => {
+  const key = `${p.curve}:${p.value}`
+  const hit = tables.get(key)
+  if (hit !== undefined) return hit
   const inv = 1 / p.value
   const curve =
     p.curve === "srgb"
       ? (v: number) => (v <= 0.0031308 ? 12.92 * v : 1.055 * Math.pow(v, 1 / 2.4) - 0.055)
       : (v: number) => Math.pow(v, inv)
-  const table = new Float64Array(STEPS + 1)
-  for (let i = 0; i <= STEPS; i++) table[i] = curve(i / STEPS)
-  for (let i = 0; i < rgb.length; i++) {
-    const raw = rgb[i]!
-    const v = raw > 0 ? (raw < 1 ? raw : 1) : 0
-    if (v < EXACT_BELOW) out[i] = curve(v)
-    else {
-      const f = v * STEPS
-      const j = Math.floor(f)
-      out[i] = j >= STEPS ? table[STEPS]! : table[j]! + (f - j) * (table[j + 1]! - table[j]!)
-    }
+  const table = new Float64Array(GAMMA_STEPS + 1)
+  for (let i = 0; i <= GAMMA_STEPS; i++) table[i] = curve(i / GAMMA_STEPS)
+  const made = { curve, table, down: p.curve === "srgb" ? 0 : Math.pow(256, -inv) }
+  if (tables.size >= 64) tables.clear()
+  tables.set(key, made)
+  return made
+}
+
+/** One value through the curve (`g.table`, `g.down`, `g.curve` passed apart for the hot loops): clipped, then the table. */
+export const gammaOf = (table: Float64Array, down: number, curve: (v: number) => number, raw: number): number => {
+  let v = raw > 0 ? (raw < 1 ? raw : 1) : 0
+  let scale = 1
+  if (v < GAMMA_EXACT_BELOW) {
+    // Far below any 12–16-bit sensor step (or 0): exact.
+    if (down === 0 || v < 1e-30) return curve(v)
+    do {
+      v *= 256
+      scale *= down
+    } while (v < GAMMA_EXACT_BELOW)
   }
+  const f = v * GAMMA_STEPS
+  const j = f | 0 // f < 65 537: a truncation is the floor
+  return scale * (j >= GAMMA_STEPS ? table[GAMMA_STEPS]! : table[j]! + (f - j) * (table[j + 1]! - table[j]!))
+}
+
+export const encodeGamma = (rgb: Float64Array, p: IspParams["gamma"]): Float32Array => {
+  const out = new Float32Array(rgb.length)
+  const { table, down, curve } = gammaCurve(p)
+  for (let i = 0; i < rgb.length; i++) out[i] = gammaOf(table, down, curve, rgb[i]!)
   return out
 }

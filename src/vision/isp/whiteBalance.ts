@@ -1,5 +1,6 @@
 /**
- * Stage 3, white balance: per-channel gains on camera RGB. As shot, the gains are the reciprocals of
+ * Stage 3, white balance: per-channel gains on camera RGB (the ISP folds them into the colour
+ * matrix, pipeline.ts). As shot, the gains are the reciprocals of
  * AsShotNeutral normalised so green is 1; a config can replace them and scale red and blue.
  */
 import type { IspParams } from "../../domain/isp.js"
@@ -14,15 +15,4 @@ export const whiteBalanceGains = (meta: RawMetadata, p: IspParams["white_balance
     if (n.every((v) => v > 0)) g = [n[1]! / n[0]!, 1, n[1]! / n[2]!]
   }
   return [g[0] * p.red_scale, 1, g[2] * p.blue_scale]
-}
-
-/** Multiplies interleaved RGB in place. */
-export const applyGains = (rgb: Float64Array, gains: readonly [number, number, number]): Float64Array => {
-  const [r, g, b] = gains
-  for (let i = 0; i < rgb.length; i += 3) {
-    rgb[i] *= r
-    rgb[i + 1] *= g
-    rgb[i + 2] *= b
-  }
-  return rgb
 }

@@ -8,6 +8,7 @@ import { interpolationWeight, srgbFromCamera } from "../../../src/vision/isp/col
 import { demosaicBilinear, demosaicMalvar, isBayer } from "../../../src/vision/isp/demosaic.js"
 import { renderRaw } from "../../../src/vision/isp/pipeline.js"
 import { resizeArea } from "../../../src/vision/isp/resize.js"
+import { encodeGamma } from "../../../src/vision/isp/gamma.js"
 
 // Expected values: tests/vision/isp/isp_reference.py (NumPy/SciPy, independent formulations).
 interface StageCase {
@@ -139,4 +140,26 @@ describe("resizeArea", () => {
     const flat = new Float32Array(7 * 5 * 3).fill(0.25)
     for (const v of resizeArea({ width: 7, height: 5, data: flat }, 3, 4, 1)) expect(v).toBeCloseTo(0.25, 6)
   })
+})
+
+describe("gamma", () => {
+  // The definition itself is the reference: x^(1/γ), and IEC 61966-2-1's sRGB curve.
+  const srgb = (v: number) => (v <= 0.0031308 ? 12.92 * v : 1.055 * Math.pow(v, 1 / 2.4) - 0.055)
+  const inputs: number[] = [0, 1, 1.5, -0.2, 1e-40, 1e-31, 0.0031308, 1 / 256, 1 / 65536, 0.5 / 65536]
+  for (let e = -30; e <= 0; e += 0.01) inputs.push(Math.pow(2, e), Math.pow(2, e) * 1.0000003)
+  for (const [name, p, exact] of [
+    ["power 2.2", { curve: "power", value: 2.2 }, (v: number) => Math.pow(v, 1 / 2.2)],
+    ["power 1.0", { curve: "power", value: 1 }, (v: number) => v],
+    ["power 4", { curve: "power", value: 4 }, (v: number) => Math.pow(v, 1 / 4)],
+    ["srgb", { curve: "srgb", value: 2.2 }, srgb]
+  ] as const) {
+    it(`${name}: table + scaling within 1e-7 of the exact curve from 2^-30 to 1 (clipped outside [0, 1])`, () => {
+      const out = encodeGamma(Float64Array.from(inputs), p)
+      for (const [i, x] of inputs.entries()) {
+        const v = Math.min(1, Math.max(0, x))
+        // float32 output: its own rounding (≤ 6e-8 below 1) on top of the table's error.
+        expect(Math.abs(out[i]! - exact(v)), `x = ${x}`).toBeLessThan(1e-7)
+      }
+    })
+  }
 })
