@@ -2,12 +2,13 @@ import { FileSystem } from "@effect/platform"
 import { Effect } from "effect"
 import * as path from "node:path"
 import { readOptionsFor, validateColumns } from "../../domain/contract.js"
-import { readCsvChunks } from "../../domain/csvReader.js"
+import { readCsvChunks, rereadPass } from "../../domain/csvReader.js"
 import { createHash } from "node:crypto"
 import type { PipelineConfig } from "../../domain/config.js"
 import { type DatasetSpec, decodeDatasetSpec } from "../../domain/dataset.js"
 import { ContractViolation, DatasetNotFound, UsageError } from "../../domain/errors.js"
-import { type Frame, parseCsv, type RawTable } from "../../domain/table.js"
+import type { Frame } from "../../domain/table.js"
+import type { ColumnTable } from "../../domain/columnTable.js"
 import { missingRule } from "../../domain/missing.js"
 import { readYamlFile } from "../loadConfig.js"
 import { tableToFrame } from "../splitData.js"
@@ -32,8 +33,12 @@ export const loadDatasetSpec = Effect.fn("data.loadSpec")(function* (config: Pip
 export interface LoadedBatch {
   readonly file: string
   readonly sha256: string
-  /** The raw cells, read only for a labelled batch (staging merges them into a new dataset version). */
-  readonly table: RawTable
+  readonly header: ReadonlyArray<string>
+  /**
+   * A labelled batch's every column as text (dictionary codes, -1 for a missing cell), read only for a
+   * labelled batch: staging writes the rows it merges into a new dataset version with the batch's own text.
+   */
+  readonly cells: ColumnTable | null
   readonly frame: Frame
 }
 
@@ -61,23 +66,26 @@ export const readBatch = Effect.fn("drift.readBatch")(function* (
   const batchSpec = { ...spec, constraints: { ...constraints, min_rows: 1 } }
   // the same reader and contract as data preparation, hashing the chunks it reads
   const hash = createHash("sha256")
-  const read = readCsvChunks(
-    function* () {
-      const step = 1 << 22
-      for (let o = 0; o < bytes.length; o += step) yield bytes.subarray(o, Math.min(bytes.length, o + step))
-    },
-    { ...readOptionsFor(spec, missingRule(spec)), sizeHint: bytes.length },
-    (chunk) => hash.update(chunk)
+  const chunks = function* () {
+    const step = 1 << 22
+    for (let o = 0; o < bytes.length; o += step) yield bytes.subarray(o, Math.min(bytes.length, o + step))
+  }
+  const rule = missingRule(spec)
+  const read = readCsvChunks(chunks, { ...readOptionsFor(spec, rule), sizeHint: bytes.length }, (chunk) =>
+    hash.update(chunk)
   )
   const result = validateColumns(read, batchSpec, { requireTarget: options.labelled })
   if (result.violations.length > 0)
     return yield* Effect.fail(new ContractViolation({ dataset: spec.name, file: abs, violations: result.violations }))
-  let table: RawTable = { header: read.header, rows: [], lines: [] }
-  if (options.labelled) {
-    const parsed = parseCsv(new TextDecoder().decode(bytes), missingRule(spec))
-    if (parsed._tag === "invalid")
-      return yield* Effect.fail(new ContractViolation({ dataset: spec.name, file: abs, violations: parsed.violations }))
-    table = parsed.table
-  }
-  return { file: abs, sha256: hash.digest("hex"), table, frame: tableToFrame(result.table) } satisfies LoadedBatch
+  // the same reader again, every column as strings (the file already passed the structural checks above)
+  const cells = options.labelled
+    ? rereadPass(chunks, { naValues: rule.tokens, naNumbers: rule.numbers, sizeHint: bytes.length }, read.header).table
+    : null
+  return {
+    file: abs,
+    sha256: hash.digest("hex"),
+    header: read.header,
+    cells,
+    frame: tableToFrame(result.table)
+  } satisfies LoadedBatch
 })
