@@ -170,10 +170,15 @@ export const trainStage = Effect.fn("stage.training")(function* (
   yield* storage.writeOnce(keys.metadata, JSON.stringify(metadata, null, 2) + "\n")
   // The drift reference travels with the model: monitoring never re-reads the training CSV.
   if (image === undefined) {
-    const spec = prepared.spec
-    const trainRaw = yield* readFrame(prepared.splits.train.key, spec, spec.features)
-    const profile = yield* detector.profile(featureFrame(trainRaw, spec.features), ctx.config.random_seed)
-    yield* storage.writeOnce(keys.profile, JSON.stringify(profile) + "\n")
+    // made by preprocessing from the same train rows (a workspace preprocessed before that has none yet)
+    const made = preprocessedKeys(pre.key).profile(ctx.config.random_seed)
+    if (yield* storage.exists(made)) yield* storage.writeOnce(keys.profile, yield* storage.read(made))
+    else {
+      const spec = prepared.spec
+      const trainRaw = yield* readFrame(prepared.splits.train.key, spec, spec.features)
+      const profile = yield* detector.profile(featureFrame(trainRaw, spec.features), ctx.config.random_seed)
+      yield* storage.writeOnce(keys.profile, JSON.stringify(profile) + "\n")
+    }
   } else {
     // Image drift reference: a seeded sample of training images (pixels; embeddings come from the model).
     const n = Math.min(x.rows, 300)
