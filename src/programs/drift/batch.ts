@@ -1,5 +1,6 @@
 import { FileSystem } from "@effect/platform"
 import { Effect } from "effect"
+import * as nodeFs from "node:fs"
 import * as path from "node:path"
 import { readOptionsFor, validateColumns } from "../../domain/contract.js"
 import { readCsvChunks, rereadPass } from "../../domain/csvReader.js"
@@ -52,34 +53,49 @@ export const readBatch = Effect.fn("drift.readBatch")(function* (
   spec: DatasetSpec,
   options: { readonly labelled: boolean }
 ) {
-  const fs = yield* FileSystem.FileSystem
   const abs = path.resolve(file)
-  const bytes = yield* fs.readFile(abs).pipe(
-    Effect.mapError(
-      (e) =>
-        new UsageError({
-          message: `cannot read the batch ${abs}: ${e._tag === "SystemError" && e.reason === "NotFound" ? "no such file" : e.message}`
-        })
-    )
-  )
+  const cannotRead = (e: unknown) =>
+    new UsageError({
+      message: `cannot read the batch ${abs}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : e instanceof Error ? e.message : String(e)}`
+    })
+  const size = yield* Effect.try({
+    try: () => {
+      const st = nodeFs.statSync(abs)
+      if (!st.isFile()) throw new Error("not a file")
+      nodeFs.accessSync(abs, nodeFs.constants.R_OK)
+      return st.size
+    },
+    catch: cannotRead
+  })
   const { max_rows: _drop, ...constraints } = spec.constraints
   const batchSpec = { ...spec, constraints: { ...constraints, min_rows: 1 } }
   // the same reader and contract as data preparation, hashing the chunks it reads
   const hash = createHash("sha256")
+  // the file in 4 MiB pieces (never held whole: a batch can be as large as the training data); again for a second pass
   const chunks = function* () {
-    const step = 1 << 22
-    for (let o = 0; o < bytes.length; o += step) yield bytes.subarray(o, Math.min(bytes.length, o + step))
+    const fd = nodeFs.openSync(abs, "r")
+    try {
+      const buf = new Uint8Array(1 << 22)
+      for (let n; (n = nodeFs.readSync(fd, buf, 0, buf.length, null)) > 0;) yield buf.subarray(0, n)
+    } finally {
+      nodeFs.closeSync(fd)
+    }
   }
   const rule = missingRule(spec)
-  const read = readCsvChunks(chunks, { ...readOptionsFor(spec, rule), sizeHint: bytes.length }, (chunk) =>
-    hash.update(chunk)
-  )
+  const read = yield* Effect.try({
+    try: () => readCsvChunks(chunks, { ...readOptionsFor(spec, rule), sizeHint: size }, (chunk) => hash.update(chunk)),
+    catch: cannotRead
+  })
   const result = validateColumns(read, batchSpec, { requireTarget: options.labelled })
   if (result.violations.length > 0)
     return yield* Effect.fail(new ContractViolation({ dataset: spec.name, file: abs, violations: result.violations }))
   // the same reader again, every column as strings (the file already passed the structural checks above)
   const cells = options.labelled
-    ? rereadPass(chunks, { naValues: rule.tokens, naNumbers: rule.numbers, sizeHint: bytes.length }, read.header).table
+    ? yield* Effect.try({
+        try: () =>
+          rereadPass(chunks, { naValues: rule.tokens, naNumbers: rule.numbers, sizeHint: size }, read.header).table,
+        catch: cannotRead
+      })
     : null
   return {
     file: abs,
