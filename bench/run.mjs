@@ -11,6 +11,8 @@ const all = {
   startup: ["bench/startup.ts"],
   ml: ["bench/ml.ts", "--skip-slow"],
   drift: ["bench/drift.ts"],
+  // drift monitor --batch on the 1M-row file beside pandas + SciPy (bench/drift_scale_reference.py)
+  drift_scale: ["bench/drift_scale.ts"],
   serve: ["bench/serve.ts"],
   cnn: ["bench/cnn.ts"],
   registry_crash: ["bench/registry_crash.ts", "50"],

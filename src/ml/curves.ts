@@ -16,22 +16,51 @@ const binaryClfCurve = (yTrue: ArrayLike<number>, score: ArrayLike<number>, what
     if (v !== 0 && v !== 1) throw new LearnerInputError(`${what}: y_true must be 0/1, got ${v}`)
     if (!Number.isFinite(score[i]!)) throw new LearnerInputError(`${what}: score ${i} is not finite`)
   }
-  // Stable descending order: equal scores stay grouped, and their order does not matter for the counts.
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => score[b]! - score[a]!)
   const fps: number[] = [],
     tps: number[] = [],
     thresholds: number[] = []
-  let tp = 0
-  for (let k = 0; k < n; k++) {
-    const i = order[k]!
-    tp += yTrue[i]!
-    if (k === n - 1 || score[order[k + 1]!] !== score[i]) {
-      tps.push(tp)
-      fps.push(k + 1 - tp)
-      thresholds.push(score[i]!)
-    }
-  }
+  scoreGroups(yTrue, score, (threshold, tp, fp) => {
+    tps.push(tp)
+    fps.push(fp)
+    thresholds.push(threshold)
+  })
   return { fps, tps, thresholds }
+}
+
+/**
+ * Walks the distinct scores from the highest down, calling `group(score, tp, fp)` with the positives and
+ * negatives scoring at least that much. The scores of each class are sorted apart with the typed-array sort
+ * and merged (an index sort with a comparator took about a second on 200k rows); only counts leave a
+ * group, so the order of equal scores does not matter. Scores must be finite, labels 0/1.
+ */
+export const scoreGroups = (
+  yTrue: ArrayLike<number>,
+  score: ArrayLike<number>,
+  group: (score: number, tp: number, fp: number) => void
+): void => {
+  const n = yTrue.length
+  let np = 0
+  for (let i = 0; i < n; i++) if (yTrue[i] === 1) np++
+  const pos = new Float64Array(np)
+  const neg = new Float64Array(n - np)
+  for (let i = 0, a = 0, b = 0; i < n; i++) {
+    const v = score[i]!
+    // NaN has no place in a ranking (and would never leave its group below)
+    if (v !== v) throw new LearnerInputError(`score ${i} is NaN`)
+    // +0 for -0: the two are one score, as the comparator saw them
+    if (yTrue[i] === 1) pos[a++] = score[i]! + 0
+    else neg[b++] = score[i]! + 0
+  }
+  pos.sort()
+  neg.sort()
+  let p = np - 1,
+    q = n - np - 1
+  while (p >= 0 || q >= 0) {
+    const t = q < 0 || (p >= 0 && pos[p]! >= neg[q]!) ? pos[p]! : neg[q]!
+    while (p >= 0 && pos[p] === t) p--
+    while (q >= 0 && neg[q] === t) q--
+    group(t, np - 1 - p, n - np - 1 - q)
+  }
 }
 
 export interface RocCurve {
@@ -59,11 +88,20 @@ export const rocCurve = (yTrue: ArrayLike<number>, score: ArrayLike<number>): Ro
     tps = keep.map((i) => tps[i]!)
     thresholds = keep.map((i) => thresholds[i]!)
   }
-  return {
-    fpr: [0, ...fps.map((f) => f / negatives)],
-    tpr: [0, ...tps.map((t) => t / positives)],
-    thresholds: [thresholds[0]! + 1, ...thresholds]
+  // by loops: a spread of a data-sized array goes through the iterator protocol (slow) and is what issue #10 bans
+  const m = fps.length
+  const fpr = new Array<number>(m + 1),
+    tpr = new Array<number>(m + 1),
+    th = new Array<number>(m + 1)
+  fpr[0] = 0
+  tpr[0] = 0
+  th[0] = thresholds[0]! + 1
+  for (let i = 0; i < m; i++) {
+    fpr[i + 1] = fps[i]! / negatives
+    tpr[i + 1] = tps[i]! / positives
+    th[i + 1] = thresholds[i]!
   }
+  return { fpr, tpr, thresholds: th }
 }
 
 export interface PrecisionRecallCurve {

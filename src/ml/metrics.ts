@@ -1,3 +1,4 @@
+import { scoreGroups } from "./curves.js"
 import { LearnerInputError } from "./matrix.js"
 
 /**
@@ -136,22 +137,14 @@ export const rocAuc = (yTrue: Labels, score: ArrayLike<number>): number => {
   }
   const neg = n - pos
   if (pos === 0 || neg === 0) throw new LearnerInputError("roc_auc: y_true has a single class; ROC AUC is undefined")
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => score[b]! - score[a]!)
-  let tp = 0,
-    fp = 0,
-    prevTp = 0,
+  let prevTp = 0,
     prevFp = 0,
     area = 0
-  for (let k = 0; k < n; k++) {
-    const i = order[k]!
-    if (yTrue[i] === 1) tp++
-    else fp++
-    if (k === n - 1 || score[order[k + 1]!] !== score[i]) {
-      area += ((fp - prevFp) * (tp + prevTp)) / 2
-      prevTp = tp
-      prevFp = fp
-    }
-  }
+  scoreGroups(yTrue, score, (_, tp, fp) => {
+    area += ((fp - prevFp) * (tp + prevTp)) / 2
+    prevTp = tp
+    prevFp = fp
+  })
   return area / (pos * neg)
 }
 

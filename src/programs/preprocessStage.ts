@@ -9,7 +9,8 @@ import { encodeTable } from "../domain/arrowIpc.js"
 import { type ColumnTable, selectColumns, tableColumn, type TableColumn } from "../domain/columnTable.js"
 import { fitColumnTransformer, transformFrameColumns } from "../ml/preprocess.js"
 import { Storage } from "../services/Storage.js"
-import { classesOf, readTable } from "./splitData.js"
+import { classesOf, readTable, tableToFrame } from "./splitData.js"
+import { DriftDetector } from "../services/DriftDetector.js"
 import type { PipelineContext, PreparedData, Preprocessed } from "./pipelineTypes.js"
 import { datasetKeys, preprocessedKeys } from "./workspace.js"
 import { ImageSplitSchema, readWorkspaceJson } from "./workspaceJson.js"
@@ -101,6 +102,14 @@ export const preprocessStage = Effect.fn("stage.preprocessing")(function* (ctx: 
   }
   yield* storage.write(files.featureMap, JSON.stringify(featureMap, null, 2) + "\n")
   yield* storage.write(files.transform, JSON.stringify(transform) + "\n")
+  // The drift reference of the raw train features, from the rows taken above: training copies it into the
+  // model's artifacts instead of taking the train rows out of the snapshot a second time.
+  const detector = yield* DriftDetector
+  const profileKey = files.profile(ctx.config.random_seed)
+  if (!(yield* storage.exists(profileKey))) {
+    const profile = yield* detector.profile(tableToFrame(trainX), ctx.config.random_seed)
+    yield* storage.writeOnce(profileKey, JSON.stringify(profile) + "\n")
+  }
   const preprocessed: Preprocessed = { key, transform, transformHash, featureMap, unknownCategories }
   return {
     preprocessed,

@@ -46,12 +46,13 @@ export const readPreprocessed = Effect.fn("data.readPreprocessed")(function* (
   const p = features.length
   // on shared memory: a learner's worker threads read it as it is, without a copy of the whole matrix
   const data = new Float64Array(new SharedArrayBuffer(Math.max(1, n * p) * Float64Array.BYTES_PER_ELEMENT), 0, n * p)
-  for (let j = 0; j < p; j++) {
-    const c = features[j]!
+  const cols: Float64Array[] = []
+  for (const c of features) {
     if (!isNumeric(c)) return yield* Effect.die(new Error(`${key}: feature ${c.name} is not numeric`))
-    const v = c.values
-    for (let i = 0, o = j; i < n; i++, o += p) data[o] = v[i]!
+    cols.push(c.values)
   }
+  // row by row: the matrix is written in order (a column at a time would revisit every cache line p times)
+  for (let i = 0, o = 0; i < n; i++) for (let j = 0; j < p; j++, o++) data[o] = cols[j]![i]!
   const y = new Float64Array(n)
   const index = classes === null ? undefined : new Map(classes.map((c, i) => [c, i]))
   if (isNumeric(target)) {
@@ -169,10 +170,15 @@ export const trainStage = Effect.fn("stage.training")(function* (
   yield* storage.writeOnce(keys.metadata, JSON.stringify(metadata, null, 2) + "\n")
   // The drift reference travels with the model: monitoring never re-reads the training CSV.
   if (image === undefined) {
-    const spec = prepared.spec
-    const trainRaw = yield* readFrame(prepared.splits.train.key, spec, spec.features)
-    const profile = yield* detector.profile(featureFrame(trainRaw, spec.features), ctx.config.random_seed)
-    yield* storage.writeOnce(keys.profile, JSON.stringify(profile) + "\n")
+    // made by preprocessing from the same train rows (a workspace preprocessed before that has none yet)
+    const made = preprocessedKeys(pre.key).profile(ctx.config.random_seed)
+    if (yield* storage.exists(made)) yield* storage.writeOnce(keys.profile, yield* storage.read(made))
+    else {
+      const spec = prepared.spec
+      const trainRaw = yield* readFrame(prepared.splits.train.key, spec, spec.features)
+      const profile = yield* detector.profile(featureFrame(trainRaw, spec.features), ctx.config.random_seed)
+      yield* storage.writeOnce(keys.profile, JSON.stringify(profile) + "\n")
+    }
   } else {
     // Image drift reference: a seeded sample of training images (pixels; embeddings come from the model).
     const n = Math.min(x.rows, 300)

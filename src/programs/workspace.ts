@@ -42,7 +42,9 @@ export const preprocessedKeys = (key: string) => ({
   tensor: (part: SplitPart) => `${key}/${part}.dgt`,
   sidecar: (part: SplitPart) => `${key}/${part}.json`,
   featureMap: `${key}/feature_map.json`,
-  transform: `${key}/transform.json`
+  transform: `${key}/transform.json`,
+  /** The drift reference profile of the raw train features (made here, where the train rows are already taken). */
+  profile: (seed: number) => `${key}/reference_profile-${seed}.json`
 })
 
 export const artifactKeys = (runId: string) => ({

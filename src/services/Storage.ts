@@ -18,6 +18,11 @@ export class Storage extends Context.Tag("driftgate/Storage")<
     readonly root: string
     readonly read: (key: string) => Effect.Effect<Uint8Array, StorageError>
     readonly readText: (key: string) => Effect.Effect<string, StorageError>
+    /**
+     * Reads a file in pieces, in order, handing each to `chunk` (a view valid only during the call): a log
+     * can outgrow the longest string JavaScript allows, and a reader of lines needs one piece at a time.
+     */
+    readonly readChunks: (key: string, chunk: (bytes: Uint8Array) => void) => Effect.Effect<void, StorageError>
     readonly write: (key: string, data: StorageData) => Effect.Effect<void, StorageError>
     /** Writes only if the key is absent (immutable, content-addressed data); true when it wrote. */
     readonly writeOnce: (key: string, data: StorageData) => Effect.Effect<boolean, StorageError>
@@ -32,6 +37,9 @@ export class Storage extends Context.Tag("driftgate/Storage")<
     readonly locate: (key: string) => string
   }
 >() {}
+
+/** The piece size readChunks hands out (1 MiB). */
+export const READ_CHUNK_BYTES = 1 << 20
 
 /** Rejects keys that would escape the workspace. */
 export const checkKey = (key: string): string | undefined => {

@@ -184,10 +184,12 @@ export const profileNumericColumn = (
   // mean and std in input order, so they equal np.mean / np.std of the same column
   const mean = n > 0 ? npMean(finite) : Number.NaN
   const std = n > 0 ? npStd(finite) : Number.NaN
-  const sortedAll = sortFloat64(finite.slice())
-  const unique = countDistinctSorted(sortedAll)
   const sampled = n > maxSample
-  const kept = sampled ? seededSample(finite, maxSample, seed) : sortedAll
+  // the sample is drawn in input order first; then the copy finiteValues made is sorted in place (no second copy)
+  const sample = sampled ? seededSample(finite, maxSample, seed) : null
+  const sortedAll = sortFloat64(finite)
+  const unique = countDistinctSorted(sortedAll)
+  const kept = sample ?? sortedAll
   return {
     name,
     kind: "numeric",

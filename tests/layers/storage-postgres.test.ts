@@ -37,6 +37,14 @@ const big = (() => {
   return b
 })()
 
+/** A file read through readChunks, joined again, with the number of pieces. */
+const chunked = (s: Storage["Type"], key: string) =>
+  Effect.gen(function* () {
+    const pieces: Buffer[] = []
+    yield* s.readChunks(key, (b) => pieces.push(Buffer.from(b)))
+    return { bytes: Buffer.concat(pieces), pieces: pieces.length }
+  })
+
 const script = (s: Storage["Type"]) =>
   Effect.gen(function* () {
     yield* s.write("artifacts/r1/model/model.json", '{"a":1}')
@@ -60,14 +68,21 @@ const script = (s: Storage["Type"]) =>
       big: (yield* s.read("artifacts/r1/model/w.bin")).length,
       same: Buffer.compare(Buffer.from(yield* s.read("artifacts/r1/model/w.bin")), Buffer.from(big)) === 0,
       history: yield* s.readText("drift/iris/history.jsonl"),
-      csv: yield* s.readText("datasets/iris/abc/data.csv")
+      csv: yield* s.readText("datasets/iris/abc/data.csv"),
+      // in pieces: the same bytes, a 2-chunk-and-more blob in more than one piece
+      bigChunked: yield* Effect.map(chunked(s, "artifacts/r1/model/w.bin"), (c) => ({
+        same: Buffer.compare(c.bytes, Buffer.from(big)) === 0,
+        pieces: c.pieces > 1
+      })),
+      historyChunked: (yield* chunked(s, "drift/iris/history.jsonl")).bytes.toString("utf8")
     }
     const exists = [yield* s.exists("reports/r1/report.json"), yield* s.exists("reports/r2/report.json")]
     yield* s.remove("reports/r1")
     const afterRemove = [yield* s.exists("reports/r1/report.json"), yield* s.list("reports")]
     const missing = (yield* Effect.flip(s.read("artifacts/nope/model.json")))._tag
+    const missingChunks = (yield* Effect.flip(s.readChunks("artifacts/nope/model.json", () => undefined)))._tag
     const badKey = (yield* Effect.flip(s.write("artifacts/../x", "y"))).message
-    return { once, listed, read, exists, afterRemove, missing, badKey }
+    return { once, listed, read, exists, afterRemove, missing, missingChunks, badKey }
   })
 
 describePg("StoragePostgres", () => {

@@ -3,7 +3,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { randomBytes } from "node:crypto"
 import { StorageError } from "../../domain/errors.js"
-import { Storage, type StorageData, checkKey } from "../../services/Storage.js"
+import { READ_CHUNK_BYTES, Storage, type StorageData, checkKey } from "../../services/Storage.js"
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e))
 
@@ -75,6 +75,16 @@ export const makeStorageFs = (root: string) => {
         return new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
       }),
     readText: (key) => attempt("read", key, (p) => fs.readFileSync(p, "utf8")),
+    readChunks: (key, chunk) =>
+      attempt("read", key, (p) => {
+        const fd = fs.openSync(p, "r")
+        try {
+          const buf = new Uint8Array(READ_CHUNK_BYTES)
+          for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0;) chunk(buf.subarray(0, n))
+        } finally {
+          fs.closeSync(fd)
+        }
+      }),
     write: (key, data) =>
       attempt("write", key, (p) => {
         atomicWrite(p, data, false)

@@ -1,6 +1,6 @@
 import { Effect, Layer } from "effect"
 import { StorageError } from "../../domain/errors.js"
-import { Storage, type StorageData, checkKey } from "../../services/Storage.js"
+import { READ_CHUNK_BYTES, Storage, type StorageData, checkKey } from "../../services/Storage.js"
 
 /** Workspace files in memory, for tests and embedding; same key rules as StorageFs. */
 export const makeStorageMemory = () => {
@@ -38,6 +38,17 @@ export const makeStorageMemory = () => {
     root: "memory://",
     read: (key) => Effect.map(get("read", key), (b) => new Uint8Array(b)),
     readText: (key) => Effect.map(get("read", key), (b) => dec.decode(b)),
+    readChunks: (key, chunk) =>
+      Effect.flatMap(get("read", key), (b) =>
+        Effect.try({
+          try: () => {
+            for (let o = 0; o < b.length; o += READ_CHUNK_BYTES)
+              chunk(b.subarray(o, Math.min(b.length, o + READ_CHUNK_BYTES)))
+          },
+          catch: (e) =>
+            new StorageError({ op: "read", key, message: e instanceof Error ? e.message : String(e), cause: e })
+        })
+      ),
     write: (key, data) =>
       Effect.zipRight(
         check("write", key),

@@ -2,7 +2,7 @@ import { Effect, Layer } from "effect"
 import type * as Pg from "pg"
 import { createHash } from "node:crypto"
 import { StorageError } from "../../domain/errors.js"
-import { checkKey, Storage, type StorageData } from "../../services/Storage.js"
+import { checkKey, READ_CHUNK_BYTES, Storage, type StorageData } from "../../services/Storage.js"
 import { PostgresDatabase } from "../postgres/PostgresDatabase.js"
 import { makeStorageFs } from "./StorageFs.js"
 
@@ -128,6 +128,15 @@ export const makeStoragePostgres = (root: string, pg: PostgresDatabase["Type"]) 
       isSharedKey(key)
         ? shared("read", key, async () => Buffer.from(await readShared(key)).toString("utf8"))
         : local.readText(key),
+    // a shared blob is checked against its SHA-256 as a whole before any of it is handed out
+    readChunks: (key, chunk) =>
+      isSharedKey(key)
+        ? shared("read", key, async () => {
+            const b = await readShared(key)
+            for (let o = 0; o < b.length; o += READ_CHUNK_BYTES)
+              chunk(b.subarray(o, Math.min(b.length, o + READ_CHUNK_BYTES)))
+          })
+        : local.readChunks(key, chunk),
     write: (key, data) => (isSharedKey(key) ? Effect.asVoid(put("write", key, data, false)) : local.write(key, data)),
     writeOnce: (key, data) => (isSharedKey(key) ? put("write", key, data, true) : local.writeOnce(key, data)),
     append: (key, data) =>
@@ -204,6 +213,7 @@ export const makeStorageSplit = (root: string, sharedDir: string) => {
     root: local.root,
     read: (key) => pick(key).read(key),
     readText: (key) => pick(key).readText(key),
+    readChunks: (key, chunk) => pick(key).readChunks(key, chunk),
     write: (key, data) => pick(key).write(key, data),
     writeOnce: (key, data) => pick(key).writeOnce(key, data),
     append: (key, data) => pick(key).append(key, data),

@@ -1,13 +1,15 @@
 import { FileSystem } from "@effect/platform"
 import { Effect } from "effect"
+import * as nodeFs from "node:fs"
 import * as path from "node:path"
 import { readOptionsFor, validateColumns } from "../../domain/contract.js"
-import { readCsvChunks } from "../../domain/csvReader.js"
+import { readCsvChunks, rereadPass } from "../../domain/csvReader.js"
 import { createHash } from "node:crypto"
 import type { PipelineConfig } from "../../domain/config.js"
 import { type DatasetSpec, decodeDatasetSpec } from "../../domain/dataset.js"
 import { ContractViolation, DatasetNotFound, UsageError } from "../../domain/errors.js"
-import { type Frame, parseCsv, type RawTable } from "../../domain/table.js"
+import type { Frame } from "../../domain/table.js"
+import type { ColumnTable } from "../../domain/columnTable.js"
 import { missingRule } from "../../domain/missing.js"
 import { readYamlFile } from "../loadConfig.js"
 import { tableToFrame } from "../splitData.js"
@@ -32,8 +34,12 @@ export const loadDatasetSpec = Effect.fn("data.loadSpec")(function* (config: Pip
 export interface LoadedBatch {
   readonly file: string
   readonly sha256: string
-  /** The raw cells, read only for a labelled batch (staging merges them into a new dataset version). */
-  readonly table: RawTable
+  readonly header: ReadonlyArray<string>
+  /**
+   * A labelled batch's every column as text (dictionary codes, -1 for a missing cell), read only for a
+   * labelled batch: staging writes the rows it merges into a new dataset version with the batch's own text.
+   */
+  readonly cells: ColumnTable | null
   readonly frame: Frame
 }
 
@@ -47,37 +53,55 @@ export const readBatch = Effect.fn("drift.readBatch")(function* (
   spec: DatasetSpec,
   options: { readonly labelled: boolean }
 ) {
-  const fs = yield* FileSystem.FileSystem
   const abs = path.resolve(file)
-  const bytes = yield* fs.readFile(abs).pipe(
-    Effect.mapError(
-      (e) =>
-        new UsageError({
-          message: `cannot read the batch ${abs}: ${e._tag === "SystemError" && e.reason === "NotFound" ? "no such file" : e.message}`
-        })
-    )
-  )
+  const cannotRead = (e: unknown) =>
+    new UsageError({
+      message: `cannot read the batch ${abs}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : e instanceof Error ? e.message : String(e)}`
+    })
+  const size = yield* Effect.try({
+    try: () => {
+      const st = nodeFs.statSync(abs)
+      if (!st.isFile()) throw new Error("not a file")
+      nodeFs.accessSync(abs, nodeFs.constants.R_OK)
+      return st.size
+    },
+    catch: cannotRead
+  })
   const { max_rows: _drop, ...constraints } = spec.constraints
   const batchSpec = { ...spec, constraints: { ...constraints, min_rows: 1 } }
   // the same reader and contract as data preparation, hashing the chunks it reads
   const hash = createHash("sha256")
-  const read = readCsvChunks(
-    function* () {
-      const step = 1 << 22
-      for (let o = 0; o < bytes.length; o += step) yield bytes.subarray(o, Math.min(bytes.length, o + step))
-    },
-    { ...readOptionsFor(spec, missingRule(spec)), sizeHint: bytes.length },
-    (chunk) => hash.update(chunk)
-  )
+  // the file in 4 MiB pieces (never held whole: a batch can be as large as the training data); again for a second pass
+  const chunks = function* () {
+    const fd = nodeFs.openSync(abs, "r")
+    try {
+      const buf = new Uint8Array(1 << 22)
+      for (let n; (n = nodeFs.readSync(fd, buf, 0, buf.length, null)) > 0;) yield buf.subarray(0, n)
+    } finally {
+      nodeFs.closeSync(fd)
+    }
+  }
+  const rule = missingRule(spec)
+  const read = yield* Effect.try({
+    try: () => readCsvChunks(chunks, { ...readOptionsFor(spec, rule), sizeHint: size }, (chunk) => hash.update(chunk)),
+    catch: cannotRead
+  })
   const result = validateColumns(read, batchSpec, { requireTarget: options.labelled })
   if (result.violations.length > 0)
     return yield* Effect.fail(new ContractViolation({ dataset: spec.name, file: abs, violations: result.violations }))
-  let table: RawTable = { header: read.header, rows: [], lines: [] }
-  if (options.labelled) {
-    const parsed = parseCsv(new TextDecoder().decode(bytes), missingRule(spec))
-    if (parsed._tag === "invalid")
-      return yield* Effect.fail(new ContractViolation({ dataset: spec.name, file: abs, violations: parsed.violations }))
-    table = parsed.table
-  }
-  return { file: abs, sha256: hash.digest("hex"), table, frame: tableToFrame(result.table) } satisfies LoadedBatch
+  // the same reader again, every column as strings (the file already passed the structural checks above)
+  const cells = options.labelled
+    ? yield* Effect.try({
+        try: () =>
+          rereadPass(chunks, { naValues: rule.tokens, naNumbers: rule.numbers, sizeHint: size }, read.header).table,
+        catch: cannotRead
+      })
+    : null
+  return {
+    file: abs,
+    sha256: hash.digest("hex"),
+    header: read.header,
+    cells,
+    frame: tableToFrame(result.table)
+  } satisfies LoadedBatch
 })

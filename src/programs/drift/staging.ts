@@ -4,9 +4,10 @@ import * as path from "node:path"
 import type { PipelineConfig } from "../../domain/config.js"
 import { AlreadyStaged, ContractViolation, NotStaged, UsageError } from "../../domain/errors.js"
 import { sha256Hex } from "../../domain/hash.js"
+import { isNumeric } from "../../domain/columnTable.js"
 import { uuidv7 } from "../../domain/ids.js"
 import { splitIndices } from "../../domain/split.js"
-import { type Frame, writeCsv } from "../../domain/table.js"
+import type { Frame } from "../../domain/table.js"
 import { takeFrameRows } from "../../ml/frame.js"
 import { Storage } from "../../services/Storage.js"
 import { predictFrame } from "../modelBundle.js"
@@ -17,6 +18,7 @@ import { loadDatasetSpec, readBatch } from "./batch.js"
 import { stageImageTraining } from "./imageStaging.js"
 import { deployedReference } from "./reference.js"
 import { activeStaging, type Staging } from "./stagingState.js"
+import { collect, holdoutCsv, mergedCsv, rawHeaderOf } from "./stagingCsv.js"
 
 /**
  * `drift stage-training`: a labelled drifted batch (columns in any order) is validated with the
@@ -48,7 +50,7 @@ export const stageTraining = Effect.fn("program.stageTraining")(function* (args:
   const spec = yield* loadDatasetSpec(config, args.configDir)
   const batch = yield* readBatch(args.batch, spec, { labelled: true })
   const known = new Set([...spec.features, spec.target])
-  const extra = batch.table.header.filter((h) => !known.has(h))
+  const extra = batch.header.filter((h) => !known.has(h))
   if (extra.length > 0) {
     return yield* Effect.fail(
       new ContractViolation({
@@ -68,16 +70,14 @@ export const stageTraining = Effect.fn("program.stageTraining")(function* (args:
   const rawBytes = yield* fs
     .readFile(rawFile)
     .pipe(Effect.mapError((e) => new UsageError({ message: `cannot read ${rawFile}: ${e.message}` })))
-  const rawText = new TextDecoder().decode(rawBytes)
-  const rawHeader = rawText
-    .replace(/^\uFEFF/, "")
-    .split(/\r?\n/, 1)[0]!
-    .split(",")
-    .map((h) => h.trim().replace(/^"|"$/g, ""))
-
-  const n = batch.table.rows.length
-  const targetIdx = batch.table.header.indexOf(spec.target)
-  const strata = config.task_type === "classification" ? batch.table.rows.map((r) => r[targetIdx] ?? null) : undefined
+  const rawHeader = rawHeaderOf(rawBytes)
+  const cells = batch.cells!
+  const n = cells.rows
+  const target = cells.columns.find((c) => c.name === spec.target)
+  const strata =
+    config.task_type === "classification" && target !== undefined && !isNumeric(target)
+      ? Array.from(target.codes, (k) => (k < 0 ? null : target.dictionary[k]!))
+      : undefined
   const idx = splitIndices(n, { train: 1 - args.holdout, val: args.holdout, test: 0 }, config.random_seed, strata)
   if (idx.train.length === 0 || idx.val.length === 0) {
     return yield* Effect.fail(
@@ -86,13 +86,9 @@ export const stageTraining = Effect.fn("program.stageTraining")(function* (args:
       })
     )
   }
-  // Reorder the batch's columns into the raw file's order.
-  const order = rawHeader.map((h) => batch.table.header.indexOf(h))
-  const reorder = (i: number) => order.map((j) => (j < 0 ? null : (batch.table.rows[i]![j] ?? null)))
-  const trainCsv = writeCsv(rawHeader, idx.train.map(reorder))
-  const holdoutCsv = writeCsv(rawHeader, idx.val.map(reorder))
-  const merged = (rawText.endsWith("\n") ? rawText : rawText + "\n") + trainCsv.slice(trainCsv.indexOf("\n") + 1)
-  const mergedBytes = new TextEncoder().encode(merged)
+  // The batch's rows in the raw file's column order, appended to the raw bytes (in pieces, never one string).
+  const merged = collect(mergedCsv(rawBytes, cells, rawHeader, idx.train))
+  const holdout = collect(holdoutCsv(cells, rawHeader, idx.val))
 
   // Production's score on the held-out drifted rows: the "before" of the before/after at the gate.
   const ref = yield* deployedReference(config)
@@ -122,7 +118,7 @@ export const stageTraining = Effect.fn("program.stageTraining")(function* (args:
     actor: args.actor,
     dataset: config.dataset,
     base_version: sha256Hex(rawBytes),
-    merged_version: sha256Hex(mergedBytes),
+    merged_version: merged.sha256,
     merged_key: files.merged,
     holdout_key: files.holdout,
     batch: {
@@ -135,8 +131,8 @@ export const stageTraining = Effect.fn("program.stageTraining")(function* (args:
     },
     baseline: { model: ref.name, version: ref.version.version, run_id: ref.version.runId, metrics }
   }
-  yield* storage.writeOnce(staging.merged_key, mergedBytes)
-  yield* storage.writeOnce(staging.holdout_key, holdoutCsv)
+  yield* storage.writeOnce(staging.merged_key, merged.pieces)
+  yield* storage.writeOnce(staging.holdout_key, holdout.pieces)
   yield* storage.write(files.record, JSON.stringify(staging, null, 2) + "\n")
   // staged.json last: until it exists, nothing uses the staging.
   yield* storage.write(stagingKey(config.dataset), JSON.stringify(staging, null, 2) + "\n")

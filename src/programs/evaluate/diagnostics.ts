@@ -79,7 +79,14 @@ export const thinIndices = (n: number, max = MAX_PLOT_POINTS): ReadonlyArray<num
   return Array.from({ length: max }, (_, k) => Math.round((k * (n - 1)) / (max - 1)))
 }
 
-const pick = <A>(a: ReadonlyArray<A>, idx: ReadonlyArray<number>): A[] => idx.map((i) => a[i]!)
+const pick = <A>(a: ArrayLike<A>, idx: ReadonlyArray<number>): A[] => idx.map((i) => a[i]!)
+
+/** A Float64Array of f(0..n-1) by a plain loop (Float64Array.from with a map function goes through the iterator protocol). */
+const fill = (n: number, f: (i: number) => number): Float64Array => {
+  const out = new Float64Array(n)
+  for (let i = 0; i < n; i++) out[i] = f(i)
+  return out
+}
 
 /**
  * Per-class scores, confusion matrix and curves of a classifier on one split, or the points of
@@ -100,8 +107,9 @@ export const splitDiagnostics = (args: {
   const n = y.length
   if (args.task === "regression") {
     const idx = thinIndices(n)
-    const actual = pick(Array.from(y), idx)
-    const predicted = pick(Array.from(predictions), idx)
+    // only the points shown are copied out of the split's columns
+    const actual = pick(y, idx)
+    const predicted = pick(predictions, idx)
     return {
       regression: { rows: n, shown: idx.length, actual, predicted, residual: actual.map((a, i) => a - predicted[i]!) }
     }
@@ -124,8 +132,8 @@ export const splitDiagnostics = (args: {
   if (proba === undefined || proba.length !== n * k || k < 2) return out
   if (k === 2) {
     const pos = args.positive ?? 1
-    const yb = Float64Array.from({ length: n }, (_, i) => (y[i] === pos ? 1 : 0))
-    const score = Float64Array.from({ length: n }, (_, i) => proba[i * 2 + pos]!)
+    const yb = fill(n, (i) => (y[i] === pos ? 1 : 0))
+    const score = fill(n, (i) => proba[i * 2 + pos]!)
     let positives = 0
     for (let i = 0; i < n; i++) positives += yb[i]!
     const curves: { -readonly [K in keyof Curves]: Curves[K] } = { positive_label: labels[pos]! }
@@ -157,8 +165,8 @@ export const splitDiagnostics = (args: {
     curves.calibration = calibration("positive_class", yb, score)
     return { ...out, curves }
   }
-  const correct = Float64Array.from({ length: n }, (_, i) => (y[i] === predictions[i] ? 1 : 0))
-  const confidence = Float64Array.from({ length: n }, (_, i) => proba[i * k + predictions[i]!]!)
+  const correct = fill(n, (i) => (y[i] === predictions[i] ? 1 : 0))
+  const confidence = fill(n, (i) => proba[i * k + predictions[i]!]!)
   return { ...out, curves: { calibration: calibration("top_label", correct, confidence) } }
 }
 

@@ -3,7 +3,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { StorageError } from "../../domain/errors.js"
 import type { Scalar } from "../../ml/frame.js"
-import type { Storage } from "../../services/Storage.js"
+import { READ_CHUNK_BYTES, type Storage } from "../../services/Storage.js"
 import { PartialAppend } from "./predictionLogFile.js"
 
 type Features = Readonly<Record<string, Scalar>>
@@ -186,27 +186,79 @@ const bySegment = (a: string, b: string): number => {
 
 const isRow = Schema.is(PredictionLogRow)
 
-const parseRows = (text: string, sinceIso: string | undefined, out: PredictionLogRow[]): void => {
-  for (const l of text.split("\n")) {
-    if (l === "") continue
-    let v: unknown
-    // a line cut short by a crash mid-append is skipped, not fatal
-    try {
-      v = JSON.parse(l)
-    } catch {
-      continue
-    }
-    if (!isRow(v)) continue
-    if (sinceIso !== undefined && v.ts < sinceIso) continue
-    out.push(v)
+const parseLine = (l: string, sinceIso: string | undefined, out: PredictionLogRow[]): void => {
+  if (l === "") return
+  let v: unknown
+  // a line cut short by a crash mid-append is skipped, not fatal
+  try {
+    v = JSON.parse(l)
+  } catch {
+    return
   }
+  if (!isRow(v)) return
+  if (sinceIso !== undefined && v.ts < sinceIso) return
+  out.push(v)
+}
+
+const NL = 0x0a
+
+/**
+ * Rows from a log file handed over in byte pieces of any size: each piece is decoded up to its last
+ * newline (a newline byte never occurs inside a UTF-8 sequence, so a character is never cut), the
+ * bytes after it wait for the next piece. At most one piece and one unfinished line are held as text.
+ */
+export class LogLineReader {
+  private carry: Uint8Array = new Uint8Array(0)
+  private readonly decoder = new TextDecoder()
+  constructor(
+    private readonly sinceIso: string | undefined,
+    readonly out: PredictionLogRow[]
+  ) {}
+
+  push(bytes: Uint8Array): void {
+    const last = bytes.lastIndexOf(NL)
+    if (last < 0) {
+      this.carry = concat(this.carry, bytes)
+      return
+    }
+    const head = this.carry.length > 0 ? concat(this.carry, bytes.subarray(0, last)) : bytes.subarray(0, last)
+    for (const l of this.decoder.decode(head).split("\n")) parseLine(l, this.sinceIso, this.out)
+    // copied: the caller may reuse its buffer for the next piece
+    this.carry = bytes.slice(last + 1)
+  }
+
+  /** The end of the file: a last line without a newline counts when it is a whole row. */
+  end(): void {
+    if (this.carry.length > 0) parseLine(this.decoder.decode(this.carry), this.sinceIso, this.out)
+    this.carry = new Uint8Array(0)
+  }
+}
+
+const concat = (a: Uint8Array, b: Uint8Array): Uint8Array => {
+  const out = new Uint8Array(a.length + b.length)
+  out.set(a)
+  out.set(b, a.length)
+  return out
+}
+
+/** Reads a file from the disk in 1 MiB pieces into `lines`. */
+const readFileLines = (file: string, lines: LogLineReader): void => {
+  const fd = fs.openSync(file, "r")
+  try {
+    const buf = new Uint8Array(READ_CHUNK_BYTES)
+    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0;) lines.push(buf.subarray(0, n))
+  } finally {
+    fs.closeSync(fd)
+  }
+  lines.end()
 }
 
 type StorageApi = typeof Storage.Service
 
 /**
  * Reads a model's prediction log, oldest file first: from a workspace folder (a path) or a Storage.
- * `since` keeps rows with ts ≥ since (and skips whole days before it). Unparsable lines are skipped.
+ * `since` keeps rows with ts ≥ since (and skips whole days before it). Unparsable lines are skipped. Files
+ * are read in pieces (never one string per file), so a day's log may be larger than a JavaScript string.
  */
 export const readPredictionLog = (
   source: string | StorageApi,
@@ -233,7 +285,7 @@ export const readPredictionLog = (
         }
         const out: PredictionLogRow[] = []
         for (const f of files.filter(wanted).sort(bySegment))
-          parseRows(fs.readFileSync(path.join(dir, f), "utf8"), sinceIso, out)
+          readFileLines(path.join(dir, f), new LogLineReader(sinceIso, out))
         return out
       },
       catch: (e) => new StorageError({ op: "read", key: prefix, message: e instanceof Error ? e.message : String(e) })
@@ -245,8 +297,11 @@ export const readPredictionLog = (
     )
     const out: PredictionLogRow[] = []
     const file = (k: string) => k.slice(prefix.length + 1)
-    for (const k of [...keys].sort((a, b) => bySegment(file(a), file(b))))
-      parseRows(yield* source.readText(k), sinceIso, out)
+    for (const k of [...keys].sort((a, b) => bySegment(file(a), file(b)))) {
+      const lines = new LogLineReader(sinceIso, out)
+      yield* source.readChunks(k, (bytes) => lines.push(bytes))
+      lines.end()
+    }
     return out
   })
 }
