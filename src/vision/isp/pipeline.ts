@@ -96,7 +96,6 @@ const finishRow = (
   w: number,
   m: Mat3,
   table: Float64Array,
-  down: number,
   curve: (v: number) => number,
   out: Float32Array,
   to: number,
@@ -107,9 +106,9 @@ const finishRow = (
     const r0 = src[k]!,
       g0 = src[k + 1]!,
       b0 = src[k + 2]!
-    out[o] = gammaOf(table, down, curve, a * r0 + b * g0 + c * b0)
-    out[o + 1] = gammaOf(table, down, curve, d * r0 + e * g0 + f * b0)
-    out[o + 2] = gammaOf(table, down, curve, g * r0 + h * g0 + i * b0)
+    out[o] = gammaOf(table, curve, a * r0 + b * g0 + c * b0)
+    out[o + 1] = gammaOf(table, curve, d * r0 + e * g0 + f * b0)
+    out[o + 2] = gammaOf(table, curve, g * r0 + h * g0 + i * b0)
   }
 }
 
@@ -140,7 +139,7 @@ export const renderRaw = (raw: RawImage, p: IspParams, noise?: RawNoise): Render
     }
   const m = balancedMatrix(srgbFromCamera(meta, p.colour), whiteBalanceGains(meta, p.white_balance))
   const luma = p.denoise.method !== "none" || p.sharpen.amount !== 0
-  const { table, down, curve } = gammaCurve(p.gamma)
+  const { table, curve } = gammaCurve(p.gamma)
   const swap = meta.orientation >= 5 && meta.orientation <= 8
   const out = luma ? undefined : new Float32Array(w * h * 3)
   const place = placement(luma ? 1 : meta.orientation, w, h)
@@ -149,7 +148,7 @@ export const renderRaw = (raw: RawImage, p: IspParams, noise?: RawNoise): Render
   const rgbRow = new Float64Array(w * 3)
   const finish = (y: number) => {
     if (full !== undefined) matrixRow(rgbRow, w, m, full, y * w * 3)
-    else finishRow(rgbRow, w, m, table, down, curve, out!, place(y), place.step)
+    else finishRow(rgbRow, w, m, table, curve, out!, place(y), place.step)
   }
   const level = blackLevelRows(raw)
   if (linear) {
