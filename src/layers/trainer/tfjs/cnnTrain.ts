@@ -81,7 +81,7 @@ const restore = (m: CnnModel, weights: ReadonlyArray<Float32Array>): void => {
 }
 
 /** One data-parallel step: every rank's gradients, summed, then one optimizer step here. */
-const parallelStep = (
+const parallelStep = async (
   session: TrainingSession,
   m: CnnModel,
   vars: ReadonlyArray<tf.Variable>,
@@ -92,8 +92,8 @@ const parallelStep = (
   start: number,
   end: number,
   dropoutSeed: number
-): number => {
-  const { grads, lossSum } = session.step(start, end, dropoutSeed, (lo, hi, out) =>
+): Promise<number> => {
+  const { grads, lossSum } = await session.step(start, end, dropoutSeed, (lo, hi, out) =>
     shardGradients(m, vars, { images: o.images, labels: o.labels, index, start, end, lo, hi, dropoutSeed }, out)
   )
   tf.tidy(() => {
@@ -169,7 +169,7 @@ const fit = async (m: CnnModel, o: FitOptions): Promise<TrainCnnResult> => {
         const end = Math.min(n, start + o.batchSize)
         const dropoutSeed = r.int(2 ** 31 - 1)
         const loss = session
-          ? parallelStep(session, m, vars, varSizes, optimizer, o, index, start, end, dropoutSeed)
+          ? await parallelStep(session, m, vars, varSizes, optimizer, o, index, start, end, dropoutSeed)
           : tf.tidy(() => {
               const x = batchTensor(o.images, index, start, end)
               const y = labelTensor(o.labels, index, start, end, m.nClasses)
@@ -187,7 +187,7 @@ const fit = async (m: CnnModel, o: FitOptions): Promise<TrainCnnResult> => {
       const val = !hasVal
         ? { loss: Number.NaN, accuracy: Number.NaN }
         : session
-          ? session.evaluate(o.valImages!, o.valLabels!)
+          ? await session.evaluate(o.valImages!, o.valLabels!)
           : evaluateCnn(m, o.valImages!, o.valLabels!)
       const stats = { loss: lossSum / n, valLoss: val.loss, valAccuracy: val.accuracy, imagesPerSecond: n / seconds }
       history.push({ epoch, ...stats })
