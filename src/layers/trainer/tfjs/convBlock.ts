@@ -4,6 +4,7 @@
 // the pool, and the backward is one pass over memory (pool routing, ReLU mask and the bias sum
 // together) followed by the two convolution gradients. About 12 ms of a 60 ms wasm step.
 import type * as Tf from "@tensorflow/tfjs"
+import { poolReluBiasGradSimd, simdKernelsFor, wasmMemoryOf } from "./wasmSimd.js"
 
 type TfModule = typeof Tf
 type TensorInfo = Tf.TensorInfo
@@ -63,6 +64,15 @@ const poolReluBiasGrad =
     const y = a.view(yInfo)
     const dPre = a.view(dPreInfo)
     const dBias = a.view(dBiasInfo)
+    if (pool === "max" && c % 4 === 0) {
+      const memory = wasmMemoryOf(args.backend)
+      const kernels = memory === undefined ? undefined : simdKernelsFor(memory)
+      if (kernels !== undefined) {
+        // the same sums as the loop below, four channels at a time in wasm SIMD
+        poolReluBiasGradSimd(kernels, y, dy, dPre, dBias, n, h, w, c)
+        return [dPreInfo, dBiasInfo]
+      }
+    }
     dPre.fill(0)
     dBias.fill(0)
     if (pool === "none") {
