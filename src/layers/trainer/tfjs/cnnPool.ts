@@ -184,25 +184,34 @@ const runAll = async (pool: Pool, command: WorkerCommand, mainShare: () => void)
   const { ctrl, workers } = pool
   Atomics.store(ctrl, CTRL.done, 0)
   Atomics.store(ctrl, CTRL.failed, 0)
-  for (const w of workers) w.postMessage(command)
+  // a pending Atomics.waitAsync does not keep Node's event loop alive: the busy workers do (idle
+  // ones are unref'd), else a script whose only work is this wait would exit mid-step (code 13)
+  for (const w of workers) {
+    w.ref()
+    w.postMessage(command)
+  }
   let mainError: unknown
   try {
     mainShare()
   } catch (e) {
     mainError = e
   }
-  let last = performance.now()
-  for (;;) {
-    const done = Atomics.load(ctrl, CTRL.done)
-    if (done >= workers.length) break
-    if (pool.broken !== undefined) throw new Error(brokenMessage(pool.broken))
-    const waited = waitAsync(ctrl, CTRL.done, done, 1000)
-    if (waited.async) await waited.value
-    if (Atomics.load(ctrl, CTRL.done) !== done) last = performance.now()
-    else if (performance.now() - last > STALL_MS) {
-      pool.broken = `a CNN worker thread stopped answering for ${STALL_MS / 1000} s`
-      throw new Error(brokenMessage(pool.broken))
+  try {
+    let last = performance.now()
+    for (;;) {
+      const done = Atomics.load(ctrl, CTRL.done)
+      if (done >= workers.length) break
+      if (pool.broken !== undefined) throw new Error(brokenMessage(pool.broken))
+      const waited = waitAsync(ctrl, CTRL.done, done, 1000)
+      if (waited.async) await waited.value
+      if (Atomics.load(ctrl, CTRL.done) !== done) last = performance.now()
+      else if (performance.now() - last > STALL_MS) {
+        pool.broken = `a CNN worker thread stopped answering for ${STALL_MS / 1000} s`
+        throw new Error(brokenMessage(pool.broken))
+      }
     }
+  } finally {
+    for (const w of workers) w.unref()
   }
   if (mainError !== undefined) throw mainError
   if (Atomics.load(ctrl, CTRL.failed) !== 0) {

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process"
 import * as tf from "@tensorflow/tfjs"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { rng } from "../../../../src/domain/random.js"
@@ -199,6 +200,18 @@ describe("data-parallel training on worker threads", () => {
     })
     expect(again.threads).toBe(3)
     disposeCnn(again.model)
+  }, 120_000)
+
+  it("runs in a process with nothing else to do, and lets it exit afterwards", () => {
+    // the main thread's wait for the workers does not hold the event loop by itself: a bare
+    // script used to exit with code 13 (unsettled top-level await) in the middle of a step
+    const child = spawnSync(
+      process.execPath,
+      ["--import", "tsx", new URL("./cnnPool-child.ts", import.meta.url).pathname],
+      { encoding: "utf8", timeout: 110_000 }
+    )
+    expect(child.status, child.stderr).toBe(0)
+    expect(JSON.parse(child.stdout.trim().split("\n").at(-1)!)).toEqual({ threads: 2, epochs: 2 })
   }, 120_000)
 
   it("rejects a thread count that is not a whole number ≥ 1", async () => {
