@@ -20,6 +20,7 @@ import {
   forwardRows,
   readWeights,
   shardOf,
+  writeWeights,
   weightLayout,
   type WorkerCommand,
   type WorkerInit
@@ -271,7 +272,13 @@ export interface TrainingSession {
     dropoutSeed: number,
     mainShare: (lo: number, hi: number, out: Float32Array) => number
   ): Promise<{ readonly grads: Float32Array; readonly lossSum: number }>
-  /** After the optimizer step: the new trained weights for the replicas' next step. */
+  /**
+   * Every weight of the model, flat in layerWeights order, shared with the replicas: the optimizer
+   * updates the trained `segments` (in the gradients' order) here, then calls publish().
+   */
+  readonly weights: Float32Array
+  readonly segments: ReadonlyArray<{ readonly offset: number; readonly size: number }>
+  /** After the optimizer step on `weights`: the main thread's model and the replicas load them. */
   publish(): void
   /** Loss and accuracy over a labelled set, split over the ranks. */
   evaluate(images: ImageTensor, labels: Int32Array): Promise<{ loss: number; accuracy: number }>
@@ -296,7 +303,7 @@ export const openTrainingSession = async (
   pool.busy = true
   try {
     const weights = await bind(pool, m, trainable)
-    const { sizes } = weightLayout(m)
+    const { offsets, sizes } = weightLayout(m)
     const trainedSize = trainable.reduce((a, i) => a + sizes[i]!, 0)
     const data = sharedImages(images)
     const sharedLabels = shared(Int32Array, labels.length)
@@ -323,6 +330,8 @@ export const openTrainingSession = async (
     let closed = false
     return {
       threads,
+      weights,
+      segments: trainable.map((i) => ({ offset: offsets[i]!, size: sizes[i]! })),
       setIndex: (order) => index.set(order),
       step: async (start, end, dropoutSeed, mainShare) => {
         await runAll(pool, { type: "step", reload, start, end, dropoutSeed }, () => {
@@ -341,7 +350,7 @@ export const openTrainingSession = async (
         return { grads: sum, lossSum }
       },
       publish: () => {
-        readWeights(m, weights, trainable)
+        writeWeights(m, weights, trainable)
         reload = true
       },
       evaluate: async (valImages, valLabels) => {
