@@ -381,7 +381,7 @@ const poolGradFn = (): Fn => {
 type Kernel = (...args: Array<number>) => void
 
 export interface SimdKernels {
-  readonly filterGrad: Readonly<Record<"2x4" | "1x4" | "2x1" | "1x1", Kernel>>
+  readonly filterGrad: Readonly<Record<"4x2" | "2x4" | "1x4" | "2x1" | "1x1", Kernel>>
   readonly poolReluBiasGrad: Kernel
 }
 
@@ -389,7 +389,14 @@ let compiled: WebAssembly.Module | null | undefined
 const instances = new WeakMap<WebAssembly.Memory, SimdKernels>()
 
 const moduleBytes = (): Uint8Array<ArrayBuffer> =>
-  assemble([filterGradFn(2, 4), filterGradFn(1, 4), filterGradFn(2, 1), filterGradFn(1, 1), poolGradFn()])
+  assemble([
+    filterGradFn(4, 2),
+    filterGradFn(2, 4),
+    filterGradFn(1, 4),
+    filterGradFn(2, 1),
+    filterGradFn(1, 1),
+    poolGradFn()
+  ])
 
 /** The kernels bound to `memory` (the wasm backend's heap); undefined where wasm SIMD is unavailable. */
 export const simdKernelsFor = (memory: WebAssembly.Memory): SimdKernels | undefined => {
@@ -403,6 +410,7 @@ export const simdKernelsFor = (memory: WebAssembly.Memory): SimdKernels | undefi
     const e = new WebAssembly.Instance(compiled, { m: { memory } }).exports as Record<string, Kernel>
     k = {
       filterGrad: {
+        "4x2": e["filterGrad4x2"]!,
         "2x4": e["filterGrad2x4"]!,
         "1x4": e["filterGrad1x4"]!,
         "2x1": e["filterGrad2x1"]!,
@@ -464,10 +472,12 @@ export const filterGradSimd = (
       const dyTap = dy.byteOffset + (i0 * wo + j0) * cout * 4
       const outTap = out.byteOffset + (a * kw + b) * cin * cout * 4
       for (let ci = 0; ci < cin;) {
-        const cb = cin - ci >= 2 ? 2 : 1
+        // 4 input × 8 output channels a pass where they divide (~15% faster than 2 × 16), else
+        // 2 or 1 input × 16 or 4 output channels
+        const cb = cin - ci >= 4 && cout % 8 === 0 ? 4 : cin - ci >= 2 ? 2 : 1
         for (let co = 0; co < cout;) {
-          const vb = cout - co >= 16 ? 4 : 1
-          k.filterGrad[`${cb}x${vb}` as const](
+          const vb = cb === 4 ? 2 : cout - co >= 16 ? 4 : 1
+          k.filterGrad[`${cb}x${vb}` as keyof SimdKernels["filterGrad"]](
             xTap + ci * 4,
             dyTap + co * 4,
             outTap + (ci * cout + co) * 4,
