@@ -2,7 +2,7 @@
 // tfjs composes its gradient from MaxPoolGrad, Step, Cast, Multiply, Sum and saves copies of
 // every intermediate; here the forward is one FusedConv2D (XNNPACK fuses bias and ReLU) plus
 // the pool, and the backward is one pass over memory (pool routing, ReLU mask and the bias sum
-// together) followed by the two convolution gradients. About 12 ms of a 60 ms wasm step.
+// together; on wasm a SIMD loop, wasmSimd.ts) followed by the two convolution gradients.
 import type * as Tf from "@tensorflow/tfjs"
 import { poolReluBiasGradSimd, simdKernelsFor, wasmMemoryOf } from "./wasmSimd.js"
 
