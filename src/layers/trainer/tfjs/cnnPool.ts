@@ -20,6 +20,7 @@ import {
   forwardRows,
   readWeights,
   shardOf,
+  writeWeights,
   weightLayout,
   type WorkerCommand,
   type WorkerInit
@@ -100,13 +101,21 @@ const openPool = async (threads: number): Promise<Pool> => {
     busy: false,
     broken: undefined
   }
-  for (const w of workers) {
+  // A worker that dies (crash, out of memory, terminated) marks the pool broken and wakes the
+  // main thread's wait (runAll waits asynchronously, so these events arrive mid-step).
+  workers.forEach((w, i) => {
     w.removeAllListeners()
-    w.on("error", (e) => (pool.broken = e instanceof Error ? e.message : String(e)))
-    w.on("exit", (code) => (pool.broken ??= `a CNN worker thread exited (code ${code})`))
+    w.on("error", (e) => {
+      pool.broken ??= `CNN worker thread ${i + 1} failed: ${e instanceof Error ? e.message : String(e)}`
+      Atomics.notify(pool.ctrl, CTRL.done)
+    })
+    w.on("exit", (code) => {
+      pool.broken ??= `CNN worker thread ${i + 1} exited with code ${code} (it crashed, ran out of memory or was terminated)`
+      Atomics.notify(pool.ctrl, CTRL.done)
+    })
     // idle workers do not keep the process alive
     w.unref()
-  }
+  })
   started.add(pool)
   return pool
 }
@@ -121,14 +130,23 @@ const poolOf = async (threads: number): Promise<Pool | undefined> => {
   try {
     const pool = await p
     if (pool.broken === undefined) return pool
+    // a worker died earlier: replace the whole pool
     pools.delete(threads)
     started.delete(pool)
     for (const w of pool.workers) void w.terminate()
-    return undefined
+    const fresh = openPool(threads)
+    pools.set(threads, fresh)
+    return await fresh
   } catch {
     pools.delete(threads)
     return undefined
   }
+}
+
+/** The worker threads of the running pool of `threads` ranks, none if it has not started (tests kill one). */
+export const poolWorkers = async (threads: number): Promise<ReadonlyArray<Worker>> => {
+  const p = pools.get(threads)
+  return p === undefined ? [] : ((await p.catch(() => undefined))?.workers ?? [])
 }
 
 /** Stops every worker (tests, and a CLI that wants to exit promptly; idle workers never block exit). */
@@ -142,31 +160,59 @@ export const closeCnnPools = async (): Promise<void> => {
   }
 }
 
-// No progress for this long means a worker died in the middle of a command.
+// Node ≥ 16 has Atomics.waitAsync; the project's TypeScript lib (ES2022) does not declare it yet.
+const waitAsync = (
+  Atomics as unknown as {
+    waitAsync(
+      a: Int32Array,
+      index: number,
+      value: number,
+      timeoutMs: number
+    ): { async: false; value: string } | { async: true; value: Promise<string> }
+  }
+).waitAsync
+
+// No progress for this long means a worker is stuck (a worker that dies is noticed at once).
 const STALL_MS = 120_000
 
-/** Posts `command` to every worker, runs the main thread's share, waits for all of them. */
-const runAll = (pool: Pool, command: WorkerCommand, mainShare: () => void): void => {
-  if (pool.broken !== undefined) throw new Error(pool.broken)
+/**
+ * Posts `command` to every worker, runs the main thread's share, then waits for all of them
+ * without blocking the event loop (Atomics.waitAsync), so that a worker's exit or error event is
+ * delivered mid-step: a dead worker fails the call promptly with a sentence saying which and why.
+ */
+const runAll = async (pool: Pool, command: WorkerCommand, mainShare: () => void): Promise<void> => {
+  if (pool.broken !== undefined) throw new Error(brokenMessage(pool.broken))
   const { ctrl, workers } = pool
   Atomics.store(ctrl, CTRL.done, 0)
   Atomics.store(ctrl, CTRL.failed, 0)
-  for (const w of workers) w.postMessage(command)
+  // a pending Atomics.waitAsync does not keep Node's event loop alive: the busy workers do (idle
+  // ones are unref'd), else a script whose only work is this wait would exit mid-step (code 13)
+  for (const w of workers) {
+    w.ref()
+    w.postMessage(command)
+  }
   let mainError: unknown
   try {
     mainShare()
   } catch (e) {
     mainError = e
   }
-  let last = performance.now()
-  for (;;) {
-    const done = Atomics.load(ctrl, CTRL.done)
-    if (done >= workers.length) break
-    if (Atomics.wait(ctrl, CTRL.done, done, 1000) === "timed-out" && performance.now() - last > STALL_MS) {
-      pool.broken = "a CNN worker thread stopped answering"
-      throw new Error(pool.broken)
+  try {
+    let last = performance.now()
+    for (;;) {
+      const done = Atomics.load(ctrl, CTRL.done)
+      if (done >= workers.length) break
+      if (pool.broken !== undefined) throw new Error(brokenMessage(pool.broken))
+      const waited = waitAsync(ctrl, CTRL.done, done, 1000)
+      if (waited.async) await waited.value
+      if (Atomics.load(ctrl, CTRL.done) !== done) last = performance.now()
+      else if (performance.now() - last > STALL_MS) {
+        pool.broken = `a CNN worker thread stopped answering for ${STALL_MS / 1000} s`
+        throw new Error(brokenMessage(pool.broken))
+      }
     }
-    if (Atomics.load(ctrl, CTRL.done) !== done) last = performance.now()
+  } finally {
+    for (const w of workers) w.unref()
   }
   if (mainError !== undefined) throw mainError
   if (Atomics.load(ctrl, CTRL.failed) !== 0) {
@@ -174,6 +220,9 @@ const runAll = (pool: Pool, command: WorkerCommand, mainShare: () => void): void
     throw new Error(new TextDecoder().decode(pool.errorBytes.slice(0, n)))
   }
 }
+
+const brokenMessage = (why: string): string =>
+  `${why}; the data-parallel CNN step cannot finish (rerun, or set training.params.threads to 1)`
 
 const shared = <T extends Float32Array | Int32Array | Float64Array>(
   Ctor: { new (b: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number },
@@ -189,10 +238,10 @@ const sharedImages = (images: ImageTensor) => {
 }
 
 /** Loads `m`'s current weights into every replica (all layers; `trainable` = indices of layerWeights). */
-const bind = (pool: Pool, m: CnnModel, trainable: ReadonlyArray<number>): Float32Array => {
+const bind = async (pool: Pool, m: CnnModel, trainable: ReadonlyArray<number>): Promise<Float32Array> => {
   const weights = shared(Float32Array, weightLayout(m).total)
   readWeights(m, weights)
-  runAll(
+  await runAll(
     pool,
     {
       type: "bind",
@@ -222,11 +271,17 @@ export interface TrainingSession {
     end: number,
     dropoutSeed: number,
     mainShare: (lo: number, hi: number, out: Float32Array) => number
-  ): { readonly grads: Float32Array; readonly lossSum: number }
-  /** After the optimizer step: the new trained weights for the replicas' next step. */
+  ): Promise<{ readonly grads: Float32Array; readonly lossSum: number }>
+  /**
+   * Every weight of the model, flat in layerWeights order, shared with the replicas: the optimizer
+   * updates the trained `segments` (in the gradients' order) here, then calls publish().
+   */
+  readonly weights: Float32Array
+  readonly segments: ReadonlyArray<{ readonly offset: number; readonly size: number }>
+  /** After the optimizer step on `weights`: the main thread's model and the replicas load them. */
   publish(): void
   /** Loss and accuracy over a labelled set, split over the ranks. */
-  evaluate(images: ImageTensor, labels: Int32Array): { loss: number; accuracy: number }
+  evaluate(images: ImageTensor, labels: Int32Array): Promise<{ loss: number; accuracy: number }>
   close(): void
 }
 
@@ -247,8 +302,8 @@ export const openTrainingSession = async (
   if (pool === undefined || pool.busy) return undefined
   pool.busy = true
   try {
-    const weights = bind(pool, m, trainable)
-    const { sizes } = weightLayout(m)
+    const weights = await bind(pool, m, trainable)
+    const { offsets, sizes } = weightLayout(m)
     const trainedSize = trainable.reduce((a, i) => a + sizes[i]!, 0)
     const data = sharedImages(images)
     const sharedLabels = shared(Int32Array, labels.length)
@@ -256,7 +311,7 @@ export const openTrainingSession = async (
     const index = shared(Int32Array, images.shape[0])
     const grads = shared(Float32Array, threads * trainedSize)
     const losses = shared(Float64Array, threads)
-    runAll(
+    await runAll(
       pool,
       {
         type: "data",
@@ -275,9 +330,11 @@ export const openTrainingSession = async (
     let closed = false
     return {
       threads,
+      weights,
+      segments: trainable.map((i) => ({ offset: offsets[i]!, size: sizes[i]! })),
       setIndex: (order) => index.set(order),
-      step: (start, end, dropoutSeed, mainShare) => {
-        runAll(pool, { type: "step", reload, start, end, dropoutSeed }, () => {
+      step: async (start, end, dropoutSeed, mainShare) => {
+        await runAll(pool, { type: "step", reload, start, end, dropoutSeed }, () => {
           const [lo, hi] = shardOf(end - start, 0, threads)
           losses[0] = mainShare(lo, hi, grads.subarray(0, trainedSize))
         })
@@ -293,10 +350,10 @@ export const openTrainingSession = async (
         return { grads: sum, lossSum }
       },
       publish: () => {
-        readWeights(m, weights, trainable)
+        writeWeights(m, weights, trainable)
         reload = true
       },
-      evaluate: (valImages, valLabels) => {
+      evaluate: async (valImages, valLabels) => {
         if (valCache === undefined || valCache.images !== valImages || valCache.labels !== valLabels) {
           const l = shared(Int32Array, valLabels.length)
           l.set(valLabels)
@@ -304,11 +361,10 @@ export const openTrainingSession = async (
         }
         if (reload) {
           // the replicas evaluate the weights of the last optimizer step
-          runAll(pool, { type: "step", reload: true, start: 0, end: 0, dropoutSeed: 0 }, () => undefined)
+          await runAll(pool, { type: "step", reload: true, start: 0, end: 0, dropoutSeed: 0 }, () => undefined)
           reload = false
         }
-        const r = evaluateOn(pool, m, valCache.data, valCache.l)
-        return r
+        return evaluateOn(pool, m, valCache.data, valCache.l)
       },
       close: () => {
         if (closed) return
@@ -325,15 +381,15 @@ export const openTrainingSession = async (
   }
 }
 
-const evaluateOn = (
+const evaluateOn = async (
   pool: Pool,
   m: CnnModel,
   images: { data: Float32Array; shape: ImageTensor["shape"] },
   labels: Int32Array
-): { loss: number; accuracy: number } => {
+): Promise<{ loss: number; accuracy: number }> => {
   const n = images.shape[0]
   const stats = shared(Float64Array, 2 * pool.threads)
-  runAll(
+  await runAll(
     pool,
     {
       type: "forward",
@@ -377,10 +433,10 @@ export const forwardParallel = async (
   if (t < 2) return undefined
   const pool = await poolOf(t)
   if (pool === undefined || pool.busy) return undefined
-  if (pool.bound !== m) bind(pool, m, [])
+  if (pool.bound !== m) await bind(pool, m, [])
   const data = sharedImages(images)
   const out = shared(Float32Array, n * cols)
-  runAll(
+  await runAll(
     pool,
     {
       type: "forward",

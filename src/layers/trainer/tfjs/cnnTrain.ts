@@ -17,6 +17,7 @@ import {
 } from "./cnnNetwork.js"
 import { defaultThreads, forgetModel, openTrainingSession, type TrainingSession } from "./cnnPool.js"
 import { layerWeights, shardGradients } from "./cnnShard.js"
+import { type FlatOptimizer, flatAdam, flatSgd } from "./flatOptimizer.js"
 
 export interface EpochStats {
   readonly epoch: number
@@ -80,31 +81,25 @@ const restore = (m: CnnModel, weights: ReadonlyArray<Float32Array>): void => {
   tf.dispose(tensors)
 }
 
-/** One data-parallel step: every rank's gradients, summed, then one optimizer step here. */
-const parallelStep = (
+/**
+ * One data-parallel step: every rank's gradients, summed, then one optimizer step here, in one
+ * loop over the shared weights (flatOptimizer.ts: the same float32 values as tfjs's optimizer).
+ */
+const parallelStep = async (
   session: TrainingSession,
   m: CnnModel,
   vars: ReadonlyArray<tf.Variable>,
-  varSizes: ReadonlyArray<number>,
-  optimizer: tf.Optimizer,
+  optimizer: FlatOptimizer,
   o: FitOptions,
   index: Int32Array,
   start: number,
   end: number,
   dropoutSeed: number
-): number => {
-  const { grads, lossSum } = session.step(start, end, dropoutSeed, (lo, hi, out) =>
+): Promise<number> => {
+  const { grads, lossSum } = await session.step(start, end, dropoutSeed, (lo, hi, out) =>
     shardGradients(m, vars, { images: o.images, labels: o.labels, index, start, end, lo, hi, dropoutSeed }, out)
   )
-  tf.tidy(() => {
-    let at = 0
-    const named = vars.map((v, k) => {
-      const tensor = tf.tensor(grads.subarray(at, at + varSizes[k]!), v.shape)
-      at += varSizes[k]!
-      return { name: v.name, tensor }
-    })
-    optimizer.applyGradients(named)
-  })
+  optimizer.step(session.weights, session.segments, grads)
   session.publish()
   return lossSum / (end - start)
 }
@@ -148,8 +143,9 @@ const fit = async (m: CnnModel, o: FitOptions): Promise<TrainCnnResult> => {
     session === undefined
       ? m.model.trainableWeights.map((w) => w.read() as tf.Variable)
       : trainable.map((i) => all[i]!.read() as tf.Variable)
-  const varSizes = vars.map((v) => v.size)
   const optimizer = o.optimizer === "adam" ? tf.train.adam(o.learningRate) : tf.train.sgd(o.learningRate)
+  const trainedSize = vars.reduce((a, v) => a + v.size, 0)
+  const flat = o.optimizer === "adam" ? flatAdam(o.learningRate, trainedSize) : flatSgd(o.learningRate)
   const r = rng(o.seed)
   const index = Int32Array.from({ length: n }, (_, i) => i)
   const history: Array<EpochStats> = []
@@ -169,7 +165,7 @@ const fit = async (m: CnnModel, o: FitOptions): Promise<TrainCnnResult> => {
         const end = Math.min(n, start + o.batchSize)
         const dropoutSeed = r.int(2 ** 31 - 1)
         const loss = session
-          ? parallelStep(session, m, vars, varSizes, optimizer, o, index, start, end, dropoutSeed)
+          ? await parallelStep(session, m, vars, flat, o, index, start, end, dropoutSeed)
           : tf.tidy(() => {
               const x = batchTensor(o.images, index, start, end)
               const y = labelTensor(o.labels, index, start, end, m.nClasses)
@@ -187,7 +183,7 @@ const fit = async (m: CnnModel, o: FitOptions): Promise<TrainCnnResult> => {
       const val = !hasVal
         ? { loss: Number.NaN, accuracy: Number.NaN }
         : session
-          ? session.evaluate(o.valImages!, o.valLabels!)
+          ? await session.evaluate(o.valImages!, o.valLabels!)
           : evaluateCnn(m, o.valImages!, o.valLabels!)
       const stats = { loss: lossSum / n, valLoss: val.loss, valAccuracy: val.accuracy, imagesPerSecond: n / seconds }
       history.push({ epoch, ...stats })

@@ -6,6 +6,7 @@
 // Present: Conv2DBackpropInput (a scalar C++ loop, slow: replaced below by an XNNPACK
 // convolution), MaxPoolGrad, AvgPoolGrad, Step (ReLU's gradient is dy * step(x)).
 import type * as Tf from "@tensorflow/tfjs"
+import { filterGradSimd, simdKernelsFor, wasmMemoryOf } from "./wasmSimd.js"
 
 type TfModule = typeof Tf
 type TensorInfo = Tf.TensorInfo
@@ -86,7 +87,8 @@ const convInfoOf = (
 }
 
 /**
- * dW[kh,kw,ci,co] = Σ_{n,i,j} x[n, i·s+kh−pt, j·s+kw−pl, ci] · dy[n,i,j,co]
+ * dW[kh,kw,ci,co] = Σ_{n,i,j} x[n, i·s+kh−pt, j·s+kw−pl, ci] · dy[n,i,j,co].
+ * On wasm with SIMD (cout a multiple of 4): wasmSimd.ts's loop over the heap. Otherwise it
  * is a forward convolution of xᵀ = [Cin, H, W, N] (channels as the batch, batch as the
  * channels) with the filter dyᵀ = [Ho, Wo, N, Cout], dilated by the stride: → [Cin, KH, KW, Cout].
  */
@@ -103,6 +105,22 @@ const conv2DBackpropFilter =
     const { inHeight: h, inWidth: w, outHeight: ho, outWidth: wo, inChannels: cin, outChannels: cout } = info
     const pt = info.padInfo.top
     const pl = info.padInfo.left
+    const memory = wasmMemoryOf(backend)
+    const kernels = memory === undefined ? undefined : simdKernelsFor(memory)
+    if (kernels !== undefined && cout % 4 === 0 && info.dilationHeight === 1 && info.dilationWidth === 1) {
+      // wasm SIMD straight from x and dy on the heap (no transposes, no filter re-pack)
+      const out = backend.makeOutput([...filterShape], "float32")
+      // views after the allocation: makeOutput may grow (and move) the heap
+      const dims = { n: x.shape[0]!, h, w, cin, ho, wo, cout, kh, kw, sh, sw, pt, pl }
+      filterGradSimd(
+        kernels,
+        backend.typedArrayFromHeap(x),
+        backend.typedArrayFromHeap(dy),
+        backend.typedArrayFromHeap(out),
+        dims
+      )
+      return out
+    }
     // rows/cols of the (padded) input the filter actually touches
     const needH = kh + sh * (ho - 1)
     const needW = kw + sw * (wo - 1)

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process"
 import * as tf from "@tensorflow/tfjs"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { rng } from "../../../../src/domain/random.js"
@@ -15,6 +16,7 @@ import {
   type CnnArch
 } from "../../../../src/layers/trainer/tfjs/cnn.js"
 import { forward, labelTensor, batchTensor } from "../../../../src/layers/trainer/tfjs/cnnNetwork.js"
+import { poolWorkers } from "../../../../src/layers/trainer/tfjs/cnnPool.js"
 import { shardGradients, shardOf } from "../../../../src/layers/trainer/tfjs/cnnShard.js"
 
 // Data-parallel training and inference (cnnPool.ts). The claim under test: a sharded step is the
@@ -158,6 +160,59 @@ describe("data-parallel training on worker threads", () => {
     expect(Array.from(flatWeights(again.model))).toEqual(Array.from(w2))
     for (const r of [one, two, again]) disposeCnn(r.model)
   })
+
+  it("fails promptly, naming the dead worker, when a worker thread dies mid-training; the next run gets a fresh pool", async () => {
+    // 3 ranks (2 workers): kill worker 2 after the first epoch, while the main thread trains on
+    let killed = false
+    const t0 = performance.now()
+    const failed = trainCnn({
+      images,
+      labels,
+      arch,
+      nClasses: 3,
+      epochs: 50,
+      batchSize: 48,
+      learningRate: 1e-3,
+      optimizer: "adam",
+      seed: 11,
+      threads: 3,
+      onEpoch: () => {
+        if (killed) return
+        killed = true
+        void poolWorkers(3).then((ws) => ws[1]!.terminate())
+      }
+    })
+    await expect(failed).rejects.toThrow(/CNN worker thread 2 exited with code 1 .*threads to 1/)
+    expect(killed).toBe(true)
+    // without detection the main thread would wait 120 s for the dead worker
+    expect(performance.now() - t0).toBeLessThan(60_000)
+    const again = await trainCnn({
+      images,
+      labels,
+      arch,
+      nClasses: 3,
+      epochs: 1,
+      batchSize: 48,
+      learningRate: 1e-3,
+      optimizer: "adam",
+      seed: 11,
+      threads: 3
+    })
+    expect(again.threads).toBe(3)
+    disposeCnn(again.model)
+  }, 120_000)
+
+  it("runs in a process with nothing else to do, and lets it exit afterwards", () => {
+    // the main thread's wait for the workers does not hold the event loop by itself: a bare
+    // script used to exit with code 13 (unsettled top-level await) in the middle of a step
+    const child = spawnSync(
+      process.execPath,
+      ["--import", "tsx", new URL("./cnnPool-child.ts", import.meta.url).pathname],
+      { encoding: "utf8", timeout: 110_000 }
+    )
+    expect(child.status, child.stderr).toBe(0)
+    expect(JSON.parse(child.stdout.trim().split("\n").at(-1)!)).toEqual({ threads: 2, epochs: 2 })
+  }, 120_000)
 
   it("rejects a thread count that is not a whole number ≥ 1", async () => {
     await expect(run(0)).rejects.toThrow("threads must be a whole number ≥ 1, got 0")

@@ -110,7 +110,12 @@ describe("conv2d gradients (dx and dW) match cpu", () => {
     { x: [3, 9, 6, 5], k: 5, cout: 2, stride: 2, pad: "same" },
     { x: [1, 5, 5, 2], k: 2, cout: 3, stride: 3, pad: "same" },
     { x: [4, 6, 6, 16], k: 1, cout: 8, stride: 1, pad: "valid" },
-    { x: [2, 10, 10, 8], k: 3, cout: 16, stride: 1, pad: "same" }
+    { x: [2, 10, 10, 8], k: 3, cout: 16, stride: 1, pad: "same" },
+    // wasm SIMD weight gradient (cout a multiple of 4): 16-wide and 4-wide channel blocks, odd
+    // input channels, taps cut by 'same' padding and strides
+    { x: [2, 9, 8, 5], k: 3, cout: 20, stride: 2, pad: "valid" },
+    { x: [2, 8, 8, 16], k: 5, cout: 32, stride: 1, pad: "same" },
+    { x: [1, 7, 9, 3], k: 3, cout: 12, stride: 3, pad: "same" }
   ]
   for (const c of cases) {
     it(`x ${c.x.join("×")}, ${c.k}×${c.k}→${c.cout}, stride ${c.stride}, ${c.pad}`, () => {
@@ -147,6 +152,43 @@ describe("pooling gradients match cpu, ties included", () => {
     })
     it(`avg ${c.size}/${c.stride} ${c.pad} on ${c.x.join("×")}`, () => {
       expectSameGrads([c.x], (x) => tf.avgPool(x as tf.Tensor4D, c.size, c.stride, c.pad), true)
+    })
+  }
+})
+
+describe("the fused pool + ReLU + bias backward (convBlock.ts)", () => {
+  // wasm runs it as SIMD code four channels at a time (max pool, channels a multiple of 4), cpu
+  // as the JS loop: the same sums in the same order, so the results are identical bit for bit
+  const cases: Array<[number, number, number, number]> = [
+    [2, 6, 6, 8],
+    [3, 7, 5, 12],
+    [1, 2, 3, 4],
+    [2, 4, 4, 6]
+  ]
+  for (const shape of cases) {
+    it(`max pool on ${shape.join("×")}: wasm = cpu exactly, ties and zeros included`, () => {
+      const [n, h, w, c] = shape
+      // rounded values: exact ties inside windows; relu: zeros (no gradient through the ReLU)
+      const y = values(shape, 5, true).map((v) => Math.max(v, 0))
+      const dy = values([n, Math.floor(h / 2), Math.floor(w / 2), c], 6)
+      const on = (backend: string) => {
+        void tf.setBackend(backend)
+        return tf.tidy(() => {
+          const out = tf
+            .engine()
+            .runKernel(
+              POOL_RELU_BIAS_GRAD,
+              { dy: tf.tensor(dy, [n, Math.floor(h / 2), Math.floor(w / 2), c]), y: tf.tensor(y, shape) },
+              { pool: "max" }
+            ) as Array<tf.Tensor>
+          // +0 and −0 compare equal, as they act the same downstream
+          return out.map((t) => Array.from(t.dataSync(), (v) => v + 0))
+        })
+      }
+      const cpu = on("cpu")
+      const wasm = on("wasm")
+      expect(maxAbs(Float32Array.from(cpu[0]!))).toBeGreaterThan(0)
+      expect(wasm).toEqual(cpu)
     })
   }
 })
