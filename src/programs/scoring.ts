@@ -1,13 +1,17 @@
-import { Effect } from "effect"
+import { Effect, Option, Schema } from "effect"
 import type { SplitMetrics } from "../domain/comparison.js"
 import type { ImageProperties } from "../domain/dataset.js"
 import type { PipelineConfig } from "../domain/config.js"
+import { ImageTransformSchema } from "../domain/featureMap.js"
+import type { IspParams } from "../domain/isp.js"
 import type { StagedImage } from "../domain/staging.js"
 import type { Matrix } from "../ml/matrix.js"
 import { classificationMetrics, regressionMetrics } from "../ml/metrics.js"
 import type { ImageBatch } from "../services/ImageCodec.js"
+import { Storage } from "../services/Storage.js"
 import { type FittedModel, Trainer } from "../services/Trainer.js"
-import { decodePipelineImages } from "./rawImages.js"
+import { decodePipelineImages, decodeRawFiles, isRawPipeline } from "./rawImages.js"
+import { artifactKeys } from "./workspace.js"
 
 /**
  * The positive class of a two-class task as a class index, as scikit-learn picks it: the one
@@ -59,8 +63,23 @@ export const imageMatrix = (b: ImageBatch): Matrix => ({
 })
 
 /** Decodes staged images and scores a model on them (held-out drift evaluation, staging baseline). */
+/**
+ * The ISP a raw (DNG) model was trained with, from its transform.json: a model is scored on the pixels
+ * it learned from, as serving renders them, not on the current config's rendering (which "adjust ISP"
+ * may have changed since). None for models without one.
+ */
+export const trainedIsp = (runId: string) =>
+  Effect.gen(function* () {
+    const storage = yield* Storage
+    const text = yield* storage.readText(artifactKeys(runId).transform)
+    const t = Schema.decodeUnknownOption(Schema.parseJson(ImageTransformSchema))(text)
+    return Option.isSome(t) && t.value.isp !== undefined ? Option.some(t.value.isp) : Option.none<IspParams>()
+  })
+
+/** A model on labelled images (staged drift files): `runId` names the run that trained it (its ISP). */
 export const scoreImages = (
   config: PipelineConfig,
+  runId: string,
   model: FittedModel,
   files: ReadonlyArray<StagedImage>,
   classes: ReadonlyArray<string>,
@@ -68,12 +87,12 @@ export const scoreImages = (
 ) =>
   Effect.gen(function* () {
     const trainer = yield* Trainer
-    // the pipeline's own decoder: the ISP for DNGs (raw_dng), sharp for the others
-    const images = yield* decodePipelineImages(
-      config,
-      files.map((f) => f.source),
-      props
-    )
+    const sources = files.map((f) => f.source)
+    // the pipeline's own decoder (sharp, or the ISP for raw_dng), with the model's own ISP parameters
+    const isp = isRawPipeline(config) ? yield* trainedIsp(runId) : Option.none<IspParams>()
+    const images = Option.isSome(isp)
+      ? yield* decodeRawFiles(sources, props, isp.value)
+      : yield* decodePipelineImages(config, sources, props)
     const p = yield* trainer.predict(model, imageMatrix(images))
     const index = new Map(classes.map((c, i) => [c, i]))
     const y = Float64Array.from(files, (f) => index.get(f.label) ?? NaN)

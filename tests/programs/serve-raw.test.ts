@@ -8,6 +8,7 @@ import { defaultServeConfig } from "../../src/domain/serveConfig.js"
 import { testLayer } from "../../src/layers/test.js"
 import { loadConfig } from "../../src/programs/loadConfig.js"
 import { decodeRawBytes, ispConfigOf } from "../../src/programs/rawImages.js"
+import { trainedIsp as trainedIspOf } from "../../src/programs/scoring.js"
 import type { ModelSource, ServedModel } from "../../src/programs/serve/modelSet.js"
 import { modelSource } from "../../src/programs/serve/serve.js"
 import { makeServer } from "../../src/programs/serve/server.js"
@@ -29,6 +30,7 @@ const dng = (cls: string, i = 0): Buffer => {
 }
 
 let file: string
+let runId: string
 let source: ModelSource
 let app: FastifyInstance
 
@@ -54,6 +56,7 @@ beforeAll(async () => {
     throw new Error(
       `pipeline ended ${r.status}: ${JSON.stringify(r.report.stages.map((s) => [s.name, s.status, s.error]))}`
     )
+  runId = r.runId
   source = modelSource(await runtime.runtime(), { stage: "Production", maxBatchRows: 4 })
   app = await makeServer({ source, config: { ...defaultServeConfig(), max_batch_rows: 4 }, log: () => {} })
 }, 300_000)
@@ -148,6 +151,17 @@ describe("serve: a raw (DNG) model", () => {
       expect(body.fields[0]!.field).toBe("images[1]")
       expect(body.fields[0]!.message).not.toMatch(/\n\s+at /)
       expect(body.fields[0]!.message).toMatch(expectedProblem[i]!)
+    }
+  })
+
+  it("drift scoring (stage-training's baseline, the drift holdout) reads the model's ISP from its artifacts, not the config's", async () => {
+    // the shipped config renders with the defaults (bilinear, gamma 2.2 …); the model was trained otherwise
+    const shipped = await runtime.runPromise(loadConfig(path.join(root, "configs/dng_scenes.yaml")))
+    const fromArtifacts = await runtime.runPromise(trainedIspOf(runId))
+    expect(fromArtifacts._tag).toBe("Some")
+    if (fromArtifacts._tag === "Some") {
+      expect(fromArtifacts.value).toEqual(await trainedIsp())
+      expect(fromArtifacts.value).not.toEqual(ispParamsOf(ispConfigOf(shipped.config)))
     }
   })
 })

@@ -89,7 +89,7 @@ export const stageImageTraining = Effect.fn("program.stageImageTraining")(functi
 
   const { name, version: prod, model } = yield* deployedModel(config, "to measure the baseline with")
   const classes = [...(spec.constraints.label_classes ?? raw.classes)]
-  const metrics = yield* scoreImages(config, model, holdoutFiles, classes, props)
+  const metrics = yield* scoreImages(config, prod.runId, model, holdoutFiles, classes, props)
 
   const staging: ImageStaging = {
     format: "driftgate.staging/1",

@@ -56,7 +56,7 @@ export const evaluateDriftHoldout = (args: {
       const classes = args.preprocessed.featureMap.classes ?? []
       const scoreRun = (runId: string) =>
         Effect.flatMap(Effect.flatMap(storage.readText(artifactKeys(runId).model), trainer.decode), (m) =>
-          scoreImages(args.config, m, staging.holdout_files, classes, spec.image_properties!)
+          scoreImages(args.config, runId, m, staging.holdout_files, classes, spec.image_properties!)
         )
       const candidate = yield* scoreRun(args.runId)
       const production = Option.isSome(prod) ? yield* scoreRun(prod.value.runId) : null
