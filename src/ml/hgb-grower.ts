@@ -15,6 +15,12 @@ export interface GrowerOptions {
   readonly hessiansAreConstant: boolean
 }
 
+/**
+ * Losses whose next gradients the leaf pass computes (one tree per iteration): the pass that adds a
+ * tree's leaf values to the raw predictions then also writes each row's gradient (and hessian).
+ */
+export type LeafPassGradients = { readonly loss: "squared_error" | "log_loss_binary"; readonly y: Float64Array }
+
 /** A grown tree, nodes in pre-order (node, left subtree, right subtree) as scikit-learn's predictor arrays. */
 export interface GrownTree {
   readonly nNodes: number
@@ -91,6 +97,8 @@ export class HistGrower {
   readonly hess: Float32Array | null
   /** Raw predictions of the training rows, class-major; each grown tree adds its leaf values. */
   readonly raw: Float64Array
+  /** 0: the caller computes gradients; 1 / 2: the leaf pass does (squared error / binary log-loss). */
+  private readonly leafPassLoss: number = 0
   private heap: GrowNode[] = []
   private nodes: GrowNode[] = []
   private nFinalizedLeaves = 0
@@ -101,7 +109,8 @@ export class HistGrower {
     private readonly opts: GrowerOptions,
     treesPerIteration: number,
     threads: number,
-    private readonly parallelMinRows?: number
+    private readonly parallelMinRows?: number,
+    leafPassGradients?: LeafPassGradients
   ) {
     this.n = binned.rows
     this.nFeatures = nBinsNonMissing.length
@@ -120,6 +129,8 @@ export class HistGrower {
     ): T => (useTeam ? sharedArray(Ctor as never, length) : new Ctor(length))
     const n = this.n
     const K = treesPerIteration
+    // leaves of one tree: at most max_leaf_nodes, and at most one per row
+    const maxLeaves = Math.max(1, Math.min(n, opts.maxLeafNodes ?? n))
     const shared: HgbShared = {
       dims: alloc(Int32Array, 3),
       bins: useTeam ? toShared(binned.bins) : binned.bins,
@@ -131,7 +142,14 @@ export class HistGrower {
       hist: alloc(Float64Array, this.histLength),
       counts: alloc(Int32Array, 2 * Math.max(1, threads)),
       raw: alloc(Float64Array, K * n),
-      leafValue: alloc(Float64Array, n)
+      leafStart: alloc(Int32Array, maxLeaves + 1),
+      leafValue: alloc(Float64Array, maxLeaves),
+      y: alloc(Float64Array, leafPassGradients === undefined ? 1 : n)
+    }
+    if (leafPassGradients !== undefined) {
+      if (K !== 1) throw new Error("HistGrower: gradients in the leaf pass need one tree per iteration")
+      shared.y.set(leafPassGradients.y)
+      this.leafPassLoss = leafPassGradients.loss === "squared_error" ? 1 : 2
     }
     shared.dims[0] = n
     shared.dims[1] = this.nFeatures
@@ -150,6 +168,11 @@ export class HistGrower {
     this.hess = opts.hessiansAreConstant ? null : shared.hess
     this.team = useTeam ? startTeam(hgbKernel, shared, threads) : null
     this.args = this.team === null ? new Int32Array(TEAM_ARGS) : this.team.args
+  }
+
+  /** Whether each grown tree's leaf pass also computes the next gradients (see LeafPassGradients). */
+  get gradientsInLeafPass(): boolean {
+    return this.leafPassLoss !== 0
   }
 
   /** Threads of the team (1 without one). */
@@ -179,7 +202,8 @@ export class HistGrower {
 
   /**
    * Grows tree k of an iteration on gradients grad[k * rows ..] (and hessians), then adds its leaf
-   * values to raw[k * rows + i] for every training row i.
+   * values to raw[k * rows + i] for every training row i (and, with LeafPassGradients, writes the next
+   * iteration's gradients from them).
    */
   grow(k: number): GrownTree {
     const n = this.n
@@ -213,18 +237,29 @@ export class HistGrower {
 
     const shrinkage = this.opts.shrinkage
     const nodes = this.nodes
-    const leafValue = this.shared.leafValue
+    const { leafStart, leafValue } = this.shared
+    const leaves: GrowNode[] = []
     for (let j = 0; j < nodes.length; j++) {
       const node = nodes[j]!
       if (!node.isLeaf) continue
       node.value *= shrinkage
-      leafValue.fill(node.value, node.start, node.stop)
+      leaves.push(node)
     }
+    // in partition order: the leaves' row ranges tile [0, n)
+    leaves.sort((p, q) => p.start - q.start)
+    const nLeaves = leaves.length
+    for (let j = 0; j < nLeaves; j++) {
+      leafStart[j] = leaves[j]!.start
+      leafValue[j] = leaves[j]!.value
+    }
+    leafStart[nLeaves] = n
     const a = this.args
     a[0] = OP_ADD_LEAVES
     a[1] = 0
     a[2] = n
     a[7] = gOff
+    a[9] = nLeaves
+    a[10] = this.leafPassLoss
     this.step(n, PARALLEL_PARTITION_ROWS)
     return this.emit(root)
   }
@@ -235,6 +270,7 @@ export class HistGrower {
     a[0] = OP_HISTOGRAM
     a[1] = node.start
     a[2] = node.stop
+    a[8] = node.depth === 0 ? 1 : 0
     this.step(node.stop - node.start, PARALLEL_HISTOGRAM_ROWS)
     hist.set(this.shared.hist)
   }

@@ -27,8 +27,11 @@ export interface HgbShared {
   readonly counts: Int32Array
   /** Raw predictions of the training rows, class-major. */
   readonly raw: Float64Array
-  /** Per position of part: the value of the leaf holding that row. */
+  /** The leaves of the tree just grown, in partition order: leaf j holds part[leafStart[j] .. leafStart[j + 1]). */
+  readonly leafStart: Int32Array
   readonly leafValue: Float64Array
+  /** Training targets (for the gradients computed in the leaf pass). */
+  readonly y: Float64Array
 }
 
 export const OP_HISTOGRAM = 1
@@ -36,11 +39,14 @@ export const OP_PARTITION = 2
 export const OP_ADD_LEAVES = 3
 
 /**
- * args: [op, start, stop, gradient offset, feature, split bin, missing bin (-1: none goes left), raw offset].
+ * args: [op, start, stop, gradient offset, feature, split bin, missing bin (-1: none goes left), raw offset,
+ * identity (1: part[k] = k over the range, as at the root: read rows in order without the indirection)].
  * OP_HISTOGRAM: histogram of part[start..stop) into hist, features shared out by thread.
  * OP_PARTITION: each thread splits its range [lo, hi) of part[start..stop): left rows to part[lo..], right
  * rows to right[lo..], both in their previous order.
- * OP_ADD_LEAVES: raw[raw offset + part[q]] += leafValue[q], positions shared out by thread.
+ * OP_ADD_LEAVES: raw[raw offset + i] += the value of the leaf holding row i, positions of part shared out by
+ * thread; args[9] leaves; args[10] 1 (squared error) or 2 (binary log-loss): then also the next
+ * iteration's gradient (and hessian) of row i from its new raw prediction, as hgb-loss.ts's updateGradients.
  */
 export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, threads: number): void => {
   const op = args[0]!
@@ -57,6 +63,7 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
     const h = s.hess
     const hist = s.hist
     const histOffset = s.histOffset
+    const identity = args[8]! === 1
     const fLo = Math.floor((thread * nFeatures) / threads)
     const fHi = Math.floor(((thread + 1) * nFeatures) / threads)
     if (fLo === fHi) return
@@ -74,7 +81,7 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
       const o3 = histOffset[f + 3]!
       if (S === 2) {
         for (let k = start; k < stop; k++) {
-          const i = part[k]!
+          const i = identity ? k : part[k]!
           const gi = g[gOff + i]!
           const b0 = o0 + bins[c0 + i]! * 2
           const b1 = o1 + bins[c1 + i]! * 2
@@ -91,7 +98,7 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
         }
       } else {
         for (let k = start; k < stop; k++) {
-          const i = part[k]!
+          const i = identity ? k : part[k]!
           const gi = g[gOff + i]!
           const hi = h[gOff + i]!
           const b0 = o0 + bins[c0 + i]! * 3
@@ -118,14 +125,14 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
       const o = histOffset[f]!
       if (S === 2) {
         for (let k = start; k < stop; k++) {
-          const i = part[k]!
+          const i = identity ? k : part[k]!
           const b = o + bins[co + i]! * 2
           hist[b] += g[gOff + i]!
           hist[b + 1] += 1
         }
       } else {
         for (let k = start; k < stop; k++) {
-          const i = part[k]!
+          const i = identity ? k : part[k]!
           const b = o + bins[co + i]! * 3
           hist[b] += g[gOff + i]!
           hist[b + 1] += h[gOff + i]!
@@ -165,9 +172,48 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
     const lo = start + Math.floor((thread * len) / threads)
     const hi = start + Math.floor(((thread + 1) * len) / threads)
     const rawOff = args[7]!
+    const nLeaves = args[9]!
+    const gradients = args[10]!
     const raw = s.raw
+    const leafStart = s.leafStart
     const leafValue = s.leafValue
-    for (let q = lo; q < hi; q++) raw[rawOff + part[q]!] += leafValue[q]!
+    const g = s.grad
+    const h = s.hess
+    const y = s.y
+    for (let j = 0; j < nLeaves; j++) {
+      const a = Math.max(lo, leafStart[j]!)
+      const b = Math.min(hi, leafStart[j + 1]!)
+      if (a >= b) continue
+      const v = leafValue[j]!
+      if (gradients === 1) {
+        for (let q = a; q < b; q++) {
+          const i = part[q]!
+          const r = raw[rawOff + i]! + v
+          raw[rawOff + i] = r
+          g[i] = r - y[i]!
+        }
+      } else if (gradients === 2) {
+        for (let q = a; q < b; q++) {
+          const i = part[q]!
+          const r = raw[rawOff + i]! + v
+          raw[rawOff + i] = r
+          const yt = y[i]!
+          if (r > 0) {
+            const e = Math.exp(-r)
+            const d = 1 + e
+            g[i] = (1 - yt - yt * e) / d
+            h[i] = e / (d * d)
+          } else {
+            const e = Math.exp(r)
+            const d = 1 + e
+            g[i] = ((1 - yt) * e - yt) / d
+            h[i] = e / (d * d)
+          }
+        }
+      } else {
+        for (let q = a; q < b; q++) raw[rawOff + part[q]!] += v
+      }
+    }
     return
   }
   throw new Error(`hgbKernel: unknown op ${op}`)

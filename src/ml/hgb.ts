@@ -274,7 +274,9 @@ const fit = (x: Matrix, y: Float64Array, options: HgbFitOptions): HgbModel => {
     },
     K,
     threads,
-    options.parallelMinRows
+    options.parallelMinRows,
+    // one tree per iteration: its leaf pass (on the worker threads) computes the next gradients too
+    loss === "log_loss_multiclass" ? undefined : { loss, y: yTrain }
   )
   const grad = grower.grad
   const hess = grower.hess
@@ -297,7 +299,7 @@ const fit = (x: Matrix, y: Float64Array, options: HgbFitOptions): HgbModel => {
   let nIter = 0
   try {
     for (let iter = 0; iter < p.max_iter; iter++) {
-      updateGradients(loss, yTrain, raw, grad, hess, nClasses)
+      if (iter === 0 || !grower.gradientsInLeafPass) updateGradients(loss, yTrain, raw, grad, hess, nClasses)
       nIter++
       for (let k = 0; k < K; k++) {
         const tree = grower.grow(k)
