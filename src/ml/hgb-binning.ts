@@ -58,7 +58,7 @@ export const fitBinThresholds = (
 ): Float64Array[] => {
   let sample = rows
   if (rows.length > subsample) {
-    const idx = Uint32Array.from(rows)
+    const idx = rows.slice()
     const r = rng(seed)
     // partial Fisher–Yates: the first `subsample` entries are a uniform sample without replacement
     for (let i = 0; i < subsample; i++) {

@@ -1,5 +1,5 @@
 import type { Binned } from "./hgb-binning.js"
-import { hgbKernel, OP_ADD_LEAVES, OP_HISTOGRAM, OP_PARTITION, type HgbShared } from "./hgb-kernel.js"
+import { hgbKernel, OP_ADD_LEAVES, OP_HISTOGRAM, OP_PARTITION, OP_VALIDATION, type HgbShared } from "./hgb-kernel.js"
 import { sharedArray, startTeam, TEAM_ARGS, toShared, type Team } from "./parallel.js"
 
 /** Tree-growing settings (scikit-learn's TreeGrower arguments). */
@@ -19,6 +19,12 @@ export interface GrowerOptions {
  * Losses whose next gradients the leaf pass computes (one tree per iteration): the pass that adds a
  * tree's leaf values to the raw predictions then also writes each row's gradient (and hessian).
  */
+/** Validation rows' bins, row-major (i * features + f), whose raw predictions the grower keeps up to date. */
+export interface ValidationRows {
+  readonly rows: number
+  readonly bins: Uint8Array
+}
+
 export type LeafPassGradients = { readonly loss: "squared_error" | "log_loss_binary"; readonly y: Float64Array }
 
 /** A grown tree, nodes in pre-order (node, left subtree, right subtree) as scikit-learn's predictor arrays. */
@@ -97,6 +103,7 @@ export class HistGrower {
   readonly hess: Float32Array | null
   /** Raw predictions of the training rows, class-major; each grown tree adds its leaf values. */
   readonly raw: Float64Array
+  private readonly nVal: number
   /** 0: the caller computes gradients; 1 / 2: the leaf pass does (squared error / binary log-loss). */
   private readonly leafPassLoss: number = 0
   private heap: GrowNode[] = []
@@ -110,7 +117,8 @@ export class HistGrower {
     treesPerIteration: number,
     threads: number,
     private readonly parallelMinRows?: number,
-    leafPassGradients?: LeafPassGradients
+    leafPassGradients?: LeafPassGradients,
+    validation?: ValidationRows
   ) {
     this.n = binned.rows
     this.nFeatures = nBinsNonMissing.length
@@ -123,14 +131,15 @@ export class HistGrower {
     this.binMark = new Uint8Array(total)
     this.touched = new Int32Array(total)
     const useTeam = threads > 1
-    const alloc = <T extends Float32Array | Float64Array | Int32Array | Uint32Array>(
+    const alloc = <T extends Float32Array | Float64Array | Int32Array | Uint32Array | Uint8Array>(
       Ctor: new (length: number) => T,
       length: number
     ): T => (useTeam ? sharedArray(Ctor as never, length) : new Ctor(length))
     const n = this.n
     const K = treesPerIteration
     // leaves of one tree: at most max_leaf_nodes, and at most one per row
-    const maxLeaves = Math.max(1, Math.min(n, opts.maxLeafNodes ?? n))
+    const maxLeaves = Math.max(1, Math.min(n, opts.maxLeafNodes ?? n, opts.maxDepth === null ? n : 2 ** opts.maxDepth))
+    const maxNodes = validation === undefined ? 1 : 2 * maxLeaves - 1
     const shared: HgbShared = {
       dims: alloc(Int32Array, 3),
       bins: useTeam ? toShared(binned.bins) : binned.bins,
@@ -144,8 +153,15 @@ export class HistGrower {
       raw: alloc(Float64Array, K * n),
       leafStart: alloc(Int32Array, maxLeaves + 1),
       leafValue: alloc(Float64Array, maxLeaves),
-      y: alloc(Float64Array, leafPassGradients === undefined ? 1 : n)
+      y: alloc(Float64Array, leafPassGradients === undefined ? 1 : n),
+      nBinsNonMissing: alloc(Int32Array, this.nFeatures),
+      valBins: validation === undefined ? alloc(Uint8Array, 1) : useTeam ? toShared(validation.bins) : validation.bins,
+      rawVal: alloc(Float64Array, K * (validation?.rows ?? 0)),
+      tree: alloc(Int32Array, 5 * maxNodes),
+      treeValue: alloc(Float64Array, maxNodes)
     }
+    shared.nBinsNonMissing.set(nBinsNonMissing)
+    this.nVal = validation?.rows ?? 0
     if (leafPassGradients !== undefined) {
       if (K !== 1) throw new Error("HistGrower: gradients in the leaf pass need one tree per iteration")
       shared.y.set(leafPassGradients.y)
@@ -173,6 +189,31 @@ export class HistGrower {
   /** Whether each grown tree's leaf pass also computes the next gradients (see LeafPassGradients). */
   get gradientsInLeafPass(): boolean {
     return this.leafPassLoss !== 0
+  }
+
+  /** Raw predictions of the validation rows, class-major; addValidation adds each tree's. */
+  get rawVal(): Float64Array {
+    return this.shared.rawVal
+  }
+
+  /** Adds a grown tree's predictions of the validation rows to rawVal[k * rows + i]. */
+  addValidation(tree: GrownTree, k: number): void {
+    const { tree: t, treeValue } = this.shared
+    for (let j = 0; j < tree.nNodes; j++) {
+      const q = 5 * j
+      t[q] = tree.feature[j]!
+      t[q + 1] = tree.binThreshold[j]!
+      t[q + 2] = tree.missingLeft[j]!
+      t[q + 3] = tree.left[j]!
+      t[q + 4] = tree.right[j]!
+      treeValue[j] = tree.value[j]!
+    }
+    const a = this.args
+    a[0] = OP_VALIDATION
+    a[1] = 0
+    a[2] = this.nVal
+    a[7] = k * this.nVal
+    this.step(this.nVal, PARALLEL_PARTITION_ROWS)
   }
 
   /** Threads of the team (1 without one). */
@@ -207,8 +248,7 @@ export class HistGrower {
    */
   grow(k: number): GrownTree {
     const n = this.n
-    const part = this.part
-    for (let i = 0; i < n; i++) part[i] = i
+    // the root's rows are 0..n-1 in order: its histogram and partition read them without part (identity)
     this.heap = []
     this.nodes = []
     this.nFinalizedLeaves = 0
@@ -258,6 +298,7 @@ export class HistGrower {
     a[1] = 0
     a[2] = n
     a[7] = gOff
+    a[8] = root.isLeaf ? 1 : 0
     a[9] = nLeaves
     a[10] = this.leafPassLoss
     this.step(n, PARALLEL_PARTITION_ROWS)
@@ -519,6 +560,7 @@ export class HistGrower {
     a[4] = node.feature
     a[5] = node.bin
     a[6] = missingBin
+    a[8] = node.depth === 0 ? 1 : 0
     const threads = this.step(node.stop - node.start, PARALLEL_PARTITION_ROWS)
     // each thread's range [lo, hi): left rows in part[lo..], right rows in right[lo..]; concatenated in
     // order. A thread's left rows move down (never past the next thread's range), then the right rows follow.

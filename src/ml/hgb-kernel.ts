@@ -32,21 +32,32 @@ export interface HgbShared {
   readonly leafValue: Float64Array
   /** Training targets (for the gradients computed in the leaf pass). */
   readonly y: Float64Array
+  /** Per feature: bins that are not the missing-value bin (the missing bin is this number). */
+  readonly nBinsNonMissing: Int32Array
+  /** Validation rows' bins, row-major (i * features + f), and their raw predictions, class-major. */
+  readonly valBins: Uint8Array
+  readonly rawVal: Float64Array
+  /** The tree just grown, for the validation rows: per node feature (-1: leaf), bin threshold, missing-left, left, right. */
+  readonly tree: Int32Array
+  readonly treeValue: Float64Array
 }
 
 export const OP_HISTOGRAM = 1
 export const OP_PARTITION = 2
 export const OP_ADD_LEAVES = 3
+export const OP_VALIDATION = 4
 
 /**
  * args: [op, start, stop, gradient offset, feature, split bin, missing bin (-1: none goes left), raw offset,
- * identity (1: part[k] = k over the range, as at the root: read rows in order without the indirection)].
+ * identity (1: part[k] = k over the range, as at the root: read rows in order, part need not hold them)].
  * OP_HISTOGRAM: histogram of part[start..stop) into hist, features shared out by thread.
  * OP_PARTITION: each thread splits its range [lo, hi) of part[start..stop): left rows to part[lo..], right
  * rows to right[lo..], both in their previous order.
  * OP_ADD_LEAVES: raw[raw offset + i] += the value of the leaf holding row i, positions of part shared out by
  * thread; args[9] leaves; args[10] 1 (squared error) or 2 (binary log-loss): then also the next
  * iteration's gradient (and hessian) of row i from its new raw prediction, as hgb-loss.ts's updateGradients.
+ * OP_VALIDATION: rawVal[raw offset + i] += the tree's prediction of validation row i for i in [start, stop),
+ * rows shared out by thread.
  */
 export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, threads: number): void => {
   const op = args[0]!
@@ -154,8 +165,9 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
     let nr = 0
     // branch-free: both outputs are written, only one cursor moves (the split is unpredictable). Left
     // rows are compacted in place (position lo + nl <= k was already read), right rows go to scratch.
+    const identity = args[8]! === 1
     for (let k = lo; k < hi; k++) {
-      const i = part[k]!
+      const i = identity ? k : part[k]!
       const b = bins[co + i]!
       const goLeft = (b <= splitBin ? 1 : 0) | (b === missingBin ? 1 : 0)
       part[lo + nl] = i
@@ -174,6 +186,7 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
     const rawOff = args[7]!
     const nLeaves = args[9]!
     const gradients = args[10]!
+    const identity = args[8]! === 1
     const raw = s.raw
     const leafStart = s.leafStart
     const leafValue = s.leafValue
@@ -187,14 +200,14 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
       const v = leafValue[j]!
       if (gradients === 1) {
         for (let q = a; q < b; q++) {
-          const i = part[q]!
+          const i = identity ? q : part[q]!
           const r = raw[rawOff + i]! + v
           raw[rawOff + i] = r
           g[i] = r - y[i]!
         }
       } else if (gradients === 2) {
         for (let q = a; q < b; q++) {
-          const i = part[q]!
+          const i = identity ? q : part[q]!
           const r = raw[rawOff + i]! + v
           raw[rawOff + i] = r
           const yt = y[i]!
@@ -211,8 +224,33 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
           }
         }
       } else {
-        for (let q = a; q < b; q++) raw[rawOff + part[q]!] += v
+        for (let q = a; q < b; q++) raw[rawOff + (identity ? q : part[q]!)] += v
       }
+    }
+    return
+  }
+  if (op === 4) {
+    const len = stop - start
+    const lo = start + Math.floor((thread * len) / threads)
+    const hi = start + Math.floor(((thread + 1) * len) / threads)
+    const rawOff = args[7]!
+    const vb = s.valBins
+    const rawVal = s.rawVal
+    const t = s.tree
+    const value = s.treeValue
+    const nbnm = s.nBinsNonMissing
+    for (let i = lo; i < hi; i++) {
+      let node = 0
+      let f = t[0]!
+      const rowBase = i * nFeatures
+      while (f >= 0) {
+        const b = vb[rowBase + f]!
+        const q = 5 * node
+        if (b === nbnm[f]!) node = t[q + 2] === 1 ? t[q + 3]! : t[q + 4]!
+        else node = b <= t[q + 1]! ? t[q + 3]! : t[q + 4]!
+        f = t[5 * node]!
+      }
+      rawVal[rawOff + i] += value[node]!
     }
     return
   }

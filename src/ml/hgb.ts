@@ -142,31 +142,6 @@ const rowMajorBins = (binned: Binned, cols: number): Uint8Array => {
   return out
 }
 
-/** Adds a grown tree's predictions on binned rows (row-major) to raw[rawOffset + i]. */
-const addBinnedPredictions = (
-  tree: GrownTree,
-  bins: Uint8Array,
-  nRows: number,
-  cols: number,
-  nBinsNonMissing: Int32Array,
-  raw: Float64Array,
-  rawOffset: number
-): void => {
-  const { feature, binThreshold, missingLeft, left, right, value } = tree
-  for (let i = 0; i < nRows; i++) {
-    let node = 0
-    let f = feature[0]!
-    const rowBase = i * cols
-    while (f >= 0) {
-      const b = bins[rowBase + f]!
-      if (b === nBinsNonMissing[f]!) node = missingLeft[node] === 1 ? left[node]! : right[node]!
-      else node = b <= binThreshold[node]! ? left[node]! : right[node]!
-      f = feature[node]!
-    }
-    raw[rawOffset + i]! += value[node]!
-  }
-}
-
 /** Fit options plus the thread count (default: every core, for training sets of PARALLEL_MIN_ROWS rows or more). */
 export interface HgbFitOptions extends FitOptions<HgbParams> {
   readonly threads?: number
@@ -250,13 +225,17 @@ const fit = (x: Matrix, y: Float64Array, options: HgbFitOptions): HgbModel => {
   const binnedTrain = binRows(xb, trainRows, thresholds, threads)
   const binnedVal = valRows === null ? null : rowMajorBins(binRows(xb, valRows, thresholds, threads), nFeatures)
   const nTrain = trainRows.length
-  const yTrain = Float64Array.from(trainRows, (i) => y[i]!)
-  const yVal = valRows === null ? null : Float64Array.from(valRows, (i) => y[i]!)
+  // plain loops: Float64Array.from with a mapping function calls it per row (measured: ~0.1 s at 800k rows)
+  const gather = (rows: Uint32Array): Float64Array => {
+    const out = new Float64Array(rows.length)
+    for (let k = 0; k < rows.length; k++) out[k] = y[rows[k]!]!
+    return out
+  }
+  const yTrain = gather(trainRows)
+  const yVal = valRows === null ? null : gather(valRows)
   const nVal = valRows === null ? 0 : valRows.length
 
   const baseline = baselinePrediction(loss, yTrain, nClasses)
-  const rawVal = new Float64Array(K * nVal)
-  for (let k = 0; k < K; k++) rawVal.fill(baseline[k]!, k * nVal, (k + 1) * nVal)
 
   const hessiansAreConstant = loss === "squared_error"
   const grower = new HistGrower(
@@ -276,8 +255,11 @@ const fit = (x: Matrix, y: Float64Array, options: HgbFitOptions): HgbModel => {
     threads,
     options.parallelMinRows,
     // one tree per iteration: its leaf pass (on the worker threads) computes the next gradients too
-    loss === "log_loss_multiclass" ? undefined : { loss, y: yTrain }
+    loss === "log_loss_multiclass" ? undefined : { loss, y: yTrain },
+    binnedVal === null ? undefined : { rows: nVal, bins: binnedVal }
   )
+  const rawVal = grower.rawVal
+  for (let k = 0; k < K; k++) rawVal.fill(baseline[k]!, k * nVal, (k + 1) * nVal)
   const grad = grower.grad
   const hess = grower.hess
   const raw = grower.raw
@@ -304,8 +286,7 @@ const fit = (x: Matrix, y: Float64Array, options: HgbFitOptions): HgbModel => {
       for (let k = 0; k < K; k++) {
         const tree = grower.grow(k)
         trees.push(toModelTree(tree, thresholds, nBinsNonMissing))
-        if (binnedVal !== null)
-          addBinnedPredictions(tree, binnedVal, nVal, nFeatures, nBinsNonMissing, rawVal, k * nVal)
+        if (binnedVal !== null) grower.addValidation(tree, k)
       }
       if (earlyStopping && checkEarlyStopping()) break
     }
