@@ -1,5 +1,13 @@
 import type { Binned } from "./hgb-binning.js"
-import { hgbKernel, OP_ADD_LEAVES, OP_HISTOGRAM, OP_PARTITION, OP_VALIDATION, type HgbShared } from "./hgb-kernel.js"
+import {
+  hgbKernel,
+  OP_ADD_LEAVES,
+  OP_HISTOGRAM,
+  OP_MERGE,
+  OP_PARTITION,
+  OP_VALIDATION,
+  type HgbShared
+} from "./hgb-kernel.js"
 import { sharedArray, startTeam, TEAM_ARGS, toShared, type Team } from "./parallel.js"
 
 /** Tree-growing settings (scikit-learn's TreeGrower arguments). */
@@ -144,6 +152,7 @@ export class HistGrower {
       dims: alloc(Int32Array, 3),
       bins: useTeam ? toShared(binned.bins) : binned.bins,
       part: alloc(Uint32Array, n),
+      left: alloc(Uint32Array, useTeam ? n : 1),
       right: alloc(Uint32Array, n),
       grad: alloc(Float32Array, K * n),
       hess: alloc(Float32Array, opts.hessiansAreConstant ? 1 : K * n),
@@ -562,24 +571,18 @@ export class HistGrower {
     a[6] = missingBin
     a[8] = node.depth === 0 ? 1 : 0
     const threads = this.step(node.stop - node.start, PARALLEL_PARTITION_ROWS)
-    // each thread's range [lo, hi): left rows in part[lo..], right rows in right[lo..]; concatenated in
-    // order. A thread's left rows move down (never past the next thread's range), then the right rows follow.
     const { part, right, counts } = this.shared
-    const len = node.stop - node.start
-    let l = node.start
-    for (let t = 0; t < threads; t++) {
-      const lo = node.start + Math.floor((t * len) / threads)
-      const cl = counts[2 * t]!
-      if (lo !== l) part.copyWithin(l, lo, lo + cl)
-      l += cl
+    if (threads === 1) {
+      // left rows compacted in place, right rows after them
+      const nl = counts[0]!
+      part.set(right.subarray(node.start, node.start + counts[1]!), node.start + nl)
+      return nl
     }
-    const nl = l - node.start
-    for (let t = 0; t < threads; t++) {
-      const lo = node.start + Math.floor((t * len) / threads)
-      const cr = counts[2 * t + 1]!
-      part.set(right.subarray(lo, lo + cr), l)
-      l += cr
-    }
+    // every thread moves its own rows into place (same team, same row ranges)
+    a[0] = OP_MERGE
+    this.team!.run()
+    let nl = 0
+    for (let t = 0; t < threads; t++) nl += counts[2 * t]!
     return nl
   }
 

@@ -14,7 +14,8 @@ export interface HgbShared {
   readonly bins: Uint8Array
   /** Row indices, grouped by node. */
   readonly part: Uint32Array
-  /** Partition scratch: the right rows of each thread's row range (its left rows stay in part). */
+  /** Partition scratch: the left and right rows of each thread's row range (alone, the left rows stay in part). */
+  readonly left: Uint32Array
   readonly right: Uint32Array
   /** Gradients and hessians, class-major (k * rows + i); hess has length 1 when hessians are constant. */
   readonly grad: Float32Array
@@ -46,13 +47,16 @@ export const OP_HISTOGRAM = 1
 export const OP_PARTITION = 2
 export const OP_ADD_LEAVES = 3
 export const OP_VALIDATION = 4
+export const OP_MERGE = 5
 
 /**
  * args: [op, start, stop, gradient offset, feature, split bin, missing bin (-1: none goes left), raw offset,
  * identity (1: part[k] = k over the range, as at the root: read rows in order, part need not hold them)].
  * OP_HISTOGRAM: histogram of part[start..stop) into hist, features shared out by thread.
- * OP_PARTITION: each thread splits its range [lo, hi) of part[start..stop): left rows to part[lo..], right
- * rows to right[lo..], both in their previous order.
+ * OP_PARTITION: each thread splits its range [lo, hi) of part[start..stop): left rows to part[lo..] (alone)
+ * or left[lo..] (in a team), right rows to right[lo..], both in their previous order.
+ * OP_MERGE (after a team's OP_PARTITION, same threads): each thread copies its left and right rows to
+ * their place in part[start..stop): all left rows in thread order, then all right rows.
  * OP_ADD_LEAVES: raw[raw offset + i] += the value of the leaf holding row i, positions of part shared out by
  * thread; args[9] leaves; args[10] 1 (squared error) or 2 (binary log-loss): then also the next
  * iteration's gradient (and hessian) of row i from its new raw prediction, as hgb-loss.ts's updateGradients.
@@ -161,22 +165,42 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
     const lo = start + Math.floor((thread * len) / threads)
     const hi = start + Math.floor(((thread + 1) * len) / threads)
     const right = s.right
+    // alone, left rows are compacted in place (position lo + nl <= k was already read); in a team they go
+    // to scratch too, so that OP_MERGE can move every thread's rows at once without overlapping moves
+    const left = threads === 1 ? part : s.left
     let nl = 0
     let nr = 0
-    // branch-free: both outputs are written, only one cursor moves (the split is unpredictable). Left
-    // rows are compacted in place (position lo + nl <= k was already read), right rows go to scratch.
+    // branch-free: both outputs are written, only one cursor moves (the split is unpredictable)
     const identity = args[8]! === 1
     for (let k = lo; k < hi; k++) {
       const i = identity ? k : part[k]!
       const b = bins[co + i]!
       const goLeft = (b <= splitBin ? 1 : 0) | (b === missingBin ? 1 : 0)
-      part[lo + nl] = i
+      left[lo + nl] = i
       right[lo + nr] = i
       nl += goLeft
       nr += 1 - goLeft
     }
     s.counts[2 * thread] = nl
     s.counts[2 * thread + 1] = nr
+    return
+  }
+  if (op === 5) {
+    const len = stop - start
+    const counts = s.counts
+    let before = 0
+    let beforeRight = 0
+    let nLeft = 0
+    for (let t = 0; t < threads; t++) {
+      if (t < thread) {
+        before += counts[2 * t]!
+        beforeRight += counts[2 * t + 1]!
+      }
+      nLeft += counts[2 * t]!
+    }
+    const lo = start + Math.floor((thread * len) / threads)
+    part.set(s.left.subarray(lo, lo + counts[2 * thread]!), start + before)
+    part.set(s.right.subarray(lo, lo + counts[2 * thread + 1]!), start + nLeft + beforeRight)
     return
   }
   if (op === 3) {
