@@ -257,7 +257,8 @@ export class HistGrower {
    */
   grow(k: number): GrownTree {
     const n = this.n
-    // the root's rows are 0..n-1 in order: its histogram and partition read them without part (identity)
+    const part = this.part
+    for (let i = 0; i < n; i++) part[i] = i
     this.heap = []
     this.nodes = []
     this.nFinalizedLeaves = 0
@@ -307,7 +308,6 @@ export class HistGrower {
     a[1] = 0
     a[2] = n
     a[7] = gOff
-    a[8] = root.isLeaf ? 1 : 0
     a[9] = nLeaves
     a[10] = this.leafPassLoss
     this.step(n, PARALLEL_PARTITION_ROWS)
@@ -320,7 +320,6 @@ export class HistGrower {
     a[0] = OP_HISTOGRAM
     a[1] = node.start
     a[2] = node.stop
-    a[8] = node.depth === 0 ? 1 : 0
     this.step(node.stop - node.start, PARALLEL_HISTOGRAM_ROWS)
     hist.set(this.shared.hist)
   }
@@ -569,7 +568,6 @@ export class HistGrower {
     a[4] = node.feature
     a[5] = node.bin
     a[6] = missingBin
-    a[8] = node.depth === 0 ? 1 : 0
     const threads = this.step(node.stop - node.start, PARALLEL_PARTITION_ROWS)
     const { part, right, counts } = this.shared
     if (threads === 1) {

@@ -50,8 +50,7 @@ export const OP_VALIDATION = 4
 export const OP_MERGE = 5
 
 /**
- * args: [op, start, stop, gradient offset, feature, split bin, missing bin (-1: none goes left), raw offset,
- * identity (1: part[k] = k over the range, as at the root: read rows in order, part need not hold them)].
+ * args: [op, start, stop, gradient offset, feature, split bin, missing bin (-1: none goes left), raw offset].
  * OP_HISTOGRAM: histogram of part[start..stop) into hist, features shared out by thread.
  * OP_PARTITION: each thread splits its range [lo, hi) of part[start..stop): left rows to part[lo..] (alone)
  * or left[lo..] (in a team), right rows to right[lo..], both in their previous order.
@@ -78,7 +77,6 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
     const h = s.hess
     const hist = s.hist
     const histOffset = s.histOffset
-    const identity = args[8]! === 1
     const fLo = Math.floor((thread * nFeatures) / threads)
     const fHi = Math.floor(((thread + 1) * nFeatures) / threads)
     if (fLo === fHi) return
@@ -96,7 +94,7 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
       const o3 = histOffset[f + 3]!
       if (S === 2) {
         for (let k = start; k < stop; k++) {
-          const i = identity ? k : part[k]!
+          const i = part[k]!
           const gi = g[gOff + i]!
           const b0 = o0 + bins[c0 + i]! * 2
           const b1 = o1 + bins[c1 + i]! * 2
@@ -113,7 +111,7 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
         }
       } else {
         for (let k = start; k < stop; k++) {
-          const i = identity ? k : part[k]!
+          const i = part[k]!
           const gi = g[gOff + i]!
           const hi = h[gOff + i]!
           const b0 = o0 + bins[c0 + i]! * 3
@@ -140,14 +138,14 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
       const o = histOffset[f]!
       if (S === 2) {
         for (let k = start; k < stop; k++) {
-          const i = identity ? k : part[k]!
+          const i = part[k]!
           const b = o + bins[co + i]! * 2
           hist[b] += g[gOff + i]!
           hist[b + 1] += 1
         }
       } else {
         for (let k = start; k < stop; k++) {
-          const i = identity ? k : part[k]!
+          const i = part[k]!
           const b = o + bins[co + i]! * 3
           hist[b] += g[gOff + i]!
           hist[b + 1] += h[gOff + i]!
@@ -171,9 +169,8 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
     let nl = 0
     let nr = 0
     // branch-free: both outputs are written, only one cursor moves (the split is unpredictable)
-    const identity = args[8]! === 1
     for (let k = lo; k < hi; k++) {
-      const i = identity ? k : part[k]!
+      const i = part[k]!
       const b = bins[co + i]!
       const goLeft = (b <= splitBin ? 1 : 0) | (b === missingBin ? 1 : 0)
       left[lo + nl] = i
@@ -210,7 +207,6 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
     const rawOff = args[7]!
     const nLeaves = args[9]!
     const gradients = args[10]!
-    const identity = args[8]! === 1
     const raw = s.raw
     const leafStart = s.leafStart
     const leafValue = s.leafValue
@@ -224,14 +220,14 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
       const v = leafValue[j]!
       if (gradients === 1) {
         for (let q = a; q < b; q++) {
-          const i = identity ? q : part[q]!
+          const i = part[q]!
           const r = raw[rawOff + i]! + v
           raw[rawOff + i] = r
           g[i] = r - y[i]!
         }
       } else if (gradients === 2) {
         for (let q = a; q < b; q++) {
-          const i = identity ? q : part[q]!
+          const i = part[q]!
           const r = raw[rawOff + i]! + v
           raw[rawOff + i] = r
           const yt = y[i]!
@@ -248,7 +244,7 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
           }
         }
       } else {
-        for (let q = a; q < b; q++) raw[rawOff + (identity ? q : part[q]!)] += v
+        for (let q = a; q < b; q++) raw[rawOff + part[q]!] += v
       }
     }
     return

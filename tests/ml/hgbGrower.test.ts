@@ -75,7 +75,7 @@ describe("HistGrower: gradients computed in the leaf pass", () => {
 
   it("a tree that is only its root (value 0, as scikit-learn's) still updates every row's gradient", () => {
     for (const threads of [1, 2]) {
-      // a fresh grower has never partitioned: the root's rows are read in order, not from the index array
+      // a fresh grower has never partitioned: the leaf pass must still reach every row through the index array
       const { g, y } = grower("squared_error", threads, { minSamplesLeaf: rows })
       try {
         for (let i = 0; i < rows; i++) g.raw[i] = i * 0.001
