@@ -1,5 +1,13 @@
 import type { Binned } from "./hgb-binning.js"
-import { hgbKernel, OP_ADD_LEAVES, OP_HISTOGRAM, OP_PARTITION, type HgbShared } from "./hgb-kernel.js"
+import {
+  hgbKernel,
+  OP_ADD_LEAVES,
+  OP_HISTOGRAM,
+  OP_MERGE,
+  OP_PARTITION,
+  OP_VALIDATION,
+  type HgbShared
+} from "./hgb-kernel.js"
 import { sharedArray, startTeam, TEAM_ARGS, toShared, type Team } from "./parallel.js"
 
 /** Tree-growing settings (scikit-learn's TreeGrower arguments). */
@@ -14,6 +22,18 @@ export interface GrowerOptions {
   /** Squared error: every hessian is 1, so sample counts stand in for hessian sums. */
   readonly hessiansAreConstant: boolean
 }
+
+/**
+ * Losses whose next gradients the leaf pass computes (one tree per iteration): the pass that adds a
+ * tree's leaf values to the raw predictions then also writes each row's gradient (and hessian).
+ */
+/** Validation rows' bins, row-major (i * features + f), whose raw predictions the grower keeps up to date. */
+export interface ValidationRows {
+  readonly rows: number
+  readonly bins: Uint8Array
+}
+
+export type LeafPassGradients = { readonly loss: "squared_error" | "log_loss_binary"; readonly y: Float64Array }
 
 /** A grown tree, nodes in pre-order (node, left subtree, right subtree) as scikit-learn's predictor arrays. */
 export interface GrownTree {
@@ -91,6 +111,9 @@ export class HistGrower {
   readonly hess: Float32Array | null
   /** Raw predictions of the training rows, class-major; each grown tree adds its leaf values. */
   readonly raw: Float64Array
+  private readonly nVal: number
+  /** 0: the caller computes gradients; 1 / 2: the leaf pass does (squared error / binary log-loss). */
+  private readonly leafPassLoss: number = 0
   private heap: GrowNode[] = []
   private nodes: GrowNode[] = []
   private nFinalizedLeaves = 0
@@ -101,7 +124,9 @@ export class HistGrower {
     private readonly opts: GrowerOptions,
     treesPerIteration: number,
     threads: number,
-    private readonly parallelMinRows?: number
+    private readonly parallelMinRows?: number,
+    leafPassGradients?: LeafPassGradients,
+    validation?: ValidationRows
   ) {
     this.n = binned.rows
     this.nFeatures = nBinsNonMissing.length
@@ -114,16 +139,20 @@ export class HistGrower {
     this.binMark = new Uint8Array(total)
     this.touched = new Int32Array(total)
     const useTeam = threads > 1
-    const alloc = <T extends Float32Array | Float64Array | Int32Array | Uint32Array>(
+    const alloc = <T extends Float32Array | Float64Array | Int32Array | Uint32Array | Uint8Array>(
       Ctor: new (length: number) => T,
       length: number
     ): T => (useTeam ? sharedArray(Ctor as never, length) : new Ctor(length))
     const n = this.n
     const K = treesPerIteration
+    // leaves of one tree: at most max_leaf_nodes, and at most one per row
+    const maxLeaves = Math.max(1, Math.min(n, opts.maxLeafNodes ?? n, opts.maxDepth === null ? n : 2 ** opts.maxDepth))
+    const maxNodes = validation === undefined ? 1 : 2 * maxLeaves - 1
     const shared: HgbShared = {
       dims: alloc(Int32Array, 3),
       bins: useTeam ? toShared(binned.bins) : binned.bins,
       part: alloc(Uint32Array, n),
+      left: alloc(Uint32Array, useTeam ? n : 1),
       right: alloc(Uint32Array, n),
       grad: alloc(Float32Array, K * n),
       hess: alloc(Float32Array, opts.hessiansAreConstant ? 1 : K * n),
@@ -131,7 +160,21 @@ export class HistGrower {
       hist: alloc(Float64Array, this.histLength),
       counts: alloc(Int32Array, 2 * Math.max(1, threads)),
       raw: alloc(Float64Array, K * n),
-      leafValue: alloc(Float64Array, n)
+      leafStart: alloc(Int32Array, maxLeaves + 1),
+      leafValue: alloc(Float64Array, maxLeaves),
+      y: alloc(Float64Array, leafPassGradients === undefined ? 1 : n),
+      nBinsNonMissing: alloc(Int32Array, this.nFeatures),
+      valBins: validation === undefined ? alloc(Uint8Array, 1) : useTeam ? toShared(validation.bins) : validation.bins,
+      rawVal: alloc(Float64Array, K * (validation?.rows ?? 0)),
+      tree: alloc(Int32Array, 5 * maxNodes),
+      treeValue: alloc(Float64Array, maxNodes)
+    }
+    shared.nBinsNonMissing.set(nBinsNonMissing)
+    this.nVal = validation?.rows ?? 0
+    if (leafPassGradients !== undefined) {
+      if (K !== 1) throw new Error("HistGrower: gradients in the leaf pass need one tree per iteration")
+      shared.y.set(leafPassGradients.y)
+      this.leafPassLoss = leafPassGradients.loss === "squared_error" ? 1 : 2
     }
     shared.dims[0] = n
     shared.dims[1] = this.nFeatures
@@ -150,6 +193,36 @@ export class HistGrower {
     this.hess = opts.hessiansAreConstant ? null : shared.hess
     this.team = useTeam ? startTeam(hgbKernel, shared, threads) : null
     this.args = this.team === null ? new Int32Array(TEAM_ARGS) : this.team.args
+  }
+
+  /** Whether each grown tree's leaf pass also computes the next gradients (see LeafPassGradients). */
+  get gradientsInLeafPass(): boolean {
+    return this.leafPassLoss !== 0
+  }
+
+  /** Raw predictions of the validation rows, class-major; addValidation adds each tree's. */
+  get rawVal(): Float64Array {
+    return this.shared.rawVal
+  }
+
+  /** Adds a grown tree's predictions of the validation rows to rawVal[k * rows + i]. */
+  addValidation(tree: GrownTree, k: number): void {
+    const { tree: t, treeValue } = this.shared
+    for (let j = 0; j < tree.nNodes; j++) {
+      const q = 5 * j
+      t[q] = tree.feature[j]!
+      t[q + 1] = tree.binThreshold[j]!
+      t[q + 2] = tree.missingLeft[j]!
+      t[q + 3] = tree.left[j]!
+      t[q + 4] = tree.right[j]!
+      treeValue[j] = tree.value[j]!
+    }
+    const a = this.args
+    a[0] = OP_VALIDATION
+    a[1] = 0
+    a[2] = this.nVal
+    a[7] = k * this.nVal
+    this.step(this.nVal, PARALLEL_PARTITION_ROWS)
   }
 
   /** Threads of the team (1 without one). */
@@ -179,7 +252,8 @@ export class HistGrower {
 
   /**
    * Grows tree k of an iteration on gradients grad[k * rows ..] (and hessians), then adds its leaf
-   * values to raw[k * rows + i] for every training row i.
+   * values to raw[k * rows + i] for every training row i (and, with LeafPassGradients, writes the next
+   * iteration's gradients from them).
    */
   grow(k: number): GrownTree {
     const n = this.n
@@ -213,18 +287,29 @@ export class HistGrower {
 
     const shrinkage = this.opts.shrinkage
     const nodes = this.nodes
-    const leafValue = this.shared.leafValue
+    const { leafStart, leafValue } = this.shared
+    const leaves: GrowNode[] = []
     for (let j = 0; j < nodes.length; j++) {
       const node = nodes[j]!
       if (!node.isLeaf) continue
       node.value *= shrinkage
-      leafValue.fill(node.value, node.start, node.stop)
+      leaves.push(node)
     }
+    // in partition order: the leaves' row ranges tile [0, n)
+    leaves.sort((p, q) => p.start - q.start)
+    const nLeaves = leaves.length
+    for (let j = 0; j < nLeaves; j++) {
+      leafStart[j] = leaves[j]!.start
+      leafValue[j] = leaves[j]!.value
+    }
+    leafStart[nLeaves] = n
     const a = this.args
     a[0] = OP_ADD_LEAVES
     a[1] = 0
     a[2] = n
     a[7] = gOff
+    a[9] = nLeaves
+    a[10] = this.leafPassLoss
     this.step(n, PARALLEL_PARTITION_ROWS)
     return this.emit(root)
   }
@@ -484,24 +569,18 @@ export class HistGrower {
     a[5] = node.bin
     a[6] = missingBin
     const threads = this.step(node.stop - node.start, PARALLEL_PARTITION_ROWS)
-    // each thread's range [lo, hi): left rows in part[lo..], right rows in right[lo..]; concatenated in
-    // order. A thread's left rows move down (never past the next thread's range), then the right rows follow.
     const { part, right, counts } = this.shared
-    const len = node.stop - node.start
-    let l = node.start
-    for (let t = 0; t < threads; t++) {
-      const lo = node.start + Math.floor((t * len) / threads)
-      const cl = counts[2 * t]!
-      if (lo !== l) part.copyWithin(l, lo, lo + cl)
-      l += cl
+    if (threads === 1) {
+      // left rows compacted in place, right rows after them
+      const nl = counts[0]!
+      part.set(right.subarray(node.start, node.start + counts[1]!), node.start + nl)
+      return nl
     }
-    const nl = l - node.start
-    for (let t = 0; t < threads; t++) {
-      const lo = node.start + Math.floor((t * len) / threads)
-      const cr = counts[2 * t + 1]!
-      part.set(right.subarray(lo, lo + cr), l)
-      l += cr
-    }
+    // every thread moves its own rows into place (same team, same row ranges)
+    a[0] = OP_MERGE
+    this.team!.run()
+    let nl = 0
+    for (let t = 0; t < threads; t++) nl += counts[2 * t]!
     return nl
   }
 

@@ -14,7 +14,8 @@ export interface HgbShared {
   readonly bins: Uint8Array
   /** Row indices, grouped by node. */
   readonly part: Uint32Array
-  /** Partition scratch: the right rows of each thread's row range (its left rows stay in part). */
+  /** Partition scratch: the left and right rows of each thread's row range (alone, the left rows stay in part). */
+  readonly left: Uint32Array
   readonly right: Uint32Array
   /** Gradients and hessians, class-major (k * rows + i); hess has length 1 when hessians are constant. */
   readonly grad: Float32Array
@@ -27,20 +28,39 @@ export interface HgbShared {
   readonly counts: Int32Array
   /** Raw predictions of the training rows, class-major. */
   readonly raw: Float64Array
-  /** Per position of part: the value of the leaf holding that row. */
+  /** The leaves of the tree just grown, in partition order: leaf j holds part[leafStart[j] .. leafStart[j + 1]). */
+  readonly leafStart: Int32Array
   readonly leafValue: Float64Array
+  /** Training targets (for the gradients computed in the leaf pass). */
+  readonly y: Float64Array
+  /** Per feature: bins that are not the missing-value bin (the missing bin is this number). */
+  readonly nBinsNonMissing: Int32Array
+  /** Validation rows' bins, row-major (i * features + f), and their raw predictions, class-major. */
+  readonly valBins: Uint8Array
+  readonly rawVal: Float64Array
+  /** The tree just grown, for the validation rows: per node feature (-1: leaf), bin threshold, missing-left, left, right. */
+  readonly tree: Int32Array
+  readonly treeValue: Float64Array
 }
 
 export const OP_HISTOGRAM = 1
 export const OP_PARTITION = 2
 export const OP_ADD_LEAVES = 3
+export const OP_VALIDATION = 4
+export const OP_MERGE = 5
 
 /**
  * args: [op, start, stop, gradient offset, feature, split bin, missing bin (-1: none goes left), raw offset].
  * OP_HISTOGRAM: histogram of part[start..stop) into hist, features shared out by thread.
- * OP_PARTITION: each thread splits its range [lo, hi) of part[start..stop): left rows to part[lo..], right
- * rows to right[lo..], both in their previous order.
- * OP_ADD_LEAVES: raw[raw offset + part[q]] += leafValue[q], positions shared out by thread.
+ * OP_PARTITION: each thread splits its range [lo, hi) of part[start..stop): left rows to part[lo..] (alone)
+ * or left[lo..] (in a team), right rows to right[lo..], both in their previous order.
+ * OP_MERGE (after a team's OP_PARTITION, same threads): each thread copies its left and right rows to
+ * their place in part[start..stop): all left rows in thread order, then all right rows.
+ * OP_ADD_LEAVES: raw[raw offset + i] += the value of the leaf holding row i, positions of part shared out by
+ * thread; args[9] leaves; args[10] 1 (squared error) or 2 (binary log-loss): then also the next
+ * iteration's gradient (and hessian) of row i from its new raw prediction, as hgb-loss.ts's updateGradients.
+ * OP_VALIDATION: rawVal[raw offset + i] += the tree's prediction of validation row i for i in [start, stop),
+ * rows shared out by thread.
  */
 export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, threads: number): void => {
   const op = args[0]!
@@ -143,15 +163,17 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
     const lo = start + Math.floor((thread * len) / threads)
     const hi = start + Math.floor(((thread + 1) * len) / threads)
     const right = s.right
+    // alone, left rows are compacted in place (position lo + nl <= k was already read); in a team they go
+    // to scratch too, so that OP_MERGE can move every thread's rows at once without overlapping moves
+    const left = threads === 1 ? part : s.left
     let nl = 0
     let nr = 0
-    // branch-free: both outputs are written, only one cursor moves (the split is unpredictable). Left
-    // rows are compacted in place (position lo + nl <= k was already read), right rows go to scratch.
+    // branch-free: both outputs are written, only one cursor moves (the split is unpredictable)
     for (let k = lo; k < hi; k++) {
       const i = part[k]!
       const b = bins[co + i]!
       const goLeft = (b <= splitBin ? 1 : 0) | (b === missingBin ? 1 : 0)
-      part[lo + nl] = i
+      left[lo + nl] = i
       right[lo + nr] = i
       nl += goLeft
       nr += 1 - goLeft
@@ -160,14 +182,96 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
     s.counts[2 * thread + 1] = nr
     return
   }
+  if (op === 5) {
+    const len = stop - start
+    const counts = s.counts
+    let before = 0
+    let beforeRight = 0
+    let nLeft = 0
+    for (let t = 0; t < threads; t++) {
+      if (t < thread) {
+        before += counts[2 * t]!
+        beforeRight += counts[2 * t + 1]!
+      }
+      nLeft += counts[2 * t]!
+    }
+    const lo = start + Math.floor((thread * len) / threads)
+    part.set(s.left.subarray(lo, lo + counts[2 * thread]!), start + before)
+    part.set(s.right.subarray(lo, lo + counts[2 * thread + 1]!), start + nLeft + beforeRight)
+    return
+  }
   if (op === 3) {
     const len = stop - start
     const lo = start + Math.floor((thread * len) / threads)
     const hi = start + Math.floor(((thread + 1) * len) / threads)
     const rawOff = args[7]!
+    const nLeaves = args[9]!
+    const gradients = args[10]!
     const raw = s.raw
+    const leafStart = s.leafStart
     const leafValue = s.leafValue
-    for (let q = lo; q < hi; q++) raw[rawOff + part[q]!] += leafValue[q]!
+    const g = s.grad
+    const h = s.hess
+    const y = s.y
+    for (let j = 0; j < nLeaves; j++) {
+      const a = Math.max(lo, leafStart[j]!)
+      const b = Math.min(hi, leafStart[j + 1]!)
+      if (a >= b) continue
+      const v = leafValue[j]!
+      if (gradients === 1) {
+        for (let q = a; q < b; q++) {
+          const i = part[q]!
+          const r = raw[rawOff + i]! + v
+          raw[rawOff + i] = r
+          g[i] = r - y[i]!
+        }
+      } else if (gradients === 2) {
+        for (let q = a; q < b; q++) {
+          const i = part[q]!
+          const r = raw[rawOff + i]! + v
+          raw[rawOff + i] = r
+          const yt = y[i]!
+          if (r > 0) {
+            const e = Math.exp(-r)
+            const d = 1 + e
+            g[i] = (1 - yt - yt * e) / d
+            h[i] = e / (d * d)
+          } else {
+            const e = Math.exp(r)
+            const d = 1 + e
+            g[i] = ((1 - yt) * e - yt) / d
+            h[i] = e / (d * d)
+          }
+        }
+      } else {
+        for (let q = a; q < b; q++) raw[rawOff + part[q]!] += v
+      }
+    }
+    return
+  }
+  if (op === 4) {
+    const len = stop - start
+    const lo = start + Math.floor((thread * len) / threads)
+    const hi = start + Math.floor(((thread + 1) * len) / threads)
+    const rawOff = args[7]!
+    const vb = s.valBins
+    const rawVal = s.rawVal
+    const t = s.tree
+    const value = s.treeValue
+    const nbnm = s.nBinsNonMissing
+    for (let i = lo; i < hi; i++) {
+      let node = 0
+      let f = t[0]!
+      const rowBase = i * nFeatures
+      while (f >= 0) {
+        const b = vb[rowBase + f]!
+        const q = 5 * node
+        if (b === nbnm[f]!) node = t[q + 2] === 1 ? t[q + 3]! : t[q + 4]!
+        else node = b <= t[q + 1]! ? t[q + 3]! : t[q + 4]!
+        f = t[5 * node]!
+      }
+      rawVal[rawOff + i] += value[node]!
+    }
     return
   }
   throw new Error(`hgbKernel: unknown op ${op}`)

@@ -12,6 +12,7 @@ import {
   type HgbParams
 } from "../../src/ml/hgb.js"
 import { LearnerInputError, takeRows, type Matrix } from "../../src/ml/matrix.js"
+import { lastParallelRun } from "../../src/ml/parallel.js"
 import { parity } from "./parityReference.js"
 
 const hgb = histGradientBoosting
@@ -242,6 +243,21 @@ describe("histGradientBoosting: worker threads", () => {
     const m2 = fitWith(x, yMulti, multi, 2)
     expect(m2.info.workerSteps).toBeGreaterThan(0)
     expect(m2.json).toBe(fitWith(x, yMulti, multi, 1).json)
+  })
+
+  it("predicts a batch on worker threads by row blocks with the same bytes as on one thread", () => {
+    const model = hgb.fit(x, calY, {
+      task: "regression",
+      params: { max_iter: 10 },
+      seed: 2,
+      threads: 1
+    } as HgbFitOptions)
+    const one = hgbRawPredict(model, x, 1)
+    const many = hgbRawPredict(model, x, 2)
+    expect(lastParallelRun()?.threads).toBe(2)
+    expect(x.rows).toBeGreaterThan(8192)
+    expect(Buffer.from(many.buffer, many.byteOffset, many.byteLength).equals(Buffer.from(one.buffer))).toBe(true)
+    expect(Array.from(hgb.predict(model, x))).toEqual(Array.from(one))
   })
 
   it("uses no worker threads below 65,536 training rows unless asked", () => {

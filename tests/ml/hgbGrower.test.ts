@@ -1,0 +1,95 @@
+import { describe, expect, it } from "vitest"
+import { rng } from "../../src/domain/random.js"
+import { fitAndBin } from "../../src/ml/hgb-binning.js"
+import { HistGrower, type GrowerOptions, type LeafPassGradients } from "../../src/ml/hgb-grower.js"
+import { updateGradients, type HgbLossKind } from "../../src/ml/hgb-loss.js"
+
+// The grower's leaf pass computes the next gradients on the worker threads (squared error, binary
+// log-loss); the reference is hgb-loss.ts's updateGradients, run on the raw predictions the pass left.
+
+const rows = 3000
+const cols = 5
+const data = (() => {
+  const r = rng(11)
+  const x = new Float64Array(rows * cols)
+  for (let i = 0; i < x.length; i++) x[i] = r.next() < 0.05 ? NaN : r.next() * 10 - 5
+  return x
+})()
+const target = (loss: HgbLossKind): Float64Array =>
+  Float64Array.from({ length: rows }, (_, i) => {
+    const v = Math.sin(data[i * cols]! || 0) + 0.3 * (data[i * cols + 1]! || 0)
+    return loss === "squared_error" ? v : v > 0 ? 1 : 0
+  })
+
+const grower = (loss: "squared_error" | "log_loss_binary", threads: number, opts: Partial<GrowerOptions> = {}) => {
+  const all = Uint32Array.from({ length: rows }, (_, i) => i)
+  const { thresholds, train } = fitAndBin({ rows, cols, data }, all, null, 255, 200_000, 3, threads)
+  const y = target(loss)
+  const pass: LeafPassGradients = { loss, y }
+  const g = new HistGrower(
+    train,
+    Int32Array.from(thresholds, (t) => t.length + 1),
+    {
+      maxLeafNodes: 31,
+      maxDepth: null,
+      minSamplesLeaf: 20,
+      l2Regularization: 0,
+      minHessianToSplit: 1e-3,
+      minGainToSplit: 0,
+      shrinkage: 0.1,
+      hessiansAreConstant: loss === "squared_error",
+      ...opts
+    },
+    1,
+    threads,
+    1,
+    pass
+  )
+  return { g, y }
+}
+
+describe("HistGrower: gradients computed in the leaf pass", () => {
+  for (const loss of ["squared_error", "log_loss_binary"] as const) {
+    for (const threads of [1, 2]) {
+      it(`${loss}, ${threads} thread(s): equal updateGradients' on the raw predictions after each tree`, () => {
+        const { g, y } = grower(loss, threads)
+        try {
+          expect(g.gradientsInLeafPass).toBe(true)
+          g.raw.fill(loss === "squared_error" ? 0.5 : -0.2)
+          updateGradients(loss, y, g.raw, g.grad, g.hess, 0)
+          const grad = new Float32Array(rows)
+          const hess = loss === "squared_error" ? null : new Float32Array(rows)
+          for (let t = 0; t < 3; t++) {
+            const tree = g.grow(0)
+            expect(tree.nNodes).toBeGreaterThan(1)
+            updateGradients(loss, y, g.raw, grad, hess, 0)
+            expect(Array.from(g.grad)).toEqual(Array.from(grad))
+            if (hess !== null) expect(Array.from(g.hess!)).toEqual(Array.from(hess))
+          }
+        } finally {
+          g.close()
+        }
+      })
+    }
+  }
+
+  it("a tree that is only its root (value 0, as scikit-learn's) still updates every row's gradient", () => {
+    for (const threads of [1, 2]) {
+      // a fresh grower has never partitioned: the leaf pass must still reach every row through the index array
+      const { g, y } = grower("squared_error", threads, { minSamplesLeaf: rows })
+      try {
+        for (let i = 0; i < rows; i++) g.raw[i] = i * 0.001
+        g.grad.fill(123)
+        const tree = g.grow(0)
+        expect(tree.nNodes).toBe(1)
+        expect(tree.value[0]).toBe(0)
+        expect(Array.from(g.raw)).toEqual(Array.from({ length: rows }, (_, i) => i * 0.001))
+        const grad = new Float32Array(rows)
+        updateGradients("squared_error", y, g.raw, grad, null, 0)
+        expect(Array.from(g.grad)).toEqual(Array.from(grad))
+      } finally {
+        g.close()
+      }
+    }
+  })
+})
