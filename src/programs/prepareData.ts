@@ -334,6 +334,14 @@ export const prepareVersion = Effect.fn("data.version")(function* (args: {
     version = hash.digest("hex")
   }
   const keys = datasetKeys(config.dataset, version)
+  // What decides how the bytes become typed columns: a changed dtype or missing-value token must give a
+  // new snapshot (and new splits and matrices over it), never reuse the one typed the old way.
+  const contract = canonicalHash({
+    schema: spec.schema,
+    na_values: spec.na_values ?? [],
+    keep_default_na: spec.keep_default_na ?? true
+  })
+  const snapshotKey = keys.data(contract)
   const result = validateColumns(read, spec)
   if (result.violations.length > 0) {
     return yield* Effect.fail(
@@ -349,7 +357,7 @@ export const prepareVersion = Effect.fn("data.version")(function* (args: {
 
   // Snapshot only data that passed validation: a version in the workspace is always a usable one.
   const snapshotCreated = yield* storage.writeOnce(
-    keys.data,
+    snapshotKey,
     encodeTable(table, { dataset: config.dataset, dataset_version: version })
   )
   yield* storage.writeOnce(
@@ -375,7 +383,8 @@ export const prepareVersion = Effect.fn("data.version")(function* (args: {
     val: config.split.val,
     test: config.split.test,
     stratify,
-    target: spec.target
+    target: spec.target,
+    contract: contract.slice(0, 16)
   }
   const splitId = canonicalHash(splitSpec).slice(0, 16)
   const splitKey = keys.split(splitId)
@@ -391,7 +400,7 @@ export const prepareVersion = Effect.fn("data.version")(function* (args: {
   for (const name of ["train", "val", "test"] as const) {
     yield* storage.writeOnce(
       splits[name].key,
-      encodeIndices(idx[name], { snapshot: keys.data, dataset_version: version, split: name })
+      encodeIndices(idx[name], { snapshot: snapshotKey, dataset_version: version, split: name })
     )
   }
   yield* storage.writeOnce(
@@ -418,7 +427,7 @@ export const prepareVersion = Effect.fn("data.version")(function* (args: {
     spec,
     specFile: args.specFile,
     specCreated: args.specCreated,
-    snapshotKey: keys.data,
+    snapshotKey,
     snapshotCreated,
     rows: table.rows,
     validation: {

@@ -13,8 +13,12 @@ export const datasetKeys = (dataset: string, version: string) => {
   const base = `datasets/${dataset}/${version}`
   return {
     base,
-    /** The validated snapshot as Arrow IPC (Feather v2): every column of the CSV, typed as dataset.yaml says. */
-    data: `${base}/data.arrow`,
+    /**
+     * The validated snapshot as Arrow IPC (Feather v2): every column of the CSV, typed as dataset.yaml
+     * says. The same bytes read under another contract (a dtype or a missing-value token changed) are
+     * another table, so the snapshot is named by the contract's hash as well as the bytes' (`contract`).
+     */
+    data: (contract: string) => `${base}/data-${contract.slice(0, 16)}.arrow`,
     manifest: `${base}/manifest.json`,
     /** A snapshot copy of one image of an image dataset (relative path inside images/). */
     image: (relative: string) => `${base}/images/${relative}`,

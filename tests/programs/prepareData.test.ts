@@ -144,6 +144,43 @@ describe("prepareData on in-memory layers", () => {
     }).pipe(Effect.provide(testLayer({ interactive: true, answers: ["species", "classification"] })))
   )
 
+  it.effect(
+    "an edited dataset.yaml (a dtype, a missing-value token) gives a new snapshot and split, not the old types",
+    () =>
+      Effect.gen(function* () {
+        // the same bytes: '-' marks a missing x; first read as a string column, then declared float with na_values
+        const dataRoot = fs.mkdtempSync(path.join(os.tmpdir(), "dg-contract-"))
+        fs.mkdirSync(path.join(dataRoot, "toy"))
+        const rows = Array.from(
+          { length: 40 },
+          (_, i) => `${i % 7 === 0 ? "-" : (i / 10).toFixed(1)},${i % 2 ? "a" : "b"}`
+        )
+        fs.writeFileSync(path.join(dataRoot, "toy", "data.csv"), ["x,label", ...rows].join("\n") + "\n")
+        const spec = (dtype: string, na: string) =>
+          `name: toy\ntask_type: classification\nfeatures: [x]\ntarget: label\nschema: { x: ${dtype}, label: string }\nna_values: ${na}\nconstraints: { min_rows: 10, max_null_fraction: 0.5 }\n`
+        const file = path.join(dataRoot, "config.yaml")
+        fs.writeFileSync(
+          file,
+          `name: toy\ntask_type: classification\ndataset: toy\ndata_root: ${dataRoot}\nrandom_seed: 1\ntraining: { model: logistic_regression }\n`
+        )
+        fs.writeFileSync(path.join(dataRoot, "toy", "dataset.yaml"), spec("string", "[]"))
+        const a = yield* prepare(file)
+        fs.writeFileSync(path.join(dataRoot, "toy", "dataset.yaml"), spec("float", '["-"]'))
+        const b = yield* prepare(file)
+        expect(b.version).toBe(a.version) // the dataset version is the bytes' SHA-256 …
+        expect(b.snapshotKey).not.toBe(a.snapshotKey) // … but the typed snapshot is another one
+        expect(b.snapshotCreated).toBe(true)
+        expect(b.splitId).not.toBe(a.splitId)
+        const before = yield* readFrame(a.splits.train.key, a.spec, ["x"])
+        const after = yield* readFrame(b.splits.train.key, b.spec, ["x"])
+        expect(before.columns[0]!.dtype).toBe("string")
+        expect(after.columns[0]!.dtype).toBe("float")
+        const x = after.columns[0]!.values as Float64Array
+        expect(x.some((v) => Number.isNaN(v))).toBe(true)
+        expect(x.every((v) => Number.isNaN(v) || (v >= 0 && v < 4))).toBe(true)
+      }).pipe(Effect.provide(testLayer()))
+  )
+
   it.effect("a missing dataset folder is reported with its path", () =>
     Effect.gen(function* () {
       const dataRoot = fs.mkdtempSync(path.join(os.tmpdir(), "dg-noset-"))
