@@ -46,7 +46,7 @@ export const scoreGroups = (
   for (let i = 0, a = 0, b = 0; i < n; i++) {
     const v = score[i]!
     // NaN has no place in a ranking (and would never leave its group below)
-    if (v !== v) throw new LearnerInputError(`score ${i} is NaN`)
+    if (v !== v) throw new LearnerInputError(`roc/precision-recall: score ${i} is NaN`)
     // +0 for -0: the two are one score, as the comparator saw them
     if (yTrue[i] === 1) pos[a++] = score[i]! + 0
     else neg[b++] = score[i]! + 0

@@ -243,8 +243,14 @@ export const classificationMetrics = (
       for (let i = 0; i < yTrue.length; i++) pos += yTrue[i]!
       if (pos > 0 && pos < yTrue.length) {
         const score = new Float64Array(yTrue.length)
-        for (let i = 0; i < yTrue.length; i++) score[i] = proba[i * 2 + 1]!
-        out.roc_auc = rocAuc(yTrue, score)
+        let nan = false
+        for (let i = 0; i < yTrue.length; i++) {
+          const v = proba[i * 2 + 1]!
+          score[i] = v
+          if (v !== v) nan = true
+        }
+        // a diverged model's NaN probabilities rank nothing: NaN, like its log_loss, and the gate decides
+        out.roc_auc = nan ? NaN : rocAuc(yTrue, score)
       }
     }
     out.log_loss = logLoss(yTrue, proba, nClasses)

@@ -73,3 +73,14 @@ describe("binary precision/recall mean the positive class, as scikit-learn's def
     expect(Either.isRight(decodeDatasetSpec({ ...spec, positive_class: "no" }, "dataset.yaml"))).toBe(true)
   })
 })
+
+describe("a diverged model's NaN probabilities", () => {
+  it("give NaN roc_auc and log_loss, not a crash of the evaluation (the gate decides on them)", () => {
+    const y = Float64Array.from([1, 0, 1, 0])
+    const proba = Float64Array.from([0.8, 0.2, NaN, NaN, 0.1, 0.9, 0.9, 0.1])
+    const m = classificationMetrics(y, Float64Array.from([0, 0, 1, 0]), proba, 2, 1)
+    expect(m.roc_auc).toBeNaN()
+    expect(m.log_loss).toBeNaN()
+    expect(m.accuracy).toBe(0.75)
+  })
+})

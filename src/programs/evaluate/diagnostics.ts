@@ -130,6 +130,8 @@ export const splitDiagnostics = (args: {
     confusion_matrix: { labels, counts }
   }
   if (proba === undefined || proba.length !== n * k || k < 2) return out
+  // a diverged model (NaN probabilities) has no ranking to draw: its metrics say NaN and the gate decides
+  for (let i = 0; i < proba.length; i++) if (proba[i] !== proba[i]) return out
   if (k === 2) {
     const pos = args.positive ?? 1
     const yb = fill(n, (i) => (y[i] === pos ? 1 : 0))
