@@ -92,17 +92,18 @@ export const readFrame = Effect.fn("data.readFrame")(function* (
   const structural = read.violations.filter((v) => v.rule !== "dtype")
   if (structural.length > 0) return yield* fail(structural)
   const missing = columns.filter((c) => !read.header.includes(c))
-  if (missing.length > 0) return yield* fail(missing.map(columnMissing))
+  const present = columns.filter((c) => read.header.includes(c))
   // the contract's dtype rules only (int, bool): row bounds, ranges and null fractions were checked when it was written
   const checked = validateColumns(
     read,
-    { ...spec, features: columns.filter((c) => c !== spec.target), constraints: { min_rows: 0 } },
+    { ...spec, features: present.filter((c) => c !== spec.target), constraints: { min_rows: 0 } },
     {
-      requireTarget: columns.includes(spec.target)
+      requireTarget: present.includes(spec.target)
     }
   )
   const dtype = checked.violations.filter((v) => v.rule === "dtype")
-  if (dtype.length > 0) return yield* fail(dtype)
+  // every problem at once: the absent columns and the present ones of the wrong type
+  if (missing.length > 0 || dtype.length > 0) return yield* fail([...missing.map(columnMissing), ...dtype])
   return tableToFrame(selectColumns(checked.table, columns))
 })
 

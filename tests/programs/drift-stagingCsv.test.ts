@@ -179,6 +179,10 @@ describe("readFrame of a CSV driftgate wrote (a drift holdout): the columnar rea
       expect((absent as unknown as { violations: Array<{ column: string; rule: string }> }).violations).toEqual([
         expect.objectContaining({ column: "f", rule: "column_present" })
       ])
+      // collected, not first-found: an absent column and a present one of the wrong type, in one error
+      const both = yield* Effect.flip(read("label,s,b,i\nyes,a,true,3.5\n"))
+      const all = (both as unknown as { violations: Array<{ column: string; rule: string }> }).violations
+      expect(all.map((x) => `${x.column}:${x.rule}`).sort()).toEqual(["f:column_present", "i:dtype"])
     })
   )
 })
