@@ -79,6 +79,26 @@ describe("serve: the prediction log is read in pieces", () => {
     }
   })
 
+  it("a byte-order mark counts only at the start of the file, wherever the pieces are cut", () => {
+    // a BOM before the first row (an editor's save) is dropped; one starting a later line is part of
+    // that line (not JSON, skipped), as a whole-text read of the file after its BOM gives
+    const text =
+      "\uFEFF" + [row(0, "2026-03-01"), "\uFEFF" + row(1, "2026-03-01"), row(2, "2026-03-01")].join("\n") + "\n"
+    const bytes = new TextEncoder().encode(text)
+    const expected = wholeText(text.slice(1))
+    expect(expected).toEqual(["r0", "r2"])
+    for (let size = 1; size <= bytes.length; size++) {
+      const out: PredictionLogRow[] = []
+      const reader = new LogLineReader(undefined, out)
+      for (let o = 0; o < bytes.length; o += size) reader.push(bytes.slice(o, o + size))
+      reader.end()
+      expect(
+        out.map((r) => r.request_id),
+        `pieces of ${size}`
+      ).toEqual(expected)
+    }
+  })
+
   it.effect(
     "a large log (two days, a repair segment, ≥ 20 pieces) through a folder, StorageFs and StorageMemory without a whole-file read",
     () =>

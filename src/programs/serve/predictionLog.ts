@@ -208,8 +208,11 @@ const NL = 0x0a
  * bytes after it wait for the next piece. At most one piece and one unfinished line are held as text.
  */
 export class LogLineReader {
-  private carry: Uint8Array = new Uint8Array(0)
-  private readonly decoder = new TextDecoder()
+  /** The bytes after the last newline so far, in the pieces they came in (joined once, at a newline). */
+  private carry: Uint8Array[] = []
+  // ignoreBOM: a decoder would otherwise drop U+FEFF at the start of every piece, wherever it falls
+  private readonly decoder = new TextDecoder("utf-8", { ignoreBOM: true })
+  private atStart = true
   constructor(
     private readonly sinceIso: string | undefined,
     readonly out: PredictionLogRow[]
@@ -218,26 +221,39 @@ export class LogLineReader {
   push(bytes: Uint8Array): void {
     const last = bytes.lastIndexOf(NL)
     if (last < 0) {
-      this.carry = concat(this.carry, bytes)
+      // copied: the caller may reuse its buffer for the next piece
+      if (bytes.length > 0) this.carry.push(bytes.slice())
       return
     }
-    const head = this.carry.length > 0 ? concat(this.carry, bytes.subarray(0, last)) : bytes.subarray(0, last)
-    for (const l of this.decoder.decode(head).split("\n")) parseLine(l, this.sinceIso, this.out)
-    // copied: the caller may reuse its buffer for the next piece
-    this.carry = bytes.slice(last + 1)
+    const head = this.carry.length > 0 ? join([...this.carry, bytes.subarray(0, last)]) : bytes.subarray(0, last)
+    for (const l of this.text(head).split("\n")) parseLine(l, this.sinceIso, this.out)
+    this.carry = last + 1 < bytes.length ? [bytes.slice(last + 1)] : []
   }
 
   /** The end of the file: a last line without a newline counts when it is a whole row. */
   end(): void {
-    if (this.carry.length > 0) parseLine(this.decoder.decode(this.carry), this.sinceIso, this.out)
-    this.carry = new Uint8Array(0)
+    if (this.carry.length > 0) parseLine(this.text(join(this.carry)), this.sinceIso, this.out)
+    this.carry = []
+  }
+
+  /** A byte-order mark counts only as the file's first character. */
+  private text(bytes: Uint8Array): string {
+    const t = this.decoder.decode(bytes)
+    if (!this.atStart) return t
+    this.atStart = false
+    return t.charCodeAt(0) === 0xfeff ? t.slice(1) : t
   }
 }
 
-const concat = (a: Uint8Array, b: Uint8Array): Uint8Array => {
-  const out = new Uint8Array(a.length + b.length)
-  out.set(a)
-  out.set(b, a.length)
+const join = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
+  let n = 0
+  for (const p of parts) n += p.length
+  const out = new Uint8Array(n)
+  let at = 0
+  for (const p of parts) {
+    out.set(p, at)
+    at += p.length
+  }
   return out
 }
 
