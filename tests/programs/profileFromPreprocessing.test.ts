@@ -3,7 +3,7 @@ import { Effect } from "effect"
 import { testLayer } from "../../src/layers/test.js"
 import { loadConfig } from "../../src/programs/loadConfig.js"
 import { featureFrame, readFrame } from "../../src/programs/splitData.js"
-import { artifactKeys } from "../../src/programs/workspace.js"
+import { artifactKeys, preprocessedKeys } from "../../src/programs/workspace.js"
 import { DriftDetector } from "../../src/services/DriftDetector.js"
 import { Storage } from "../../src/services/Storage.js"
 import { configVariant, runConfig } from "./helpers.js"
@@ -31,6 +31,9 @@ describe("the reference profile made in preprocessing", () => {
         const train = yield* readFrame(prepared.splits.train.key, prepared.spec, prepared.spec.features)
         const profile = yield* (yield* DriftDetector).profile(featureFrame(train, prepared.spec.features), seed)
         expect(written).toBe(JSON.stringify(profile) + "\n")
+        // made by preprocessing (training copies it), not by training's fallback for older workspaces
+        const made = yield* storage.readText(preprocessedKeys(r.context.preprocessed!.key).profile(seed))
+        expect(made).toBe(written)
         expect(profile.rows).toBe(prepared.splits.train.rows)
       }
     }).pipe(Effect.provide(testLayer({ decisions: [approve, approve] })))
