@@ -61,7 +61,11 @@ export const readBatch = Effect.fn("drift.readBatch")(function* (
   const size = yield* Effect.try({
     try: () => {
       const st = nodeFs.statSync(abs)
-      if (!st.isFile()) throw new Error("not a file")
+      // a labelled batch is read twice (typed, then as text): a pipe cannot be; an unlabelled one streams once
+      if (!st.isFile() && (options.labelled || st.isDirectory()))
+        throw new Error(
+          st.isDirectory() ? "a folder, not a CSV file" : "not a regular file (a labelled batch is read twice)"
+        )
       nodeFs.accessSync(abs, nodeFs.constants.R_OK)
       return st.size
     },
@@ -90,16 +94,32 @@ export const readBatch = Effect.fn("drift.readBatch")(function* (
   if (result.violations.length > 0)
     return yield* Effect.fail(new ContractViolation({ dataset: spec.name, file: abs, violations: result.violations }))
   // the same reader again, every column as strings (the file already passed the structural checks above)
+  const sha256 = hash.digest("hex")
+  // hashed again: the rows split from the second pass must be the bytes the first one validated and hashed
+  const again = createHash("sha256")
+  const hashedChunks = function* () {
+    for (const c of chunks()) {
+      again.update(c)
+      yield c
+    }
+  }
   const cells = options.labelled
     ? yield* Effect.try({
         try: () =>
-          rereadPass(chunks, { naValues: rule.tokens, naNumbers: rule.numbers, sizeHint: size }, read.header).table,
+          rereadPass(hashedChunks, { naValues: rule.tokens, naNumbers: rule.numbers, sizeHint: size }, read.header)
+            .table,
         catch: cannotRead
       })
     : null
+  if (cells !== null && again.digest("hex") !== sha256)
+    return yield* Effect.fail(
+      new UsageError({
+        message: `the batch ${abs} changed while it was read; run the command again once it is written`
+      })
+    )
   return {
     file: abs,
-    sha256: hash.digest("hex"),
+    sha256,
     header: read.header,
     cells,
     frame: tableToFrame(result.table)
