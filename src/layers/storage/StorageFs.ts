@@ -35,9 +35,13 @@ export const makeStorageFs = (root: string) => {
       else if (data instanceof Uint8Array) writeAll(fd, data)
       else for (const part of data) writeAll(fd, part)
       fs.fsyncSync(fd)
-    } finally {
+    } catch (e) {
+      // a full disk or a failing producer leaves nothing behind, not a half-written temporary file
       fs.closeSync(fd)
+      fs.rmSync(tmp, { force: true })
+      throw e
     }
+    fs.closeSync(fd)
     if (exclusive) {
       // link() fails if the target exists: two writers of the same content-addressed key cannot clash.
       try {

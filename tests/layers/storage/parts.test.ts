@@ -27,3 +27,17 @@ describe.each([
     expect(Array.from(Effect.runSync(s.read("c.txt")))).toEqual(Array.from(new TextEncoder().encode("hé")))
   })
 })
+
+describe("StorageFs: a write that fails part-way", () => {
+  it("leaves neither the file nor its temporary behind (write and writeOnce)", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "driftgate-partial-"))
+    const s = makeStorageFs(dir)
+    // a piece the file system cannot take (standing in for a full disk mid-file): writeSync throws
+    const broken = [Uint8Array.of(1, 2, 3), { byteLength: 5 } as unknown as Uint8Array]
+    for (const op of [s.write, s.writeOnce]) {
+      const r = Effect.runSync(Effect.either(op("a/file.arrow", broken)))
+      expect(r._tag).toBe("Left")
+      expect(fs.readdirSync(path.join(dir, "a"))).toEqual([])
+    }
+  })
+})
