@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest"
 import { rng } from "../../src/domain/random.js"
 import { randomForest, type RandomForestModel } from "../../src/ml/forest.js"
+import { compileTrees, sumLeafValues } from "../../src/ml/tree/predict.js"
 import { fromRows, LearnerInputError, takeRows } from "../../src/ml/matrix.js"
 import { accuracy, r2Score } from "../../src/ml/metrics.js"
 import { stratifiedSplit, trainTestSplit } from "../../src/ml/split.js"
@@ -156,5 +157,26 @@ describe("random forest", () => {
       seed: 0
     })
     expect(() => randomForest.predictProba!(reg, fromRows([[1]]))).toThrow(LearnerInputError)
+  })
+
+  it("a large batch predicted on worker threads gives the same bytes as one thread", () => {
+    // 70,000 rows (past the threshold where predict shares row blocks out to threads), breast-cancer-like
+    const m = fitBc({ n_estimators: 8 }, 5)
+    const r = rng(9)
+    const rows = 70_000
+    const data = new Float64Array(rows * bc.x.cols)
+    for (let i = 0; i < rows; i++) {
+      const src = r.int(bc.x.rows)
+      for (let j = 0; j < bc.x.cols; j++)
+        data[i * bc.x.cols + j] = bc.x.data[src * bc.x.cols + j]! * (0.9 + 0.2 * r.next())
+    }
+    const x = { rows, cols: bc.x.cols, data }
+    const c = compileTrees(m, m.trees, 2)
+    const one = sumLeafValues(c, x, 1)
+    for (const threads of [2, 3])
+      expect(Buffer.from(sumLeafValues(c, x, threads).buffer).equals(Buffer.from(one.buffer))).toBe(true)
+    expect(Array.from(randomForest.predictProba!(m, x).subarray(0, 10))).toEqual(
+      Array.from(one.subarray(0, 10), (v) => v / 8)
+    )
   })
 })

@@ -1,4 +1,5 @@
 import type { Matrix } from "../matrix.js"
+import { coreCount, parallelMapSync, sharedArray } from "../parallel.js"
 
 /**
  * A fitted tree's stored layout and prediction over one or many trees (a forest), compiled once per
@@ -65,15 +66,33 @@ export const compileTrees = (key: object, trees: ReadonlyArray<TreeArrays>, nOut
 }
 
 /** Sum over trees of the leaf values reached by each row (rows × nOutputs, row-major). */
-export const sumLeafValues = (c: CompiledTrees, x: Matrix): Float64Array => {
-  const { roots, feature, threshold, left, right, value, nOutputs } = c
-  const rows = x.rows,
-    cols = x.cols,
-    data = x.data
-  const out = new Float64Array(rows * nOutputs)
+interface LeafJob {
+  readonly data: ArrayLike<number>
+  readonly rows: number
+  readonly cols: number
+  readonly blockRows: number
+  readonly roots: Int32Array
+  readonly feature: Int32Array
+  readonly threshold: Float64Array
+  readonly left: Int32Array
+  readonly right: Int32Array
+  readonly value: Float64Array
+  readonly nOutputs: number
+  /** rows × nOutputs, row-major. */
+  readonly out: Float64Array
+}
+
+/**
+ * The leaf values of block b's rows summed over the trees (self-contained: worker threads run it from
+ * source). Tree by tree over the block's rows, so each row adds its trees in model order whatever the blocks.
+ */
+const leafBlock = (job: LeafJob, b: number): number => {
+  const { data, cols, roots, feature, threshold, left, right, value, nOutputs, out } = job
+  const lo = b * job.blockRows
+  const hi = Math.min(job.rows, lo + job.blockRows)
   for (let t = 0; t < roots.length; t++) {
     const root = roots[t]!
-    for (let r = 0; r < rows; r++) {
+    for (let r = lo; r < hi; r++) {
       const base = r * cols
       let node = root
       let f = feature[node]!
@@ -86,7 +105,41 @@ export const sumLeafValues = (c: CompiledTrees, x: Matrix): Float64Array => {
       for (let k = 0; k < nOutputs; k++) out[oo + k] += value[vo + k]!
     }
   }
-  return out
+  return hi - lo
+}
+
+/** Batches of this many rows or more are predicted on worker threads (starting them costs milliseconds). */
+const PARALLEL_ROWS = 65_536
+const BLOCK_ROWS = 4096
+
+/**
+ * The leaf values summed over the trees, rows × nOutputs. Large batches are shared out to `threads`
+ * worker threads (default: every core) by row blocks; the result does not depend on the thread count.
+ */
+export const sumLeafValues = (c: CompiledTrees, x: Matrix, threads?: number): Float64Array => {
+  const rows = x.rows
+  const t = threads ?? (rows >= PARALLEL_ROWS ? coreCount() : 1)
+  const parallel = t > 1 && rows > BLOCK_ROWS
+  const job: LeafJob = {
+    data: x.data,
+    rows,
+    cols: x.cols,
+    blockRows: parallel ? BLOCK_ROWS : Math.max(1, rows),
+    roots: c.roots,
+    feature: c.feature,
+    threshold: c.threshold,
+    left: c.left,
+    right: c.right,
+    value: c.value,
+    nOutputs: c.nOutputs,
+    out: parallel ? sharedArray(Float64Array, rows * c.nOutputs) : new Float64Array(rows * c.nOutputs)
+  }
+  if (!parallel) {
+    leafBlock(job, 0)
+    return job.out
+  }
+  parallelMapSync(leafBlock, job, Math.ceil(rows / BLOCK_ROWS), t)
+  return job.out.length === rows * c.nOutputs ? job.out : job.out.subarray(0, rows * c.nOutputs)
 }
 
 /** Index of the largest value in each row (first on ties, like numpy's argmax). */
