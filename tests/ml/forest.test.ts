@@ -160,7 +160,7 @@ describe("random forest", () => {
   })
 
   it("a large batch predicted on worker threads gives the same bytes as one thread", () => {
-    // 70,000 rows (past the threshold where predict shares row blocks out to threads), breast-cancer-like
+    // 70,000 rows (threads forced: the default shares out only larger jobs), breast-cancer-like
     const m = fitBc({ n_estimators: 8 }, 5)
     const r = rng(9)
     const rows = 70_000
