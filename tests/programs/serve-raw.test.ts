@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { ManagedRuntime } from "effect"
+import { Effect, ManagedRuntime } from "effect"
 import type { FastifyInstance } from "fastify"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -11,6 +11,8 @@ import { decodeRawBytes, ispConfigOf } from "../../src/programs/rawImages.js"
 import { trainedIsp as trainedIspOf } from "../../src/programs/scoring.js"
 import type { ModelSource, ServedModel } from "../../src/programs/serve/modelSet.js"
 import { modelSource } from "../../src/programs/serve/serve.js"
+import { reportKeys } from "../../src/programs/workspace.js"
+import { Storage } from "../../src/services/Storage.js"
 import { makeServer } from "../../src/programs/serve/server.js"
 import { ispParamsOf } from "../../src/domain/isp.js"
 import { configVariant, root, runConfig } from "./helpers.js"
@@ -164,4 +166,39 @@ describe("serve: a raw (DNG) model", () => {
       expect(fromArtifacts.value).not.toEqual(ispParamsOf(ispConfigOf(shipped.config)))
     }
   })
+
+  it("a later run with another ISP compares Production on its own rendering of the evaluation images (last: it promotes)", async () => {
+    // same DNGs, seed and split; only the ISP differs (the shipped defaults): Production's re-scored val
+    // metrics must be the ones it was evaluated with, on the pixels it learned from, not the candidate's tensors
+    const second = configVariant("dng_scenes.yaml", (t) =>
+      t
+        .replace("epochs: 15", "epochs: 1")
+        .replace(/stages: \[.*\]/, "stages: [preprocessing, training, evaluation, promotion]")
+        .replace(
+          /rules:[\s\S]*?deployment:/,
+          'rules:\n    - { id: min_accuracy, metric: accuracy, operator: ">=", threshold: 0.0 }\ndeployment:'
+        )
+    )
+    const r = await runtime.runPromise(runConfig(second))
+    expect(r.status, JSON.stringify(r.report.stages.map((s) => [s.name, s.status, s.error]))).toBe("completed")
+    const report = (id: string) =>
+      runtime.runPromise(
+        Effect.map(
+          Effect.flatMap(Storage, (st) => st.readText(reportKeys(id).file("evaluation_report.json"))),
+          (t) =>
+            JSON.parse(t) as {
+              metrics: Record<string, Record<string, number>>
+              production: {
+                run_id: string
+                compared_rows: Record<string, { compared: number; total: number }>
+                metrics: Record<string, Record<string, number>>
+              }
+            }
+        )
+      )
+    const [first, later] = [await report(runId), await report(r.runId)]
+    expect(later.production.run_id).toBe(runId)
+    expect(later.production.compared_rows.val!.compared).toBe(later.production.compared_rows.val!.total)
+    expect(later.production.metrics.val).toEqual(first.metrics.val)
+  }, 300_000)
 })

@@ -1,5 +1,8 @@
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
+import * as path from "node:path"
 import type { SplitMetrics } from "../../domain/comparison.js"
+import { canonicalHash } from "../../domain/hash.js"
+import type { IspParams } from "../../domain/isp.js"
 import { describeError } from "../../domain/describe.js"
 import type { Frame } from "../../domain/table.js"
 import type { ModelVersion } from "../../domain/registry.js"
@@ -10,7 +13,8 @@ import { Trainer } from "../../services/Trainer.js"
 import { requireVerifiedFiles } from "../artifactIntegrity.js"
 import { loadBundle, type ModelBundle, predictFrame, specOfBundle } from "../modelBundle.js"
 import type { PreparedData, Preprocessed, ProductionBaseline } from "../pipelineTypes.js"
-import { pickRows, positiveClassIndex, scorePredictions } from "../scoring.js"
+import { decodeRawFiles } from "../rawImages.js"
+import { imageMatrix, pickRows, positiveClassIndex, scorePredictions, trainedIsp } from "../scoring.js"
 import { readFrame, targetVector } from "../splitData.js"
 import { readSplit } from "../trainStage.js"
 import { artifactKeys, datasetKeys, preprocessedKeys, type SplitPart, splitKeys } from "../workspace.js"
@@ -116,9 +120,14 @@ const rescoreTabular = (
     return out
   })
 
-/** Images: Production on this run's evaluation images it did not train on (by relative path). */
+/**
+ * Images: Production on this run's evaluation images it did not train on (by relative path). A raw (DNG)
+ * Production trained with other ISP parameters than this run's sees those images rendered with its own
+ * ISP, as serving would render them, not the candidate's tensors.
+ */
 const rescoreImages = (
   pre: Preprocessed,
+  prepared: PreparedData,
   prodRunId: string,
   candidate: CandidatePredictions,
   nClasses: number,
@@ -132,6 +141,8 @@ const rescoreImages = (
       (yield* readWorkspaceJson(trainSplit.list("train"), ImageSplitSchema, "image split list")).paths
     )
     const model = yield* Effect.flatMap(storage.readText(artifactKeys(prodRunId).model), trainer.decode)
+    const candidateIsp = "isp" in pre.transform ? pre.transform.isp : undefined
+    const prodIsp = candidateIsp === undefined ? Option.none<IspParams>() : yield* trainedIsp(prodRunId)
     const out: Rescored = { m: {}, cm: {}, rows: {} }
     for (const split of Object.keys(candidate) as Array<"val" | "test">) {
       const side = yield* readWorkspaceJson(
@@ -142,16 +153,37 @@ const rescoreImages = (
       const keep = side.paths.flatMap((p, i) => (seen.has(p) ? [] : [i]))
       out.rows[split] = { compared: keep.length, total: side.paths.length }
       if (keep.length === 0) continue
-      const { x } = yield* readSplit(pre, split, pre.featureMap.classes)
-      const sub = new Float32Array(keep.length * x.cols)
-      const all = x.data as unknown as Float32Array
-      keep.forEach((r, k) => sub.set(all.subarray(r * x.cols, (r + 1) * x.cols), k * x.cols))
-      const p = yield* trainer.predict(model, { rows: keep.length, cols: x.cols, data: sub as unknown as Float64Array })
+      const own = Option.isSome(prodIsp) && !sameIsp(prodIsp.value, candidateIsp) ? prodIsp : Option.none()
+      const x = Option.isSome(own)
+        ? yield* renderWith(
+            prepared,
+            split,
+            keep.map((i) => side.paths[i]!),
+            own.value
+          )
+        : yield* Effect.map(readSplit(pre, split, pre.featureMap.classes), ({ x: all }) => {
+            const sub = new Float32Array(keep.length * all.cols)
+            const data = all.data as unknown as Float32Array
+            keep.forEach((r, k) => sub.set(data.subarray(r * all.cols, (r + 1) * all.cols), k * all.cols))
+            return { rows: keep.length, cols: all.cols, data: sub as unknown as Float64Array }
+          })
+      const p = yield* trainer.predict(model, x)
       const y = pickRows(candidate[split]!.y, keep, 1)
       out.m[split] = scorePredictions("image_classification", y, p.predictions, p.proba, nClasses, positive)
       out.cm[split] = candidateOn("image_classification", candidate[split]!, keep, nClasses, positive)
     }
     return out
+  })
+
+const sameIsp = (a: IspParams, b: IspParams | undefined) => b !== undefined && canonicalHash(a) === canonicalHash(b)
+
+/** The named images of one evaluation split, decoded from their DNGs through `isp` (Production's own). */
+const renderWith = (prepared: PreparedData, split: SplitPart, paths: ReadonlyArray<string>, isp: IspParams) =>
+  Effect.gen(function* () {
+    const list = yield* readWorkspaceJson(prepared.splits[split].key, ImageSplitSchema, "image split list")
+    const source = new Map(list.paths.map((p, i) => [p, list.sources?.[i] ?? path.join(prepared.rawFile, p)]))
+    const files = paths.map((p) => source.get(p) ?? path.join(prepared.rawFile, p))
+    return imageMatrix(yield* decodeRawFiles(files, prepared.spec.image_properties!, isp))
   })
 
 /** What Production recorded when it was evaluated (val.* and test.* metrics of its run). */
@@ -191,7 +223,7 @@ export const rescoreProduction = (args: {
     const positive = positiveClassIndex(args.preprocessed.featureMap.classes, args.prepared.spec.positive_class)
     const rescored = yield* Effect.either(
       args.preprocessed.featureMap.image !== undefined
-        ? rescoreImages(args.preprocessed, v.runId, args.candidate, args.nClasses, positive)
+        ? rescoreImages(args.preprocessed, args.prepared, v.runId, args.candidate, args.nClasses, positive)
         : rescoreTabular(args.task, args.prepared, v.runId, args.splits, args.candidate, args.nClasses, positive)
     )
     if (rescored._tag === "Right") {
