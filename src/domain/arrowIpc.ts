@@ -79,17 +79,7 @@ const dictionaryData = (c: DictionaryColumn, id: number): Data<Dictionary<Utf8, 
  */
 export type IpcParts = ReadonlyArray<Uint8Array>
 
-export const joinParts = (parts: IpcParts): Uint8Array => {
-  let n = 0
-  for (const p of parts) n += p.byteLength
-  const out = new Uint8Array(n)
-  let o = 0
-  for (const p of parts) {
-    out.set(p, o)
-    o += p.byteLength
-  }
-  return out
-}
+export { joinParts } from "./bytes.js"
 
 /** Encodes a table as an Arrow IPC file; `metadata` goes into the schema's custom metadata. */
 export const encodeTable = (table: ColumnTable, metadata: Readonly<Record<string, string>> = {}): IpcParts => {

@@ -1,5 +1,6 @@
 import { Effect, Layer } from "effect"
 import { StorageError } from "../../domain/errors.js"
+import { joinParts } from "../../domain/bytes.js"
 import { READ_CHUNK_BYTES, Storage, type StorageData, checkKey } from "../../services/Storage.js"
 
 /** Workspace files in memory, for tests and embedding; same key rules as StorageFs. */
@@ -22,15 +23,7 @@ export const makeStorageMemory = () => {
   const bytes = (d: StorageData): Uint8Array => {
     if (typeof d === "string") return enc.encode(d)
     if (d instanceof Uint8Array) return new Uint8Array(d)
-    let n = 0
-    for (const p of d) n += p.byteLength
-    const out = new Uint8Array(n)
-    let o = 0
-    for (const p of d) {
-      out.set(p, o)
-      o += p.byteLength
-    }
-    return out
+    return joinParts(d)
   }
   const under = (prefix: string) => (k: string) =>
     prefix === "" || k === prefix || k.startsWith(prefix.endsWith("/") ? prefix : `${prefix}/`)

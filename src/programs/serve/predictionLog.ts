@@ -2,6 +2,7 @@ import { Effect, Schema } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { StorageError } from "../../domain/errors.js"
+import { joinParts } from "../../domain/bytes.js"
 import type { Scalar } from "../../ml/frame.js"
 import { READ_CHUNK_BYTES, type Storage } from "../../services/Storage.js"
 import { PartialAppend } from "./predictionLogFile.js"
@@ -225,14 +226,14 @@ export class LogLineReader {
       if (bytes.length > 0) this.carry.push(bytes.slice())
       return
     }
-    const head = this.carry.length > 0 ? join([...this.carry, bytes.subarray(0, last)]) : bytes.subarray(0, last)
+    const head = this.carry.length > 0 ? joinParts([...this.carry, bytes.subarray(0, last)]) : bytes.subarray(0, last)
     for (const l of this.text(head).split("\n")) parseLine(l, this.sinceIso, this.out)
     this.carry = last + 1 < bytes.length ? [bytes.slice(last + 1)] : []
   }
 
   /** The end of the file: a last line without a newline counts when it is a whole row. */
   end(): void {
-    if (this.carry.length > 0) parseLine(this.text(join(this.carry)), this.sinceIso, this.out)
+    if (this.carry.length > 0) parseLine(this.text(joinParts(this.carry)), this.sinceIso, this.out)
     this.carry = []
   }
 
@@ -243,18 +244,6 @@ export class LogLineReader {
     this.atStart = false
     return t.charCodeAt(0) === 0xfeff ? t.slice(1) : t
   }
-}
-
-const join = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
-  let n = 0
-  for (const p of parts) n += p.length
-  const out = new Uint8Array(n)
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
 }
 
 /** Reads a file from the disk in 1 MiB pieces into `lines`. */
