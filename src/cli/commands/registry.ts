@@ -33,17 +33,19 @@ const registryShow = Command.make("show", { name: Args.text({ name: "NAME" }) },
   Command.provide(existingWorkspaceLayer())
 )
 
-const registryVerify = Command.make("verify", {}, () =>
+/** `registry verify` and `store verify`: the same checks and report; `subject` names what failed. */
+export const verifyHandler = (subject: "registry" | "store") =>
   Effect.gen(function* () {
     const { verifyStore } = yield* Effect.promise(() => import("../../programs/verifyStore.js"))
     const result = yield* verifyStore()
     yield* print(result, () => registryVerifyText(result))
     if (!result.ok)
       return yield* Effect.fail(
-        new StoreError({ op: "verify", message: `the registry failed verification: ${result.problems[0]}` })
+        new StoreError({ op: "verify", message: `the ${subject} failed verification: ${result.problems[0]}` })
       )
   })
-).pipe(
+
+const registryVerify = Command.make("verify", {}, () => verifyHandler("registry")).pipe(
   Command.withDescription(
     "verify the store: SQLite integrity, the audit chain and its anchor, one Production per model, every artifact digest"
   ),

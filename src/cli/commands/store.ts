@@ -2,8 +2,8 @@ import { Command, Options } from "@effect/cli"
 import { Effect } from "effect"
 import { StoreError } from "../../domain/errors.js"
 import { existingWorkspaceLayer, print, resolveWorkspace } from "../context.js"
-import { registryVerifyText } from "../render/registry.js"
 import { driftgate } from "../root.js"
+import { verifyHandler } from "./registry.js"
 
 const storeMigrate = Command.make(
   "migrate",
@@ -55,17 +55,7 @@ const storeMigrate = Command.make(
 )
 
 /** The same checks as `registry verify`, on whichever store --store (or the workspace) names. */
-const storeVerify = Command.make("verify", {}, () =>
-  Effect.gen(function* () {
-    const { verifyStore } = yield* Effect.promise(() => import("../../programs/verifyStore.js"))
-    const result = yield* verifyStore()
-    yield* print(result, () => registryVerifyText(result))
-    if (!result.ok)
-      return yield* Effect.fail(
-        new StoreError({ op: "verify", message: `the store failed verification: ${result.problems[0]}` })
-      )
-  })
-).pipe(
+const storeVerify = Command.make("verify", {}, () => verifyHandler("store")).pipe(
   Command.withDescription(
     "verify the store (SQLite or --store postgres://…): the audit chain, one Production per model, every artifact digest"
   ),
