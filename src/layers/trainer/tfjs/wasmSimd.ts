@@ -385,8 +385,25 @@ export interface SimdKernels {
   readonly poolReluBiasGrad: Kernel
 }
 
-let compiled: WebAssembly.Module | null | undefined
-const instances = new WeakMap<WebAssembly.Memory, SimdKernels>()
+// The few WebAssembly JS-API members used here, typed locally: the project compiles against lib ES2022
+// and @types/node, neither of which declares the WebAssembly namespace (lib.dom does).
+/** A WebAssembly.Memory (the wasm backend's heap). */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer
+}
+interface WasmModule {
+  readonly __wasmModule?: never
+}
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean
+  readonly Module: new (bytes: Uint8Array) => WasmModule
+  readonly Instance: new (module: WasmModule, imports: object) => { readonly exports: unknown }
+  readonly Memory: abstract new (...args: Array<never>) => WasmMemory
+}
+const wasm = (globalThis as unknown as { readonly WebAssembly: WasmApi }).WebAssembly
+
+let compiled: WasmModule | null | undefined
+const instances = new WeakMap<WasmMemory, SimdKernels>()
 
 const moduleBytes = (): Uint8Array<ArrayBuffer> =>
   assemble([
@@ -399,15 +416,15 @@ const moduleBytes = (): Uint8Array<ArrayBuffer> =>
   ])
 
 /** The kernels bound to `memory` (the wasm backend's heap); undefined where wasm SIMD is unavailable. */
-export const simdKernelsFor = (memory: WebAssembly.Memory): SimdKernels | undefined => {
+export const simdKernelsFor = (memory: WasmMemory): SimdKernels | undefined => {
   if (compiled === undefined) {
     const bytes = moduleBytes()
-    compiled = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null
+    compiled = wasm.validate(bytes) ? new wasm.Module(bytes) : null
   }
   if (compiled === null) return undefined
   let k = instances.get(memory)
   if (k === undefined) {
-    const e = new WebAssembly.Instance(compiled, { m: { memory } }).exports as Record<string, Kernel>
+    const e = new wasm.Instance(compiled, { m: { memory } }).exports as Record<string, Kernel>
     k = {
       filterGrad: {
         "4x2": e["filterGrad4x2"]!,
@@ -424,9 +441,9 @@ export const simdKernelsFor = (memory: WebAssembly.Memory): SimdKernels | undefi
 }
 
 /** The wasm backend's heap, if `backend` is the tfjs wasm backend. */
-export const wasmMemoryOf = (backend: unknown): WebAssembly.Memory | undefined => {
+export const wasmMemoryOf = (backend: unknown): WasmMemory | undefined => {
   const memory = (backend as { wasm?: { asm?: { memory?: unknown } } }).wasm?.asm?.memory
-  return memory instanceof WebAssembly.Memory ? memory : undefined
+  return memory instanceof wasm.Memory ? memory : undefined
 }
 
 /**
