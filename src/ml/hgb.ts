@@ -137,8 +137,12 @@ export interface HgbFitOptions extends FitOptions<HgbParams> {
   readonly parallelMinRows?: number
 }
 
-/** Below this many training rows, starting worker threads costs more than it saves. */
-const PARALLEL_MIN_ROWS = 65_536
+/**
+ * Below this many training rows, worker threads cost more than they save: starting them, and a wake-up
+ * per shared step on a machine whose idle cores sleep. Measured in a whole `driftgate run` on 82,560
+ * training rows (bench/scale.ts 100k): the fit took 0.80–0.85 s on one thread, 1.16–1.21 s on two.
+ */
+const PARALLEL_MIN_ROWS = 262_144
 
 let lastFit: { readonly threads: number; readonly workerSteps: number } | null = null
 /** Threads used by the last fit and the steps its workers ran (for tests and benchmarks). */

@@ -26,6 +26,7 @@ import { datasetDir, datasetKeys, splitKeys } from "./workspace.js"
 import { activeStaging, isImageStaging } from "./drift/stagingState.js"
 import type { PreparedData, SplitInfo } from "./pipelineTypes.js"
 import { prepareImages } from "./prepareImages.js"
+import { rememberSnapshot } from "./tableCache.js"
 
 export interface PrepareInput {
   readonly config: PipelineConfig
@@ -360,6 +361,8 @@ export const prepareVersion = Effect.fn("data.version")(function* (args: {
     snapshotKey,
     encodeTable(table, { dataset: config.dataset, dataset_version: version })
   )
+  // preprocessing takes its splits out of this table rather than reading the file back
+  rememberSnapshot(storage.locate(snapshotKey), table)
   yield* storage.writeOnce(
     keys.manifest,
     JSON.stringify(

@@ -13,6 +13,7 @@ import { classesOf, readTable, tableToFrame } from "./splitData.js"
 import { DriftDetector } from "../services/DriftDetector.js"
 import type { PipelineContext, PreparedData, Preprocessed } from "./pipelineTypes.js"
 import { datasetKeys, preprocessedKeys } from "./workspace.js"
+import { handOverTable } from "./tableCache.js"
 import { ImageSplitSchema, readWorkspaceJson } from "./workspaceJson.js"
 import { decodePipelineImages, ispConfigOf, isRawPipeline } from "./rawImages.js"
 import { ispParamsOf } from "../domain/isp.js"
@@ -62,6 +63,8 @@ export const preprocessStage = Effect.fn("stage.preprocessing")(function* (ctx: 
       ]
     }
     yield* storage.writeOnce(files.table(split), encodeTable(out, { target: spec.target }))
+    // training and evaluation take it from here instead of reading the file back
+    handOverTable(storage.locate(files.table(split)), out)
   }
 
   const numericRange = (name: string) => {

@@ -7,11 +7,9 @@ import { readCsvBytes } from "../domain/csvReader.js"
 import { readOptionsFor, validateColumns } from "../domain/contract.js"
 import { BLANK_ONLY } from "../domain/missing.js"
 import { Storage } from "../services/Storage.js"
+import { cachedSnapshot, rememberSnapshot } from "./tableCache.js"
 import { decodeIndices, decodeTable } from "../domain/arrowIpc.js"
 import { type ColumnTable, isNumeric, selectColumns, tableColumn, takeTableRows } from "../domain/columnTable.js"
-
-/** The last snapshot decoded (by location): the stages read train, val and test of the same one in turn. */
-let snapshotCache: { readonly location: string; readonly table: ColumnTable } | undefined
 
 const columnMissing = (c: string) => ({
   column: c,
@@ -46,11 +44,11 @@ export const readTable = Effect.fn("data.readTable")(function* (
   const snapshotKey = decoded.metadata.snapshot
   if (snapshotKey === undefined) return yield* Effect.fail(corrupt("no `snapshot` in the index file's metadata"))
   const location = storage.locate(snapshotKey)
-  let snapshot = snapshotCache?.location === location ? snapshotCache.table : undefined
+  let snapshot = cachedSnapshot(location)
   if (snapshot === undefined) {
     const bytes = yield* storage.read(snapshotKey)
     snapshot = (yield* Effect.try({ try: () => decodeTable(bytes), catch: (e) => corrupt(String(e)) })).table
-    snapshotCache = { location, table: snapshot }
+    rememberSnapshot(location, snapshot)
   }
   if (columns === "all") return takeTableRows(snapshot, decoded.rows)
   const absent = columns.filter((c) => tableColumn(snapshot, c) === undefined)

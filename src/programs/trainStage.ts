@@ -10,6 +10,7 @@ import { Trainer } from "../services/Trainer.js"
 import { Prompt } from "../services/Prompt.js"
 import { DriftDetector } from "../services/DriftDetector.js"
 import { featureFrame, readFrame } from "./splitData.js"
+import { takeTable } from "./tableCache.js"
 import { ImageCodec } from "../services/ImageCodec.js"
 import { deployedModel } from "./deployed.js"
 import type { PipelineContext, PreparedData, Preprocessed, Trained } from "./pipelineTypes.js"
@@ -18,17 +19,10 @@ import { ImageSidecarSchema, readWorkspaceJson } from "./workspaceJson.js"
 
 export type { Trained } from "./pipelineTypes.js"
 
-/**
- * Reads a preprocessed split (encoded features + raw target, Arrow IPC) as a row-major matrix (the
- * learners' layout, src/ml/matrix.ts) and a target vector (class indices for classification).
- */
-export const readPreprocessed = Effect.fn("data.readPreprocessed")(function* (
-  key: string,
-  classes: ReadonlyArray<string> | null
-) {
+const decodePreprocessed = Effect.fn("data.decodePreprocessed")(function* (key: string) {
   const storage = yield* Storage
   const bytes = yield* storage.read(key)
-  const decoded = yield* Effect.try({
+  return yield* Effect.try({
     try: () => decodeTable(bytes),
     catch: (e) =>
       new ContractViolation({
@@ -39,6 +33,19 @@ export const readPreprocessed = Effect.fn("data.readPreprocessed")(function* (
         ]
       })
   })
+})
+
+/**
+ * Reads a preprocessed split (encoded features + raw target, Arrow IPC) as a row-major matrix (the
+ * learners' layout, src/ml/matrix.ts) and a target vector (class indices for classification).
+ */
+export const readPreprocessed = Effect.fn("data.readPreprocessed")(function* (
+  key: string,
+  classes: ReadonlyArray<string> | null
+) {
+  const storage = yield* Storage
+  const handed = takeTable(storage.locate(key))
+  const decoded = handed !== undefined ? { table: handed } : yield* decodePreprocessed(key)
   const { table } = decoded
   const n = table.rows
   const features = table.columns.slice(0, -1)

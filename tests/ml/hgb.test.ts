@@ -260,7 +260,7 @@ describe("histGradientBoosting: worker threads", () => {
     expect(Array.from(hgb.predict(model, x))).toEqual(Array.from(one))
   })
 
-  it("uses no worker threads below 65,536 training rows unless asked", () => {
+  it("uses no worker threads below 262,144 training rows unless asked", () => {
     hgb.fit(takeRows(x, range(0, 3000)), calY.subarray(0, 3000), {
       task: "regression",
       params: { max_iter: 2 },
