@@ -33,5 +33,7 @@ export const entryPoints = {
   cli: "src/cli/main.ts",
   index: "src/index.ts",
   // cnn-worker: the data-parallel CNN replica (src/layers/trainer/tfjs/cnnPool.ts starts it from dist/)
-  "cnn-worker": "src/layers/trainer/tfjs/cnnWorker.ts"
+  "cnn-worker": "src/layers/trainer/tfjs/cnnWorker.ts",
+  // chart-worker: renders report charts off the main thread (src/programs/reports/charts.ts starts it)
+  "chart-worker": "src/programs/reports/chartWorker.ts"
 }

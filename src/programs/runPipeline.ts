@@ -19,6 +19,7 @@ import { stageTable } from "./stages.js"
 import { saveRunContext } from "./runContext.js"
 import { deployedVersion } from "./deployed.js"
 import { writeReport } from "./reports.js"
+import { prestartChartWorker } from "./reports/charts.js"
 import { reportKeys } from "./workspace.js"
 
 export type { RunInput } from "./pipelineTypes.js"
@@ -127,6 +128,8 @@ export const runPipeline = Effect.fn("pipeline.run")(function* (input: RunInput)
     driftEvaluation: undefined,
     promotion: "not_run"
   }
+  // the evaluation report's charts: vega compiles on a thread of its own while the data is prepared
+  if ((config.stages as ReadonlyArray<PipelineStage>).includes("evaluation")) prestartChartWorker()
   const stages: StageReport[] = []
   let decisive: StageError | undefined
   let halted = false

@@ -1,4 +1,9 @@
 import { Data, Effect } from "effect"
+import * as fs from "node:fs"
+import { createRequire } from "node:module"
+import * as path from "node:path"
+import { pathToFileURL } from "node:url"
+import { Worker } from "node:worker_threads"
 import type * as Vega from "vega"
 import type * as VegaLite from "vega-lite"
 import type { TopLevelSpec } from "vega-lite"
@@ -42,16 +47,106 @@ let engine: Promise<{ readonly vega: typeof Vega; readonly vl: typeof VegaLite }
 const loadEngine = () =>
   (engine ??= Promise.all([import("vega"), import("vega-lite")]).then(([vega, vl]) => ({ vega, vl })))
 
+const renderHere = async (spec: ChartSpec): Promise<string> => {
+  const { vega, vl } = await loadEngine()
+  const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: "none" })
+  try {
+    return await view.toSVG()
+  } finally {
+    view.finalize()
+  }
+}
+
+/**
+ * A chart thread started ahead of need (prestartChartWorker): the charts render there, with the same
+ * vega, so the same bytes. It never keeps the process alive; if it cannot start or dies, charts render
+ * on the calling thread as before.
+ */
+interface ChartThread {
+  readonly worker: Worker
+  readonly pending: Map<number, { resolve: (svg: string) => void; reject: (e: Error) => void }>
+  next: number
+}
+let thread: ChartThread | undefined
+
+/**
+ * Starts the chart thread now, so that vega compiles on an idle core while the run's first stages
+ * work (a pipeline with an evaluation stage calls it at its start). Idempotent.
+ */
+export const prestartChartWorker = (): void => {
+  if (thread !== undefined) return
+  let worker: Worker
+  try {
+    worker = startChartWorker()
+  } catch {
+    return
+  }
+  worker.unref()
+  const t: ChartThread = { worker, pending: new Map(), next: 0 }
+  const fail = (why: string) => {
+    if (thread === t) thread = undefined
+    for (const p of t.pending.values()) p.reject(new Error(why))
+    t.pending.clear()
+  }
+  worker.on("message", (m: { id: number; svg?: string; error?: string }) => {
+    const p = t.pending.get(m.id)
+    if (p === undefined) return
+    t.pending.delete(m.id)
+    if (m.svg !== undefined) {
+      renderedOnThread++
+      p.resolve(m.svg)
+    } else p.reject(new Error(m.error ?? "the chart thread sent no chart"))
+    if (t.pending.size === 0) worker.unref()
+  })
+  worker.on("error", (e) => fail(`the chart thread failed: ${e.message}`))
+  worker.on("exit", (code) => fail(`the chart thread exited with code ${code}`))
+  thread = t
+}
+
+let renderedOnThread = 0
+/** Charts the chart thread has rendered in this process (tests check the thread is really used). */
+export const chartsRenderedOnThread = (): number => renderedOnThread
+
+const renderOnThread = (t: ChartThread, spec: ChartSpec): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const id = t.next++
+    t.pending.set(id, { resolve, reject })
+    // held while a chart is on its way, so the process waits for it
+    t.worker.ref()
+    t.worker.postMessage({ id, spec })
+  })
+
+// From the sources (tsx, vitest) the worker registers tsx's loader, then imports the .ts entry; the
+// bundled CLI has chart-worker.js beside it (scripts/buildOptions.mjs).
+const startChartWorker = (): Worker => {
+  const here = import.meta.url
+  if (here.endsWith(".ts")) {
+    const tsx = pathToFileURL(
+      path.join(path.dirname(createRequire(here).resolve("tsx/package.json")), "dist/esm/api/index.mjs")
+    ).href
+    const entry = new URL("./chartWorker.ts", here).href
+    const code = `import(${JSON.stringify(tsx)}).then((a) => { a.register(); return import(${JSON.stringify(entry)}) })`
+    return new Worker(code, { eval: true })
+  }
+  for (const rel of ["./chart-worker.js", "../chart-worker.js"]) {
+    const url = new URL(rel, here)
+    if (fs.existsSync(url)) return new Worker(url)
+  }
+  throw new Error("chart-worker.js is missing beside the bundle")
+}
+
 /** One chart as an SVG string (no XML prolog; ready to inline in HTML). */
 export const renderSvg = (name: string, spec: ChartSpec): Effect.Effect<string, ChartRenderError> =>
   Effect.tryPromise({
     try: async () => {
-      const { vega, vl } = await loadEngine()
-      const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: "none" })
+      const t = thread
+      if (t === undefined) return renderHere(spec)
       try {
-        return await view.toSVG()
-      } finally {
-        view.finalize()
+        return await renderOnThread(t, spec)
+      } catch (e) {
+        // a chart vega itself rejects fails here too, with vega's message; a lost thread falls back
+        if (thread === t) throw e
+        return renderHere(spec)
       }
     },
     catch: (cause) =>
