@@ -2,6 +2,7 @@ import type { Binned } from "./hgb-binning.js"
 import {
   hgbKernel,
   OP_ADD_LEAVES,
+  OP_GRADIENTS,
   OP_HISTOGRAM,
   OP_MERGE,
   OP_PARTITION,
@@ -23,16 +24,17 @@ export interface GrowerOptions {
   readonly hessiansAreConstant: boolean
 }
 
-/**
- * Losses whose next gradients the leaf pass computes (one tree per iteration): the pass that adds a
- * tree's leaf values to the raw predictions then also writes each row's gradient (and hessian).
- */
 /** Validation rows' bins, row-major (i * features + f), whose raw predictions the grower keeps up to date. */
 export interface ValidationRows {
   readonly rows: number
   readonly bins: Uint8Array
 }
 
+/**
+ * Losses whose next gradients the grower computes (one tree per iteration): after the pass that adds a
+ * tree's leaf values to the raw predictions, a sequential pass over the rows (on the team) writes each
+ * row's gradient (and hessian).
+ */
 export type LeafPassGradients = { readonly loss: "squared_error" | "log_loss_binary"; readonly y: Float64Array }
 
 /** A grown tree, nodes in pre-order (node, left subtree, right subtree) as scikit-learn's predictor arrays. */
@@ -309,8 +311,14 @@ export class HistGrower {
     a[2] = n
     a[7] = gOff
     a[9] = nLeaves
-    a[10] = this.leafPassLoss
     this.step(n, PARALLEL_PARTITION_ROWS)
+    if (this.leafPassLoss !== 0) {
+      a[0] = OP_GRADIENTS
+      a[1] = 0
+      a[2] = n
+      a[10] = this.leafPassLoss
+      this.step(n, PARALLEL_PARTITION_ROWS)
+    }
     return this.emit(root)
   }
 

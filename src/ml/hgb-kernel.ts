@@ -48,6 +48,7 @@ export const OP_PARTITION = 2
 export const OP_ADD_LEAVES = 3
 export const OP_VALIDATION = 4
 export const OP_MERGE = 5
+export const OP_GRADIENTS = 6
 
 /**
  * args: [op, start, stop, gradient offset, feature, split bin, missing bin (-1: none goes left), raw offset].
@@ -57,8 +58,10 @@ export const OP_MERGE = 5
  * OP_MERGE (after a team's OP_PARTITION, same threads): each thread copies its left and right rows to
  * their place in part[start..stop): all left rows in thread order, then all right rows.
  * OP_ADD_LEAVES: raw[raw offset + i] += the value of the leaf holding row i, positions of part shared out by
- * thread; args[9] leaves; args[10] 1 (squared error) or 2 (binary log-loss): then also the next
- * iteration's gradient (and hessian) of row i from its new raw prediction, as hgb-loss.ts's updateGradients.
+ * thread; args[9] leaves.
+ * OP_GRADIENTS: for rows i in [start, stop), shared out by thread: the next iteration's gradient (and
+ * hessian) of row i from its raw prediction, as hgb-loss.ts's updateGradients; args[10] 1 (squared
+ * error) or 2 (binary log-loss).
  * OP_VALIDATION: rawVal[raw offset + i] += the tree's prediction of validation row i for i in [start, stop),
  * rows shared out by thread.
  */
@@ -206,45 +209,47 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
     const hi = start + Math.floor(((thread + 1) * len) / threads)
     const rawOff = args[7]!
     const nLeaves = args[9]!
-    const gradients = args[10]!
     const raw = s.raw
     const leafStart = s.leafStart
     const leafValue = s.leafValue
-    const g = s.grad
-    const h = s.hess
-    const y = s.y
+    // the leaves' rows are scattered over raw: only raw is touched here (one random access per row);
+    // the gradients follow in a second, sequential pass over the rows (OP_GRADIENTS)
     for (let j = 0; j < nLeaves; j++) {
       const a = Math.max(lo, leafStart[j]!)
       const b = Math.min(hi, leafStart[j + 1]!)
       if (a >= b) continue
       const v = leafValue[j]!
-      if (gradients === 1) {
-        for (let q = a; q < b; q++) {
-          const i = part[q]!
-          const r = raw[rawOff + i]! + v
-          raw[rawOff + i] = r
-          g[i] = r - y[i]!
+      for (let q = a; q < b; q++) raw[rawOff + part[q]!] += v
+    }
+    return
+  }
+  if (op === 6) {
+    // rows [start, stop) shared out by thread, in row order
+    const len = stop - start
+    const lo = start + Math.floor((thread * len) / threads)
+    const hi = start + Math.floor(((thread + 1) * len) / threads)
+    const gradients = args[10]!
+    const raw = s.raw
+    const g = s.grad
+    const h = s.hess
+    const y = s.y
+    if (gradients === 1) {
+      for (let i = lo; i < hi; i++) g[i] = raw[i]! - y[i]!
+    } else {
+      for (let i = lo; i < hi; i++) {
+        const r = raw[i]!
+        const yt = y[i]!
+        if (r > 0) {
+          const e = Math.exp(-r)
+          const d = 1 + e
+          g[i] = (1 - yt - yt * e) / d
+          h[i] = e / (d * d)
+        } else {
+          const e = Math.exp(r)
+          const d = 1 + e
+          g[i] = ((1 - yt) * e - yt) / d
+          h[i] = e / (d * d)
         }
-      } else if (gradients === 2) {
-        for (let q = a; q < b; q++) {
-          const i = part[q]!
-          const r = raw[rawOff + i]! + v
-          raw[rawOff + i] = r
-          const yt = y[i]!
-          if (r > 0) {
-            const e = Math.exp(-r)
-            const d = 1 + e
-            g[i] = (1 - yt - yt * e) / d
-            h[i] = e / (d * d)
-          } else {
-            const e = Math.exp(r)
-            const d = 1 + e
-            g[i] = ((1 - yt) * e - yt) / d
-            h[i] = e / (d * d)
-          }
-        }
-      } else {
-        for (let q = a; q < b; q++) raw[rawOff + part[q]!] += v
       }
     }
     return
