@@ -79,6 +79,25 @@ const workerError = (where: string, e: { message: string; stack?: string }): Err
 }
 
 /**
+ * Map workers kept between calls: starting a worker thread costs tens of milliseconds, as much as a
+ * 100,000-row forest prediction, so the workers of one call serve the next (a fit's binning, then the
+ * predictions). Idle workers are unref'd: they never keep the process alive.
+ */
+const idleMapWorkers: Worker[] = []
+
+const startMapWorker = (): Worker => {
+  const w = new Worker(MAP_WORKER_SOURCE, { eval: true })
+  w.unref()
+  // a worker that exits (terminated, crashed) is no longer handed work
+  w.once("exit", () => {
+    const at = idleMapWorkers.indexOf(w)
+    if (at >= 0) idleMapWorkers.splice(at, 1)
+  })
+  w.on("error", () => undefined)
+  return w
+}
+
+/**
  * Parallel map: `kernel(shared, i)` for i in 0..count-1, results by index, so the output does not
  * depend on the thread count. The calling thread works too; tasks are handed out through a shared
  * counter. Workers that cannot be started leave their share to the calling thread.
@@ -95,18 +114,15 @@ export const parallelMapSync = <S, R>(
   const next = new Int32Array(new SharedArrayBuffer(4))
   const signal = new Int32Array(new SharedArrayBuffer(4))
   const ports: MessagePort[] = []
-  const spawned: Worker[] = []
+  const used: Worker[] = []
   const moved = workers > 0 ? shareFields(shared) : { value: shared, bytes: 0 }
+  const src = workers > 0 ? kernel.toString() : ""
   for (let k = 0; k < workers; k++) {
     const { port1, port2 } = new MessageChannel()
     try {
-      spawned.push(
-        new Worker(MAP_WORKER_SOURCE, {
-          eval: true,
-          workerData: { src: kernel.toString(), shared: moved.value, next, signal, count, port: port2 },
-          transferList: [port2]
-        })
-      )
+      const w = idleMapWorkers.pop() ?? startMapWorker()
+      w.postMessage({ src, shared: moved.value, next, signal, count, port: port2 }, [port2])
+      used.push(w)
       ports.push(port1)
     } catch {
       port1.close()
@@ -144,10 +160,10 @@ export const parallelMapSync = <S, R>(
     }
     port.close()
   })
-  for (const w of spawned) {
-    w.unref()
-    void w.terminate()
-  }
+  // the workers go back to the pool for the next call (a kernel error was caught in the worker: it is sound)
+  for (const w of used)
+    if (idleMapWorkers.length < MAX_IDLE_MAP_WORKERS) idleMapWorkers.push(w)
+    else void w.terminate()
   if (failure !== null) throw failure
   // a worker that died before reporting (it could not start): its tasks run here
   for (let i = 0; i < count; i++) {
@@ -160,6 +176,9 @@ export const parallelMapSync = <S, R>(
   return results
 }
 
+/** Idle map workers kept for later calls (more are started when a call asks for more threads). */
+const MAX_IDLE_MAP_WORKERS = Math.max(1, availableParallelism() - 1)
+
 /** Resolves an n_jobs parameter: null/undefined → 1, -1 → all cores, -k → cores + 1 - k. */
 export const resolveThreads = (nJobs: number | null | undefined): number => {
   if (nJobs === null || nJobs === undefined || nJobs === 0) return 1
@@ -170,32 +189,41 @@ export const resolveThreads = (nJobs: number | null | undefined): number => {
 /** Cores this process may use. */
 export const coreCount = (): number => availableParallelism()
 
-// Runs in each worker: always signals, even on failure, so the caller never waits forever.
+// Runs in each map worker: one job per message, and always signals, even on failure, so the caller never
+// waits forever. Kernels are compiled once per worker (by source text).
 // __name: the helper esbuild's keepNames (tsx, vitest) inserts into transpiled function bodies.
 const MAP_WORKER_SOURCE = `
 globalThis.__name = globalThis.__name || ((target) => target)
 globalThis.__driftgateWorker = true
-const { workerData } = require("node:worker_threads")
-const { src, shared, next, signal, count, port } = workerData
-const out = []
-let error
-let task = -1
-try {
-  const kernel = (0, eval)("(" + src + ")")
-  for (;;) {
-    task = Atomics.add(next, 0, 1)
-    if (task >= count) break
-    out.push([task, kernel(shared, task)])
+const { parentPort } = require("node:worker_threads")
+const kernels = new Map()
+parentPort.on("message", ({ src, shared, next, signal, count, port }) => {
+  const out = []
+  let error
+  let task = -1
+  try {
+    let kernel = kernels.get(src)
+    if (kernel === undefined) {
+      if (kernels.size >= 16) kernels.clear()
+      kernel = (0, eval)("(" + src + ")")
+      kernels.set(src, kernel)
+    }
+    for (;;) {
+      task = Atomics.add(next, 0, 1)
+      if (task >= count) break
+      out.push([task, kernel(shared, task)])
+    }
+  } catch (e) {
+    Atomics.store(next, 0, count)
+    error = { task, message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined }
   }
-} catch (e) {
-  Atomics.store(next, 0, count)
-  error = { task, message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined }
-}
-try { port.postMessage({ out, error }) } catch (e) {
-  try { port.postMessage({ out: [], error: { task, message: "could not send results: " + (e && e.message) } }) } catch (_) {}
-}
-Atomics.add(signal, 0, 1)
-Atomics.notify(signal, 0)
+  try { port.postMessage({ out, error }) } catch (e) {
+    try { port.postMessage({ out: [], error: { task, message: "could not send results: " + (e && e.message) } }) } catch (_) {}
+  }
+  port.close()
+  Atomics.add(signal, 0, 1)
+  Atomics.notify(signal, 0)
+})
 `
 
 // ---------------------------------------------------------------------------------------------

@@ -35,6 +35,29 @@ describe("parallelMapSync", () => {
     expect(isWorker()).toBe(false)
   })
 
+  it("keeps its workers for the next call (a worker thread costs tens of ms to start), a failed task included", () => {
+    // each worker thread marks its own global object once; a kept worker shows the same mark again
+    const kernel = (shared: { flag: Int32Array; fail: Int32Array }, i: number): number => {
+      const g = globalThis as { __driftgateWorker?: boolean; __mark?: number }
+      if (g.__driftgateWorker === true) {
+        Atomics.store(shared.flag, 0, 1)
+        Atomics.notify(shared.flag, 0)
+        if (shared.fail[0] === 1) throw new Error("task failed on purpose")
+        return (g.__mark ??= Math.random())
+      }
+      Atomics.wait(shared.flag, 0, 0, 20_000)
+      return -1 - i
+    }
+    const marks = (fail: number): number[] => {
+      const out = parallelMapSync(kernel, { flag: sharedArray(Int32Array, 1), fail: Int32Array.of(fail) }, 8, 2)
+      return [...new Set(out.filter((m) => m >= 0))]
+    }
+    const first = marks(0)
+    expect(first).toHaveLength(1)
+    expect(() => marks(1)).toThrow(/task failed on purpose/)
+    expect(marks(0)).toEqual(first)
+  })
+
   it("rethrows a worker's error on the calling thread instead of hiding it", () => {
     const outer = 10
     const kernel = (shared: { flag: Int32Array }, i: number): number => {

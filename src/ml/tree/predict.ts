@@ -109,10 +109,11 @@ const leafBlock = (job: LeafJob, b: number): number => {
 }
 
 /**
- * Worker threads pay off only past this many row × tree visits: starting them and sharing the batch costs
- * ≈ 60 ms here, while 100,000 rows through a 10-tree depth-12 forest take ≈ 40 ms on one thread.
+ * Worker threads pay off past this many row × tree visits: 100,000 rows through a 10-tree depth-12 forest
+ * take ≈ 120 ms on one thread; sharing the batch with the (kept, see parallel.ts) workers costs a few ms,
+ * starting them the first time ≈ 50 ms.
  */
-const PARALLEL_VISITS = 8_000_000
+const PARALLEL_VISITS = 1_000_000
 const BLOCK_ROWS = 4096
 
 /**
