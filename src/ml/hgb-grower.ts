@@ -4,7 +4,6 @@ import {
   OP_ADD_LEAVES,
   OP_GRADIENTS,
   OP_HISTOGRAM,
-  OP_MERGE,
   OP_PARTITION,
   OP_VALIDATION,
   type HgbShared
@@ -576,6 +575,7 @@ export class HistGrower {
     a[4] = node.feature
     a[5] = node.bin
     a[6] = missingBin
+    a[12] = 0
     const threads = this.step(node.stop - node.start, PARALLEL_PARTITION_ROWS)
     const { part, right, counts } = this.shared
     if (threads === 1) {
@@ -584,9 +584,7 @@ export class HistGrower {
       part.set(right.subarray(node.start, node.start + counts[1]!), node.start + nl)
       return nl
     }
-    // every thread moves its own rows into place (same team, same row ranges)
-    a[0] = OP_MERGE
-    this.team!.run()
+    // the team has moved every thread's rows into place in the same step
     let nl = 0
     for (let t = 0; t < threads; t++) nl += counts[2 * t]!
     return nl

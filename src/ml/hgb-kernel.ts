@@ -47,16 +47,15 @@ export const OP_HISTOGRAM = 1
 export const OP_PARTITION = 2
 export const OP_ADD_LEAVES = 3
 export const OP_VALIDATION = 4
-export const OP_MERGE = 5
 export const OP_GRADIENTS = 6
 
 /**
  * args: [op, start, stop, gradient offset, feature, split bin, missing bin (-1: none goes left), raw offset].
  * OP_HISTOGRAM: histogram of part[start..stop) into hist, features shared out by thread.
  * OP_PARTITION: each thread splits its range [lo, hi) of part[start..stop): left rows to part[lo..] (alone)
- * or left[lo..] (in a team), right rows to right[lo..], both in their previous order.
- * OP_MERGE (after a team's OP_PARTITION, same threads): each thread copies its left and right rows to
- * their place in part[start..stop): all left rows in thread order, then all right rows.
+ * or left[lo..] (in a team), right rows to right[lo..], both in their previous order; in a team, once
+ * every thread has (args[12] counts them in), each copies its left and right rows to their place in
+ * part[start..stop): all left rows in thread order, then all right rows.
  * OP_ADD_LEAVES: raw[raw offset + i] += the value of the leaf holding row i, positions of part shared out by
  * thread; args[9] leaves.
  * OP_GRADIENTS: for rows i in [start, stop), shared out by thread: the next iteration's gradient (and
@@ -167,7 +166,7 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
     const hi = start + Math.floor(((thread + 1) * len) / threads)
     const right = s.right
     // alone, left rows are compacted in place (position lo + nl <= k was already read); in a team they go
-    // to scratch too, so that OP_MERGE can move every thread's rows at once without overlapping moves
+    // to scratch too, so that every thread can move its rows into place at once without overlapping moves
     const left = threads === 1 ? part : s.left
     let nl = 0
     let nr = 0
@@ -181,13 +180,18 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
       nl += goLeft
       nr += 1 - goLeft
     }
-    s.counts[2 * thread] = nl
-    s.counts[2 * thread + 1] = nr
-    return
-  }
-  if (op === 5) {
-    const len = stop - start
     const counts = s.counts
+    counts[2 * thread] = nl
+    counts[2 * thread + 1] = nr
+    if (threads === 1) return
+    // in a team: wait for every thread's counts (args[12], zeroed by the caller, counts the arrivals;
+    // the last one to arrive wakes the others), then move this thread's rows to their place in
+    // part[start..stop): all left rows in thread order, then all right rows — one step, one wake-up
+    if (Atomics.add(args, 12, 1) === threads - 1) Atomics.notify(args, 12)
+    else {
+      for (let spin = 0; spin < 20_000 && Atomics.load(args, 12) < threads; spin++);
+      for (let v = Atomics.load(args, 12); v < threads; v = Atomics.load(args, 12)) Atomics.wait(args, 12, v)
+    }
     let before = 0
     let beforeRight = 0
     let nLeft = 0
@@ -198,9 +202,8 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
       }
       nLeft += counts[2 * t]!
     }
-    const lo = start + Math.floor((thread * len) / threads)
-    part.set(s.left.subarray(lo, lo + counts[2 * thread]!), start + before)
-    part.set(s.right.subarray(lo, lo + counts[2 * thread + 1]!), start + nLeft + beforeRight)
+    part.set(left.subarray(lo, lo + nl), start + before)
+    part.set(right.subarray(lo, lo + nr), start + nLeft + beforeRight)
     return
   }
   if (op === 3) {
