@@ -23,8 +23,11 @@ import { ensureScaleFile, scaleFiles } from "./scale_data.js"
 const root = fileURLToPath(new URL("../", import.meta.url))
 const argv = process.argv.slice(2)
 const keep = argv.includes("--keep")
-const repeatsAt = argv.indexOf("--repeats")
-const repeatsArg = repeatsAt >= 0 ? Number(argv[repeatsAt + 1]) : undefined
+const repeatsAt = argv.findIndex((a) => a === "--repeats" || a.startsWith("--repeats="))
+const repeatsArg =
+  repeatsAt < 0
+    ? undefined
+    : Number(argv[repeatsAt]!.includes("=") ? argv[repeatsAt]!.split("=")[1] : argv[repeatsAt + 1])
 if (repeatsArg !== undefined && !(Number.isInteger(repeatsArg) && repeatsArg >= 1)) {
   console.error("--repeats takes a whole number ≥ 1")
   process.exit(64)

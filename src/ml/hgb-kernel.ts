@@ -189,7 +189,7 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
     // part[start..stop): all left rows in thread order, then all right rows — one step, one wake-up
     if (Atomics.add(args, 12, 1) === threads - 1) Atomics.notify(args, 12)
     else {
-      for (let spin = 0; spin < 20_000 && Atomics.load(args, 12) < threads; spin++);
+      for (let spin = 0; spin < 2_000 && Atomics.load(args, 12) < threads; spin++);
       for (let v = Atomics.load(args, 12); v < threads; v = Atomics.load(args, 12)) Atomics.wait(args, 12, v)
     }
     let before = 0

@@ -84,9 +84,21 @@ const workerError = (where: string, e: { message: string; stack?: string }): Err
  * predictions). Idle workers are unref'd: they never keep the process alive.
  */
 const idleMapWorkers: Worker[] = []
+/** Per kept worker: a word it sets as it exits (its 'exit' event needs an event-loop turn this thread may not take). */
+const exited = new WeakMap<Worker, Int32Array>()
+
+/** An idle worker that has not exited, else a new one. */
+const takeMapWorker = (): Worker => {
+  for (let w = idleMapWorkers.pop(); w !== undefined; w = idleMapWorkers.pop()) {
+    if (Atomics.load(exited.get(w)!, 0) === 0) return w
+  }
+  return startMapWorker()
+}
 
 const startMapWorker = (): Worker => {
-  const w = new Worker(MAP_WORKER_SOURCE, { eval: true })
+  const gone = new Int32Array(new SharedArrayBuffer(4))
+  const w = new Worker(MAP_WORKER_SOURCE, { eval: true, workerData: { exited: gone } })
+  exited.set(w, gone)
   w.unref()
   // a worker that exits (terminated, crashed) is no longer handed work
   w.once("exit", () => {
@@ -117,15 +129,20 @@ export const parallelMapSync = <S, R>(
   const used: Worker[] = []
   const moved = workers > 0 ? shareFields(shared) : { value: shared, bytes: 0 }
   const src = workers > 0 ? kernel.toString() : ""
+  // per worker: 0 until it takes up the job (1), or the caller closes the slot (2) for a worker that has
+  // not, so that a worker that died while idle in the pool is not waited for
+  const claims = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, workers)))
   for (let k = 0; k < workers; k++) {
     const { port1, port2 } = new MessageChannel()
+    let w: Worker | undefined
     try {
-      const w = idleMapWorkers.pop() ?? startMapWorker()
-      w.postMessage({ src, shared: moved.value, next, signal, count, port: port2 }, [port2])
+      w = takeMapWorker()
+      w.postMessage({ src, shared: moved.value, next, signal, count, port: port2, claims, slot: ports.length }, [port2])
       used.push(w)
       ports.push(port1)
     } catch {
       port1.close()
+      if (w !== undefined) idleMapWorkers.push(w)
       break
     }
   }
@@ -144,7 +161,10 @@ export const parallelMapSync = <S, R>(
     Atomics.store(next, 0, count)
     failure = e instanceof Error ? e : new Error(String(e))
   }
-  for (let seen = Atomics.load(signal, 0); seen < ports.length; seen = Atomics.load(signal, 0)) {
+  // every task has been taken: a worker that has not taken up the job by now never will
+  let claimed = 0
+  for (let k = 0; k < ports.length; k++) if (Atomics.compareExchange(claims, k, 0, 2) === 1) claimed++
+  for (let seen = Atomics.load(signal, 0); seen < claimed; seen = Atomics.load(signal, 0)) {
     Atomics.wait(signal, 0, seen)
   }
   ports.forEach((port, w) => {
@@ -189,15 +209,21 @@ export const resolveThreads = (nJobs: number | null | undefined): number => {
 /** Cores this process may use. */
 export const coreCount = (): number => availableParallelism()
 
-// Runs in each map worker: one job per message, and always signals, even on failure, so the caller never
-// waits forever. Kernels are compiled once per worker (by source text).
+// Runs in each map worker: one job per message; once it has claimed its slot it always signals, even on
+// failure, so the caller never waits forever for a worker that took the job up. Kernels are compiled once per worker (by source text).
 // __name: the helper esbuild's keepNames (tsx, vitest) inserts into transpiled function bodies.
 const MAP_WORKER_SOURCE = `
 globalThis.__name = globalThis.__name || ((target) => target)
 globalThis.__driftgateWorker = true
-const { parentPort } = require("node:worker_threads")
+const { parentPort, workerData } = require("node:worker_threads")
+process.on("exit", () => Atomics.store(workerData.exited, 0, 1))
 const kernels = new Map()
-parentPort.on("message", ({ src, shared, next, signal, count, port }) => {
+parentPort.on("message", ({ src, shared, next, signal, count, port, claims, slot }) => {
+  // too late: the caller has done the tasks and closed this worker's slot
+  if (Atomics.compareExchange(claims, slot, 0, 1) !== 0) {
+    port.close()
+    return
+  }
   const out = []
   let error
   let task = -1

@@ -367,8 +367,9 @@ export const prepareVersion = Effect.fn("data.version")(function* (args: {
     snapshotKey,
     encodeTable(table, { dataset: config.dataset, dataset_version: version })
   )
-  // preprocessing takes its splits out of this table rather than reading the file back
-  rememberSnapshot(storage.locate(snapshotKey), table)
+  // preprocessing takes its splits out of this table rather than reading the file back (only when this is
+  // the file's content: a snapshot another build wrote is read as it is)
+  if (snapshotCreated) rememberSnapshot(storage, storage.locate(snapshotKey), table)
   yield* storage.writeOnce(
     keys.manifest,
     JSON.stringify(

@@ -62,9 +62,10 @@ export const preprocessStage = Effect.fn("stage.preprocessing")(function* (ctx: 
         tableColumn(frame, spec.target)!
       ]
     }
-    yield* storage.writeOnce(files.table(split), encodeTable(out, { target: spec.target }))
-    // training and evaluation take it from here instead of reading the file back
-    handOverTable(storage.locate(files.table(split)), out)
+    const created = yield* storage.writeOnce(files.table(split), encodeTable(out, { target: spec.target }))
+    // training and evaluation take it from here instead of reading the file back (a file that was
+    // already there, perhaps from another build, is read as it is)
+    if (created) handOverTable(storage, storage.locate(files.table(split)), out)
   }
 
   const numericRange = (name: string) => {

@@ -44,11 +44,11 @@ export const readTable = Effect.fn("data.readTable")(function* (
   const snapshotKey = decoded.metadata.snapshot
   if (snapshotKey === undefined) return yield* Effect.fail(corrupt("no `snapshot` in the index file's metadata"))
   const location = storage.locate(snapshotKey)
-  let snapshot = cachedSnapshot(location)
+  let snapshot = cachedSnapshot(storage, location)
   if (snapshot === undefined) {
     const bytes = yield* storage.read(snapshotKey)
     snapshot = (yield* Effect.try({ try: () => decodeTable(bytes), catch: (e) => corrupt(String(e)) })).table
-    rememberSnapshot(location, snapshot)
+    rememberSnapshot(storage, location, snapshot)
   }
   if (columns === "all") return takeTableRows(snapshot, decoded.rows)
   const absent = columns.filter((c) => tableColumn(snapshot, c) === undefined)

@@ -44,7 +44,7 @@ export const readPreprocessed = Effect.fn("data.readPreprocessed")(function* (
   classes: ReadonlyArray<string> | null
 ) {
   const storage = yield* Storage
-  const handed = takeTable(storage.locate(key))
+  const handed = takeTable(storage, storage.locate(key))
   const decoded = handed !== undefined ? { table: handed } : yield* decodePreprocessed(key)
   const { table } = decoded
   const n = table.rows

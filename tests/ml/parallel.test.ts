@@ -58,6 +58,79 @@ describe("parallelMapSync", () => {
     expect(marks(0)).toEqual(first)
   })
 
+  it("does not wait for a kept worker that died while idle: the calling thread does its share", () => {
+    // the worker ends itself just after its first job; the caller does not run its event loop in between,
+    // so the dead worker is still in the pool when the second call hands it the job
+    const kernel = (shared: { die: Int32Array }, i: number): number => {
+      const g = globalThis as { __driftgateWorker?: boolean; setTimeout: (f: () => void, ms: number) => void }
+      if (g.__driftgateWorker === true && shared.die[0] === 1) {
+        shared.die[0] = 0
+        g.setTimeout(() => (globalThis as unknown as { process: { exit: (c: number) => void } }).process.exit(0), 0)
+      }
+      return i * 2
+    }
+    const die = sharedArray(Int32Array, 1)
+    die[0] = 1
+    // make sure a worker takes a task in the first call (the calling thread waits until one has)
+    const first = parallelMapSync(
+      (s: { die: Int32Array; flag: Int32Array }, i: number): number => {
+        const inWorker = (globalThis as { __driftgateWorker?: boolean }).__driftgateWorker === true
+        if (inWorker) {
+          Atomics.store(s.flag, 0, 1)
+          Atomics.notify(s.flag, 0)
+          if (s.die[0] === 1) {
+            s.die[0] = 0
+            ;(globalThis as unknown as { setTimeout: (f: () => void, ms: number) => void }).setTimeout(
+              () => (globalThis as unknown as { process: { exit: (c: number) => void } }).process.exit(0),
+              0
+            )
+          }
+        } else Atomics.wait(s.flag, 0, 0, 20_000)
+        return i * 2
+      },
+      { die, flag: sharedArray(Int32Array, 1) },
+      8,
+      2
+    )
+    expect(first).toEqual([0, 2, 4, 6, 8, 10, 12, 14])
+    // the worker exits meanwhile; this thread sleeps without running its event loop
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300)
+    const second = parallelMapSync(kernel, { die: sharedArray(Int32Array, 1) }, 8, 2)
+    expect(second).toEqual([0, 2, 4, 6, 8, 10, 12, 14])
+  })
+
+  it("does not wait for a kept worker that is busy elsewhere: it takes no task, and is sound for the next call", () => {
+    // after its first job the worker keeps its thread busy for 1.5 s (as a hung or descheduled worker would)
+    const busy = (s: { flag: Int32Array; hold: Int32Array }, i: number): number => {
+      const g = globalThis as { __driftgateWorker?: boolean; setTimeout: (f: () => void, ms: number) => void }
+      if (g.__driftgateWorker === true) {
+        Atomics.store(s.flag, 0, 1)
+        Atomics.notify(s.flag, 0)
+        if (s.hold[0] === 1) {
+          s.hold[0] = 0
+          g.setTimeout(() => {
+            const until = Date.now() + 1500
+            while (Date.now() < until);
+          }, 0)
+        }
+      } else Atomics.wait(s.flag, 0, 0, 20_000)
+      return i + 1
+    }
+    const hold = sharedArray(Int32Array, 1)
+    hold[0] = 1
+    expect(parallelMapSync(busy, { flag: sharedArray(Int32Array, 1), hold }, 8, 2)).toEqual([1, 2, 3, 4, 5, 6, 7, 8])
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100)
+    const t0 = Date.now()
+    const plain = (_: null, i: number): number => i + 1
+    expect(parallelMapSync(plain, null, 8, 2)).toEqual([1, 2, 3, 4, 5, 6, 7, 8])
+    expect(lastParallelRun()!.tasksByThread[0]).toBe(8)
+    expect(Date.now() - t0).toBeLessThan(1000)
+    // once free, the worker skips the job it was too late for and takes the next one
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1600)
+    expect(parallelMapSync(busy, { flag: sharedArray(Int32Array, 1), hold }, 8, 2)).toEqual([1, 2, 3, 4, 5, 6, 7, 8])
+    expect(lastParallelRun()!.tasksByThread[1]).toBeGreaterThan(0)
+  })
+
   it("rethrows a worker's error on the calling thread instead of hiding it", () => {
     const outer = 10
     const kernel = (shared: { flag: Int32Array }, i: number): number => {

@@ -37,5 +37,9 @@ describe("report charts on the chart thread", () => {
     )
     expect(Exit.isFailure(bad)).toBe(true)
     expect(JSON.stringify(bad)).toContain("ChartRenderError")
+    // a spec the thread cannot be sent (a function among the data) renders on the calling thread
+    const odd = { ...scatter, data: { values: [{ x: 1, y: 2, note: () => "not cloneable" }] } } as never
+    const oddSvg = await Effect.runPromise(renderSvg("odd", odd))
+    expect(oddSvg).toContain("<svg")
   }, 60_000)
 })

@@ -3,7 +3,7 @@ import { Effect, Exit, Layer } from "effect"
 import { encodeTable, joinParts } from "../../src/domain/arrowIpc.js"
 import type { ColumnTable } from "../../src/domain/columnTable.js"
 import { makeStorageMemory } from "../../src/layers/storage/StorageMemory.js"
-import { handOverTable } from "../../src/programs/tableCache.js"
+import { forgetHandOvers, handOverTable, takeTable } from "../../src/programs/tableCache.js"
 import { readPreprocessed } from "../../src/programs/trainStage.js"
 import { Storage } from "../../src/services/Storage.js"
 
@@ -29,7 +29,7 @@ describe("preprocessed splits handed over in memory", () => {
         const storage = yield* Storage
         yield* storage.write(key, joinParts(encodeTable(table, { target: "label" })))
         const fromFile = yield* readPreprocessed(key, ["no", "yes"])
-        handOverTable(storage.locate(key), table)
+        handOverTable(storage, storage.locate(key), table)
         const handed = yield* readPreprocessed(key, ["no", "yes"])
         return { fromFile, handed }
       })
@@ -48,7 +48,7 @@ describe("preprocessed splits handed over in memory", () => {
       Effect.gen(function* () {
         const storage = yield* Storage
         yield* storage.write(key, "not an arrow file")
-        handOverTable(storage.locate(key), table)
+        handOverTable(storage, storage.locate(key), table)
         const first = yield* readPreprocessed(key, ["no", "yes"])
         expect(first.x.rows).toBe(4)
         return yield* readPreprocessed(key, ["no", "yes"])
@@ -56,5 +56,19 @@ describe("preprocessed splits handed over in memory", () => {
     )
     expect(Exit.isFailure(exit)).toBe(true)
     expect(JSON.stringify(exit)).toContain("arrow_file")
+  })
+})
+
+describe("the hand-over is per store and per run", () => {
+  it("another store (in-memory stores share locations) does not see it, and a run's end drops what was not taken", () => {
+    const a = {}
+    const b = {}
+    handOverTable(a, "memory://x.arrow", table)
+    expect(takeTable(b, "memory://x.arrow")).toBeUndefined()
+    forgetHandOvers(a)
+    expect(takeTable(a, "memory://x.arrow")).toBeUndefined()
+    handOverTable(a, "memory://x.arrow", table)
+    expect(takeTable(a, "memory://x.arrow")).toBe(table)
+    expect(takeTable(a, "memory://x.arrow")).toBeUndefined()
   })
 })

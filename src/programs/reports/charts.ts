@@ -107,14 +107,21 @@ let renderedOnThread = 0
 /** Charts the chart thread has rendered in this process (tests check the thread is really used). */
 export const chartsRenderedOnThread = (): number => renderedOnThread
 
-const renderOnThread = (t: ChartThread, spec: ChartSpec): Promise<string> =>
-  new Promise((resolve, reject) => {
-    const id = t.next++
-    t.pending.set(id, { resolve, reject })
-    // held while a chart is on its way, so the process waits for it
-    t.worker.ref()
+/** undefined: the spec cannot be sent to the thread (not cloneable); render it here. */
+const renderOnThread = (t: ChartThread, spec: ChartSpec): Promise<string> | undefined => {
+  const id = t.next++
+  const done = new Promise<string>((resolve, reject) => t.pending.set(id, { resolve, reject }))
+  // held while a chart is on its way, so the process waits for it
+  t.worker.ref()
+  try {
     t.worker.postMessage({ id, spec })
-  })
+  } catch {
+    t.pending.delete(id)
+    if (t.pending.size === 0) t.worker.unref()
+    return undefined
+  }
+  return done
+}
 
 // From the sources (tsx, vitest) the worker registers tsx's loader, then imports the .ts entry; the
 // bundled CLI has chart-worker.js beside it (scripts/buildOptions.mjs).
@@ -140,9 +147,10 @@ export const renderSvg = (name: string, spec: ChartSpec): Effect.Effect<string, 
   Effect.tryPromise({
     try: async () => {
       const t = thread
-      if (t === undefined) return renderHere(spec)
+      const there = t === undefined ? undefined : renderOnThread(t, spec)
+      if (there === undefined) return renderHere(spec)
       try {
-        return await renderOnThread(t, spec)
+        return await there
       } catch (e) {
         // a chart vega itself rejects fails here too, with vega's message; a lost thread falls back
         if (thread === t) throw e
