@@ -6,7 +6,7 @@ import { inferSchemaColumns, readOptionsFor, validateColumns } from "../domain/c
 import { type ColumnTable, isNumeric, tableColumn } from "../domain/columnTable.js"
 import { encodeIndices, encodeTable } from "../domain/arrowIpc.js"
 import { type CsvReadOptions, type CsvReadResult, mergeReread, readCsvChunks, rereadPass } from "../domain/csvReader.js"
-import { webcrypto } from "node:crypto"
+import { createHash } from "node:crypto"
 import type { PipelineConfig } from "../domain/config.js"
 import { type DatasetSpec, decodeDatasetSpec } from "../domain/dataset.js"
 import {
@@ -94,17 +94,7 @@ const chunksOf = (bytes: Uint8Array) =>
     for (let o = 0; o < bytes.length; o += step) yield bytes.subarray(o, Math.min(bytes.length, o + step))
   }
 
-/**
- * The SHA-256 of `bytes` (hex), started now on libuv's thread pool (WebCrypto's digest), so that it runs
- * beside the CSV parse on the calling thread instead of after each chunk of it (0.2 s of a
- * million-row file). Yield the effect for the result.
- */
-const sha256OffThread = (bytes: Uint8Array): Effect.Effect<string> => {
-  const pending = webcrypto.subtle.digest("SHA-256", bytes)
-  return Effect.promise(() => pending.then((d) => Buffer.from(d).toString("hex")))
-}
-
-/** A whole read of the raw file and its SHA-256, taken together (reused by prepareVersion when it fits). */
+/** A whole read of the raw file and its SHA-256, taken in the same pass (reused by prepareVersion when it fits). */
 export interface HashedRead {
   readonly read: CsvReadResult
   readonly version: string
@@ -148,9 +138,9 @@ const ensureSpec = Effect.fn("data.spec")(function* (
     sizeHint: csvBytes.length,
     stringColumns: new Set(early)
   }
-  const digest = sha256OffThread(csvBytes)
-  let read = readCsvChunks(chunksOf(csvBytes), options)
-  const version = yield* digest
+  const hash = createHash("sha256")
+  let read = readCsvChunks(chunksOf(csvBytes), options, (chunk) => hash.update(chunk))
+  const version = hash.digest("hex")
   const structural = read.violations.filter((v) => v.rule !== "dtype")
   if (structural.length > 0) {
     return yield* Effect.fail(
@@ -329,16 +319,20 @@ export const prepareVersion = Effect.fn("data.version")(function* (args: {
   const storage = yield* Storage
   const { config, spec, bytes } = args
 
-  // The CSV reader builds typed columns while the same bytes are hashed on another thread.
+  // One pass over the bytes: the CSV reader builds typed columns while the same chunks are hashed.
   let read: CsvReadResult
   let version: string
   if (args.hashed !== undefined && typedAsDeclared(args.hashed.read, spec)) {
     read = args.hashed.read
     version = args.hashed.version
   } else {
-    const digest = sha256OffThread(bytes)
-    read = readCsvChunks(chunksOf(bytes), { ...readOptionsFor(spec, missingRule(spec)), sizeHint: bytes.length })
-    version = yield* digest
+    const hash = createHash("sha256")
+    read = readCsvChunks(
+      chunksOf(bytes),
+      { ...readOptionsFor(spec, missingRule(spec)), sizeHint: bytes.length },
+      (chunk) => hash.update(chunk)
+    )
+    version = hash.digest("hex")
   }
   const keys = datasetKeys(config.dataset, version)
   // What decides how the bytes become typed columns: a changed dtype or missing-value token must give a
