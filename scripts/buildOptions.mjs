@@ -35,5 +35,7 @@ export const entryPoints = {
   // cnn-worker: the data-parallel CNN replica (src/layers/trainer/tfjs/cnnPool.ts starts it from dist/)
   "cnn-worker": "src/layers/trainer/tfjs/cnnWorker.ts",
   // chart-worker: renders report charts off the main thread (src/programs/reports/charts.ts starts it)
-  "chart-worker": "src/programs/reports/chartWorker.ts"
+  "chart-worker": "src/programs/reports/chartWorker.ts",
+  // profile-worker: a large train split's drift reference profile, beside preprocessing (DriftDetectorTabular)
+  "profile-worker": "src/layers/drift/profileWorker.ts"
 }

@@ -44,6 +44,14 @@ export const preprocessStage = Effect.fn("stage.preprocessing")(function* (ctx: 
   const classes =
     ctx.config.task_type === "classification" ? classesOf(spec, Object.keys(p.validation.labels ?? {})) : null
 
+  // The drift reference of the raw train features, from the rows taken above (training copies it into the
+  // model's artifacts): begun now, so that a large one is built beside the transforms below.
+  const detector = yield* DriftDetector
+  const profileKey = files.profile(ctx.config.random_seed)
+  const profiling = (yield* storage.exists(profileKey))
+    ? undefined
+    : yield* detector.startProfile(tableToFrame(trainX), ctx.config.random_seed)
+
   const unknownCategories: Record<string, Record<string, number>> = {}
   for (const split of ["train", "val", "test"] as const) {
     // An empty val or test split (e.g. split: { train: 0.8, val: 0.2 }) has nothing to transform.
@@ -106,12 +114,8 @@ export const preprocessStage = Effect.fn("stage.preprocessing")(function* (ctx: 
   }
   yield* storage.write(files.featureMap, JSON.stringify(featureMap, null, 2) + "\n")
   yield* storage.write(files.transform, JSON.stringify(transform) + "\n")
-  // The drift reference of the raw train features, from the rows taken above: training copies it into the
-  // model's artifacts instead of taking the train rows out of the snapshot a second time.
-  const detector = yield* DriftDetector
-  const profileKey = files.profile(ctx.config.random_seed)
-  if (!(yield* storage.exists(profileKey))) {
-    const profile = yield* detector.profile(tableToFrame(trainX), ctx.config.random_seed)
+  if (profiling !== undefined) {
+    const profile = yield* profiling
     yield* storage.writeOnce(profileKey, JSON.stringify(profile) + "\n")
   }
   const preprocessed: Preprocessed = { key, transform, transformHash, featureMap, unknownCategories }

@@ -11,6 +11,14 @@ export class DriftDetector extends Context.Tag("driftgate/DriftDetector")<
   {
     readonly name: string
     readonly profile: (frame: Frame, seed: number) => Effect.Effect<ReferenceProfile, DriftInputError>
+    /**
+     * The same profile, begun now (on another thread where the layer can, for a large frame): the returned
+     * effect waits for it. For a caller with other work to do meanwhile (preprocessing's transforms).
+     */
+    readonly startProfile: (
+      frame: Frame,
+      seed: number
+    ) => Effect.Effect<Effect.Effect<ReferenceProfile, DriftInputError>>
     readonly detect: (
       profile: ReferenceProfile,
       current: Frame,
