@@ -1,5 +1,9 @@
+import * as fs from "node:fs"
+import { createRequire } from "node:module"
 import { availableParallelism } from "node:os"
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads"
+import * as path from "node:path"
+import { pathToFileURL } from "node:url"
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort, type WorkerOptions } from "node:worker_threads"
 
 /**
  * Synchronous worker-thread helpers for pure, self-contained kernels (learners' fit is synchronous).
@@ -198,6 +202,33 @@ export const parallelMapSync = <S, R>(
 
 /** Idle map workers kept for later calls (more are started when a call asks for more threads). */
 const MAX_IDLE_MAP_WORKERS = Math.max(1, availableParallelism() - 1)
+
+/**
+ * A worker thread running one of our module entries (the CNN replicas, the chart and profile threads).
+ * `from` is the caller's import.meta.url. From the sources (tsx, vitest) the worker registers tsx's loader,
+ * then imports `entryTs` beside the caller; from the esbuild bundle it runs `<bundled>.js`, which
+ * scripts/buildOptions.mjs puts in dist/ beside the bundle (the caller's chunk is in dist/ or dist/chunks/).
+ */
+export const startModuleWorker = (
+  from: string,
+  entryTs: string,
+  bundled: string,
+  options: WorkerOptions = {}
+): Worker => {
+  if (from.endsWith(".ts")) {
+    const tsx = pathToFileURL(
+      path.join(path.dirname(createRequire(from).resolve("tsx/package.json")), "dist/esm/api/index.mjs")
+    ).href
+    const entry = new URL(entryTs, from).href
+    const code = `import(${JSON.stringify(tsx)}).then((a) => { a.register(); return import(${JSON.stringify(entry)}) })`
+    return new Worker(code, { ...options, eval: true })
+  }
+  for (const rel of [`./${bundled}.js`, `../${bundled}.js`]) {
+    const url = new URL(rel, from)
+    if (fs.existsSync(url)) return new Worker(url, options)
+  }
+  throw new Error(`${bundled}.js is missing beside the bundle`)
+}
 
 /** Resolves an n_jobs parameter: null/undefined → 1, -1 → all cores, -k → cores + 1 - k. */
 export const resolveThreads = (nJobs: number | null | undefined): number => {

@@ -1,9 +1,6 @@
 import { Effect, Layer } from "effect"
-import * as fs from "node:fs"
-import { createRequire } from "node:module"
-import * as path from "node:path"
-import { pathToFileURL } from "node:url"
-import { Worker } from "node:worker_threads"
+import type { Worker } from "node:worker_threads"
+import { startModuleWorker } from "../../ml/parallel.js"
 import type { DriftColumnOverride, DriftConfig } from "../../domain/config.js"
 import { DriftInputError } from "../../domain/errors.js"
 import type { Frame } from "../../domain/table.js"
@@ -33,24 +30,8 @@ export const driftOptions = (config: DriftConfig) => ({
 /** Frames of at least this many rows are profiled on a thread of their own by startProfile. */
 const PROFILE_THREAD_ROWS = 100_000
 
-// From the sources (tsx, vitest) the worker registers tsx's loader, then imports the .ts entry; the
-// bundled CLI has profile-worker.js beside it (scripts/buildOptions.mjs).
-const startProfileWorker = (workerData: unknown): Worker => {
-  const here = import.meta.url
-  if (here.endsWith(".ts")) {
-    const tsx = pathToFileURL(
-      path.join(path.dirname(createRequire(here).resolve("tsx/package.json")), "dist/esm/api/index.mjs")
-    ).href
-    const entry = new URL("./profileWorker.ts", here).href
-    const code = `import(${JSON.stringify(tsx)}).then((a) => { a.register(); return import(${JSON.stringify(entry)}) })`
-    return new Worker(code, { eval: true, workerData })
-  }
-  for (const rel of ["./profile-worker.js", "../profile-worker.js"]) {
-    const url = new URL(rel, here)
-    if (fs.existsSync(url)) return new Worker(url, { workerData })
-  }
-  throw new Error("profile-worker.js is missing beside the bundle")
-}
+const startProfileWorker = (workerData: unknown): Worker =>
+  startModuleWorker(import.meta.url, "./profileWorker.ts", "profile-worker", { workerData })
 
 let builtOnThread = 0
 /** Profiles built on a worker thread in this process (tests check the thread is really used). */

@@ -1,9 +1,6 @@
 import { Data, Effect } from "effect"
-import * as fs from "node:fs"
-import { createRequire } from "node:module"
-import * as path from "node:path"
-import { pathToFileURL } from "node:url"
-import { Worker } from "node:worker_threads"
+import type { Worker } from "node:worker_threads"
+import { startModuleWorker } from "../../ml/parallel.js"
 import type * as Vega from "vega"
 import type * as VegaLite from "vega-lite"
 import type { TopLevelSpec } from "vega-lite"
@@ -123,24 +120,7 @@ const renderOnThread = (t: ChartThread, spec: ChartSpec): Promise<string> | unde
   return done
 }
 
-// From the sources (tsx, vitest) the worker registers tsx's loader, then imports the .ts entry; the
-// bundled CLI has chart-worker.js beside it (scripts/buildOptions.mjs).
-const startChartWorker = (): Worker => {
-  const here = import.meta.url
-  if (here.endsWith(".ts")) {
-    const tsx = pathToFileURL(
-      path.join(path.dirname(createRequire(here).resolve("tsx/package.json")), "dist/esm/api/index.mjs")
-    ).href
-    const entry = new URL("./chartWorker.ts", here).href
-    const code = `import(${JSON.stringify(tsx)}).then((a) => { a.register(); return import(${JSON.stringify(entry)}) })`
-    return new Worker(code, { eval: true })
-  }
-  for (const rel of ["./chart-worker.js", "../chart-worker.js"]) {
-    const url = new URL(rel, here)
-    if (fs.existsSync(url)) return new Worker(url)
-  }
-  throw new Error("chart-worker.js is missing beside the bundle")
-}
+const startChartWorker = (): Worker => startModuleWorker(import.meta.url, "./chartWorker.ts", "chart-worker")
 
 /** One chart as an SVG string (no XML prolog; ready to inline in HTML). */
 export const renderSvg = (name: string, spec: ChartSpec): Effect.Effect<string, ChartRenderError> =>

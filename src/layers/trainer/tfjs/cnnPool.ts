@@ -4,12 +4,9 @@
 // once; a step posts a small command to each worker, every rank computes the gradients of its rows
 // (cnnShard.ts), the main thread sums them in rank order, takes one optimizer step and publishes
 // the new weights in the shared buffer, which the workers load before their next step.
-import * as fs from "node:fs"
-import { createRequire } from "node:module"
 import * as os from "node:os"
-import * as path from "node:path"
-import { pathToFileURL } from "node:url"
-import { Worker } from "node:worker_threads"
+import type { Worker } from "node:worker_threads"
+import { startModuleWorker } from "../../../ml/parallel.js"
 import type { ImageTensor } from "../../../vision/tensor.js"
 import { checkImages, type CnnModel, embed, predictProba, readyBackend } from "./cnnNetwork.js"
 import {
@@ -48,24 +45,8 @@ interface Pool {
   broken: string | undefined
 }
 
-// A worker started from the sources (tsx, vitest) registers tsx's loader, then imports the .ts
-// entry; the bundled CLI has cnn-worker.js beside it (scripts/build.mjs).
-const startWorker = (init: WorkerInit): Worker => {
-  const here = import.meta.url
-  if (here.endsWith(".ts")) {
-    const tsx = pathToFileURL(
-      path.join(path.dirname(createRequire(here).resolve("tsx/package.json")), "dist/esm/api/index.mjs")
-    ).href
-    const entry = new URL("./cnnWorker.ts", here).href
-    const code = `import(${JSON.stringify(tsx)}).then((a) => { a.register(); return import(${JSON.stringify(entry)}) })`
-    return new Worker(code, { eval: true, workerData: init })
-  }
-  for (const rel of ["./cnn-worker.js", "../cnn-worker.js"]) {
-    const url = new URL(rel, here)
-    if (fs.existsSync(url)) return new Worker(url, { workerData: init })
-  }
-  throw new Error("cnn-worker.js is missing beside the bundle")
-}
+const startWorker = (init: WorkerInit): Worker =>
+  startModuleWorker(import.meta.url, "./cnnWorker.ts", "cnn-worker", { workerData: init })
 
 const pools = new Map<number, Promise<Pool>>()
 /** The pools that started, for synchronous bookkeeping. */
