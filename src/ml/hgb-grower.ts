@@ -115,6 +115,8 @@ export class HistGrower {
   private readonly nVal: number
   /** 0: the caller computes gradients; 1 / 2: the leaf pass does (squared error / binary log-loss). */
   private readonly leafPassLoss: number = 0
+  /** Whether the last partition's team step also built the smaller child's histogram (into shared.hist). */
+  private histogramInPartition = false
   private heap: GrowNode[] = []
   private nodes: GrowNode[] = []
   private nFinalizedLeaves = 0
@@ -366,9 +368,14 @@ export class HistGrower {
   private splitNext(): void {
     const node = this.heapPop()
     const opts = this.opts
-    const nLeft = this.partition(node)
     const depth = node.depth + 1
     const nLeafNodes = this.nFinalizedLeaves + this.heap.length + 2
+    // whether the children may split at all (below max_leaf_nodes and max_depth): then a team partition
+    // builds the smaller child's histogram in the same step when a child has rows enough to split
+    const childrenMaySplit =
+      !(opts.maxLeafNodes !== null && nLeafNodes === opts.maxLeafNodes) &&
+      !(opts.maxDepth !== null && depth === opts.maxDepth)
+    const nLeft = this.partition(node, childrenMaySplit)
     const sgR = node.sumG - node.sgL
     const shR = node.sumH - node.shL
     const left = this.newNode(
@@ -410,7 +417,8 @@ export class HistGrower {
       const large = small === left ? right : left
       small.hist = this.acquire()
       const hs = this.pool[small.hist]!
-      this.buildHistogram(small, hs)
+      if (this.histogramInPartition) hs.set(this.shared.hist)
+      else this.buildHistogram(small, hs)
       if (!large.isLeaf) {
         const hp = this.pool[node.hist]!
         if ((small.stop - small.start) * this.nFeatures * 2 < this.histLength) this.subtractSparse(small, hp, hs)
@@ -566,7 +574,7 @@ export class HistGrower {
   }
 
   /** Stable partition of the node's rows: left rows first, both sides in their previous order. */
-  private partition(node: GrowNode): number {
+  private partition(node: GrowNode, childrenMaySplit: boolean): number {
     const missingBin = node.missingLeft ? this.nBinsNonMissing[node.feature]! : -1
     const a = this.args
     a[0] = OP_PARTITION
@@ -576,17 +584,23 @@ export class HistGrower {
     a[5] = node.bin
     a[6] = missingBin
     a[12] = 0
+    a[13] = childrenMaySplit ? 1 : 0
+    a[14] = 0
+    a[15] = 2 * this.opts.minSamplesLeaf
     const threads = this.step(node.stop - node.start, PARALLEL_PARTITION_ROWS)
     const { part, right, counts } = this.shared
+    this.histogramInPartition = false
     if (threads === 1) {
       // left rows compacted in place, right rows after them
       const nl = counts[0]!
       part.set(right.subarray(node.start, node.start + counts[1]!), node.start + nl)
       return nl
     }
-    // the team has moved every thread's rows into place in the same step
+    // the team has moved every thread's rows into place in the same step (and perhaps built a histogram)
     let nl = 0
     for (let t = 0; t < threads; t++) nl += counts[2 * t]!
+    const nr = node.stop - node.start - nl
+    this.histogramInPartition = childrenMaySplit && (nl >= a[15]! || nr >= a[15]!)
     return nl
   }
 

@@ -73,90 +73,8 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
   const S = s.dims[2]!
   const bins = s.bins
   const part = s.part
-  if (op === 1) {
-    const gOff = args[3]!
-    const g = s.grad
-    const h = s.hess
-    const hist = s.hist
-    const histOffset = s.histOffset
-    const fLo = Math.floor((thread * nFeatures) / threads)
-    const fHi = Math.floor(((thread + 1) * nFeatures) / threads)
-    if (fLo === fHi) return
-    hist.fill(0, histOffset[fLo]!, fHi < nFeatures ? histOffset[fHi]! : hist.length)
-    // four features per pass: each row's index and gradient are loaded once per pass
-    let f = fLo
-    for (; f + 4 <= fHi; f += 4) {
-      const c0 = f * n
-      const c1 = c0 + n
-      const c2 = c1 + n
-      const c3 = c2 + n
-      const o0 = histOffset[f]!
-      const o1 = histOffset[f + 1]!
-      const o2 = histOffset[f + 2]!
-      const o3 = histOffset[f + 3]!
-      if (S === 2) {
-        for (let k = start; k < stop; k++) {
-          const i = part[k]!
-          const gi = g[gOff + i]!
-          const b0 = o0 + bins[c0 + i]! * 2
-          const b1 = o1 + bins[c1 + i]! * 2
-          const b2 = o2 + bins[c2 + i]! * 2
-          const b3 = o3 + bins[c3 + i]! * 2
-          hist[b0] += gi
-          hist[b0 + 1] += 1
-          hist[b1] += gi
-          hist[b1 + 1] += 1
-          hist[b2] += gi
-          hist[b2 + 1] += 1
-          hist[b3] += gi
-          hist[b3 + 1] += 1
-        }
-      } else {
-        for (let k = start; k < stop; k++) {
-          const i = part[k]!
-          const gi = g[gOff + i]!
-          const hi = h[gOff + i]!
-          const b0 = o0 + bins[c0 + i]! * 3
-          const b1 = o1 + bins[c1 + i]! * 3
-          const b2 = o2 + bins[c2 + i]! * 3
-          const b3 = o3 + bins[c3 + i]! * 3
-          hist[b0] += gi
-          hist[b0 + 1] += hi
-          hist[b0 + 2] += 1
-          hist[b1] += gi
-          hist[b1 + 1] += hi
-          hist[b1 + 2] += 1
-          hist[b2] += gi
-          hist[b2 + 1] += hi
-          hist[b2 + 2] += 1
-          hist[b3] += gi
-          hist[b3 + 1] += hi
-          hist[b3 + 2] += 1
-        }
-      }
-    }
-    for (; f < fHi; f++) {
-      const co = f * n
-      const o = histOffset[f]!
-      if (S === 2) {
-        for (let k = start; k < stop; k++) {
-          const i = part[k]!
-          const b = o + bins[co + i]! * 2
-          hist[b] += g[gOff + i]!
-          hist[b + 1] += 1
-        }
-      } else {
-        for (let k = start; k < stop; k++) {
-          const i = part[k]!
-          const b = o + bins[co + i]! * 3
-          hist[b] += g[gOff + i]!
-          hist[b + 1] += h[gOff + i]!
-          hist[b + 2] += 1
-        }
-      }
-    }
-    return
-  }
+  let hStart = start
+  let hStop = stop
   if (op === 2) {
     const co = args[4]! * n
     const splitBin = args[5]!
@@ -204,6 +122,101 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
     }
     part.set(left.subarray(lo, lo + nl), start + before)
     part.set(right.subarray(lo, lo + nr), start + nLeft + beforeRight)
+    // args[13] = 1: the children may split; then, if one of them has rows enough (args[15]: twice
+    // min_samples_leaf), the smaller child's histogram follows in this same step once every thread's rows
+    // are in place (args[14] counts the threads in): the grower's next step, without its wake-up
+    const nRight = stop - start - nLeft
+    if (args[13] !== 1 || (nLeft < args[15]! && nRight < args[15]!)) return
+    if (Atomics.add(args, 14, 1) === threads - 1) Atomics.notify(args, 14)
+    else {
+      for (let spin = 0; spin < 2_000 && Atomics.load(args, 14) < threads; spin++);
+      for (let v = Atomics.load(args, 14); v < threads; v = Atomics.load(args, 14)) Atomics.wait(args, 14, v)
+    }
+    if (nLeft < nRight) hStop = start + nLeft
+    else hStart = start + nLeft
+  }
+  if (op === 1 || op === 2) {
+    const gOff = args[3]!
+    const g = s.grad
+    const h = s.hess
+    const hist = s.hist
+    const histOffset = s.histOffset
+    const fLo = Math.floor((thread * nFeatures) / threads)
+    const fHi = Math.floor(((thread + 1) * nFeatures) / threads)
+    if (fLo === fHi) return
+    hist.fill(0, histOffset[fLo]!, fHi < nFeatures ? histOffset[fHi]! : hist.length)
+    // four features per pass: each row's index and gradient are loaded once per pass
+    let f = fLo
+    for (; f + 4 <= fHi; f += 4) {
+      const c0 = f * n
+      const c1 = c0 + n
+      const c2 = c1 + n
+      const c3 = c2 + n
+      const o0 = histOffset[f]!
+      const o1 = histOffset[f + 1]!
+      const o2 = histOffset[f + 2]!
+      const o3 = histOffset[f + 3]!
+      if (S === 2) {
+        for (let k = hStart; k < hStop; k++) {
+          const i = part[k]!
+          const gi = g[gOff + i]!
+          const b0 = o0 + bins[c0 + i]! * 2
+          const b1 = o1 + bins[c1 + i]! * 2
+          const b2 = o2 + bins[c2 + i]! * 2
+          const b3 = o3 + bins[c3 + i]! * 2
+          hist[b0] += gi
+          hist[b0 + 1] += 1
+          hist[b1] += gi
+          hist[b1 + 1] += 1
+          hist[b2] += gi
+          hist[b2 + 1] += 1
+          hist[b3] += gi
+          hist[b3 + 1] += 1
+        }
+      } else {
+        for (let k = hStart; k < hStop; k++) {
+          const i = part[k]!
+          const gi = g[gOff + i]!
+          const hi = h[gOff + i]!
+          const b0 = o0 + bins[c0 + i]! * 3
+          const b1 = o1 + bins[c1 + i]! * 3
+          const b2 = o2 + bins[c2 + i]! * 3
+          const b3 = o3 + bins[c3 + i]! * 3
+          hist[b0] += gi
+          hist[b0 + 1] += hi
+          hist[b0 + 2] += 1
+          hist[b1] += gi
+          hist[b1 + 1] += hi
+          hist[b1 + 2] += 1
+          hist[b2] += gi
+          hist[b2 + 1] += hi
+          hist[b2 + 2] += 1
+          hist[b3] += gi
+          hist[b3 + 1] += hi
+          hist[b3 + 2] += 1
+        }
+      }
+    }
+    for (; f < fHi; f++) {
+      const co = f * n
+      const o = histOffset[f]!
+      if (S === 2) {
+        for (let k = hStart; k < hStop; k++) {
+          const i = part[k]!
+          const b = o + bins[co + i]! * 2
+          hist[b] += g[gOff + i]!
+          hist[b + 1] += 1
+        }
+      } else {
+        for (let k = hStart; k < hStop; k++) {
+          const i = part[k]!
+          const b = o + bins[co + i]! * 3
+          hist[b] += g[gOff + i]!
+          hist[b + 1] += h[gOff + i]!
+          hist[b + 2] += 1
+        }
+      }
+    }
     return
   }
   if (op === 3) {
