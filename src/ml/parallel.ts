@@ -1,4 +1,3 @@
-import * as fs from "node:fs"
 import { createRequire } from "node:module"
 import { availableParallelism } from "node:os"
 import * as path from "node:path"
@@ -207,7 +206,8 @@ const MAX_IDLE_MAP_WORKERS = Math.max(1, availableParallelism() - 1)
  * A worker thread running one of our module entries (the CNN replicas, the chart and profile threads).
  * `from` is the caller's import.meta.url. From the sources (tsx, vitest) the worker registers tsx's loader,
  * then imports `entryTs` beside the caller; from the esbuild bundle it runs `<bundled>.js`, which
- * scripts/buildOptions.mjs puts in dist/ beside the bundle (the caller's chunk is in dist/ or dist/chunks/).
+ * scripts/buildOptions.mjs puts in dist/ beside the bundle (the caller's chunk is in dist/ or dist/chunks/;
+ * a missing file is the worker's 'error' event, which every caller handles).
  */
 export const startModuleWorker = (
   from: string,
@@ -223,11 +223,8 @@ export const startModuleWorker = (
     const code = `import(${JSON.stringify(tsx)}).then((a) => { a.register(); return import(${JSON.stringify(entry)}) })`
     return new Worker(code, { ...options, eval: true })
   }
-  for (const rel of [`./${bundled}.js`, `../${bundled}.js`]) {
-    const url = new URL(rel, from)
-    if (fs.existsSync(url)) return new Worker(url, options)
-  }
-  throw new Error(`${bundled}.js is missing beside the bundle`)
+  // esbuild puts shared code in dist/chunks/ (scripts/build.mjs) and the entries in dist/
+  return new Worker(new URL(`${from.includes("/chunks/") ? ".." : "."}/${bundled}.js`, from), options)
 }
 
 /** Resolves an n_jobs parameter: null/undefined → 1, -1 → all cores, -k → cores + 1 - k. */
