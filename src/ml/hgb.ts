@@ -418,7 +418,7 @@ const predictBlock = (job: PredictJob, b: number): number => {
       let f = f0
       while (f >= 0) {
         const v = data[rowBase + f]!
-        node = v !== v ? nanChild[node]! : children[2 * node + (v > threshold[node]! ? 1 : 0)]!
+        node = v !== v ? nanChild[node]! : children[2 * node + +(v > threshold[node]!)]!
         f = feature[node]!
       }
       out[i * K + k] += value[node]!

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest"
 import { rng } from "../../src/domain/random.js"
 import { randomForest, type RandomForestModel } from "../../src/ml/forest.js"
-import { compileTrees, sumLeafValues } from "../../src/ml/tree/predict.js"
+import { compileTrees, sumLeafValues, type TreeArrays } from "../../src/ml/tree/predict.js"
 import { fromRows, LearnerInputError, takeRows } from "../../src/ml/matrix.js"
 import { accuracy, r2Score } from "../../src/ml/metrics.js"
 import { stratifiedSplit, trainTestSplit } from "../../src/ml/split.js"
@@ -178,5 +178,51 @@ describe("random forest", () => {
     expect(Array.from(randomForest.predictProba!(m, x).subarray(0, 10))).toEqual(
       Array.from(one.subarray(0, 10), (v) => v / 8)
     )
+  })
+
+  it("the fixed-depth walk (balanced trees) and the walk to the leaf (lopsided ones) reach the leaves the stored trees name", () => {
+    // the stored layout (feature -1 at leaves, left/right) walked one row at a time is the reference
+    const walk = (t: TreeArrays, row: ArrayLike<number>): number => {
+      let node = 0
+      while (t.feature[node]! >= 0) node = row[t.feature[node]!]! <= t.threshold[node]! ? t.left[node]! : t.right[node]!
+      return node
+    }
+    // a depth-3 balanced tree and a lopsided chain (depth 20, a leaf at every level): two outputs per leaf
+    const balanced: TreeArrays = {
+      nodeCount: 11,
+      feature: [0, 1, 1, 2, -1, 0, -1, -1, -1, -1, -1],
+      threshold: [0.5, 0.3, 0.7, 0.2, 0, 0.9, 0, 0, 0, 0, 0],
+      left: [1, 3, 5, 7, -1, 9, -1, -1, -1, -1, -1],
+      right: [2, 4, 6, 8, -1, 10, -1, -1, -1, -1, -1],
+      value: Array.from({ length: 22 }, (_, i) => i * 0.25 - 1)
+    }
+    const chainNodes = 41
+    const lopsided: TreeArrays = {
+      nodeCount: chainNodes,
+      feature: Array.from({ length: chainNodes }, (_, i) => (i % 2 === 0 && i < chainNodes - 1 ? i % 3 : -1)),
+      threshold: Array.from({ length: chainNodes }, (_, i) => 0.15 * (i % 5)),
+      left: Array.from({ length: chainNodes }, (_, i) => (i % 2 === 0 && i < chainNodes - 1 ? i + 1 : -1)),
+      right: Array.from({ length: chainNodes }, (_, i) => (i % 2 === 0 && i < chainNodes - 1 ? i + 2 : -1)),
+      value: Array.from({ length: 2 * chainNodes }, (_, i) => Math.sin(i))
+    }
+    const trees = [balanced, lopsided, balanced]
+    const compiled = compileTrees({}, trees, 2)
+    expect(Array.from(compiled.steps)).toEqual([3, -1, 3])
+    const r = rng(3)
+    const rows = 1_031 // not a multiple of four: the last rows take the per-row walk
+    const data = new Float64Array(rows * 3)
+    for (let i = 0; i < data.length; i++) data[i] = r.next() < 0.05 ? Number.NaN : r.next()
+    const x = { rows, cols: 3, data }
+    for (const threads of [1, 2]) {
+      const got = sumLeafValues(compiled, x, threads)
+      for (let i = 0; i < rows; i++) {
+        const row = data.subarray(i * 3, i * 3 + 3)
+        for (let k = 0; k < 2; k++) {
+          let want = 0
+          for (const t of trees) want += t.value[walk(t, row) * 2 + k]!
+          expect(got[i * 2 + k]).toBe(want)
+        }
+      }
+    }
   })
 })
