@@ -288,8 +288,9 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
       while (f >= 0) {
         const b = vb[rowBase + f]!
         const q = 5 * node
-        // left child at q + 3, right at q + 4; branch-free (the missing bin is above every threshold)
-        const goLeft = +(b <= t[q + 1]!) | (+(b === nbnm[f]!) & t[q + 2]!)
+        // left child at q + 3, right at q + 4 (the missing bin is above every threshold). A jump here, not
+        // +(boolean): a predicted jump lets the next node's loads start early; measured faster on this walk
+        const goLeft = (b <= t[q + 1]! ? 1 : 0) | (b === nbnm[f]! ? t[q + 2]! : 0)
         node = t[q + 4 - goLeft]!
         f = t[5 * node]!
       }

@@ -418,7 +418,9 @@ const predictBlock = (job: PredictJob, b: number): number => {
       let f = f0
       while (f >= 0) {
         const v = data[rowBase + f]!
-        node = v !== v ? nanChild[node]! : children[2 * node + +(v > threshold[node]!)]!
+        // a jump, not +(boolean): on one row's walk a predicted jump lets the next node's loads start early
+        // (measured: 100 trees × 100,000 rows 300 vs 390 ms); the partition, with no chain, is the reverse
+        node = v !== v ? nanChild[node]! : children[2 * node + (v > threshold[node]! ? 1 : 0)]!
         f = feature[node]!
       }
       out[i * K + k] += value[node]!
