@@ -477,7 +477,9 @@ export class CsvColumnReader {
   push(chunk: Uint8Array): void {
     this.bytesSeen += chunk.length
     let buf: Uint8Array
-    if (this.carry.length === 0) buf = chunk
+    // always a plain Uint8Array: a Buffer's other hidden class would make the parser's code polymorphic
+    // (V8 de-optimises it when the next chunk, copied with the carry, is a plain Uint8Array)
+    if (this.carry.length === 0) buf = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)
     else {
       buf = new Uint8Array(this.carry.length + chunk.length)
       buf.set(this.carry)
