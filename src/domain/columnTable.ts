@@ -31,6 +31,13 @@ export const isNumeric = (c: TableColumn): c is NumericColumn => c.dtype === "fl
 export const tableColumn = (t: ColumnTable, name: string): TableColumn | undefined =>
   t.columns.find((c) => c.name === name)
 
+/**
+ * Rows at which takeTableRows puts number columns on shared memory: a split this large is profiled for
+ * drift on a thread of its own (DriftDetector.startProfile), which then reads the columns without a copy
+ * (copying a million-row split's columns there cost ~0.2 s).
+ */
+const SHARED_COLUMN_ROWS = 100_000
+
 /** Rows `idx` of every column, in `idx` order (a copy; dictionaries are shared). */
 export const takeTableRows = (t: ColumnTable, idx: ArrayLike<number>): ColumnTable => {
   const n = idx.length
@@ -38,7 +45,10 @@ export const takeTableRows = (t: ColumnTable, idx: ArrayLike<number>): ColumnTab
     rows: n,
     columns: t.columns.map((c): TableColumn => {
       if (isNumeric(c)) {
-        const out = new Float64Array(n)
+        const out =
+          n >= SHARED_COLUMN_ROWS
+            ? new Float64Array(new SharedArrayBuffer(n * Float64Array.BYTES_PER_ELEMENT))
+            : new Float64Array(n)
         const v = c.values
         for (let k = 0; k < n; k++) out[k] = v[idx[k]!]!
         return { name: c.name, dtype: c.dtype, values: out }

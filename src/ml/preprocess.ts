@@ -102,50 +102,62 @@ export interface NumericImputerState {
 }
 
 /**
- * The k-th smallest of `a` (0-based), reordering `a` so that a[i] <= a[k] for i < k and a[i] >= a[k]
- * for i > k (Hoare partitions around a median of three; after 64 rounds, a sort of what is left, so
- * no input is quadratic). NaN must not be present.
+ * The values at positions k and k + 1 (0-based; k + 1 only when `pair`) of `a` sorted as
+ * Float64Array.prototype.sort sorts it (-0 before +0; NaN must not be present), without sorting: a radix
+ * selection over each value's bits mapped to an unsigned key in the sort's order (sign flipped for
+ * positives, every bit for negatives), 16 bits a pass. Each pass counts the candidates' digits and keeps
+ * the bucket holding rank k; when rank k + 1 starts the next bucket, the pair is the largest of the one and
+ * the smallest of the other. A bucket of at most 64 values is sorted. Linear, and without the unpredictable
+ * comparisons of a quickselect's partitions. `a` is left as it is.
  */
-export const nthSmallest = (a: Float64Array, k: number): number => {
-  let lo = 0,
-    hi = a.length - 1,
-    rounds = 0
-  while (hi > lo) {
-    if (++rounds > 64) {
-      a.subarray(lo, hi + 1).sort()
-      break
-    }
-    const mid = (lo + hi) >>> 1
-    const x = a[lo]!,
-      y = a[mid]!,
-      z = a[hi]!
-    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y
-    let i = lo,
-      j = hi
-    while (i <= j) {
-      while (a[i]! < pivot) i++
-      while (a[j]! > pivot) j--
-      if (i <= j) {
-        const t = a[i]!
-        a[i] = a[j]!
-        a[j] = t
-        i++
-        j--
+const selectSorted = (a: Float64Array, k: number, pair: boolean): readonly [number, number] => {
+  if (!(k >= 0 && k + (pair ? 1 : 0) < a.length))
+    throw new RangeError(`orderStatistic: rank ${k} of ${a.length} values`)
+  const counts = new Int32Array(65536)
+  let cand = a
+  for (let level = 0; level < 4 && cand.length > 64; level++) {
+    const u = new Uint32Array(cand.buffer, cand.byteOffset, cand.length * 2)
+    const n = cand.length
+    // the digit of value i at this level: bits 63..48, 47..32, 31..16 or 15..0 of its key
+    const word = level < 2 ? 1 : 0
+    const shift = (level & 1) === 0 ? 16 : 0
+    const flip = word === 1 ? 0x80000000 : 0
+    counts.fill(0)
+    for (let i = 0; i < n; i++) counts[((u[2 * i + word]! ^ (-(u[2 * i + 1]! >>> 31) | flip)) >>> shift) & 0xffff]!++
+    let bucket = 0
+    let before = 0
+    while (before + counts[bucket]! <= k) before += counts[bucket++]!
+    k -= before
+    if (pair && k + 1 === counts[bucket]!) {
+      // rank k is this bucket's last value, rank k + 1 the next non-empty bucket's first
+      let next = bucket + 1
+      while (counts[next] === 0) next++
+      let lo = -Infinity
+      let hi = Infinity
+      for (let i = 0; i < n; i++) {
+        const d = ((u[2 * i + word]! ^ (-(u[2 * i + 1]! >>> 31) | flip)) >>> shift) & 0xffff
+        const v = cand[i]!
+        if (d === bucket && v > lo) lo = v
+        else if (d === next && v < hi) hi = v
       }
+      return [lo, hi]
     }
-    if (k <= j) hi = j
-    else if (k >= i) lo = i
-    else break
+    const kept = new Float64Array(counts[bucket]!)
+    for (let i = 0, j = 0; i < n; i++) {
+      if ((((u[2 * i + word]! ^ (-(u[2 * i + 1]! >>> 31) | flip)) >>> shift) & 0xffff) === bucket) kept[j++] = cand[i]!
+    }
+    cand = kept
   }
-  return a[k]!
+  // the values left share all the bits selected on so far; sorted as the whole array would order them
+  const sorted = (cand === a ? cand.slice() : cand).sort()
+  return [sorted[k]!, pair ? sorted[k + 1]! : NaN]
 }
 
-/** How many values sort before +0: the negatives and the -0s (a sort puts -0 before +0). */
-const belowPositiveZero = (a: Float64Array): number => {
-  let below = 0
-  for (let i = 0; i < a.length; i++) if (a[i]! < 0 || Object.is(a[i], -0)) below++
-  return below
-}
+/** The value at position k of `a` sorted (see selectSorted). */
+export const orderStatistic = (a: Float64Array, k: number): number => selectSorted(a, k, false)[0]
+
+/** The values at positions k and k + 1 of `a` sorted (see selectSorted). */
+export const orderStatisticPair = (a: Float64Array, k: number): readonly [number, number] => selectSorted(a, k, true)
 
 /** Fill value for NaNs: mean, median or most frequent (smallest on ties) of the non-missing values. */
 export const fitNumericImputer = (
@@ -153,32 +165,28 @@ export const fitNumericImputer = (
   strategy: "mean" | "median" | "most_frequent",
   column = "?"
 ): NumericImputerState => {
-  // a plain loop: TypedArray.filter with a callback is ~100x slower at a million rows
+  // a plain loop: TypedArray.filter with a callback is ~100x slower at a million rows; without NaN the
+  // median selects on the column itself (the selection leaves it as it is)
   let m = 0
   for (let i = 0; i < values.length; i++) if (values[i] === values[i]) m++
-  const present = new Float64Array(m)
-  for (let i = 0, k = 0; i < values.length; i++) {
-    const v = values[i]!
-    if (v === v) present[k++] = v
+  const present = m === values.length && strategy === "median" ? values : new Float64Array(m)
+  if (present !== values) {
+    for (let i = 0, k = 0; i < values.length; i++) {
+      const v = values[i]!
+      if (v === v) present[k++] = v
+    }
   }
   if (present.length === 0) {
     throw new LearnerInputError(`column ${column} has no non-missing values to impute from`)
   }
   let value: number
   if (strategy === "median") {
-    // selection, not a sort: the same value as the sorted array's middle, in linear time
-    const m = present.length >> 1
-    let hi = nthSmallest(present, m)
-    // Selection compares -0 equal to +0, a sort puts -0 first: a zero at sorted position p is -0
-    // exactly when more than p values are negative or -0.
-    const signed = (zero: number, p: number): number => (zero === 0 ? (belowPositiveZero(present) > p ? -0 : 0) : zero)
-    hi = signed(hi, m)
-    if (present.length % 2 === 1) value = hi
+    // selection, not a sort: the sorted array's middle (or middle pair), bit for bit, in linear time
+    const mid = present.length >> 1
+    if (present.length % 2 === 1) value = orderStatistic(present, mid)
     else {
-      // after selection everything left of m is <= present[m]: the sorted array's m-1'th is their largest
-      let lo = present[0]!
-      for (let i = 1; i < m; i++) if (present[i]! > lo) lo = present[i]!
-      value = (signed(lo, m - 1) + hi) / 2
+      const [lo, hi] = orderStatisticPair(present, mid - 1)
+      value = (lo + hi) / 2
     }
     return { strategy, value }
   }
