@@ -5,7 +5,7 @@ import { stringify as toYaml } from "yaml"
 import { inferSchemaColumns, readOptionsFor, validateColumns } from "../domain/contract.js"
 import { type ColumnTable, isNumeric, tableColumn } from "../domain/columnTable.js"
 import { encodeIndices, encodeTable } from "../domain/arrowIpc.js"
-import { type CsvReadOptions, type CsvReadResult, mergeReread, readCsvChunks, rereadPass } from "../domain/csvReader.js"
+import { CsvColumnReader, type CsvReadOptions, type CsvReadResult, mergeReread } from "../domain/csvReader.js"
 import { createHash } from "node:crypto"
 import type { PipelineConfig } from "../domain/config.js"
 import { type DatasetSpec, decodeDatasetSpec } from "../domain/dataset.js"
@@ -16,7 +16,7 @@ import {
   StagingOutdated,
   UsageError
 } from "../domain/errors.js"
-import { canonicalHash, sha256Hex } from "../domain/hash.js"
+import { canonicalHash } from "../domain/hash.js"
 import { splitIndices } from "../domain/split.js"
 import { missingComment, missingRule } from "../domain/missing.js"
 import { Prompt } from "../services/Prompt.js"
@@ -87,12 +87,80 @@ const labelCountsAt = (labels: ReadonlyArray<string | null>, idx: ReadonlyArray<
   return sortedCounts(out)
 }
 
-/** The bytes in 4 MiB pieces, as a file streams (the reader and the hash take the same pieces). */
-const chunksOf = (bytes: Uint8Array) =>
-  function* (): Generator<Uint8Array> {
-    const step = 1 << 22
-    for (let o = 0; o < bytes.length; o += step) yield bytes.subarray(o, Math.min(bytes.length, o + step))
-  }
+/** Pieces a CSV source hands out (and the reader and the hash take in turn). */
+const CHUNK_BYTES = 1 << 22
+
+/**
+ * A CSV to read, once or again (a re-read pass), piece by piece: the raw file, or bytes already in memory
+ * (a merged drift-training version). A file is read into one 4 MiB buffer used over and over: reading it
+ * whole first cost a new buffer the size of the file (the VM's first touch of 82 MB took ~0.4 s, and the
+ * peak memory held it), and FileSystem.readFile reads in 512 KiB round trips.
+ */
+interface CsvSource {
+  readonly size: number
+  /** Hands each piece to `chunk` in order (a view valid only during the call). */
+  readonly chunks: (chunk: (bytes: Uint8Array) => void) => Effect.Effect<void, DatasetNotFound>
+}
+
+const bytesSource = (bytes: Uint8Array): CsvSource => ({
+  size: bytes.length,
+  chunks: (chunk) =>
+    Effect.sync(() => {
+      for (let o = 0; o < bytes.length; o += CHUNK_BYTES)
+        chunk(bytes.subarray(o, Math.min(bytes.length, o + CHUNK_BYTES)))
+    })
+})
+
+const fileSource = (fs: FileSystem.FileSystem, file: string, dataset: string) =>
+  Effect.map(fs.stat(file), (info): CsvSource => ({
+    size: Number(info.size),
+    chunks: (chunk) =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const f = yield* fs.open(file, { flag: "r" })
+          const buf = new Uint8Array(CHUNK_BYTES)
+          for (;;) {
+            const n = Number(yield* f.read(buf))
+            if (n === 0) return
+            chunk(buf.subarray(0, n))
+          }
+        })
+      ).pipe(Effect.mapError((e) => unreadable(dataset, file, e)))
+  })).pipe(Effect.mapError((e) => unreadable(dataset, file, e)))
+
+const unreadable = (dataset: string, file: string, e: { readonly message: string }) =>
+  new DatasetNotFound({ dataset, path: file, message: `cannot read it (${e.message})`, cause: e })
+
+/** SHA-256 of the source's bytes, streamed. */
+const sourceSha256 = (source: CsvSource) =>
+  Effect.suspend(() => {
+    const hash = createHash("sha256")
+    return Effect.map(
+      source.chunks((c) => hash.update(c)),
+      () => hash.digest("hex")
+    )
+  })
+
+/** One pass over the source into typed columns (each piece also to `onChunk`), then any re-read pass. */
+const readSource = (source: CsvSource, options: CsvReadOptions, onChunk?: (chunk: Uint8Array) => void) =>
+  Effect.gen(function* () {
+    const reader = new CsvColumnReader(options)
+    yield* source.chunks((c) => {
+      onChunk?.(c)
+      reader.push(c)
+    })
+    const first = reader.finish()
+    return first.reread.length === 0 ? first : mergeReread(first, yield* rereadSource(source, options, first.reread))
+  })
+
+/** The second pass over the columns that switched to strings (rereadPass over a source). */
+const rereadSource = (source: CsvSource, options: CsvReadOptions, names: ReadonlyArray<string>) =>
+  Effect.gen(function* () {
+    const set = new Set(names)
+    const reader = new CsvColumnReader({ ...options, stringColumns: set, onlyColumns: set })
+    yield* source.chunks((c) => reader.push(c))
+    return reader.finish()
+  })
 
 /** A whole read of the raw file and its SHA-256, taken in the same pass (reused by prepareVersion when it fits). */
 export interface HashedRead {
@@ -115,7 +183,7 @@ const typedAsDeclared = (read: CsvReadResult, spec: DatasetSpec): boolean =>
 const ensureSpec = Effect.fn("data.spec")(function* (
   input: PrepareInput,
   dir: string,
-  csvBytes: Uint8Array,
+  source: CsvSource,
   csvFile: string
 ) {
   const fs = yield* FileSystem.FileSystem
@@ -135,11 +203,11 @@ const ensureSpec = Effect.fn("data.spec")(function* (
   const options: CsvReadOptions = {
     naValues: rule.tokens,
     naNumbers: rule.numbers,
-    sizeHint: csvBytes.length,
+    sizeHint: source.size,
     stringColumns: new Set(early)
   }
   const hash = createHash("sha256")
-  let read = readCsvChunks(chunksOf(csvBytes), options, (chunk) => hash.update(chunk))
+  let read = yield* readSource(source, options, (chunk) => hash.update(chunk))
   const version = hash.digest("hex")
   const structural = read.violations.filter((v) => v.rule !== "dtype")
   if (structural.length > 0) {
@@ -168,10 +236,10 @@ const ensureSpec = Effect.fn("data.spec")(function* (
   }
   const asRead = tableColumn(read.table, target)
   if (task === "classification" && asRead !== undefined && isNumeric(asRead))
-    read = mergeReread(read, rereadPass(chunksOf(csvBytes), options, [target]))
+    read = mergeReread(read, yield* rereadSource(source, options, [target]))
   let inferred = inferSchemaColumns(read)
   if (inferred.reread.length > 0) {
-    read = mergeReread(read, rereadPass(chunksOf(csvBytes), options, inferred.reread))
+    read = mergeReread(read, yield* rereadSource(source, options, inferred.reread))
     inferred = inferSchemaColumns(read)
   }
   const schema = Object.fromEntries(header.map((h) => [h, inferred.schema[h]!]))
@@ -250,18 +318,8 @@ export const prepareData = Effect.fn("stage.prepare_data")(function* (input: Pre
       })
     )
   }
-  const bytes = yield* fs.readFile(csvFile).pipe(
-    Effect.mapError(
-      (e) =>
-        new DatasetNotFound({
-          dataset: config.dataset,
-          path: csvFile,
-          message: `cannot read it (${e.message})`,
-          cause: e
-        })
-    )
-  )
-  const { spec, specFile, created: specCreated, hashed } = yield* ensureSpec(input, dir, bytes, csvFile)
+  const source = yield* fileSource(fs, csvFile, config.dataset)
+  const { spec, specFile, created: specCreated, hashed } = yield* ensureSpec(input, dir, source, csvFile)
   if (spec.task_type !== config.task_type) {
     return yield* Effect.fail(
       new UsageError({
@@ -272,7 +330,7 @@ export const prepareData = Effect.fn("stage.prepare_data")(function* (input: Pre
   // A staged drift-training batch: train on raw + the batch's training part (a version of its own).
   const staging = yield* activeStaging(config.dataset)
   if (staging !== null && !isImageStaging(staging)) {
-    const rawVersion = sha256Hex(bytes)
+    const rawVersion = hashed?.version ?? (yield* sourceSha256(source))
     if (staging.base_version !== rawVersion) {
       return yield* Effect.fail(
         new StagingOutdated({
@@ -288,7 +346,7 @@ export const prepareData = Effect.fn("stage.prepare_data")(function* (input: Pre
       spec,
       specFile,
       specCreated,
-      bytes: merged,
+      source: bytesSource(merged),
       rawFile: csvFile,
       stagedFrom: staging.id
     })
@@ -298,26 +356,26 @@ export const prepareData = Effect.fn("stage.prepare_data")(function* (input: Pre
     spec,
     specFile,
     specCreated,
-    bytes,
+    source,
     rawFile: csvFile,
     ...(hashed !== undefined ? { hashed } : {})
   })
 })
 
-/** Versions, validates and splits CSV bytes (the raw file, or a merged drift-training version). */
+/** Versions, validates and splits a CSV (the raw file, or a merged drift-training version). */
 export const prepareVersion = Effect.fn("data.version")(function* (args: {
   readonly config: PipelineConfig
   readonly spec: DatasetSpec
   readonly specFile: string
   readonly specCreated: boolean
-  readonly bytes: Uint8Array
+  readonly source: CsvSource
   readonly rawFile: string
   readonly stagedFrom?: string
   /** The read that created dataset.yaml: used instead of a second pass when its columns are typed as the spec says. */
   readonly hashed?: HashedRead
 }) {
   const storage = yield* Storage
-  const { config, spec, bytes } = args
+  const { config, spec, source } = args
 
   // One pass over the bytes: the CSV reader builds typed columns while the same chunks are hashed.
   let read: CsvReadResult
@@ -327,10 +385,8 @@ export const prepareVersion = Effect.fn("data.version")(function* (args: {
     version = args.hashed.version
   } else {
     const hash = createHash("sha256")
-    read = readCsvChunks(
-      chunksOf(bytes),
-      { ...readOptionsFor(spec, missingRule(spec)), sizeHint: bytes.length },
-      (chunk) => hash.update(chunk)
+    read = yield* readSource(source, { ...readOptionsFor(spec, missingRule(spec)), sizeHint: source.size }, (chunk) =>
+      hash.update(chunk)
     )
     version = hash.digest("hex")
   }
