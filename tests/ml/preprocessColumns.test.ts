@@ -110,3 +110,30 @@ describe("preprocessing on dictionary-encoded columns", () => {
     expect(Array.from((sub.columns[1] as { codes: Int32Array }).codes)).toEqual([codes[n - 1], -1, -1])
   })
 })
+
+describe("transformFrameColumns passes through what it does not change", () => {
+  it("a number column with no scaler and nothing to impute is the input column; others are new and the input is left as it was", () => {
+    const clean = Float64Array.from([1.5, -0, 3, 1e300])
+    const holes = Float64Array.from([2, NaN, 4, 6])
+    const f = {
+      rows: 4,
+      columns: [
+        { name: "clean", dtype: "float" as const, values: clean },
+        { name: "holes", dtype: "float" as const, values: holes }
+      ]
+    }
+    const none = fitColumnTransformer(f, { scale: "none", impute: "median", encode: "one_hot" })
+    const out = transformFrameColumns(none, f)
+    expect(out.columns[0]).toBe(clean)
+    expect(out.columns[1]).not.toBe(holes)
+    expect(Array.from(out.columns[1]!)).toEqual([2, 4, 4, 6])
+    expect(Object.is(holes[1], NaN)).toBe(true)
+    // the same values as the row-major transform, -0 included
+    const rm = transformFrame(none, f).matrix
+    for (let i = 0; i < 4; i++) for (let j = 0; j < 2; j++) expect(Object.is(out.columns[j]![i], rm.data[i * 2 + j])).toBe(true)
+    // a scaler changes every value: a copy
+    const scaled = transformFrameColumns(fitColumnTransformer(f, { scale: "standard", impute: "median", encode: "one_hot" }), f)
+    expect(scaled.columns[0]).not.toBe(clean)
+    expect(Array.from(clean)).toEqual([1.5, -0, 3, 1e300])
+  })
+})
