@@ -11,7 +11,10 @@ export interface Binned {
 }
 
 interface ThresholdJob {
-  readonly data: Float64Array
+  /** Row-major values (value of row i, feature f at data[i * cols + f]), or null with `columns`. */
+  readonly data: Float64Array | null
+  /** Values column by column (columns[f][i]), or null with `data`. */
+  readonly columns: ReadonlyArray<Float64Array> | null
   readonly cols: number
   readonly maxBins: number
   /** Rows the thresholds are fitted on (a subsample of the training rows). */
@@ -28,9 +31,17 @@ const fitThresholds = (job: ThresholdJob, f: number): Float64Array => {
   const { data, cols, sample } = job
   const values = new Float64Array(sample.length)
   let m = 0
-  for (let k = 0; k < sample.length; k++) {
-    const v = data[sample[k]! * cols + f]!
-    if (v === v) values[m++] = v
+  if (data !== null) {
+    for (let k = 0; k < sample.length; k++) {
+      const v = data[sample[k]! * cols + f]!
+      if (v === v) values[m++] = v
+    }
+  } else {
+    const column = job.columns![f]!
+    for (let k = 0; k < sample.length; k++) {
+      const v = column[sample[k]!]!
+      if (v === v) values[m++] = v
+    }
   }
   const sorted = values.subarray(0, m).sort()
   let nDistinct = 0
@@ -69,7 +80,9 @@ const fitThresholds = (job: ThresholdJob, f: number): Float64Array => {
 const PADDED = 256
 
 interface BinJob {
-  readonly data: Float64Array
+  /** As ThresholdJob's: row-major values, or column by column. */
+  readonly data: Float64Array | null
+  readonly columns: ReadonlyArray<Float64Array> | null
   readonly cols: number
   /** Feature f's thresholds at thresholds[f * 256 ..], padded with +Infinity. */
   readonly thresholds: Float64Array
@@ -93,15 +106,16 @@ interface BinJob {
  * (and hasMissing[f] set for a training row).
  */
 const binBlock = (job: BinJob, b: number): number => {
-  const { data, cols, thresholds: t, missingBin, train, val, trainBins, valBins, hasMissing } = job
+  const { data, columns, cols, thresholds: t, missingBin, train, val, trainBins, valBins, hasMissing } = job
   const n = train.length
   const lo = b * job.blockRows
   const hi = Math.min(n + val.length, lo + job.blockRows)
   for (let k = lo; k < hi; k++) {
     const isTrain = k < n
-    const base = (isTrain ? train[k]! : val[k - n]!) * cols
+    const row = isTrain ? train[k]! : val[k - n]!
+    const base = row * cols
     for (let f = 0; f < cols; f++) {
-      const v = data[base + f]!
+      const v = data !== null ? data[base + f]! : columns![f]![row]!
       const o = f * 256
       let c = 0
       c += +(t[o + c + 127]! < v) * 128
@@ -135,7 +149,7 @@ const BIN_BLOCK_ROWS = 16_384
  * `threads`.
  */
 export const fitAndBin = (
-  x: Matrix,
+  x: Matrix | { readonly columns: ReadonlyArray<Float64Array> },
   trainRows: Uint32Array,
   valRows: Uint32Array | null,
   maxBins: number,
@@ -157,16 +171,19 @@ export const fitAndBin = (
     }
     sample = idx.subarray(0, subsample)
   }
-  const cols = x.cols
+  const byColumn = !("data" in x)
+  const cols = byColumn ? x.columns.length : x.cols
   const n = trainRows.length
   const nVal = valRows === null ? 0 : valRows.length
   const parallel = threads > 1
-  // one shared copy of the matrix serves both parallel passes
-  const data = parallel ? toShared(x.data) : x.data
+  // one shared copy of the values serves both parallel passes (columns already shared are not copied)
+  const data = byColumn ? null : parallel ? toShared(x.data) : x.data
+  const columns = !byColumn ? null : parallel ? x.columns.map((c) => toShared(c)) : x.columns
+  const tj: ThresholdJob = { data, columns, cols, maxBins, sample }
   const thresholds =
     parallel && cols > 1
-      ? parallelMapSync(fitThresholds, { data, cols, maxBins, sample }, cols, threads)
-      : Array.from({ length: cols }, (_, f) => fitThresholds({ data, cols, maxBins, sample }, f))
+      ? parallelMapSync(fitThresholds, tj, cols, threads)
+      : Array.from({ length: cols }, (_, f) => fitThresholds(tj, f))
   const padded = new Float64Array(cols * PADDED).fill(Number.POSITIVE_INFINITY)
   const missingBin = new Int32Array(cols)
   thresholds.forEach((thr, f) => {
@@ -175,6 +192,7 @@ export const fitAndBin = (
   })
   const job: BinJob = {
     data,
+    columns,
     cols,
     thresholds: padded,
     missingBin,

@@ -5,7 +5,7 @@ import { baselinePrediction, expit, meanLoss, updateGradients, type HgbLossKind 
 import type { ParamsInput, ParamsOf } from "../domain/training.js"
 import { decodeParams, specOf, type FitOptions, type Learner, type Task } from "./learner.js"
 import { LearnerInputError, type Matrix } from "./matrix.js"
-import { coreCount, parallelMapSync, sharedArray, toShared } from "./parallel.js"
+import { coreCount, parallelMapSync, sharedArray } from "./parallel.js"
 
 /**
  * Histogram gradient boosting, a port of scikit-learn 1.2's HistGradientBoostingClassifier
@@ -153,18 +153,42 @@ const fit = (x: Matrix, y: Float64Array, options: HgbFitOptions): HgbModel => {
   const { task, seed } = options
   const n = x.rows
   const nFeatures = x.cols
-  if (x.data.length !== n * nFeatures) fail(`matrix has ${x.data.length} values, expected ${n} × ${nFeatures}`)
+  // the columns when the matrix has them (binning reads values column by column; the row-major layout
+  // is then never made)
+  const columns = x.columns !== undefined && x.columns.length === nFeatures ? x.columns : undefined
+  if (columns !== undefined) {
+    columns.forEach((c, j) => {
+      if (c.length !== n) fail(`column ${j} has ${c.length} values, expected ${n}`)
+    })
+  } else if (x.data.length !== n * nFeatures) fail(`matrix has ${x.data.length} values, expected ${n} × ${nFeatures}`)
   if (y.length !== n) fail(`x has ${n} rows but y has ${y.length} values`)
   if (n === 0) fail("no training rows")
   if (nFeatures === 0) fail("no features")
-  for (let i = 0; i < x.data.length; i++) {
-    const v = x.data[i]!
-    if (v === Infinity || v === -Infinity) {
-      const j = i % nFeatures
-      fail(
-        `feature ${options.featureNames?.[j] ?? `#${j}`} has an infinite value at row ${Math.floor(i / nFeatures)}; use NaN for missing values`,
-        j
-      )
+  const infinite = (j: number, i: number): never =>
+    fail(
+      `feature ${options.featureNames?.[j] ?? `#${j}`} has an infinite value at row ${i}; use NaN for missing values`,
+      j
+    )
+  if (columns !== undefined) {
+    // the first row holding one (the smaller column on a tie), as the row-major scan names it
+    let row = n
+    let col = -1
+    columns.forEach((c, j) => {
+      for (let i = 0; i < row; i++) {
+        const v = c[i]!
+        if (v === Infinity || v === -Infinity) {
+          row = i
+          col = j
+          break
+        }
+      }
+    })
+    if (col >= 0) infinite(col, row)
+  } else {
+    const data = x.data
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i]!
+      if (v === Infinity || v === -Infinity) infinite(i % nFeatures, Math.floor(i / nFeatures))
     }
   }
 
@@ -210,9 +234,15 @@ const fit = (x: Matrix, y: Float64Array, options: HgbFitOptions): HgbModel => {
   }
 
   const threads = options.threads ?? (n >= PARALLEL_MIN_ROWS ? coreCount() : 1)
-  // one shared copy of x for the binning threads, rather than one per call
-  const xb = threads > 1 ? { ...x, data: toShared(x.data) } : x
-  const binned = fitAndBin(xb, trainRows, valRows, p.max_bins, BINNING_SUBSAMPLE, deriveSeed(seed, 1), threads)
+  const binned = fitAndBin(
+    columns !== undefined ? { columns } : { rows: n, cols: nFeatures, data: x.data },
+    trainRows,
+    valRows,
+    p.max_bins,
+    BINNING_SUBSAMPLE,
+    deriveSeed(seed, 1),
+    threads
+  )
   const thresholds = binned.thresholds
   const nBinsNonMissing = Int32Array.from(thresholds, (t) => t.length + 1)
   const binnedTrain = binned.train

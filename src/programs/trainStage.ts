@@ -51,15 +51,21 @@ export const readPreprocessed = Effect.fn("data.readPreprocessed")(function* (
   const features = table.columns.slice(0, -1)
   const target = table.columns[table.columns.length - 1]!
   const p = features.length
-  // on shared memory: a learner's worker threads read it as it is, without a copy of the whole matrix
-  const data = new Float64Array(new SharedArrayBuffer(Math.max(1, n * p) * Float64Array.BYTES_PER_ELEMENT), 0, n * p)
   const cols: Float64Array[] = []
   for (const c of features) {
     if (!isNumeric(c)) return yield* Effect.die(new Error(`${key}: feature ${c.name} is not numeric`))
     cols.push(c.values)
   }
-  // row by row: the matrix is written in order (a column at a time would revisit every cache line p times)
-  for (let i = 0, o = 0; i < n; i++) for (let j = 0; j < p; j++, o++) data[o] = cols[j]![i]!
+  // the columns as they are, and the row-major matrix laid out only when a learner asks for it (a
+  // histogram gradient boosting fit reads the columns); on shared memory, so that a learner's worker
+  // threads read it without a copy. Row by row: the matrix is written in order (a column at a time would
+  // revisit every cache line p times)
+  let rowMajor: Float64Array | undefined
+  const layOut = (): Float64Array => {
+    const data = new Float64Array(new SharedArrayBuffer(Math.max(1, n * p) * Float64Array.BYTES_PER_ELEMENT), 0, n * p)
+    for (let i = 0, o = 0; i < n; i++) for (let j = 0; j < p; j++, o++) data[o] = cols[j]![i]!
+    return data
+  }
   const y = new Float64Array(n)
   const index = classes === null ? undefined : new Map(classes.map((c, i) => [c, i]))
   if (isNumeric(target)) {
@@ -75,7 +81,15 @@ export const readPreprocessed = Effect.fn("data.readPreprocessed")(function* (
       y[i] = k < 0 ? NaN : codeClass[k]!
     }
   }
-  return { x: { rows: n, cols: p, data } as Matrix, y, featureNames: features.map((c) => c.name) }
+  const x: Matrix = {
+    rows: n,
+    cols: p,
+    columns: cols,
+    get data() {
+      return (rowMajor ??= layOut())
+    }
+  }
+  return { x, y, featureNames: features.map((c) => c.name) }
 })
 
 /** A preprocessed split as a matrix: encoded tabular features, or one flattened image per row. */

@@ -146,6 +146,45 @@ describe("histGradientBoosting: model state", () => {
     expect(JSON.stringify(c)).not.toBe(JSON.stringify(a))
   })
 
+  it("fits the same model from the matrix's columns as from its rows, without laying out the rows", () => {
+    const x = takeRows(californiaWithNaN(), range(0, 12_000))
+    const y = calY.subarray(0, 12_000)
+    const columns = Array.from({ length: x.cols }, (_, j) =>
+      Float64Array.from({ length: x.rows }, (_, i) => x.data[i * x.cols + j]!)
+    )
+    const byColumn: Matrix = {
+      rows: x.rows,
+      cols: x.cols,
+      columns,
+      get data(): Float64Array {
+        throw new Error("the row-major data was asked for")
+      }
+    }
+    for (const threads of [1, 2]) {
+      const params: HgbParams = { max_iter: 10 }
+      const a = hgb.fit(x, y, { task: "regression", params, seed: 3, threads, parallelMinRows: 1024 })
+      const b = hgb.fit(byColumn, y, { task: "regression", params, seed: 3, threads, parallelMinRows: 1024 })
+      expect(JSON.stringify(b)).toBe(JSON.stringify(a))
+    }
+    // an infinite value is named at the same row and feature either way (the first row holding one)
+    const bad = Float64Array.from(x.data)
+    bad[5 * x.cols + 2] = Infinity
+    bad[5 * x.cols + 6] = -Infinity
+    bad[9 * x.cols + 0] = Infinity
+    const badColumns = columns.map((c, j) => Float64Array.from(c, (v, i) => bad[i * x.cols + j]!))
+    const message = (m: Matrix) => {
+      try {
+        hgb.fit(m, y, { task: "regression", params: { max_iter: 1 }, seed: 3 })
+      } catch (e) {
+        return (e as Error).message
+      }
+      return "no error"
+    }
+    const rows = message({ ...x, data: bad })
+    expect(rows).toContain("row 5")
+    expect(message({ rows: x.rows, cols: x.cols, columns: badColumns, data: bad })).toBe(rows)
+  })
+
   it("round-trips through JSON with identical predictions on 1,000 rows, NaN included", () => {
     const x = californiaWithNaN()
     const train = range(0, 3000)
