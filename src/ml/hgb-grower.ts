@@ -117,6 +117,8 @@ export class HistGrower {
   private readonly leafPassLoss: number = 0
   /** Whether the last partition's team step also built the smaller child's histogram (into shared.hist). */
   private histogramInPartition = false
+  /** Whether part holds every row in order (the gradient pass leaves it so for the next tree). */
+  private partInOrder = false
   private heap: GrowNode[] = []
   private nodes: GrowNode[] = []
   private nFinalizedLeaves = 0
@@ -261,7 +263,9 @@ export class HistGrower {
   grow(k: number): GrownTree {
     const n = this.n
     const part = this.part
-    for (let i = 0; i < n; i++) part[i] = i
+    // the last tree's gradient pass has put the partition back in row order (the first tree: the constructor)
+    if (!this.partInOrder) for (let i = 0; i < n; i++) part[i] = i
+    this.partInOrder = false
     this.heap = []
     this.nodes = []
     this.nFinalizedLeaves = 0
@@ -319,6 +323,7 @@ export class HistGrower {
       a[2] = n
       a[10] = this.leafPassLoss
       this.step(n, PARALLEL_PARTITION_ROWS)
+      this.partInOrder = true
     }
     return this.emit(root)
   }

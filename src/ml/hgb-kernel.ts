@@ -60,7 +60,7 @@ export const OP_GRADIENTS = 6
  * thread; args[9] leaves.
  * OP_GRADIENTS: for rows i in [start, stop), shared out by thread: the next iteration's gradient (and
  * hessian) of row i from its raw prediction, as hgb-loss.ts's updateGradients; args[10] 1 (squared
- * error) or 2 (binary log-loss).
+ * error) or 2 (binary log-loss); and part[i] = i (the next tree's root holds every row, in order).
  * OP_VALIDATION: rawVal[raw offset + i] += the tree's prediction of validation row i for i in [start, stop),
  * rows shared out by thread.
  */
@@ -250,6 +250,9 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
     const g = s.grad
     const h = s.hess
     const y = s.y
+    // the partition back to every row in order, ready for the next tree's root (the leaves pass, which
+    // read it, is done)
+    for (let i = lo; i < hi; i++) part[i] = i
     if (gradients === 1) {
       for (let i = lo; i < hi; i++) g[i] = raw[i]! - y[i]!
     } else {

@@ -162,8 +162,14 @@ describe("histGradientBoosting: model state", () => {
     }
     for (const threads of [1, 2]) {
       const params: HgbParams = { max_iter: 10 }
-      const a = hgb.fit(x, y, { task: "regression", params, seed: 3, threads, parallelMinRows: 1024 })
-      const b = hgb.fit(byColumn, y, { task: "regression", params, seed: 3, threads, parallelMinRows: 1024 })
+      const a = hgb.fit(x, y, { task: "regression", params, seed: 3, threads, parallelMinRows: 1024 } as HgbFitOptions)
+      const b = hgb.fit(byColumn, y, {
+        task: "regression",
+        params,
+        seed: 3,
+        threads,
+        parallelMinRows: 1024
+      } as HgbFitOptions)
       expect(JSON.stringify(b)).toBe(JSON.stringify(a))
     }
     // an infinite value is named at the same row and feature either way (the first row holding one)
