@@ -314,7 +314,7 @@ export const TEAM_ARGS = 16
  * that on a loaded machine the team sleeps instead of burning the cores others need (OpenMP's
  * unbounded spinning is what makes scikit-learn crawl under load).
  */
-const SPIN = Number(process.env.DG_SPIN ?? 2000)
+const SPIN = 2_000
 
 /**
  * Starts `threads - 1` workers that wait on shared memory for steps. Every typed array in `shared`
