@@ -130,9 +130,13 @@ describe("transformFrameColumns passes through what it does not change", () => {
     expect(Object.is(holes[1], NaN)).toBe(true)
     // the same values as the row-major transform, -0 included
     const rm = transformFrame(none, f).matrix
-    for (let i = 0; i < 4; i++) for (let j = 0; j < 2; j++) expect(Object.is(out.columns[j]![i], rm.data[i * 2 + j])).toBe(true)
+    for (let i = 0; i < 4; i++)
+      for (let j = 0; j < 2; j++) expect(Object.is(out.columns[j]![i], rm.data[i * 2 + j])).toBe(true)
     // a scaler changes every value: a copy
-    const scaled = transformFrameColumns(fitColumnTransformer(f, { scale: "standard", impute: "median", encode: "one_hot" }), f)
+    const scaled = transformFrameColumns(
+      fitColumnTransformer(f, { scale: "standard", impute: "median", encode: "one_hot" }),
+      f
+    )
     expect(scaled.columns[0]).not.toBe(clean)
     expect(Array.from(clean)).toEqual([1.5, -0, 3, 1e300])
   })

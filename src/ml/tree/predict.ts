@@ -164,7 +164,8 @@ const leafBlock = (job: LeafJob, b: number): number => {
     for (; r < hi; r++) {
       const base = r * cols
       let node = root
-      while (children[2 * node] !== node) node = children[2 * node + +!(data[base + feature[node]!]! <= threshold[node]!)]!
+      while (children[2 * node] !== node)
+        node = children[2 * node + +!(data[base + feature[node]!]! <= threshold[node]!)]!
       for (let k = 0; k < nOutputs; k++) out[r * nOutputs + k] += value[node * nOutputs + k]!
     }
   }
