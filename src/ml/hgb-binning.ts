@@ -171,14 +171,15 @@ export const fitAndBin = (
     }
     sample = idx.subarray(0, subsample)
   }
-  const byColumn = !("data" in x)
-  const cols = byColumn ? x.columns.length : x.cols
+  // the columns when there are (a Matrix may carry them too, and lay out its row-major data only if asked)
+  const given = (x as { readonly columns?: ReadonlyArray<Float64Array> }).columns
+  const cols = given !== undefined ? given.length : (x as Matrix).cols
   const n = trainRows.length
   const nVal = valRows === null ? 0 : valRows.length
   const parallel = threads > 1
   // one shared copy of the values serves both parallel passes (columns already shared are not copied)
-  const data = byColumn ? null : parallel ? toShared(x.data) : x.data
-  const columns = !byColumn ? null : parallel ? x.columns.map((c) => toShared(c)) : x.columns
+  const data = given !== undefined ? null : parallel ? toShared((x as Matrix).data) : (x as Matrix).data
+  const columns = given === undefined ? null : parallel ? given.map((c) => toShared(c)) : given
   const tj: ThresholdJob = { data, columns, cols, maxBins, sample }
   const thresholds =
     parallel && cols > 1

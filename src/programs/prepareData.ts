@@ -100,10 +100,13 @@ interface CsvSource {
   readonly size: number
   /** Hands each piece to `chunk` in order (a view valid only during the call). */
   readonly chunks: (chunk: (bytes: Uint8Array) => void) => Effect.Effect<void, DatasetNotFound>
+  /** The error for a source whose bytes differ between two passes. */
+  readonly changed: () => DatasetNotFound
 }
 
-const bytesSource = (bytes: Uint8Array): CsvSource => ({
+const bytesSource = (bytes: Uint8Array, dataset: string, file: string): CsvSource => ({
   size: bytes.length,
+  changed: () => changedWhileRead(dataset, file),
   chunks: (chunk) =>
     Effect.sync(() => {
       for (let o = 0; o < bytes.length; o += CHUNK_BYTES)
@@ -114,6 +117,7 @@ const bytesSource = (bytes: Uint8Array): CsvSource => ({
 const fileSource = (fs: FileSystem.FileSystem, file: string, dataset: string) =>
   Effect.map(fs.stat(file), (info): CsvSource => ({
     size: Number(info.size),
+    changed: () => changedWhileRead(dataset, file),
     chunks: (chunk) =>
       Effect.scoped(
         Effect.gen(function* () {
@@ -128,6 +132,13 @@ const fileSource = (fs: FileSystem.FileSystem, file: string, dataset: string) =>
       ).pipe(Effect.mapError((e) => unreadable(dataset, file, e)))
   })).pipe(Effect.mapError((e) => unreadable(dataset, file, e)))
 
+const changedWhileRead = (dataset: string, file: string) =>
+  new DatasetNotFound({
+    dataset,
+    path: file,
+    message: "it changed while it was read (its bytes differ between two passes); run again once it is written"
+  })
+
 const unreadable = (dataset: string, file: string, e: { readonly message: string }) =>
   new DatasetNotFound({ dataset, path: file, message: `cannot read it (${e.message})`, cause: e })
 
@@ -141,24 +152,42 @@ const sourceSha256 = (source: CsvSource) =>
     )
   })
 
-/** One pass over the source into typed columns (each piece also to `onChunk`), then any re-read pass. */
-const readSource = (source: CsvSource, options: CsvReadOptions, onChunk?: (chunk: Uint8Array) => void) =>
+/**
+ * One pass over the source into typed columns, with the SHA-256 of the bytes read (the dataset version),
+ * then any re-read pass.
+ */
+const readSource = (source: CsvSource, options: CsvReadOptions) =>
   Effect.gen(function* () {
     const reader = new CsvColumnReader(options)
+    const hash = createHash("sha256")
     yield* source.chunks((c) => {
-      onChunk?.(c)
+      hash.update(c)
       reader.push(c)
     })
+    const version = hash.digest("hex")
     const first = reader.finish()
-    return first.reread.length === 0 ? first : mergeReread(first, yield* rereadSource(source, options, first.reread))
+    const read =
+      first.reread.length === 0
+        ? first
+        : mergeReread(first, yield* rereadSource(source, options, first.reread, version))
+    return { read, version }
   })
 
-/** The second pass over the columns that switched to strings (rereadPass over a source). */
-const rereadSource = (source: CsvSource, options: CsvReadOptions, names: ReadonlyArray<string>) =>
+/**
+ * The second pass over the columns that switched to strings (rereadPass over a source). A file source is
+ * read again: if its bytes are not the first pass's (`version`), the file changed in between (an edit
+ * while dataset.yaml's questions were asked) and the two passes cannot be merged.
+ */
+const rereadSource = (source: CsvSource, options: CsvReadOptions, names: ReadonlyArray<string>, version: string) =>
   Effect.gen(function* () {
     const set = new Set(names)
     const reader = new CsvColumnReader({ ...options, stringColumns: set, onlyColumns: set })
-    yield* source.chunks((c) => reader.push(c))
+    const hash = createHash("sha256")
+    yield* source.chunks((c) => {
+      hash.update(c)
+      reader.push(c)
+    })
+    if (hash.digest("hex") !== version) return yield* Effect.fail(source.changed())
     return reader.finish()
   })
 
@@ -206,9 +235,9 @@ const ensureSpec = Effect.fn("data.spec")(function* (
     sizeHint: source.size,
     stringColumns: new Set(early)
   }
-  const hash = createHash("sha256")
-  let read = yield* readSource(source, options, (chunk) => hash.update(chunk))
-  const version = hash.digest("hex")
+  const first = yield* readSource(source, options)
+  let read = first.read
+  const version = first.version
   const structural = read.violations.filter((v) => v.rule !== "dtype")
   if (structural.length > 0) {
     return yield* Effect.fail(
@@ -236,10 +265,10 @@ const ensureSpec = Effect.fn("data.spec")(function* (
   }
   const asRead = tableColumn(read.table, target)
   if (task === "classification" && asRead !== undefined && isNumeric(asRead))
-    read = mergeReread(read, yield* rereadSource(source, options, [target]))
+    read = mergeReread(read, yield* rereadSource(source, options, [target], version))
   let inferred = inferSchemaColumns(read)
   if (inferred.reread.length > 0) {
-    read = mergeReread(read, yield* rereadSource(source, options, inferred.reread))
+    read = mergeReread(read, yield* rereadSource(source, options, inferred.reread, version))
     inferred = inferSchemaColumns(read)
   }
   const schema = Object.fromEntries(header.map((h) => [h, inferred.schema[h]!]))
@@ -346,7 +375,7 @@ export const prepareData = Effect.fn("stage.prepare_data")(function* (input: Pre
       spec,
       specFile,
       specCreated,
-      source: bytesSource(merged),
+      source: bytesSource(merged, config.dataset, storage.locate(staging.merged_key)),
       rawFile: csvFile,
       stagedFrom: staging.id
     })
@@ -384,11 +413,9 @@ export const prepareVersion = Effect.fn("data.version")(function* (args: {
     read = args.hashed.read
     version = args.hashed.version
   } else {
-    const hash = createHash("sha256")
-    read = yield* readSource(source, { ...readOptionsFor(spec, missingRule(spec)), sizeHint: source.size }, (chunk) =>
-      hash.update(chunk)
-    )
-    version = hash.digest("hex")
+    const r = yield* readSource(source, { ...readOptionsFor(spec, missingRule(spec)), sizeHint: source.size })
+    read = r.read
+    version = r.version
   }
   const keys = datasetKeys(config.dataset, version)
   // What decides how the bytes become typed columns: a changed dtype or missing-value token must give a

@@ -224,5 +224,23 @@ describe("random forest", () => {
         }
       }
     }
+    // one output (regression, the four-row walk's own branch), and a tree that is a single leaf
+    const oneOutput = (t: TreeArrays): TreeArrays => ({
+      ...t,
+      value: Array.from({ length: t.nodeCount }, (_, i) => t.value[2 * i]! * 3 + i)
+    })
+    const leaf: TreeArrays = { nodeCount: 1, feature: [-1], threshold: [0], left: [-1], right: [-1], value: [0.125] }
+    const single = [oneOutput(balanced), leaf, oneOutput(lopsided), oneOutput(balanced)]
+    const compiledSingle = compileTrees({}, single, 1)
+    expect(Array.from(compiledSingle.steps)).toEqual([3, 0, -1, 3])
+    for (const threads of [1, 2]) {
+      const got = sumLeafValues(compiledSingle, x, threads)
+      for (let i = 0; i < rows; i++) {
+        const row = data.subarray(i * 3, i * 3 + 3)
+        let want = 0
+        for (const t of single) want += t.value[walk(t, row)]!
+        expect(got[i]).toBe(want)
+      }
+    }
   })
 })

@@ -65,6 +65,9 @@ describe("HistGrower: gradients computed in the leaf pass", () => {
             updateGradients(loss, y, g.raw, grad, hess, 0)
             expect(Array.from(g.grad)).toEqual(Array.from(grad))
             if (hess !== null) expect(Array.from(g.hess!)).toEqual(Array.from(hess))
+            // the same pass leaves the partition in row order: the next tree's root starts from it
+            const part = (g as unknown as { readonly part: Uint32Array }).part
+            expect(part.every((v, i) => v === i)).toBe(true)
           }
         } finally {
           g.close()

@@ -1,12 +1,14 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either } from "effect"
+import { Effect, Either, Layer } from "effect"
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { parse } from "yaml"
 import { describeError } from "../../src/domain/describe.js"
+import { makePromptScripted } from "../../src/layers/prompt/PromptScripted.js"
 import { testLayer } from "../../src/layers/test.js"
+import { Prompt } from "../../src/services/Prompt.js"
 import { loadConfig } from "../../src/programs/loadConfig.js"
 import { prepareData } from "../../src/programs/prepareData.js"
 import { readFrame } from "../../src/programs/splitData.js"
@@ -143,6 +145,41 @@ describe("prepareData on in-memory layers", () => {
       expect(p.spec.task_type).toBe("classification")
     }).pipe(Effect.provide(testLayer({ interactive: true, answers: ["species", "classification"] })))
   )
+
+  it.effect("a data.csv edited between the reads that create dataset.yaml is refused, not half merged", () => {
+    // numeric labels with --task classification: the target column is read a second time as text; the
+    // file is appended to while the terminal asks for the target, between the two passes
+    const dir = copyFixture("missing_dataset_yaml")
+    const csv = path.join(dir, "data/iris/data.csv")
+    const lines = fs.readFileSync(csv, "utf8").trimEnd().split("\n")
+    const codes = new Map<string, string>()
+    fs.writeFileSync(
+      csv,
+      [
+        lines[0],
+        ...lines
+          .slice(1)
+          .map((l) =>
+            l.replace(/[a-z]+$/, (sp) => codes.get(sp) ?? (codes.set(sp, String(codes.size)), String(codes.size - 1)))
+          )
+      ].join("\n") + "\n"
+    )
+    const scripted = makePromptScripted(["species", "classification"]).prompt
+    const editing = Prompt.of({
+      ...scripted,
+      ask: (q, o) =>
+        Effect.zipRight(
+          Effect.sync(() => fs.appendFileSync(csv, "5.0,3.0,1.0,0.1,7\n")),
+          scripted.ask(q, o)
+        )
+    })
+    return Effect.gen(function* () {
+      const r = yield* Effect.either(prepare(path.join(dir, "config.yaml")))
+      expect(Either.isLeft(r)).toBe(true)
+      if (Either.isLeft(r)) expect(describeError(r.left)).toContain("changed while it was read")
+      expect(fs.existsSync(path.join(dir, "data/iris/dataset.yaml"))).toBe(false)
+    }).pipe(Effect.provide(Layer.succeed(Prompt, editing)), Effect.provide(testLayer({ interactive: true })))
+  })
 
   it.effect(
     "an edited dataset.yaml (a dtype, a missing-value token) gives a new snapshot and split, not the old types",
