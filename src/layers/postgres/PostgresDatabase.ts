@@ -73,9 +73,23 @@ export interface PostgresOptions {
 const MIGRATION_LOCK = 0x64726966
 
 export const migratePg = async (client: Pg.PoolClient, migrations: ReadonlyArray<PgMigration>, where: string) => {
-  await client.query(
-    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-  )
+  // Created under the migration lock: CREATE TABLE IF NOT EXISTS is not safe against itself (two sessions
+  // can both find the table absent, and the second fails on pg_type's unique index — seen when several
+  // processes opened a fresh store at once)
+  const exists = await client.query<{ e: boolean }>("SELECT to_regclass('schema_migrations') IS NOT NULL AS e")
+  if (exists.rows[0]?.e !== true) {
+    await client.query("BEGIN")
+    try {
+      await client.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK])
+      await client.query(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+      )
+      await client.query("COMMIT")
+    } catch (e) {
+      await client.query("ROLLBACK").catch(() => undefined)
+      throw e
+    }
+  }
   const known = Math.max(0, ...migrations.map((m) => m.version))
   const check = async () => {
     const rows = (await client.query<{ version: number }>("SELECT version FROM schema_migrations")).rows
