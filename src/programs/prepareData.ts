@@ -142,12 +142,15 @@ const changedWhileRead = (dataset: string, file: string) =>
 const unreadable = (dataset: string, file: string, e: { readonly message: string }) =>
   new DatasetNotFound({ dataset, path: file, message: `cannot read it (${e.message})`, cause: e })
 
-/** SHA-256 of the source's bytes, streamed. */
-const sourceSha256 = (source: CsvSource) =>
+/** One pass over the source: each piece to `take` (if any); the SHA-256 of the bytes read. */
+const hashedPass = (source: CsvSource, take?: (chunk: Uint8Array) => void) =>
   Effect.suspend(() => {
     const hash = createHash("sha256")
     return Effect.map(
-      source.chunks((c) => hash.update(c)),
+      source.chunks((c) => {
+        hash.update(c)
+        take?.(c)
+      }),
       () => hash.digest("hex")
     )
   })
@@ -159,12 +162,7 @@ const sourceSha256 = (source: CsvSource) =>
 const readSource = (source: CsvSource, options: CsvReadOptions) =>
   Effect.gen(function* () {
     const reader = new CsvColumnReader(options)
-    const hash = createHash("sha256")
-    yield* source.chunks((c) => {
-      hash.update(c)
-      reader.push(c)
-    })
-    const version = hash.digest("hex")
+    const version = yield* hashedPass(source, (c) => reader.push(c))
     const first = reader.finish()
     const read =
       first.reread.length === 0
@@ -182,12 +180,7 @@ const rereadSource = (source: CsvSource, options: CsvReadOptions, names: Readonl
   Effect.gen(function* () {
     const set = new Set(names)
     const reader = new CsvColumnReader({ ...options, stringColumns: set, onlyColumns: set })
-    const hash = createHash("sha256")
-    yield* source.chunks((c) => {
-      hash.update(c)
-      reader.push(c)
-    })
-    if (hash.digest("hex") !== version) return yield* Effect.fail(source.changed())
+    if ((yield* hashedPass(source, (c) => reader.push(c))) !== version) return yield* Effect.fail(source.changed())
     return reader.finish()
   })
 
@@ -359,7 +352,7 @@ export const prepareData = Effect.fn("stage.prepare_data")(function* (input: Pre
   // A staged drift-training batch: train on raw + the batch's training part (a version of its own).
   const staging = yield* activeStaging(config.dataset)
   if (staging !== null && !isImageStaging(staging)) {
-    const rawVersion = hashed?.version ?? (yield* sourceSha256(source))
+    const rawVersion = hashed?.version ?? (yield* hashedPass(source))
     if (staging.base_version !== rawVersion) {
       return yield* Effect.fail(
         new StagingOutdated({
