@@ -1,5 +1,6 @@
 import { rng } from "../domain/random.js"
 import type { Matrix } from "./matrix.js"
+import { sortFloat64 } from "../domain/sort.js"
 import { parallelMapSync, sharedArray, toShared } from "./parallel.js"
 
 /** Binned data, column-major (element (i, f) at f * rows + i); NaN maps to bin nBinsNonMissing[f]. */
@@ -10,43 +11,16 @@ export interface Binned {
   readonly hasMissing: Uint8Array
 }
 
-interface ThresholdJob {
-  /** Row-major values (value of row i, feature f at data[i * cols + f]), or null with `columns`. */
-  readonly data: Float64Array | null
-  /** Values column by column (columns[f][i]), or null with `data`. */
-  readonly columns: ReadonlyArray<Float64Array> | null
-  readonly cols: number
-  readonly maxBins: number
-  /** Rows the thresholds are fitted on (a subsample of the training rows). */
-  readonly sample: Uint32Array
-}
-
 /**
- * One feature's bin thresholds (self-contained: worker threads run it from source), as scikit-learn's
+ * One feature's bin thresholds from its sampled values, sorted and NaN-free, as scikit-learn's
  * `_find_binning_thresholds`: midpoints between distinct values when there are at most `maxBins` of
- * them, otherwise numpy's "midpoint" percentiles at linspace(0, 100, maxBins + 1)[1:-1], NaN ignored,
- * clipped at 1e300 (scikit-learn's ALMOST_INF: +Infinity is kept for the "split on NaN" case).
+ * them, otherwise numpy's "midpoint" percentiles at linspace(0, 100, maxBins + 1)[1:-1], clipped at
+ * 1e300 (scikit-learn's ALMOST_INF: +Infinity is kept for the "split on NaN" case).
  */
-const fitThresholds = (job: ThresholdJob, f: number): Float64Array => {
-  const { data, cols, sample } = job
-  const values = new Float64Array(sample.length)
-  let m = 0
-  if (data !== null) {
-    for (let k = 0; k < sample.length; k++) {
-      const v = data[sample[k]! * cols + f]!
-      if (v === v) values[m++] = v
-    }
-  } else {
-    const column = job.columns![f]!
-    for (let k = 0; k < sample.length; k++) {
-      const v = column[sample[k]!]!
-      if (v === v) values[m++] = v
-    }
-  }
-  const sorted = values.subarray(0, m).sort()
+const thresholdsOfSorted = (sorted: Float64Array, maxBins: number): Float64Array => {
+  const m = sorted.length
   let nDistinct = 0
   for (let i = 0; i < m; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) nDistinct++
-  const maxBins = job.maxBins
   let thr: Float64Array
   if (nDistinct <= maxBins) {
     thr = new Float64Array(Math.max(0, nDistinct - 1))
@@ -76,11 +50,44 @@ const fitThresholds = (job: ThresholdJob, f: number): Float64Array => {
   return thr
 }
 
+/**
+ * Every feature's thresholds, fitted on the sampled rows. On the calling thread: with a radix sort and
+ * one buffer for every feature's values this takes less than handing features to worker threads did
+ * (their start-up, and a fresh buffer per feature, each page of which costs its first touch).
+ */
+const fitThresholds = (
+  data: Float64Array | null,
+  columns: ReadonlyArray<Float64Array> | null,
+  cols: number,
+  sample: Uint32Array,
+  maxBins: number
+): Float64Array[] => {
+  const values = new Float64Array(sample.length)
+  const out: Float64Array[] = []
+  for (let f = 0; f < cols; f++) {
+    let m = 0
+    if (data !== null) {
+      for (let k = 0; k < sample.length; k++) {
+        const v = data[sample[k]! * cols + f]!
+        if (v === v) values[m++] = v
+      }
+    } else {
+      const column = columns![f]!
+      for (let k = 0; k < sample.length; k++) {
+        const v = column[sample[k]!]!
+        if (v === v) values[m++] = v
+      }
+    }
+    out.push(thresholdsOfSorted(sortFloat64(values.subarray(0, m)), maxBins))
+  }
+  return out
+}
+
 /** Thresholds per feature padded to this many with +Infinity (at most 255 bins: 254 thresholds). */
 const PADDED = 256
 
 interface BinJob {
-  /** As ThresholdJob's: row-major values, or column by column. */
+  /** Row-major values (value of row i, feature f at data[i * cols + f]), or null with `columns`. */
   readonly data: Float64Array | null
   readonly columns: ReadonlyArray<Float64Array> | null
   readonly cols: number
@@ -143,8 +150,8 @@ const BIN_BLOCK_ROWS = 16_384
 /**
  * Fits per-feature bin thresholds on a seeded subsample of at most `subsample` training rows
  * (scikit-learn subsamples 200,000), then bins the training rows and the validation rows with them: the
- * first bin whose threshold is >= the value, NaN to the bin after the last. Thresholds one feature per
- * task, bins one block of rows per task; with `threads` > 1 the tasks are shared out to worker threads
+ * first bin whose threshold is >= the value, NaN to the bin after the last. Thresholds on the calling
+ * thread, bins one block of rows per task; with `threads` > 1 the blocks are shared out to worker threads
  * and the bins land on shared memory (ready for the tree grower's team). The result does not depend on
  * `threads`.
  */
@@ -160,7 +167,9 @@ export const fitAndBin = (
   if (maxBins > PADDED - 1) throw new Error(`fitAndBin: at most ${PADDED - 1} bins (got ${maxBins})`)
   let sample = trainRows
   if (trainRows.length > subsample) {
-    const idx = trainRows.slice()
+    // positions into trainRows: the draws depend only on the counts, so the sample is the same rows
+    const idx = new Uint32Array(trainRows.length)
+    for (let i = 0; i < idx.length; i++) idx[i] = i
     const r = rng(seed)
     // partial Fisher–Yates: the first `subsample` entries are a uniform sample without replacement
     for (let i = 0; i < subsample; i++) {
@@ -169,7 +178,12 @@ export const fitAndBin = (
       idx[i] = idx[j]!
       idx[j] = t
     }
-    sample = idx.subarray(0, subsample)
+    // in row order (the values are sorted anyway): the reads then walk each column forwards
+    const taken = new Uint8Array(trainRows.length)
+    for (let i = 0; i < subsample; i++) taken[idx[i]!] = 1
+    sample = new Uint32Array(subsample)
+    let m = 0
+    for (let i = 0; i < trainRows.length; i++) if (taken[i] === 1) sample[m++] = trainRows[i]!
   }
   // the columns when there are (a Matrix may carry them too, and lay out its row-major data only if asked)
   const given = (x as { readonly columns?: ReadonlyArray<Float64Array> }).columns
@@ -180,11 +194,7 @@ export const fitAndBin = (
   // one shared copy of the values serves both parallel passes (columns already shared are not copied)
   const data = given !== undefined ? null : parallel ? toShared((x as Matrix).data) : (x as Matrix).data
   const columns = given === undefined ? null : parallel ? given.map((c) => toShared(c)) : given
-  const tj: ThresholdJob = { data, columns, cols, maxBins, sample }
-  const thresholds =
-    parallel && cols > 1
-      ? parallelMapSync(fitThresholds, tj, cols, threads)
-      : Array.from({ length: cols }, (_, f) => fitThresholds(tj, f))
+  const thresholds = fitThresholds(data, columns, cols, sample, maxBins)
   const padded = new Float64Array(cols * PADDED).fill(Number.POSITIVE_INFINITY)
   const missingBin = new Int32Array(cols)
   thresholds.forEach((thr, f) => {

@@ -1,11 +1,13 @@
 import type { Binned } from "./hgb-binning.js"
 import {
   hgbKernel,
+  ARG_CLAIMS,
+  ARG_CLAIMS_END,
   OP_ADD_LEAVES,
-  OP_GRADIENTS,
   OP_HISTOGRAM,
   OP_PARTITION,
   OP_VALIDATION,
+  PIECE_ROWS,
   type HgbShared
 } from "./hgb-kernel.js"
 import { sharedArray, startTeam, TEAM_ARGS, toShared, type Team } from "./parallel.js"
@@ -105,6 +107,8 @@ export class HistGrower {
   private readonly freeSlots: number[] = []
   private readonly shared: HgbShared
   private readonly team: Team<HgbShared> | null
+  private readonly ownsTeam: boolean
+  private readonly pieceRows: number
   private readonly args: Int32Array
   /** Gradients, class-major (k * rows + i), for the caller to fill before each iteration. */
   readonly grad: Float32Array
@@ -118,7 +122,7 @@ export class HistGrower {
   /** Whether the last partition's team step also built the smaller child's histogram (into shared.hist). */
   private histogramInPartition = false
   /** Whether part holds every row in order (the gradient pass leaves it so for the next tree). */
-  private partInOrder = false
+  private meanLoss: number | null = null
   private heap: GrowNode[] = []
   private nodes: GrowNode[] = []
   private nFinalizedLeaves = 0
@@ -128,12 +132,20 @@ export class HistGrower {
     nBinsNonMissing: Int32Array,
     private readonly opts: GrowerOptions,
     treesPerIteration: number,
-    threads: number,
-    private readonly parallelMinRows?: number,
+    /** Threads (a team of its own when > 1, closed by close()), or a started team to share the data with. */
+    threads: number | Team<HgbShared>,
+    /** Tests lower these to cover small data: the smallest node a team shares out, rows per piece; and make every worker join. */
+    private readonly sharing: {
+      readonly minRows?: number | undefined
+      readonly pieceRows?: number | undefined
+      /** Every shared step waits for every worker (parallel.ts's startTeam option). */
+      readonly everyWorker?: boolean | undefined
+    } = {},
     leafPassGradients?: LeafPassGradients,
     validation?: ValidationRows
   ) {
     this.n = binned.rows
+    this.pieceRows = sharing.pieceRows ?? PIECE_ROWS
     this.nFeatures = nBinsNonMissing.length
     this.hasMissing = binned.hasMissing
     this.nBinsNonMissing = nBinsNonMissing
@@ -143,7 +155,8 @@ export class HistGrower {
     this.histLength = total * this.stride
     this.binMark = new Uint8Array(total)
     this.touched = new Int32Array(total)
-    const useTeam = threads > 1
+    const given = typeof threads === "number" ? null : threads
+    const useTeam = given !== null ? given.threads > 1 : (threads as number) > 1
     const alloc = <T extends Float32Array | Float64Array | Int32Array | Uint32Array | Uint8Array>(
       Ctor: new (length: number) => T,
       length: number
@@ -154,7 +167,7 @@ export class HistGrower {
     const maxLeaves = Math.max(1, Math.min(n, opts.maxLeafNodes ?? n, opts.maxDepth === null ? n : 2 ** opts.maxDepth))
     const maxNodes = validation === undefined ? 1 : 2 * maxLeaves - 1
     const shared: HgbShared = {
-      dims: alloc(Int32Array, 3),
+      dims: alloc(Int32Array, 4),
       bins: useTeam ? toShared(binned.bins) : binned.bins,
       part: alloc(Uint32Array, n),
       left: alloc(Uint32Array, useTeam ? n : 1),
@@ -163,11 +176,12 @@ export class HistGrower {
       hess: alloc(Float32Array, opts.hessiansAreConstant ? 1 : K * n),
       histOffset: alloc(Int32Array, this.nFeatures),
       hist: alloc(Float64Array, this.histLength),
-      counts: alloc(Int32Array, 2 * Math.max(1, threads)),
+      counts: alloc(Int32Array, 2 * Math.max(1, Math.ceil(n / this.pieceRows))),
       raw: alloc(Float64Array, K * n),
       leafStart: alloc(Int32Array, maxLeaves + 1),
       leafValue: alloc(Float64Array, maxLeaves),
       y: alloc(Float64Array, leafPassGradients === undefined ? 1 : n),
+      pieceLoss: alloc(Float64Array, Math.max(1, Math.ceil(n / this.pieceRows))),
       nBinsNonMissing: alloc(Int32Array, this.nFeatures),
       valBins: validation === undefined ? alloc(Uint8Array, 1) : useTeam ? toShared(validation.bins) : validation.bins,
       rawVal: alloc(Float64Array, K * (validation?.rows ?? 0)),
@@ -184,6 +198,7 @@ export class HistGrower {
     shared.dims[0] = n
     shared.dims[1] = this.nFeatures
     shared.dims[2] = this.stride
+    shared.dims[3] = this.pieceRows
     let off = 0
     for (let f = 0; f < this.nFeatures; f++) {
       shared.histOffset[f] = off * this.stride
@@ -196,13 +211,25 @@ export class HistGrower {
     this.grad = shared.grad
     this.raw = shared.raw
     this.hess = opts.hessiansAreConstant ? null : shared.hess
-    this.team = useTeam ? startTeam(hgbKernel, shared, threads) : null
+    this.ownsTeam = useTeam && given === null
+    this.team = !useTeam
+      ? null
+      : (given ?? startTeam<HgbShared>(hgbKernel, threads as number, { everyWorker: sharing.everyWorker === true }))
+    this.team?.share(shared)
     this.args = this.team === null ? new Int32Array(TEAM_ARGS) : this.team.args
   }
 
   /** Whether each grown tree's leaf pass also computes the next gradients (see LeafPassGradients). */
   get gradientsInLeafPass(): boolean {
     return this.leafPassLoss !== 0
+  }
+
+  /**
+   * The mean training loss on the raw predictions after the last grown tree, when its leaf pass computed
+   * the gradients (and the loss with them, piece by piece); null otherwise.
+   */
+  get trainLoss(): number | null {
+    return this.meanLoss
   }
 
   /** Raw predictions of the validation rows, class-major; addValidation adds each tree's. */
@@ -240,14 +267,15 @@ export class HistGrower {
     return this.team === null ? 0 : this.team.workerSteps()
   }
 
-  /** Stops the worker threads; the grower cannot grow afterwards. */
+  /** Stops the worker threads of a team it started; the grower cannot grow afterwards. */
   close(): void {
-    this.team?.close()
+    if (this.ownsTeam) this.team?.close()
   }
 
   /** Runs the step described by `args` on the team when the node is large enough; returns the thread count used. */
   private step(rows: number, minRows: number): number {
-    if (this.team !== null && rows >= (this.parallelMinRows ?? minRows)) {
+    this.args.fill(0, ARG_CLAIMS, ARG_CLAIMS_END)
+    if (this.team !== null && rows >= (this.sharing.minRows ?? minRows)) {
       this.team.run()
       return this.team.threads
     }
@@ -262,34 +290,29 @@ export class HistGrower {
    */
   grow(k: number): GrownTree {
     const n = this.n
-    const part = this.part
-    // the last tree's gradient pass has put the partition back in row order (the first tree: the constructor)
-    if (!this.partInOrder) for (let i = 0; i < n; i++) part[i] = i
-    this.partInOrder = false
     this.heap = []
     this.nodes = []
     this.nFinalizedLeaves = 0
     const gOff = k * n
     this.args[3] = gOff
 
-    const g = this.grad
-    const h = this.hess
+    // the root's histogram first: its sums over feature 0's bins are the root's gradient and hessian sums
+    // (each bin sums its rows in order, whatever the thread count), without a pass over every row
+    const rootHist = this.acquire()
+    const hr = this.pool[rootHist]!
+    this.buildHistogram(0, n, hr, true)
+    const S = this.stride
+    const bins0 = this.nBinsNonMissing[0]! + 1
     let sumG = 0
-    for (let i = gOff; i < gOff + n; i++) sumG += g[i]!
-    let sumH: number
-    if (h === null) sumH = n
-    else {
-      sumH = 0
-      for (let i = gOff; i < gOff + n; i++) sumH += h[i]!
+    let sumH = 0
+    for (let b = 0; b < bins0; b++) {
+      sumG += hr[b * S]!
+      sumH += hr[b * S + 1]!
     }
     const root = this.newNode(0, n, 0, sumG, sumH, 0)
-    if (n < 2 * this.opts.minSamplesLeaf || sumH < this.opts.minHessianToSplit) {
-      this.finalizeLeaf(root)
-    } else {
-      root.hist = this.acquire()
-      this.buildHistogram(root, this.pool[root.hist]!)
-      this.splitOrFinalize(root)
-    }
+    root.hist = rootHist
+    if (n < 2 * this.opts.minSamplesLeaf || sumH < this.opts.minHessianToSplit) this.finalizeLeaf(root)
+    else this.splitOrFinalize(root)
     while (this.heap.length > 0) this.splitNext()
 
     const shrinkage = this.opts.shrinkage
@@ -316,25 +339,28 @@ export class HistGrower {
     a[2] = n
     a[7] = gOff
     a[9] = nLeaves
+    a[10] = this.leafPassLoss
     this.step(n, PARALLEL_PARTITION_ROWS)
     if (this.leafPassLoss !== 0) {
-      a[0] = OP_GRADIENTS
-      a[1] = 0
-      a[2] = n
-      a[10] = this.leafPassLoss
-      this.step(n, PARALLEL_PARTITION_ROWS)
-      this.partInOrder = true
-    }
+      const pieceLoss = this.shared.pieceLoss
+      let loss = 0
+      for (let c = 0; c < pieceLoss.length; c++) loss += pieceLoss[c]!
+      this.meanLoss = loss / n
+    } else this.meanLoss = null
     return this.emit(root)
   }
 
-  /** The node's histogram into `hist` (through the shared scratch histogram the kernel writes). */
-  private buildHistogram(node: GrowNode, hist: Float64Array): void {
+  /**
+   * The histogram of part[start..stop) into `hist` (through the shared scratch histogram the kernel writes);
+   * of rows start..stop - 1 themselves when `inOrder` (the root: part is not read).
+   */
+  private buildHistogram(start: number, stop: number, hist: Float64Array, inOrder = false): void {
     const a = this.args
     a[0] = OP_HISTOGRAM
-    a[1] = node.start
-    a[2] = node.stop
-    this.step(node.stop - node.start, PARALLEL_HISTOGRAM_ROWS)
+    a[1] = start
+    a[2] = stop
+    a[8] = inOrder ? 1 : 0
+    this.step(stop - start, PARALLEL_HISTOGRAM_ROWS)
     hist.set(this.shared.hist)
   }
 
@@ -423,7 +449,7 @@ export class HistGrower {
       small.hist = this.acquire()
       const hs = this.pool[small.hist]!
       if (this.histogramInPartition) hs.set(this.shared.hist)
-      else this.buildHistogram(small, hs)
+      else this.buildHistogram(small.start, small.stop, hs)
       if (!large.isLeaf) {
         const hp = this.pool[node.hist]!
         if ((small.stop - small.start) * this.nFeatures * 2 < this.histLength) this.subtractSparse(small, hp, hs)
@@ -588,9 +614,9 @@ export class HistGrower {
     a[4] = node.feature
     a[5] = node.bin
     a[6] = missingBin
-    a[12] = 0
+    // the root's rows are 0..n - 1 in order: part (the last tree's) is not read
+    a[8] = node.depth === 0 ? 1 : 0
     a[13] = childrenMaySplit ? 1 : 0
-    a[14] = 0
     a[15] = 2 * this.opts.minSamplesLeaf
     const threads = this.step(node.stop - node.start, PARALLEL_PARTITION_ROWS)
     const { part, right, counts } = this.shared
@@ -601,9 +627,10 @@ export class HistGrower {
       part.set(right.subarray(node.start, node.start + counts[1]!), node.start + nl)
       return nl
     }
-    // the team has moved every thread's rows into place in the same step (and perhaps built a histogram)
+    // the team has moved every piece's rows into place in the same step (and perhaps built a histogram)
     let nl = 0
-    for (let t = 0; t < threads; t++) nl += counts[2 * t]!
+    const pieces = Math.ceil((node.stop - node.start) / this.pieceRows)
+    for (let c = 0; c < pieces; c++) nl += counts[2 * c]!
     const nr = node.stop - node.start - nl
     this.histogramInPartition = childrenMaySplit && (nl >= a[15]! || nr >= a[15]!)
     return nl

@@ -5,7 +5,8 @@ import { baselinePrediction, expit, meanLoss, updateGradients, type HgbLossKind 
 import type { ParamsInput, ParamsOf } from "../domain/training.js"
 import { decodeParams, specOf, type FitOptions, type Learner, type Task } from "./learner.js"
 import { LearnerInputError, type Matrix } from "./matrix.js"
-import { coreCount, parallelMapSync, sharedArray } from "./parallel.js"
+import { hgbKernel, type HgbShared } from "./hgb-kernel.js"
+import { coreCount, parallelMapSync, sharedArray, startTeam, type Team } from "./parallel.js"
 
 /**
  * Histogram gradient boosting, a port of scikit-learn 1.2's HistGradientBoostingClassifier
@@ -135,6 +136,10 @@ export interface HgbFitOptions extends FitOptions<HgbParams> {
   readonly threads?: number
   /** Smallest node (rows) whose histogram or partition is shared out; tests lower it to cover small data. */
   readonly parallelMinRows?: number
+  /** Rows per piece of a shared-out step (hgb-kernel.ts's PIECE_ROWS); tests lower it to share small nodes out. */
+  readonly pieceRows?: number
+  /** Every shared step waits for every worker to join (tests: each step is then really shared). */
+  readonly everyWorker?: boolean
 }
 
 /**
@@ -149,6 +154,24 @@ let lastFit: { readonly threads: number; readonly workerSteps: number } | null =
 export const lastHgbFit = () => lastFit
 
 const fit = (x: Matrix, y: Float64Array, options: HgbFitOptions): HgbModel => {
+  const threads = options.threads ?? (x.rows >= PARALLEL_MIN_ROWS ? coreCount() : 1)
+  // started first: its workers boot (about 60 ms) while the data are checked and binned
+  const team =
+    threads > 1 ? startTeam<HgbShared>(hgbKernel, threads, { everyWorker: options.everyWorker === true }) : null
+  try {
+    return fitWith(x, y, options, threads, team)
+  } finally {
+    team?.close()
+  }
+}
+
+const fitWith = (
+  x: Matrix,
+  y: Float64Array,
+  options: HgbFitOptions,
+  threads: number,
+  team: Team<HgbShared> | null
+): HgbModel => {
   const p = resolveHgbParams(options.params)
   const { task, seed } = options
   const n = x.rows
@@ -233,7 +256,6 @@ const fit = (x: Matrix, y: Float64Array, options: HgbFitOptions): HgbModel => {
     for (let i = 0; i < n; i++) trainRows[i] = i
   }
 
-  const threads = options.threads ?? (n >= PARALLEL_MIN_ROWS ? coreCount() : 1)
   const binned = fitAndBin(
     columns !== undefined ? { columns } : { rows: n, cols: nFeatures, data: x.data },
     trainRows,
@@ -275,8 +297,8 @@ const fit = (x: Matrix, y: Float64Array, options: HgbFitOptions): HgbModel => {
       hessiansAreConstant
     },
     K,
-    threads,
-    options.parallelMinRows,
+    team ?? 1,
+    { minRows: options.parallelMinRows, pieceRows: options.pieceRows },
     // one tree per iteration: its leaf pass (on the worker threads) computes the next gradients too
     loss === "log_loss_multiclass" ? undefined : { loss, y: yTrain },
     binnedVal === null ? undefined : { rows: nVal, bins: binnedVal }
@@ -291,7 +313,9 @@ const fit = (x: Matrix, y: Float64Array, options: HgbFitOptions): HgbModel => {
   const trainScore: number[] = []
   const validationScore: number[] = []
   const checkEarlyStopping = (): boolean => {
-    trainScore.push(-meanLoss(loss, yTrain, raw, nClasses))
+    // after a tree, the leaf pass has added it up (on the worker threads), when it computed the gradients
+    const afterTree = trainScore.length > 0 ? grower.trainLoss : null
+    trainScore.push(-(afterTree ?? meanLoss(loss, yTrain, raw, nClasses)))
     if (yVal !== null) {
       validationScore.push(-meanLoss(loss, yVal, rawVal, nClasses))
       return shouldStop(validationScore, p.n_iter_no_change, p.tol)

@@ -284,30 +284,51 @@ parentPort.on("message", ({ src, shared, next, signal, count, port, claims, slot
 // A team: worker threads kept for the length of one fit, woken for each step through shared memory
 
 /**
- * `kernel(shared, args, thread, threads)` runs one step on every thread of the team; `args` is a
- * small shared Int32Array the caller fills before `run()`. Thread 0 is the calling thread.
+ * `kernel(shared, args, thread, threads)` runs one step on a thread of the team; `args` is a small
+ * shared Int32Array the caller fills before `run()`. Thread 0 is the calling thread, which always
+ * runs the step; a worker takes part only if it wakes before the calling thread has finished it. So a
+ * kernel shares its work out by claiming pieces (an Atomics.add on a counter in `args`, reset by the
+ * caller), never by thread number, and waits only for pieces another thread has claimed: a worker
+ * that sleeps late, or a core taken by another process, then costs no waiting — the calling thread
+ * does the rest. With fixed pieces the result cannot depend on which thread did what.
  */
 export type TeamKernel<S> = (shared: S, args: Int32Array, thread: number, threads: number) => void
 
 export interface Team<S> {
-  /** Threads that take part in each step, the calling thread included (1: no workers). */
+  /** Threads that may take part in each step, the calling thread included (1: no workers). */
   readonly threads: number
   /** Parameters of the next step, read by the kernel on every thread. */
   readonly args: Int32Array
-  readonly shared: S
-  /** Runs one step on all threads and returns when every thread is done; rethrows a worker's error. */
+  /**
+   * Hands the kernel's shared data to the workers, once, before the first run(): a team is started
+   * before its data exists, so that its workers boot while the caller prepares it.
+   */
+  readonly share: (shared: S) => void
+  /**
+   * Runs one step: the calling thread runs the kernel, workers that wake in time join it; returns when
+   * every thread that joined is done; rethrows a worker's error.
+   */
   readonly run: () => void
-  /** Steps run so far with each worker's participation counted (tests check workers really ran). */
+  /** Steps that a worker took part in, summed over workers (tests check workers really ran). */
   readonly workerSteps: () => number
   readonly close: () => void
 }
 
-// control words: generation, threads done, exit flag, worker steps
+// control words: generation, threads done, exit flag, worker steps, joining (generation << 8 | workers
+// joined, or JOIN_CLOSED in the low byte once the calling thread has finished the step)
 const GEN = 0
 const DONE = 1
 const EXIT = 2
 const STEPS = 3
-export const TEAM_ARGS = 16
+const JOIN = 4
+const JOIN_CLOSED = 0xff
+const GEN_MASK = 0x7fffff
+export const TEAM_ARGS = 32
+/**
+ * Index in `args` that a worker sets when its kernel throws: a kernel waiting for pieces another thread
+ * claimed checks it (see teamAborted) and gives up instead of waiting forever.
+ */
+export const TEAM_ABORT = 31
 /**
  * Polls of a control word before a thread sleeps on it (about 50 µs: Atomics.load costs ~25 ns): a fit runs thousands of
  * short steps, and a futex wake-up per step costs more than the step on a quiet machine. Bounded, so
@@ -317,16 +338,19 @@ export const TEAM_ARGS = 16
 const SPIN = 2_000
 
 /**
- * Starts `threads - 1` workers that wait on shared memory for steps. Every typed array in `shared`
- * (one level deep) must already live on a SharedArrayBuffer: the team refuses copies, since a copy
- * per worker is what made forests fail on large data.
+ * Starts `threads - 1` workers that wait on shared memory for steps (a worker takes about 60 ms to
+ * boot: start the team early, then share() its data). Every typed array in the shared data (one level
+ * deep) must already live on a SharedArrayBuffer: the team refuses copies, since a copy per worker is
+ * what made forests fail on large data.
  */
-export const startTeam = <S extends object>(kernel: TeamKernel<S>, shared: S, threads: number): Team<S> => {
-  for (const [k, v] of Object.entries(shared)) {
-    if (isTyped(v) && !(v.buffer instanceof SharedArrayBuffer)) {
-      throw new Error(`startTeam: shared.${k} is not on a SharedArrayBuffer`)
-    }
-  }
+export const startTeam = <S extends object>(
+  kernel: TeamKernel<S>,
+  threads: number,
+  options: {
+    /** Every step waits until every worker has joined before the calling thread starts it (tests: the threads then really share each step). */
+    readonly everyWorker?: boolean
+  } = {}
+): Team<S> => {
   const ctrl = new Int32Array(new SharedArrayBuffer(16 * 4))
   const args = new Int32Array(new SharedArrayBuffer(TEAM_ARGS * 4))
   const n = Math.max(1, Math.floor(threads))
@@ -338,7 +362,7 @@ export const startTeam = <S extends object>(kernel: TeamKernel<S>, shared: S, th
       spawned.push(
         new Worker(TEAM_WORKER_SOURCE, {
           eval: true,
-          workerData: { src: kernel.toString(), shared, ctrl, args, thread: w, threads: n, port: port2 },
+          workerData: { src: kernel.toString(), ctrl, args, thread: w, threads: n, port: port2 },
           transferList: [port2]
         })
       )
@@ -351,20 +375,47 @@ export const startTeam = <S extends object>(kernel: TeamKernel<S>, shared: S, th
   }
   const workers = spawned.length
   let closed = false
+  let shared: S | null = null
+  const share = (data: S): void => {
+    if (shared !== null) throw new Error("team: share() was already called")
+    for (const [k, v] of Object.entries(data)) {
+      if (isTyped(v) && !(v.buffer instanceof SharedArrayBuffer)) {
+        throw new Error(`startTeam: shared.${k} is not on a SharedArrayBuffer`)
+      }
+    }
+    shared = data
+    // read by each worker (receiveMessageOnPort) before the first step it joins
+    for (const port of ports) port.postMessage({ shared: data })
+  }
   const run = (): void => {
     if (closed) throw new Error("team is closed")
+    if (shared === null) throw new Error("team: share() its data before run()")
+    args[TEAM_ABORT] = 0
+    const gen = (Atomics.load(ctrl, GEN) + 1) & GEN_MASK
     Atomics.store(ctrl, DONE, 0)
-    Atomics.add(ctrl, GEN, 1)
+    Atomics.store(ctrl, JOIN, gen << 8)
+    Atomics.store(ctrl, GEN, gen)
     if (workers > 0) Atomics.notify(ctrl, GEN)
+    if (options.everyWorker === true) {
+      for (let v = Atomics.load(ctrl, JOIN); (v & 0xff) < workers; v = Atomics.load(ctrl, JOIN)) {
+        Atomics.wait(ctrl, JOIN, v, 50)
+      }
+    }
     let failure: unknown = null
     try {
       kernel(shared, args, 0, workers + 1)
     } catch (e) {
       failure = e
     }
-    // the workers usually finish within microseconds of this thread: spin briefly before sleeping
-    for (let spin = 0; spin < SPIN && Atomics.load(ctrl, DONE) < workers; spin++);
-    for (let seen = Atomics.load(ctrl, DONE); seen < workers; seen = Atomics.load(ctrl, DONE)) {
+    // no worker joins from now on; wait for those that did (they usually finish within microseconds)
+    let v = Atomics.load(ctrl, JOIN)
+    for (let seen = Atomics.compareExchange(ctrl, JOIN, v, (v & ~0xff) | JOIN_CLOSED); seen !== v; ) {
+      v = seen
+      seen = Atomics.compareExchange(ctrl, JOIN, v, (v & ~0xff) | JOIN_CLOSED)
+    }
+    const joined = v & 0xff
+    for (let spin = 0; spin < SPIN && Atomics.load(ctrl, DONE) < joined; spin++);
+    for (let seen = Atomics.load(ctrl, DONE); seen < joined; seen = Atomics.load(ctrl, DONE)) {
       Atomics.wait(ctrl, DONE, seen)
     }
     for (const port of ports) {
@@ -381,7 +432,7 @@ export const startTeam = <S extends object>(kernel: TeamKernel<S>, shared: S, th
     closed = true
     closeWorkers(ctrl, spawned, ports)
   }
-  return { threads: workers + 1, args, shared, run, workerSteps: () => Atomics.load(ctrl, STEPS), close: closeTeam }
+  return { threads: workers + 1, args, share, run, workerSteps: () => Atomics.load(ctrl, STEPS), close: closeTeam }
 }
 
 const closeWorkers = (ctrl: Int32Array, spawned: Worker[], ports: MessagePort[]): void => {
@@ -395,27 +446,47 @@ const closeWorkers = (ctrl: Int32Array, spawned: Worker[], ports: MessagePort[])
   }
 }
 
-// Waits for a new generation, runs the step, reports; an error is posted and the step still counts
-// as done, so the calling thread never waits forever.
+// Waits for a new generation and joins its step unless the calling thread has finished it; runs the
+// step, reports. An error is posted, flagged in args (TEAM_ABORT) for a thread waiting on this one's
+// pieces, and the step still counts as done, so the calling thread never waits forever.
 const TEAM_WORKER_SOURCE = `
 globalThis.__name = globalThis.__name || ((target) => target)
 globalThis.__driftgateWorker = true
-const { workerData } = require("node:worker_threads")
-const { src, shared, ctrl, args, thread, threads, port } = workerData
+const { workerData, receiveMessageOnPort } = require("node:worker_threads")
+const { src, ctrl, args, thread, threads, port } = workerData
 let kernel
 let startError
 try { kernel = (0, eval)("(" + src + ")") } catch (e) { startError = e }
+let shared = null
 let seen = 0
 for (;;) {
   for (let spin = 0; spin < ${SPIN} && Atomics.load(ctrl, ${GEN}) === seen; spin++);
   Atomics.wait(ctrl, ${GEN}, seen)
   seen = Atomics.load(ctrl, ${GEN})
   if (Atomics.load(ctrl, ${EXIT}) === 1) break
+  // join step seen if it is still open (its generation in the join word, not closed)
+  let joined = false
+  for (;;) {
+    const v = Atomics.load(ctrl, ${JOIN})
+    if ((v >>> 8) !== seen || (v & 0xff) === ${JOIN_CLOSED}) break
+    if (Atomics.compareExchange(ctrl, ${JOIN}, v, v + 1) === v) {
+      joined = true
+      Atomics.notify(ctrl, ${JOIN})
+      break
+    }
+  }
+  if (!joined) continue
   try {
     if (startError !== undefined) throw startError
+    if (shared === null) {
+      const m = receiveMessageOnPort(port)
+      if (m === undefined) throw new Error("team worker: no shared data")
+      shared = m.message.shared
+    }
     kernel(shared, args, thread, threads)
     Atomics.add(ctrl, ${STEPS}, 1)
   } catch (e) {
+    Atomics.store(args, ${TEAM_ABORT}, 1)
     try { port.postMessage({ message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined }) } catch (_) {}
   }
   Atomics.add(ctrl, ${DONE}, 1)

@@ -29,7 +29,7 @@ import {
   type NumericColumnProfile
 } from "./profile.js"
 import { psiCategories, psiFromShares } from "./psi.js"
-import { sortFloat64 } from "./sort.js"
+import { sortFloat64 } from "../domain/sort.js"
 import { wassersteinNormed, wassersteinSorted } from "./wasserstein.js"
 import { zTestCategories } from "./ztest.js"
 

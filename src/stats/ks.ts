@@ -20,7 +20,7 @@
  */
 import { roundHalfEven } from "./floatBits.js"
 import { kstwoSf } from "./kolmogorov.js"
-import { sortFloat64 } from "./sort.js"
+import { sortFloat64 } from "../domain/sort.js"
 
 export type KsMethod = "auto" | "exact" | "asymp"
 

@@ -14,7 +14,7 @@
  * excluded, as Evidently replaces infinities with NaN and drops NaN before testing.
  */
 import { rng } from "../domain/random.js"
-import { sortFloat64 } from "./sort.js"
+import { sortFloat64 } from "../domain/sort.js"
 import { npMean, npStd } from "./summation.js"
 
 export const PROFILE_FORMAT = "driftgate.profile/1"

@@ -5,7 +5,7 @@
  * with U, V the (weighted) ECDFs evaluated "right". The terms are summed in NumPy's pairwise order.
  * Plus Evidently's normed form: distance / max(np.std(reference), 0.001).
  */
-import { sortFloat64 } from "./sort.js"
+import { sortFloat64 } from "../domain/sort.js"
 import { npStd, pairwiseSum } from "./summation.js"
 
 let termScratch = new Float64Array(0)

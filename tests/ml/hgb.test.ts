@@ -260,9 +260,16 @@ describe("histGradientBoosting: model state", () => {
 })
 
 describe("histGradientBoosting: worker threads", () => {
-  // parallelMinRows: 1 shares out every histogram and partition, so small data covers the threaded path
+  // parallelMinRows: 1 shares out every histogram and partition, in pieces of 64 rows, and every worker
+  // joins every step, so small data covers the threaded path with its pieces really shared
   const fitWith = (x: Matrix, y: Float64Array, opts: Omit<HgbFitOptions, "threads">, threads: number) => {
-    const model = hgb.fit(x, y, { ...opts, threads, parallelMinRows: 1 } as HgbFitOptions)
+    const model = hgb.fit(x, y, {
+      ...opts,
+      threads,
+      parallelMinRows: 1,
+      pieceRows: 64,
+      everyWorker: true
+    } as HgbFitOptions)
     return { json: JSON.stringify(model), info: lastHgbFit()! }
   }
   const x = californiaWithNaN()

@@ -5,6 +5,7 @@ import {
   resolveThreads,
   sharedArray,
   startTeam,
+  type Team,
   toShared
 } from "../../src/ml/parallel.js"
 
@@ -189,43 +190,76 @@ describe("parallelMapSync", () => {
 })
 
 describe("startTeam", () => {
-  // each thread fills its own range of out with thread-specific values
-  const fill = (s: { out: Float64Array }, args: Int32Array, thread: number, threads: number): void => {
-    if (args[0] === 99) throw new Error(`step refused on thread ${thread}`)
+  // pieces of 10,000 values, claimed through args[2] (zeroed before each step)
+  const fill = (s: { out: Float64Array }, args: Int32Array, thread: number): void => {
+    if (args[0] === 99 && thread > 0) throw new Error(`step refused on thread ${thread}`)
     const n = s.out.length
-    const lo = Math.floor((thread * n) / threads)
-    const hi = Math.floor(((thread + 1) * n) / threads)
-    for (let i = lo; i < hi; i++) s.out[i] = i * args[1]! + thread / 1000
+    for (let c = Atomics.add(args, 2, 1); c * 10_000 < n; c = Atomics.add(args, 2, 1)) {
+      for (let i = c * 10_000; i < Math.min(n, (c + 1) * 10_000); i++) s.out[i] = i * args[1]! + Math.sqrt(i)
+    }
+  }
+  const step = (team: Team<{ out: Float64Array }>, value: number, op = 0): void => {
+    team.args[0] = op
+    team.args[1] = value
+    team.args[2] = 0
+    team.run()
   }
 
-  it("runs every step on all threads, which share the arrays", () => {
+  it("runs every step to the end whoever joins it, and workers join (the calling thread never waits for one)", () => {
     const out = sharedArray(Float64Array, 500_000)
-    const team = startTeam(fill, { out }, 3)
+    const team = startTeam(fill, 3)
+    team.share({ out })
     try {
       expect(team.threads).toBe(3)
-      for (let step = 1; step <= 4; step++) {
-        team.args[1] = step
-        team.run()
-        for (const i of [0, 166_666, 166_667, 333_333, 333_334, 499_999]) {
-          let thread = 0
-          while (i >= Math.floor(((thread + 1) * 500_000) / 3)) thread++
-          expect(out[i]).toBe(i * step + thread / 1000)
-        }
+      // a worker joins the steps it wakes in time for: within a few hundred steps, some
+      let steps = 0
+      for (; steps < 2_000 && (steps < 4 || team.workerSteps() === 0); steps++) {
+        step(team, steps + 1)
+        for (const i of [0, 9_999, 10_000, 250_000, 499_999]) expect(out[i]).toBe(i * (steps + 1) + Math.sqrt(i))
       }
-      expect(team.workerSteps()).toBe(8)
+      expect(team.workerSteps()).toBeGreaterThan(0)
+      expect(team.workerSteps()).toBeLessThanOrEqual(2 * steps)
     } finally {
       team.close()
     }
   })
 
-  it("refuses typed arrays that are not shared (they would be copied per worker)", () => {
-    expect(() => startTeam(fill, { out: new Float64Array(10) }, 2)).toThrow(/not on a SharedArrayBuffer/)
+  it("with everyWorker, every worker joins every step", () => {
+    const out = sharedArray(Float64Array, 100_000)
+    const team = startTeam(fill, 3, { everyWorker: true })
+    team.share({ out })
+    try {
+      for (let k = 1; k <= 5; k++) step(team, k)
+      expect(team.workerSteps()).toBe(10)
+      expect(out[99_999]).toBe(99_999 * 5 + Math.sqrt(99_999))
+    } finally {
+      team.close()
+    }
+  })
+
+  it("refuses typed arrays that are not shared (they would be copied per worker), and a run before share()", () => {
+    const team = startTeam(fill, 2)
+    try {
+      expect(() => team.run()).toThrow(/share\(\) its data before run\(\)/)
+      expect(() => team.share({ out: new Float64Array(10) })).toThrow(/not on a SharedArrayBuffer/)
+    } finally {
+      team.close()
+    }
   })
 
   it("rethrows a worker's error from run() and closes the team", () => {
-    const team = startTeam(fill, { out: toShared(new Float64Array(100)) }, 2)
-    team.args[0] = 99
-    expect(() => team.run()).toThrow(/step refused on thread/)
+    const team = startTeam(fill, 2)
+    team.share({ out: toShared(new Float64Array(1_000_000)) })
+    // the calling thread does not refuse step 99: it fails once a worker joins one
+    let error: unknown = null
+    for (let k = 0; k < 2_000 && error === null; k++) {
+      try {
+        step(team, 1, 99)
+      } catch (e) {
+        error = e
+      }
+    }
+    expect(String(error)).toMatch(/step refused on thread 1/)
     expect(() => team.run()).toThrow(/closed/)
   })
 })

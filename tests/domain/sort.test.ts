@@ -1,6 +1,6 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { sortFloat64 } from "../../src/stats/sort.js"
+import { sortFloat64 } from "../../src/domain/sort.js"
 
 describe("sortFloat64 (radix) orders exactly like Float64Array.prototype.sort", () => {
   it("on arbitrary doubles, -0/+0, infinities, subnormals and ties", () => {
