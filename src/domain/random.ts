@@ -24,17 +24,24 @@ const splitmix32 = (seed: number) => {
 
 export const rng = (seed: number): Rng => {
   const sm = splitmix32((Math.floor(seed) >>> 0) ^ Math.floor(seed / 4294967296))
-  let a = sm(),
-    b = sm(),
-    c = sm(),
-    d = sm()
+  // the state in a typed array, not in closure variables: a variable holding a uint32 above 2^31 is a
+  // boxed number, and every draw would allocate four of them
+  const st = new Uint32Array(4)
+  st[0] = sm()
+  st[1] = sm()
+  st[2] = sm()
+  st[3] = sm()
   const u32 = (): number => {
+    const a = st[0]!
+    const b = st[1]!
+    const c = st[2]!
+    const d = st[3]!
     const t = (((a + b) >>> 0) + d) >>> 0
-    d = (d + 1) >>> 0
-    a = b ^ (b >>> 9)
-    b = (c + (c << 3)) >>> 0
-    c = (c << 21) | (c >>> 11)
-    c = (c + t) >>> 0
+    st[3] = d + 1
+    st[0] = b ^ (b >>> 9)
+    st[1] = c + (c << 3)
+    const c2 = (c << 21) | (c >>> 11)
+    st[2] = c2 + t
     return t
   }
   for (let i = 0; i < 12; i++) u32()

@@ -6,7 +6,7 @@ import type { ParamsInput, ParamsOf } from "../domain/training.js"
 import { decodeParams, specOf, type FitOptions, type Learner, type Task } from "./learner.js"
 import { LearnerInputError, type Matrix } from "./matrix.js"
 import { hgbKernel, type HgbShared } from "./hgb-kernel.js"
-import { coreCount, parallelMapSync, sharedArray, startTeam, type Team } from "./parallel.js"
+import { coreCount, parallelMapSync, sharedArray, startTeam, warmMapWorkers, type Team } from "./parallel.js"
 
 /**
  * Histogram gradient boosting, a port of scikit-learn 1.2's HistGradientBoostingClassifier
@@ -155,7 +155,9 @@ export const lastHgbFit = () => lastFit
 
 const fit = (x: Matrix, y: Float64Array, options: HgbFitOptions): HgbModel => {
   const threads = options.threads ?? (x.rows >= PARALLEL_MIN_ROWS ? coreCount() : 1)
-  // started first: its workers boot (about 60 ms) while the data are checked and binned
+  // started first: their workers boot (about 60 ms) while the data are checked and binned (the map
+  // workers bin the rows, the team grows the trees)
+  if (threads > 1) warmMapWorkers(threads - 1)
   const team =
     threads > 1 ? startTeam<HgbShared>(hgbKernel, threads, { everyWorker: options.everyWorker === true }) : null
   try {

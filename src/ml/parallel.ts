@@ -98,6 +98,16 @@ const takeMapWorker = (): Worker => {
   return startMapWorker()
 }
 
+/**
+ * Starts map workers now, up to `count` idle ones (and the pool's limit), so that a parallelMapSync
+ * made later finds them booted (a worker takes tens of milliseconds to start, during which the calling
+ * thread does its tasks alone).
+ */
+export const warmMapWorkers = (count: number): void => {
+  for (let i = idleMapWorkers.length; i < Math.min(count, MAX_IDLE_MAP_WORKERS); i++)
+    idleMapWorkers.push(startMapWorker())
+}
+
 const startMapWorker = (): Worker => {
   const gone = new Int32Array(new SharedArrayBuffer(4))
   const w = new Worker(MAP_WORKER_SOURCE, { eval: true, workerData: { exited: gone } })
@@ -409,7 +419,7 @@ export const startTeam = <S extends object>(
     }
     // no worker joins from now on; wait for those that did (they usually finish within microseconds)
     let v = Atomics.load(ctrl, JOIN)
-    for (let seen = Atomics.compareExchange(ctrl, JOIN, v, (v & ~0xff) | JOIN_CLOSED); seen !== v; ) {
+    for (let seen = Atomics.compareExchange(ctrl, JOIN, v, (v & ~0xff) | JOIN_CLOSED); seen !== v;) {
       v = seen
       seen = Atomics.compareExchange(ctrl, JOIN, v, (v & ~0xff) | JOIN_CLOSED)
     }
