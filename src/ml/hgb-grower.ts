@@ -32,9 +32,9 @@ export interface ValidationRows {
 }
 
 /**
- * Losses whose next gradients the grower computes (one tree per iteration): after the pass that adds a
- * tree's leaf values to the raw predictions, a sequential pass over the rows (on the team) writes each
- * row's gradient (and hessian).
+ * Losses whose next gradients the grower computes (one tree per iteration): the pass that adds a tree's
+ * leaf values to the raw predictions (on the team, by pieces of rows) writes each row's gradient (and
+ * hessian) from them, and each piece's loss (trainLoss).
  */
 export type LeafPassGradients = { readonly loss: "squared_error" | "log_loss_binary"; readonly y: Float64Array }
 
@@ -121,7 +121,7 @@ export class HistGrower {
   private readonly leafPassLoss: number = 0
   /** Whether the last partition's team step also built the smaller child's histogram (into shared.hist). */
   private histogramInPartition = false
-  /** Whether part holds every row in order (the gradient pass leaves it so for the next tree). */
+  /** The mean training loss the last leaf pass added up (null when it computed no gradients). */
   private meanLoss: number | null = null
   private heap: GrowNode[] = []
   private nodes: GrowNode[] = []
@@ -146,6 +146,9 @@ export class HistGrower {
   ) {
     this.n = binned.rows
     this.pieceRows = sharing.pieceRows ?? PIECE_ROWS
+    if (!Number.isInteger(this.pieceRows) || this.pieceRows < 1) {
+      throw new Error(`HistGrower: pieceRows must be a positive integer, got ${this.pieceRows}`)
+    }
     this.nFeatures = nBinsNonMissing.length
     this.hasMissing = binned.hasMissing
     this.nBinsNonMissing = nBinsNonMissing

@@ -308,20 +308,9 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
       }
       return l
     }
-    for (let c = Atomics.add(args, 16, 1); c < pieces; c = Atomics.add(args, 16, 1)) {
-      const lo = start + c * P
-      const hi = Math.min(stop, lo + P)
-      // a tree that is only its root: every row, and part (never partitioned) is not read
-      if (nLeaves === 1) for (let i = lo; i < hi; i++) raw[rawOff + i] += leafValue[0]!
-      for (let j = 0; j < nLeaves && nLeaves > 1; j++) {
-        const a = lowerBound(leafStart[j]!, leafStart[j + 1]!, lo)
-        const b = lowerBound(a, leafStart[j + 1]!, hi)
-        const v = leafValue[j]!
-        for (let q = a; q < b; q++) raw[rawOff + part[q]!] += v
-      }
-      if (gradients === 0) continue
-      // the next iteration's gradients of these rows, while their raw predictions are in cache, and the
-      // piece's loss as hgb-loss.ts's meanLoss adds it up (for early stopping's training score)
+    // the next iteration's gradients of rows [lo, hi), and the piece's loss as hgb-loss.ts's meanLoss adds
+    // it up (for early stopping's training score)
+    const gradientsOf = (c: number, lo: number, hi: number): void => {
       let loss = 0
       if (gradients === 1) {
         for (let i = lo; i < hi; i++) {
@@ -349,6 +338,51 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
         }
       }
       pieceLoss[c] = loss
+    }
+    if (nLeaves > 64) {
+      // many leaves (max_leaf_nodes unbounded): a piece of rows would search every leaf; instead pieces of
+      // positions add each leaf's value to its rows (each row once, so the order does not matter), then,
+      // once every piece is done, pieces of rows compute the gradients
+      for (let c = Atomics.add(args, 16, 1); c < pieces; c = Atomics.add(args, 16, 1)) {
+        const lo = start + c * P
+        const hi = Math.min(stop, lo + P)
+        // the last leaf starting at or before lo
+        let l = 0
+        let r = nLeaves - 1
+        while (l < r) {
+          const m = (l + r + 1) >>> 1
+          if (leafStart[m]! <= lo) l = m
+          else r = m - 1
+        }
+        for (let j = l; j < nLeaves && leafStart[j]! < hi; j++) {
+          const a = Math.max(lo, leafStart[j]!)
+          const b = Math.min(hi, leafStart[j + 1]!)
+          const v = leafValue[j]!
+          for (let q = a; q < b; q++) raw[rawOff + part[q]!] += v
+        }
+        pieceDone(17, pieces)
+      }
+      if (gradients === 0) return
+      waitFor(17, pieces)
+      for (let c = Atomics.add(args, 18, 1); c < pieces; c = Atomics.add(args, 18, 1)) {
+        const lo = start + c * P
+        gradientsOf(c, lo, Math.min(stop, lo + P))
+      }
+      return
+    }
+    for (let c = Atomics.add(args, 16, 1); c < pieces; c = Atomics.add(args, 16, 1)) {
+      const lo = start + c * P
+      const hi = Math.min(stop, lo + P)
+      // a tree that is only its root: every row, and part (never partitioned) is not read
+      if (nLeaves === 1) for (let i = lo; i < hi; i++) raw[rawOff + i] += leafValue[0]!
+      for (let j = 0; j < nLeaves && nLeaves > 1; j++) {
+        const a = lowerBound(leafStart[j]!, leafStart[j + 1]!, lo)
+        const b = lowerBound(a, leafStart[j + 1]!, hi)
+        const v = leafValue[j]!
+        for (let q = a; q < b; q++) raw[rawOff + part[q]!] += v
+      }
+      // the next iteration's gradients of these rows, while their raw predictions are in cache
+      if (gradients !== 0) gradientsOf(c, lo, hi)
     }
     return
   }

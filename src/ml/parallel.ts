@@ -299,8 +299,8 @@ parentPort.on("message", ({ src, shared, next, signal, count, port, claims, slot
  * runs the step; a worker takes part only if it wakes before the calling thread has finished it. So a
  * kernel shares its work out by claiming pieces (an Atomics.add on a counter in `args`, reset by the
  * caller), never by thread number, and waits only for pieces another thread has claimed: a worker
- * that sleeps late, or a core taken by another process, then costs no waiting — the calling thread
- * does the rest. With fixed pieces the result cannot depend on which thread did what.
+ * that wakes late then costs no waiting — the calling thread does the rest (one descheduled after it
+ * claimed a piece still holds the others up until it finishes that piece). With fixed pieces the result cannot depend on which thread did what.
  */
 export type TeamKernel<S> = (shared: S, args: Int32Array, thread: number, threads: number) => void
 
@@ -376,13 +376,14 @@ export const startTeam = <S extends object>(
   for (let w = 1; w < n; w++) {
     const { port1, port2 } = new MessageChannel()
     try {
-      spawned.push(
-        new Worker(TEAM_WORKER_SOURCE, {
-          eval: true,
-          workerData: { src: kernel.toString(), ctrl, args, thread: w, threads: n, port: port2 },
-          transferList: [port2]
-        })
-      )
+      const worker = new Worker(TEAM_WORKER_SOURCE, {
+        eval: true,
+        workerData: { src: kernel.toString(), ctrl, args, thread: w, threads: n, port: port2 },
+        transferList: [port2]
+      })
+      // a worker that dies outside a step is not the process's death (its steps' errors come by port)
+      worker.on("error", () => undefined)
+      spawned.push(worker)
       ports.push(port1)
     } catch (e) {
       port1.close()
@@ -400,9 +401,9 @@ export const startTeam = <S extends object>(
         throw new Error(`startTeam: shared.${k} is not on a SharedArrayBuffer`)
       }
     }
-    shared = data
     // read by each worker (receiveMessageOnPort) before the first step it joins
     for (const port of ports) port.postMessage({ shared: data })
+    shared = data
   }
   const run = (): void => {
     if (closed) throw new Error("team is closed")
@@ -419,10 +420,14 @@ export const startTeam = <S extends object>(
       }
     }
     let failure: unknown = null
+    // whether this thread failed before any worker did (its error is then the cause, not a worker's)
+    let failedFirst = false
     try {
       kernel(shared, args, 0, workers + 1)
     } catch (e) {
       failure = e
+      // and a worker waiting for a piece this thread claimed must not wait forever
+      failedFirst = Atomics.compareExchange(args, TEAM_ABORT, 0, 1) === 0
     }
     // no worker joins from now on; wait for those that did (they usually finish within microseconds)
     let v = Atomics.load(ctrl, JOIN)
@@ -435,13 +440,15 @@ export const startTeam = <S extends object>(
     for (let seen = Atomics.load(ctrl, DONE); seen < joined; seen = Atomics.load(ctrl, DONE)) {
       Atomics.wait(ctrl, DONE, seen)
     }
+    // the first failure is the cause: the others may only say that they gave up waiting for it
+    let workerFailure: Error | null = null
     for (const port of ports) {
       const msg = receiveMessageOnPort(port)?.message as { message: string; stack?: string } | undefined
-      if (msg !== undefined && failure === null) failure = workerError("in a team step", msg)
+      if (msg !== undefined && workerFailure === null) workerFailure = workerError("in a team step", msg)
     }
-    if (failure !== null) {
+    if (workerFailure !== null || failure !== null) {
       closeTeam()
-      throw failure
+      throw failedFirst ? failure : (workerFailure ?? failure)
     }
   }
   const closeTeam = (): void => {
@@ -503,7 +510,7 @@ for (;;) {
     kernel(shared, args, thread, threads)
     Atomics.add(ctrl, ${STEPS}, 1)
   } catch (e) {
-    Atomics.store(args, ${TEAM_ABORT}, 1)
+    Atomics.compareExchange(args, ${TEAM_ABORT}, 0, 1)
     try { port.postMessage({ message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined }) } catch (_) {}
   }
   Atomics.add(ctrl, ${DONE}, 1)

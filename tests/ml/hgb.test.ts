@@ -262,13 +262,19 @@ describe("histGradientBoosting: model state", () => {
 describe("histGradientBoosting: worker threads", () => {
   // parallelMinRows: 1 shares out every histogram and partition, in pieces of 64 rows, and every worker
   // joins every step, so small data covers the threaded path with its pieces really shared
-  const fitWith = (x: Matrix, y: Float64Array, opts: Omit<HgbFitOptions, "threads">, threads: number) => {
+  const fitWith = (
+    x: Matrix,
+    y: Float64Array,
+    opts: Omit<HgbFitOptions, "threads">,
+    threads: number,
+    everyWorker = true
+  ) => {
     const model = hgb.fit(x, y, {
       ...opts,
       threads,
       parallelMinRows: 1,
       pieceRows: 64,
-      everyWorker: true
+      everyWorker
     } as HgbFitOptions)
     return { json: JSON.stringify(model), info: lastHgbFit()! }
   }
@@ -284,6 +290,8 @@ describe("histGradientBoosting: worker threads", () => {
       expect(many.info.workerSteps).toBeGreaterThan(0)
       expect(many.json).toBe(one.json)
     }
+    // workers joining whichever steps they wake in time for, partway through some
+    expect(fitWith(x, calY, opts, 2, false).json).toBe(one.json)
   })
 
   it("gives byte-identical models with 1 and 2 threads for binary and multiclass log-loss (hessians)", () => {

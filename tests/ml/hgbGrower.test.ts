@@ -76,6 +76,47 @@ describe("HistGrower: gradients computed in the leaf pass", () => {
     }
   }
 
+  it("with more than 64 leaves (max_leaf_nodes unbounded) the leaf pass goes by positions: the same raw predictions and gradients", () => {
+    for (const loss of ["squared_error", "log_loss_binary"] as const) {
+      const results = [1, 2].map((threads) => {
+        const { g, y } = grower(loss, threads, { maxLeafNodes: null, minSamplesLeaf: 5 })
+        const inner = g as unknown as { readonly bins: Uint8Array; readonly nBinsNonMissing: Int32Array }
+        try {
+          g.raw.fill(0.1)
+          updateGradients(loss, y, g.raw, g.grad, g.hess, 0)
+          const trees = []
+          for (let t = 0; t < 2; t++) {
+            const before = Float64Array.from(g.raw)
+            const tree = g.grow(0)
+            expect(tree.nNodes).toBeGreaterThan(2 * 64)
+            trees.push(JSON.stringify(tree))
+            // every row got its own leaf's value: the tree's walk from the bins says which
+            for (let i = 0; i < rows; i++) {
+              let node = 0
+              for (let f = tree.feature[0]!; f >= 0; f = tree.feature[node]!) {
+                const b = inner.bins[f * rows + i]!
+                const left =
+                  b === inner.nBinsNonMissing[f] ? tree.missingLeft[node] === 1 : b <= tree.binThreshold[node]!
+                node = left ? tree.left[node]! : tree.right[node]!
+              }
+              expect(g.raw[i]).toBe(before[i]! + tree.value[node]!)
+            }
+            const grad = new Float32Array(rows)
+            const hess = loss === "squared_error" ? null : new Float32Array(rows)
+            updateGradients(loss, y, g.raw, grad, hess, 0)
+            expect(Array.from(g.grad)).toEqual(Array.from(grad))
+            const reference = meanLoss(loss, y, g.raw, 0)
+            expect(Math.abs(g.trainLoss! - reference)).toBeLessThanOrEqual(1e-12 * Math.abs(reference))
+          }
+          return { trees, raw: Array.from(g.raw) }
+        } finally {
+          g.close()
+        }
+      })
+      expect(results[1]).toEqual(results[0])
+    }
+  })
+
   it("a tree's root takes its rows in order, whatever the last tree left in the partition", () => {
     for (const threads of [1, 2]) {
       const plain = grower("squared_error", threads)
@@ -102,7 +143,7 @@ describe("HistGrower: gradients computed in the leaf pass", () => {
 
   it("a tree that is only its root (value 0, as scikit-learn's) still updates every row's gradient", () => {
     for (const threads of [1, 2]) {
-      // a fresh grower has never partitioned: the leaf pass must still reach every row through the index array
+      // a fresh grower has never partitioned: the leaf pass must still reach every row (without the index array)
       const { g, y } = grower("squared_error", threads, { minSamplesLeaf: rows })
       try {
         for (let i = 0; i < rows; i++) g.raw[i] = i * 0.001

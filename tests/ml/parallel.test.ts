@@ -5,6 +5,7 @@ import {
   resolveThreads,
   sharedArray,
   startTeam,
+  TEAM_ABORT,
   type Team,
   toShared
 } from "../../src/ml/parallel.js"
@@ -246,6 +247,35 @@ describe("startTeam", () => {
       team.close()
     }
   })
+
+  // a kernel that waits for every piece, as hgbKernel's waitFor does, giving up when a thread failed
+  const waiting = (s: { out: Float64Array }, args: Int32Array, thread: number): void => {
+    // one piece each (both threads run: everyWorker)
+    const c = Atomics.add(args, 16, 1)
+    if (args[0] === thread + 1) throw new Error(`thread ${thread} failed in piece ${c}`)
+    s.out[c] = 1
+    Atomics.add(args, 17, 1)
+    for (let spin = 0; Atomics.load(args, 17) < 2; spin++) {
+      // args[31]: TEAM_ABORT (a kernel runs from its source text in the workers: no imports)
+      if (Atomics.load(args, 31) !== 0) throw new Error(`thread ${thread} gave up waiting`)
+      if (spin > 2_000) Atomics.wait(args, 17, Atomics.load(args, 17), 5)
+    }
+  }
+  for (const [who, op] of [
+    ["a worker", 2],
+    ["the calling thread", 1]
+  ] as const) {
+    it(`when ${who} fails in a piece the others wait for, run() throws that error (not a giving-up), promptly`, () => {
+      expect(TEAM_ABORT).toBe(31)
+      const team = startTeam(waiting, 2, { everyWorker: true })
+      team.share({ out: sharedArray(Float64Array, 2) })
+      team.args.fill(0)
+      team.args[0] = op
+      // each thread claims one piece: the failing one never marks its piece done
+      expect(() => team.run()).toThrow(op === 2 ? /thread 1 failed in piece/ : /thread 0 failed in piece/)
+      expect(() => team.run()).toThrow(/closed/)
+    })
+  }
 
   it("rethrows a worker's error from run() and closes the team", () => {
     const team = startTeam(fill, 2)
