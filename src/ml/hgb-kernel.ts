@@ -120,15 +120,26 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
       let nl = 0
       let nr = 0
       // branch-free: both outputs are written, only one cursor moves (the split is unpredictable)
-      for (let k = start; k < stop; k++) {
-        const i = inOrder ? k : part[k]!
-        const b = bins[co + i]!
-        // +(boolean): a flag without a branch (a ternary compiles to a jump, mispredicted half the time)
-        const goLeft = +(b <= splitBin) | +(b === missingBin)
-        part[start + nl] = i
-        right[start + nr] = i
-        nl += goLeft
-        nr += 1 - goLeft
+      // +(boolean): a flag without a branch (a ternary compiles to a jump, mispredicted half the time)
+      if (inOrder) {
+        for (let i = start; i < stop; i++) {
+          const b = bins[co + i]!
+          const goLeft = +(b <= splitBin) | +(b === missingBin)
+          part[start + nl] = i
+          right[start + nr] = i
+          nl += goLeft
+          nr += 1 - goLeft
+        }
+      } else {
+        for (let k = start; k < stop; k++) {
+          const i = part[k]!
+          const b = bins[co + i]!
+          const goLeft = +(b <= splitBin) | +(b === missingBin)
+          part[start + nl] = i
+          right[start + nr] = i
+          nl += goLeft
+          nr += 1 - goLeft
+        }
       }
       counts[0] = nl
       counts[1] = nr
@@ -141,14 +152,25 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
       const hi = Math.min(stop, lo + P)
       let nl = 0
       let nr = 0
-      for (let k = lo; k < hi; k++) {
-        const i = inOrder ? k : part[k]!
-        const b = bins[co + i]!
-        const goLeft = +(b <= splitBin) | +(b === missingBin)
-        left[lo + nl] = i
-        right[lo + nr] = i
-        nl += goLeft
-        nr += 1 - goLeft
+      if (inOrder) {
+        for (let i = lo; i < hi; i++) {
+          const b = bins[co + i]!
+          const goLeft = +(b <= splitBin) | +(b === missingBin)
+          left[lo + nl] = i
+          right[lo + nr] = i
+          nl += goLeft
+          nr += 1 - goLeft
+        }
+      } else {
+        for (let k = lo; k < hi; k++) {
+          const i = part[k]!
+          const b = bins[co + i]!
+          const goLeft = +(b <= splitBin) | +(b === missingBin)
+          left[lo + nl] = i
+          right[lo + nr] = i
+          nl += goLeft
+          nr += 1 - goLeft
+        }
       }
       counts[2 * c] = nl
       counts[2 * c + 1] = nr
@@ -235,9 +257,30 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
             hist[b3] += gi
             hist[b3 + 1] += 1
           }
+        } else if (inOrder) {
+          for (let i = hStart; i < hStop; i++) {
+            const gi = g[gOff + i]!
+            const hi = h[gOff + i]!
+            const b0 = o0 + bins[c0 + i]! * 3
+            const b1 = o1 + bins[c1 + i]! * 3
+            const b2 = o2 + bins[c2 + i]! * 3
+            const b3 = o3 + bins[c3 + i]! * 3
+            hist[b0] += gi
+            hist[b0 + 1] += hi
+            hist[b0 + 2] += 1
+            hist[b1] += gi
+            hist[b1 + 1] += hi
+            hist[b1 + 2] += 1
+            hist[b2] += gi
+            hist[b2 + 1] += hi
+            hist[b2 + 2] += 1
+            hist[b3] += gi
+            hist[b3 + 1] += hi
+            hist[b3 + 2] += 1
+          }
         } else {
           for (let k = hStart; k < hStop; k++) {
-            const i = inOrder ? k : part[k]!
+            const i = part[k]!
             const gi = g[gOff + i]!
             const hi = h[gOff + i]!
             const b0 = o0 + bins[c0 + i]! * 3
@@ -260,6 +303,8 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
         }
         continue
       }
+      // the features left over (fewer than four): the root's in-order rows through a ternary here, a jump the
+      // CPU predicts (the hot loops above and the partition have a loop of their own for the root instead)
       for (let f = fLo; f < fHi; f++) {
         const co = f * n
         const o = histOffset[f]!
