@@ -303,21 +303,34 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
         }
         continue
       }
-      // the features left over (fewer than four): the root's in-order rows through a ternary here, a jump the
-      // CPU predicts (the hot loops above and the partition have a loop of their own for the root instead)
+      // the features left over (fewer than four), one at a time; the root's in-order rows with a loop of
+      // their own (a ternary per row costs more than the loop)
       for (let f = fLo; f < fHi; f++) {
         const co = f * n
         const o = histOffset[f]!
-        if (S === 2) {
-          for (let k = hStart; k < hStop; k++) {
-            const i = inOrder ? k : part[k]!
+        if (S === 2 && inOrder) {
+          for (let i = hStart; i < hStop; i++) {
             const b = o + bins[co + i]! * 2
             hist[b] += g[gOff + i]!
             hist[b + 1] += 1
           }
+        } else if (S === 2) {
+          for (let k = hStart; k < hStop; k++) {
+            const i = part[k]!
+            const b = o + bins[co + i]! * 2
+            hist[b] += g[gOff + i]!
+            hist[b + 1] += 1
+          }
+        } else if (inOrder) {
+          for (let i = hStart; i < hStop; i++) {
+            const b = o + bins[co + i]! * 3
+            hist[b] += g[gOff + i]!
+            hist[b + 1] += h[gOff + i]!
+            hist[b + 2] += 1
+          }
         } else {
           for (let k = hStart; k < hStop; k++) {
-            const i = inOrder ? k : part[k]!
+            const i = part[k]!
             const b = o + bins[co + i]! * 3
             hist[b] += g[gOff + i]!
             hist[b + 1] += h[gOff + i]!
