@@ -10,7 +10,7 @@ import {
   PIECE_ROWS,
   type HgbShared
 } from "./hgb-kernel.js"
-import { sharedArray, startTeam, TEAM_ARGS, toShared, type Team } from "./parallel.js"
+import { sharedArray, TEAM_ARGS, toShared, type Team } from "./parallel.js"
 
 /** Tree-growing settings (scikit-learn's TreeGrower arguments). */
 export interface GrowerOptions {
@@ -107,7 +107,6 @@ export class HistGrower {
   private readonly freeSlots: number[] = []
   private readonly shared: HgbShared
   private readonly team: Team<HgbShared> | null
-  private readonly ownsTeam: boolean
   private readonly pieceRows: number
   private readonly args: Int32Array
   /** Gradients, class-major (k * rows + i), for the caller to fill before each iteration. */
@@ -132,15 +131,10 @@ export class HistGrower {
     nBinsNonMissing: Int32Array,
     private readonly opts: GrowerOptions,
     treesPerIteration: number,
-    /** Threads (a team of its own when > 1, closed by close()), or a started team to share the data with. */
-    threads: number | Team<HgbShared>,
-    /** Tests lower these to cover small data: the smallest node a team shares out, rows per piece; and make every worker join. */
-    private readonly sharing: {
-      readonly minRows?: number | undefined
-      readonly pieceRows?: number | undefined
-      /** Every shared step waits for every worker (parallel.ts's startTeam option). */
-      readonly everyWorker?: boolean | undefined
-    } = {},
+    /** A started team to share the data with (its owner closes it), or null for the calling thread alone. */
+    team: Team<HgbShared> | null,
+    /** Tests lower these to cover small data: the smallest node a team shares out, rows per piece. */
+    private readonly sharing: { readonly minRows?: number | undefined; readonly pieceRows?: number | undefined } = {},
     leafPassGradients?: LeafPassGradients,
     validation?: ValidationRows
   ) {
@@ -158,8 +152,7 @@ export class HistGrower {
     this.histLength = total * this.stride
     this.binMark = new Uint8Array(total)
     this.touched = new Int32Array(total)
-    const given = typeof threads === "number" ? null : threads
-    const useTeam = given !== null ? given.threads > 1 : (threads as number) > 1
+    const useTeam = team !== null && team.threads > 1
     const alloc = <T extends Float32Array | Float64Array | Int32Array | Uint32Array | Uint8Array>(
       Ctor: new (length: number) => T,
       length: number
@@ -214,10 +207,7 @@ export class HistGrower {
     this.grad = shared.grad
     this.raw = shared.raw
     this.hess = opts.hessiansAreConstant ? null : shared.hess
-    this.ownsTeam = useTeam && given === null
-    this.team = !useTeam
-      ? null
-      : (given ?? startTeam<HgbShared>(hgbKernel, threads as number, { everyWorker: sharing.everyWorker === true }))
+    this.team = useTeam ? team : null
     this.team?.share(shared)
     this.args = this.team === null ? new Int32Array(TEAM_ARGS) : this.team.args
   }
@@ -268,11 +258,6 @@ export class HistGrower {
   /** Worker steps run so far (0 without a team). */
   workerSteps(): number {
     return this.team === null ? 0 : this.team.workerSteps()
-  }
-
-  /** Stops the worker threads of a team it started; the grower cannot grow afterwards. */
-  close(): void {
-    if (this.ownsTeam) this.team?.close()
   }
 
   /** Runs the step described by `args` on the team when the node is large enough; returns the thread count used. */

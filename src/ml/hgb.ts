@@ -299,7 +299,7 @@ const fitWith = (
       hessiansAreConstant
     },
     K,
-    team ?? 1,
+    team,
     { minRows: options.parallelMinRows, pieceRows: options.pieceRows },
     // one tree per iteration: its leaf pass (on the worker threads) computes the next gradients too
     loss === "log_loss_multiclass" ? undefined : { loss, y: yTrain },
@@ -341,7 +341,6 @@ const fitWith = (
     }
   } finally {
     lastFit = { threads: grower.threads, workerSteps: grower.workerSteps() }
-    grower.close()
   }
 
   return {

@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest"
 import { rng } from "../../src/domain/random.js"
 import { fitAndBin } from "../../src/ml/hgb-binning.js"
 import { HistGrower, type GrowerOptions, type LeafPassGradients } from "../../src/ml/hgb-grower.js"
+import { hgbKernel, type HgbShared } from "../../src/ml/hgb-kernel.js"
+import { startTeam } from "../../src/ml/parallel.js"
 import { meanLoss, updateGradients, type HgbLossKind } from "../../src/ml/hgb-loss.js"
 
 // The grower's leaf pass computes the next gradients on the worker threads (squared error, binary
@@ -26,6 +28,8 @@ const grower = (loss: "squared_error" | "log_loss_binary", threads: number, opts
   const { thresholds, train } = fitAndBin({ rows, cols, data }, all, null, 255, 200_000, 3, threads)
   const y = target(loss)
   const pass: LeafPassGradients = { loss, y }
+  // every worker joins every step, so that the pieces are really shared
+  const team = threads > 1 ? startTeam<HgbShared>(hgbKernel, threads, { everyWorker: true }) : null
   const g = new HistGrower(
     train,
     Int32Array.from(thresholds, (t) => t.length + 1),
@@ -41,18 +45,18 @@ const grower = (loss: "squared_error" | "log_loss_binary", threads: number, opts
       ...opts
     },
     1,
-    threads,
-    { minRows: 1, pieceRows: 64, everyWorker: true },
+    team,
+    { minRows: 1, pieceRows: 64 },
     pass
   )
-  return { g, y }
+  return { g, y, close: () => team?.close() }
 }
 
 describe("HistGrower: gradients computed in the leaf pass", () => {
   for (const loss of ["squared_error", "log_loss_binary"] as const) {
     for (const threads of [1, 2]) {
       it(`${loss}, ${threads} thread(s): equal updateGradients' on the raw predictions after each tree`, () => {
-        const { g, y } = grower(loss, threads)
+        const { g, y, close } = grower(loss, threads)
         try {
           expect(g.gradientsInLeafPass).toBe(true)
           g.raw.fill(loss === "squared_error" ? 0.5 : -0.2)
@@ -70,7 +74,7 @@ describe("HistGrower: gradients computed in the leaf pass", () => {
             expect(Math.abs(g.trainLoss! - reference)).toBeLessThanOrEqual(1e-12 * Math.abs(reference))
           }
         } finally {
-          g.close()
+          close()
         }
       })
     }
@@ -79,7 +83,7 @@ describe("HistGrower: gradients computed in the leaf pass", () => {
   it("with more than 64 leaves (max_leaf_nodes unbounded) the leaf pass goes by positions: the same raw predictions and gradients", () => {
     for (const loss of ["squared_error", "log_loss_binary"] as const) {
       const results = [1, 2].map((threads) => {
-        const { g, y } = grower(loss, threads, { maxLeafNodes: null, minSamplesLeaf: 5 })
+        const { g, y, close } = grower(loss, threads, { maxLeafNodes: null, minSamplesLeaf: 5 })
         const inner = g as unknown as { readonly bins: Uint8Array; readonly nBinsNonMissing: Int32Array }
         try {
           g.raw.fill(0.1)
@@ -110,7 +114,7 @@ describe("HistGrower: gradients computed in the leaf pass", () => {
           }
           return { trees, raw: Array.from(g.raw) }
         } finally {
-          g.close()
+          close()
         }
       })
       expect(results[1]).toEqual(results[0])
@@ -120,7 +124,7 @@ describe("HistGrower: gradients computed in the leaf pass", () => {
   it("histograms (the root's rows in order, a node's through the partition; 5 features: one pass of four, one alone) equal a plain count", () => {
     for (const loss of ["squared_error", "log_loss_binary"] as const) {
       for (const threads of [1, 2]) {
-        const { g } = grower(loss, threads)
+        const { g, close } = grower(loss, threads)
         const inner = g as unknown as {
           readonly bins: Uint8Array
           readonly part: Uint32Array
@@ -156,7 +160,7 @@ describe("HistGrower: gradients computed in the leaf pass", () => {
           inner.buildHistogram(500, 1500, hist)
           expect(Array.from(hist)).toEqual(Array.from(plain(picked)))
         } finally {
-          g.close()
+          close()
         }
       }
     }
@@ -180,8 +184,8 @@ describe("HistGrower: gradients computed in the leaf pass", () => {
           expect(Array.from(scrambled.g.raw)).toEqual(Array.from(plain.g.raw))
         }
       } finally {
-        plain.g.close()
-        scrambled.g.close()
+        plain.close()
+        scrambled.close()
       }
     }
   })
@@ -189,7 +193,7 @@ describe("HistGrower: gradients computed in the leaf pass", () => {
   it("a tree that is only its root (value 0, as scikit-learn's) still updates every row's gradient", () => {
     for (const threads of [1, 2]) {
       // a fresh grower has never partitioned: the leaf pass must still reach every row (without the index array)
-      const { g, y } = grower("squared_error", threads, { minSamplesLeaf: rows })
+      const { g, y, close } = grower("squared_error", threads, { minSamplesLeaf: rows })
       try {
         for (let i = 0; i < rows; i++) g.raw[i] = i * 0.001
         g.grad.fill(123)
@@ -201,7 +205,7 @@ describe("HistGrower: gradients computed in the leaf pass", () => {
         updateGradients("squared_error", y, g.raw, grad, null, 0)
         expect(Array.from(g.grad)).toEqual(Array.from(grad))
       } finally {
-        g.close()
+        close()
       }
     }
   })
