@@ -81,11 +81,13 @@ export const preprocessStage = Effect.fn("stage.preprocessing")(function* (ctx: 
     if (c.dtype !== "float" && c.dtype !== "int") return {}
     let min = Infinity,
       max = -Infinity
-    for (const v of c.values)
-      if (!Number.isNaN(v)) {
-        if (v < min) min = v
-        if (v > max) max = v
-      }
+    // an indexed loop: for…of over a typed array goes through the iterator protocol (~10x slower)
+    const values = c.values
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!
+      if (v < min) min = v
+      if (v > max) max = v
+    }
     return Number.isFinite(min) ? { min, max } : {}
   }
   const featureMap: FeatureMap = {

@@ -15,6 +15,7 @@ const penguins = JSON.parse(fs.readFileSync(path.join(fixtures, "penguins_refere
   missing: Record<string, number>
   driftgate_split: { sha256: { train: string; val: string } }
   val_accuracy_driftgate_split: number
+  train_range: Record<string, [number, number]>
 }
 const messy = JSON.parse(fs.readFileSync(path.join(fixtures, "messy_reference.json"), "utf8")) as {
   dtypes: Record<string, string>
@@ -78,6 +79,14 @@ describe("a real R export with NA cells runs with no edits", () => {
     }
     const evaluation = out.stages.find((s: { name: string }) => s.name === "evaluation")
     expect(evaluation.result.metrics.val.accuracy).toBeGreaterThanOrEqual(penguins.val_accuracy_driftgate_split - 0.02)
+    // the serving contract's ranges: each number feature's min/max on the train rows, NA skipped like pandas
+    const featureMap = JSON.parse(
+      fs.readFileSync(path.join(dir, "ws/artifacts", out.run_id, "model/feature_map.json"), "utf8")
+    ) as { input_features: Array<{ name: string; min?: number; max?: number }> }
+    const ranges = Object.fromEntries(
+      featureMap.input_features.filter((f) => f.min !== undefined).map((f) => [f.name, [f.min, f.max]])
+    )
+    expect(ranges).toEqual(penguins.train_range)
   })
 
   it("the same data saved by a spreadsheet (#N/A, NULL, padded numbers, TRUE/FALSE) infers pandas' dtypes", () => {
