@@ -485,9 +485,10 @@ const predictBlock = (job: PredictJob, b: number): number => {
 }
 
 /**
- * Batches of this many rows or more are predicted on worker threads: a 20,640-row validation split of 100
- * trees takes ≈ 65 ms on one thread, ≈ 40 ms on two once warm (≈ 75 ms for a process's first batch either way; starting
- * them costs milliseconds).
+ * Batches of this many rows or more are predicted on worker threads (default: every core). The 100k scale
+ * file's 20,640-row validation split through 100 trees: ≈ 65 ms on one thread, ≈ 40 ms on this machine's
+ * two cores once warm; a process's first batch ≈ 75 ms either way (a fit warms the workers; starting one
+ * costs tens of milliseconds). HTTP serving predicts in slices far below this.
  */
 const PREDICT_PARALLEL_ROWS = 16_384
 const PREDICT_BLOCK_ROWS = 4096

@@ -318,6 +318,27 @@ describe("histGradientBoosting: worker threads", () => {
     expect(x.rows).toBeGreaterThan(8192)
     expect(Buffer.from(many.buffer, many.byteOffset, many.byteLength).equals(Buffer.from(one.buffer))).toBe(true)
     expect(Array.from(hgb.predict(model, x))).toEqual(Array.from(one))
+    // three trees per iteration (raw rows × 3, row-major), many blocks on one thread and on two
+    const multi = hgb.fit(
+      x,
+      Float64Array.from(calY, (v) => (v > 3 ? 2 : v > 1.5 ? 1 : 0)),
+      {
+        task: "classification",
+        params: { max_iter: 3 },
+        seed: 5,
+        nClasses: 3,
+        threads: 1
+      } as HgbFitOptions
+    )
+    const m1 = hgbRawPredict(multi, x, 1)
+    const m2 = hgbRawPredict(multi, x, 2)
+    expect(m1.length).toBe(3 * x.rows)
+    expect(Buffer.from(m2.buffer, m2.byteOffset, m2.byteLength).equals(Buffer.from(m1.buffer))).toBe(true)
+    // row r's three raw scores are its own: the same as predicting that row alone
+    for (const r of [0, 4095, 4096, x.rows - 1]) {
+      const alone = hgbRawPredict(multi, takeRows(x, [r]), 1)
+      expect(Array.from(m1.subarray(3 * r, 3 * r + 3))).toEqual(Array.from(alone))
+    }
   })
 
   it("uses no worker threads below 262,144 training rows unless asked", () => {
