@@ -364,9 +364,10 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
       }
       return l
     }
-    // the next iteration's gradients of rows [lo, hi), and the piece's loss as hgb-loss.ts's meanLoss adds
-    // it up (for early stopping's training score)
-    const gradientsOf = (c: number, lo: number, hi: number): void => {
+    // the next iteration's gradients of rows [lo, hi); returns the piece's loss as hgb-loss.ts's meanLoss adds
+    // it up (for early stopping's training score). The caller stores it: a store after the loop, here, had no
+    // type feedback when the loop was first optimised (on its first call) and deoptimised every later call.
+    const gradientsOf = (lo: number, hi: number): number => {
       let loss = 0
       if (gradients === 1) {
         for (let i = lo; i < hi; i++) {
@@ -393,7 +394,7 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
           }
         }
       }
-      pieceLoss[c] = loss
+      return loss
     }
     if (nLeaves > 64) {
       // many leaves (max_leaf_nodes unbounded): a piece of rows would search every leaf; instead pieces of
@@ -422,7 +423,7 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
       waitFor(17, pieces)
       for (let c = Atomics.add(args, 18, 1); c < pieces; c = Atomics.add(args, 18, 1)) {
         const lo = start + c * P
-        gradientsOf(c, lo, Math.min(stop, lo + P))
+        pieceLoss[c] = gradientsOf(lo, Math.min(stop, lo + P))
       }
       return
     }
@@ -438,7 +439,7 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
         for (let q = a; q < b; q++) raw[rawOff + part[q]!] += v
       }
       // the next iteration's gradients of these rows, while their raw predictions are in cache
-      if (gradients !== 0) gradientsOf(c, lo, hi)
+      if (gradients !== 0) pieceLoss[c] = gradientsOf(lo, hi)
     }
     return
   }
