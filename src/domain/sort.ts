@@ -11,19 +11,19 @@ const RADIX_MIN = 512
 let scratch = new Uint32Array(0)
 const counts = new Uint32Array(8 * 256)
 
-/** Sorts `a` ascending in place and returns it. NaN must not be present. */
-export const sortFloat64 = (a: Float64Array): Float64Array => {
-  const n = a.length
-  if (n < RADIX_MIN || !LITTLE_ENDIAN) return a.sort()
-  const u = new Uint32Array(a.buffer, a.byteOffset, 2 * n)
-  if (scratch.length < 2 * n) scratch = new Uint32Array(2 * n)
-  // map to unsigned keys whose order is the numeric order: negative -> flip all bits, else flip the sign
-  counts.fill(0)
+// Each loop is a function of its own: a sort is often the only one of its size in a process (a CLI run
+// sorts a few columns), so its loops run while V8 is still compiling them. In one function, the first
+// loop was optimised before the code after it had ever run, and that code then deoptimised on its first
+// use, sort after sort (dozens of deoptimisations in a 100k-row run); a small function is optimised
+// with its whole body's type feedback.
+
+/** Maps the values to unsigned keys whose order is the numeric order (negative: every bit flipped, else the sign bit) and counts each byte of them. */
+const toKeys = (u: Uint32Array, n: number, counts: Uint32Array): void => {
   for (let i = 0; i < n; i++) {
     const lo = 2 * i
     const hi = lo + 1
-    let h = u[hi]
-    let l = u[lo]
+    let h = u[hi]!
+    let l = u[lo]!
     if (h & 0x80000000) {
       h = ~h >>> 0
       l = ~l >>> 0
@@ -32,60 +32,86 @@ export const sortFloat64 = (a: Float64Array): Float64Array => {
     }
     u[hi] = h
     u[lo] = l
-    counts[l & 0xff]++
-    counts[256 + ((l >>> 8) & 0xff)]++
-    counts[512 + ((l >>> 16) & 0xff)]++
-    counts[768 + (l >>> 24)]++
-    counts[1024 + (h & 0xff)]++
-    counts[1280 + ((h >>> 8) & 0xff)]++
-    counts[1536 + ((h >>> 16) & 0xff)]++
-    counts[1792 + (h >>> 24)]++
+    counts[l & 0xff]!++
+    counts[256 + ((l >>> 8) & 0xff)]!++
+    counts[512 + ((l >>> 16) & 0xff)]!++
+    counts[768 + (l >>> 24)]!++
+    counts[1024 + (h & 0xff)]!++
+    counts[1280 + ((h >>> 8) & 0xff)]!++
+    counts[1536 + ((h >>> 16) & 0xff)]!++
+    counts[1792 + (h >>> 24)]!++
   }
+}
+
+/** The keys back to the values' bit patterns. */
+const fromKeys = (u: Uint32Array, n: number): void => {
+  for (let i = 0; i < n; i++) {
+    const lo = 2 * i
+    const hi = lo + 1
+    const h = u[hi]!
+    if (h & 0x80000000) {
+      u[hi] = (h & 0x7fffffff) >>> 0
+    } else {
+      u[hi] = ~h >>> 0
+      u[lo] = ~u[lo]! >>> 0
+    }
+  }
+}
+
+/** Whether every key has the same byte in this pass (the pass would move nothing); else the counts become start positions. */
+const trivialOrOffsets = (counts: Uint32Array, base: number, n: number): boolean => {
+  for (let b = 0; b < 256; b++) {
+    const c = counts[base + b]!
+    if (c === n) return true
+    if (c !== 0) break
+  }
+  let sum = 0
+  for (let b = 0; b < 256; b++) {
+    const c = counts[base + b]!
+    counts[base + b] = sum
+    sum += c
+  }
+  return false
+}
+
+/** One stable pass: each key to its byte's next place, the byte from the low word (word 0) or the high one. */
+const scatter = (
+  src: Uint32Array,
+  dst: Uint32Array,
+  n: number,
+  counts: Uint32Array,
+  base: number,
+  word: number,
+  shift: number
+): void => {
+  for (let i = 0; i < n; i++) {
+    const l = src[2 * i]!
+    const h = src[2 * i + 1]!
+    const pos = 2 * counts[base + ((src[2 * i + word]! >>> shift) & 0xff)]!++
+    dst[pos] = l
+    dst[pos + 1] = h
+  }
+}
+
+/** Sorts `a` ascending in place and returns it. NaN must not be present. */
+export const sortFloat64 = (a: Float64Array): Float64Array => {
+  const n = a.length
+  if (n < RADIX_MIN || !LITTLE_ENDIAN) return a.sort()
+  const u = new Uint32Array(a.buffer, a.byteOffset, 2 * n)
+  if (scratch.length < 2 * n) scratch = new Uint32Array(2 * n)
+  counts.fill(0)
+  toKeys(u, n, counts)
   let src: Uint32Array = u
   let dst: Uint32Array = scratch.length === 2 * n ? scratch : scratch.subarray(0, 2 * n)
   for (let pass = 0; pass < 8; pass++) {
     const base = pass * 256
-    const word = pass < 4 ? 0 : 1
-    const shift = (pass & 3) * 8
-    // skip a pass where all keys share the byte
-    let trivial = false
-    for (let b = 0; b < 256; b++) {
-      const c = counts[base + b]
-      if (c === n) {
-        trivial = true
-        break
-      }
-      if (c !== 0) break
-    }
-    if (trivial) continue
-    let sum = 0
-    for (let b = 0; b < 256; b++) {
-      const c = counts[base + b]
-      counts[base + b] = sum
-      sum += c
-    }
-    for (let i = 0; i < n; i++) {
-      const l = src[2 * i]
-      const h = src[2 * i + 1]
-      const pos = 2 * counts[base + (((word === 0 ? l : h) >>> shift) & 0xff)]++
-      dst[pos] = l
-      dst[pos + 1] = h
-    }
+    if (trivialOrOffsets(counts, base, n)) continue
+    scatter(src, dst, n, counts, base, pass < 4 ? 0 : 1, (pass & 3) * 8)
     const t = src
     src = dst
     dst = t
   }
   if (src !== u) u.set(src)
-  for (let i = 0; i < n; i++) {
-    const lo = 2 * i
-    const hi = lo + 1
-    const h = u[hi]
-    if (h & 0x80000000) {
-      u[hi] = (h & 0x7fffffff) >>> 0
-    } else {
-      u[hi] = ~h >>> 0
-      u[lo] = ~u[lo] >>> 0
-    }
-  }
+  fromKeys(u, n)
   return a
 }
