@@ -485,12 +485,12 @@ const predictBlock = (job: PredictJob, b: number): number => {
 }
 
 /**
- * Batches of this many rows or more are predicted on worker threads (default: every core). The 100k scale
- * file's 20,640-row validation split through 100 trees: ≈ 65 ms on one thread, ≈ 40 ms on this machine's
- * two cores once warm; a process's first batch ≈ 75 ms either way (a fit warms the workers; starting one
- * costs tens of milliseconds). HTTP serving predicts in slices far below this.
+ * Batches of this many rows or more are predicted on worker threads (default: every core). Below it a
+ * process's first batch gains nothing: the 100k scale file's 20,640-row validation split through 100
+ * trees takes ≈ 75 ms either way when the workers must start first (≈ 65 ms on one thread, ≈ 40 ms on
+ * two once they run), and a second thread's work slows the first on this 2-core VM.
  */
-const PREDICT_PARALLEL_ROWS = 16_384
+const PREDICT_PARALLEL_ROWS = 65_536
 const PREDICT_BLOCK_ROWS = 4096
 
 /**
