@@ -97,6 +97,9 @@ let lastKind = NOT_NUMBER
 const latin1 = new TextDecoder("latin1")
 const utf8 = new TextDecoder("utf-8")
 
+/** 2^53 - 1: integers up to it are exact doubles. */
+const MAX_EXACT = 9007199254740991
+
 /**
  * Parses bytes [s, e) as a decimal number (leading/trailing blanks allowed, optional sign, digits
  * with an optional '.', optional exponent); sets lastKind.
@@ -115,8 +118,10 @@ const parseNumber = (b: Uint8Array, s: number, e: number): number => {
     neg = true
     s++
   } else if (c0 === 43) s++
+  // mant holds the significant digits while it stays an exact integer (below 2^53: 15 digits always, 16
+  // often); a digit that would not fit is dropped and `inexact` sends the token to the slow path
   let mant = 0,
-    sig = 0,
+    inexact = false,
     exp10 = 0,
     digits = 0,
     float = false
@@ -124,9 +129,12 @@ const parseNumber = (b: Uint8Array, s: number, e: number): number => {
   while (s < e && (c = b[s]! - 48) >= 0 && c <= 9) {
     digits++
     if (mant !== 0 || c !== 0) {
-      if (sig < 15) mant = mant * 10 + c
-      else exp10++
-      sig++
+      const next = mant * 10 + c
+      if (!inexact && next <= MAX_EXACT) mant = next
+      else {
+        inexact = true
+        exp10++
+      }
     }
     s++
   }
@@ -136,11 +144,11 @@ const parseNumber = (b: Uint8Array, s: number, e: number): number => {
     while (s < e && (c = b[s]! - 48) >= 0 && c <= 9) {
       digits++
       if (mant !== 0 || c !== 0) {
-        if (sig < 15) {
-          mant = mant * 10 + c
+        const next = mant * 10 + c
+        if (!inexact && next <= MAX_EXACT) {
+          mant = next
           exp10--
-        }
-        sig++
+        } else inexact = true
       } else exp10--
       s++
     }
@@ -176,7 +184,8 @@ const parseNumber = (b: Uint8Array, s: number, e: number): number => {
   }
   lastKind = float ? FLOAT_SYNTAX : INT_SYNTAX
   let v: number
-  if (sig > 15) v = slowNumber(b, s0, e)
+  // Clinger's fast path: an exact integer times or over an exact power of ten is correctly rounded
+  if (inexact) v = slowNumber(b, s0, e)
   else if (mant === 0) v = 0
   else if (exp10 >= 0 && exp10 <= 22) v = mant * POW10[exp10]!
   else if (exp10 < 0 && exp10 >= -22) v = mant / POW10[-exp10]!

@@ -86,6 +86,46 @@ describe("csvReader against pandas.read_csv (tests/fixtures/csv/pandas_reference
   })
 })
 
+describe("csvReader numbers", () => {
+  // Number() is ECMAScript's correctly rounded decimal conversion: the reader's fast path (exact integers
+  // with up to 16 digits times or over a power of ten) and its slow path must both give its bits
+  const decimal = fc.oneof(
+    fc
+      .double({ noNaN: true, noDefaultInfinity: true })
+      .chain((v) =>
+        fc.constantFrom(
+          String(v),
+          v.toExponential(),
+          ...Array.from({ length: 17 }, (_, k) => v.toPrecision(k + 1)),
+          ...(Math.abs(v) < 1e15 ? [v.toFixed(6), v.toFixed(12)] : [])
+        )
+      ),
+    fc
+      .tuple(
+        fc.boolean(),
+        fc.stringMatching(/^[0-9]{1,20}$/),
+        fc.stringMatching(/^[0-9]{0,20}$/),
+        fc.option(fc.integer({ min: -330, max: 330 }), { nil: undefined })
+      )
+      .map(
+        ([neg, int, frac, exp]) =>
+          `${neg ? "-" : ""}${int}${frac === "" ? "" : "." + frac}${exp === undefined ? "" : "e" + exp}`
+      )
+  )
+  it("reads every decimal to the double Number() gives (16- and 17-digit ones included)", () => {
+    fc.assert(
+      fc.property(fc.array(decimal, { minLength: 1, maxLength: 40 }), (texts) => {
+        const t = read(`x\n${texts.join("\n")}\n`).table
+        const c = t.columns[0]!
+        expect(isNumeric(c)).toBe(true)
+        if (!isNumeric(c)) return
+        texts.forEach((text, i) => expect(Object.is(c.values[i], Number(text)), `${text}: ${c.values[i]}`).toBe(true))
+      }),
+      { numRuns: 400 }
+    )
+  })
+})
+
 describe("csvReader structure", () => {
   it("gives the same table whatever the chunk boundaries", () => {
     const bytes = fs.readFileSync(path.join(FIXTURES, "messy.csv"))
