@@ -318,7 +318,7 @@ describe("histGradientBoosting: worker threads", () => {
     expect(x.rows).toBeGreaterThan(8192)
     expect(Buffer.from(many.buffer, many.byteOffset, many.byteLength).equals(Buffer.from(one.buffer))).toBe(true)
     expect(Array.from(hgb.predict(model, x))).toEqual(Array.from(one))
-    // three trees per iteration (raw rows × 3, row-major), many blocks on one thread and on two
+    // three trees per iteration (raw rows × 3, row-major): one block on one thread, many blocks on two
     const multi = hgb.fit(
       x,
       Float64Array.from(calY, (v) => (v > 3 ? 2 : v > 1.5 ? 1 : 0)),
