@@ -18,7 +18,7 @@ const counts = new Uint32Array(8 * 256)
 // with its whole body's type feedback.
 
 /** Maps the values to unsigned keys whose order is the numeric order (negative: every bit flipped, else the sign bit) and counts each byte of them. */
-const toKeys = (u: Uint32Array, n: number, counts: Uint32Array): void => {
+const toKeys = (u: Uint32Array, n: number): void => {
   for (let i = 0; i < n; i++) {
     const lo = 2 * i
     const hi = lo + 1
@@ -59,7 +59,7 @@ const fromKeys = (u: Uint32Array, n: number): void => {
 }
 
 /** Whether every key has the same byte in this pass (the pass would move nothing); else the counts become start positions. */
-const trivialOrOffsets = (counts: Uint32Array, base: number, n: number): boolean => {
+const trivialOrOffsets = (base: number, n: number): boolean => {
   for (let b = 0; b < 256; b++) {
     const c = counts[base + b]!
     if (c === n) return true
@@ -74,20 +74,23 @@ const trivialOrOffsets = (counts: Uint32Array, base: number, n: number): boolean
   return false
 }
 
-/** One stable pass: each key to its byte's next place, the byte from the low word (word 0) or the high one. */
-const scatter = (
-  src: Uint32Array,
-  dst: Uint32Array,
-  n: number,
-  counts: Uint32Array,
-  base: number,
-  word: number,
-  shift: number
-): void => {
+/** One stable pass on a byte of the low word: each key to its byte's next place. */
+const scatterLow = (src: Uint32Array, dst: Uint32Array, n: number, base: number, shift: number): void => {
   for (let i = 0; i < n; i++) {
     const l = src[2 * i]!
     const h = src[2 * i + 1]!
-    const pos = 2 * counts[base + ((src[2 * i + word]! >>> shift) & 0xff)]!++
+    const pos = 2 * counts[base + ((l >>> shift) & 0xff)]!++
+    dst[pos] = l
+    dst[pos + 1] = h
+  }
+}
+
+/** One stable pass on a byte of the high word. */
+const scatterHigh = (src: Uint32Array, dst: Uint32Array, n: number, base: number, shift: number): void => {
+  for (let i = 0; i < n; i++) {
+    const l = src[2 * i]!
+    const h = src[2 * i + 1]!
+    const pos = 2 * counts[base + ((h >>> shift) & 0xff)]!++
     dst[pos] = l
     dst[pos + 1] = h
   }
@@ -100,13 +103,14 @@ export const sortFloat64 = (a: Float64Array): Float64Array => {
   const u = new Uint32Array(a.buffer, a.byteOffset, 2 * n)
   if (scratch.length < 2 * n) scratch = new Uint32Array(2 * n)
   counts.fill(0)
-  toKeys(u, n, counts)
+  toKeys(u, n)
   let src: Uint32Array = u
   let dst: Uint32Array = scratch.length === 2 * n ? scratch : scratch.subarray(0, 2 * n)
   for (let pass = 0; pass < 8; pass++) {
     const base = pass * 256
-    if (trivialOrOffsets(counts, base, n)) continue
-    scatter(src, dst, n, counts, base, pass < 4 ? 0 : 1, (pass & 3) * 8)
+    if (trivialOrOffsets(base, n)) continue
+    if (pass < 4) scatterLow(src, dst, n, base, (pass & 3) * 8)
+    else scatterHigh(src, dst, n, base, (pass & 3) * 8)
     const t = src
     src = dst
     dst = t
