@@ -112,6 +112,24 @@ describe("csvReader numbers", () => {
           `${neg ? "-" : ""}${int}${frac === "" ? "" : "." + frac}${exp === undefined ? "" : "e" + exp}`
       )
   )
+  it("reads the decimals at the fast path's bound to the double Number() gives", () => {
+    // mantissas just below, at and above 2^53 (9007199254740992), with and without a power of ten
+    const texts = [
+      "9007199254740991e-3",
+      "9007199254740993e-5",
+      "9007199254740993.5e-3",
+      "0.9007199254740993",
+      "-900719925474099.3e7",
+      "1.500000000000000000",
+      "4.348159509202454",
+      "1.0904907975460123",
+      "123456789012345678e-5"
+    ]
+    const c = read(`x\n${texts.join("\n")}\n`).table.columns[0]!
+    expect(isNumeric(c)).toBe(true)
+    if (isNumeric(c)) texts.forEach((text, i) => expect(Object.is(c.values[i], Number(text)), text).toBe(true))
+  })
+
   it("reads every decimal to the double Number() gives (16- and 17-digit ones included)", () => {
     fc.assert(
       fc.property(fc.array(decimal, { minLength: 1, maxLength: 40 }), (texts) => {
