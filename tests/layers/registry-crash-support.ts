@@ -6,6 +6,8 @@ import { replayProblems } from "../../src/domain/registry.js"
 import { Context, Effect, Layer } from "effect"
 import type { StoreError } from "../../src/domain/errors.js"
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process"
+import { createRequire } from "node:module"
+import type * as Pg from "pg"
 import { fileURLToPath } from "node:url"
 import { dirname, resolve } from "node:path"
 import { sha256Hex } from "../../src/domain/hash.js"
@@ -281,6 +283,30 @@ const inspect = (path: string, inFlight: string | undefined) =>
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /**
+ * On PostgreSQL, waits until no other session is connected to the store's database: a killed client's
+ * server session may still be running the statement it had sent (a rollback's completing COMMIT), and
+ * commits it before it notices the closed socket. Inspecting before that would read a state the server
+ * is about to change (an intent pending, then completed by the dead client's session). Returns whether
+ * the sessions ended within the time.
+ */
+const otherSessionsGone = async (url: string, timeoutMs = 15_000): Promise<boolean> => {
+  const pg = createRequire(import.meta.url)("pg") as typeof Pg
+  const c = new pg.Client({ connectionString: url })
+  await c.connect()
+  try {
+    for (const end = Date.now() + timeoutMs; Date.now() < end; await sleep(20)) {
+      const r = await c.query(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+      )
+      if ((r.rows[0] as { n: number }).n === 0) return true
+    }
+    return false
+  } finally {
+    await c.end()
+  }
+}
+
+/**
  * `trials` times: start the child's promote/rollback loop on `path`, SIGKILL it after a random
  * delay, then open the store and check it. Trials share the store, so each one also exercises
  * opening a store that a killed process left behind (WAL recovery) and resuming work on it.
@@ -320,6 +346,8 @@ export const runCrashTrials = async (options: {
     child.kill("SIGKILL")
     const exit = await out.exited
     const problems: string[] = []
+    if (isPostgresUrl(options.path) && !(await otherSessionsGone(options.path)))
+      problems.push("the killed child's server session was still open after 15 s")
     if (exit.signal !== "SIGKILL")
       problems.push(`the child was not killed but exited (code ${exit.code}): ${out.stderr()}`)
     // The rollback the child had begun and not yet reported finished, if any.
