@@ -11,7 +11,8 @@ import { PANDAS_DEFAULT_NA } from "./missing.js"
  *
  * Numbers: a token whose significant digits make an integer below 2^53 (every 15-digit one, most
  * 16-digit ones) with a power of ten of at most 22 is exact by one multiplication or division
- * (Clinger's fast path); any other number falls back to Number() on the token, which rounds correctly. A column starts numeric and switches to a string column at its
+ * (Clinger's fast path); any other number falls back to Number() on the token, which rounds
+ * correctly. A column starts numeric and switches to a string column at its
  * first non-numeric, non-missing token; when numbers came before that token, their text is gone,
  * so the column is named in `reread` and a second pass (`stringColumns` + `onlyColumns`) reads it.
  */

@@ -85,7 +85,7 @@ const scatterLow = (src: Uint32Array, dst: Uint32Array, n: number, base: number,
   }
 }
 
-/** One stable pass on a byte of the high word. */
+/** One stable pass on a byte of the high word (a copy of scatterLow: one loop choosing the word per key was ~20% slower). */
 const scatterHigh = (src: Uint32Array, dst: Uint32Array, n: number, base: number, shift: number): void => {
   for (let i = 0; i < n; i++) {
     const l = src[2 * i]!
