@@ -454,6 +454,36 @@ describe("histGradientBoosting: missing values", () => {
       })
     }
   })
+
+  it("batch predict (four rows in lock step, any thread count) equals walking the stored trees row by row", () => {
+    const model = hgb.fit(takeRows(x, range(0, 1500)), pick(y, range(0, 1500)), {
+      task: "classification",
+      params: { max_iter: 15, max_leaf_nodes: 12 },
+      seed: 2,
+      nClasses: 2
+    })
+    const directions = new Set(model.trees.flatMap((t) => t.feature.flatMap((f, j) => (f >= 0 ? [t.missingLeft[j]] : []))))
+    expect(directions).toEqual(new Set([0, 1]))
+    // the model's own stored trees, walked plainly: NaN follows missingLeft, else x <= threshold goes left
+    const walk = (row: Float64Array): number => {
+      let s = model.baseline[0]!
+      for (const t of model.trees) {
+        let j = 0
+        while (t.feature[j]! >= 0) {
+          const v = row[t.feature[j]!]!
+          const left = Number.isNaN(v) ? t.missingLeft[j] === 1 : v <= t.threshold[j]!
+          j = left ? t.left[j]! : t.right[j]!
+        }
+        s += t.value[j]!
+      }
+      return s
+    }
+    // 4,099 rows: blocks of 4,096 on two threads, and a tail of three rows walked one at a time
+    const rows = takeRows(x, Array.from({ length: 4099 }, (_, i) => i % n))
+    const expected = Array.from({ length: rows.rows }, (_, i) => walk(rows.data.subarray(i * 2, i * 2 + 2)))
+    expect(Array.from(hgbRawPredict(model, rows, 1))).toEqual(expected)
+    expect(Array.from(hgbRawPredict(model, rows, 2))).toEqual(expected)
+  })
 })
 
 describe("histGradientBoosting: edge cases and input errors", () => {
