@@ -235,11 +235,13 @@ export class HistGrower {
     const { tree: t, treeValue } = this.shared
     for (let j = 0; j < tree.nNodes; j++) {
       const q = 5 * j
-      t[q] = tree.feature[j]!
-      t[q + 1] = tree.binThreshold[j]!
-      t[q + 2] = tree.missingLeft[j]!
-      t[q + 3] = tree.left[j]!
-      t[q + 4] = tree.right[j]!
+      const leaf = tree.feature[j]! < 0
+      // a leaf is its own child (feature 0, no missing-left): a walk that takes a few more steps stays on it
+      t[q] = leaf ? 0 : tree.feature[j]!
+      t[q + 1] = leaf ? 0 : tree.binThreshold[j]!
+      t[q + 2] = leaf ? 0 : tree.missingLeft[j]!
+      t[q + 3] = leaf ? j : tree.left[j]!
+      t[q + 4] = leaf ? j : tree.right[j]!
       treeValue[j] = tree.value[j]!
     }
     const a = this.args

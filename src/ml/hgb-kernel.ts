@@ -445,29 +445,85 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
   }
   if (op === 4) {
     const rawOff = args[7]!
-    const vb = s.valBins
-    const rawVal = s.rawVal
-    const t = s.tree
-    const value = s.treeValue
-    const nbnm = s.nBinsNonMissing
-    for (let c = Atomics.add(args, 16, 1); c < pieces; c = Atomics.add(args, 16, 1)) {
-      const lo = start + c * P
-      const hi = Math.min(stop, lo + P)
+    // rows [lo, hi): four rows walk in lock step until all four are on their leaves (a leaf is its own child),
+    // four independent chains of loads; the child without a branch: left when the bin is at most the
+    // threshold, or is the missing-value bin (above every threshold) and missing values go left
+    const walkFour = (
+      vb: Uint8Array,
+      t: Int32Array,
+      nbnm: Int32Array,
+      value: Float64Array,
+      rawVal: Float64Array,
+      rawOff: number,
+      nFeatures: number,
+      lo: number,
+      hi: number
+    ): number => {
+      let i = lo
+      for (; i + 4 <= hi; i += 4) {
+        const r0 = i * nFeatures
+        const r1 = r0 + nFeatures
+        const r2 = r1 + nFeatures
+        const r3 = r2 + nFeatures
+        let n0 = 0
+        let n1 = 0
+        let n2 = 0
+        let n3 = 0
+        // node j: t[5j] feature, t[5j + 1] bin threshold, t[5j + 2] missing-left, t[5j + 3] / t[5j + 4] children
+        while (t[5 * n0 + 3]! !== n0 || t[5 * n1 + 3]! !== n1 || t[5 * n2 + 3]! !== n2 || t[5 * n3 + 3]! !== n3) {
+          const q0 = 5 * n0
+          const q1 = 5 * n1
+          const q2 = 5 * n2
+          const q3 = 5 * n3
+          const f0 = t[q0]!
+          const f1 = t[q1]!
+          const f2 = t[q2]!
+          const f3 = t[q3]!
+          const b0 = vb[r0 + f0]!
+          const b1 = vb[r1 + f1]!
+          const b2 = vb[r2 + f2]!
+          const b3 = vb[r3 + f3]!
+          n0 = t[q0 + 4 - (+(b0 <= t[q0 + 1]!) | (+(b0 === nbnm[f0]!) & t[q0 + 2]!))]!
+          n1 = t[q1 + 4 - (+(b1 <= t[q1 + 1]!) | (+(b1 === nbnm[f1]!) & t[q1 + 2]!))]!
+          n2 = t[q2 + 4 - (+(b2 <= t[q2 + 1]!) | (+(b2 === nbnm[f2]!) & t[q2 + 2]!))]!
+          n3 = t[q3 + 4 - (+(b3 <= t[q3 + 1]!) | (+(b3 === nbnm[f3]!) & t[q3 + 2]!))]!
+        }
+        rawVal[rawOff + i] += value[n0]!
+        rawVal[rawOff + i + 1] += value[n1]!
+        rawVal[rawOff + i + 2] += value[n2]!
+        rawVal[rawOff + i + 3] += value[n3]!
+      }
+      return i
+    }
+    // the same for rows [lo, hi) a row at a time
+    const walkEach = (
+      vb: Uint8Array,
+      t: Int32Array,
+      nbnm: Int32Array,
+      value: Float64Array,
+      rawVal: Float64Array,
+      rawOff: number,
+      nFeatures: number,
+      lo: number,
+      hi: number
+    ): void => {
       for (let i = lo; i < hi; i++) {
-        let node = 0
-        let f = t[0]!
         const rowBase = i * nFeatures
-        while (f >= 0) {
-          const b = vb[rowBase + f]!
+        let node = 0
+        while (t[5 * node + 3]! !== node) {
           const q = 5 * node
-          // left child at q + 3, right at q + 4 (the missing bin is above every threshold). A jump here, not
-          // +(boolean): a predicted jump lets the next node's loads start early; measured faster on this walk
-          const goLeft = (b <= t[q + 1]! ? 1 : 0) | (b === nbnm[f]! ? t[q + 2]! : 0)
-          node = t[q + 4 - goLeft]!
-          f = t[5 * node]!
+          const f = t[q]!
+          const b = vb[rowBase + f]!
+          node = t[q + 4 - (+(b <= t[q + 1]!) | (+(b === nbnm[f]!) & t[q + 2]!))]!
         }
         rawVal[rawOff + i] += value[node]!
       }
+    }
+    for (let c = Atomics.add(args, 16, 1); c < pieces; c = Atomics.add(args, 16, 1)) {
+      const lo = start + c * P
+      const hi = Math.min(stop, lo + P)
+      const rest = walkFour(s.valBins, s.tree, s.nBinsNonMissing, s.treeValue, s.rawVal, rawOff, nFeatures, lo, hi)
+      walkEach(s.valBins, s.tree, s.nBinsNonMissing, s.treeValue, s.rawVal, rawOff, nFeatures, rest, hi)
     }
     return
   }
