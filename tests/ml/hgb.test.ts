@@ -462,7 +462,9 @@ describe("histGradientBoosting: missing values", () => {
       seed: 2,
       nClasses: 2
     })
-    const directions = new Set(model.trees.flatMap((t) => t.feature.flatMap((f, j) => (f >= 0 ? [t.missingLeft[j]] : []))))
+    const directions = new Set(
+      model.trees.flatMap((t) => t.feature.flatMap((f, j) => (f >= 0 ? [t.missingLeft[j]] : [])))
+    )
     expect(directions).toEqual(new Set([0, 1]))
     // the model's own stored trees, walked plainly: NaN follows missingLeft, else x <= threshold goes left
     const walk = (row: Float64Array): number => {
@@ -479,7 +481,10 @@ describe("histGradientBoosting: missing values", () => {
       return s
     }
     // 4,099 rows: blocks of 4,096 on two threads, and a tail of three rows walked one at a time
-    const rows = takeRows(x, Array.from({ length: 4099 }, (_, i) => i % n))
+    const rows = takeRows(
+      x,
+      Array.from({ length: 4099 }, (_, i) => i % n)
+    )
     const expected = Array.from({ length: rows.rows }, (_, i) => walk(rows.data.subarray(i * 2, i * 2 + 2)))
     expect(Array.from(hgbRawPredict(model, rows, 1))).toEqual(expected)
     expect(Array.from(hgbRawPredict(model, rows, 2))).toEqual(expected)

@@ -210,3 +210,71 @@ describe("HistGrower: gradients computed in the leaf pass", () => {
     }
   })
 })
+
+describe("HistGrower: validation rows", () => {
+  // early stopping's validation pass (four rows in lock step, a row at a time for the rest) against a plain
+  // walk of each grown tree on the validation rows' bins: NaN is the missing-value bin, above every threshold
+  for (const threads of [1, 2]) {
+    it(`${threads} thread(s): rawVal after each tree is the plain walk's sum, missing values going both ways`, () => {
+      const trainRows = Uint32Array.from({ length: 2000 }, (_, i) => i)
+      // pieces of 7 rows: four walked in lock step, three one at a time
+      const valRows = Uint32Array.from({ length: 999 }, (_, i) => 2000 + i)
+      const { thresholds, train, valBins } = fitAndBin(
+        { rows, cols, data },
+        trainRows,
+        valRows,
+        255,
+        200_000,
+        3,
+        threads
+      )
+      const nBinsNonMissing = Int32Array.from(thresholds, (t) => t.length + 1)
+      const y = target("squared_error").subarray(0, 2000)
+      const team = threads > 1 ? startTeam<HgbShared>(hgbKernel, threads, { everyWorker: true }) : null
+      try {
+        const g = new HistGrower(
+          train,
+          nBinsNonMissing,
+          {
+            maxLeafNodes: 31,
+            maxDepth: null,
+            minSamplesLeaf: 5,
+            l2Regularization: 0,
+            minHessianToSplit: 1e-3,
+            minGainToSplit: 0,
+            shrinkage: 0.1,
+            hessiansAreConstant: true
+          },
+          1,
+          team,
+          { minRows: 1, pieceRows: 7 },
+          { loss: "squared_error", y },
+          { rows: valRows.length, bins: valBins! }
+        )
+        g.raw.fill(0)
+        updateGradients("squared_error", y, g.raw, g.grad, g.hess, 0)
+        const expected = new Float64Array(valRows.length)
+        const directions = new Set<number>()
+        for (let t = 0; t < 8; t++) {
+          const tree = g.grow(0)
+          g.addValidation(tree, 0)
+          for (let i = 0; i < valRows.length; i++) {
+            let j = 0
+            while (tree.feature[j]! >= 0) {
+              const f = tree.feature[j]!
+              const b = valBins![i * cols + f]!
+              const left = b === nBinsNonMissing[f] ? tree.missingLeft[j] === 1 : b <= tree.binThreshold[j]!
+              j = left ? tree.left[j]! : tree.right[j]!
+            }
+            expected[i] += tree.value[j]!
+          }
+          for (let j = 0; j < tree.nNodes; j++) if (tree.feature[j]! >= 0) directions.add(tree.missingLeft[j]!)
+          expect(Array.from(g.rawVal)).toEqual(Array.from(expected))
+        }
+        expect(directions).toEqual(new Set([0, 1]))
+      } finally {
+        team?.close()
+      }
+    })
+  }
+})
