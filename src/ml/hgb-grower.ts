@@ -118,6 +118,8 @@ export class HistGrower {
   private readonly nVal: number
   /** 0: the caller computes gradients; 1 / 2: the leaf pass does (squared error / binary log-loss). */
   private readonly leafPassLoss: number = 0
+  /** Whether shared.rootCount holds the root's counts (after the first tree's root histogram). */
+  private rootCountsKept = false
   /** Whether the last partition's team step also built the smaller child's histogram (into shared.hist). */
   private histogramInPartition = false
   /** The mean training loss the last leaf pass added up (null when it computed no gradients). */
@@ -182,7 +184,8 @@ export class HistGrower {
       valBins: validation === undefined ? alloc(Uint8Array, 1) : useTeam ? toShared(validation.bins) : validation.bins,
       rawVal: alloc(Float64Array, K * (validation?.rows ?? 0)),
       tree: alloc(Int32Array, 5 * maxNodes),
-      treeValue: alloc(Float64Array, maxNodes)
+      treeValue: alloc(Float64Array, maxNodes),
+      rootCount: alloc(Float64Array, total)
     }
     shared.nBinsNonMissing.set(nBinsNonMissing)
     this.nVal = validation?.rows ?? 0
@@ -350,7 +353,10 @@ export class HistGrower {
     a[1] = start
     a[2] = stop
     a[8] = inOrder ? 1 : 0
+    // the root holds every row: its counts, counted once, serve every later tree's root
+    a[11] = inOrder ? (this.rootCountsKept ? 2 : 1) : 0
     this.step(stop - start, PARALLEL_HISTOGRAM_ROWS)
+    if (inOrder) this.rootCountsKept = true
     hist.set(this.shared.hist)
   }
 

@@ -48,6 +48,11 @@ export interface HgbShared {
   /** The tree just grown, for the validation rows: per node feature (-1: leaf), bin threshold, missing-left, left, right. */
   readonly tree: Int32Array
   readonly treeValue: Float64Array
+  /**
+   * The root's count per histogram bin (feature f's bin b at histOffset[f] / stride + b): every tree's root
+   * holds every training row, so its counts are those of the first tree's root.
+   */
+  readonly rootCount: Float64Array
 }
 
 /** Rows per piece of a team step (a partition's, a pass's): small enough to share out, large enough to amortise a claim. */
@@ -64,7 +69,9 @@ export const OP_VALIDATION = 4
 /**
  * args: [op, start, stop, gradient offset, feature, split bin, missing bin (-1: none goes left), raw offset,
  * 1 when the rows are start..stop - 1 in order (the root: part is not read)].
- * OP_HISTOGRAM: histogram of part[start..stop) into hist, four features a piece.
+ * OP_HISTOGRAM: histogram of part[start..stop) into hist, four features a piece. For the root's rows in order,
+ * args[11] = 1 also keeps each bin's count in rootCount, args[11] = 2 takes the counts from there (the loop
+ * then sums only the gradients, and hessians).
  * OP_PARTITION: splits part[start..stop), keeping each side's previous order. Alone: left rows compacted
  * in part, right rows to right[start..]. In a team: each piece's left rows to left[], right rows to
  * right[] at the piece's place; once every piece is done, each piece's rows are copied to their place in
@@ -207,6 +214,23 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
     const histOffset = s.histOffset
     // four features a piece: each row's index and gradient are loaded once per piece
     const units = Math.ceil(nFeatures / 4)
+    // the root's counts: 0 counted, 1 counted and kept, 2 from rootCount (not counted)
+    const rootCounts = inOrder ? args[11]! : 0
+    const cached = rootCounts === 2
+    // features [fLo, fHi): counts kept in (1), or copied from (2), rootCount
+    const keepCounts = (fLo: number, fHi: number): void => {
+      const rootCount = s.rootCount
+      const nbnm = s.nBinsNonMissing
+      for (let f = fLo; f < fHi; f++) {
+        const o = histOffset[f]!
+        const c = o / S
+        const last = o + S - 1
+        for (let b = 0; b <= nbnm[f]!; b++) {
+          if (cached) hist[last + b * S] = rootCount[c + b]!
+          else rootCount[c + b] = hist[last + b * S]!
+        }
+      }
+    }
     for (let u = Atomics.add(args, 20, 1); u < units; u = Atomics.add(args, 20, 1)) {
       const fLo = u * 4
       const fHi = Math.min(nFeatures, fLo + 4)
@@ -221,7 +245,33 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
         const o1 = histOffset[f + 1]!
         const o2 = histOffset[f + 2]!
         const o3 = histOffset[f + 3]!
-        if (S === 2 && inOrder) {
+        if (S === 2 && cached) {
+          // the root after the first tree: rows in order, gradients only
+          for (let i = hStart; i < hStop; i++) {
+            const gi = g[gOff + i]!
+            hist[o0 + bins[c0 + i]! * 2] += gi
+            hist[o1 + bins[c1 + i]! * 2] += gi
+            hist[o2 + bins[c2 + i]! * 2] += gi
+            hist[o3 + bins[c3 + i]! * 2] += gi
+          }
+        } else if (S === 3 && cached) {
+          for (let i = hStart; i < hStop; i++) {
+            const gi = g[gOff + i]!
+            const hi = h[gOff + i]!
+            const b0 = o0 + bins[c0 + i]! * 3
+            const b1 = o1 + bins[c1 + i]! * 3
+            const b2 = o2 + bins[c2 + i]! * 3
+            const b3 = o3 + bins[c3 + i]! * 3
+            hist[b0] += gi
+            hist[b0 + 1] += hi
+            hist[b1] += gi
+            hist[b1 + 1] += hi
+            hist[b2] += gi
+            hist[b2 + 1] += hi
+            hist[b3] += gi
+            hist[b3 + 1] += hi
+          }
+        } else if (S === 2 && inOrder) {
           // the root: rows in order, no indirection
           for (let i = hStart; i < hStop; i++) {
             const gi = g[gOff + i]!
@@ -299,6 +349,7 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
             hist[b3 + 2] += 1
           }
         }
+        if (rootCounts !== 0) keepCounts(fLo, fHi)
         continue
       }
       // the features left over (fewer than four), one at a time; the root's in-order rows with a loop of
@@ -306,7 +357,16 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
       for (let f = fLo; f < fHi; f++) {
         const co = f * n
         const o = histOffset[f]!
-        if (S === 2 && inOrder) {
+        if (cached) {
+          // the root after the first tree: gradients (and hessians) only
+          if (S === 2) for (let i = hStart; i < hStop; i++) hist[o + bins[co + i]! * 2] += g[gOff + i]!
+          else
+            for (let i = hStart; i < hStop; i++) {
+              const b = o + bins[co + i]! * 3
+              hist[b] += g[gOff + i]!
+              hist[b + 1] += h[gOff + i]!
+            }
+        } else if (S === 2 && inOrder) {
           for (let i = hStart; i < hStop; i++) {
             const b = o + bins[co + i]! * 2
             hist[b] += g[gOff + i]!
@@ -336,6 +396,7 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
           }
         }
       }
+      if (rootCounts !== 0) keepCounts(fLo, fHi)
     }
     return
   }

@@ -121,7 +121,7 @@ describe("HistGrower: gradients computed in the leaf pass", () => {
     }
   })
 
-  it("histograms (the root's rows in order, a node's through the partition; 5 features: one pass of four, one alone) equal a plain count", () => {
+  it("histograms (the root's rows in order, first and later, a node's through the partition; 5 features: one pass of four, one alone) equal a plain count", () => {
     for (const loss of ["squared_error", "log_loss_binary"] as const) {
       for (const threads of [1, 2]) {
         const { g, close } = grower(loss, threads)
@@ -159,6 +159,13 @@ describe("HistGrower: gradients computed in the leaf pass", () => {
           inner.part.set(picked, 500)
           inner.buildHistogram(500, 1500, hist)
           expect(Array.from(hist)).toEqual(Array.from(plain(picked)))
+          // a later root (new gradients): its counts come from the first root's, the sums are summed again
+          for (let i = 0; i < rows; i++) {
+            g.grad[i] = Math.cos(3 * i)
+            if (g.hess !== null) g.hess[i] = 0.2 + 0.1 * Math.sin(i)
+          }
+          inner.buildHistogram(0, rows, hist, true)
+          expect(Array.from(hist)).toEqual(Array.from(plain(Array.from({ length: rows }, (_, i) => i))))
         } finally {
           close()
         }
