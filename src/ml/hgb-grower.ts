@@ -354,9 +354,10 @@ export class HistGrower {
     a[2] = stop
     a[8] = inOrder ? 1 : 0
     // the root holds every row: its counts, counted once, serve every later tree's root
-    a[11] = inOrder ? (this.rootCountsKept ? 2 : 1) : 0
+    const root = inOrder && start === 0 && stop === this.n
+    a[11] = root ? (this.rootCountsKept ? 2 : 1) : 0
     this.step(stop - start, PARALLEL_HISTOGRAM_ROWS)
-    if (inOrder) this.rootCountsKept = true
+    if (root) this.rootCountsKept = true
     hist.set(this.shared.hist)
   }
 

@@ -45,7 +45,10 @@ export interface HgbShared {
   /** Validation rows' bins, row-major (i * features + f), and their raw predictions, class-major. */
   readonly valBins: Uint8Array
   readonly rawVal: Float64Array
-  /** The tree just grown, for the validation rows: per node feature (-1: leaf), bin threshold, missing-left, left, right. */
+  /**
+   * The tree just grown, for the validation rows: per node feature, bin threshold, missing-left, left, right; a leaf
+   * is its own child (feature 0, threshold 0, missing-left 0, left = right = its index).
+   */
   readonly tree: Int32Array
   readonly treeValue: Float64Array
   /**

@@ -393,7 +393,7 @@ const checkModel = (model: HgbModel, x: Matrix): void => {
  * A model's trees as typed arrays, concatenated; child indices are absolute. A leaf points at itself
  * from both child slots (feature 0, threshold 0), so a walk that takes a few more steps stays on it.
  */
-interface CompiledHgb {
+export interface CompiledHgb {
   /** First node of each tree. */
   readonly roots: Int32Array
   readonly feature: Int32Array
@@ -408,8 +408,8 @@ interface CompiledHgb {
 
 const compiledModels = new WeakMap<HgbModel, CompiledHgb>()
 
-/** Compiles (once per model object: models are immutable data) the trees for prediction. */
-const compileHgb = (model: HgbModel): CompiledHgb => {
+/** Compiles (once per model object: models are immutable data) the trees for prediction (exported for tests). */
+export const compileHgb = (model: HgbModel): CompiledHgb => {
   const hit = compiledModels.get(model)
   if (hit !== undefined) return hit
   let total = 0
@@ -444,7 +444,8 @@ const compileHgb = (model: HgbModel): CompiledHgb => {
   return compiled
 }
 
-interface PredictJob {
+/** One batch prediction: its rows, the compiled trees and the output (exported with predictBlock for tests). */
+export interface PredictJob {
   readonly data: Float64Array
   readonly rows: number
   readonly cols: number
@@ -466,9 +467,10 @@ interface PredictJob {
  * tree over the block's rows, so each row sums its trees in model order whatever the blocks. Its two
  * loops are functions of their own, called per tree with everything as arguments: V8 then optimises
  * each whole after a few trees (a process's first batch otherwise runs a loop's on-stack-replaced code,
- * entered half-way with no feedback for the code after it: ≈ 50 % slower).
+ * entered half-way with no feedback for the code after it: ≈ 50 % slower). Exported for tests only (which run
+ * it from its source text, as a worker does).
  */
-const predictBlock = (job: PredictJob, b: number): number => {
+export const predictBlock = (job: PredictJob, b: number): number => {
   /**
    * Adds the tree's leaf values to rows lo..hi-1 (class k), four rows at once: the four walk in lock step
    * until all have reached their leaves (a leaf is its own child), four independent chains of loads

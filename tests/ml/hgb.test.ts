@@ -1,11 +1,15 @@
 import { readFileSync } from "node:fs"
+import { runInNewContext } from "node:vm"
 import { parse } from "csv-parse/sync"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { rng, shuffleInPlace } from "../../src/domain/random.js"
 import {
+  compileHgb,
   hgbRawPredict,
   histGradientBoosting,
+  predictBlock,
+  type PredictJob,
   lastHgbFit,
   type HgbFitOptions,
   type HgbModel,
@@ -466,28 +470,52 @@ describe("histGradientBoosting: missing values", () => {
       model.trees.flatMap((t) => t.feature.flatMap((f, j) => (f >= 0 ? [t.missingLeft[j]] : [])))
     )
     expect(directions).toEqual(new Set([0, 1]))
-    // the model's own stored trees, walked plainly: NaN follows missingLeft, else x <= threshold goes left
+    // a "NaN vs the rest" split, stored as Number.MAX_VALUE: scikit-learn's predictor compares with +inf there
+    expect(model.trees.some((t) => t.threshold.some((v, j) => t.feature[j]! >= 0 && v === Number.MAX_VALUE))).toBe(true)
+    // the model's own stored trees, walked plainly: NaN follows missingLeft, else x <= threshold goes left (every
+    // number, +Infinity included, at a NaN-vs-the-rest split)
     const walk = (row: Float64Array): number => {
       let s = model.baseline[0]!
       for (const t of model.trees) {
         let j = 0
         while (t.feature[j]! >= 0) {
           const v = row[t.feature[j]!]!
-          const left = Number.isNaN(v) ? t.missingLeft[j] === 1 : v <= t.threshold[j]!
+          const threshold = t.threshold[j] === Number.MAX_VALUE ? Infinity : t.threshold[j]!
+          const left = Number.isNaN(v) ? t.missingLeft[j] === 1 : v <= threshold
           j = left ? t.left[j]! : t.right[j]!
         }
         s += t.value[j]!
       }
       return s
     }
-    // 4,099 rows: blocks of 4,096 on two threads, and a tail of three rows walked one at a time
+    // 4,099 rows: blocks of 4,096 on two threads, and a tail of three rows walked one at a time; a few ±Infinity
     const rows = takeRows(
       x,
       Array.from({ length: 4099 }, (_, i) => i % n)
     )
+    for (let i = 0; i < rows.rows; i += 97) rows.data[i * 2 + (i % 2)] = i % 3 === 0 ? -Infinity : Infinity
     const expected = Array.from({ length: rows.rows }, (_, i) => walk(rows.data.subarray(i * 2, i * 2 + 2)))
     expect(Array.from(hgbRawPredict(model, rows, 1))).toEqual(expected)
     expect(Array.from(hgbRawPredict(model, rows, 2))).toEqual(expected)
+    // a worker runs predictBlock from its source text: in a bare context (only what parallel.ts's worker
+    // defines), one block of every row
+    const c = compileHgb(model)
+    const job: PredictJob = {
+      data: rows.data,
+      rows: rows.rows,
+      cols: 2,
+      K: 1,
+      blockRows: rows.rows,
+      baseline: Float64Array.from(model.baseline),
+      ...c,
+      out: new Float64Array(rows.rows)
+    }
+    const fromSource = runInNewContext(`(${predictBlock.toString()})`, { Math, __name: (f: unknown) => f }) as (
+      j: PredictJob,
+      b: number
+    ) => number
+    expect(fromSource(job, 0)).toBe(rows.rows)
+    expect(Array.from(job.out)).toEqual(expected)
   })
 })
 
