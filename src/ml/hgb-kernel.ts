@@ -512,17 +512,8 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
     // rows [lo, hi): four rows walk in lock step until all four are on their leaves (a leaf is its own child),
     // four independent chains of loads; the child without a branch: left when the bin is at most the
     // threshold, or is the missing-value bin (above every threshold) and missing values go left
-    const walkFour = (
-      vb: Uint8Array,
-      t: Int32Array,
-      nbnm: Int32Array,
-      value: Float64Array,
-      rawVal: Float64Array,
-      rawOff: number,
-      nFeatures: number,
-      lo: number,
-      hi: number
-    ): number => {
+    const walkFour = (s: HgbShared, rawOff: number, nFeatures: number, lo: number, hi: number): number => {
+      const { valBins: vb, tree: t, nBinsNonMissing: nbnm, treeValue: value, rawVal } = s
       let i = lo
       for (; i + 4 <= hi; i += 4) {
         const r0 = i * nFeatures
@@ -560,17 +551,8 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
       return i
     }
     // the same for rows [lo, hi) a row at a time
-    const walkEach = (
-      vb: Uint8Array,
-      t: Int32Array,
-      nbnm: Int32Array,
-      value: Float64Array,
-      rawVal: Float64Array,
-      rawOff: number,
-      nFeatures: number,
-      lo: number,
-      hi: number
-    ): void => {
+    const walkEach = (s: HgbShared, rawOff: number, nFeatures: number, lo: number, hi: number): void => {
+      const { valBins: vb, tree: t, nBinsNonMissing: nbnm, treeValue: value, rawVal } = s
       for (let i = lo; i < hi; i++) {
         const rowBase = i * nFeatures
         let node = 0
@@ -586,8 +568,7 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
     for (let c = Atomics.add(args, 16, 1); c < pieces; c = Atomics.add(args, 16, 1)) {
       const lo = start + c * P
       const hi = Math.min(stop, lo + P)
-      const rest = walkFour(s.valBins, s.tree, s.nBinsNonMissing, s.treeValue, s.rawVal, rawOff, nFeatures, lo, hi)
-      walkEach(s.valBins, s.tree, s.nBinsNonMissing, s.treeValue, s.rawVal, rawOff, nFeatures, rest, hi)
+      walkEach(s, rawOff, nFeatures, walkFour(s, rawOff, nFeatures, lo, hi), hi)
     }
     return
   }

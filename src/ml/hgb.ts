@@ -465,7 +465,7 @@ export interface PredictJob {
 /**
  * Raw predictions of the rows of block b (self-contained: worker threads run it from source): tree by
  * tree over the block's rows, so each row sums its trees in model order whatever the blocks. Its two
- * loops are functions of their own, called per tree with everything as arguments: V8 then optimises
+ * loops are functions of their own, called per tree (each reads the job's arrays into locals): V8 then optimises
  * each whole after a few trees (a process's first batch otherwise runs a loop's on-stack-replaced code,
  * entered half-way with no feedback for the code after it: ≈ 50 % slower). Exported for tests only (which run
  * it from its source text, as a worker does).
@@ -477,21 +477,8 @@ export const predictBlock = (job: PredictJob, b: number): number => {
    * keeping the memory busy, each child picked without a branch (`+!(x <= threshold)` is 1 for NaN,
    * flipped to 0 where NaN goes left). Returns the first row it did not walk (fewer than four left).
    */
-  const walkFour = (
-    data: Float64Array,
-    cols: number,
-    K: number,
-    feature: Int32Array,
-    threshold: Float64Array,
-    children: Int32Array,
-    nanLeft: Int32Array,
-    value: Float64Array,
-    out: Float64Array,
-    root: number,
-    k: number,
-    lo: number,
-    hi: number
-  ): number => {
+  const walkFour = (job: PredictJob, root: number, k: number, lo: number, hi: number): number => {
+    const { data, cols, K, feature, threshold, children, nanLeft, value, out } = job
     let i = lo
     for (; i + 4 <= hi; i += 4) {
       const b0 = i * cols
@@ -520,21 +507,8 @@ export const predictBlock = (job: PredictJob, b: number): number => {
     return i
   }
   /** The same for rows lo..hi-1 a row at a time. */
-  const walkEach = (
-    data: Float64Array,
-    cols: number,
-    K: number,
-    feature: Int32Array,
-    threshold: Float64Array,
-    children: Int32Array,
-    nanLeft: Int32Array,
-    value: Float64Array,
-    out: Float64Array,
-    root: number,
-    k: number,
-    lo: number,
-    hi: number
-  ): void => {
+  const walkEach = (job: PredictJob, root: number, k: number, lo: number, hi: number): void => {
+    const { data, cols, K, feature, threshold, children, nanLeft, value, out } = job
     for (let i = lo; i < hi; i++) {
       const rowBase = i * cols
       let node = root
@@ -545,15 +519,13 @@ export const predictBlock = (job: PredictJob, b: number): number => {
       out[i * K + k] += value[node]!
     }
   }
-  const { data, cols, K, roots, feature, threshold, children, nanLeft, value, out } = job
+  const { K, roots, out } = job
   const lo = b * job.blockRows
   const hi = Math.min(job.rows, lo + job.blockRows)
   for (let i = lo; i < hi; i++) for (let k = 0; k < K; k++) out[i * K + k] = job.baseline[k]!
   for (let t = 0; t < roots.length; t++) {
     const k = t % K
-    const root = roots[t]!
-    const rest = walkFour(data, cols, K, feature, threshold, children, nanLeft, value, out, root, k, lo, hi)
-    walkEach(data, cols, K, feature, threshold, children, nanLeft, value, out, root, k, rest, hi)
+    walkEach(job, roots[t]!, k, walkFour(job, roots[t]!, k, lo, hi), hi)
   }
   return hi - lo
 }
@@ -578,7 +550,6 @@ export const hgbRawPredict = (model: HgbModel, x: Matrix, threads?: number): Flo
   checkModel(model, x)
   const n = x.rows
   const K = model.treesPerIteration
-  const { roots, feature, threshold, children, nanLeft, value } = compileHgb(model)
   const t = threads ?? (n >= PREDICT_PARALLEL_ROWS ? coreCount() : 1)
   const parallel = t > 1 && n > PREDICT_BLOCK_ROWS
   const job: PredictJob = {
@@ -588,12 +559,7 @@ export const hgbRawPredict = (model: HgbModel, x: Matrix, threads?: number): Flo
     K,
     blockRows: parallel ? PREDICT_BLOCK_ROWS : Math.max(1, n),
     baseline: Float64Array.from(model.baseline),
-    roots,
-    feature,
-    threshold,
-    children,
-    nanLeft,
-    value,
+    ...compileHgb(model),
     out: parallel ? sharedArray(Float64Array, n * K) : new Float64Array(n * K)
   }
   if (!parallel) {
