@@ -10,6 +10,7 @@ import {
   PIECE_ROWS,
   type HgbShared
 } from "./hgb-kernel.js"
+import { hgbArena, hgbWasmModule } from "./hgb-wasm.js"
 import { sharedArray, TEAM_ARGS, toShared, type Team } from "./parallel.js"
 
 /** Tree-growing settings (scikit-learn's TreeGrower arguments). */
@@ -136,7 +137,12 @@ export class HistGrower {
     /** A started team to share the data with (its owner closes it), or null for the calling thread alone. */
     team: Team<HgbShared> | null,
     /** Tests lower these to cover small data: the smallest node a team shares out, rows per piece. */
-    private readonly sharing: { readonly minRows?: number | undefined; readonly pieceRows?: number | undefined } = {},
+    private readonly sharing: {
+      readonly minRows?: number | undefined
+      readonly pieceRows?: number | undefined
+      /** false: the loops run as JavaScript (tests compare the two) */
+      readonly wasm?: boolean | undefined
+    } = {},
     leafPassGradients?: LeafPassGradients,
     validation?: ValidationRows
   ) {
@@ -155,37 +161,62 @@ export class HistGrower {
     this.binMark = new Uint8Array(total)
     this.touched = new Int32Array(total)
     const useTeam = team !== null && team.threads > 1
-    const alloc = <T extends Float32Array | Float64Array | Int32Array | Uint32Array | Uint8Array>(
-      Ctor: new (length: number) => T,
-      length: number
-    ): T => (useTeam ? sharedArray(Ctor as never, length) : new Ctor(length))
     const n = this.n
     const K = treesPerIteration
     // leaves of one tree: at most max_leaf_nodes, and at most one per row
     const maxLeaves = Math.max(1, Math.min(n, opts.maxLeafNodes ?? n, opts.maxDepth === null ? n : 2 ** opts.maxDepth))
     const maxNodes = validation === undefined ? 1 : 2 * maxLeaves - 1
-    const shared: HgbShared = {
-      dims: alloc(Int32Array, 4),
-      bins: useTeam ? toShared(binned.bins) : binned.bins,
-      part: alloc(Uint32Array, n),
-      left: alloc(Uint32Array, useTeam ? n : 1),
-      right: alloc(Uint32Array, n),
-      grad: alloc(Float32Array, K * n),
-      hess: alloc(Float32Array, opts.hessiansAreConstant ? 1 : K * n),
-      histOffset: alloc(Int32Array, this.nFeatures),
-      hist: alloc(Float64Array, this.histLength),
-      counts: alloc(Int32Array, 2 * Math.max(1, Math.ceil(n / this.pieceRows))),
-      raw: alloc(Float64Array, K * n),
-      leafStart: alloc(Int32Array, maxLeaves + 1),
-      leafValue: alloc(Float64Array, maxLeaves),
-      y: alloc(Float64Array, leafPassGradients === undefined ? 1 : n),
-      pieceLoss: alloc(Float64Array, Math.max(1, Math.ceil(n / this.pieceRows))),
-      nBinsNonMissing: alloc(Int32Array, this.nFeatures),
-      valBins: validation === undefined ? alloc(Uint8Array, 1) : useTeam ? toShared(validation.bins) : validation.bins,
-      rawVal: alloc(Float64Array, K * (validation?.rows ?? 0)),
-      tree: alloc(Int32Array, 5 * maxNodes),
-      treeValue: alloc(Float64Array, maxNodes),
-      rootCount: alloc(Float64Array, total)
+    const pieces = Math.max(1, Math.ceil(n / this.pieceRows))
+    const layout = [
+      ["dims", Int32Array, 4],
+      ["bins", Uint8Array, binned.bins.length],
+      ["part", Uint32Array, n],
+      ["left", Uint32Array, useTeam ? n : 1],
+      ["right", Uint32Array, n],
+      ["grad", Float32Array, K * n],
+      ["hess", Float32Array, opts.hessiansAreConstant ? 1 : K * n],
+      ["histOffset", Int32Array, this.nFeatures],
+      ["hist", Float64Array, this.histLength],
+      ["counts", Int32Array, 2 * pieces],
+      ["raw", Float64Array, K * n],
+      ["leafStart", Int32Array, maxLeaves + 1],
+      ["leafValue", Float64Array, maxLeaves],
+      ["y", Float64Array, leafPassGradients === undefined ? 1 : n],
+      ["pieceLoss", Float64Array, pieces],
+      ["nBinsNonMissing", Int32Array, this.nFeatures],
+      ["valBins", Uint8Array, validation === undefined ? 1 : validation.bins.length],
+      ["rawVal", Float64Array, K * (validation?.rows ?? 0)],
+      ["tree", Int32Array, 5 * maxNodes],
+      ["treeValue", Float64Array, maxNodes],
+      ["rootCount", Float64Array, total]
+    ] as const
+    type Arrays = Omit<HgbShared, "wasm" | "memory">
+    // every array on one WebAssembly.Memory, for the compiled loops (hgb-wasm.ts); else plain arrays (on
+    // shared memory for a team) and the loops in JavaScript
+    const arena = sharing.wasm === false ? null : hgbArena(layout)
+    let shared: HgbShared
+    if (arena !== null) {
+      const views = arena.views as unknown as Arrays
+      views.bins.set(binned.bins)
+      if (validation !== undefined) views.valBins.set(validation.bins)
+      shared = { ...views, wasm: hgbWasmModule(), memory: arena.memory }
+    } else {
+      const arrays: Record<string, unknown> = {}
+      for (const [key, Ctor, length] of layout) {
+        // the binned rows are used as they are (on shared memory for a team)
+        if (key === "bins" || (key === "valBins" && validation !== undefined)) continue
+        arrays[key] = useTeam
+          ? sharedArray(Ctor as never, length)
+          : new (Ctor as new (length: number) => unknown)(length)
+      }
+      const plain = arrays as unknown as Arrays
+      shared = {
+        ...plain,
+        bins: useTeam ? toShared(binned.bins) : binned.bins,
+        valBins: validation === undefined ? plain.valBins : useTeam ? toShared(validation.bins) : validation.bins,
+        wasm: null,
+        memory: null
+      }
     }
     shared.nBinsNonMissing.set(nBinsNonMissing)
     this.nVal = validation?.rows ?? 0

@@ -8,7 +8,12 @@
  * them, and however many joined.
  *
  * The kernel must not reference anything outside its body: no imports, no module constants.
+ *
+ * The histogram and partition loops run as WebAssembly (hgb-wasm.ts) when the data live on a
+ * WebAssembly.Memory (hgbArena): the same operations in the same order, compiled before the first row.
  */
+import type { WasmMemory, WasmModule } from "./wasm.js"
+
 export interface HgbShared {
   /**
    * [rows, features, doubles per histogram bin (2: gradient, count; 3: gradient, hessian, count), rows per
@@ -56,7 +61,16 @@ export interface HgbShared {
    * holds every training row, so its counts are those of the first tree's root.
    */
   readonly rootCount: Float64Array
+  /**
+   * hgb-wasm.ts's compiled loops and the memory every array above lives on, or both null (the loops then
+   * run as JavaScript).
+   */
+  readonly wasm: WasmModule | null
+  readonly memory: WasmMemory | null
 }
+
+/** A compiled loop of hgb-wasm.ts (byte addresses and counts in; the partition's left count out). */
+type Loop = (...args: Array<number>) => number
 
 /** Rows per piece of a team step (a partition's, a pass's): small enough to share out, large enough to amortise a claim. */
 export const PIECE_ROWS = 16_384
@@ -101,6 +115,25 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
   const bins = s.bins
   const part = s.part
   const team = threads > 1
+  // the compiled loops, instantiated once per thread and memory (exports f0, f1, … in hgb-wasm.ts's order)
+  let loops: ReadonlyArray<Loop> | null = null
+  if (s.wasm !== null && s.memory !== null) {
+    const global = globalThis as unknown as {
+      __driftgateHgbLoops?: WeakMap<object, ReadonlyArray<Loop>>
+      readonly WebAssembly: {
+        readonly Instance: new (module: WasmModule, imports: object) => { readonly exports: Record<string, Loop> }
+      }
+    }
+    const cache = global.__driftgateHgbLoops ?? (global.__driftgateHgbLoops = new WeakMap())
+    loops = cache.get(s.memory) ?? null
+    if (loops === null) {
+      const e = new global.WebAssembly.Instance(s.wasm, { m: { memory: s.memory } }).exports
+      const found: Array<Loop> = []
+      for (let j = 0; e[`f${j}`] !== undefined; j++) found.push(e[`f${j}`]!)
+      cache.set(s.memory, found)
+      loops = found
+    }
+  }
   // waits until args[index] reaches target: pieces another thread claimed, and is running
   const waitFor = (index: number, target: number): void => {
     for (let spin = 0; Atomics.load(args, index) < target; spin++) {
@@ -168,7 +201,19 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
     }
     if (!team) {
       // alone: left rows compacted in place (position start + nl <= k was already read)
-      const nl = split(part, part, right, bins, co, splitBin, missingBin, start, stop, inOrder)
+      const nl =
+        loops !== null
+          ? loops[inOrder ? 25 : 24]!(
+              part.byteOffset,
+              part.byteOffset,
+              right.byteOffset,
+              bins.byteOffset + co,
+              splitBin,
+              missingBin,
+              start,
+              stop
+            )
+          : split(part, part, right, bins, co, splitBin, missingBin, start, stop, inOrder)
       counts[0] = nl
       counts[1] = stop - start - nl
       return
@@ -178,7 +223,19 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
     for (let c = Atomics.add(args, 16, 1); c < pieces; c = Atomics.add(args, 16, 1)) {
       const lo = start + c * P
       const hi = Math.min(stop, lo + P)
-      const nl = split(part, left, right, bins, co, splitBin, missingBin, lo, hi, inOrder)
+      const nl =
+        loops !== null
+          ? loops[inOrder ? 25 : 24]!(
+              part.byteOffset,
+              left.byteOffset,
+              right.byteOffset,
+              bins.byteOffset + co,
+              splitBin,
+              missingBin,
+              lo,
+              hi
+            )
+          : split(part, left, right, bins, co, splitBin, missingBin, lo, hi, inOrder)
       const nr = hi - lo - nl
       counts[2 * c] = nl
       counts[2 * c + 1] = nr
@@ -238,6 +295,52 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
       const fLo = u * 4
       const fHi = Math.min(nFeatures, fLo + 4)
       hist.fill(0, histOffset[fLo]!, fHi < nFeatures ? histOffset[fHi]! : hist.length)
+      if (loops !== null) {
+        // hgb-wasm.ts's histogram loop for this stride, mode (0 part, 1 in order, 2 in order with the counts
+        // cached) and number of features (hgbHistogramExport)
+        const nf = fHi - fLo
+        const loop = loops[(S - 2) * 12 + (cached ? 2 : inOrder ? 1 : 0) * 4 + nf - 1]!
+        const c = bins.byteOffset + fLo * n
+        const o = hist.byteOffset
+        const gb = g.byteOffset + gOff * 4
+        const hb = h.byteOffset + gOff * 4
+        const p = part.byteOffset
+        if (nf === 4)
+          loop(
+            p,
+            hStart,
+            hStop,
+            gb,
+            hb,
+            c,
+            c + n,
+            c + 2 * n,
+            c + 3 * n,
+            o + histOffset[fLo]! * 8,
+            o + histOffset[fLo + 1]! * 8,
+            o + histOffset[fLo + 2]! * 8,
+            o + histOffset[fLo + 3]! * 8
+          )
+        else if (nf === 3)
+          loop(
+            p,
+            hStart,
+            hStop,
+            gb,
+            hb,
+            c,
+            c + n,
+            c + 2 * n,
+            o + histOffset[fLo]! * 8,
+            o + histOffset[fLo + 1]! * 8,
+            o + histOffset[fLo + 2]! * 8
+          )
+        else if (nf === 2)
+          loop(p, hStart, hStop, gb, hb, c, c + n, o + histOffset[fLo]! * 8, o + histOffset[fLo + 1]! * 8)
+        else loop(p, hStart, hStop, gb, hb, c, o + histOffset[fLo]! * 8)
+        if (rootCounts !== 0) keepCounts(fLo, fHi)
+        continue
+      }
       if (fHi - fLo === 4) {
         const f = fLo
         const c0 = f * n

@@ -140,6 +140,8 @@ export interface HgbFitOptions extends FitOptions<HgbParams> {
   readonly pieceRows?: number
   /** Every shared step waits for every worker to join (tests: each step is then really shared). */
   readonly everyWorker?: boolean
+  /** false: the kernel's loops run as JavaScript instead of WebAssembly (tests compare the two). */
+  readonly wasm?: boolean
 }
 
 /**
@@ -300,7 +302,7 @@ const fitWith = (
     },
     K,
     team,
-    { minRows: options.parallelMinRows, pieceRows: options.pieceRows },
+    { minRows: options.parallelMinRows, pieceRows: options.pieceRows, wasm: options.wasm },
     // one tree per iteration: its leaf pass (on the worker threads) computes the next gradients too
     loss === "log_loss_multiclass" ? undefined : { loss, y: yTrain },
     binnedVal === null ? undefined : { rows: nVal, bins: binnedVal }

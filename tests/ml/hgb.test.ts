@@ -309,6 +309,27 @@ describe("histGradientBoosting: worker threads", () => {
     expect(m2.json).toBe(fitWith(x, yMulti, multi, 1).json)
   })
 
+  it("gives the same bytes with the kernel's loops as WebAssembly and as JavaScript (1–4 features a pass, NaN, hessians, threads)", () => {
+    // breast_cancer's first 6 and 7 features: passes of four plus one of two or three features
+    const firstCols = (m: Matrix, k: number): Matrix => {
+      const data = new Float64Array(m.rows * k)
+      for (let i = 0; i < m.rows; i++) for (let j = 0; j < k; j++) data[i * k + j] = m.data[i * m.cols + j]!
+      return { rows: m.rows, cols: k, data }
+    }
+    const cases: Array<[Matrix, Float64Array, Omit<HgbFitOptions, "threads">]> = [
+      [x, calY, { task: "regression", params: { max_iter: 6 }, seed: 4 }],
+      [x, calY, { task: "regression", params: { max_iter: 3, max_leaf_nodes: null, min_samples_leaf: 5 }, seed: 2 }],
+      [firstCols(breastCancer.x, 6), bcY, { task: "classification", params: { max_iter: 5 }, seed: 9, nClasses: 2 }],
+      [firstCols(breastCancer.x, 7), bcY, { task: "regression", params: { max_iter: 5 }, seed: 1 }],
+      [iris.x, irisY, { task: "classification", params: { max_iter: 4 }, seed: 5, nClasses: 3 }]
+    ]
+    for (const [m, y, opts] of cases) {
+      const js = fitWith(m, y, { ...opts, wasm: false }, 1).json
+      expect(fitWith(m, y, opts, 1).json).toBe(js)
+      expect(fitWith(m, y, opts, 2).json).toBe(js)
+    }
+  })
+
   it("predicts a batch on worker threads by row blocks with the same bytes as on one thread", () => {
     const model = hgb.fit(x, calY, {
       task: "regression",

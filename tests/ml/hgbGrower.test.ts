@@ -23,7 +23,12 @@ const target = (loss: HgbLossKind): Float64Array =>
     return loss === "squared_error" ? v : v > 0 ? 1 : 0
   })
 
-const grower = (loss: "squared_error" | "log_loss_binary", threads: number, opts: Partial<GrowerOptions> = {}) => {
+const grower = (
+  loss: "squared_error" | "log_loss_binary",
+  threads: number,
+  opts: Partial<GrowerOptions> = {},
+  wasm = true
+) => {
   const all = Uint32Array.from({ length: rows }, (_, i) => i)
   const { thresholds, train } = fitAndBin({ rows, cols, data }, all, null, 255, 200_000, 3, threads)
   const y = target(loss)
@@ -46,7 +51,7 @@ const grower = (loss: "squared_error" | "log_loss_binary", threads: number, opts
     },
     1,
     team,
-    { minRows: 1, pieceRows: 64 },
+    { minRows: 1, pieceRows: 64, wasm },
     pass
   )
   return { g, y, close: () => team?.close() }
@@ -121,10 +126,15 @@ describe("HistGrower: gradients computed in the leaf pass", () => {
     }
   })
 
-  it("histograms (the root's rows in order, first and later, a node's through the partition; 5 features: one pass of four, one alone) equal a plain count", () => {
-    for (const loss of ["squared_error", "log_loss_binary"] as const) {
-      for (const threads of [1, 2]) {
-        const { g, close } = grower(loss, threads)
+  it("histograms (the root's rows in order, first and later, a node's through the partition; 5 features: one pass of four, one alone; WebAssembly and JavaScript loops) equal a plain count", () => {
+    for (const [loss, threads, wasm] of [
+      ...(["squared_error", "log_loss_binary"] as const).flatMap((l) => [1, 2].map((t) => [l, t, true] as const)),
+      ["squared_error", 1, false],
+      ["log_loss_binary", 2, false]
+    ] as const) {
+      {
+        const { g, close } = grower(loss, threads, {}, wasm)
+        expect((g as unknown as { shared: { wasm: unknown } }).shared.wasm !== null).toBe(wasm)
         const inner = g as unknown as {
           readonly bins: Uint8Array
           readonly part: Uint32Array

@@ -8,51 +8,27 @@
 //    a time.
 // Both sum in a fixed order (deterministic); the loops are in the comments above each emitter.
 
-// ---- a minimal WebAssembly binary assembler ------------------------------------------------
+import {
+  addTo,
+  assemble,
+  countDown,
+  I32,
+  op as scalar,
+  uleb,
+  V128,
+  wasmApi,
+  type Fn,
+  type WasmMemory,
+  type WasmModule
+} from "../../../ml/wasm.js"
 
-const uleb = (n: number): Array<number> => {
-  const out: Array<number> = []
-  do {
-    let b = n & 0x7f
-    n >>>= 7
-    if (n !== 0) b |= 0x80
-    out.push(b)
-  } while (n !== 0)
-  return out
-}
+// ---- SIMD instructions on top of the shared assembler (ml/wasm.ts) ---------------------------
 
-const sleb = (n: number): Array<number> => {
-  const out: Array<number> = []
-  for (;;) {
-    const b = n & 0x7f
-    n >>= 7
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-      out.push(b)
-      return out
-    }
-    out.push(b | 0x80)
-  }
-}
-
-const I32 = 0x7f
-const V128 = 0x7b
 const simd = (op: number, ...imm: Array<number>) => [0xfd, ...uleb(op), ...imm]
 
 /** Instructions (each a byte array). Locals are numbered: parameters first, then declared locals. */
 const op = {
-  get: (i: number) => [0x20, ...uleb(i)],
-  set: (i: number) => [0x21, ...uleb(i)],
-  tee: (i: number) => [0x22, ...uleb(i)],
-  i32: (n: number) => [0x41, ...sleb(n)],
-  add: [0x6a],
-  sub: [0x6b],
-  mul: [0x6c],
-  ne: [0x47],
-  ltS: [0x48],
-  brIf: (depth: number) => [0x0d, ...uleb(depth)],
-  loop: [0x03, 0x40],
-  block: [0x02, 0x40],
-  end: [0x0b],
+  ...scalar,
   // memarg: alignment exponent, then offset
   v128Load: (offset: number) => simd(0x00, 4, ...uleb(offset)),
   v128Load32Splat: (offset: number) => simd(0x09, 2, ...uleb(offset)),
@@ -67,55 +43,6 @@ const op = {
   f32x4Mul: simd(0xe6),
   f32x4Max: simd(0xe9)
 }
-
-interface Fn {
-  readonly name: string
-  readonly params: number
-  /** Declared locals after the parameters: [count, type] runs. */
-  readonly locals: ReadonlyArray<readonly [number, number]>
-  readonly body: ReadonlyArray<number>
-}
-
-const section = (id: number, payload: ReadonlyArray<number>) => [id, ...uleb(payload.length), ...payload]
-const vec = (items: ReadonlyArray<ReadonlyArray<number>>) => [...uleb(items.length), ...items.flat()]
-const name = (s: string) => vec([...s].map((ch) => [ch.charCodeAt(0)]))
-
-/** A module importing memory "m"."memory", exporting `fns` (every one: i32 params, no result). */
-const assemble = (fns: ReadonlyArray<Fn>): Uint8Array<ArrayBuffer> => {
-  const types = fns.map((f) => [0x60, ...vec(new Array(f.params).fill([I32])), 0x00])
-  const imports = [[...name("m"), ...name("memory"), 0x02, 0x00, 0x00]]
-  const code = fns.map((f) => {
-    const body = [...vec(f.locals.map(([n, t]) => [...uleb(n), t])), ...f.body, ...op.end]
-    return [...uleb(body.length), ...body]
-  })
-  return Uint8Array.from([
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, vec(types)),
-    ...section(2, vec(imports)),
-    ...section(3, vec(fns.map((_, i) => uleb(i)))),
-    ...section(7, vec(fns.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]))),
-    ...section(10, vec(code))
-  ])
-}
-
-/** `counter` times: body. The counter (a local) must be ≥ 1 on entry; it ends at 0. */
-const countDown = (counter: number, body: ReadonlyArray<number>) => [
-  ...op.loop,
-  ...body,
-  ...op.get(counter),
-  ...op.i32(1),
-  ...op.sub,
-  ...op.tee(counter),
-  ...op.brIf(0),
-  ...op.end
-]
-
-const addTo = (local: number, amount: ReadonlyArray<number>) => [
-  ...op.get(local),
-  ...amount,
-  ...op.add,
-  ...op.set(local)
-]
 
 // ---- Conv2DBackpropFilter, one block of filter entries ---------------------------------------
 
@@ -385,22 +312,8 @@ export interface SimdKernels {
   readonly poolReluBiasGrad: Kernel
 }
 
-// The few WebAssembly JS-API members used here, typed locally: the project compiles against lib ES2022
-// and @types/node, neither of which declares the WebAssembly namespace (lib.dom does).
-/** A WebAssembly.Memory (the wasm backend's heap). */
-export interface WasmMemory {
-  readonly buffer: ArrayBuffer
-}
-interface WasmModule {
-  readonly __wasmModule?: never
-}
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean
-  readonly Module: new (bytes: Uint8Array) => WasmModule
-  readonly Instance: new (module: WasmModule, imports: object) => { readonly exports: unknown }
-  readonly Memory: abstract new (...args: Array<never>) => WasmMemory
-}
-const wasm = (globalThis as unknown as { readonly WebAssembly: WasmApi }).WebAssembly
+export type { WasmMemory }
+const wasm = wasmApi!
 
 let compiled: WasmModule | null | undefined
 const instances = new WeakMap<WasmMemory, SimdKernels>()

@@ -1,0 +1,240 @@
+// The HGB kernel's row loops (hgb-kernel.ts) as WebAssembly, emitted by ml/wasm.ts's assembler: a fit runs
+// each loop once per node, so in JavaScript a process's first fit ran them largely as cold code
+// (interpreted, then optimised piece by piece: 0.70 s for the first fit of 82,560 rows against 0.54 s for a
+// second); compiled code runs at full speed from the first row. The loops do the same floating-point
+// operations in the same order as the JavaScript ones (a bin's sums add its rows in order), so the models
+// are the same bytes either way.
+//
+// Every array a loop reads or writes lives on one shared WebAssembly.Memory (the grower lays the kernel's
+// data out on it: hgbArena), and every address is a byte address into it.
+import { assemble, F64, I32, op, wasmApi, type Fn, type WasmMemory, type WasmModule } from "./wasm.js"
+
+/** Histogram loop modes: rows through part (positions lo..hi), rows lo..hi in order, in order with the counts cached. */
+const MODES = ["p", "o", "c"] as const
+
+/**
+ * Export index of the histogram loop for `stride` doubles per bin (2 or 3), `mode` (0 part, 1 in order,
+ * 2 in order with cached counts) and `features` (1–4) features at a time. HGB_SPLIT_PART and
+ * HGB_SPLIT_ORDERED are the partition's loops. The kernel repeats this arithmetic (it cannot import).
+ */
+export const hgbHistogramExport = (stride: number, mode: number, features: number): number =>
+  (stride - 2) * 12 + mode * 4 + features - 1
+export const HGB_SPLIT_PART = 24
+export const HGB_SPLIT_ORDERED = 25
+
+/**
+ * h(src, lo, hi, grad, hess, c_0 .. c_{nf-1}, o_0 .. o_{nf-1}): for each row i (part[k] for k in [lo, hi)
+ * with part at byte address src, or i in [lo, hi)), g = grad[i] (f32 at grad + 4i) and, with a stride of
+ * 3, h = hess[i]; then for each feature j the bin's doubles at a = o_j + bin · 8·stride (bin the byte at
+ * c_j + i): a += g, (a + 8 += h), and unless the counts are cached the last double += 1.
+ */
+const histogramFn = (stride: number, mode: number, nf: number): Fn => {
+  const [src, lo, hi, grad, hess] = [0, 1, 2, 3, 4]
+  const c = (j: number) => 5 + j
+  const o = (j: number) => 5 + nf + j
+  const params = 5 + 2 * nf
+  const [k, i, a, g, h] = [params, params + 1, params + 2, params + 3, params + 4]
+  const perFeature: Array<number> = []
+  for (let j = 0; j < nf; j++) {
+    perFeature.push(...op.get(c(j)), ...op.get(i), ...op.add, ...op.i32Load8U(0))
+    perFeature.push(...(stride === 2 ? [...op.i32(4), ...op.shl] : [...op.i32(24), ...op.mul]))
+    perFeature.push(...op.get(o(j)), ...op.add, ...op.set(a))
+    perFeature.push(...op.get(a), ...op.get(a), ...op.f64Load(0), ...op.get(g), ...op.f64Add, ...op.f64Store(0))
+    if (stride === 3)
+      perFeature.push(...op.get(a), ...op.get(a), ...op.f64Load(8), ...op.get(h), ...op.f64Add, ...op.f64Store(8))
+    if (mode !== 2) {
+      const last = 8 * (stride - 1)
+      perFeature.push(...op.get(a), ...op.get(a), ...op.f64Load(last), ...op.f64(1), ...op.f64Add, ...op.f64Store(last))
+    }
+  }
+  const row =
+    mode === 0
+      ? [...op.get(src), ...op.get(k), ...op.i32(2), ...op.shl, ...op.add, ...op.i32Load(0), ...op.set(i)]
+      : [...op.get(k), ...op.set(i)]
+  const load = (base: number, into: number) => [
+    ...op.get(base),
+    ...op.get(i),
+    ...op.i32(2),
+    ...op.shl,
+    ...op.add,
+    ...op.f32Load(0),
+    ...op.f64PromoteF32,
+    ...op.set(into)
+  ]
+  return {
+    name: `h${stride}${MODES[mode]}${nf}`,
+    params,
+    locals: [
+      [3, I32],
+      [2, F64]
+    ],
+    body: [
+      ...op.get(lo),
+      ...op.set(k),
+      ...op.block,
+      ...op.get(k),
+      ...op.get(hi),
+      ...op.geU,
+      ...op.brIf(0),
+      ...op.loop,
+      ...row,
+      ...load(grad, g),
+      ...(stride === 3 ? load(hess, h) : []),
+      ...perFeature,
+      ...op.get(k),
+      ...op.i32(1),
+      ...op.add,
+      ...op.tee(k),
+      ...op.get(hi),
+      ...op.ltU,
+      ...op.brIf(0),
+      ...op.end,
+      ...op.end
+    ]
+  }
+}
+
+/**
+ * split(src, out, right, col, splitBin, missingBin, lo, hi) → left count: for each row i (part[k] for k in
+ * [lo, hi) with part at src, or i in [lo, hi)), b = the byte at col + i; left when b <= splitBin or b is
+ * missingBin; the row is written at both out[lo + left count] and right[lo + right count] and only its
+ * side's count moves (no branch; out may be src: position lo + left count <= k was already read).
+ */
+const splitFn = (ordered: boolean): Fn => {
+  const [src, out, right, col, splitBin, missingBin, lo, hi] = [0, 1, 2, 3, 4, 5, 6, 7]
+  const [k, i, b, nl, nr, left] = [8, 9, 10, 11, 12, 13]
+  const store = (base: number, count: number) => [
+    ...op.get(base),
+    ...op.get(lo),
+    ...op.get(count),
+    ...op.add,
+    ...op.i32(2),
+    ...op.shl,
+    ...op.add,
+    ...op.get(i),
+    ...op.i32Store(0)
+  ]
+  return {
+    name: ordered ? "so" : "sp",
+    params: 8,
+    results: [I32],
+    locals: [[6, I32]],
+    body: [
+      ...op.get(lo),
+      ...op.set(k),
+      ...op.block,
+      ...op.get(k),
+      ...op.get(hi),
+      ...op.geU,
+      ...op.brIf(0),
+      ...op.loop,
+      ...(ordered
+        ? [...op.get(k), ...op.set(i)]
+        : [...op.get(src), ...op.get(k), ...op.i32(2), ...op.shl, ...op.add, ...op.i32Load(0), ...op.set(i)]),
+      ...op.get(col),
+      ...op.get(i),
+      ...op.add,
+      ...op.i32Load8U(0),
+      ...op.set(b),
+      ...op.get(b),
+      ...op.get(splitBin),
+      ...op.leS,
+      ...op.get(b),
+      ...op.get(missingBin),
+      ...op.eq,
+      ...op.or,
+      ...op.set(left),
+      ...store(out, nl),
+      ...store(right, nr),
+      ...op.get(nl),
+      ...op.get(left),
+      ...op.add,
+      ...op.set(nl),
+      ...op.get(nr),
+      ...op.i32(1),
+      ...op.add,
+      ...op.get(left),
+      ...op.sub,
+      ...op.set(nr),
+      ...op.get(k),
+      ...op.i32(1),
+      ...op.add,
+      ...op.tee(k),
+      ...op.get(hi),
+      ...op.ltU,
+      ...op.brIf(0),
+      ...op.end,
+      ...op.end,
+      ...op.get(nl)
+    ]
+  }
+}
+
+const fns = (): Array<Fn> => {
+  const out: Array<Fn> = []
+  for (const stride of [2, 3])
+    for (let mode = 0; mode < 3; mode++)
+      for (let nf = 1; nf <= 4; nf++) {
+        const f = histogramFn(stride, mode, nf)
+        if (out.length !== hgbHistogramExport(stride, mode, nf)) throw new Error("hgb-wasm: export order")
+        out.push(f)
+      }
+  out.push(splitFn(false), splitFn(true))
+  // exported as f0, f1, …: the kernel finds them by index
+  return out.map((f, index) => ({ ...f, name: `f${index}` }))
+}
+
+/** The memory's largest size here (pages of 64 KiB): a shared memory is reserved at its maximum. */
+const MAX_PAGES = 32_768
+
+let compiled: WasmModule | null | undefined
+
+/** The kernel's loops compiled (once per process); null where WebAssembly is not available. */
+export const hgbWasmModule = (): WasmModule | null => {
+  if (compiled === undefined) {
+    try {
+      const bytes = assemble(fns(), { minimum: 1, maximum: MAX_PAGES })
+      compiled = wasmApi !== undefined && wasmApi.validate(bytes) ? new wasmApi.Module(bytes) : null
+    } catch {
+      compiled = null
+    }
+  }
+  return compiled
+}
+
+type TypedCtor = new (
+  buffer: ArrayBuffer | SharedArrayBuffer,
+  byteOffset: number,
+  length: number
+) => {
+  readonly byteLength: number
+}
+
+/**
+ * Typed arrays of the given lengths laid out on one new shared WebAssembly.Memory (each zeroed, at a
+ * 16-byte boundary), or null when there is no WebAssembly or they would not fit in MAX_PAGES.
+ */
+export const hgbArena = <K extends string>(
+  layout: ReadonlyArray<readonly [K, TypedCtor & { readonly BYTES_PER_ELEMENT: number }, number]>
+): { readonly memory: WasmMemory; readonly views: Record<K, unknown> } | null => {
+  if (wasmApi === undefined || hgbWasmModule() === null) return null
+  let bytes = 0
+  const offsets: Array<number> = []
+  for (const [, Ctor, length] of layout) {
+    offsets.push(bytes)
+    bytes += Math.max(16, Math.ceil((length * Ctor.BYTES_PER_ELEMENT) / 16) * 16)
+  }
+  const pages = Math.max(1, Math.ceil(bytes / 65_536))
+  if (pages > MAX_PAGES) return null
+  let memory: WasmMemory
+  try {
+    memory = new wasmApi.Memory({ initial: pages, maximum: MAX_PAGES, shared: true })
+  } catch {
+    return null
+  }
+  const views = {} as Record<K, unknown>
+  layout.forEach(([key, Ctor, length], j) => {
+    views[key] = new Ctor(memory.buffer, offsets[j]!, length)
+  })
+  return { memory, views }
+}
