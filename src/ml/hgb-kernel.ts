@@ -535,6 +535,7 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
     // it up (for early stopping's training score). The caller stores it: a store after the loop, here, had no
     // type feedback when the loop was first optimised (on its first call) and deoptimised every later call.
     const gradientsOf = (lo: number, hi: number): number => {
+      if (gradients === 1 && loops !== null) return loops[27]!(raw.byteOffset, y.byteOffset, g.byteOffset, lo, hi)
       let loss = 0
       if (gradients === 1) {
         for (let i = lo; i < hi; i++) {
@@ -582,7 +583,8 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
           const a = Math.max(lo, leafStart[j]!)
           const b = Math.min(hi, leafStart[j + 1]!)
           const v = leafValue[j]!
-          for (let q = a; q < b; q++) raw[rawOff + part[q]!] += v
+          if (loops !== null) loops[26]!(part.byteOffset, raw.byteOffset + rawOff * 8, a, b, v)
+          else for (let q = a; q < b; q++) raw[rawOff + part[q]!] += v
         }
         pieceDone(17, pieces)
       }
@@ -603,7 +605,8 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
         const a = lowerBound(part, leafStart[j]!, leafStart[j + 1]!, lo)
         const b = lowerBound(part, a, leafStart[j + 1]!, hi)
         const v = leafValue[j]!
-        for (let q = a; q < b; q++) raw[rawOff + part[q]!] += v
+        if (loops !== null) loops[26]!(part.byteOffset, raw.byteOffset + rawOff * 8, a, b, v)
+        else for (let q = a; q < b; q++) raw[rawOff + part[q]!] += v
       }
       // the next iteration's gradients of these rows, while their raw predictions are in cache
       if (gradients !== 0) pieceLoss[c] = gradientsOf(lo, hi)
@@ -671,7 +674,18 @@ export const hgbKernel = (s: HgbShared, args: Int32Array, thread: number, thread
     for (let c = Atomics.add(args, 16, 1); c < pieces; c = Atomics.add(args, 16, 1)) {
       const lo = start + c * P
       const hi = Math.min(stop, lo + P)
-      walkEach(s, rawOff, nFeatures, walkFour(s, rawOff, nFeatures, lo, hi), hi)
+      if (loops !== null)
+        loops[28]!(
+          s.valBins.byteOffset,
+          s.tree.byteOffset,
+          s.nBinsNonMissing.byteOffset,
+          s.treeValue.byteOffset,
+          s.rawVal.byteOffset + rawOff * 8,
+          nFeatures,
+          lo,
+          hi
+        )
+      else walkEach(s, rawOff, nFeatures, walkFour(s, rawOff, nFeatures, lo, hi), hi)
     }
     return
   }

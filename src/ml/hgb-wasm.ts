@@ -21,6 +21,9 @@ export const hgbHistogramExport = (stride: number, mode: number, features: numbe
   (stride - 2) * 12 + mode * 4 + features - 1
 export const HGB_SPLIT_PART = 24
 export const HGB_SPLIT_ORDERED = 25
+export const HGB_LEAF_ADD = 26
+export const HGB_SQUARED_ERROR = 27
+export const HGB_WALK = 28
 
 /**
  * h(src, lo, hi, grad, hess, c_0 .. c_{nf-1}, o_0 .. o_{nf-1}): for each row i (part[k] for k in [lo, hi)
@@ -170,6 +173,269 @@ const splitFn = (ordered: boolean): Fn => {
   }
 }
 
+/** `body` for k from local `from` while k < local `to` (unsigned), k a local stepping by 1. */
+const forRange = (k: number, from: number, to: number, body: ReadonlyArray<number>) => [
+  ...op.get(from),
+  ...op.set(k),
+  ...op.block,
+  ...op.get(k),
+  ...op.get(to),
+  ...op.geU,
+  ...op.brIf(0),
+  ...op.loop,
+  ...body,
+  ...op.get(k),
+  ...op.i32(1),
+  ...op.add,
+  ...op.tee(k),
+  ...op.get(to),
+  ...op.ltU,
+  ...op.brIf(0),
+  ...op.end,
+  ...op.end
+]
+
+/** address + 2^shift · index (locals). */
+const at = (address: number, index: number, shift: number) => [
+  ...op.get(address),
+  ...op.get(index),
+  ...op.i32(shift),
+  ...op.shl,
+  ...op.add
+]
+
+/** leafAdd(part, raw, lo, hi, v): raw[part[q]] += v for positions q in [lo, hi) (raw: doubles). */
+const leafAddFn = (): Fn => {
+  const [part, raw, lo, hi, v] = [0, 1, 2, 3, 4]
+  const [k, a] = [5, 6]
+  return {
+    name: "leafAdd",
+    params: [I32, I32, I32, I32, F64],
+    locals: [[2, I32]],
+    body: forRange(k, lo, hi, [
+      ...op.get(raw),
+      ...op.get(part),
+      ...op.get(k),
+      ...op.i32(2),
+      ...op.shl,
+      ...op.add,
+      ...op.i32Load(0),
+      ...op.i32(3),
+      ...op.shl,
+      ...op.add,
+      ...op.tee(a),
+      ...op.get(a),
+      ...op.f64Load(0),
+      ...op.get(v),
+      ...op.f64Add,
+      ...op.f64Store(0)
+    ])
+  }
+}
+
+/**
+ * squaredError(raw, y, grad, lo, hi) → loss: for rows i in [lo, hi), d = raw[i] − y[i], grad[i] = d (as
+ * float32), loss += 0.5 · d · d (hgb-kernel.ts's gradientsOf for squared error, in its order).
+ */
+const squaredErrorFn = (): Fn => {
+  const [raw, y, grad, lo, hi] = [0, 1, 2, 3, 4]
+  const [i, d, loss] = [5, 6, 7]
+  return {
+    name: "squaredError",
+    params: 5,
+    results: [F64],
+    locals: [
+      [1, I32],
+      [2, F64]
+    ],
+    body: [
+      ...forRange(i, lo, hi, [
+        ...at(raw, i, 3),
+        ...op.f64Load(0),
+        ...at(y, i, 3),
+        ...op.f64Load(0),
+        ...op.f64Sub,
+        ...op.set(d),
+        ...at(grad, i, 2),
+        ...op.get(d),
+        ...op.f32DemoteF64,
+        ...op.f32Store(0),
+        ...op.get(loss),
+        ...op.f64(0.5),
+        ...op.get(d),
+        ...op.f64Mul,
+        ...op.get(d),
+        ...op.f64Mul,
+        ...op.f64Add,
+        ...op.set(loss)
+      ]),
+      ...op.get(loss)
+    ]
+  }
+}
+
+/**
+ * walk(bins, tree, nbnm, value, raw, features, lo, hi): for validation rows i in [lo, hi) (bins row-major),
+ * raw[i] += value[leaf of row i] (raw: doubles). tree holds five int32 per node (feature, bin threshold,
+ * missing-left, left, right; a leaf is its own child); a row goes left when its bin is at most the
+ * threshold, or is the feature's missing-value bin (nbnm[feature]) and missing values go left. Four rows
+ * walk in lock step until all four are on their leaves (as hgb-kernel.ts's walkFour), the rest one by one.
+ */
+const walkFn = (): Fn => {
+  const [bins, tree, nbnm, value, raw, features, lo, hi] = [0, 1, 2, 3, 4, 5, 6, 7]
+  const i = 8
+  const r = (l: number) => 9 + l
+  const node = (l: number) => 13 + l
+  const [q, f, b] = [17, 18, 19]
+  // node of lane l = its child: q = tree + 20·node, child at q + 16 − 4·(went left)
+  const step = (l: number) => [
+    ...op.get(tree),
+    ...op.get(node(l)),
+    ...op.i32(20),
+    ...op.mul,
+    ...op.add,
+    ...op.tee(q),
+    ...op.i32Load(0),
+    ...op.set(f),
+    ...op.get(bins),
+    ...op.get(r(l)),
+    ...op.add,
+    ...op.get(f),
+    ...op.add,
+    ...op.i32Load8U(0),
+    ...op.set(b),
+    ...op.get(q),
+    ...op.i32(16),
+    ...op.add,
+    ...op.get(b),
+    ...op.get(q),
+    ...op.i32Load(4),
+    ...op.leS,
+    ...op.get(b),
+    ...at(nbnm, f, 2),
+    ...op.i32Load(0),
+    ...op.eq,
+    ...op.get(q),
+    ...op.i32Load(8),
+    ...op.and,
+    ...op.or,
+    ...op.i32(2),
+    ...op.shl,
+    ...op.sub,
+    ...op.i32Load(0),
+    ...op.set(node(l))
+  ]
+  // whether lane l is not on a leaf (its left child is not itself)
+  const walking = (l: number) => [
+    ...op.get(tree),
+    ...op.get(node(l)),
+    ...op.i32(20),
+    ...op.mul,
+    ...op.add,
+    ...op.i32Load(12),
+    ...op.get(node(l)),
+    ...op.ne
+  ]
+  const addLeaf = (l: number) => [
+    ...op.get(raw),
+    ...op.get(i),
+    ...op.i32(l),
+    ...op.add,
+    ...op.i32(3),
+    ...op.shl,
+    ...op.add,
+    ...op.tee(q),
+    ...op.get(q),
+    ...op.f64Load(0),
+    ...at(value, node(l), 3),
+    ...op.f64Load(0),
+    ...op.f64Add,
+    ...op.f64Store(0)
+  ]
+  const lanes = [0, 1, 2, 3]
+  return {
+    name: "walk",
+    params: 8,
+    locals: [[12, I32]],
+    body: [
+      ...op.get(lo),
+      ...op.set(i),
+      // four rows at a time while four are left
+      ...op.block,
+      ...op.loop,
+      ...op.get(i),
+      ...op.i32(4),
+      ...op.add,
+      ...op.get(hi),
+      ...op.gtS,
+      ...op.brIf(1),
+      ...lanes.flatMap((l) => [
+        ...op.get(i),
+        ...op.i32(l),
+        ...op.add,
+        ...op.get(features),
+        ...op.mul,
+        ...op.set(r(l)),
+        ...op.i32(0),
+        ...op.set(node(l))
+      ]),
+      ...op.block,
+      ...op.loop,
+      ...walking(0),
+      ...walking(1),
+      ...op.or,
+      ...walking(2),
+      ...op.or,
+      ...walking(3),
+      ...op.or,
+      ...op.eqz,
+      ...op.brIf(1),
+      ...lanes.flatMap(step),
+      ...op.br(0),
+      ...op.end,
+      ...op.end,
+      ...lanes.flatMap(addLeaf),
+      ...op.get(i),
+      ...op.i32(4),
+      ...op.add,
+      ...op.set(i),
+      ...op.br(0),
+      ...op.end,
+      ...op.end,
+      // the rest one at a time
+      ...op.block,
+      ...op.loop,
+      ...op.get(i),
+      ...op.get(hi),
+      ...op.geU,
+      ...op.brIf(1),
+      ...op.get(i),
+      ...op.get(features),
+      ...op.mul,
+      ...op.set(r(0)),
+      ...op.i32(0),
+      ...op.set(node(0)),
+      ...op.block,
+      ...op.loop,
+      ...walking(0),
+      ...op.eqz,
+      ...op.brIf(1),
+      ...step(0),
+      ...op.br(0),
+      ...op.end,
+      ...op.end,
+      ...addLeaf(0),
+      ...op.get(i),
+      ...op.i32(1),
+      ...op.add,
+      ...op.set(i),
+      ...op.br(0),
+      ...op.end,
+      ...op.end
+    ]
+  }
+}
+
 const fns = (): Array<Fn> => {
   const out: Array<Fn> = []
   for (const stride of [2, 3])
@@ -179,7 +445,7 @@ const fns = (): Array<Fn> => {
         if (out.length !== hgbHistogramExport(stride, mode, nf)) throw new Error("hgb-wasm: export order")
         out.push(f)
       }
-  out.push(splitFn(false), splitFn(true))
+  out.push(splitFn(false), splitFn(true), leafAddFn(), squaredErrorFn(), walkFn())
   // exported as f0, f1, …: the kernel finds them by index
   return out.map((f, index) => ({ ...f, name: `f${index}` }))
 }
