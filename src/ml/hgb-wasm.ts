@@ -24,6 +24,7 @@ export const HGB_SPLIT_ORDERED = 25
 export const HGB_LEAF_ADD = 26
 export const HGB_SQUARED_ERROR = 27
 export const HGB_WALK = 28
+export const HGB_PREDICT = 29
 
 /**
  * h(src, lo, hi, grad, hess, c_0 .. c_{nf-1}, o_0 .. o_{nf-1}): for each row i (part[k] for k in [lo, hi)
@@ -436,6 +437,157 @@ const walkFn = (): Fn => {
   }
 }
 
+/**
+ * predict(data, feature, threshold, children, nanLeft, value, out, cols, K, k, root, lo, hi): for rows i in
+ * [lo, hi) of data (doubles, row-major, cols per row), out[i·K + k] += value[leaf] of the tree at node
+ * root (hgb.ts's CompiledHgb arrays: a leaf is its own child). At node j the row goes to
+ * children[2j + (!(x <= threshold[j]) ^ (x is NaN & nanLeft[j]))], x its value of feature[j]. Four rows
+ * walk in lock step until all four are on their leaves (as hgb.ts's walkFour), the rest one by one.
+ */
+const predictFn = (): Fn => {
+  const [data, feature, threshold, children, nanLeft, value, out, cols, K, k, root, lo, hi] = Array.from(
+    { length: 13 },
+    (_, j) => j
+  )
+  const i = 13
+  const r = (l: number) => 14 + l
+  const node = (l: number) => 18 + l
+  const [f, x] = [22, 23]
+  const step = (l: number) => [
+    ...op.get(r(l)),
+    ...at(feature, node(l), 2),
+    ...op.i32Load(0),
+    ...op.i32(3),
+    ...op.shl,
+    ...op.add,
+    ...op.f64Load(0),
+    ...op.set(x),
+    ...at(children, node(l), 3),
+    ...op.get(x),
+    ...at(threshold, node(l), 3),
+    ...op.f64Load(0),
+    ...op.f64Le,
+    ...op.eqz,
+    ...op.get(x),
+    ...op.get(x),
+    ...op.f64Ne,
+    ...at(nanLeft, node(l), 2),
+    ...op.i32Load(0),
+    ...op.and,
+    ...op.xor,
+    ...op.i32(2),
+    ...op.shl,
+    ...op.add,
+    ...op.i32Load(0),
+    ...op.set(node(l))
+  ]
+  const walking = (l: number) => [...at(children, node(l), 3), ...op.i32Load(0), ...op.get(node(l)), ...op.ne]
+  const start = (l: number) => [
+    ...op.get(data),
+    ...op.get(i),
+    ...op.i32(l),
+    ...op.add,
+    ...op.get(cols),
+    ...op.mul,
+    ...op.i32(3),
+    ...op.shl,
+    ...op.add,
+    ...op.set(r(l)),
+    ...op.get(root),
+    ...op.set(node(l))
+  ]
+  const addLeaf = (l: number) => [
+    ...op.get(out),
+    ...op.get(i),
+    ...op.i32(l),
+    ...op.add,
+    ...op.get(K),
+    ...op.mul,
+    ...op.get(k),
+    ...op.add,
+    ...op.i32(3),
+    ...op.shl,
+    ...op.add,
+    ...op.tee(f),
+    ...op.get(f),
+    ...op.f64Load(0),
+    ...at(value, node(l), 3),
+    ...op.f64Load(0),
+    ...op.f64Add,
+    ...op.f64Store(0)
+  ]
+  const lanes = [0, 1, 2, 3]
+  return {
+    name: "predict",
+    params: 13,
+    locals: [
+      [9, I32],
+      [1, I32],
+      [1, F64]
+    ],
+    body: [
+      ...op.get(lo),
+      ...op.set(i),
+      ...op.block,
+      ...op.loop,
+      ...op.get(i),
+      ...op.i32(4),
+      ...op.add,
+      ...op.get(hi),
+      ...op.gtS,
+      ...op.brIf(1),
+      ...lanes.flatMap(start),
+      ...op.block,
+      ...op.loop,
+      ...walking(0),
+      ...walking(1),
+      ...op.or,
+      ...walking(2),
+      ...op.or,
+      ...walking(3),
+      ...op.or,
+      ...op.eqz,
+      ...op.brIf(1),
+      ...lanes.flatMap(step),
+      ...op.br(0),
+      ...op.end,
+      ...op.end,
+      ...lanes.flatMap(addLeaf),
+      ...op.get(i),
+      ...op.i32(4),
+      ...op.add,
+      ...op.set(i),
+      ...op.br(0),
+      ...op.end,
+      ...op.end,
+      ...op.block,
+      ...op.loop,
+      ...op.get(i),
+      ...op.get(hi),
+      ...op.geU,
+      ...op.brIf(1),
+      ...start(0),
+      ...op.block,
+      ...op.loop,
+      ...walking(0),
+      ...op.eqz,
+      ...op.brIf(1),
+      ...step(0),
+      ...op.br(0),
+      ...op.end,
+      ...op.end,
+      ...addLeaf(0),
+      ...op.get(i),
+      ...op.i32(1),
+      ...op.add,
+      ...op.set(i),
+      ...op.br(0),
+      ...op.end,
+      ...op.end
+    ]
+  }
+}
+
 const fns = (): Array<Fn> => {
   const out: Array<Fn> = []
   for (const stride of [2, 3])
@@ -445,7 +597,7 @@ const fns = (): Array<Fn> => {
         if (out.length !== hgbHistogramExport(stride, mode, nf)) throw new Error("hgb-wasm: export order")
         out.push(f)
       }
-  out.push(splitFn(false), splitFn(true), leafAddFn(), squaredErrorFn(), walkFn())
+  out.push(splitFn(false), splitFn(true), leafAddFn(), squaredErrorFn(), walkFn(), predictFn())
   // exported as f0, f1, …: the kernel finds them by index
   return out.map((f, index) => ({ ...f, name: `f${index}` }))
 }

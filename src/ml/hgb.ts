@@ -6,6 +6,8 @@ import type { ParamsInput, ParamsOf } from "../domain/training.js"
 import { decodeParams, specOf, type FitOptions, type Learner, type Task } from "./learner.js"
 import { LearnerInputError, type Matrix } from "./matrix.js"
 import { hgbKernel, type HgbShared } from "./hgb-kernel.js"
+import { hgbArena, hgbWasmModule } from "./hgb-wasm.js"
+import type { WasmMemory, WasmModule } from "./wasm.js"
 import { coreCount, parallelMapSync, sharedArray, startTeam, warmMapWorkers, type Team } from "./parallel.js"
 
 /**
@@ -462,6 +464,12 @@ export interface PredictJob {
   readonly value: Float64Array
   /** rows × K, row-major. */
   readonly out: Float64Array
+  /**
+   * hgb-wasm.ts's compiled loops and the memory that data, the tree arrays and out live on: the walk then
+   * runs as WebAssembly (absent or null: as JavaScript).
+   */
+  readonly wasm?: WasmModule | null
+  readonly memory?: WasmMemory | null
 }
 
 /**
@@ -525,9 +533,46 @@ export const predictBlock = (job: PredictJob, b: number): number => {
   const lo = b * job.blockRows
   const hi = Math.min(job.rows, lo + job.blockRows)
   for (let i = lo; i < hi; i++) for (let k = 0; k < K; k++) out[i * K + k] = job.baseline[k]!
+  // the compiled walk (hgb-wasm.ts's export 29, HGB_PREDICT), instantiated once per thread and memory
+  let walk: ((...args: Array<number>) => number) | null = null
+  if (job.wasm !== undefined && job.wasm !== null && job.memory !== undefined && job.memory !== null) {
+    type Loop = (...args: Array<number>) => number
+    const global = globalThis as unknown as {
+      __driftgateHgbLoops?: WeakMap<object, ReadonlyArray<Loop>>
+      readonly WebAssembly: {
+        readonly Instance: new (module: WasmModule, imports: object) => { readonly exports: Record<string, Loop> }
+      }
+    }
+    const cache = global.__driftgateHgbLoops ?? (global.__driftgateHgbLoops = new WeakMap())
+    let loops = cache.get(job.memory)
+    if (loops === undefined) {
+      const e = new global.WebAssembly.Instance(job.wasm, { m: { memory: job.memory } }).exports
+      const found: Array<Loop> = []
+      for (let j = 0; e[`f${j}`] !== undefined; j++) found.push(e[`f${j}`]!)
+      cache.set(job.memory, found)
+      loops = found
+    }
+    walk = loops[29]!
+  }
   for (let t = 0; t < roots.length; t++) {
     const k = t % K
-    walkEach(job, roots[t]!, k, walkFour(job, roots[t]!, k, lo, hi), hi)
+    if (walk !== null)
+      walk(
+        job.data.byteOffset,
+        job.feature.byteOffset,
+        job.threshold.byteOffset,
+        job.children.byteOffset,
+        job.nanLeft.byteOffset,
+        job.value.byteOffset,
+        out.byteOffset,
+        job.cols,
+        K,
+        k,
+        roots[t]!,
+        lo,
+        hi
+      )
+    else walkEach(job, roots[t]!, k, walkFour(job, roots[t]!, k, lo, hi), hi)
   }
   return hi - lo
 }
@@ -548,28 +593,66 @@ const PREDICT_BLOCK_ROWS = 4096
  * Large batches are shared out to `threads` worker threads (default: every core) by row blocks; the
  * result does not depend on the thread count.
  */
-export const hgbRawPredict = (model: HgbModel, x: Matrix, threads?: number): Float64Array => {
+export const hgbRawPredict = (model: HgbModel, x: Matrix, threads?: number, wasm?: boolean): Float64Array => {
   checkModel(model, x)
   const n = x.rows
   const K = model.treesPerIteration
   const t = threads ?? (n >= PREDICT_PARALLEL_ROWS ? coreCount() : 1)
   const parallel = t > 1 && n > PREDICT_BLOCK_ROWS
-  const job: PredictJob = {
+  const compiled = compileHgb(model)
+  const plain: PredictJob = {
     data: x.data,
     rows: n,
     cols: x.cols,
     K,
     blockRows: parallel ? PREDICT_BLOCK_ROWS : Math.max(1, n),
     baseline: Float64Array.from(model.baseline),
-    ...compileHgb(model),
+    ...compiled,
     out: parallel ? sharedArray(Float64Array, n * K) : new Float64Array(n * K)
   }
-  if (!parallel) {
-    predictBlock(job, 0)
-    return job.out
-  }
-  parallelMapSync(predictBlock, job, Math.ceil(n / PREDICT_BLOCK_ROWS), t)
+  const job = n >= PREDICT_WASM_ROWS && wasm !== false ? onArena(plain) : plain
+  if (!parallel) predictBlock(job, 0)
+  else parallelMapSync(predictBlock, job, Math.ceil(n / PREDICT_BLOCK_ROWS), t)
+  // the result on memory of its own (not the shared arena, nor a shared buffer longer than asked for)
+  if (job !== plain) return job.out.slice()
   return job.out.length === n * K ? job.out : job.out.subarray(0, n * K)
+}
+
+/**
+ * Batches of at least this many rows are walked by the compiled loop (hgb-wasm.ts), on a memory holding
+ * a copy of the rows and the trees; smaller ones (a served request's few rows) in JavaScript, without
+ * the copies.
+ */
+const PREDICT_WASM_ROWS = 256
+
+/** The job with its rows, trees and output copied onto a WebAssembly.Memory (itself when none can be had). */
+const onArena = (job: PredictJob): PredictJob => {
+  const arena = hgbArena([
+    ["data", Float64Array, job.rows * job.cols],
+    ["feature", Int32Array, job.feature.length],
+    ["threshold", Float64Array, job.threshold.length],
+    ["children", Int32Array, job.children.length],
+    ["nanLeft", Int32Array, job.nanLeft.length],
+    ["value", Float64Array, job.value.length],
+    ["out", Float64Array, job.rows * job.K]
+  ] as const)
+  if (arena === null) return job
+  const v = arena.views as {
+    data: Float64Array
+    feature: Int32Array
+    threshold: Float64Array
+    children: Int32Array
+    nanLeft: Int32Array
+    value: Float64Array
+    out: Float64Array
+  }
+  v.data.set(job.data.subarray(0, job.rows * job.cols))
+  v.feature.set(job.feature)
+  v.threshold.set(job.threshold)
+  v.children.set(job.children)
+  v.nanLeft.set(job.nanLeft)
+  v.value.set(job.value)
+  return { ...job, ...v, wasm: hgbWasmModule(), memory: arena.memory }
 }
 
 const predictProba = (model: HgbModel, x: Matrix): Float64Array => {

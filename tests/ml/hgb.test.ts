@@ -309,7 +309,7 @@ describe("histGradientBoosting: worker threads", () => {
     expect(m2.json).toBe(fitWith(x, yMulti, multi, 1).json)
   })
 
-  it("gives the same bytes with the kernel's loops as WebAssembly and as JavaScript (1–4 features a pass, NaN, hessians, threads)", () => {
+  it("gives the same bytes with the kernel's loops as WebAssembly and as JavaScript (1–4 features a pass, NaN, hessians, threads), and the same predictions", () => {
     // breast_cancer's first 6 and 7 features: passes of four plus one of two or three features
     const firstCols = (m: Matrix, k: number): Matrix => {
       const data = new Float64Array(m.rows * k)
@@ -327,6 +327,9 @@ describe("histGradientBoosting: worker threads", () => {
       const js = fitWith(m, y, { ...opts, wasm: false }, 1).json
       expect(fitWith(m, y, opts, 1).json).toBe(js)
       expect(fitWith(m, y, opts, 2).json).toBe(js)
+      // and its predictions (one tree per class for iris), walked both ways
+      const model = JSON.parse(js) as HgbModel
+      expect(Array.from(hgbRawPredict(model, m, 1))).toEqual(Array.from(hgbRawPredict(model, m, 1, false)))
     }
   })
 
@@ -516,8 +519,11 @@ describe("histGradientBoosting: missing values", () => {
     )
     for (let i = 0; i < rows.rows; i += 97) rows.data[i * 2 + (i % 2)] = i % 3 === 0 ? -Infinity : Infinity
     const expected = Array.from({ length: rows.rows }, (_, i) => walk(rows.data.subarray(i * 2, i * 2 + 2)))
+    // the compiled walk (WebAssembly) and the JavaScript one, on one and two threads
     expect(Array.from(hgbRawPredict(model, rows, 1))).toEqual(expected)
     expect(Array.from(hgbRawPredict(model, rows, 2))).toEqual(expected)
+    expect(Array.from(hgbRawPredict(model, rows, 1, false))).toEqual(expected)
+    expect(Array.from(hgbRawPredict(model, rows, 2, false))).toEqual(expected)
     // a worker runs predictBlock from its source text: in a bare context (only what parallel.ts's worker
     // defines), one block of every row
     const c = compileHgb(model)
