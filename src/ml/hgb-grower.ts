@@ -76,6 +76,14 @@ class GrowNode {
   ) {}
 }
 
+/**
+ * hp -= hs, bin by bin. A function of its own: V8 then optimises it whole after a few calls (inside
+ * splitNext the loop ran on-stack-replaced code: 31 ms of a first fit of 82,560 rows against 16 ms).
+ */
+const subtractDense = (hp: Float64Array, hs: Float64Array): void => {
+  for (let i = 0; i < hp.length; i++) hp[i] = hp[i]! - hs[i]!
+}
+
 /** heapq's order: a node with a larger gain is "smaller", i.e. popped first. */
 const before = (a: GrowNode, b: GrowNode): boolean => a.gain > b.gain
 
@@ -481,7 +489,7 @@ export class HistGrower {
       if (!large.isLeaf) {
         const hp = this.pool[node.hist]!
         if ((small.stop - small.start) * this.nFeatures * 2 < this.histLength) this.subtractSparse(small, hp, hs)
-        else for (let i = 0; i < hp.length; i++) hp[i] = hp[i]! - hs[i]!
+        else subtractDense(hp, hs)
         large.hist = node.hist
         node.hist = -1
       }
