@@ -12,7 +12,7 @@
  * The histogram and partition loops run as WebAssembly (hgb-wasm.ts) when the data live on a
  * WebAssembly.Memory (hgbArena): the same operations in the same order, compiled before the first row.
  */
-import type { WasmMemory, WasmModule } from "./wasm.js"
+import type { WasmMemory, WasmModule } from "../domain/wasm.js"
 
 export interface HgbShared {
   /**

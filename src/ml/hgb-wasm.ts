@@ -7,7 +7,7 @@
 //
 // Every array a loop reads or writes lives on one shared WebAssembly.Memory (the grower lays the kernel's
 // data out on it: hgbArena), and every address is a byte address into it.
-import { assemble, F64, I32, op, wasmApi, type Fn, type WasmMemory, type WasmModule } from "./wasm.js"
+import { assemble, F64, I32, op, wasmApi, type Fn, type WasmMemory, type WasmModule } from "../domain/wasm.js"
 
 /** Histogram loop modes: rows through part (positions lo..hi), rows lo..hi in order, in order with the counts cached. */
 const MODES = ["p", "o", "c"] as const

@@ -7,7 +7,7 @@ import { decodeParams, specOf, type FitOptions, type Learner, type Task } from "
 import { LearnerInputError, type Matrix } from "./matrix.js"
 import { hgbKernel, type HgbShared } from "./hgb-kernel.js"
 import { hgbArena, hgbWasmModule } from "./hgb-wasm.js"
-import type { WasmMemory, WasmModule } from "./wasm.js"
+import type { WasmMemory, WasmModule } from "../domain/wasm.js"
 import { coreCount, parallelMapSync, sharedArray, startTeam, warmMapWorkers, type Team } from "./parallel.js"
 
 /**

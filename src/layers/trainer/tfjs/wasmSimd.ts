@@ -20,7 +20,7 @@ import {
   type Fn,
   type WasmMemory,
   type WasmModule
-} from "../../../ml/wasm.js"
+} from "../../../domain/wasm.js"
 
 // ---- SIMD instructions on top of the shared assembler (ml/wasm.ts) ---------------------------
 

@@ -1,6 +1,6 @@
 // A minimal WebAssembly binary assembler (no toolchain needed to build what it emits): the HGB kernel's
-// loops (hgb-wasm.ts) and the CNN's SIMD gradient kernels (layers/trainer/tfjs/wasmSimd.ts) are written
-// with it. Instructions are byte arrays; locals are numbered, parameters first, then declared locals.
+// loops (ml/hgb-wasm.ts), the radix sort (domain/sort.ts) and the CNN's SIMD gradient kernels
+// (layers/trainer/tfjs/wasmSimd.ts) are written with it. Instructions are byte arrays; locals are numbered, parameters first, then declared locals.
 
 export const uleb = (n: number): Array<number> => {
   const out: Array<number> = []
@@ -28,6 +28,7 @@ export const sleb = (n: number): Array<number> => {
 
 /** Value types. */
 export const I32 = 0x7f
+export const I64 = 0x7e
 export const F64 = 0x7c
 export const V128 = 0x7b
 
@@ -40,6 +41,8 @@ export const op = {
   set: (i: number) => [0x21, ...uleb(i)],
   tee: (i: number) => [0x22, ...uleb(i)],
   i32: (n: number) => [0x41, ...sleb(n)],
+  /** An i64 constant (an int32: sleb works on 32 bits). */
+  i64: (n: number) => [0x42, ...sleb(n)],
   f64: (x: number) => [0x44, ...new Uint8Array(new Float64Array([x]).buffer)],
   add: [0x6a],
   sub: [0x6b],
@@ -73,6 +76,16 @@ export const op = {
   f32Load: memory(0x2a, 2),
   f64Load: memory(0x2b, 3),
   f32Store: memory(0x38, 2),
+  i64Load: memory(0x29, 3),
+  i64Store: memory(0x37, 3),
+  i64And: [0x83],
+  i64Or: [0x84],
+  i64Xor: [0x85],
+  i64Shl: [0x86],
+  i64ShrS: [0x87],
+  i64ShrU: [0x88],
+  i32WrapI64: [0xa7],
+  i64ExtendI32U: [0xad],
   i32Store: memory(0x36, 2),
   f64Store: memory(0x39, 3)
 }
@@ -147,6 +160,8 @@ export interface WasmModule {
 }
 export interface WasmMemory {
   readonly buffer: ArrayBuffer | SharedArrayBuffer
+  /** Adds pages of 64 KiB (a RangeError past the maximum); returns the previous page count. */
+  grow(pages: number): number
 }
 export interface WasmApi {
   validate(bytes: Uint8Array): boolean
