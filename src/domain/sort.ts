@@ -135,7 +135,7 @@ export const sortFloat64 = (a: Float64Array, options: { readonly wasm?: boolean 
 
 // ---- the same sort as WebAssembly ------------------------------------------------------------------
 
-const WASM_MIN = 4096
+export const WASM_MIN = 4096
 
 let sortedInWasm = 0
 /** Sorts done by the WebAssembly loops in this thread (tests check they are really used). */
@@ -296,8 +296,8 @@ let wasm:
 
 const COUNTS_BYTES = 8 * 256 * 4
 
-/** Sorts `a` with the WebAssembly loops; false (and `a` untouched) where they are not available. */
-const sortWasm = (a: Float64Array): boolean => {
+/** The compiled loops (compiled on first use), or null where WebAssembly is not available. */
+const compiled = () => {
   if (wasm === undefined) {
     wasm = null
     try {
@@ -311,6 +311,18 @@ const sortWasm = (a: Float64Array): boolean => {
       wasm = null
     }
   }
+  return wasm
+}
+
+/**
+ * Whether sortFloat64 runs as WebAssembly from WASM_MIN values: a sort is then cheaper than a selection
+ * in JavaScript for an order statistic of a large array (the median imputer's).
+ */
+export const sortIsCompiled = (): boolean => compiled() !== null
+
+/** Sorts `a` with the WebAssembly loops; false (and `a` untouched) where they are not available. */
+const sortWasm = (a: Float64Array): boolean => {
+  const wasm = compiled()
   if (wasm === null) return false
   const n = a.length
   // counts, then the values and as many again for the scatter's other side

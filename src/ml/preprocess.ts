@@ -10,6 +10,7 @@ import {
   type Scalar
 } from "./frame.js"
 import { LearnerInputError, type Matrix } from "./matrix.js"
+import { sortFloat64, sortIsCompiled, WASM_MIN } from "../domain/sort.js"
 
 /**
  * Preprocessing transforms with plain, versioned, JSON-serialisable fitted state (scikit-learn's
@@ -181,8 +182,15 @@ export const fitNumericImputer = (
   }
   let value: number
   if (strategy === "median") {
-    // selection, not a sort: the sorted array's middle (or middle pair), bit for bit, in linear time
     const mid = present.length >> 1
+    if (present.length >= WASM_MIN && sortIsCompiled()) {
+      // a compiled radix sort (of a copy when `present` is the column itself) is cheaper here than the
+      // selection below, which a run calls once per column, as cold code: 44 ms against 16 ms for the 8
+      // columns of 82,560 rows in the 100k scale run. The same middle values, bit for bit.
+      const sorted = sortFloat64(present === values ? values.slice() : present)
+      return { strategy, value: present.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2 }
+    }
+    // selection, not a sort: the sorted array's middle (or middle pair), bit for bit, in linear time
     if (present.length % 2 === 1) value = orderStatistic(present, mid)
     else {
       const [lo, hi] = orderStatisticPair(present, mid - 1)
