@@ -321,7 +321,13 @@ describe("histGradientBoosting: worker threads", () => {
       [x, calY, { task: "regression", params: { max_iter: 3, max_leaf_nodes: null, min_samples_leaf: 5 }, seed: 2 }],
       [firstCols(breastCancer.x, 6), bcY, { task: "classification", params: { max_iter: 5 }, seed: 9, nClasses: 2 }],
       [firstCols(breastCancer.x, 7), bcY, { task: "regression", params: { max_iter: 5 }, seed: 1 }],
-      [iris.x, irisY, { task: "classification", params: { max_iter: 4 }, seed: 5, nClasses: 3 }]
+      [iris.x, irisY, { task: "classification", params: { max_iter: 4 }, seed: 5, nClasses: 3 }],
+      // three trees an iteration on 20,640 rows: the compiled walk's class offsets
+      [
+        x,
+        Float64Array.from(calY, (v) => (v > 3 ? 2 : v > 1.5 ? 1 : 0)),
+        { task: "classification", params: { max_iter: 3, max_leaf_nodes: 15 }, seed: 5, nClasses: 3 }
+      ]
     ]
     for (const [m, y, opts] of cases) {
       const js = fitWith(m, y, { ...opts, wasm: false }, 1).json
