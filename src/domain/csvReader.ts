@@ -1,6 +1,7 @@
 import type { Violation } from "./errors.js"
 import type { ColumnTable, TableColumn } from "./columnTable.js"
 import { PANDAS_DEFAULT_NA } from "./missing.js"
+import { laneFor, type LaneSession } from "./csvWasm.js"
 
 /**
  * A streaming, byte-level RFC 4180 reader that builds typed columns directly (see columnTable.ts):
@@ -50,6 +51,8 @@ export interface CsvReadOptions extends TokenOptions {
   readonly sizeHint?: number
   /** How many offending lines a violation lists (all are counted). */
   readonly maxRowsListed?: number
+  /** false: no compiled lane (csvWasm.ts), every record through the JavaScript loop (tests compare the two). */
+  readonly wasm?: boolean
 }
 
 export interface ColumnReadInfo {
@@ -458,6 +461,13 @@ interface FieldSpans {
   escaped: Uint8Array
 }
 
+/** Records the JavaScript loop reads before the lane is tried again after it took none. */
+const LANE_BACKOFF = 64
+
+let lanesTaken = 0
+/** Records the compiled lane has read in this thread (tests check it is really used). */
+export const recordsReadByLane = (): number => lanesTaken
+
 export class CsvColumnReader {
   private carry: Uint8Array = new Uint8Array(0)
   private atStart = true
@@ -479,6 +489,8 @@ export class CsvColumnReader {
   private readonly maxListed: number
   private bytesSeen = 0
   private estimated = false
+  /** Records left to the JavaScript loop before the compiled lane is tried again (after it took none). */
+  private laneBackoff = 0
 
   constructor(private readonly options: CsvReadOptions) {
     this.maxListed = options.maxRowsListed ?? 10
@@ -649,8 +661,29 @@ export class CsvColumnReader {
       this.atStart = false
     }
     const spans = this.spans
+    // the compiled lane (csvWasm.ts) for plain records of numbers, this buffer copied into it once
+    let lane: LaneSession | null | undefined
     for (;;) {
       if (pos >= len) return len
+      if (this.laneBackoff > 0) this.laneBackoff--
+      else if (
+        lane !== null &&
+        this.header !== null &&
+        // the lane's records are one line each: only while every row so far is on line row + 2 (no table of lines)
+        this.lines === null &&
+        this.line === this.rows + 2 &&
+        this.rows < this.capacity
+      ) {
+        // (again for each buffer, and once a column has turned into strings, not for the rest of this one)
+        if (lane === undefined || (lane !== null && !this.allNumeric()))
+          lane = this.allNumeric() ? this.startLane(buf) : null
+        if (lane !== null) {
+          const taken = this.takeLane(lane, buf, pos)
+          if (taken === pos) this.laneBackoff = LANE_BACKOFF
+          pos = taken
+          if (pos >= len) return len
+        }
+      }
       const recStart = pos
       let p = pos
       let nf = 0
@@ -763,6 +796,49 @@ export class CsvColumnReader {
         } else c.put(buf, spans.starts[k]!, spans.ends[k]!, row, line, this.maxListed)
       }
     }
+  }
+
+  /**
+   * The lane over this buffer (every column read must be read as numbers), unless numbers are declared
+   * missing (the reader's own loop handles those); null where there is none.
+   */
+  private startLane(buf: Uint8Array): LaneSession | null {
+    if (this.options.wasm === false) return null
+    if (this.options.naNumbers !== undefined && this.options.naNumbers.size > 0) return null
+    const kinds = this.cols.map((c) => (c === null ? 0 : 1))
+    return kinds.includes(1) ? laneFor(buf, kinds) : null
+  }
+
+  /** Whether every column read is still read as numbers. */
+  private allNumeric(): boolean {
+    for (const c of this.cols) if (c !== null && c.mode !== MODE_NUMBER) return false
+    return true
+  }
+
+  /** Lets the lane take the records it can from `pos`; returns where the next record starts. */
+  private takeLane(lane: LaneSession, buf: Uint8Array, pos: number): number {
+    const r = lane.records(pos, this.capacity - this.rows)
+    const n = r.records
+    if (n === 0) return pos
+    for (let k = 0; k < this.cols.length; k++) {
+      const c = this.cols[k]
+      if (c === null || c === undefined) continue
+      c.values!.set(r.values.subarray(k * r.stride, k * r.stride + n), this.rows)
+      c.numbers += n
+      if (((r.floats >> BigInt(k)) & 1n) === 1n) c.intLike = false
+    }
+    // the numbers the lane left to the slow path, as parseNumber takes it
+    const f = r.fixups
+    for (let q = 0; q < f.length; q += 4) {
+      const s = f[q + 2]!
+      const v = slowNumber(buf, s, f[q + 3]!)
+      this.cols[f[q]!]!.values![this.rows + f[q + 1]!] = buf[s] === 45 ? -v : v
+    }
+    // one line each (a plain record has no quoted line break), so the lines still need no table
+    this.rows += n
+    this.line += n
+    lanesTaken += n
+    return r.end
   }
 
   private noteBad(line: number): void {
