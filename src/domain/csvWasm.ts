@@ -565,6 +565,8 @@ interface Lane {
 }
 let lane: Lane | null | undefined
 
+/** Records one call takes at most: the numbers' staging area stays small (and the memory with it). */
+const BATCH = 16_384
 /** Fix-ups one call may hold: tokens for the reader's slow path (16 bytes each). */
 const FIX_MAX = 4096
 /** Where the fix-ups start: after the result (16 bytes), pow10 (23 doubles) and kinds (64 int32). */
@@ -629,8 +631,8 @@ export const laneFor = (buf: Uint8Array, kinds: ReadonlyArray<number>): LaneSess
   if (l === null || nCols > 64 || nCols === 0) return null
   const bufAt = HEAD
   const outAt = Math.ceil((bufAt + buf.length) / 8) * 8
-  // at most one record per nCols bytes (nCols − 1 commas and a line end)
-  const most = Math.floor(buf.length / nCols)
+  // at most one record per nCols bytes (nCols − 1 commas and a line end), and BATCH a call
+  const most = Math.min(BATCH, Math.floor(buf.length / nCols))
   const need = outAt + nCols * most * 8
   const memory = l.memory
   if (memory.buffer.byteLength < need) {
@@ -646,7 +648,7 @@ export const laneFor = (buf: Uint8Array, kinds: ReadonlyArray<number>): LaneSess
   new Uint8Array(mem, bufAt, buf.length).set(buf)
   return {
     records: (pos, maxRows) => {
-      const stride = Math.max(0, Math.min(maxRows, Math.floor((buf.length - pos) / nCols)))
+      const stride = Math.max(0, Math.min(maxRows, most, Math.floor((buf.length - pos) / nCols)))
       // positions are addresses here (buf 0): the copy starts at bufAt
       const n =
         stride === 0

@@ -5,11 +5,12 @@
  * 10^4..10^6 values a drift batch holds. Small arrays use the built-in sort. From WASM_MIN values the
  * key and scatter loops run as WebAssembly (compiled before the first value: a CLI run sorts a few columns
  * once, so as JavaScript they ran mostly as cold code — 8 columns of 82,560 values took 32 ms in a fresh
- * process, 19 ms so), on a copy of the values in a memory of this module's own that grows to the largest
- * sort and is kept; the JavaScript loops remain where WebAssembly is not available. Both give the same
+ * process, 19 ms so), on a copy of the values in a memory of this module's own that grows to the thread's
+ * largest sort (16 bytes a value: a sort of its own per large array left several unreclaimed until the next
+ * collection, 60 MB more at the peak of the 1M scale run); the JavaScript loops remain where WebAssembly is not available. Both give the same
  * order, so the same bytes.
  */
-import { assemble, I32, I64, op, wasmApi, type Fn, type WasmMemory } from "./wasm.js"
+import { assemble, I32, I64, op, wasmApi, type Fn, type WasmMemory, type WasmModule } from "./wasm.js"
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
 const RADIX_MIN = 512
@@ -291,21 +292,27 @@ const valuesFn = (): Fn => {
 }
 
 type Loop = (...args: Array<number>) => void
-let wasm:
-  { readonly memory: WasmMemory; readonly keys: Loop; readonly scatter: Loop; readonly values: Loop } | null | undefined
+interface Loops {
+  readonly module: WasmModule
+  readonly memory: WasmMemory
+  readonly keys: Loop
+  readonly scatter: Loop
+  readonly values: Loop
+}
+let wasm: Loops | null | undefined
 
 const COUNTS_BYTES = 8 * 256 * 4
 
 /** The compiled loops (compiled on first use), or null where WebAssembly is not available. */
-const compiled = () => {
+const compiled = (): Loops | null => {
   if (wasm === undefined) {
     wasm = null
     try {
       if (wasmApi !== undefined) {
-        const bytes = assemble([keysFn(), scatterFn(), valuesFn()])
+        const module = new wasmApi.Module(assemble([keysFn(), scatterFn(), valuesFn()]))
         const memory = new wasmApi.Memory({ initial: 1 })
-        const e = new wasmApi.Instance(new wasmApi.Module(bytes), { m: { memory } }).exports as Record<string, Loop>
-        wasm = { memory, keys: e["keys"]!, scatter: e["scatter"]!, values: e["values"]! }
+        const e = new wasmApi.Instance(module, { m: { memory } }).exports as Record<string, Loop>
+        wasm = { module, memory, keys: e["keys"]!, scatter: e["scatter"]!, values: e["values"]! }
       }
     } catch {
       wasm = null
@@ -327,7 +334,8 @@ const sortWasm = (a: Float64Array): boolean => {
   const n = a.length
   // counts, then the values and as many again for the scatter's other side
   const need = COUNTS_BYTES + 16 * n
-  const memory = wasm.memory
+  const loops = wasm
+  const memory = loops.memory
   if (memory.buffer.byteLength < need) {
     try {
       memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65_536))
@@ -340,18 +348,18 @@ const sortWasm = (a: Float64Array): boolean => {
   counts.fill(0)
   const first = COUNTS_BYTES
   new Float64Array(buffer, first, n).set(a)
-  wasm.keys(first, n, 0)
+  loops.keys(first, n, 0)
   let src = first
   let dst = first + 8 * n
   for (let pass = 0; pass < 8; pass++) {
     const base = pass * 256
     if (trivialOrOffsets(counts, base, n)) continue
-    wasm.scatter(src, dst, n, base * 4, pass * 8)
+    loops.scatter(src, dst, n, base * 4, pass * 8)
     const t = src
     src = dst
     dst = t
   }
-  wasm.values(src, n)
+  loops.values(src, n)
   a.set(new Float64Array(buffer, src, n))
   return true
 }

@@ -160,6 +160,9 @@ export const orderStatistic = (a: Float64Array, k: number): number => selectSort
 /** The values at positions k and k + 1 of `a` sorted (see selectSorted). */
 export const orderStatisticPair = (a: Float64Array, k: number): readonly [number, number] => selectSorted(a, k, true)
 
+/** From this many values the median imputer selects rather than sorts (see fitNumericImputer). */
+const SELECT_ROWS = 262_144
+
 /** Fill value for NaNs: mean, median or most frequent (smallest on ties) of the non-missing values. */
 export const fitNumericImputer = (
   values: Float64Array,
@@ -183,10 +186,12 @@ export const fitNumericImputer = (
   let value: number
   if (strategy === "median") {
     const mid = present.length >> 1
-    if (present.length >= WASM_MIN && sortIsCompiled()) {
+    if (present.length >= WASM_MIN && present.length < SELECT_ROWS && sortIsCompiled()) {
       // a compiled radix sort (of a copy when `present` is the column itself) is cheaper here than the
       // selection below, which a run calls once per column, as cold code: 44 ms against 16 ms for the 8
-      // columns of 82,560 rows in the 100k scale run. The same middle values, bit for bit.
+      // columns of 82,560 rows in the 100k scale run. The same middle values, bit for bit. Larger columns
+      // select (linear, optimised within the first column, no copy: the sort's memory would stay at 16
+      // bytes a value).
       const sorted = sortFloat64(present === values ? values.slice() : present)
       return { strategy, value: present.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2 }
     }

@@ -47,11 +47,14 @@ describe("sortFloat64 (radix) orders exactly like Float64Array.prototype.sort", 
       { numRuns: 16, seed: 7 }
     )
     expect(sortsInWasm()).toBeGreaterThan(before)
-    // a view into a larger buffer, a second sort reusing the grown memory, and one that needs more
+    // a view into a larger buffer, a second sort reusing the grown memory, one that needs more, and one
+    // beyond what the kept memory holds (a memory of its own), then a small one again
     for (const [from, to] of [
       [1000, 61_000],
       [0, 5000],
-      [3, 200_003]
+      [3, 200_003],
+      [7, 600_007],
+      [0, 4096]
     ] as const) {
       const buf = Float64Array.from({ length: to + 1000 }, (_, i) => Math.sin(i * 7.1) * 1e6 - (i % 3) * 0.5)
       const copy = buf.slice()
