@@ -13,11 +13,13 @@ import { assemble, F64, I32, I64, op, wasmApi, type Fn, type WasmMemory } from "
 const [QUOTE, COMMA, LF, CR, SPACE, TAB, MINUS, PLUS, DOT] = [34, 44, 10, 13, 32, 9, 45, 43, 46]
 
 /**
- * records(buf, pos, len, nCols, kinds, out, stride, maxRows, pow10, result, fix, fixMax) → records read. From byte
- * buf + pos to buf + len (pos and len are offsets from buf), whole records of nCols fields: field c of a column with kinds[c] = 1 (int32) parsed
- * as a number into out[c·stride + record] (doubles); kinds[c] = 0 skipped. Stops before the first record
- * it cannot take (or after maxRows); result gets the position after the last record taken (int32 at
- * result) and a bit per column whose numbers had a '.' or an exponent (int64 at result + 8; columns < 64).
+ * records(buf, pos, len, nCols, kinds, out, stride, maxRows, pow10, result, fix, fixMax) → records read.
+ * From buf + pos to buf + len (pos and len are offsets from buf), whole records of nCols fields: field c of
+ * a column with kinds[c] = 1 (int32) parsed as a number into out[c·stride + record] (doubles); kinds[c] = 0
+ * skipped. Stops before the first record it cannot take (or after maxRows). result gets the position after
+ * the last record taken (int32 at result), the number of fix-ups of the records taken (int32 at result + 4;
+ * each four int32 at fix: column, record, token start and end; at most fixMax, then the record is left to
+ * the reader) and a bit per column whose numbers had a '.' or an exponent (int64 at result + 8; columns < 64).
  */
 const recordsFn = (): Fn => {
   // parameters
@@ -565,6 +567,8 @@ interface Lane {
 }
 let lane: Lane | null | undefined
 
+/** The largest buffer the lane copies in (positions stay far below 2^31). */
+const MAX_BUFFER = 64 << 20
 /** Records one call takes at most: the numbers' staging area stays small (and the memory with it). */
 const BATCH = 16_384
 /** Fix-ups one call may hold: tokens for the reader's slow path (16 bytes each). */
@@ -628,7 +632,9 @@ export interface LaneSession {
 export const laneFor = (buf: Uint8Array, kinds: ReadonlyArray<number>): LaneSession | null => {
   const l = compiled()
   const nCols = kinds.length
-  if (l === null || nCols > 64 || nCols === 0) return null
+  // a buffer is a chunk (1–4 MiB) and the carry of an unfinished record; a far larger one (a quote that
+  // never closes, carried from chunk to chunk) is not copied into the lane's memory, which would stay that size
+  if (l === null || nCols > 64 || nCols === 0 || buf.length > MAX_BUFFER) return null
   const bufAt = HEAD
   const outAt = Math.ceil((bufAt + buf.length) / 8) * 8
   // at most one record per nCols bytes (nCols − 1 commas and a line end), and BATCH a call

@@ -9,8 +9,10 @@
  *
  * The kernel must not reference anything outside its body: no imports, no module constants.
  *
- * The histogram and partition loops run as WebAssembly (hgb-wasm.ts) when the data live on a
- * WebAssembly.Memory (hgbArena): the same operations in the same order, compiled before the first row.
+ * The row loops — histograms, the partition, the leaf pass (leaf values added, squared error's gradients and
+ * loss) and the validation walk — run as WebAssembly (hgb-wasm.ts) when the data live on a WebAssembly.Memory
+ * (hgbArena): the same operations in the same order, compiled before the first row. Binary log-loss's
+ * gradients stay JavaScript.
  */
 import type { WasmMemory, WasmModule } from "../domain/wasm.js"
 

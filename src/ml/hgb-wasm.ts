@@ -1,4 +1,4 @@
-// The HGB kernel's row loops (hgb-kernel.ts) as WebAssembly, emitted by ml/wasm.ts's assembler: a fit runs
+// The HGB kernel's row loops (hgb-kernel.ts) as WebAssembly, emitted by domain/wasm.ts's assembler: a fit runs
 // each loop once per node, so in JavaScript a process's first fit ran them largely as cold code
 // (interpreted, then optimised piece by piece: 0.70 s for the first fit of 82,560 rows against 0.54 s for a
 // second); compiled code runs at full speed from the first row. The loops do the same floating-point
@@ -625,7 +625,9 @@ type TypedCtor = new (
  * 16-byte boundary), or null when there is no WebAssembly or they would not fit in MAX_PAGES.
  */
 export const hgbArena = <K extends string>(
-  layout: ReadonlyArray<readonly [K, TypedCtor & { readonly BYTES_PER_ELEMENT: number }, number]>
+  layout: ReadonlyArray<readonly [K, TypedCtor & { readonly BYTES_PER_ELEMENT: number }, number]>,
+  /** A memory of hgbArena's to lay them out on instead (grown as needed; its earlier views are then stale). */
+  reuse?: WasmMemory
 ): { readonly memory: WasmMemory; readonly views: Record<K, unknown> } | null => {
   if (wasmApi === undefined || hgbWasmModule() === null) return null
   let bytes = 0
@@ -638,7 +640,14 @@ export const hgbArena = <K extends string>(
   if (pages > MAX_PAGES) return null
   let memory: WasmMemory
   try {
-    memory = new wasmApi.Memory({ initial: pages, maximum: MAX_PAGES, shared: true })
+    if (reuse === undefined) memory = new wasmApi.Memory({ initial: pages, maximum: MAX_PAGES, shared: true })
+    else {
+      memory = reuse
+      const have = memory.buffer.byteLength / 65_536
+      if (have < pages) memory.grow(pages - have)
+      // (a zeroed arena: a reused one holds the last call's values)
+      new Uint8Array(memory.buffer, 0, bytes).fill(0)
+    }
   } catch {
     return null
   }

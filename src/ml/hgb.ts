@@ -599,24 +599,41 @@ export const hgbRawPredict = (model: HgbModel, x: Matrix, threads?: number, wasm
   const K = model.treesPerIteration
   const t = threads ?? (n >= PREDICT_PARALLEL_ROWS ? coreCount() : 1)
   const parallel = t > 1 && n > PREDICT_BLOCK_ROWS
-  const compiled = compileHgb(model)
-  const plain: PredictJob = {
+  const base = {
     data: x.data,
     rows: n,
     cols: x.cols,
     K,
     blockRows: parallel ? PREDICT_BLOCK_ROWS : Math.max(1, n),
     baseline: Float64Array.from(model.baseline),
-    ...compiled,
+    ...compileHgb(model)
+  }
+  const onMemory = n >= PREDICT_WASM_ROWS && wasm !== false ? onArena(base) : null
+  const job: PredictJob = onMemory ?? {
+    ...base,
     out: parallel ? sharedArray(Float64Array, n * K) : new Float64Array(n * K)
   }
-  const job = n >= PREDICT_WASM_ROWS && wasm !== false ? onArena(plain) : plain
   if (!parallel) predictBlock(job, 0)
   else parallelMapSync(predictBlock, job, Math.ceil(n / PREDICT_BLOCK_ROWS), t)
-  // the result on memory of its own (not the shared arena, nor a shared buffer longer than asked for)
-  if (job !== plain) return job.out.slice()
+  // the result on memory of its own (not the arena, which the next batch reuses, nor a shared buffer
+  // longer than asked for)
+  if (onMemory !== null) {
+    batchesCompiled++
+    return job.out.slice()
+  }
   return job.out.length === n * K ? job.out : job.out.subarray(0, n * K)
 }
+
+let batchesCompiled = 0
+/** Batches this thread has walked with the compiled loop (tests check it is really used). */
+export const batchesWalkedCompiled = (): number => batchesCompiled
+
+/**
+ * The memory batches are copied onto: one per thread, grown to the largest batch and kept (a WebAssembly
+ * memory reserves its address space with guard regions, ~10 GB of it on 64-bit, until it is collected: one
+ * per batch let a serving process's reservations pile up between collections).
+ */
+let predictMemory: WasmMemory | undefined
 
 /**
  * Batches of at least this many rows are walked by the compiled loop (hgb-wasm.ts), on a memory holding
@@ -625,18 +642,22 @@ export const hgbRawPredict = (model: HgbModel, x: Matrix, threads?: number, wasm
  */
 const PREDICT_WASM_ROWS = 256
 
-/** The job with its rows, trees and output copied onto a WebAssembly.Memory (itself when none can be had). */
-const onArena = (job: PredictJob): PredictJob => {
-  const arena = hgbArena([
-    ["data", Float64Array, job.rows * job.cols],
-    ["feature", Int32Array, job.feature.length],
-    ["threshold", Float64Array, job.threshold.length],
-    ["children", Int32Array, job.children.length],
-    ["nanLeft", Int32Array, job.nanLeft.length],
-    ["value", Float64Array, job.value.length],
-    ["out", Float64Array, job.rows * job.K]
-  ] as const)
-  if (arena === null) return job
+/** The job with its rows, trees and output on the batches' WebAssembly.Memory; null when none can be had. */
+const onArena = (job: Omit<PredictJob, "out">): PredictJob | null => {
+  const arena = hgbArena(
+    [
+      ["data", Float64Array, job.rows * job.cols],
+      ["feature", Int32Array, job.feature.length],
+      ["threshold", Float64Array, job.threshold.length],
+      ["children", Int32Array, job.children.length],
+      ["nanLeft", Int32Array, job.nanLeft.length],
+      ["value", Float64Array, job.value.length],
+      ["out", Float64Array, job.rows * job.K]
+    ] as const,
+    predictMemory
+  )
+  if (arena === null) return null
+  predictMemory = arena.memory
   const v = arena.views as {
     data: Float64Array
     feature: Int32Array

@@ -156,6 +156,34 @@ describe("CSV reader: the compiled lane reads what the JavaScript loop reads", (
     both(`a,b\n${ints}\n1,"x\n2,y"\n3,"q"\n4,5\n`, { onlyColumns: new Set(["a"]) })
   })
 
+  it("sized up front (16,384 records a call), more than 4,096 slow-path numbers a call, 64 and 65 columns", () => {
+    const r = rng(21)
+    // 40,000 rows, two 17-digit numbers each: batches end at 16,384 records and at 4,096 fix-ups
+    const rows = Array.from(
+      { length: 40_000 },
+      (_, i) => `${i},${(r.next() * 10).toFixed(16)},${-r.next().toFixed(17)},${i % 7}.5`
+    )
+    const text = `a,b,c,d\n${rows.join("\n")}\n`
+    const before = recordsReadByLane()
+    both(text, { sizeHint: text.length }, [1 << 20, 1 << 22])
+    expect(recordsReadByLane() - before).toBeGreaterThan(40_000)
+    // short tokens that all need the slow path (powers of ten beyond 1e±22): fix-ups fill up faster than
+    // the records they come from
+    const tiny = Array.from({ length: 3000 }, (_, i) =>
+      Array.from({ length: 20 }, (_, j) => `${(i + j) % 9}e-3${j % 10}`)
+    )
+    const tinyText = `${Array.from({ length: 20 }, (_, j) => `t${j}`).join(",")}\n${tiny.map((r) => r.join(",")).join("\n")}\n`
+    both(tinyText, { sizeHint: tinyText.length }, [1 << 20])
+    // every column bit of the float mask, and one column more than the lane takes
+    for (const cols of [64, 65]) {
+      const header = Array.from({ length: cols }, (_, j) => `c${j}`).join(",")
+      const body = Array.from({ length: 300 }, (_, i) =>
+        Array.from({ length: cols }, (_, j) => (j === cols - 1 && i === 150 ? "2.5" : `${i + j}`)).join(",")
+      )
+      both(`${header}\r\n${body.join("\r\n")}\r\n`, { sizeHint: 10_000 })
+    }
+  })
+
   it("on the shipped datasets and the R export fixture", () => {
     const files = [
       ...fs

@@ -47,8 +47,8 @@ describe("sortFloat64 (radix) orders exactly like Float64Array.prototype.sort", 
       { numRuns: 16, seed: 7 }
     )
     expect(sortsInWasm()).toBeGreaterThan(before)
-    // a view into a larger buffer, a second sort reusing the grown memory, one that needs more, and one
-    // beyond what the kept memory holds (a memory of its own), then a small one again
+    // a view into a larger buffer, a second sort reusing the grown memory, two that grow it again, then a
+    // small one in the grown memory
     for (const [from, to] of [
       [1000, 61_000],
       [0, 5000],

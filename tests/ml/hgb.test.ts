@@ -5,6 +5,7 @@ import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { rng, shuffleInPlace } from "../../src/domain/random.js"
 import {
+  batchesWalkedCompiled,
   compileHgb,
   hgbRawPredict,
   histGradientBoosting,
@@ -333,9 +334,12 @@ describe("histGradientBoosting: worker threads", () => {
       const js = fitWith(m, y, { ...opts, wasm: false }, 1).json
       expect(fitWith(m, y, opts, 1).json).toBe(js)
       expect(fitWith(m, y, opts, 2).json).toBe(js)
-      // and its predictions (one tree per class for iris), walked both ways
+      // and its predictions (one tree per class for the three-class ones), walked both ways where the batch
+      // is large enough for the compiled walk (iris' 150 rows are below it)
       const model = JSON.parse(js) as HgbModel
+      const before = batchesWalkedCompiled()
       expect(Array.from(hgbRawPredict(model, m, 1))).toEqual(Array.from(hgbRawPredict(model, m, 1, false)))
+      expect(batchesWalkedCompiled() - before).toBe(m.rows >= 256 ? 1 : 0)
     }
   })
 
@@ -526,8 +530,10 @@ describe("histGradientBoosting: missing values", () => {
     for (let i = 0; i < rows.rows; i += 97) rows.data[i * 2 + (i % 2)] = i % 3 === 0 ? -Infinity : Infinity
     const expected = Array.from({ length: rows.rows }, (_, i) => walk(rows.data.subarray(i * 2, i * 2 + 2)))
     // the compiled walk (WebAssembly) and the JavaScript one, on one and two threads
+    const compiledBefore = batchesWalkedCompiled()
     expect(Array.from(hgbRawPredict(model, rows, 1))).toEqual(expected)
     expect(Array.from(hgbRawPredict(model, rows, 2))).toEqual(expected)
+    expect(batchesWalkedCompiled() - compiledBefore).toBe(2)
     expect(Array.from(hgbRawPredict(model, rows, 1, false))).toEqual(expected)
     expect(Array.from(hgbRawPredict(model, rows, 2, false))).toEqual(expected)
     // a worker runs predictBlock from its source text: in a bare context (only what parallel.ts's worker

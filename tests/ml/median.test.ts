@@ -2,6 +2,7 @@ import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { fitNumericImputer, orderStatistic, orderStatisticPair } from "../../src/ml/preprocess.js"
 import { rng } from "../../src/domain/random.js"
+import { sortsInWasm } from "../../src/domain/sort.js"
 
 // The median imputer selects instead of sorting (from 4,096 values it sorts a copy with the compiled radix
 // sort); its value must be the sorted array's middle, bit for bit (the transform, and so every model trained
@@ -77,7 +78,9 @@ describe("median imputer by selection", () => {
           v[i] = v[j]!
           v[j] = t
         }
+        const before = sortsInWasm()
         expect(Object.is(fitNumericImputer(v, "median").value, sortedMedian(v))).toBe(true)
+        expect(sortsInWasm() - before).toBe(1)
       }
     }
   })

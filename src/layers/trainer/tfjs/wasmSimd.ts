@@ -22,7 +22,7 @@ import {
   type WasmModule
 } from "../../../domain/wasm.js"
 
-// ---- SIMD instructions on top of the shared assembler (ml/wasm.ts) ---------------------------
+// ---- SIMD instructions on top of the shared assembler (domain/wasm.ts) ---------------------------
 
 const simd = (op: number, ...imm: Array<number>) => [0xfd, ...uleb(op), ...imm]
 
