@@ -10,7 +10,7 @@
  * collection, 60 MB more at the peak of the 1M scale run); the JavaScript loops remain where WebAssembly is not available. Both give the same
  * order, so the same bytes.
  */
-import { assemble, I32, I64, op, wasmApi, type Fn, type WasmMemory, type WasmModule } from "./wasm.js"
+import { assemble, at, forRange, I32, I64, op, wasmApi, type Fn, type WasmMemory, type WasmModule } from "./wasm.js"
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
 const RADIX_MIN = 512
@@ -142,31 +142,6 @@ let sortedInWasm = 0
 /** Sorts done by the WebAssembly loops in this thread (tests check they are really used). */
 export const sortsInWasm = (): number => sortedInWasm
 
-/** `body` for i from 0 while i < n (locals). */
-const forEach = (i: number, n: number, body: ReadonlyArray<number>) => [
-  ...op.i32(0),
-  ...op.set(i),
-  ...op.block,
-  ...op.get(i),
-  ...op.get(n),
-  ...op.geU,
-  ...op.brIf(0),
-  ...op.loop,
-  ...body,
-  ...op.get(i),
-  ...op.i32(1),
-  ...op.add,
-  ...op.tee(i),
-  ...op.get(n),
-  ...op.ltU,
-  ...op.brIf(0),
-  ...op.end,
-  ...op.end
-]
-
-/** The byte address of element i of 8-byte elements at base (locals). */
-const at8 = (base: number, i: number) => [...op.get(base), ...op.get(i), ...op.i32(3), ...op.shl, ...op.add]
-
 /** 1 << 63, the sign bit of an i64. */
 const SIGN = [...op.i64(1), ...op.i64(63), ...op.i64Shl]
 
@@ -204,9 +179,9 @@ const keysFn = (): Fn => {
       [1, I64],
       [1, I32]
     ],
-    body: forEach(i, n, [
-      ...at8(a, i),
-      ...at8(a, i),
+    body: forRange(i, op.i32(0), n, [
+      ...at(a, i, 3),
+      ...at(a, i, 3),
       ...op.i64Load(0),
       ...op.tee(k),
       ...op.get(k),
@@ -233,8 +208,8 @@ const scatterFn = (): Fn => {
       [1, I64],
       [2, I32]
     ],
-    body: forEach(i, n, [
-      ...at8(src, i),
+    body: forRange(i, op.i32(0), n, [
+      ...at(src, i, 3),
       ...op.i64Load(0),
       ...op.set(k),
       ...op.get(offsets),
@@ -256,7 +231,7 @@ const scatterFn = (): Fn => {
       ...op.i32(1),
       ...op.add,
       ...op.i32Store(0),
-      ...at8(dst, pos),
+      ...at(dst, pos, 3),
       ...op.get(k),
       ...op.i64Store(0)
     ])
@@ -273,9 +248,9 @@ const valuesFn = (): Fn => {
       [1, I32],
       [1, I64]
     ],
-    body: forEach(i, n, [
-      ...at8(a, i),
-      ...at8(a, i),
+    body: forRange(i, op.i32(0), n, [
+      ...at(a, i, 3),
+      ...at(a, i, 3),
       ...op.i64Load(0),
       ...op.tee(k),
       ...op.get(k),

@@ -159,6 +159,40 @@ export const countDown = (counter: number, body: ReadonlyArray<number>) => [
   ...op.end
 ]
 
+/**
+ * `body` for local k from `start` (instructions leaving an i32) while k < local `to` (unsigned), k stepping
+ * by 1; nothing when start >= to.
+ */
+export const forRange = (k: number, start: ReadonlyArray<number>, to: number, body: ReadonlyArray<number>) => [
+  ...start,
+  ...op.set(k),
+  ...op.block,
+  ...op.get(k),
+  ...op.get(to),
+  ...op.geU,
+  ...op.brIf(0),
+  ...op.loop,
+  ...body,
+  ...op.get(k),
+  ...op.i32(1),
+  ...op.add,
+  ...op.tee(k),
+  ...op.get(to),
+  ...op.ltU,
+  ...op.brIf(0),
+  ...op.end,
+  ...op.end
+]
+
+/** The address base + 2^shift · index (both locals). */
+export const at = (base: number, index: number, shift: number) => [
+  ...op.get(base),
+  ...op.get(index),
+  ...op.i32(shift),
+  ...op.shl,
+  ...op.add
+]
+
 /** local += amount (i32). */
 export const addTo = (local: number, amount: ReadonlyArray<number>) => [
   ...op.get(local),

@@ -7,7 +7,18 @@
 //
 // Every array a loop reads or writes lives on one shared WebAssembly.Memory (the grower lays the kernel's
 // data out on it: hgbArena), and every address is a byte address into it.
-import { assemble, F64, I32, op, wasmApi, type Fn, type WasmMemory, type WasmModule } from "../domain/wasm.js"
+import {
+  assemble,
+  at,
+  F64,
+  forRange,
+  I32,
+  op,
+  wasmApi,
+  type Fn,
+  type WasmMemory,
+  type WasmModule
+} from "../domain/wasm.js"
 
 /** Histogram loop modes: rows through part (positions lo..hi), rows lo..hi in order, in order with the counts cached. */
 const MODES = ["p", "o", "c"] as const
@@ -174,37 +185,6 @@ const splitFn = (ordered: boolean): Fn => {
   }
 }
 
-/** `body` for k from local `from` while k < local `to` (unsigned), k a local stepping by 1. */
-const forRange = (k: number, from: number, to: number, body: ReadonlyArray<number>) => [
-  ...op.get(from),
-  ...op.set(k),
-  ...op.block,
-  ...op.get(k),
-  ...op.get(to),
-  ...op.geU,
-  ...op.brIf(0),
-  ...op.loop,
-  ...body,
-  ...op.get(k),
-  ...op.i32(1),
-  ...op.add,
-  ...op.tee(k),
-  ...op.get(to),
-  ...op.ltU,
-  ...op.brIf(0),
-  ...op.end,
-  ...op.end
-]
-
-/** address + 2^shift · index (locals). */
-const at = (address: number, index: number, shift: number) => [
-  ...op.get(address),
-  ...op.get(index),
-  ...op.i32(shift),
-  ...op.shl,
-  ...op.add
-]
-
 /** leafAdd(part, raw, lo, hi, v): raw[part[q]] += v for positions q in [lo, hi) (raw: doubles). */
 const leafAddFn = (): Fn => {
   const [part, raw, lo, hi, v] = [0, 1, 2, 3, 4]
@@ -213,7 +193,7 @@ const leafAddFn = (): Fn => {
     name: "leafAdd",
     params: [I32, I32, I32, I32, F64],
     locals: [[2, I32]],
-    body: forRange(k, lo, hi, [
+    body: forRange(k, op.get(lo), hi, [
       ...op.get(raw),
       ...op.get(part),
       ...op.get(k),
@@ -250,7 +230,7 @@ const squaredErrorFn = (): Fn => {
       [2, F64]
     ],
     body: [
-      ...forRange(i, lo, hi, [
+      ...forRange(i, op.get(lo), hi, [
         ...at(raw, i, 3),
         ...op.f64Load(0),
         ...at(y, i, 3),
@@ -273,6 +253,78 @@ const squaredErrorFn = (): Fn => {
       ...op.get(loss)
     ]
   }
+}
+
+/**
+ * Rows i from local lo while below local hi, L at a time while L are left, then one by one: start(l) puts lane
+ * l on row i + l at its root, walking(l) leaves 1 while lane l is not on a leaf (a leaf is its own child),
+ * step(l) moves lane l to its child, finish(l) adds lane l's leaf value. The L lanes step together until all
+ * are on their leaves: independent chains of loads in flight, at the cost of the deepest row of the L.
+ */
+const lockStep = (
+  L: number,
+  i: number,
+  lo: number,
+  hi: number,
+  lane: {
+    readonly start: (l: number) => ReadonlyArray<number>
+    readonly walking: (l: number) => ReadonlyArray<number>
+    readonly step: (l: number) => ReadonlyArray<number>
+    readonly finish: (l: number) => ReadonlyArray<number>
+  }
+): Array<number> => {
+  const lanes = Array.from({ length: L }, (_, l) => l)
+  const walkToLeaves = (these: ReadonlyArray<number>) => [
+    ...op.block,
+    ...op.loop,
+    ...lane.walking(these[0]!),
+    ...these.slice(1).flatMap((l) => [...lane.walking(l), ...op.or]),
+    ...op.eqz,
+    ...op.brIf(1),
+    ...these.flatMap(lane.step),
+    ...op.br(0),
+    ...op.end,
+    ...op.end
+  ]
+  return [
+    ...op.get(lo),
+    ...op.set(i),
+    ...op.block,
+    ...op.loop,
+    ...op.get(i),
+    ...op.i32(L),
+    ...op.add,
+    ...op.get(hi),
+    ...op.gtS,
+    ...op.brIf(1),
+    ...lanes.flatMap(lane.start),
+    ...walkToLeaves(lanes),
+    ...lanes.flatMap(lane.finish),
+    ...op.get(i),
+    ...op.i32(L),
+    ...op.add,
+    ...op.set(i),
+    ...op.br(0),
+    ...op.end,
+    ...op.end,
+    // the rest one at a time
+    ...op.block,
+    ...op.loop,
+    ...op.get(i),
+    ...op.get(hi),
+    ...op.geU,
+    ...op.brIf(1),
+    ...lane.start(0),
+    ...walkToLeaves([0]),
+    ...lane.finish(0),
+    ...op.get(i),
+    ...op.i32(1),
+    ...op.add,
+    ...op.set(i),
+    ...op.br(0),
+    ...op.end,
+    ...op.end
+  ]
 }
 
 /**
@@ -353,82 +405,21 @@ const walkFn = (L: number): Fn => {
     ...op.f64Add,
     ...op.f64Store(0)
   ]
-  const lanes = Array.from({ length: L }, (_, l) => l)
+  const start = (l: number) => [
+    ...op.get(i),
+    ...op.i32(l),
+    ...op.add,
+    ...op.get(features),
+    ...op.mul,
+    ...op.set(r(l)),
+    ...op.i32(0),
+    ...op.set(node(l))
+  ]
   return {
     name: "walk",
     params: 8,
     locals: [[3 + 3 * L, I32]],
-    body: [
-      ...op.get(lo),
-      ...op.set(i),
-      // L rows at a time while L are left
-      ...op.block,
-      ...op.loop,
-      ...op.get(i),
-      ...op.i32(L),
-      ...op.add,
-      ...op.get(hi),
-      ...op.gtS,
-      ...op.brIf(1),
-      ...lanes.flatMap((l) => [
-        ...op.get(i),
-        ...op.i32(l),
-        ...op.add,
-        ...op.get(features),
-        ...op.mul,
-        ...op.set(r(l)),
-        ...op.i32(0),
-        ...op.set(node(l))
-      ]),
-      ...op.block,
-      ...op.loop,
-      ...walking(0),
-      ...lanes.slice(1).flatMap((l) => [...walking(l), ...op.or]),
-      ...op.eqz,
-      ...op.brIf(1),
-      ...lanes.flatMap(step),
-      ...op.br(0),
-      ...op.end,
-      ...op.end,
-      ...lanes.flatMap(addLeaf),
-      ...op.get(i),
-      ...op.i32(L),
-      ...op.add,
-      ...op.set(i),
-      ...op.br(0),
-      ...op.end,
-      ...op.end,
-      // the rest one at a time
-      ...op.block,
-      ...op.loop,
-      ...op.get(i),
-      ...op.get(hi),
-      ...op.geU,
-      ...op.brIf(1),
-      ...op.get(i),
-      ...op.get(features),
-      ...op.mul,
-      ...op.set(r(0)),
-      ...op.i32(0),
-      ...op.set(node(0)),
-      ...op.block,
-      ...op.loop,
-      ...walking(0),
-      ...op.eqz,
-      ...op.brIf(1),
-      ...step(0),
-      ...op.br(0),
-      ...op.end,
-      ...op.end,
-      ...addLeaf(0),
-      ...op.get(i),
-      ...op.i32(1),
-      ...op.add,
-      ...op.set(i),
-      ...op.br(0),
-      ...op.end,
-      ...op.end
-    ]
+    body: lockStep(L, i, lo, hi, { start, walking, step, finish: addLeaf })
   }
 }
 
@@ -513,7 +504,6 @@ const predictFn = (L: number): Fn => {
     ...op.f64Add,
     ...op.f64Store(0)
   ]
-  const lanes = Array.from({ length: L }, (_, l) => l)
   return {
     name: "predict",
     params: 13,
@@ -522,61 +512,7 @@ const predictFn = (L: number): Fn => {
       [1, I32],
       [1, F64]
     ],
-    body: [
-      ...op.get(lo),
-      ...op.set(i),
-      ...op.block,
-      ...op.loop,
-      ...op.get(i),
-      ...op.i32(L),
-      ...op.add,
-      ...op.get(hi),
-      ...op.gtS,
-      ...op.brIf(1),
-      ...lanes.flatMap(start),
-      ...op.block,
-      ...op.loop,
-      ...walking(0),
-      ...lanes.slice(1).flatMap((l) => [...walking(l), ...op.or]),
-      ...op.eqz,
-      ...op.brIf(1),
-      ...lanes.flatMap(step),
-      ...op.br(0),
-      ...op.end,
-      ...op.end,
-      ...lanes.flatMap(addLeaf),
-      ...op.get(i),
-      ...op.i32(L),
-      ...op.add,
-      ...op.set(i),
-      ...op.br(0),
-      ...op.end,
-      ...op.end,
-      ...op.block,
-      ...op.loop,
-      ...op.get(i),
-      ...op.get(hi),
-      ...op.geU,
-      ...op.brIf(1),
-      ...start(0),
-      ...op.block,
-      ...op.loop,
-      ...walking(0),
-      ...op.eqz,
-      ...op.brIf(1),
-      ...step(0),
-      ...op.br(0),
-      ...op.end,
-      ...op.end,
-      ...addLeaf(0),
-      ...op.get(i),
-      ...op.i32(1),
-      ...op.add,
-      ...op.set(i),
-      ...op.br(0),
-      ...op.end,
-      ...op.end
-    ]
+    body: lockStep(L, i, lo, hi, { start, walking, step, finish: addLeaf })
   }
 }
 
