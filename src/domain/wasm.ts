@@ -193,6 +193,16 @@ export const at = (base: number, index: number, shift: number) => [
   ...op.add
 ]
 
+/** The double at the address in local `address` (+ offset) += what `value` leaves on the stack. */
+export const f64AddAt = (address: number, value: ReadonlyArray<number>, offset = 0) => [
+  ...op.get(address),
+  ...op.get(address),
+  ...op.f64Load(offset),
+  ...value,
+  ...op.f64Add,
+  ...op.f64Store(offset)
+]
+
 /** local += amount (i32). */
 export const addTo = (local: number, amount: ReadonlyArray<number>) => [
   ...op.get(local),

@@ -11,6 +11,7 @@ import {
   assemble,
   at,
   F64,
+  f64AddAt,
   forRange,
   I32,
   op,
@@ -54,12 +55,11 @@ const histogramFn = (stride: number, mode: number, nf: number): Fn => {
     perFeature.push(...op.get(c(j)), ...op.get(i), ...op.add, ...op.i32Load8U(0))
     perFeature.push(...(stride === 2 ? [...op.i32(4), ...op.shl] : [...op.i32(24), ...op.mul]))
     perFeature.push(...op.get(o(j)), ...op.add, ...op.set(a))
-    perFeature.push(...op.get(a), ...op.get(a), ...op.f64Load(0), ...op.get(g), ...op.f64Add, ...op.f64Store(0))
-    if (stride === 3)
-      perFeature.push(...op.get(a), ...op.get(a), ...op.f64Load(8), ...op.get(h), ...op.f64Add, ...op.f64Store(8))
+    perFeature.push(...f64AddAt(a, op.get(g)))
+    if (stride === 3) perFeature.push(...f64AddAt(a, op.get(h), 8))
     if (mode !== 2) {
       const last = 8 * (stride - 1)
-      perFeature.push(...op.get(a), ...op.get(a), ...op.f64Load(last), ...op.f64(1), ...op.f64Add, ...op.f64Store(last))
+      perFeature.push(...f64AddAt(a, op.f64(1), last))
     }
   }
   const row =
@@ -204,12 +204,8 @@ const leafAddFn = (): Fn => {
       ...op.i32(3),
       ...op.shl,
       ...op.add,
-      ...op.tee(a),
-      ...op.get(a),
-      ...op.f64Load(0),
-      ...op.get(v),
-      ...op.f64Add,
-      ...op.f64Store(0)
+      ...op.set(a),
+      ...f64AddAt(a, op.get(v))
     ])
   }
 }
@@ -397,13 +393,8 @@ const walkFn = (L: number): Fn => {
     ...op.i32(3),
     ...op.shl,
     ...op.add,
-    ...op.tee(q),
-    ...op.get(q),
-    ...op.f64Load(0),
-    ...at(value, node(l), 3),
-    ...op.f64Load(0),
-    ...op.f64Add,
-    ...op.f64Store(0)
+    ...op.set(q),
+    ...f64AddAt(q, [...at(value, node(l), 3), ...op.f64Load(0)])
   ]
   const start = (l: number) => [
     ...op.get(i),
@@ -496,13 +487,8 @@ const predictFn = (L: number): Fn => {
     ...op.i32(3),
     ...op.shl,
     ...op.add,
-    ...op.tee(f),
-    ...op.get(f),
-    ...op.f64Load(0),
-    ...at(value, node(l), 3),
-    ...op.f64Load(0),
-    ...op.f64Add,
-    ...op.f64Store(0)
+    ...op.set(f),
+    ...f64AddAt(f, [...at(value, node(l), 3), ...op.f64Load(0)])
   ]
   return {
     name: "predict",

@@ -533,7 +533,8 @@ export const predictBlock = (job: PredictJob, b: number): number => {
   const lo = b * job.blockRows
   const hi = Math.min(job.rows, lo + job.blockRows)
   for (let i = lo; i < hi; i++) for (let k = 0; k < K; k++) out[i * K + k] = job.baseline[k]!
-  // the compiled walk (hgb-wasm.ts's export 29, HGB_PREDICT), instantiated once per thread and memory
+  // the compiled walk (hgb-wasm.ts's export 29, HGB_PREDICT), instantiated once per thread and memory, in the
+  // same cache as hgbKernel's (written out in both: each must be self-contained, worker threads run it from source)
   let walk: ((...args: Array<number>) => number) | null = null
   if (job.wasm !== undefined && job.wasm !== null && job.memory !== undefined && job.memory !== null) {
     type Loop = (...args: Array<number>) => number
